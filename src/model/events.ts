@@ -1,0 +1,97 @@
+// The engine's event stream. Reporters (report/) only render these.
+
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+
+export interface RunEvent {
+  type: 'run';
+  mode: 'apply' | 'check';
+  playbook: string;
+  hosts: string[];
+}
+
+export interface PlayEvent {
+  type: 'play';
+  play: string;
+  hosts: string[];
+  batch?: number;
+}
+
+export interface ConnectEvent {
+  type: 'connect';
+  host: string;
+  connectMs: number;
+}
+
+export interface TaskStartEvent {
+  type: 'task_start';
+  host: string;
+  play: string;
+  role: string;
+  task: string;
+}
+
+export interface TaskEvent {
+  type: 'task';
+  host: string;
+  play: string;
+  role: string;
+  task: string;
+  status: TaskStatus;
+  durationMs: number;
+  /** Human summary of the change ("create /etc/x"), or the skip/ok reason. */
+  msg?: string;
+  diff?: string;
+  /** Check mode: name of the earlier pending task this one depends on. */
+  after?: string;
+  handler?: boolean;
+  /** Failure detail for the recap. */
+  failure?: Failure;
+}
+
+export interface Failure {
+  host: string;
+  task: string;
+  role: string;
+  /** role file:line */
+  location: string;
+  msg: string;
+  cmd?: string;
+  rc?: number;
+  stderr?: string;
+}
+
+export interface HostEvent {
+  type: 'host';
+  host: string;
+  roundTrips: number;
+  connectMs: number;
+  status: 'ok' | 'failed' | 'unreachable';
+  timings?: { connectMs: number; probeMs: number; planMs: number; applyMs: number; renderMs: number };
+}
+
+export type HostCounts = Record<TaskStatus, number>;
+
+export interface RecapEvent {
+  type: 'recap';
+  hosts: Record<string, HostCounts>;
+  failures: Failure[];
+  durationMs: number;
+  mode: 'apply' | 'check';
+  interrupted?: boolean;
+}
+
+export interface WarningEvent {
+  type: 'warning';
+  host?: string;
+  msg: string;
+}
+
+export type FleetEvent =
+  | RunEvent
+  | PlayEvent
+  | ConnectEvent
+  | TaskStartEvent
+  | TaskEvent
+  | HostEvent
+  | RecapEvent
+  | WarningEvent;

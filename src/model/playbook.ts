@@ -1,0 +1,74 @@
+// Typed playbook, roles and tasks: what config/ produces and engine/ consumes.
+import type { Source, Vars } from './inventory.js';
+
+export interface Task {
+  name: string;
+  /** Module name, e.g. "file", "template", "command". */
+  module: string;
+  /** Raw (unrendered) module parameters; strings may hold {{ handlebars }}. */
+  params: Record<string, unknown>;
+  when?: string | boolean;
+  notify: string[];
+  tags: string[];
+  register?: string;
+  /** Raw loop items (a list, or a template string that renders to a list). */
+  loop?: unknown;
+  loopVar: string;
+  become?: boolean;
+  ignoreErrors: boolean;
+  runOnce: boolean;
+  /** command/shell only. */
+  creates?: string;
+  unless?: string;
+  changedWhen?: string | boolean;
+  failedWhen?: string | boolean;
+  /** Role this task belongs to ("" for play-level tasks) and where it was written. */
+  role: string;
+  roleDir?: string;
+  source: Source;
+}
+
+export interface Handler extends Task {
+  /** Names a handler answers to (its name plus `listen`). */
+  listen: string[];
+}
+
+export interface Role {
+  name: string;
+  dir: string;
+  description: string;
+  /** JSON Schema of the role's variables (object schema with properties/defaults). */
+  varsSchema: Record<string, unknown>;
+  defaults: Vars;
+  tasks: Task[];
+  handlers: Handler[];
+  /** Values this role publishes for others, by name -> template (e.g. onion address). */
+  source: Source;
+}
+
+export interface RoleRef {
+  role: Role;
+  vars: Vars;
+  tags: string[];
+  when?: string | boolean;
+}
+
+export interface Play {
+  name: string;
+  /** Host pattern, as written. */
+  hosts: string;
+  roles: RoleRef[];
+  tasks: Task[];
+  handlers: Handler[];
+  vars: Vars;
+  /** Batch sizes: a number of hosts or "30%"; a list means successive batches. */
+  serial?: (number | string)[];
+  maxFailPercentage?: number;
+  become?: boolean;
+  source: Source;
+}
+
+export interface Playbook {
+  file: string;
+  plays: Play[];
+}

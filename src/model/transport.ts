@@ -1,0 +1,38 @@
+// What the engine needs from a connection to one host. Only transport/ implements it
+// over the network; tests of the engine may implement it locally.
+
+export interface ExecResult {
+  rc: number;
+  stdout: string;
+  stderr: string;
+}
+
+export interface HostSession {
+  /** Run one POSIX sh script (sent on stdin, never on the command line), as root when
+   * become is set. Counts as exactly one round trip. */
+  run(script: string, opts?: { become?: boolean }): Promise<ExecResult>;
+  /** Exec round trips made so far on this connection. */
+  readonly roundTrips: number;
+  readonly connectMs: number;
+  close(): void;
+}
+
+export class UnreachableError extends Error {
+  constructor(
+    public readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'UnreachableError';
+  }
+}
+
+export class HostKeyError extends Error {
+  constructor(
+    public readonly host: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'HostKeyError';
+  }
+}
