@@ -59,6 +59,9 @@ export interface ModuleResult {
 
 export interface Module<P = Record<string, unknown>> {
   name: string;
+  /** Controller-side module (reconnect, inventory_var): the engine runs it itself,
+   * probe/plan/apply are not sent to the host. */
+  controller?: boolean;
   /** JSON Schema (ajv) for the rendered params; unknown keys are rejected. */
   schema: Record<string, unknown>;
   /** Optional controller-side step after rendering: read role files, render templates,
