@@ -1,0 +1,220 @@
+// The live TTY view: one listr2 row per host (never per task, so 50 hosts stay readable),
+// titled with the task running now and the host's counters. Rows are driven by events only:
+// a host's row settles when its `host` event arrives.
+import {
+  DefaultRenderer,
+  Listr,
+  ListrDefaultRendererLogLevels,
+  ListrLogger,
+  ProcessOutput,
+  type ListrTaskWrapper,
+} from 'listr2';
+import type { FleetEvent, HostEvent, RecapEvent } from '../model/events.js';
+import { formatDiff } from './diff-format.js';
+import { formatRecap } from './recap.js';
+import { RunState, formatMs, oneLine, plural, taskName, type HostState } from './state.js';
+import type { Style } from './style.js';
+
+/** listr2 picks its renderer by looking at process.stdout; the CLI already decided that the
+ * stream we were given is a terminal, so we declare the default renderer usable anywhere. */
+class HostRowsRenderer extends DefaultRenderer {
+  static override nonTTY = true;
+}
+
+/** One row's text. Exported so the title logic is testable without a terminal. */
+export function hostTitle(name: string, width: number, h: HostState, style: Style): string {
+  const label = style.bold(name.padEnd(width));
+  const c = h.counts;
+  const counters =
+    `ok ${c.ok}  ` +
+    (c.changed ? style.yellow(`changed ${c.changed}`) : `changed 0`) +
+    '  ' +
+    (c.failed ? style.red(`failed ${c.failed}`) : 'failed 0') +
+    `  skipped ${c.skipped}`;
+  const done = h.done;
+  if (done?.status === 'unreachable') return style.red(`${name.padEnd(width)}  unreachable`);
+  if (done) {
+    const figures = style.dim(`connect ${formatMs(done.connectMs)}, ${plural(done.roundTrips, 'round trip')}`);
+    const text = `${label}  ${counters}  ${figures}`;
+    return done.status === 'failed' ? style.red(`${name.padEnd(width)}  ${counters}  `) + figures : text;
+  }
+  if (h.current) return `${label}  ${counters}  ${style.cyan('› ' + h.current)}`;
+  if (h.connectMs !== undefined) return `${label}  ${counters}  ${style.dim(`connected in ${formatMs(h.connectMs)}`)}`;
+  return `${label}  ${style.dim('connecting…')}`;
+}
+
+interface Row {
+  wrapper?: ListrTaskWrapper<unknown, typeof HostRowsRenderer, typeof HostRowsRenderer>;
+  /** What the row's listr task returns: settles when the host is done. */
+  promise: Promise<void>;
+  settle: (done: HostEvent | null, interrupted: boolean) => void;
+  settled: boolean;
+}
+
+export class LiveRenderer {
+  private readonly state = new RunState();
+  private readonly rows = new Map<string, Row>();
+  private width = 0;
+  private listr?: Promise<unknown>;
+  private finishing?: Promise<void>;
+
+  constructor(
+    private readonly out: NodeJS.WritableStream,
+    private readonly err: NodeJS.WritableStream,
+    private readonly style: Style,
+    private readonly showDiff: boolean,
+    /** Redraw only on changes (no spinner timer): for tests. */
+    private readonly lazy = false,
+  ) {}
+
+  onEvent(e: FleetEvent): void {
+    if (this.finishing) return;
+    this.state.apply(e);
+    switch (e.type) {
+      case 'run':
+        this.start(e.hosts);
+        break;
+      case 'connect':
+      case 'task_start':
+      case 'task':
+        this.retitle(e.host);
+        break;
+      case 'host': {
+        const row = this.rows.get(e.host);
+        if (row) {
+          this.retitle(e.host);
+          row.settle(e, false);
+        }
+        break;
+      }
+      case 'recap':
+        this.finishing = this.finish(e);
+        break;
+      case 'play':
+      case 'warning':
+        // Plays only matter to the rows through their hosts; warnings are printed after the
+        // view so they are not overwritten by the next redraw.
+        break;
+    }
+  }
+
+  close(): Promise<void> {
+    this.finishing ??= this.finish(null);
+    return this.finishing;
+  }
+
+  private start(hosts: string[]): void {
+    if (this.listr) return;
+    this.width = Math.max(0, ...hosts.map((h) => h.length));
+    const logger = new ListrLogger<ListrDefaultRendererLogLevels>({
+      useIcons: true,
+      processOutput: new ProcessOutput(this.out as NodeJS.WriteStream, this.err as NodeJS.WriteStream),
+    });
+    const listr = new Listr<unknown, typeof HostRowsRenderer, typeof HostRowsRenderer>(
+      hosts.map((host) => ({
+        title: hostTitle(host, this.width, this.state.host(host), this.style),
+        task: (_ctx, wrapper) => this.rowTask(host, wrapper),
+      })),
+      {
+        concurrent: true,
+        exitOnError: false,
+        // Ctrl-C belongs to the CLI (it aborts the engine, which still sends a recap);
+        // listr2's own handler would exit the process before the recap is printed.
+        registerSignalListeners: false,
+        renderer: HostRowsRenderer,
+        fallbackRenderer: HostRowsRenderer,
+        rendererOptions: {
+          logger,
+          lazy: this.lazy,
+          formatOutput: 'truncate',
+          collapseErrors: true,
+          showErrorMessage: true,
+          ...(this.style.enabled ? {} : { color: noColors() }),
+        },
+      },
+    );
+    for (const host of hosts) this.rows.set(host, this.pendingRow());
+    this.listr = listr.run().catch(() => undefined);
+  }
+
+  private pendingRow(): Row {
+    let resolve!: () => void;
+    let reject!: (e: Error) => void;
+    const promise = new Promise<void>((res, rej) => {
+      resolve = res;
+      reject = rej;
+    });
+    const row: Row = {
+      promise,
+      settled: false,
+      settle: (done, interrupted) => {
+        if (row.settled) return;
+        row.settled = true;
+        // A failed row's error message replaces its title (collapseErrors), so the error
+        // carries the final title.
+        if (done && done.status !== 'ok') reject(new Error(this.titleOf(done.host)));
+        else if (!done && interrupted) reject(new Error(this.unfinishedTitle(row)));
+        else resolve();
+      },
+    };
+    return row;
+  }
+
+  private rowTask(host: string, wrapper: NonNullable<Row['wrapper']>): Promise<void> {
+    const row = this.rows.get(host) as Row;
+    row.wrapper = wrapper;
+    wrapper.title = this.titleOf(host);
+    return row.promise;
+  }
+
+  private titleOf(host: string): string {
+    return hostTitle(host, this.width, this.state.host(host), this.style);
+  }
+
+  private unfinishedTitle(row: Row): string {
+    const host = [...this.rows].find(([, r]) => r === row)?.[0] ?? '';
+    return `${this.titleOf(host)}  ${this.style.red('did not finish')}`;
+  }
+
+  private retitle(host: string): void {
+    const row = this.rows.get(host);
+    if (row?.wrapper && !row.settled) row.wrapper.title = this.titleOf(host);
+  }
+
+  /** End the view (settling rows the engine never finished), then print what must stay. */
+  private async finish(recap: RecapEvent | null): Promise<void> {
+    const interrupted = recap ? recap.interrupted === true : true;
+    for (const row of this.rows.values()) row.settle(null, interrupted);
+    await this.listr;
+    const text: string[] = [];
+    for (const w of this.state.warnings) {
+      text.push(this.style.yellow(`WARNING${w.host ? ` | ${w.host}` : ''} | ${oneLine(w.msg)}`));
+    }
+    if (this.showDiff) text.push(...this.diffsByHost());
+    if (text.length) this.out.write('\n' + text.join('\n') + '\n');
+    if (recap) this.out.write(formatRecap(recap, this.state, this.style));
+  }
+
+  private diffsByHost(): string[] {
+    const lines: string[] = [];
+    for (const host of this.state.order) {
+      const diffs = this.state.diffs.filter((d) => d.host === host);
+      if (!diffs.length) continue;
+      lines.push('', this.style.bold(`── ${host} ──`));
+      for (const d of diffs) {
+        lines.push(`  ${d.status === 'changed' ? this.style.yellow(taskName(d)) : taskName(d)}`);
+        lines.push(formatDiff(d.diff ?? '', this.style));
+      }
+    }
+    return lines;
+  }
+}
+
+/** listr2 colours its icons from process.stdout; without colour we hand it identity styles. */
+function noColors(): Record<ListrDefaultRendererLogLevels, (s?: string) => string> {
+  const id = (s?: string) => s ?? '';
+  return Object.fromEntries(Object.values(ListrDefaultRendererLogLevels).map((l) => [l, id])) as Record<
+    ListrDefaultRendererLogLevels,
+    (s?: string) => string
+  >;
+}

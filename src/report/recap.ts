@@ -1,0 +1,100 @@
+// The recap: the last thing a person reads. Per host counts, then every failure in full
+// (where, what ran, how it ended, what it said), so nobody has to rerun with -vvv.
+import type { Failure, RecapEvent, TaskStatus } from '../model/events.js';
+import type { RunState } from './state.js';
+import { formatMs, plural } from './state.js';
+import { stripAnsi, type Style } from './style.js';
+
+const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachable'];
+const STDERR_LINES = 20;
+
+export function formatRecap(r: RecapEvent, state: RunState, style: Style): string {
+  const hosts = recapHosts(r, state);
+  const out: string[] = ['', style.bold(`RECAP (${r.mode}, ${formatMs(r.durationMs)})`)];
+  out.push(headline(r, hosts, style));
+  if (r.interrupted) {
+    const unfinished = hosts.filter((h) => !state.hosts.get(h)?.done);
+    out.push(
+      style.red(
+        'Interrupted (Ctrl-C): the run was stopped' +
+          (unfinished.length ? `; these hosts did not finish: ${unfinished.join(', ')}` : '; every host had finished'),
+      ),
+    );
+  }
+  out.push('', ...table(r, hosts, state, style));
+  if (r.failures.length > 0) {
+    out.push('', style.bold(style.red(`FAILURES (${r.failures.length})`)));
+    for (const f of r.failures) out.push('', ...formatFailure(f, style));
+  }
+  return out.join('\n') + '\n';
+}
+
+/** Hosts in inventory order as announced, then any only the recap knows. */
+function recapHosts(r: RecapEvent, state: RunState): string[] {
+  const known = state.order.filter((h) => h in r.hosts);
+  return [...known, ...Object.keys(r.hosts).filter((h) => !known.includes(h))];
+}
+
+function headline(r: RecapEvent, hosts: string[], style: Style): string {
+  const n = (s: TaskStatus) => hosts.filter((h) => r.hosts[h][s] > 0).length;
+  const changed = n('changed');
+  let text =
+    r.mode === 'check'
+      ? changed > 0
+        ? style.yellow(`${plural(changed, 'host')} would change`)
+        : style.green('nothing to change')
+      : changed > 0
+        ? style.yellow(`${plural(changed, 'host')} changed`)
+        : style.green('nothing changed');
+  const failed = n('failed');
+  const unreachable = n('unreachable');
+  if (failed) text += ', ' + style.red(`${plural(failed, 'host')} failed`);
+  if (unreachable) text += ', ' + style.red(`${plural(unreachable, 'host')} unreachable`);
+  return text;
+}
+
+function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): string[] {
+  const header = ['host', ...STATUSES, 'round trips'];
+  const rows = hosts.map((h) => {
+    const c = r.hosts[h];
+    const done = state.hosts.get(h)?.done;
+    return [h, ...STATUSES.map((s) => String(c[s])), done ? String(done.roundTrips) : '-'];
+  });
+  const widths = header.map((t, i) => Math.max(t.length, ...rows.map((row) => row[i].length)));
+  const pad = (cells: string[]) =>
+    cells.map((c, i) => (i === 0 ? c.padEnd(widths[i]) : c.padStart(widths[i]))).join('  ');
+  const lines = [style.dim(pad(header))];
+  for (const row of rows) {
+    const c = r.hosts[row[0]];
+    let line = pad(row);
+    if (c.failed > 0 || c.unreachable > 0) line = style.red(line);
+    else if (c.changed > 0) line = style.yellow(line);
+    lines.push(line);
+  }
+  return lines;
+}
+
+export function formatFailure(f: Failure, style: Style): string[] {
+  const task = f.role ? `${f.role} : ${f.task}` : f.task;
+  const out = [style.red(`${f.host} | ${task}`)];
+  if (f.location) out.push(`  at ${f.location}`);
+  // The module's own words; an empty message still says what we know rather than nothing.
+  out.push(`  error: ${f.msg?.trim() || 'failed without a message'}`);
+  if (f.cmd !== undefined) out.push(...block('  command:', f.cmd));
+  if (f.rc !== undefined) out.push(`  exit code: ${f.rc}`);
+  if (f.stderr !== undefined && f.stderr.trim() !== '') {
+    const lines = stripAnsi(f.stderr).replace(/\s+$/, '').split(/\r?\n/);
+    const shown = lines.slice(-STDERR_LINES);
+    const omitted = lines.length - shown.length;
+    out.push(`  stderr${omitted ? ` (last ${STDERR_LINES} lines, ${omitted} earlier omitted)` : ''}:`);
+    out.push(...shown.map((l) => '    ' + l));
+  }
+  return out;
+}
+
+/** A one-line value stays on its label's line; a script goes below it, indented. */
+function block(label: string, text: string): string[] {
+  const lines = text.replace(/\s+$/, '').split(/\r?\n/);
+  if (lines.length === 1) return [`${label} ${lines[0]}`];
+  return [label, ...lines.map((l) => '    ' + l)];
+}
