@@ -1,0 +1,112 @@
+// Parse YAML keeping node positions, so every later error can name file:line:column.
+import { readFileSync } from 'node:fs';
+import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import type { Node } from 'yaml';
+import { ConfigError } from '../model/errors.js';
+import type { Source } from '../model/inventory.js';
+
+export interface YamlFile {
+  file: string;
+  doc: Document;
+  lc: LineCounter;
+}
+
+/** Read and parse a YAML file; syntax errors become ConfigError at the parser's position. */
+export function readYaml(file: string): YamlFile {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, undefined, undefined, `cannot read file: ${(e as Error).message}`);
+  }
+  return parseYaml(file, text);
+}
+
+export function parseYaml(file: string, text: string): YamlFile {
+  const lc = new LineCounter();
+  // merge: Ansible files use YAML 1.1 merge keys (<<: *anchor); keepSourceTokens not needed.
+  const doc = parseDocument(text, { lineCounter: lc, merge: true, prettyErrors: true });
+  const err = doc.errors[0];
+  if (err) {
+    const pos = err.linePos?.[0];
+    const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    throw new ConfigError(file, pos?.line, pos?.col, `invalid YAML: ${firstLine}`);
+  }
+  return { file, doc, lc };
+}
+
+/** 1-based line/column of a node (or of the document start when the node has no range). */
+export function posOf(yf: YamlFile, node: unknown): { line: number; column: number } {
+  const range = (node as Node | undefined)?.range;
+  const offset = range ? range[0] : 0;
+  const p = yf.lc.linePos(offset);
+  return { line: p.line, column: p.col };
+}
+
+export function sourceOf(yf: YamlFile, node: unknown): Source {
+  const p = posOf(yf, node);
+  return { file: yf.file, line: p.line, column: p.column };
+}
+
+export function errAt(yf: YamlFile, node: unknown, detail: string): ConfigError {
+  const p = posOf(yf, node);
+  return new ConfigError(yf.file, p.line, p.column, detail);
+}
+
+/** Plain JS value of a node (aliases and merge keys resolved). */
+export function toJS(yf: YamlFile, node: unknown): unknown {
+  if (node === null || node === undefined) return null;
+  if (typeof (node as Node).toJS === 'function') return (node as Node).toJS(yf.doc);
+  return node;
+}
+
+/** A node's key/value pairs with string keys. Merge keys (<<) are expanded in order. */
+export interface Entry {
+  key: string;
+  keyNode: Scalar | undefined;
+  value: unknown;
+}
+
+export function entries(yf: YamlFile, map: YAMLMap): Entry[] {
+  const out: Entry[] = [];
+  for (const item of map.items) {
+    if (!isPair(item)) continue;
+    const keyNode = isScalar(item.key) ? (item.key as Scalar) : undefined;
+    const key = keyNode ? String(keyNode.value) : String(toJS(yf, item.key));
+    if (key === '<<') {
+      // Expand merge sources so the caller sees their keys at their definitions.
+      const srcs = isSeq(item.value) ? item.value.items : [item.value];
+      for (const s of srcs) {
+        const target = resolveAlias(yf, s);
+        if (isMap(target)) for (const e of entries(yf, target)) if (!out.some((o) => o.key === e.key)) out.push(e);
+      }
+      continue;
+    }
+    const existing = out.findIndex((o) => o.key === key);
+    if (existing >= 0) out.splice(existing, 1); // explicit keys override merged ones
+    out.push({ key, keyNode, value: resolveAlias(yf, item.value) });
+  }
+  return out;
+}
+
+/** Follow an alias to its anchored node so positions and shapes are the anchor's. */
+export function resolveAlias(yf: YamlFile, node: unknown): unknown {
+  return isAlias(node) ? (node.resolve(yf.doc) ?? node) : node;
+}
+
+export function isNullNode(node: unknown): boolean {
+  return node === null || node === undefined || (isScalar(node) && node.value === null);
+}
+
+export type { YAMLMap, YAMLSeq, Scalar };
+export { isMap, isSeq, isScalar };
+
+/** Name of a node's shape, for "expected X, got Y" messages. */
+export function kindOf(yf: YamlFile, node: unknown): string {
+  if (isNullNode(node)) return 'nothing';
+  if (isMap(node)) return 'a mapping';
+  if (isSeq(node)) return 'a list';
+  const v = toJS(yf, node);
+  if (typeof v === 'string') return `the string ${JSON.stringify(v.length > 40 ? v.slice(0, 40) + '...' : v)}`;
+  return `${typeof v} ${JSON.stringify(v)}`;
+}
