@@ -39,6 +39,7 @@ export function hostTitle(name: string, width: number, h: HostState, style: Styl
     return done.status === 'failed' ? style.red(`${name.padEnd(width)}  ${counters}  `) + figures : text;
   }
   if (h.current) return `${label}  ${counters}  ${style.cyan('› ' + h.current)}`;
+  if (Object.values(c).some((n) => n > 0)) return `${label}  ${counters}`;
   if (h.connectMs !== undefined) return `${label}  ${counters}  ${style.dim(`connected in ${formatMs(h.connectMs)}`)}`;
   return `${label}  ${style.dim('connecting…')}`;
 }
