@@ -1,0 +1,59 @@
+// evalExpression: Ansible's when / changed_when / failed_when, evaluated safely.
+import type { Source, Vars } from '../../model/inventory.js';
+import { TemplateError } from '../errors.js';
+import { renderString } from '../render.js';
+import { truthy } from '../truthy.js';
+import type { Expr } from './ast.js';
+import { evaluate } from './evaluate.js';
+import { ExprSyntaxError } from './lexer.js';
+import { parseExpression } from './parser.js';
+import { ExprEvalError, UndefinedUse, defined } from './undefined.js';
+
+const parsed = new Map<string, Expr | ExprSyntaxError>();
+const PARSE_CACHE_LIMIT = 20_000;
+
+function parseCached(src: string): Expr {
+  let hit = parsed.get(src);
+  if (hit === undefined) {
+    try {
+      hit = parseExpression(src);
+    } catch (e) {
+      if (!(e instanceof ExprSyntaxError)) throw e;
+      hit = e;
+    }
+    if (parsed.size >= PARSE_CACHE_LIMIT) parsed.delete(parsed.keys().next().value as string);
+    parsed.set(src, hit);
+  }
+  if (hit instanceof ExprSyntaxError) throw hit;
+  return hit;
+}
+
+function evalOne(expr: string | boolean, ctx: Vars, origin: Source): unknown {
+  if (typeof expr === 'boolean') return expr;
+  if (typeof expr !== 'string') {
+    throw new TemplateError(origin.file, origin.line, origin.column, `expected a condition (string or boolean), got ${expr === null ? 'null' : typeof expr}`);
+  }
+  // Ansible tolerates {{ }} in conditions (with a warning): render first, then evaluate.
+  // Messages then quote the text as written, never the rendered one (it may hold secrets).
+  const src = expr.includes('{{') ? renderString(expr, ctx, origin) : expr;
+  const where = `in condition ${JSON.stringify(expr)}`;
+  if (src.trim() === '') throw new TemplateError(origin.file, origin.line, origin.column, `empty condition ${where}`);
+  try {
+    return defined(evaluate(parseCached(src), ctx));
+  } catch (e) {
+    if (e instanceof UndefinedUse) {
+      throw new TemplateError(origin.file, origin.line, origin.column, `${e.message} ${where}`, e.variable);
+    }
+    if (e instanceof ExprSyntaxError || e instanceof ExprEvalError) {
+      throw new TemplateError(origin.file, origin.line, origin.column, `${e.message} ${where}`);
+    }
+    throw e;
+  }
+}
+
+/** A boolean returns itself; a string is a Jinja expression (result returned as is, the
+ * caller applies truthy()); a list means every item must hold (returns a boolean). */
+export function evalExpression(expr: string | boolean | (string | boolean)[], ctx: Vars, origin: Source): unknown {
+  if (Array.isArray(expr)) return expr.every((e) => truthy(evalOne(e, ctx, origin)));
+  return evalOne(expr, ctx, origin);
+}
