@@ -1,0 +1,7 @@
+// transport/: the only layer that touches the network (docs/CONTRACTS.md).
+export { connect, type ConnectOptions } from './connect.js';
+export { scanHostKey, acceptHostKey, type ScannedKey, type ScanOptions } from './scan.js';
+export { BecomeError } from './become.js';
+export { fingerprint, keyTypeOf } from './fingerprint.js';
+export { hostToken, parseKnownHosts, readKnownHosts, checkHostKey, formatKnownHostsLine } from './known-hosts.js';
+export { HostKeyError, UnreachableError } from '../model/transport.js';

@@ -1,0 +1,118 @@
+// HostSession over one ready ssh2 Client: one exec channel per run() = one round trip.
+import type { Client, ClientChannel } from 'ssh2';
+import type { ExecResult, HostSession } from '../model/transport.js';
+import { UnreachableError } from '../model/transport.js';
+import { buildExec, interpretBecome } from './become.js';
+import { describeCause, lostMessage, unreachableMessage, type Target } from './errors.js';
+
+export interface SessionContext {
+  target: Target;
+  /** connection.become: the default for run() when the call does not say. */
+  become: boolean;
+  password?: string;
+  connectMs: number;
+  timeoutMs: number;
+  /** Called once on close (releases a shared bastion, abort listener...). */
+  onClose?: () => void;
+}
+
+export class SshSession implements HostSession {
+  private rounds = 0;
+  private lost?: UnreachableError;
+  private closed = false;
+  private readonly pending = new Set<(err: Error) => void>();
+
+  constructor(
+    private readonly client: Client,
+    private readonly ctx: SessionContext,
+  ) {
+    const drop = (err?: unknown) => {
+      if (!this.lost) {
+        const cause = this.closed ? 'session closed' : err ? describeCause(err, ctx.target, ctx.timeoutMs) : 'connection closed';
+        this.lost = new UnreachableError(ctx.target.name, lostMessage(ctx.target, cause));
+      }
+      for (const reject of this.pending) reject(this.lost);
+      this.pending.clear();
+      this.finish();
+    };
+    client.on('error', (err) => drop(err));
+    client.on('close', () => drop());
+  }
+
+  get roundTrips(): number {
+    return this.rounds;
+  }
+
+  get connectMs(): number {
+    return this.ctx.connectMs;
+  }
+
+  run(script: string, opts?: { become?: boolean }): Promise<ExecResult> {
+    if (this.lost) return Promise.reject(this.lost);
+    const { target } = this.ctx;
+    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: target.user, password: this.ctx.password });
+    this.rounds++;
+    return new Promise<ExecResult>((resolve, reject) => {
+      this.pending.add(reject);
+      const done = (fn: () => void) => {
+        this.pending.delete(reject);
+        fn();
+      };
+      const onChannel = (err: Error | undefined, ch: ClientChannel) => {
+        if (err) {
+          return done(() => reject(this.lost ?? new Error(`${target.name}: cannot open an exec channel: ${err.message}`)));
+        }
+        const out: Buffer[] = [];
+        const errOut: Buffer[] = [];
+        let rc: number | undefined;
+        let signal: string | undefined;
+        ch.on('data', (d: Buffer) => out.push(d));
+        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+        ch.on('exit', (code: number | null, sig?: string) => {
+          if (typeof code === 'number') rc = code;
+          else if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
+        });
+        ch.on('close', () => {
+          // Give a concurrent connection-level close the chance to mark the session lost first.
+          setImmediate(() =>
+            done(() => {
+              let stderr = Buffer.concat(errOut).toString('utf8');
+              if (rc === undefined) {
+                if (this.lost) return reject(this.lost);
+                stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}${signal ? `killed by signal ${signal}` : 'channel closed without an exit status'}\n`;
+              }
+              const result = { rc: rc ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr };
+              if (!plan.viaSudo) return resolve(result);
+              try {
+                resolve(interpretBecome(result, { host: target.name, user: target.user, password: this.ctx.password }));
+              } catch (e) {
+                reject(e);
+              }
+            }),
+          );
+        });
+        // The remote side may exit before reading all of stdin (sudo refused): ignore EPIPE-like errors.
+        ch.on('error', () => undefined);
+        ch.end(plan.stdin);
+      };
+      try {
+        this.client.exec(plan.command, onChannel);
+      } catch (err) {
+        done(() => reject(this.lost ?? new UnreachableError(target.name, unreachableMessage(target, describeCause(err, target, this.ctx.timeoutMs)))));
+      }
+    });
+  }
+
+  close(): void {
+    if (this.closed) return;
+    this.closed = true;
+    this.client.end();
+    this.finish();
+  }
+
+  private finish(): void {
+    const cb = this.ctx.onClose;
+    this.ctx.onClose = undefined;
+    cb?.();
+  }
+}
