@@ -88,7 +88,8 @@ export class Rewriter {
       // a variable in a param position is never taken for a helper.
       expr = node.path;
       if (node.path.type === 'PathExpression') {
-        variable = node.path.original;
+        // As written ("list.[3]"); handlebars' own `original` drops the brackets.
+        variable = this.source(node.path) || node.path.original;
         message = `undefined variable '${variable}'`;
       } else {
         message = `undefined value '${this.source(node.path)}'`;
@@ -139,7 +140,7 @@ export class Rewriter {
       return {
         type: 'SubExpression',
         path: pathNode(ARG_HELPER, arg.loc),
-        params: [arg, stringNode(arg.original, arg.loc), numberNode(line, arg.loc), numberNode(col, arg.loc)],
+        params: [arg, stringNode(this.source(arg) || arg.original, arg.loc), numberNode(line, arg.loc), numberNode(col, arg.loc)],
         hash: undefined,
         loc: arg.loc,
       };
