@@ -1,0 +1,140 @@
+// file: a path's existence, kind (file, directory, symlink) and attributes, without content.
+import type { Module, Plan } from '../model/module.js';
+import { q } from './lib/sh.js';
+import { parseProbe } from './lib/kv.js';
+import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, type PathState } from './lib/filestate.js';
+import { setAttrsSh } from './lib/filewrite.js';
+import { objectSchema, pathSchema, attrProps } from './lib/schema.js';
+import type { ModeInput } from './lib/mode.js';
+
+export type FileState = 'file' | 'directory' | 'link' | 'absent' | 'touch';
+
+export interface FileParams {
+  path: string;
+  state?: FileState;
+  owner?: string | number;
+  group?: string | number;
+  mode?: ModeInput;
+  /** Link target, for state link. */
+  src?: string;
+  /** Replace an existing non-link when creating a link. */
+  force?: boolean;
+  /** directory: apply owner/group to everything below too. */
+  recurse?: boolean;
+}
+
+type Action = 'create' | 'remove' | 'attrs' | 'relink';
+export interface FilePlanData {
+  action: Action;
+  state: FileState;
+  /** Current type of the path. */
+  type: PathState['type'];
+  mode?: string;
+}
+
+export const fileProps = {
+  path: pathSchema,
+  state: { type: 'string', enum: ['file', 'directory', 'link', 'absent', 'touch'], default: 'file' },
+  ...attrProps,
+  src: { type: 'string', minLength: 1, description: 'link target (state: link)' },
+  force: { type: 'boolean', default: false },
+  recurse: { type: 'boolean', default: false, description: 'directory: owner/group applied recursively' },
+};
+
+export function probeFile(p: FileParams): string {
+  const a = attrsOf(p);
+  let s = probePath(p.path, { owner: a.owner, group: a.group, parent: true });
+  const state = p.state ?? 'file';
+  if (state === 'directory' && p.recurse && (a.owner !== undefined || a.group !== undefined)) {
+    // One find for the whole tree: prints the first path whose ownership differs, then stops.
+    const tests: string[] = [];
+    if (a.owner !== undefined) tests.push(`! -user ${q(a.owner)}`);
+    if (a.group !== undefined) tests.push(`! -group ${q(a.group)}`);
+    s += `if [ -d ${q(p.path)} ] && [ -n "$(find ${q(p.path)} \\( ${tests.join(' -o ')} \\) -print -quit 2>/dev/null)" ]; then echo recurse_drift=1; fi\n`;
+  }
+  return s;
+}
+
+function change(summary: string, data: FilePlanData): Plan {
+  return { kind: 'change', summary, data };
+}
+
+export function planFile(p: FileParams, out: string): Plan {
+  const d = parseProbe(out);
+  const s = parsePath(d);
+  const a = attrsOf(p);
+  const state = p.state ?? 'file';
+  const path = p.path;
+
+  if (state === 'absent') {
+    if (s.type === 'absent') return { kind: 'ok' };
+    return change(`remove ${s.type === 'directory' ? 'directory' : s.type} ${path}`, { action: 'remove', state, type: s.type });
+  }
+  const blocked = attrsBlocked(a, s);
+  if (blocked) return { kind: 'blocked', reason: blocked };
+  const isDir = state === 'directory';
+  const mode = desiredMode(a, s, isDir);
+
+  if (state === 'link') {
+    if (!p.src) throw new Error(`file ${path}: state link needs src (the link target)`);
+    if (s.type === 'link') {
+      if (s.linkTarget !== p.src) return change(`relink ${path} -> ${p.src} (was -> ${s.linkTarget})`, { action: 'relink', state, type: s.type });
+      const diffs = attrChanges({ owner: a.owner, group: a.group }, s, false);
+      return diffs.length ? change(`${path}: ${diffs.join(', ')}`, { action: 'attrs', state, type: s.type }) : { kind: 'ok' };
+    }
+    if (s.type !== 'absent' && !p.force)
+      return { kind: 'blocked', reason: `${path} exists as a ${s.type}, not a link; set force: true to replace it` };
+    if (s.parentExists === false) return { kind: 'blocked', reason: `directory of ${path} does not exist` };
+    return change(`link ${path} -> ${p.src}${s.type !== 'absent' ? ` (replacing a ${s.type})` : ''}`, { action: 'relink', state, type: s.type });
+  }
+
+  if (s.type === 'absent') {
+    if (state === 'file') return { kind: 'blocked', reason: `${path} does not exist (state: file never creates; use copy, template or state: touch)` };
+    if (state === 'touch' && s.parentExists === false) return { kind: 'blocked', reason: `directory of ${path} does not exist` };
+    const m = mode ?? (isDir ? '0755' : '0644');
+    return change(`create ${isDir ? 'directory' : 'file'} ${path}${describeAttrs(m, a)}`, { action: 'create', state, type: s.type, mode: m });
+  }
+  const wantType = isDir ? 'directory' : 'file';
+  if (s.type !== wantType) return { kind: 'blocked', reason: `${path} exists as a ${s.type}, expected a ${wantType}` };
+  const diffs = attrChanges(a, s, isDir);
+  if (d.get('recurse_drift') === '1') diffs.push('ownership below it');
+  if (!diffs.length) return { kind: 'ok' };
+  return change(`${path}: ${diffs.join(', ')}`, { action: 'attrs', state, type: s.type, mode });
+}
+
+export function applyFile(p: FileParams, plan: Extract<Plan, { kind: 'change' }>): string {
+  const data = plan.data as FilePlanData;
+  const a = attrsOf(p);
+  const path = q(p.path);
+  const attrs = { owner: a.owner, group: a.group, mode: data.mode };
+  switch (data.action) {
+    case 'remove':
+      return `rm -rf -- ${path}\n`;
+    case 'create':
+      return (data.state === 'directory' ? `mkdir -p -- ${path}\n` : `touch -- ${path}\n`) + setAttrsSh(p.path, attrs);
+    case 'relink': {
+      // A directory in the way would make ln put the link inside it: remove it first (force).
+      const clear = data.type !== 'absent' && data.type !== 'link' ? `rm -rf -- ${path}\n` : '';
+      return clear + `ln -sfn -- ${q(p.src!)} ${path}\n` + setAttrsSh(p.path, { owner: a.owner, group: a.group }, { link: true });
+    }
+    case 'attrs':
+      if (data.state === 'link') return setAttrsSh(p.path, { owner: a.owner, group: a.group }, { link: true });
+      return (
+        (p.recurse && data.state === 'directory' ? setAttrsSh(p.path, { owner: a.owner, group: a.group }, { recurse: true }) : '') +
+        setAttrsSh(p.path, attrs)
+      );
+  }
+}
+
+export function fileResources(p: FileParams): string[] {
+  return [`file:${p.path}`];
+}
+
+export const file: Module<FileParams> = {
+  name: 'file',
+  schema: objectSchema(fileProps, ['path']),
+  probe: (p) => probeFile(p),
+  plan: (p, out) => planFile(p, out),
+  apply: (p, plan) => applyFile(p, plan),
+  resources: fileResources,
+};

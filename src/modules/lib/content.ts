@@ -1,0 +1,96 @@
+// Shared logic of copy and template: a whole file with known desired bytes.
+import type { Plan } from '../../model/module.js';
+import { parseProbe } from './kv.js';
+import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs } from './filestate.js';
+import { writeFileSh, setAttrsSh } from './filewrite.js';
+import { sha256 } from './sh.js';
+import { unifiedDiff } from './diff.js';
+import { attrProps, pathSchema } from './schema.js';
+import type { ModeInput } from './mode.js';
+
+export interface ContentParams {
+  dest: string;
+  /** Desired text (copy's content, template's rendered output). */
+  content?: string;
+  /** Desired bytes as base64, set by prepare() for files read from the role. */
+  content_b64?: string;
+  owner?: string | number;
+  group?: string | number;
+  mode?: ModeInput;
+  validate?: string;
+  backup?: boolean;
+  /** The content is secret: no diff, no content in any message. */
+  secret?: boolean;
+}
+
+export interface ContentPlanData {
+  write: boolean;
+  mode?: string;
+}
+
+export const contentProps = {
+  dest: pathSchema,
+  ...attrProps,
+  validate: { type: 'string', minLength: 1, description: 'command run on the temp file (%s = its path) before it replaces dest' },
+  backup: { type: 'boolean', default: false },
+  secret: { type: 'boolean', default: false, description: 'never show the content or a diff' },
+};
+
+export function desiredBytes(p: ContentParams, module: string): Buffer {
+  if (p.content_b64 !== undefined) return Buffer.from(p.content_b64, 'base64');
+  if (p.content !== undefined) return Buffer.from(p.content, 'utf8');
+  throw new Error(`${module} ${p.dest}: no content (prepare() did not run?)`);
+}
+
+export function probeContent(p: ContentParams, module: string): string {
+  const a = attrsOf(p);
+  return probePath(p.dest, { follow: true, desiredSha256: sha256(desiredBytes(p, module)), owner: a.owner, group: a.group, parent: true });
+}
+
+export function planContent(p: ContentParams, out: string, module: string): Plan {
+  const want = desiredBytes(p, module);
+  const s = parsePath(parseProbe(out));
+  const a = attrsOf(p);
+  const blocked = attrsBlocked(a, s);
+  if (blocked) return { kind: 'blocked', reason: blocked };
+  if (s.type === 'directory' || s.type === 'other') return { kind: 'blocked', reason: `${p.dest} exists as a ${s.type}, expected a file` };
+  if (s.type === 'absent' || s.type === 'dangling') {
+    if (s.parentExists === false) return { kind: 'blocked', reason: `directory of ${p.dest} does not exist` };
+    const mode = desiredMode(a, s, false) ?? '0644';
+    const data: ContentPlanData = { write: true, mode };
+    return {
+      kind: 'change',
+      summary: `create ${p.dest}${describeAttrs(mode, a)}`,
+      diff: p.secret ? undefined : unifiedDiff(p.dest, undefined, want),
+      data,
+    };
+  }
+  const mode = desiredMode(a, s, false);
+  const attrs = attrChanges(a, s, false);
+  const contentDiffers = s.sha256 !== sha256(want);
+  if (!contentDiffers && !attrs.length) return { kind: 'ok' };
+  const parts = contentDiffers ? ['content', ...attrs] : attrs;
+  const diff =
+    contentDiffers && !p.secret
+      ? s.content !== undefined
+        ? unifiedDiff(p.dest, s.content, want)
+        : `${p.dest}: content differs (${s.size} bytes, too large to show)\n`
+      : undefined;
+  const data: ContentPlanData = { write: contentDiffers, mode };
+  return { kind: 'change', summary: `update ${p.dest}: ${parts.join(', ')}`, diff, data };
+}
+
+export function applyContent(p: ContentParams, plan: Extract<Plan, { kind: 'change' }>, module: string): string {
+  const data = plan.data as ContentPlanData;
+  const a = attrsOf(p);
+  if (!data.write) return setAttrsSh(p.dest, { owner: a.owner, group: a.group, mode: data.mode });
+  return writeFileSh({
+    path: p.dest,
+    data: desiredBytes(p, module),
+    owner: a.owner,
+    group: a.group,
+    mode: data.mode,
+    validate: p.validate,
+    backup: p.backup,
+  });
+}

@@ -1,0 +1,60 @@
+// sh that writes a file atomically: temp file beside the destination, ownership and mode,
+// the operator's validator, then rename. A failed validator leaves the old file untouched.
+import { q, b64Heredoc, substituteValidate, dirnameOf } from './sh.js';
+
+export interface WriteSpec {
+  path: string;
+  data: Buffer;
+  owner?: string;
+  group?: string;
+  /** Normalised mode ("0644"); undefined keeps the existing file's mode (0644 when new). */
+  mode?: string;
+  validate?: string;
+  backup?: boolean;
+  /** Mode for a file that does not exist yet and has no mode param. */
+  defaultMode?: string;
+}
+
+/** chown/chmod for an existing path; noDeref for links (chown -h; chmod is skipped on links). */
+export function setAttrsSh(path: string, a: AttrValues, opts: AttrOpts = {}): string {
+  return setAttrsExpr(q(path), a, opts);
+}
+
+type AttrValues = { owner?: string; group?: string; mode?: string };
+type AttrOpts = { recurse?: boolean; link?: boolean };
+
+/** Same as setAttrsSh for a path given as an sh expression ("$tmp"). */
+export function setAttrsExpr(p: string, a: AttrValues, opts: AttrOpts = {}): string {
+  const lines: string[] = [];
+  const R = opts.recurse ? '-R ' : '';
+  const h = opts.link ? '-h ' : '';
+  if (a.owner !== undefined && a.group !== undefined) lines.push(`chown ${R}${h}-- ${q(`${a.owner}:${a.group}`)} ${p}`);
+  else if (a.owner !== undefined) lines.push(`chown ${R}${h}-- ${q(a.owner)} ${p}`);
+  else if (a.group !== undefined) lines.push(`chgrp ${R}${h}-- ${q(a.group)} ${p}`);
+  if (a.mode !== undefined && !opts.link) lines.push(`chmod ${a.mode} ${p}`);
+  return lines.map((l) => l + '\n').join('');
+}
+
+export function writeFileSh(w: WriteSpec): string {
+  const dest = q(w.path);
+  const dir = q(dirnameOf(w.path));
+  let s = '';
+  s += `dest=${dest}\n`;
+  s += `tmp=$(mktemp ${dir}/.fleet.XXXXXXXX)\n`;
+  // Removes the temp file on any failure; after the rename there is nothing left to remove.
+  s += `trap 'rm -f "$tmp"' EXIT\n`;
+  s += b64Heredoc('base64 -d > "$tmp"', w.data);
+  // Without owner/group/mode params an existing file keeps its own; a new file gets root's
+  // ownership from mktemp and the default mode (mktemp makes 0600).
+  s += `if [ -e "$dest" ]; then chown --reference="$dest" "$tmp"; chmod --reference="$dest" "$tmp"; else chmod ${w.defaultMode ?? '0644'} "$tmp"; fi\n`;
+  s += setAttrsExpr('"$tmp"', { owner: w.owner, group: w.group, mode: w.mode });
+  if (w.validate) {
+    s += `if ! out=$(${substituteValidate(w.validate)} 2>&1); then printf '%s\\n' "$out" >&2; echo ${q(`validation failed: ${w.validate}`)} >&2; exit 1; fi\n`;
+  }
+  if (w.backup) {
+    s += `if [ -f "$dest" ]; then b="$dest.$(date +%Y%m%d%H%M%S).bak"; cp -p -- "$dest" "$b"; echo "backup=$b"; fi\n`;
+  }
+  s += `mv -f -- "$tmp" "$dest"\n`;
+  s += `trap - EXIT\n`;
+  return s;
+}

@@ -1,0 +1,63 @@
+// Shared by command and shell: guards (creates, removes, unless), chdir, environment.
+import type { Plan, ApplyOutcome, ModuleResult } from '../../model/module.js';
+import { q } from './sh.js';
+import { parseProbe } from './kv.js';
+
+export interface RunParams {
+  chdir?: string;
+  creates?: string;
+  removes?: string;
+  unless?: string;
+  environment?: Record<string, string | number | boolean>;
+}
+
+export const runProps = {
+  chdir: { type: 'string', pattern: '^/' },
+  creates: { type: 'string', minLength: 1, description: 'nothing to do when this path exists' },
+  removes: { type: 'string', minLength: 1, description: 'nothing to do when this path does not exist' },
+  unless: { type: 'string', minLength: 1, description: 'sh command: nothing to do when it exits 0' },
+  environment: {
+    type: 'object',
+    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+    additionalProperties: { type: ['string', 'number', 'boolean'] },
+  },
+};
+
+/** "cd DIR && " plus exported variables, as a prefix for the guard and the command. */
+export function runPrefix(p: RunParams): string {
+  let s = '';
+  if (p.chdir) s += `cd ${q(p.chdir)} || exit 1\n`;
+  for (const [k, v] of Object.entries(p.environment ?? {})) s += `${k}=${q(String(v))}; export ${k}\n`;
+  return s;
+}
+
+export function probeRun(p: RunParams): string {
+  const checks: string[] = [];
+  if (p.creates) checks.push(`if [ -e ${q(p.creates)} ]; then echo creates_exists=1; fi`);
+  if (p.removes) checks.push(`if [ ! -e ${q(p.removes)} ]; then echo removes_missing=1; fi`);
+  // The operator's guard runs read-only by contract; its output is not ours to print.
+  if (p.unless) checks.push(`if ( ${p.unless}\n) >/dev/null 2>&1 </dev/null; then echo unless_ok=1; fi`);
+  if (!checks.length) return 'echo guard=none\n';
+  // chdir may not exist yet (an earlier task creates it): guards then read as "not done".
+  return `(\n${runPrefix(p)}${checks.join('\n')}\n)\necho guard=checked\n`;
+}
+
+export function planRun(p: RunParams, out: string, display: string): Plan {
+  const d = parseProbe(out);
+  if (d.get('creates_exists') === '1') return { kind: 'ok', note: `${p.creates} exists` };
+  if (d.get('removes_missing') === '1') return { kind: 'ok', note: `${p.removes} does not exist` };
+  if (d.get('unless_ok') === '1') return { kind: 'ok', note: `unless: ${p.unless} succeeded` };
+  return { kind: 'change', summary: `run: ${display}` };
+}
+
+export function runResult(display: string, o: ApplyOutcome): ModuleResult & { changed: boolean } {
+  return {
+    changed: true,
+    failed: o.rc !== 0,
+    msg: o.rc !== 0 ? `command exited ${o.rc}` : undefined,
+    cmd: display,
+    rc: o.rc,
+    stdout: o.stdout.replace(/\n$/, ''),
+    stderr: o.stderr.replace(/\n$/, ''),
+  };
+}

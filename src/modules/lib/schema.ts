@@ -1,0 +1,19 @@
+// JSON Schema fragments shared by several modules' params.
+import { modeSchema } from './mode.js';
+
+export const pathSchema = { type: 'string', minLength: 1, pattern: '^/', description: 'absolute path' };
+const account = { type: ['string', 'integer'], minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' };
+
+/** owner, group, mode: the attributes every file-like module manages. */
+export const attrProps = {
+  owner: { ...account, description: 'user name or uid' },
+  group: { ...account, description: 'group name or gid' },
+  mode: modeSchema,
+};
+
+export const nameSchema = { type: 'string', minLength: 1 };
+
+/** An object schema: every key known, nothing else accepted. */
+export function objectSchema(properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
+  return { type: 'object', additionalProperties: false, properties, required, ...extra };
+}

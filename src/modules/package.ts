@@ -1,0 +1,142 @@
+// package: Debian packages through dpkg-query (probe) and apt-get (apply).
+import type { Module, Plan } from '../model/module.js';
+import { qa } from './lib/sh.js';
+import { parseProbe } from './lib/kv.js';
+import { objectSchema } from './lib/schema.js';
+
+export interface PackageParams {
+  name: string | string[];
+  state?: 'present' | 'absent' | 'latest';
+  update_cache?: 'auto' | 'always' | 'never';
+  cache_valid_time?: number;
+  install_recommends?: boolean;
+  purge?: boolean;
+}
+
+export interface PackagePlanData {
+  install: string[];
+  remove: string[];
+  update: boolean;
+}
+
+const LISTS = '/var/lib/apt/lists';
+const APT = 'DEBIAN_FRONTEND=noninteractive apt-get -y -q -o DPkg::Lock::Timeout=120';
+
+/** "nginx=1.22-1" -> { pkg: "nginx", version: "1.22-1" }. */
+function splitName(spec: string): { pkg: string; version?: string } {
+  const i = spec.indexOf('=');
+  return i < 0 ? { pkg: spec } : { pkg: spec.slice(0, i), version: spec.slice(i + 1) };
+}
+
+export function packageNames(p: PackageParams): string[] {
+  return typeof p.name === 'string' ? [p.name] : p.name;
+}
+
+export function probePackage(p: PackageParams): string {
+  const pkgs = packageNames(p).map((n) => splitName(n).pkg);
+  let s = '';
+  // One dpkg-query for all names; unknown names print nothing (and make it exit 1: a state).
+  s += `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null; :\n`;
+  // Age of the package index: the newest *_Packages* list (none at all means never updated).
+  s += `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then echo "lists_mtime=$(stat -c %Y -- ${LISTS} "$@" | sort -n | tail -n 1)"; else echo lists_mtime=0; fi; echo "now=$(date +%s)"\n`;
+  if (p.state === 'latest') {
+    s += `LC_ALL=C apt-cache policy ${qa(pkgs)} 2>/dev/null | while IFS= read -r l; do case "$l" in [!\\ ]*:) n=\${l%:}; echo "policy_pkg=$n";; *Candidate:*) echo "candidate=$n \${l##*: }";; esac; done\n`;
+  }
+  return s;
+}
+
+interface Installed {
+  status: string; // "ii ", "rc ", "iU "
+  version: string;
+}
+
+export function planPackage(p: PackageParams, out: string): Plan {
+  const d = parseProbe(out);
+  const state = p.state ?? 'present';
+  const installed = new Map<string, Installed>();
+  for (const row of d.all('pkg')) {
+    const [name, status, version] = row.split('\t');
+    installed.set(name.replace(/:[a-z0-9]+$/, ''), { status: status ?? '', version: version ?? '' });
+  }
+  const candidates = new Map<string, string>();
+  for (const row of d.all('candidate')) {
+    const [name, cand] = row.split(' ');
+    candidates.set(name.replace(/:[a-z0-9]+$/, ''), cand);
+  }
+  const install: string[] = [];
+  const remove: string[] = [];
+  const why: string[] = [];
+  for (const spec of packageNames(p)) {
+    const { pkg, version } = splitName(spec);
+    const cur = installed.get(pkg);
+    // db:Status-Abbrev: want (u/i/h/r/p), state (n not-installed, c config-files, i installed,
+    // H/U/F/W/t half-way states), error flag.
+    const st = cur?.status[1] ?? 'n';
+    const ok = st === 'i';
+    const broken = !ok && st !== 'n' && st !== 'c';
+    if (state === 'absent') {
+      if (st !== 'n' && (st !== 'c' || p.purge)) {
+        remove.push(pkg);
+        why.push(`${p.purge ? 'purge' : 'remove'} ${pkg}`);
+      }
+      continue;
+    }
+    if (!ok) {
+      install.push(spec);
+      why.push(broken ? `reinstall ${pkg} (dpkg status "${cur?.status.trim()}")` : `install ${spec}`);
+    } else if (version !== undefined && cur && cur.version !== version) {
+      install.push(spec);
+      why.push(`${pkg} ${cur.version} -> ${version}`);
+    } else if (state === 'latest') {
+      const cand = candidates.get(pkg);
+      if (cur && cand && cand !== '(none)' && cand !== cur.version) {
+        install.push(pkg);
+        why.push(`upgrade ${pkg} ${cur.version} -> ${cand}`);
+      }
+    }
+  }
+  if (!install.length && !remove.length) return { kind: 'ok' };
+  const age = Number(d.get('now') ?? 0) - Number(d.get('lists_mtime') ?? 0);
+  const stale = Number(d.get('lists_mtime') ?? 0) === 0 || age > (p.cache_valid_time ?? 3600);
+  const mode = p.update_cache ?? 'auto';
+  const update = install.length > 0 && (mode === 'always' || (mode === 'auto' && stale));
+  const data: PackagePlanData = { install, remove, update };
+  return { kind: 'change', summary: why.join(', ') + (update ? ' (after apt-get update)' : ''), data };
+}
+
+export function applyPackage(p: PackageParams, plan: Extract<Plan, { kind: 'change' }>): string {
+  const data = plan.data as PackagePlanData;
+  let s = '';
+  if (data.update) s += `${APT} update\n`;
+  if (data.install.length) {
+    const rec = p.install_recommends ? '--install-recommends' : '--no-install-recommends';
+    s += `${APT} ${rec} -o Dpkg::Options::=--force-confdef -o Dpkg::Options::=--force-confold install ${qa(data.install)}\n`;
+  }
+  if (data.remove.length) s += `${APT} ${p.purge ? 'purge' : 'remove'} ${qa(data.remove)}\n`;
+  return s;
+}
+
+export const pkg: Module<PackageParams> = {
+  name: 'package',
+  schema: objectSchema(
+    {
+      name: {
+        anyOf: [
+          { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$' },
+          { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$' } },
+        ],
+        description: 'package name(s), optionally name=version',
+      },
+      state: { type: 'string', enum: ['present', 'absent', 'latest'], default: 'present' },
+      update_cache: { type: 'string', enum: ['auto', 'always', 'never'], default: 'auto' },
+      cache_valid_time: { type: 'integer', minimum: 0, default: 3600 },
+      install_recommends: { type: 'boolean', default: false },
+      purge: { type: 'boolean', default: false },
+    },
+    ['name'],
+  ),
+  probe: (p) => probePackage(p),
+  plan: (p, out) => planPackage(p, out),
+  apply: (p, plan) => applyPackage(p, plan),
+  resources: (p) => packageNames(p).map((n) => `pkg:${splitName(n).pkg}`),
+};

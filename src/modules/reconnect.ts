@@ -1,0 +1,24 @@
+// reconnect: controller-side. The engine opens a fresh connection (optionally on a new port)
+// and runs `command` over it, proving e.g. a new sshd port before the old one is closed.
+import type { Module } from '../model/module.js';
+import { objectSchema } from './lib/schema.js';
+import { hostSideNever } from './lib/controller.js';
+
+export interface ReconnectParams {
+  port?: number;
+  command?: string;
+  timeout?: number;
+}
+
+export const reconnect: Module<ReconnectParams> = {
+  name: 'reconnect',
+  controller: true,
+  schema: objectSchema({
+    port: { type: 'integer', minimum: 1, maximum: 65535 },
+    command: { type: 'string', minLength: 1 },
+    timeout: { type: 'integer', minimum: 1, default: 15, description: 'seconds' },
+  }),
+  probe: hostSideNever('reconnect'),
+  plan: hostSideNever('reconnect'),
+  apply: hostSideNever('reconnect'),
+};

@@ -1,0 +1,95 @@
+// service: a systemd unit's running state and enablement.
+import type { Module, Plan } from '../model/module.js';
+import { q } from './lib/sh.js';
+import { parseProbe } from './lib/kv.js';
+import { objectSchema } from './lib/schema.js';
+
+export interface ServiceParams {
+  name: string;
+  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
+  enabled?: boolean;
+  daemon_reload?: boolean;
+}
+
+export interface ServicePlanData {
+  daemonReload: boolean;
+  action?: 'start' | 'stop' | 'restart' | 'reload';
+  enable?: boolean;
+}
+
+/** "tor" -> "tor.service"; names with a unit suffix are kept. */
+export function unitName(name: string): string {
+  return /\.(service|socket|timer|target|mount|path|slice|scope|swap|automount|device)$/.test(name) ? name : `${name}.service`;
+}
+
+// Unit file states where enable/disable has nothing to act on.
+const UNENABLEABLE = new Set(['static', 'generated', 'transient', 'indirect', 'alias']);
+
+export function probeService(p: ServiceParams): string {
+  // One systemctl call; key=value output is parsed by name, so property order does not matter.
+  return `if command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload -- ${q(unitName(p.name))} || exit 1; else echo LoadState=no-systemd; fi\n`;
+}
+
+export function planService(p: ServiceParams, out: string): Plan {
+  const d = parseProbe(out);
+  const unit = unitName(p.name);
+  const load = d.need('LoadState');
+  if (load === 'no-systemd') return { kind: 'blocked', reason: `systemctl not found: ${unit} needs systemd` };
+  if (load === 'not-found') return { kind: 'blocked', reason: `unit ${unit} not found` };
+  const active = d.get('ActiveState') ?? '';
+  const fileState = d.get('UnitFileState') ?? '';
+  const wantsRunning = p.state === 'started' || p.state === 'restarted' || p.state === 'reloaded';
+  if (load === 'masked' && (wantsRunning || p.enabled === true)) return { kind: 'blocked', reason: `unit ${unit} is masked` };
+  const why: string[] = [];
+  const data: ServicePlanData = { daemonReload: false };
+  if (p.daemon_reload && d.get('NeedDaemonReload') === 'yes') {
+    data.daemonReload = true;
+    why.push('daemon-reload');
+  }
+  const running = active === 'active' || active === 'activating' || active === 'reloading';
+  if (p.state === 'started' && !running) data.action = 'start';
+  if (p.state === 'stopped' && running) data.action = 'stop';
+  // Handlers: a restart or reload requested is always a change.
+  if (p.state === 'restarted') data.action = 'restart';
+  if (p.state === 'reloaded') data.action = running ? 'reload' : 'start';
+  if (data.action) why.push(`${data.action} ${unit}${data.action !== 'restart' && data.action !== 'reload' ? ` (${active})` : ''}`);
+  if (p.enabled !== undefined && !UNENABLEABLE.has(fileState)) {
+    const isEnabled = fileState === 'enabled' || fileState === 'enabled-runtime';
+    if (p.enabled !== isEnabled) {
+      data.enable = p.enabled;
+      why.push(`${p.enabled ? 'enable' : 'disable'} ${unit} (${fileState || 'unknown'})`);
+    }
+  }
+  if (!why.length) return { kind: 'ok' };
+  return { kind: 'change', summary: why.join(', '), data };
+}
+
+export function applyService(p: ServiceParams, plan: Extract<Plan, { kind: 'change' }>): string {
+  const data = plan.data as ServicePlanData;
+  const unit = q(unitName(p.name));
+  let s = '';
+  // daemon_reload is also honoured when the plan did not see the need (a unit file written by
+  // this same apply round).
+  if (data.daemonReload || p.daemon_reload) s += 'systemctl daemon-reload\n';
+  if (data.enable !== undefined) s += `systemctl ${data.enable ? 'enable' : 'disable'} -- ${unit}\n`;
+  if (data.action) s += `systemctl ${data.action} -- ${unit}\n`;
+  return s;
+}
+
+export const service: Module<ServiceParams> = {
+  name: 'service',
+  schema: objectSchema(
+    {
+      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9:_.@\\\\-]+$' },
+      state: { type: 'string', enum: ['started', 'stopped', 'restarted', 'reloaded'] },
+      enabled: { type: 'boolean' },
+      daemon_reload: { type: 'boolean', default: false },
+    },
+    ['name'],
+    { anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { properties: { daemon_reload: { const: true } }, required: ['daemon_reload'] }] },
+  ),
+  probe: (p) => probeService(p),
+  plan: (p, out) => planService(p, out),
+  apply: (p, plan) => applyService(p, plan),
+  resources: (p) => [`unit:${unitName(p.name)}`],
+};

@@ -1,0 +1,134 @@
+// user: a local account (useradd/usermod/userdel).
+import type { Module, Plan } from '../model/module.js';
+import { q } from './lib/sh.js';
+import { parseProbe } from './lib/kv.js';
+import { objectSchema } from './lib/schema.js';
+
+export interface UserParams {
+  name: string;
+  uid?: number;
+  group?: string;
+  groups?: string[];
+  append?: boolean;
+  shell?: string;
+  home?: string;
+  create_home?: boolean;
+  system?: boolean;
+  comment?: string;
+  password?: string;
+  state?: 'present' | 'absent';
+  remove?: boolean;
+}
+
+export interface UserPlanData {
+  action: 'create' | 'modify' | 'delete';
+  /** usermod/useradd options decided by plan (names of the params to pass). */
+  fields: string[];
+}
+
+const accountPattern = '^[a-z_][a-z0-9_.-]*\\$?$';
+
+export function probeUser(p: UserParams): string {
+  const n = q(p.name);
+  const groups = [...(p.group !== undefined ? [p.group] : []), ...(p.groups ?? [])];
+  let s = `if e=$(getent passwd ${n}); then echo exists=1; echo "passwd=$e"; echo "primary=$(id -gn ${n})"; echo "groups=$(id -Gn ${n})"; else echo exists=0; fi\n`;
+  if (p.password !== undefined) {
+    // Compared on the host: the current hash never leaves it.
+    s += `h=$(getent shadow ${n} | cut -d: -f2); if [ "$h" = ${q(p.password)} ]; then echo password_ok=1; else echo password_ok=0; fi\n`;
+  }
+  // Groups named here must already exist (an earlier group task creates them).
+  if (groups.length) s += `for g in ${groups.map(q).join(' ')}; do if getent group "$g" >/dev/null; then echo "group_ok=$g"; fi; done\n`;
+  return s;
+}
+
+export function planUser(p: UserParams, out: string): Plan {
+  const d = parseProbe(out);
+  const exists = d.need('exists') === '1';
+  if ((p.state ?? 'present') === 'absent') {
+    return exists ? { kind: 'change', summary: `remove user ${p.name}`, data: { action: 'delete', fields: [] } satisfies UserPlanData } : { kind: 'ok' };
+  }
+  const known = new Set(d.all('group_ok'));
+  for (const g of [...(p.group !== undefined ? [p.group] : []), ...(p.groups ?? [])]) {
+    if (!/^\d+$/.test(g) && !known.has(g)) return { kind: 'blocked', reason: `group ${g} does not exist (needed by user ${p.name})` };
+  }
+  if (!exists) {
+    const data: UserPlanData = { action: 'create', fields: [] };
+    return { kind: 'change', summary: `create user ${p.name}`, data };
+  }
+  const [, , uid, , gecos, home, shell] = d.need('passwd').split(':');
+  const current = new Set((d.get('groups') ?? '').split(' ').filter(Boolean));
+  const fields: string[] = [];
+  const why: string[] = [];
+  if (p.uid !== undefined && String(p.uid) !== uid) (fields.push('uid'), why.push(`uid ${uid} -> ${p.uid}`));
+  if (p.group !== undefined && p.group !== d.get('primary')) (fields.push('group'), why.push(`group ${d.get('primary')} -> ${p.group}`));
+  if (p.shell !== undefined && p.shell !== shell) (fields.push('shell'), why.push(`shell ${shell} -> ${p.shell}`));
+  if (p.home !== undefined && p.home !== home) (fields.push('home'), why.push(`home ${home} -> ${p.home}`));
+  if (p.comment !== undefined && p.comment !== gecos) (fields.push('comment'), why.push('comment'));
+  if (p.password !== undefined && d.get('password_ok') !== '1') (fields.push('password'), why.push('password'));
+  if (p.groups !== undefined) {
+    const primary = d.get('primary');
+    const missing = p.groups.filter((g) => !current.has(g));
+    const extra = p.append ? [] : [...current].filter((g) => g !== primary && !p.groups!.includes(g));
+    if (missing.length || extra.length) {
+      fields.push('groups');
+      why.push([...missing.map((g) => `+${g}`), ...extra.map((g) => `-${g}`)].join(' '));
+    }
+  }
+  if (!fields.length) return { kind: 'ok' };
+  const data: UserPlanData = { action: 'modify', fields };
+  return { kind: 'change', summary: `user ${p.name}: ${why.join(', ')}`, data };
+}
+
+function opts(p: UserParams, fields: string[] | 'all', create: boolean): string[] {
+  const has = (f: keyof UserParams) => p[f] !== undefined && (fields === 'all' || fields.includes(f));
+  const o: string[] = [];
+  if (has('uid')) o.push('-u', String(p.uid));
+  if (has('group')) o.push('-g', q(p.group!));
+  if (has('groups')) o.push(...(!create && p.append ? ['-a'] : []), '-G', q(p.groups!.join(',')));
+  if (has('shell')) o.push('-s', q(p.shell!));
+  if (has('home')) o.push('-d', q(p.home!), ...(create ? [] : ['-m']));
+  if (has('comment')) o.push('-c', q(p.comment!));
+  if (has('password')) o.push('-p', q(p.password!));
+  return o;
+}
+
+export function applyUser(p: UserParams, plan: Extract<Plan, { kind: 'change' }>): string {
+  const data = plan.data as UserPlanData;
+  const n = q(p.name);
+  if (data.action === 'delete') return `userdel ${p.remove ? '-r ' : ''}-- ${n}\n`;
+  if (data.action === 'create') {
+    const o = opts(p, 'all', true);
+    if (p.system) o.push('-r');
+    o.push(p.create_home === false ? '-M' : '-m');
+    // Without an explicit group, useradd's USERGROUPS_ENAB makes a group named after the user.
+    return `useradd ${o.join(' ')} -- ${n}\n`;
+  }
+  return `usermod ${opts(p, data.fields, false).join(' ')} -- ${n}\n`;
+}
+
+export const user: Module<UserParams> = {
+  name: 'user',
+  schema: objectSchema(
+    {
+      name: { type: 'string', pattern: accountPattern, maxLength: 32 },
+      uid: { type: 'integer', minimum: 0 },
+      group: { type: 'string', minLength: 1 },
+      groups: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
+      append: { type: 'boolean', default: false },
+      shell: { type: 'string', pattern: '^/' },
+      home: { type: 'string', pattern: '^/' },
+      create_home: { type: 'boolean', default: true },
+      system: { type: 'boolean', default: false },
+      comment: { type: 'string', pattern: '^[^:\\n]*$' },
+      password: { type: 'string', pattern: '^[^:\\n]*$', description: 'crypt(3) hash, never plain text' },
+      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
+      remove: { type: 'boolean', default: false, description: 'absent: also remove the home directory' },
+    },
+    ['name'],
+  ),
+  probe: (p) => probeUser(p),
+  plan: (p, out) => planUser(p, out),
+  apply: (p, plan) => applyUser(p, plan),
+  secretParams: ['password'],
+  resources: (p) => [`user:${p.name}`],
+};
