@@ -44,6 +44,8 @@ export interface TaskEvent {
   /** Check mode: name of the earlier pending task this one depends on. */
   after?: string;
   handler?: boolean;
+  /** The task failed but has ignore_errors: counted as ok, the error kept in msg. */
+  ignored?: boolean;
   /** Failure detail for the recap. */
   failure?: Failure;
 }

@@ -1,0 +1,37 @@
+// `fleet inventory`: hosts and groups as the engine will see them.
+import type { CommandModule } from 'yargs';
+import { loadInventory } from '../../config/index.js';
+
+interface Args {
+  inventory: string[];
+  json: boolean;
+}
+
+export const inventoryCommand: CommandModule<object, Args> = {
+  command: 'inventory',
+  describe: 'list hosts and groups',
+  builder: (y) =>
+    y
+      .option('inventory', { alias: 'i', type: 'string', array: true, default: ['inventory'] })
+      .option('json', { type: 'boolean', default: false }) as never,
+  handler: (args) => {
+    const inv = loadInventory(args.inventory);
+    for (const w of inv.warnings) process.stderr.write(`warning: ${w}\n`);
+    if (args.json) {
+      const hosts = Object.fromEntries([...inv.hosts.values()].map((h) => [h.name, { ...h.connection, groups: h.groups }]));
+      const groups = Object.fromEntries([...inv.groups.values()].map((g) => [g.name, { hosts: g.hosts, children: g.children }]));
+      process.stdout.write(JSON.stringify({ hosts, groups }, null, 2) + '\n');
+      return;
+    }
+    process.stdout.write('HOSTS\n');
+    for (const h of inv.hosts.values()) {
+      const c = h.connection;
+      process.stdout.write(`  ${h.name.padEnd(20)} ${`${c.user}@${c.address}:${c.port}`.padEnd(32)} ${h.groups.filter((g) => g !== 'all').join(', ')}\n`);
+    }
+    process.stdout.write('GROUPS\n');
+    for (const g of inv.groups.values()) {
+      const members = [...inv.hosts.values()].filter((h) => h.groups.includes(g.name)).map((h) => h.name);
+      process.stdout.write(`  ${g.name.padEnd(20)} ${members.join(', ')}${g.children.length ? `  (children: ${g.children.join(', ')})` : ''}\n`);
+    }
+  },
+};

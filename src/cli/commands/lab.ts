@@ -1,0 +1,90 @@
+// `fleet lab up [N] | down | status | ssh HOST [-- COMMAND]`: the lab of real test hosts
+// (src/lab/). Thin: parse, call the lab, print, set the exit code.
+import type { Argv, CommandModule } from 'yargs';
+import { labDown, labShell, labStatus, labUp, type LabInstanceSpec, type LabOptions } from '../../lab/index.js';
+import { EXIT } from '../exit-codes.js';
+
+interface Args {
+  n?: number;
+  host?: string;
+  command?: string[];
+  name: string;
+  subnet?: string;
+  json: boolean;
+  '--'?: string[];
+}
+
+function instanceOf(args: Args): LabOptions {
+  if (args.name === 'lab' && !args.subnet) return {};
+  if (!args.subnet) throw new Error(`lab instance "${args.name}" needs --subnet (e.g. --subnet 10.231.1.0/24)`);
+  const instance: LabInstanceSpec = { name: args.name, subnet: args.subnet };
+  return { instance };
+}
+
+const progress = (m: string) => process.stderr.write(`${m}\n`);
+
+/** Run one lab action; lab errors (not root, a host missing...) are one clean line. */
+function act(fn: (args: Args) => Promise<number>): (args: Args) => Promise<void> {
+  return async (args) => {
+    try {
+      process.exitCode = await fn(args);
+    } catch (err) {
+      process.stderr.write(`fleet lab: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.exitCode = EXIT.failed;
+    }
+  };
+}
+
+export const labCommand: CommandModule<object, Args> = {
+  command: 'lab <action>',
+  describe: 'the lab of real Debian test hosts on this machine (root, Linux): up [N], down, status, ssh HOST [-- CMD]',
+  builder: (y: Argv) =>
+    y
+      .option('name', { type: 'string', default: 'lab', describe: 'lab instance (another name needs --subnet)' })
+      .option('subnet', { type: 'string', describe: 'IPv4 /24 of a non-default instance, e.g. 10.231.1.0/24' })
+      .command({
+        command: 'up [n]',
+        describe: 'boot N hosts (default 3; existing hosts are kept), write inventory/lab.yml',
+        builder: (yy: Argv) => yy.positional('n', { type: 'number', default: 3 }),
+        handler: act(async (args) => {
+          const info = await labUp(args.n ?? 3, { ...instanceOf(args), onProgress: progress, projectDir: process.cwd() });
+          for (const h of info.hosts) process.stdout.write(`${h.name}\t${h.address}\t${h.group}\n`);
+          if (info.inventoryFile) process.stdout.write(`inventory: ${info.inventoryFile}\nknown_hosts: ${info.projectKnownHostsFile}\n`);
+          return EXIT.ok;
+        }),
+      } as CommandModule<object, Args>)
+      .command({
+        command: 'down',
+        describe: 'stop every host and remove everything the lab made, then verify nothing is left',
+        handler: act(async (args) => {
+          await labDown({ ...instanceOf(args), onProgress: progress });
+          return EXIT.ok;
+        }),
+      } as CommandModule<object, Args>)
+      .command({
+        command: 'status',
+        describe: 'hosts, addresses, up or down (exit 0 only when the lab is up)',
+        builder: (yy: Argv) => yy.option('json', { type: 'boolean', default: false }),
+        handler: act(async (args) => {
+          const s = await labStatus(instanceOf(args));
+          if (args.json) process.stdout.write(JSON.stringify(s) + '\n');
+          else {
+            process.stdout.write(`lab ${s.name}: ${s.up ? 'up' : 'down'} (bridge ${s.bridge} ${s.bridgeUp ? 'up' : 'absent'}, package source ${s.packageSource ? 'up' : 'down'})\n`);
+            for (const h of s.hosts) process.stdout.write(`${h.name}\t${h.address}\t${h.running ? (h.ssh ? 'up' : 'booting (no ssh)') : 'down'}\n`);
+          }
+          return s.up ? EXIT.ok : EXIT.failed;
+        }),
+      } as CommandModule<object, Args>)
+      .command({
+        command: 'ssh <host> [command..]',
+        describe: 'a root shell on HOST, or run COMMAND there (its exit code is passed through)',
+        builder: (yy: Argv) =>
+          yy.positional('host', { type: 'string', demandOption: true }).positional('command', { type: 'string', array: true }),
+        handler: act(async (args) => {
+          const words = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
+          return labShell(args.host!, words.length ? words.join(' ') : undefined, instanceOf(args));
+        }),
+      } as CommandModule<object, Args>)
+      .demandCommand(1, 'give a lab action: up [N], down, status or ssh HOST') as never,
+  handler: () => undefined,
+};

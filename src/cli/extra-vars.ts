@@ -1,0 +1,35 @@
+// -e key=value, -e '{"json": 1}', -e @vars.yml: the three forms Ansible users type.
+import { readFileSync } from 'node:fs';
+import { parse } from 'yaml';
+import { ConfigError } from '../model/errors.js';
+import type { Vars } from '../model/inventory.js';
+
+export function parseExtraVars(args: string[]): Vars {
+  const out: Vars = {};
+  for (const a of args) {
+    if (a.startsWith('@')) {
+      const file = a.slice(1);
+      let data: unknown;
+      try {
+        data = parse(readFileSync(file, 'utf8'));
+      } catch (err) {
+        throw new ConfigError(file, undefined, undefined, `cannot read extra vars: ${err instanceof Error ? err.message : String(err)}`);
+      }
+      if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, 1, 1, 'expected a mapping of variables');
+      Object.assign(out, data);
+    } else if (a.trim().startsWith('{')) {
+      try {
+        Object.assign(out, JSON.parse(a));
+      } catch (err) {
+        throw new ConfigError('-e', undefined, undefined, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
+      }
+    } else {
+      for (const pair of a.split(/\s+(?=[\w.-]+=)/)) {
+        const i = pair.indexOf('=');
+        if (i <= 0) throw new ConfigError('-e', undefined, undefined, `expected key=value, got '${pair}'`);
+        out[pair.slice(0, i)] = pair.slice(i + 1);
+      }
+    }
+  }
+  return out;
+}

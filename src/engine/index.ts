@@ -1,0 +1,120 @@
+// The engine: plays in order; within a play, batches (serial) in order; within a batch,
+// hosts in parallel bounded by --forks, each running its tasks in order.
+import type { Failure, HostCounts, RecapEvent } from '../model/events.js';
+import { selectHosts, setHostVar } from '../config/index.js';
+import { connect } from '../transport/index.js';
+import { HostRunner } from './host-runner.js';
+import { Limiter } from './limiter.js';
+import { BatchProgress } from './progress.js';
+import { buildProgram, type PlayProgram } from './program.js';
+import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
+import { groupsMap, secretValues, type VarsScope } from './vars.js';
+import { batchesOf } from './batches.js';
+
+export type { RunOptions, EngineDeps } from './run-shared.js';
+
+export async function run(opts: RunOptions): Promise<RecapEvent> {
+  const started = performance.now();
+  const inv = opts.inventory;
+  const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
+  const programs: PlayProgram[] = opts.playbook.plays.map((p, i) => buildProgram(p, i, { tags: opts.tags, skipTags: opts.skipTags }));
+  const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
+  const allHosts = [...new Set(playHosts.flat())];
+
+  for (const h of allHosts) for (const s of secretValues(inv.hosts.get(h)?.vars ?? {})) opts.redactor.add(s);
+  for (const s of secretValues(opts.extraVars)) opts.redactor.add(s);
+  for (const p of opts.playbook.plays) for (const s of secretValues(p.vars)) opts.redactor.add(s);
+
+  const deps: EngineDeps = {
+    connect: opts.deps?.connect ?? connect,
+    setHostVar: opts.deps?.setHostVar ?? setHostVar,
+  };
+  const failures: Failure[] = [];
+  // The recap lists every failure; the engine collects them from its own task events.
+  const emit: RunOptions['emit'] = (e) => {
+    if (e.type === 'task' && e.failure && !e.ignored) failures.push(e.failure);
+    opts.emit(e);
+  };
+  const groups = groupsMap(inv);
+  const runners = new Map<string, HostRunner>();
+  let interrupted = false;
+  const scopes = new Map<number, VarsScope>();
+  const shared: RunShared = {
+    opts,
+    inventory: inv,
+    deps,
+    emit,
+    dumped: false,
+    aborted: () => interrupted || opts.signal?.aborted === true,
+    scope: (program): VarsScope => {
+      let s = scopes.get(program.playIndex);
+      if (!s) {
+        s = {
+          inventory: inv,
+          groups,
+          extraVars: opts.extraVars,
+          mode: opts.mode,
+          runtimes: new Map([...runners].map(([n, r]) => [n, r.rt])),
+          playHosts: playHosts[program.playIndex],
+        };
+        scopes.set(program.playIndex, s);
+      }
+      return s;
+    },
+    laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
+  };
+  for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
+
+  emit({ type: 'run', mode: opts.mode, playbook: opts.playbook.file, hosts: allHosts });
+  const limiter = new Limiter(Math.max(1, opts.forks));
+  let stopRun = false;
+
+  for (const program of programs) {
+    if (stopRun || shared.aborted()) break;
+    const hosts = playHosts[program.playIndex].filter((h) => !runners.get(h)!.done);
+    const batches = batchesOf(hosts, program.play.serial);
+    for (const [bi, batch] of batches.entries()) {
+      if (shared.aborted()) break;
+      emit({ type: 'play', play: program.play.name, hosts: batch, ...(batches.length > 1 ? { batch: bi + 1 } : {}) });
+      const progress = new BatchProgress(batch);
+      const ctx = { progress, runOnce: new Map() };
+      await Promise.all(
+        batch.map((h) =>
+          limiter.run(async () => {
+            const r = runners.get(h)!;
+            if (shared.aborted()) return progress.done(h);
+            if (!(await r.connect())) return progress.done(h);
+            await r.runPlay(program, ctx);
+          }),
+        ),
+      );
+      const failedInBatch = batch.filter((h) => runners.get(h)!.done).length;
+      const maxFail = program.play.maxFailPercentage;
+      const exceeded = maxFail !== undefined ? (failedInBatch / batch.length) * 100 > maxFail : failedInBatch === batch.length && batches.length > 1;
+      if (exceeded) {
+        emit({ type: 'warning', msg: `play '${program.play.name}': ${failedInBatch} of ${batch.length} hosts failed${maxFail !== undefined ? ` (max_fail_percentage ${maxFail})` : ''}; stopping the run` });
+        stopRun = true;
+        break;
+      }
+    }
+  }
+  if (opts.signal?.aborted) interrupted = true;
+
+  const hostsRecap: Record<string, HostCounts> = {};
+  for (const [name, r] of runners) {
+    if (r.session || r.unreachable) emit(r.hostEvent());
+    hostsRecap[name] = { ...r.counts };
+    r.close();
+  }
+  const recap: RecapEvent = {
+    type: 'recap',
+    hosts: hostsRecap,
+    failures,
+    durationMs: Math.round(performance.now() - started),
+    mode: opts.mode,
+  };
+  if (interrupted) recap.interrupted = true;
+  emit(recap);
+  return recap;
+}
+

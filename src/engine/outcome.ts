@@ -1,0 +1,13 @@
+// How one task ended on one host, before it becomes a TaskEvent.
+import type { TaskStatus } from '../model/events.js';
+import type { Vars } from '../model/inventory.js';
+
+export interface Outcome {
+  status: TaskStatus;
+  msg?: string;
+  diff?: string;
+  after?: string;
+  ignored?: boolean;
+  failure?: { msg: string; cmd?: string; rc?: number; stderr?: string };
+  registered?: Vars;
+}

@@ -1,0 +1,116 @@
+// Everything that can be wrong without looking at a host is found before any host is
+// contacted: host patterns, role variables against their schemas, templates that name
+// undefined variables, module parameters. Values only a host can give (facts, registered
+// results) stand in as placeholders of the right shape.
+import { Ajv, type ValidateFunction } from 'ajv';
+import { selectHosts } from '../config/index.js';
+import { ConfigError } from '../model/errors.js';
+import type { Inventory, Vars } from '../model/inventory.js';
+import type { Playbook, RoleRef, Task } from '../model/playbook.js';
+import { evalExpression, referencesHostvars, renderValue } from '../template/index.js';
+import { prepareTask, TaskError } from './prepare-task.js';
+import { buildProgram } from './program.js';
+import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
+
+const PLACEHOLDER_FACTS = {
+  os_id: 'debian',
+  os_version: '12',
+  os_codename: 'bookworm',
+  arch: 'x86_64',
+  hostname: 'host',
+  init: 'systemd',
+  addresses: ['192.0.2.1'],
+  memory_mb: 1024,
+  cpus: 1,
+  openssh_version: '9.2',
+};
+
+const PLACEHOLDER_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [], msg: '' };
+
+const ajv = new Ajv({ allErrors: true, useDefaults: false, strict: false });
+const roleValidators = new Map<string, ValidateFunction>();
+
+export interface PreflightInput {
+  inventory: Inventory;
+  playbook: Playbook;
+  extraVars: Vars;
+  limit?: string;
+}
+
+export function validateBeforeContact(input: PreflightInput): void {
+  const { inventory: inv, playbook } = input;
+  const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
+  const groups = groupsMap(inv);
+  for (const [pi, play] of playbook.plays.entries()) {
+    const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
+    const program = buildProgram(play, pi, {});
+    const scope: VarsScope = { inventory: inv, groups, extraVars: input.extraVars, mode: 'check', runtimes: new Map(), playHosts: hosts };
+    for (const name of hosts) {
+      const host = inv.hosts.get(name)!;
+      const rt: HostRuntime = { host, registered: {}, facts: PLACEHOLDER_FACTS, sshPort: host.connection.port, controllerIp: '192.0.2.254' };
+      for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
+      const units = [...program.units.map((u) => ({ task: u.task, ref: u.roleRef })), ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef }))];
+      for (const { task, ref } of units) {
+        checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
+        if (task.register) rt.registered[task.register] = PLACEHOLDER_RESULT;
+      }
+    }
+  }
+}
+
+function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
+  const schema = ref.role.varsSchema;
+  const props = (schema.properties ?? {}) as Record<string, unknown>;
+  let v = roleValidators.get(ref.role.dir);
+  if (!v) {
+    v = ajv.compile(schema);
+    roleValidators.set(ref.role.dir, v);
+  }
+  const values: Vars = {};
+  for (const k of Object.keys(props)) {
+    const raw = ctx[k];
+    if (raw === undefined) continue;
+    if (typeof raw === 'string' && raw.includes('{{')) continue; // typed once rendered on the host
+    values[k] = raw;
+  }
+  if (!v(values)) {
+    const e = v.errors?.[0];
+    const key = e?.instancePath.replace(/^\//, '').split('/')[0] || String((e?.params as { missingProperty?: string })?.missingProperty ?? '');
+    const src = ref.role.source;
+    throw new ConfigError(
+      src.file,
+      src.line,
+      src.column,
+      `role ${ref.role.name}, variable '${key}' for host ${host}: ${e?.message ?? 'invalid'} (value ${JSON.stringify(values[key])})`,
+    );
+  }
+}
+
+function checkTask(task: Task, ctx: Vars): void {
+  if (referencesHostvars(task.params) || referencesHostvars(task.loop) || referencesHostvars(task.when)) return;
+  const fail = (err: unknown): never => {
+    if (err instanceof ConfigError) throw err;
+    const msg = err instanceof Error ? err.message : String(err);
+    throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': ${msg}`);
+  };
+  let items: unknown[] = [undefined];
+  if (task.loop !== undefined) {
+    try {
+      const l = typeof task.loop === 'string' && !task.loop.trim().startsWith('{{') ? evalExpression(task.loop, ctx, task.source) : renderValue(task.loop, ctx, task.source);
+      if (!Array.isArray(l)) fail(new Error('loop must be a list'));
+      items = (l as unknown[]).length ? (l as unknown[]) : [];
+    } catch (err) {
+      fail(err);
+    }
+  }
+  for (const item of items) {
+    const c = task.loop !== undefined ? { ...ctx, [task.loopVar]: item } : ctx;
+    try {
+      for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
+      prepareTask(task, c, undefined);
+    } catch (err) {
+      if (err instanceof TaskError) fail(err);
+      fail(err);
+    }
+  }
+}

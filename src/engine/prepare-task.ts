@@ -1,0 +1,77 @@
+// Turns a unit plus the host's variables into the exact module params and the shell section
+// that probes it. The real run and the speculative batch both come through here, so the
+// probe texts they produce are identical and the probe cache can match them by text.
+import { readFileSync } from 'node:fs';
+import { isAbsolute, join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import type { Vars } from '../model/inventory.js';
+import type { HostFacts, Module } from '../model/module.js';
+import type { Task } from '../model/playbook.js';
+import { getModule } from '../modules/index.js';
+import { renderTemplateFile, renderValue } from '../template/index.js';
+import type { Section } from './script.js';
+
+export interface PreparedTask {
+  module: Module;
+  params: Record<string, unknown>;
+  /** A command that says it never changes anything runs with the probes. */
+  query: boolean;
+  /** The probe (or, for a query, the command itself); absent for controller modules. */
+  section?: Section;
+}
+
+export class TaskError extends Error {}
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+const validators = new Map<string, ValidateFunction>();
+
+function validatorFor(m: Module): ValidateFunction {
+  let v = validators.get(m.name);
+  if (!v) {
+    v = ajv.compile(m.schema);
+    validators.set(m.name, v);
+  }
+  return v;
+}
+
+export function isQuery(task: Task): boolean {
+  return (task.module === 'command' || task.module === 'shell') && (task.changedWhen === false || task.changedWhen === 'false');
+}
+
+function roleFile(task: Task, sub: 'templates' | 'files', file: string): string {
+  if (isAbsolute(file)) return file;
+  const base = task.roleDir ?? process.cwd();
+  return join(base, sub, file);
+}
+
+export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
+  const module = getModule(task.module);
+  if (!module) throw new TaskError(`unknown module '${task.module}'`);
+  const origin = task.source;
+  const raw: Record<string, unknown> = { ...task.params };
+  if (task.module === 'command' || task.module === 'shell') {
+    if (task.creates !== undefined) raw.creates = task.creates;
+    if (task.unless !== undefined) raw.unless = task.unless;
+  }
+  const params = structuredClone(renderValue(raw, ctx, origin)) as Record<string, unknown>;
+  const validate = validatorFor(module);
+  if (!validate(params)) {
+    const detail = (validate.errors ?? [])
+      .map((e) => `${e.instancePath.replace(/^\//, '').replace(/\//g, '.') || 'params'} ${e.message}${e.params && 'additionalProperty' in e.params ? ` '${String(e.params.additionalProperty)}'` : ''}`)
+      .join('; ');
+    throw new TaskError(`invalid parameters for module ${module.name}: ${detail}`);
+  }
+  if (module.controller) return { module, params, query: false };
+  const prepared = module.prepare
+    ? module.prepare(params, {
+        roleDir: task.roleDir,
+        renderTemplate: (file) => renderTemplateFile(roleFile(task, 'templates', file), ctx),
+        readRoleFile: (file) => readFileSync(roleFile(task, 'files', file)),
+      })
+    : params;
+  const query = isQuery(task);
+  const section: Section = query
+    ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
+    : { kind: 'probe', text: module.probe(prepared, facts) };
+  return { module, params: prepared, query, section };
+}

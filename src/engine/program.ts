@@ -1,0 +1,50 @@
+// A play flattened into the ordered units a host runs: role tasks then play tasks,
+// filtered by --tags/--skip-tags (tags are static, so this happens once per play).
+import type { Handler, Play, RoleRef, Task } from '../model/playbook.js';
+
+export interface Unit {
+  task: Task;
+  roleRef?: RoleRef;
+  /** Position in the play, for barriers (hostvars, run_once). */
+  index: number;
+  /** A `when` inherited from `roles: [{role, when}]`. */
+  roleWhen?: string | boolean;
+}
+
+export interface PlayProgram {
+  play: Play;
+  playIndex: number;
+  units: Unit[];
+  handlers: { handler: Handler; roleRef?: RoleRef }[];
+}
+
+export interface TagFilter {
+  tags?: string[];
+  skipTags?: string[];
+}
+
+export function selectedByTags(tags: string[], f: TagFilter): boolean {
+  const has = (t: string): boolean => tags.includes(t);
+  if (f.skipTags?.some((t) => has(t) || t === 'all')) return false;
+  if (has('never') && !f.tags?.some((t) => has(t))) return false;
+  if (!f.tags || f.tags.length === 0 || f.tags.includes('all')) return true;
+  if (has('always')) return true;
+  if (f.tags.includes('tagged') && tags.length > 0) return true;
+  if (f.tags.includes('untagged') && tags.length === 0) return true;
+  return f.tags.some((t) => has(t));
+}
+
+export function buildProgram(play: Play, playIndex: number, filter: TagFilter): PlayProgram {
+  const units: Unit[] = [];
+  const add = (task: Task, roleRef?: RoleRef): void => {
+    const tags = [...task.tags, ...(roleRef?.tags ?? [])];
+    if (!selectedByTags(tags, filter)) return;
+    units.push({ task, roleRef, index: units.length, roleWhen: roleRef?.when });
+  };
+  for (const ref of play.roles) for (const t of ref.role.tasks) add(t, ref);
+  for (const t of play.tasks) add(t);
+  const handlers: PlayProgram['handlers'] = [];
+  for (const ref of play.roles) for (const h of ref.role.handlers) handlers.push({ handler: h, roleRef: ref });
+  for (const h of play.handlers) handlers.push({ handler: h });
+  return { play, playIndex, units, handlers };
+}

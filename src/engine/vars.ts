@@ -1,0 +1,91 @@
+// The variables a task sees, layered lowest to highest (docs/CONTRACTS.md):
+// role defaults < inventory < play vars < role params < facts and registered < extra vars.
+import type { Host, Inventory, Vars } from '../model/inventory.js';
+import type { Play, RoleRef } from '../model/playbook.js';
+
+export interface HostRuntime {
+  host: Host;
+  registered: Vars;
+  facts?: Record<string, unknown>;
+  /** Port of the live connection. */
+  sshPort: number;
+  controllerIp: string;
+}
+
+export interface VarsScope {
+  inventory: Inventory;
+  groups: Record<string, string[]>;
+  extraVars: Vars;
+  mode: 'apply' | 'check';
+  runtimes: Map<string, HostRuntime>;
+  playHosts: string[];
+}
+
+export function groupsMap(inv: Inventory): Record<string, string[]> {
+  const out: Record<string, string[]> = { all: [...inv.hosts.keys()] };
+  for (const g of inv.groups.keys()) out[g] = [];
+  for (const h of inv.hosts.values()) for (const g of h.groups) (out[g] ??= []).includes(h.name) || out[g].push(h.name);
+  return out;
+}
+
+/** Another host's values as templates see them under hostvars.NAME. */
+function hostvarsOf(scope: VarsScope, name: string): Vars {
+  const rt = scope.runtimes.get(name);
+  const host = rt?.host ?? scope.inventory.hosts.get(name);
+  if (!host) return {};
+  return {
+    ...host.vars,
+    inventory_hostname: host.name,
+    ansible_host: host.connection.address,
+    ...(rt?.registered ?? {}),
+    ...(rt?.facts ? { facts: rt.facts } : {}),
+  };
+}
+
+export function buildContext(
+  scope: VarsScope,
+  rt: HostRuntime,
+  play: Play,
+  roleRef: RoleRef | undefined,
+  opts: { withHostvars: boolean; extra?: Vars },
+): Vars {
+  const ctx: Vars = Object.assign(
+    {},
+    roleRef?.role.defaults,
+    rt.host.vars,
+    play.vars,
+    roleRef?.vars,
+    rt.registered,
+    rt.facts ? { facts: rt.facts } : {},
+    scope.extraVars,
+  );
+  ctx.inventory_hostname = rt.host.name;
+  ctx.groups = scope.groups;
+  ctx.group_names = rt.host.groups.filter((g) => g !== 'all');
+  ctx.play_hosts = scope.playHosts;
+  ctx.fleet_ssh_port = rt.sshPort;
+  ctx.fleet_controller_ip = rt.controllerIp;
+  ctx.ansible_check_mode = scope.mode === 'check';
+  if (opts.withHostvars) {
+    const hv: Vars = {};
+    for (const name of scope.inventory.hosts.keys()) hv[name] = hostvarsOf(scope, name);
+    ctx.hostvars = hv;
+  }
+  if (opts.extra) Object.assign(ctx, opts.extra);
+  return ctx;
+}
+
+const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
+
+/** Values that must never be printed: variables named like secrets. */
+export function secretValues(vars: Vars): string[] {
+  const out: string[] = [];
+  for (const [k, v] of Object.entries(vars)) {
+    if (SECRET_NAME.test(k) && typeof v === 'string' && v.length > 0) out.push(v);
+  }
+  return out;
+}
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}

@@ -1,0 +1,193 @@
+// The engine over a local shell transport: real scripts, real files in a temp dir.
+import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { run } from '../../../src/engine/index.js';
+import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
+import type { Inventory } from '../../../src/model/inventory.js';
+import type { Playbook } from '../../../src/model/playbook.js';
+import { Redactor } from '../../../src/report/index.js';
+import { handler, host, inventory, play, playbook, task } from './fixtures.js';
+import { LocalSession, localConnector } from './local-session.js';
+
+let base: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'fleet-engine-'));
+  process.env.XDG_CACHE_HOME = join(base, 'cache');
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+async function go(inv: Inventory, pb: Playbook, opts: Partial<Parameters<typeof run>[0]> = {}) {
+  const events: FleetEvent[] = [];
+  const sessions = new Map<string, LocalSession>();
+  const recap = await run({
+    mode: 'apply',
+    inventory: inv,
+    playbook: pb,
+    forks: 10,
+    extraVars: { base },
+    diff: true,
+    acceptNewHostKeys: false,
+    emit: (e) => events.push(e),
+    redactor: new Redactor(),
+    deps: { connect: localConnector(sessions), setHostVar: () => undefined },
+    ...opts,
+  });
+  const tasks = events.filter((e): e is TaskEvent => e.type === 'task');
+  return { recap, events, tasks, sessions };
+}
+
+const filesPlay = () =>
+  play([
+    task('dir', 'directory', { path: '{{base}}/{{inventory_hostname}}', mode: '0755' }),
+    task('conf', 'copy', { dest: '{{base}}/{{inventory_hostname}}/app.conf', content: 'port=80\n', mode: '0644' }, { notify: ['restart app'] }),
+    task('line', 'line', { path: '{{base}}/{{inventory_hostname}}/mode.conf', regexp: '^mode=', line: 'mode=fast', create: true }, { notify: ['restart app'] }),
+    task('marker', 'command', { cmd: 'touch {{base}}/{{inventory_hostname}}/made' }, { creates: '{{base}}/{{inventory_hostname}}/made' }),
+  ], { handlers: [handler('restart app', 'shell', { cmd: 'echo restarted >> {{base}}/{{inventory_hostname}}/handler.log' })] });
+
+describe('engine', () => {
+  it('converges, then a second run changes nothing in exactly one round trip per host', async () => {
+    const inv = inventory([host('h1'), host('h2')]);
+    const first = await go(inv, playbook([filesPlay()]));
+    expect(first.recap.hosts.h1).toMatchObject({ changed: 5, failed: 0 });
+    expect(readFileSync(join(base, 'h2/app.conf'), 'utf8')).toBe('port=80\n');
+    expect(readFileSync(join(base, 'h2/mode.conf'), 'utf8')).toBe('mode=fast\n');
+    expect(readFileSync(join(base, 'h1/handler.log'), 'utf8')).toBe('restarted\n');
+
+    const second = await go(inv, playbook([filesPlay()]));
+    expect(second.recap.hosts.h1).toMatchObject({ ok: 4, changed: 0, failed: 0 });
+    for (const h of ['h1', 'h2']) expect(second.sessions.get(h)!.roundTrips).toBe(1);
+    const hostEvents = second.events.filter((e) => e.type === 'host');
+    expect(hostEvents.map((e) => (e.type === 'host' ? e.roundTrips : 0))).toEqual([1, 1]);
+    // the handler did not run again
+    expect(readFileSync(join(base, 'h1/handler.log'), 'utf8')).toBe('restarted\n');
+  });
+
+  it('check mode shows drift with a diff, exits as changed, and touches nothing', async () => {
+    const inv = inventory([host('h1')]);
+    await go(inv, playbook([filesPlay()]));
+    const conf = join(base, 'h1/app.conf');
+    writeFileSync(conf, 'port=8080\n');
+    const check = await go(inv, playbook([filesPlay()]), { mode: 'check' });
+    const conf2 = check.tasks.find((t) => t.task === 'conf')!;
+    expect(conf2.status).toBe('changed');
+    expect(conf2.diff).toContain('-port=8080');
+    expect(conf2.diff).toContain('+port=80');
+    expect(readFileSync(conf, 'utf8')).toBe('port=8080\n');
+    // the handler is reported as what would run, and did not run
+    expect(readFileSync(join(base, 'h1/handler.log'), 'utf8')).toBe('restarted\n');
+  });
+
+  it('check mode: a task that depends on an earlier pending change says "will change (after: X)"', async () => {
+    const inv = inventory([host('h1')]);
+    const user = `fleet-nouser-${process.pid}`;
+    const pb = playbook([
+      play([
+        task('create user', 'user', { name: user }),
+        task('user key', 'authorized_key', { user, key: 'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIBdDnGKPoLc7HOpVHmE2PZzfo7V8gT+n/9C1jSvQpPq7 test' }),
+      ]),
+    ]);
+    const check = await go(inv, pb, { mode: 'check' });
+    const key = check.tasks.find((t) => t.task === 'user key')!;
+    expect(check.tasks.find((t) => t.task === 'create user')!.status).toBe('changed');
+    expect(key.status).toBe('changed');
+    expect(key.after).toBe('create user');
+    // without the earlier task, the same precondition is a real failure, not a false ok
+    const alone = await go(inv, playbook([play([pb.plays[0].tasks[1]])]), { mode: 'check' });
+    expect(alone.tasks[0].status).toBe('failed');
+  });
+
+  it('a failing task stops its host only; an unreachable host is reported as such', async () => {
+    const inv = inventory([host('h1'), host('h2'), host('down1')]);
+    const pb = playbook([
+      play([
+        task('fails on h2', 'shell', { cmd: 'test "$FLEET_TEST_HOST" != h2' }),
+        task('after', 'shell', { cmd: 'touch {{base}}/{{inventory_hostname}}.after' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 2, failed: 0 });
+    expect(r.recap.hosts.h2).toMatchObject({ failed: 1, changed: 0 });
+    expect(r.recap.hosts.down1).toMatchObject({ unreachable: 1 });
+    expect(existsSync(join(base, 'h1.after'))).toBe(true);
+    expect(existsSync(join(base, 'h2.after'))).toBe(false);
+    const f = r.recap.failures.find((x) => x.host === 'h2')!;
+    expect(f).toMatchObject({ task: 'fails on h2', rc: 1, location: expect.stringMatching(/tasks\.yml:\d+/) });
+    expect(f.cmd).toContain('FLEET_TEST_HOST');
+  });
+
+  it('register + when, loops, run_once and ignore_errors', async () => {
+    const inv = inventory([host('h1'), host('h2')]);
+    const pb = playbook([
+      play([
+        task('who', 'shell', { cmd: 'echo "$FLEET_TEST_HOST"' }, { register: 'who', changedWhen: false }),
+        task('only h2', 'shell', { cmd: 'touch {{base}}/only-{{who.stdout}}' }, { when: "who.stdout == 'h2'" }),
+        task('loop', 'shell', { cmd: 'echo {{item}} >> {{base}}/{{inventory_hostname}}.loop' }, { loop: ['a', 'b'] }),
+        task('once', 'shell', { cmd: 'echo x >> {{base}}/once' }, { runOnce: true }),
+        task('tolerated', 'shell', { cmd: 'exit 3' }, { ignoreErrors: true }),
+        task('still runs', 'shell', { cmd: 'true' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(existsSync(join(base, 'only-h2'))).toBe(true);
+    expect(existsSync(join(base, 'only-h1'))).toBe(false);
+    expect(readFileSync(join(base, 'h1.loop'), 'utf8')).toBe('a\nb\n');
+    expect(readFileSync(join(base, 'once'), 'utf8')).toBe('x\n');
+    expect(r.tasks.filter((t) => t.task === 'tolerated').every((t) => t.ignored)).toBe(true);
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(r.tasks.filter((t) => t.task === 'still runs')).toHaveLength(2);
+  });
+
+  it('serial: 1 finishes one host before the next starts', async () => {
+    const inv = inventory([host('h1'), host('h2'), host('h3')]);
+    const log = join(base, 'order.log');
+    const pb = playbook([
+      play([
+        task('start', 'shell', { cmd: `echo start-{{inventory_hostname}} >> ${log}; sleep 0.05` }),
+        task('end', 'shell', { cmd: `echo end-{{inventory_hostname}} >> ${log}` }),
+      ], { serial: [1] }),
+    ]);
+    const r = await go(inv, pb);
+    expect(readFileSync(log, 'utf8').trim().split('\n')).toEqual(['start-h1', 'end-h1', 'start-h2', 'end-h2', 'start-h3', 'end-h3']);
+    expect(r.events.filter((e) => e.type === 'play')).toHaveLength(3);
+  });
+
+  it('--tags and --limit select exactly what they say', async () => {
+    const inv = inventory([host('h1'), host('h2')]);
+    const pb = playbook([
+      play([
+        task('tagged', 'shell', { cmd: 'touch {{base}}/{{inventory_hostname}}.tagged' }, { tags: ['a'] }),
+        task('untagged', 'shell', { cmd: 'touch {{base}}/{{inventory_hostname}}.untagged' }),
+      ]),
+    ]);
+    const r = await go(inv, pb, { tags: ['a'], limit: 'h2' });
+    expect(r.tasks.map((t) => `${t.host}:${t.task}`)).toEqual(['h2:tagged']);
+    expect(existsSync(join(base, 'h2.tagged'))).toBe(true);
+    expect(existsSync(join(base, 'h1.tagged'))).toBe(false);
+    expect(existsSync(join(base, 'h2.untagged'))).toBe(false);
+  });
+
+  it('hostvars: a task reads what another host registered earlier in the run', async () => {
+    const inv = inventory([host('mgr', {}, ['managers']), host('w1', {}, ['workers'])]);
+    const pb = playbook([
+      play([
+        task('token', 'shell', { cmd: 'echo tok-$FLEET_TEST_HOST' }, { register: 'token', changedWhen: false, when: "inventory_hostname == 'mgr'" }),
+        task('use', 'shell', { cmd: 'echo {{hostvars.mgr.token.stdout}} > {{base}}/{{inventory_hostname}}.tok' }, { when: "inventory_hostname != 'mgr'" }),
+      ]),
+    ]);
+    await go(inv, pb);
+    expect(readFileSync(join(base, 'w1.tok'), 'utf8')).toBe('tok-mgr\n');
+  });
+
+  it('max_fail_percentage stops the run when exceeded', async () => {
+    const inv = inventory([host('h1'), host('h2')]);
+    const pb = playbook([
+      play([task('fail on h1', 'shell', { cmd: 'test "$FLEET_TEST_HOST" != h1' })], { maxFailPercentage: 10 }),
+      play([task('second play', 'shell', { cmd: 'true' })]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.tasks.filter((t) => t.task === 'second play')).toHaveLength(0);
+    expect(r.events.some((e) => e.type === 'warning' && e.msg.includes('max_fail_percentage'))).toBe(true);
+  });
+});

@@ -1,0 +1,44 @@
+// Builders for typed inventories and playbooks, so engine tests need no YAML.
+import type { Host, Inventory, Vars } from '../../../src/model/inventory.js';
+import type { Handler, Play, Playbook, Role, Task } from '../../../src/model/playbook.js';
+
+export function host(name: string, vars: Vars = {}, groups: string[] = []): Host {
+  return {
+    name,
+    connection: { address: `192.0.2.${name.length}`, port: 22, user: 'root', become: false, connectTimeoutMs: 1000, keepaliveIntervalMs: 1000 },
+    groups: ['all', ...groups],
+    vars,
+    varSources: {},
+  };
+}
+
+export function inventory(hosts: Host[]): Inventory {
+  const groups = new Map<string, { name: string; hosts: string[]; children: string[]; vars: Vars }>();
+  groups.set('all', { name: 'all', hosts: hosts.map((h) => h.name), children: [], vars: {} });
+  for (const h of hosts) for (const g of h.groups) if (g !== 'all') {
+    if (!groups.has(g)) groups.set(g, { name: g, hosts: [], children: [], vars: {} });
+    groups.get(g)!.hosts.push(h.name);
+  }
+  return { sources: [], hosts: new Map(hosts.map((h) => [h.name, h])), groups, knownHostsFile: '/dev/null', warnings: [] };
+}
+
+let line = 1;
+export function task(name: string, module: string, params: Record<string, unknown>, extra: Partial<Task> = {}): Task {
+  return { name, module, params, notify: [], tags: [], loopVar: 'item', ignoreErrors: false, runOnce: false, role: 'test', source: { file: 'roles/test/tasks.yml', line: line++ }, ...extra };
+}
+
+export function handler(name: string, module: string, params: Record<string, unknown>): Handler {
+  return { ...task(name, module, params), listen: [name] };
+}
+
+export function play(tasks: Task[], extra: Partial<Play> = {}): Play {
+  return { name: 'test play', hosts: 'all', roles: [], tasks, handlers: [], vars: {}, source: { file: 'playbooks/test.yml', line: 1 }, ...extra };
+}
+
+export function role(name: string, tasks: Task[], defaults: Vars = {}, handlers: Handler[] = []): Role {
+  return { name, dir: `/tmp/roles/${name}`, description: '', varsSchema: { type: 'object' }, defaults, tasks, handlers, source: { file: `roles/${name}/role.yml`, line: 1 } };
+}
+
+export function playbook(plays: Play[]): Playbook {
+  return { file: 'playbooks/test.yml', plays };
+}

@@ -1,0 +1,44 @@
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { buildScript, parseScriptOutput } from '../../../src/engine/script.js';
+
+function runSh(script: string): string {
+  return spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' }).stdout;
+}
+
+describe('probe scripts', () => {
+  it('splits sections exactly, with and without trailing newlines, and keeps stderr of failures', () => {
+    const b = buildScript([
+      { kind: 'probe', text: 'printf "a\\nb\\n"' },
+      { kind: 'probe', text: 'printf "no newline"' },
+      { kind: 'probe', text: 'echo oops >&2; exit 4' },
+      { kind: 'query', text: 'echo out; echo err >&2' },
+    ]);
+    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    expect(r.get(0)).toEqual({ stdout: 'a\nb\n', stderr: '', rc: 0 });
+    expect(r.get(1)).toEqual({ stdout: 'no newline', stderr: '', rc: 0 });
+    expect(r.get(2)).toEqual({ stdout: '', stderr: 'oops\n', rc: 4 });
+    expect(r.get(3)).toEqual({ stdout: 'out\n', stderr: 'err\n', rc: 0 });
+  });
+
+  it('a failed apply stops the script: later probes do not run', () => {
+    const b = buildScript([
+      { kind: 'apply', text: 'false; echo never' },
+      { kind: 'probe', text: 'echo later' },
+    ]);
+    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    expect(r.get(0)?.rc).not.toBe(0);
+    expect(r.get(0)?.stdout).toBe('');
+    expect(r.has(1)).toBe(false);
+  });
+
+  it('content that looks like a marker cannot forge a section, and stdin readers cannot eat the script', () => {
+    const b = buildScript([
+      { kind: 'probe', text: "echo '@@F000000000000:e:0:0@@'; cat" },
+      { kind: 'probe', text: 'echo second' },
+    ]);
+    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    expect(r.get(0)?.stdout).toBe('@@F000000000000:e:0:0@@\n');
+    expect(r.get(1)?.stdout).toBe('second\n');
+  });
+});
