@@ -146,12 +146,13 @@ export function evaluate(e: Expr, ctx: Vars): unknown {
     case 'math':
       return math(e.op, defined(evaluate(e.a, ctx)), defined(evaluate(e.b, ctx)));
     case 'filter': {
-      const f = FILTERS[e.name];
+      // Own keys only: `x|constructor` must not reach Object.prototype.
+      const f = own(FILTERS, e.name) ? FILTERS[e.name] : undefined;
       if (!f) throw new ExprEvalError(`unknown filter '${e.name}' (filters: ${Object.keys(FILTERS).sort().join(', ')})`);
       return f(evaluate(e.a, ctx), e.args.map((a) => defined(evaluate(a, ctx))));
     }
     case 'test': {
-      const t = TESTS[e.name];
+      const t = own(TESTS, e.name) ? TESTS[e.name] : undefined;
       if (!t) throw new ExprEvalError(`unknown test '${e.name}' (tests: ${Object.keys(TESTS).sort().join(', ')})`);
       const r = t(evaluate(e.a, ctx), e.args.map((a) => defined(evaluate(a, ctx))));
       return e.negate ? !r : r;

@@ -43,7 +43,7 @@ export function tokenize(src: string): Token[] {
       while (i < src.length && src[i] !== c) {
         if (src[i] === '\\' && i + 1 < src.length) {
           const e = src[i + 1];
-          v += ESCAPES[e] ?? '\\' + e;
+          v += Object.prototype.hasOwnProperty.call(ESCAPES, e) ? ESCAPES[e] : '\\' + e;
           i += 2;
         } else {
           v += src[i++];

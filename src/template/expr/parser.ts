@@ -124,7 +124,7 @@ class Parser {
       case 'str':
         return { k: 'lit', v: t.v };
       case 'name':
-        if (t.v in LITERAL_NAMES) return { k: 'lit', v: LITERAL_NAMES[t.v] };
+        if (Object.prototype.hasOwnProperty.call(LITERAL_NAMES, t.v)) return { k: 'lit', v: LITERAL_NAMES[t.v] };
         if (['and', 'or', 'not', 'in', 'is'].includes(t.v)) {
           throw new ExprSyntaxError(`expected a value ${describe(t)}`, t.pos);
         }
