@@ -145,6 +145,9 @@ export class LiveRenderer {
       resolve = res;
       reject = rej;
     });
+    // The host may finish before listr2 (which starts asynchronously) picks its row up; mark
+    // the rejection handled now, listr2 still sees it when it awaits the promise.
+    promise.catch(() => undefined);
     const row: Row = {
       promise,
       settled: false,

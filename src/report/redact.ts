@@ -7,10 +7,13 @@ const MIN_LENGTH = 4;
 /** Lines of a multi-line secret (keys, certificates) are masked one by one, since diffs
  * prefix every line with +/- and break the value apart; short lines ("}", "") are common. */
 const MIN_LINE_LENGTH = 8;
+/** Two or more lines of nothing but base64: a wrapped file body (base64 -w76). */
+const WRAPPED_BASE64 = /^[A-Za-z0-9+/]+\r?\n(?:[A-Za-z0-9+/]+\r?\n)*[A-Za-z0-9+/]+={0,2}$/gm;
 
 export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | null = null;
+  private base64Pattern: RegExp | null = null;
 
   add(secret: string): void {
     if (typeof secret !== 'string' || secret.length < MIN_LENGTH) return;
@@ -24,13 +27,29 @@ export class Redactor {
         if (l.length >= MIN_LINE_LENGTH) this.secrets.add(l);
       }
     }
-    if (this.secrets.size !== before) this.pattern = null;
+    if (this.secrets.size !== before) this.pattern = this.base64Pattern = null;
   }
 
   redact(text: string): string {
     if (this.secrets.size === 0 || text.length === 0) return text;
-    this.pattern ??= buildPattern(this.secrets);
-    return text.replace(this.pattern, MASK);
+    if (!this.pattern || !this.base64Pattern) {
+      const forms = [...this.secrets].flatMap(base64Forms);
+      this.pattern = alternation([...this.secrets].flatMap(literalForms).concat(forms));
+      this.base64Pattern = alternation(forms);
+    }
+    const base64 = this.base64Pattern;
+    // A secret's base64 may straddle a line break of a wrapped body: redact the body joined,
+    // then wrap it again at its original width.
+    const unwrapped = text.includes('\n')
+      ? text.replace(WRAPPED_BASE64, (block) => {
+          const width = block.indexOf('\n') - (block[block.indexOf('\n') - 1] === '\r' ? 1 : 0);
+          const joined = block.replace(/\r?\n/g, '');
+          base64.lastIndex = 0;
+          if (!base64.test(joined)) return block;
+          return joined.replace(base64, MASK).match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+        })
+      : text;
+    return unwrapped.replace(this.pattern, MASK);
   }
 
   /** Deep copy of `e` with every string (values and keys) redacted. */
@@ -50,20 +69,15 @@ export class Redactor {
   }
 }
 
+function literalForms(s: string): string[] {
+  // Shell single-quoting turns ' into '\'' inside scripts and commands.
+  return s.includes("'") ? [s, s.replaceAll("'", "'\\''")] : [s];
+}
+
 /** One alternation, longest first, so a secret containing another is masked whole. */
-function buildPattern(secrets: Set<string>): RegExp {
-  const alternatives: string[] = [];
-  for (const s of secrets) {
-    alternatives.push(escapeRegExp(s));
-    // Shell single-quoting turns ' into '\'' inside scripts and commands.
-    if (s.includes("'")) alternatives.push(escapeRegExp(s.replaceAll("'", "'\\''")));
-    for (const b of base64Forms(s)) {
-      // Bodies may be wrapped (base64 -w76), so a line break may fall anywhere inside.
-      alternatives.push([...b].map(escapeRegExp).join('(?:\\r?\\n)?'));
-    }
-  }
-  const unique = [...new Set(alternatives)].sort((a, b) => b.length - a.length);
-  return new RegExp(unique.join('|'), 'g');
+function alternation(literals: string[]): RegExp {
+  const unique = [...new Set(literals)].sort((a, b) => b.length - a.length);
+  return new RegExp(unique.map(escapeRegExp).join('|'), 'g');
 }
 
 /**

@@ -1,0 +1,107 @@
+import { describe, expect, it } from 'vitest';
+import { LiveRenderer, hostTitle } from '../../../src/report/live.js';
+import { createStyle, stripAnsi } from '../../../src/report/style.js';
+import { emptyCounts } from '../../../src/report/state.js';
+import type { FleetEvent } from '../../../src/model/events.js';
+import { applyRun, capture } from './fixtures.js';
+import { render } from './helpers.js';
+
+const CURSOR_SHOW = '\u001b[?25h';
+const tick = (ms = 15) => new Promise((r) => setTimeout(r, ms));
+
+/** Run the live view (listr2's default renderer) on a PassThrough; return the frames it drew
+ * and what it printed after the view ended. */
+async function live(events: FleetEvent[], opts: { diff?: boolean; close?: boolean } = {}) {
+  const out = capture();
+  const err = capture();
+  const view = new LiveRenderer(out.stream, err.stream, createStyle(false), opts.diff ?? false, true);
+  for (const e of events) {
+    view.onEvent(e);
+    // listr2 loads its renderer asynchronously on first run: let the first frame appear.
+    await tick(e.type === 'run' ? 300 : 15);
+  }
+  await view.close();
+  const raw = out.text();
+  const end = raw.lastIndexOf(CURSOR_SHOW);
+  expect(end).toBeGreaterThan(0);
+  const during = stripAnsi(raw.slice(0, end));
+  return { during, after: raw.slice(end + CURSOR_SHOW.length), err: err.text() };
+}
+
+function lastRows(during: string, n: number): string[] {
+  return during.trimEnd().split('\n').slice(-n);
+}
+
+describe('live view', () => {
+  it('shows one row per host with its current task, then final counts and figures', async () => {
+    const { during, after } = await live(applyRun(), { diff: true });
+    // Title updates from task_start reach the screen.
+    expect(during).toMatch(/web1 {4}ok 0 {2}changed 0 {2}failed 0 {2}skipped 0 {2}› app : write app\.conf/);
+    expect(during).toMatch(/db1 {5}ok 1 {2}changed 0 {2}failed 0 {2}skipped 0 {2}› base : install packages/);
+    expect(lastRows(during, 3)).toEqual([
+      '✔ web1    ok 0  changed 2  failed 0  skipped 0  connect 85 ms, 2 round trips',
+      '✖ db1     ok 1  changed 0  failed 1  skipped 0  connect 92 ms, 2 round trips',
+      '✖ relay3  unreachable',
+    ]);
+    // No per-task rows: every rendered line is a host row.
+    for (const line of during.split('\n').filter((l) => l.trim())) expect(line).toMatch(/^[◼❯✔✖] (web1|db1|relay3) /);
+    // After the view: warnings, diffs grouped by host, then the recap, last.
+    expect(after).toContain('WARNING | web1 | deprecated param in body');
+    expect(after).toContain('── web1 ──\n  app : write app.conf\n    --- /etc/app/app.conf');
+    expect(after.indexOf('── web1 ──')).toBeLessThan(after.indexOf('RECAP (apply, 2.4 s)'));
+    expect(after.trimEnd().endsWith('error: connect ETIMEDOUT 203.0.113.7:22 after 10 s')).toBe(true);
+  });
+
+  it('prints no diffs without --diff', async () => {
+    const { after } = await live(applyRun(), { diff: false });
+    expect(after).not.toContain('── web1 ──');
+    expect(after).not.toContain('+password');
+  });
+
+  it('marks hosts that never finished when the run is interrupted', async () => {
+    const events = applyRun().filter((e) => e.type !== 'host' && e.type !== 'recap');
+    const { during } = await live(events);
+    const rows = lastRows(during, 3);
+    expect(rows[0]).toBe('✖ web1    ok 0  changed 2  failed 0  skipped 0  did not finish');
+    expect(rows[2]).toBe('✖ relay3  connecting…  did not finish');
+  });
+
+  it('is what createReporter uses on a TTY, with colours unless NO_COLOR', async () => {
+    const saved = process.env.NO_COLOR;
+    try {
+      delete process.env.NO_COLOR;
+      const coloured = await render(applyRun(), { tty: true, diff: true, gapMs: 5 });
+      expect(coloured.out).toMatch(/\u001b\[32m\+password/);
+      expect(stripAnsi(coloured.out)).toContain('✖ relay3  unreachable');
+      process.env.NO_COLOR = '1';
+      const mono = await render(applyRun(), { tty: true, diff: true, gapMs: 5 });
+      expect(mono.out.slice(mono.out.lastIndexOf(CURSOR_SHOW))).not.toMatch(/\u001b\[3\dm/);
+    } finally {
+      if (saved === undefined) delete process.env.NO_COLOR;
+      else process.env.NO_COLOR = saved;
+    }
+  });
+});
+
+describe('hostTitle', () => {
+  const style = createStyle(false);
+  it('reads as the host progresses', () => {
+    const h = { counts: emptyCounts() } as Parameters<typeof hostTitle>[2];
+    expect(hostTitle('web1', 6, h, style)).toBe('web1    connecting…');
+    h.connectMs = 40;
+    expect(hostTitle('web1', 6, h, style)).toBe('web1    ok 0  changed 0  failed 0  skipped 0  connected in 40 ms');
+    h.current = 'ssh : harden sshd';
+    expect(hostTitle('web1', 6, h, style)).toBe('web1    ok 0  changed 0  failed 0  skipped 0  › ssh : harden sshd');
+    h.current = undefined;
+    h.counts.changed = 1;
+    expect(hostTitle('web1', 6, h, style)).toBe('web1    ok 0  changed 1  failed 0  skipped 0');
+    h.done = { type: 'host', host: 'web1', roundTrips: 3, connectMs: 1500, status: 'ok' };
+    expect(hostTitle('web1', 6, h, style)).toBe('web1    ok 0  changed 1  failed 0  skipped 0  connect 1.5 s, 3 round trips');
+  });
+  it('paints failed and unreachable hosts red', () => {
+    const h = { counts: { ...emptyCounts(), failed: 1 }, done: { type: 'host', host: 'x', roundTrips: 1, connectMs: 5, status: 'failed' } } as Parameters<typeof hostTitle>[2];
+    expect(hostTitle('x', 1, h, createStyle(true))).toMatch(/^\u001b\[31mx/);
+    const u = { counts: emptyCounts(), done: { type: 'host', host: 'x', roundTrips: 0, connectMs: 0, status: 'unreachable' } } as Parameters<typeof hostTitle>[2];
+    expect(hostTitle('x', 1, u, createStyle(true))).toBe('\u001b[31mx  unreachable\u001b[39m');
+  });
+});
