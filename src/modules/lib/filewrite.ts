@@ -1,6 +1,6 @@
 // sh that writes a file atomically: temp file beside the destination, ownership and mode,
 // the operator's validator, then rename. A failed validator leaves the old file untouched.
-import { q, b64Heredoc, substituteValidate, dirnameOf } from './sh.js';
+import { q, b64Heredoc, substituteValidate } from './sh.js';
 
 export interface WriteSpec {
   path: string;
@@ -37,10 +37,12 @@ export function setAttrsExpr(p: string, a: AttrValues, opts: AttrOpts = {}): str
 
 export function writeFileSh(w: WriteSpec): string {
   const dest = q(w.path);
-  const dir = q(dirnameOf(w.path));
   let s = '';
   s += `dest=${dest}\n`;
-  s += `tmp=$(mktemp ${dir}/.fleet.XXXXXXXX)\n`;
+  // A symlinked destination (/etc/resolv.conf -> ...) is written through, like the probe
+  // reads through it: the link stays, its target gets the content.
+  s += `if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest"); fi\n`;
+  s += `tmp=$(mktemp "\${dest%/*}/.fleet.XXXXXXXX")\n`;
   // Removes the temp file on any failure; after the rename there is nothing left to remove.
   s += `trap 'rm -f "$tmp"' EXIT\n`;
   s += b64Heredoc('base64 -d > "$tmp"', w.data);
