@@ -43,9 +43,10 @@ function setsName(line: string, name: string): boolean {
 
 export function probeSysctl(p: SysctlParams): string {
   const file = p.sysctl_file ?? DEFAULT_SYSCTL_FILE;
-  // `read` is a builtin: reading /proc costs no process.
+  // One tr: /proc/sys files do not support the byte-wise reads of sh's `read` builtin, and
+  // multi-line values must stay on one key=value line.
   return (
-    `if [ -r ${q(procPath(p.name))} ]; then v=''; while IFS= read -r l; do v="$v$l "; done < ${q(procPath(p.name))}; echo "live=$v"; else echo live_missing=1; fi\n` +
+    `if [ -r ${q(procPath(p.name))} ]; then printf 'live=%s\\n' "$(tr '\\n' ' ' < ${q(procPath(p.name))})"; else echo live_missing=1; fi\n` +
     probePath(file, { follow: true, alwaysContent: true, parent: true })
   );
 }

@@ -24,9 +24,10 @@ export const runProps = {
 };
 
 /** "cd DIR && " plus exported variables, as a prefix for the guard and the command. */
-export function runPrefix(p: RunParams): string {
+export function runPrefix(p: RunParams, inProbe = false): string {
   let s = '';
-  if (p.chdir) s += `cd ${q(p.chdir)} || exit 1\n`;
+  // In a probe a missing chdir (made by an earlier task) is a state, not an error.
+  if (p.chdir) s += inProbe ? `cd ${q(p.chdir)} 2>/dev/null || exit 0\n` : `cd ${q(p.chdir)} || exit 1\n`;
   for (const [k, v] of Object.entries(p.environment ?? {})) s += `${k}=${q(String(v))}; export ${k}\n`;
   return s;
 }
@@ -39,7 +40,7 @@ export function probeRun(p: RunParams): string {
   if (p.unless) checks.push(`if ( ${p.unless}\n) >/dev/null 2>&1 </dev/null; then echo unless_ok=1; fi`);
   if (!checks.length) return 'echo guard=none\n';
   // chdir may not exist yet (an earlier task creates it): guards then read as "not done".
-  return `(\n${runPrefix(p)}${checks.join('\n')}\n)\necho guard=checked\n`;
+  return `(\n${runPrefix(p, true)}${checks.join('\n')}\n)\necho guard=checked\n`;
 }
 
 export function planRun(p: RunParams, out: string, display: string): Plan {

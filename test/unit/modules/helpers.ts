@@ -50,11 +50,11 @@ export function runApply<P>(m: Module<P>, p: P, plan: Plan): Run {
 }
 
 /** probe -> plan (a change) -> apply (rc 0) -> probe -> plan (ok): the idempotence cycle. */
-export function converge<P>(m: Module<P>, p: P): Extract<Plan, { kind: 'change' }> {
+export function converge<P>(m: Module<P>, p: P, stderr: RegExp = /^$/): Extract<Plan, { kind: 'change' }> {
   const first = planOf(m, p);
   expect(first.kind).toBe('change');
   const r = runApply(m, p, first);
-  expect(r.stderr).toBe('');
+  expect(r.stderr).toMatch(stderr);
   expect(r.rc).toBe(0);
   expect(planOf(m, p)).toEqual(expect.objectContaining({ kind: 'ok' }));
   return first as Extract<Plan, { kind: 'change' }>;
