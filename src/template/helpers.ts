@@ -134,6 +134,12 @@ export const helpers: Record<string, Helper> = {
     if (Array.isArray(v) || typeof v === 'string') return v[v.length - 1];
     throw fault(options, 'last', `expected a list or string, got ${typeName(v)}`);
   },
+  // {{{{raw}}}}...{{{{/raw}}}}: the body is not parsed, so Go/docker {{ }} pass through.
+  raw(...args) {
+    const { options } = split(args);
+    if (typeof options.fn !== 'function') throw fault(options, 'raw', 'use it as a raw block: {{{{raw}}}}...{{{{/raw}}}}');
+    return options.fn(this);
+  },
   includes(...args) {
     const { params, options } = arity('includes', args, 2, 2);
     try {

@@ -1,7 +1,7 @@
 // evalExpression: Ansible's when / changed_when / failed_when, evaluated safely.
 import type { Source, Vars } from '../../model/inventory.js';
 import { TemplateError } from '../errors.js';
-import { renderString } from '../render.js';
+import { renderValue } from '../render.js';
 import { truthy } from '../truthy.js';
 import type { Expr } from './ast.js';
 import { evaluate } from './evaluate.js';
@@ -33,13 +33,11 @@ function evalOne(expr: string | boolean, ctx: Vars, origin: Source): unknown {
   if (typeof expr !== 'string') {
     throw new TemplateError(origin.file, origin.line, origin.column, `expected a condition (string or boolean), got ${expr === null ? 'null' : typeof expr}`);
   }
-  // Ansible tolerates {{ }} in conditions (with a warning): render first, then evaluate.
-  // Messages then quote the text as written, never the rendered one (it may hold secrets).
-  const src = expr.includes('{{') ? renderString(expr, ctx, origin) : expr;
+  if (expr.includes('{{')) return evalRendered(expr, ctx, origin);
   const where = `in condition ${JSON.stringify(expr)}`;
-  if (src.trim() === '') throw new TemplateError(origin.file, origin.line, origin.column, `empty condition ${where}`);
+  if (expr.trim() === '') throw new TemplateError(origin.file, origin.line, origin.column, `empty condition ${where}`);
   try {
-    return defined(evaluate(parseCached(src), ctx));
+    return defined(evaluate(parseCached(expr), ctx));
   } catch (e) {
     if (e instanceof UndefinedUse) {
       throw new TemplateError(origin.file, origin.line, origin.column, `${e.message} ${where}`, e.variable);
@@ -49,6 +47,39 @@ function evalOne(expr: string | boolean, ctx: Vars, origin: Source): unknown {
     }
     throw e;
   }
+}
+
+/** Ansible tolerates {{ }} in conditions (with a warning): a lone "{{ x }}" is x's value;
+ * otherwise render, then evaluate the result. Errors then quote the condition as written
+ * and nothing of the rendered text: it may hold secrets. */
+function evalRendered(expr: string, ctx: Vars, origin: Source): unknown {
+  const value = renderValue(expr, ctx, origin);
+  // renderValue keeps a lone expression's type: that is the condition's value.
+  if (typeof value !== 'string') return value;
+  if (isLoneMustache(expr)) {
+    // Ansible re-reads the rendered text, so a string "False" is false; other text stays text.
+    return LITERAL_TEXT.test(value.trim()) ? evaluate(parseExpression(value.trim()), {}) : value;
+  }
+  try {
+    return defined(evaluate(parseExpression(value), ctx));
+  } catch (e) {
+    if (e instanceof UndefinedUse || e instanceof ExprSyntaxError || e instanceof ExprEvalError) {
+      const kind = e instanceof UndefinedUse ? 'an undefined variable' : e instanceof ExprSyntaxError ? 'a syntax error' : 'a type error';
+      throw new TemplateError(
+        origin.file,
+        origin.line,
+        origin.column,
+        `condition ${JSON.stringify(expr)} rendered to an expression with ${kind}; write conditions without {{ }}`,
+      );
+    }
+    throw e;
+  }
+}
+
+const LITERAL_TEXT = /^(true|True|false|False|none|None|-?\d+(\.\d+)?)$/;
+
+function isLoneMustache(expr: string): boolean {
+  return /^\{\{[^{}]*\}\}$/.test(expr.trim());
 }
 
 /** A boolean returns itself; a string is a Jinja expression (result returned as is, the

@@ -58,7 +58,20 @@ describe('evalExpression: literals and paths', () => {
 
   it('{{ }} inside a condition is rendered first, as Ansible tolerates', () => {
     expect(ev('{{ flag }}', { flag: true })).toBe(true);
+    expect(ev('{{ flag }}', { flag: false })).toBe(false);
+    expect(ev('{{ flag }}', { flag: 'False' })).toBe(false);
+    expect(ev('{{ list }}', { list: [] })).toEqual([]);
+    expect(ev('{{ name }}', { name: 'relay' })).toBe('relay');
     expect(ev("'{{ name }}' == 'relay'", { name: 'relay' })).toBe(true);
+    expect(ev('{{ n }} > 3', { n: 5 })).toBe(true);
+  });
+
+  it('errors of a rendered condition never quote the rendered text', () => {
+    const e = exprError('{{ token }} == 1', { token: 's3cr3t-value' });
+    expect(e.message).toContain('rendered to an expression with an undefined variable');
+    expect(e.message).not.toContain('s3cr3t');
+    expect(e.variable).toBeUndefined();
+    expect(exprError('{{ missing }} == 1').variable).toBe('missing');
   });
 });
 
