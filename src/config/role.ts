@@ -1,0 +1,83 @@
+// loadRole: roles/NAME/ with role.yml + tasks.yml (fleet), or tasks/main.yml +
+// defaults/main.yml + handlers/main.yml (Ansible's layout).
+import { existsSync } from 'node:fs';
+import { basename, join, resolve } from 'node:path';
+import { ConfigError } from '../model/errors.js';
+import type { Vars } from '../model/inventory.js';
+import type { Handler, Role, Task } from '../model/playbook.js';
+import { readVarsSchema } from './role-vars-schema.js';
+import { parseHandlers, parseTasks } from './task.js';
+import { entries, errAt, isMap, isNullNode, kindOf, readYaml, toJS } from './yaml-source.js';
+
+const ROLE_KEYS = ['description', 'variables', 'handlers'];
+
+export function loadRole(dir: string): Role {
+  const root = resolve(dir);
+  const name = basename(root);
+  const owner = { role: name, roleDir: root };
+  if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml'))) return loadFleetRole(root, name, owner);
+  if (existsSync(join(root, 'tasks', 'main.yml'))) return loadAnsibleRole(root, name, owner);
+  throw new ConfigError(root, undefined, undefined, `not a role: expected role.yml and tasks.yml (or Ansible's tasks/main.yml) in ${root}`);
+}
+
+function loadFleetRole(root: string, name: string, owner: { role: string; roleDir: string }): Role {
+  let description = '';
+  let varsSchema: Record<string, unknown> = { type: 'object', properties: {} };
+  let defaults: Vars = {};
+  let handlers: Handler[] = [];
+  const roleFile = join(root, 'role.yml');
+  if (existsSync(roleFile)) {
+    const yf = readYaml(roleFile);
+    const doc = yf.doc.contents;
+    if (!isNullNode(doc)) {
+      if (!isMap(doc)) throw errAt(yf, doc, `role '${name}': expected a mapping with ${ROLE_KEYS.join(', ')}, got ${kindOf(yf, doc)}`);
+      for (const e of entries(yf, doc)) {
+        if (e.key === 'description') {
+          const v = toJS(yf, e.value);
+          if (v !== null && typeof v !== 'string') throw errAt(yf, e.value, `role '${name}': 'description' must be a string, got ${kindOf(yf, e.value)}`);
+          description = (v ?? '').trim();
+        } else if (e.key === 'variables') {
+          ({ schema: varsSchema, defaults } = readVarsSchema(yf, e.value, name));
+        } else if (e.key === 'handlers') {
+          handlers = parseHandlers(yf, e.value, owner, `role '${name}' handlers`);
+        } else {
+          throw errAt(yf, e.keyNode, `unknown key '${e.key}' in role '${name}' (allowed: ${ROLE_KEYS.join(', ')})`);
+        }
+      }
+    }
+  }
+  const tasksFile = join(root, 'tasks.yml');
+  let tasks: Task[] = [];
+  if (existsSync(tasksFile)) {
+    const yf = readYaml(tasksFile);
+    tasks = parseTasks(yf, yf.doc.contents, owner, `role '${name}' tasks.yml`);
+  }
+  const source = { file: existsSync(roleFile) ? roleFile : tasksFile, line: 1, column: 1 };
+  return { name, dir: root, description, varsSchema, defaults, tasks, handlers, source };
+}
+
+function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }): Role {
+  const tasksFile = join(root, 'tasks', 'main.yml');
+  const tyf = readYaml(tasksFile);
+  const tasks = parseTasks(tyf, tyf.doc.contents, owner, `role '${name}' tasks/main.yml`);
+  let handlers: Handler[] = [];
+  const hFile = join(root, 'handlers', 'main.yml');
+  if (existsSync(hFile)) {
+    const yf = readYaml(hFile);
+    handlers = parseHandlers(yf, yf.doc.contents, owner, `role '${name}' handlers/main.yml`);
+  }
+  let defaults: Vars = {};
+  const dFile = join(root, 'defaults', 'main.yml');
+  if (existsSync(dFile)) {
+    const yf = readYaml(dFile);
+    const d = yf.doc.contents;
+    if (!isNullNode(d) && !isMap(d)) throw errAt(yf, d, `role '${name}': defaults must be a mapping of variables, got ${kindOf(yf, d)}`);
+    defaults = (toJS(yf, d) as Vars | null) ?? {};
+  }
+  // No schema in this layout: every default is a known variable, anything else is allowed.
+  const properties = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { default: v }]));
+  return {
+    name, dir: root, description: '', varsSchema: { type: 'object', properties }, defaults, tasks, handlers,
+    source: { file: tasksFile, line: 1, column: 1 },
+  };
+}
