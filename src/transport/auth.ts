@@ -2,7 +2,7 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import { utils } from 'ssh2';
+import ssh2 from 'ssh2'; // CommonJS: named imports fail under Node's ESM loader
 import type { AgentAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import type { Connection } from '../model/inventory.js';
 
@@ -22,7 +22,7 @@ function loadKey(file: string): Buffer {
   } catch (err) {
     throw new Error(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
   }
-  const parsed = utils.parseKey(data);
+  const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) throw new Error(`cannot use private key ${file}: ${parsed.message}`);
   return data;
 }

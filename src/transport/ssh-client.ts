@@ -1,7 +1,7 @@
 // One ssh2 Client brought to "ready": fast algorithms, keepalives, host key check, auth.
 import type { Duplex } from 'node:stream';
-import { Client } from 'ssh2';
-import type { Algorithms, ConnectConfig } from 'ssh2';
+import ssh2 from 'ssh2'; // CommonJS: named imports fail under Node's ESM loader
+import type { Algorithms, Client, ConnectConfig } from 'ssh2';
 import type { AuthPlan } from './auth.js';
 
 /** Fast and modern first; the rest stays for older servers. */
@@ -67,7 +67,7 @@ export interface OpenClient {
 
 export function openSsh(o: OpenOptions): Promise<OpenClient> {
   return new Promise((resolve, reject) => {
-    const client = new Client();
+    const client = new ssh2.Client();
     const config = buildConnectConfig(o);
     let settled = false;
     let keyError: unknown;

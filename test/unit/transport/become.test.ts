@@ -1,0 +1,139 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import type { Connection } from '../../../src/model/inventory.js';
+import {
+  BECOME_MARKER,
+  BecomeError,
+  buildExec,
+  interpretBecome,
+  resolveBecomePassword,
+  SUDO_OK_LINE,
+  SUDO_PAD_LINE,
+} from '../../../src/transport/become.js';
+
+const PW = 's3cr3t pa$$ \'word"';
+const SCRIPT = 'echo "out:$(id -u)"\necho "l=[$l]"\nset\necho err >&2\nexit 4\n';
+
+/** Run the sh -c wrapper of a sudo command locally, as sudo would after authenticating. */
+function runWrapper(command: string, stdin: Buffer) {
+  const m = /sh -c '([^']*)'$/.exec(command);
+  expect(m, `no sh -c '...' in ${command}`).not.toBeNull();
+  const r = spawnSync('sh', ['-c', m![1]], { input: stdin });
+  return { rc: r.status ?? 255, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** Drop the first n lines of stdin, as sudo -S does when it reads password attempts. */
+function consumeLines(buf: Buffer, n: number): Buffer {
+  let at = 0;
+  for (let i = 0; i < n; i++) at = buf.indexOf(0x0a, at) + 1;
+  return buf.subarray(at);
+}
+
+describe('buildExec', () => {
+  it('no become, or user root: plain sh -s with the script on stdin', () => {
+    for (const p of [buildExec(SCRIPT, { become: false, user: 'deploy' }), buildExec(SCRIPT, { become: true, user: 'root', password: PW })]) {
+      expect(p).toEqual({ command: 'sh -s', stdin: Buffer.from(SCRIPT), viaSudo: false });
+    }
+  });
+
+  it('NOPASSWD sudo: non-interactive sudo, script only on stdin', () => {
+    const p = buildExec(SCRIPT, { become: true, user: 'deploy' });
+    expect(p.command).toMatch(/^sudo -n -H -- sh -c '/);
+    expect(p.stdin.toString()).toBe(SCRIPT);
+    expect(p.command).not.toContain('echo');
+    const r = runWrapper(p.command, p.stdin);
+    expect(r.rc).toBe(4);
+    expect(r.stderr).toBe('err\n');
+    expect(r.stdout.startsWith(`${BECOME_MARKER}\nout:${process.getuid!()}\nl=[]\n`)).toBe(true);
+  });
+
+  it('password: never on the command line; stdin = password, pad lines, OK line, script', () => {
+    const p = buildExec(SCRIPT, { become: true, user: 'deploy', password: PW });
+    expect(p.command).toMatch(/^sudo -k -S -p '' -H -- sh -c '/);
+    expect(p.command).not.toContain(PW);
+    expect(p.stdin.toString()).toBe(`${PW}\n${SUDO_PAD_LINE}\n${SUDO_PAD_LINE}\n${SUDO_OK_LINE}\n${SCRIPT}`);
+  });
+
+  it('password rule: after sudo reads the password line, the script runs and never sees the password', () => {
+    const p = buildExec(SCRIPT, { become: true, user: 'deploy', password: PW });
+    const r = runWrapper(p.command, consumeLines(p.stdin, 1));
+    expect(r.rc).toBe(4);
+    expect(r.stdout.startsWith(`${BECOME_MARKER}\nout:`)).toBe(true);
+    expect(r.stdout).toContain('l=[]'); // the wrapper's variable does not survive exec
+    expect(r.stdout + r.stderr).not.toContain('s3cr3t');
+    expect(r.stdout).not.toContain(SUDO_PAD_LINE);
+  });
+
+  it('rule is in fact NOPASSWD: sudo reads nothing, the wrapper skips the password itself', () => {
+    const p = buildExec(SCRIPT, { become: true, user: 'deploy', password: PW });
+    const r = runWrapper(p.command, p.stdin);
+    expect(r.rc).toBe(4);
+    expect(r.stdout.startsWith(`${BECOME_MARKER}\nout:`)).toBe(true);
+    expect(r.stdout + r.stderr).not.toContain('s3cr3t');
+  });
+
+  it('wrong password: sudo retries on the pad lines only, so no line of the script is taken as a password', () => {
+    const p = buildExec(SCRIPT, { become: true, user: 'deploy', password: PW });
+    expect(consumeLines(p.stdin, 3).toString()).toBe(`${SUDO_OK_LINE}\n${SCRIPT}`);
+  });
+});
+
+describe('interpretBecome', () => {
+  const ctx = { host: 'lab3', user: 'deploypw', password: PW };
+  it('strips the marker when sudo let the script run, keeping rc and stderr', () => {
+    expect(interpretBecome({ rc: 2, stdout: `${BECOME_MARKER}\nhello\n`, stderr: 'x\n' }, ctx)).toEqual({ rc: 2, stdout: 'hello\n', stderr: 'x\n' });
+  });
+
+  it('wrong password: a clear error naming user and host, without the password', () => {
+    const run = () => interpretBecome({ rc: 1, stdout: '', stderr: `Sorry, try again.\nSorry, try again.\nsudo: 3 incorrect password attempts\n` }, ctx);
+    expect(run).toThrow(BecomeError);
+    expect(run).toThrow('sudo: incorrect password for deploypw on lab3');
+  });
+
+  it('password required: says how to provide one', () => {
+    expect(() => interpretBecome({ rc: 1, stdout: '', stderr: 'sudo: a password is required\n' }, { host: 'lab2', user: 'deploy' })).toThrow(
+      /a password is required for deploy on lab2: set become_password_env or become_password_file/,
+    );
+  });
+
+  it('other sudo refusals carry sudo\'s words, with the password scrubbed', () => {
+    let msg = '';
+    try {
+      interpretBecome({ rc: 1, stdout: '', stderr: `deploypw is not in the sudoers file (${PW})\n` }, ctx);
+    } catch (e) {
+      msg = (e as Error).message;
+    }
+    expect(msg).toMatch(/^sudo failed for deploypw on lab3 \(rc 1\): deploypw is not in the sudoers file/);
+    expect(msg).not.toContain('s3cr3t');
+  });
+});
+
+describe('resolveBecomePassword', () => {
+  const base: Connection = { address: 'a', port: 22, user: 'deploypw', become: true, connectTimeoutMs: 1000, keepaliveIntervalMs: 1000 };
+  const dir = mkdtempSync(join(tmpdir(), 'fleet-pw-'));
+
+  it('reads the env var the inventory names', () => {
+    process.env.FLEET_TEST_PW = PW;
+    expect(resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW' })).toBe(PW);
+    delete process.env.FLEET_TEST_PW;
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW' })).toThrow(/become_password_env names FLEET_TEST_PW, which is not set/);
+  });
+
+  it('reads a file, dropping one final newline; refuses empty and multi-line passwords', () => {
+    const f = join(dir, 'pw');
+    writeFileSync(f, PW + '\n');
+    expect(resolveBecomePassword('h', { ...base, becomePasswordFile: f })).toBe(PW);
+    writeFileSync(f, '\n');
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: f })).toThrow(/is empty/);
+    writeFileSync(f, 'a\nb\n');
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: f })).toThrow(/spans several lines/);
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: join(dir, 'missing') })).toThrow(/cannot read become_password_file .*missing: ENOENT/);
+  });
+
+  it('no password configured: undefined (NOPASSWD sudo)', () => {
+    expect(resolveBecomePassword('h', base)).toBeUndefined();
+  });
+});
