@@ -1,0 +1,36 @@
+import { describe, it, expect } from 'vitest';
+import { Ajv } from 'ajv';
+import { modules, getModule } from '../../../src/modules/index.js';
+import { isValid } from './helpers.js';
+
+const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
+  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var'];
+
+describe('module registry', () => {
+  it('exports every module under its own name', () => {
+    expect(Object.keys(modules).sort()).toEqual([...NAMES].sort());
+    for (const n of NAMES) expect(getModule(n)?.name).toBe(n);
+    expect(getModule('toString')).toBeUndefined();
+    expect(getModule('lineinfile')).toBeUndefined();
+  });
+
+  it('every schema compiles under ajv strict mode and rejects unknown keys', () => {
+    const ajv = new Ajv({ strict: true, strictRequired: false, allowUnionTypes: true, logger: { log() {}, warn(m: unknown) { throw new Error(String(m)); }, error() {} } });
+    for (const m of Object.values(modules)) {
+      expect(() => ajv.compile(m.schema), m.name).not.toThrow();
+      expect(m.schema.additionalProperties, m.name).toBe(false);
+    }
+  });
+
+  it('controller modules are flagged and refuse to run on a host', () => {
+    for (const n of ['reconnect', 'inventory_var']) {
+      const m = getModule(n)!;
+      expect(m.controller).toBe(true);
+      expect(() => m.probe({})).toThrow(/runs on the controller/);
+    }
+    expect(isValid(modules.reconnect, { port: 2222, command: 'true' })).toBe(true);
+    expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
+    expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
+    expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
+  });
+});
