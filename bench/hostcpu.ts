@@ -1,23 +1,21 @@
 // CPU used inside each lab host, read from the host's own cgroup on the controller: the
 // lab puts every host (its systemd, sshd, and whatever a tool runs there) in one cgroup.
 import { existsSync, readFileSync } from 'node:fs';
-import { labInstance } from '../src/lab/instance.js';
 
-function candidates(host: string): { file: string; parse: (t: string) => number }[] {
-  const cg = labInstance().cgroupName;
+function candidates(cg: string, host: string): { file: string; parse: (t: string) => number }[] {
   const v2 = (t: string) => Number(/^usage_usec (\d+)/m.exec(t)?.[1] ?? NaN);
   const v1 = (t: string) => Number(t.trim()) / 1000; // cpuacct.usage is in ns
   return [
     { file: `/sys/fs/cgroup/unified/${cg}/${host}/cpu.stat`, parse: v2 },
     { file: `/sys/fs/cgroup/${cg}/${host}/cpu.stat`, parse: v2 },
     { file: `/sys/fs/cgroup/cpuacct/${cg}/${host}/cpuacct.usage`, parse: v1 },
-    { file: `/sys/fs/cgroup/unified/lab/${host}/cpu.stat`, parse: v2 },
   ];
 }
 
 /** Microseconds of CPU the host has used since boot; undefined when no cgroup is found. */
-export function hostCpuUsec(host: string): number | undefined {
-  for (const c of candidates(host)) {
+/** cg: the lab instance's cgroup directory name (LabInstance.cgroupName). */
+export function hostCpuUsec(cg: string, host: string): number | undefined {
+  for (const c of candidates(cg, host)) {
     if (!existsSync(c.file)) continue;
     const v = c.parse(readFileSync(c.file, 'utf8'));
     if (Number.isFinite(v)) return v;
@@ -25,8 +23,8 @@ export function hostCpuUsec(host: string): number | undefined {
   return undefined;
 }
 
-export function snapshot(hosts: string[]): Map<string, number | undefined> {
-  return new Map(hosts.map((h) => [h, hostCpuUsec(h)]));
+export function snapshot(cg: string, hosts: string[]): Map<string, number | undefined> {
+  return new Map(hosts.map((h) => [h, hostCpuUsec(cg, h)]));
 }
 
 /** Per-host CPU milliseconds between two snapshots (hosts without a cgroup are left out). */

@@ -1,0 +1,76 @@
+// Flags of `npm run bench -- ...`. Usage errors say which flag and what was expected.
+import yargs from 'yargs';
+import { hideBin } from 'yargs/helpers';
+
+export interface BenchArgs {
+  hosts: number[];
+  runs: number;
+  quick: boolean;
+  tasks: number[];
+  /** Host count of the task-count scaling runs. */
+  tasksHosts: number;
+  /** Host counts of fleet-alone scaling runs (empty: none). */
+  scale: number[];
+  skipAnsible: boolean;
+  json?: string;
+  /** Where the results section (markdown) is written, for bench/README.md. */
+  markdown?: string;
+  /** A separate lab instance ("name:a.b.c.0/24"), so a benchmark leaves the shared lab alone. */
+  lab?: { name: string; subnet: string };
+}
+
+function labSpec(v: unknown): BenchArgs['lab'] {
+  if (v === undefined) return undefined;
+  const m = /^([a-z][a-z0-9]{0,9}):(\d+\.\d+\.\d+\.0\/24)$/.exec(String(v));
+  if (!m) throw new Error(`--lab: expected NAME:A.B.C.0/24 (e.g. bench:10.231.5.0/24), got "${String(v)}"`);
+  return { name: m[1], subnet: m[2] };
+}
+
+function intList(flag: string, v: unknown, min: number): number[] {
+  const parts = String(v).split(',').map((s) => s.trim()).filter(Boolean);
+  const out = parts.map(Number);
+  if (out.some((n) => !Number.isInteger(n) || n < min)) {
+    throw new Error(`--${flag}: expected a comma-separated list of integers >= ${min}, got "${String(v)}"`);
+  }
+  return out;
+}
+
+export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
+  const a = yargs(argv)
+    .scriptName('npm run bench --')
+    .option('hosts', { type: 'string', default: '1,10,50', describe: 'host counts compared against Ansible' })
+    .option('runs', { type: 'number', default: 3, describe: 'runs per tool, N and phase (median, min, max)' })
+    .option('quick', { type: 'boolean', default: false, describe: 'CI mode: N=3, one run, both tools, no scaling' })
+    .option('tasks', { type: 'string', default: '40,200,1000', describe: 'task counts for fleet-alone scaling (multiples of 40)' })
+    .option('tasks-hosts', { type: 'number', default: 10, describe: 'host count of the task-count scaling runs' })
+    .option('scale', { type: 'string', default: '100', describe: 'host counts for fleet-alone scaling ("0": none)' })
+    .option('skip-ansible', { type: 'boolean', default: false, describe: 'fleet and the floor only' })
+    .option('json', { type: 'string', describe: 'also write every measurement to this file' })
+    .option('markdown', { type: 'string', describe: 'also write the tables as markdown to this file' })
+    .option('lab', { type: 'string', describe: 'use a separate lab instance NAME:A.B.C.0/24 instead of the shared lab' })
+    .strict()
+    .help()
+    .parseSync();
+  if (!Number.isInteger(a.runs) || a.runs < 1) throw new Error(`--runs: expected an integer >= 1, got ${a.runs}`);
+  if (!Number.isInteger(a['tasks-hosts']) || a['tasks-hosts'] < 1) {
+    throw new Error(`--tasks-hosts: expected an integer >= 1, got ${a['tasks-hosts']}`);
+  }
+  const tasks = intList('tasks', a.tasks, 40);
+  if (tasks.some((t) => t % 40 !== 0)) throw new Error(`--tasks: expected multiples of 40, got "${a.tasks}"`);
+  const scale = intList('scale', a.scale, 0).filter((n) => n > 0);
+  if (a.quick) {
+    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab) };
+  }
+  return {
+    hosts: intList('hosts', a.hosts, 1),
+    runs: a.runs,
+    quick: false,
+    tasks,
+    tasksHosts: a['tasks-hosts'],
+    scale,
+    skipAnsible: a['skip-ansible'],
+    json: a.json,
+    markdown: a.markdown,
+    lab: labSpec(a.lab),
+  };
+}

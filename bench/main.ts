@@ -1,0 +1,132 @@
+// `npm run bench`: fleet against ansible-playbook on the same lab hosts, the same workload,
+// in the same run, alternating the tools, each from pristine hosts; then fleet alone at more
+// hosts and more tasks. Prints the tables; --json/--markdown keep them.
+import { existsSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { cpus, loadavg, totalmem, tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { labInstance, labUp, type LabOptions } from '../src/lab/index.js';
+import { ANSIBLE_SETTINGS, ansibleVersion, ensureAnsible, writeAnsibleSetup } from './ansible-run.js';
+import { parseArgs, type BenchArgs } from './args.js';
+import { writeBenchInventory } from './inventory.js';
+import { ensureGnuTime } from './measure.js';
+import { aggregate, benchExitCode, comparisonTable, growthLines, profileTable, scalingTable, targetLines } from './report.js';
+import { ansiblePair, fleetPair, type Context, type Sample } from './runner.js';
+import { writeFleetVariant } from './variants.js';
+
+const projectDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const log = (m: string): void => {
+  process.stderr.write(`${m}\n`);
+};
+
+function machine(): string {
+  const cpu = cpus()[0]?.model ?? 'unknown CPU';
+  return `${cpus().length} cores (${cpu}), ${(totalmem() / 2 ** 30).toFixed(1)} GiB RAM, Node ${process.version}, load average ${loadavg().map((l) => l.toFixed(2)).join(' ')}`;
+}
+
+async function main(args: BenchArgs): Promise<number> {
+  if (!existsSync(join(projectDir, 'dist', 'cli', 'main.js'))) {
+    throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench does)');
+  }
+  const machineAtStart = machine();
+  ensureGnuTime();
+  const ansibleBin = args.skipAnsible ? undefined : ensureAnsible(log);
+  const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  const maxN = Math.max(...args.hosts, ...args.scale, args.tasks.length ? args.tasksHosts : 0);
+  log(`bench: bringing up the lab with ${maxN} host(s)`);
+  const labOpts: LabOptions = args.lab ? { instance: args.lab } : {};
+  const cgroupName = labInstance(labOpts.instance).cgroupName;
+  const lab = await labUp(maxN, { ...labOpts, onProgress: log });
+  const fleetPlaybook = join(projectDir, 'bench', 'fleet', 'site.yml');
+  const ansiblePlaybook = join(projectDir, 'bench', 'ansible', 'site.yml');
+  const samples: Sample[] = [];
+
+  // Comparison: per N, per run, both tools (order alternating), each from pristine hosts.
+  for (const n of args.hosts) {
+    const inv = writeBenchInventory(workDir, lab, n);
+    const ctx: Context = { projectDir, workDir, inv, tasks: 40, log, lab: labOpts, cgroupName };
+    const setup = ansibleBin ? writeAnsibleSetup(workDir, inv) : undefined;
+    for (let run = 1; run <= args.runs; run++) {
+      const fleetFirst = run % 2 === 1;
+      if (fleetFirst) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
+      if (ansibleBin && setup) samples.push(...(await ansiblePair(ctx, ansibleBin, setup, ansiblePlaybook, run)));
+      if (!fleetFirst) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
+    }
+  }
+  // Scaling, fleet alone: more hosts, then more tasks.
+  for (const n of args.scale) {
+    const ctx: Context = { projectDir, workDir, inv: writeBenchInventory(workDir, lab, n), tasks: 40, log, lab: labOpts, cgroupName };
+    for (let run = 1; run <= args.runs; run++) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
+  }
+  for (const tasks of args.tasks.filter((t) => t !== 40 || !args.hosts.includes(args.tasksHosts))) {
+    const ctx: Context = { projectDir, workDir, inv: writeBenchInventory(workDir, lab, args.tasksHosts), tasks, log, lab: labOpts, cgroupName };
+    const playbook = tasks === 40 ? fleetPlaybook : writeFleetVariant(projectDir, workDir, tasks);
+    for (let run = 1; run <= args.runs; run++) samples.push(...(await fleetPair(ctx, playbook, run, false)));
+  }
+
+  const rows = aggregate(samples);
+  const header = [
+    `fleet benchmark: ${new Date().toISOString()}`,
+    `machine: ${machineAtStart}; all hosts on this machine (systemd-nspawn lab hosts)`,
+    `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
+    `workload: 40 tasks (10 directories, 10 line edits + handler, 5 templates, 5 copies, 5 packages present, 5 commands with creates)`,
+    ansibleBin ? `ansible-core ${ansibleVersion(ansibleBin)}: ${ANSIBLE_SETTINGS.join('; ')}` : 'ansible: skipped',
+    `runs per cell: ${args.runs}; command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
+  ];
+  const text = [
+    ...header,
+    '',
+    comparisonTable(rows, args.hosts, 'text'),
+    'fleet scaling (fleet alone):',
+    scalingTable(rows, 'text'),
+    'fleet profile (per host, medians; from fleet --json host timings):',
+    profileTable(rows, 'text'),
+    ...growthLines(rows),
+    '',
+    'targets (reported, not asserted):',
+    ...targetLines(rows, args.hosts).map((l) => `  ${l}`),
+  ].join('\n');
+  process.stdout.write(text + '\n');
+  const failures = samples.filter((s) => !s.ok);
+  if (failures.length) {
+    process.stdout.write(`\n${failures.length} run(s) had problems:\n`);
+    for (const s of failures) process.stdout.write(`  ${s.tool} N=${s.n} tasks=${s.tasks} ${s.phase} run ${s.run}: ${s.problems.join('; ')}\n`);
+  }
+  if (args.markdown) {
+    const md = [
+      ...header.map((h) => `${h}  `),
+      '',
+      comparisonTable(rows, args.hosts, 'md'),
+      '**fleet scaling (fleet alone)**',
+      '',
+      scalingTable(rows, 'md'),
+      '**fleet profile** (per host, medians, from `fleet --json` host timings)',
+      '',
+      profileTable(rows, 'md'),
+      ...growthLines(rows).map((l) => `- ${l}`),
+      '',
+      '**targets** (reported, not asserted)',
+      '',
+      ...targetLines(rows, args.hosts).map((l) => `- ${l}`),
+    ].join('\n');
+    writeFileSync(args.markdown, md + '\n');
+  }
+  if (args.json) writeFileSync(args.json, JSON.stringify({ header, args, samples, rows }, null, 2) + '\n');
+  rmSync(workDir, { recursive: true, force: true });
+  return benchExitCode(samples);
+}
+
+let args: BenchArgs;
+try {
+  args = parseArgs();
+} catch (e) {
+  process.stderr.write(`bench: ${(e as Error).message}\n`);
+  process.exit(64);
+}
+main(args).then(
+  (code) => process.exit(code),
+  (e: unknown) => {
+    process.stderr.write(`bench: ${e instanceof Error ? (e.stack ?? e.message) : String(e)}\n`);
+    process.exit(1);
+  },
+);

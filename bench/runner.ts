@@ -1,0 +1,171 @@
+// One measured sample per tool and phase: reset the hosts to pristine, run the tool twice
+// (first run: everything changes; second run: nothing does), and the floor on the converged
+// hosts. Every sample says whether it succeeded and why not.
+import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { join } from 'node:path';
+import { resetHost, type LabOptions } from '../src/lab/index.js';
+import { runAnsible, type AnsibleSetup } from './ansible-run.js';
+import { runFleet } from './fleet-run.js';
+import { deltaMs, snapshot } from './hostcpu.js';
+import type { BenchInventory } from './inventory.js';
+import { measure } from './measure.js';
+
+export type Tool = 'fleet' | 'ansible' | 'floor';
+export type Phase = 'first' | 'no-change';
+
+export interface Timings {
+  connectMs: number;
+  probeMs: number;
+  planMs: number;
+  applyMs: number;
+  renderMs: number;
+}
+
+export interface Sample {
+  tool: Tool;
+  n: number;
+  tasks: number;
+  phase: Phase;
+  run: number;
+  ok: boolean;
+  problems: string[];
+  wallS: number;
+  cpuS: number;
+  maxRssMiB: number;
+  peakPssMiB: number;
+  changedPerHost: number[];
+  /** Exec round trips after connecting (fleet, floor), SSH sessions (Ansible). */
+  rtPerHost: number[];
+  hostCpuMs: number[];
+  timings?: Timings[];
+}
+
+export interface Context {
+  projectDir: string;
+  workDir: string;
+  inv: BenchInventory;
+  tasks: number;
+  log: (m: string) => void;
+  /** Which lab instance (default: the shared lab) and its cgroup directory name. */
+  lab: LabOptions;
+  cgroupName: string;
+}
+
+/** Resets hosts one after another: the lab holds one lock per operation, and refuses a
+ * second operation from the same process while one is running. */
+export async function resetHosts(names: string[], lab: LabOptions): Promise<void> {
+  for (const h of names) await resetHost(h, lab);
+}
+
+function base(ctx: Context, tool: Tool, phase: Phase, run: number): Omit<Sample, 'wallS' | 'cpuS' | 'maxRssMiB' | 'peakPssMiB'> {
+  return { tool, n: ctx.inv.hosts.length, tasks: ctx.tasks, phase, run, ok: true, problems: [], changedPerHost: [], rtPerHost: [], hostCpuMs: [] };
+}
+
+function judge(s: Sample): Sample {
+  if (s.phase === 'no-change' && s.changedPerHost.some((c) => c > 0)) s.problems.push(`changed ${Math.max(...s.changedPerHost)} task(s) on a host in the no-change run`);
+  if (s.phase === 'first' && s.tool !== 'floor' && s.changedPerHost.some((c) => c === 0)) s.problems.push('a host changed nothing in the first run: were the hosts pristine?');
+  s.ok = s.problems.length === 0;
+  return s;
+}
+
+export async function fleetSample(ctx: Context, playbook: string, phase: Phase, run: number, dumpProbe?: string): Promise<Sample> {
+  const names = ctx.inv.hosts.map((h) => h.name);
+  const before = snapshot(ctx.cgroupName, names);
+  const r = await runFleet(ctx.projectDir, ctx.inv, playbook, 'apply', dumpProbe ? { FLEET_DUMP_PROBE: dumpProbe } : {});
+  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const s: Sample = { ...base(ctx, 'fleet', phase, run), wallS: r.m.wallS, cpuS: r.m.cpuS, maxRssMiB: r.m.maxRssMiB, peakPssMiB: r.m.peakPssMiB, hostCpuMs };
+  if (r.m.rc !== 0) s.problems.push(`fleet exited ${r.m.rc}: ${lastLines(r.m.stderr || r.m.stdout)}`);
+  if (!r.recap) s.problems.push('no recap event in --json output');
+  for (const f of r.recap?.failures ?? []) s.problems.push(`${f.host}: ${f.task}: ${f.msg}`);
+  const byHost = new Map(r.hosts.map((h) => [h.host, h]));
+  for (const name of names) {
+    const h = byHost.get(name);
+    if (!h) {
+      s.problems.push(`${name}: no host event`);
+      continue;
+    }
+    s.rtPerHost.push(h.roundTrips);
+    if (h.timings) (s.timings ??= []).push(h.timings);
+    s.changedPerHost.push(r.recap?.hosts[name]?.changed ?? NaN);
+  }
+  return judge(s);
+}
+
+export async function ansibleSample(ctx: Context, bin: string, setup: AnsibleSetup, playbook: string, phase: Phase, run: number): Promise<Sample> {
+  const names = ctx.inv.hosts.map((h) => h.name);
+  const before = snapshot(ctx.cgroupName, names);
+  const r = await runAnsible(bin, setup, ctx.inv, playbook, ctx.projectDir);
+  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const s: Sample = { ...base(ctx, 'ansible', phase, run), wallS: r.m.wallS, cpuS: r.m.cpuS, maxRssMiB: r.m.maxRssMiB, peakPssMiB: r.m.peakPssMiB, hostCpuMs };
+  if (r.m.rc !== 0) s.problems.push(`ansible-playbook exited ${r.m.rc}: ${lastLines(r.m.stdout + r.m.stderr, 12)}`);
+  for (const name of names) {
+    const rc = r.recap.get(name);
+    if (!rc) {
+      s.problems.push(`${name}: missing from PLAY RECAP`);
+      continue;
+    }
+    if (rc.failed || rc.unreachable) s.problems.push(`${name}: failed=${rc.failed} unreachable=${rc.unreachable}`);
+    s.changedPerHost.push(rc.changed);
+    s.rtPerHost.push(r.sessions.get(name) ?? NaN);
+  }
+  return judge(s);
+}
+
+/** The bare ssh2 client on the converged hosts, with the probe text fleet sent. */
+export async function floorSample(ctx: Context, probeFile: string, run: number): Promise<Sample> {
+  const names = ctx.inv.hosts.map((h) => h.name);
+  const main = join(ctx.projectDir, 'dist-bench', 'bench', 'floor-main.js');
+  const before = snapshot(ctx.cgroupName, names);
+  const m = await measure(process.execPath, [main, ctx.inv.keyFile, ctx.inv.knownHosts, probeFile, ...ctx.inv.hosts.map((h) => `${h.name}=${h.address}`)], {
+    cwd: ctx.projectDir,
+  });
+  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const s: Sample = { ...base(ctx, 'floor', 'no-change', run), wallS: m.wallS, cpuS: m.cpuS, maxRssMiB: m.maxRssMiB, peakPssMiB: m.peakPssMiB, hostCpuMs };
+  try {
+    const results = JSON.parse(m.stdout) as { name: string; rc: number; connectMs: number; error?: string }[];
+    for (const r of results) {
+      if (r.rc !== 0) s.problems.push(`${r.name}: floor probe rc ${r.rc}${r.error ? `: ${r.error}` : ''}`);
+      s.rtPerHost.push(1);
+      s.changedPerHost.push(0);
+      (s.timings ??= []).push({ connectMs: r.connectMs, probeMs: NaN, planMs: NaN, applyMs: NaN, renderMs: NaN });
+    }
+  } catch {
+    s.problems.push(`floor client output unreadable (rc ${m.rc}): ${lastLines(m.stderr || m.stdout)}`);
+  }
+  return judge(s);
+}
+
+/** One fleet first+no-change pair on pristine hosts, plus the floor right after. */
+export async function fleetPair(ctx: Context, playbook: string, run: number, withFloor: boolean): Promise<Sample[]> {
+  ctx.log(`  fleet N=${ctx.inv.hosts.length} tasks=${ctx.tasks} run ${run}: resetting hosts`);
+  await resetHosts(ctx.inv.hosts.map((h) => h.name), ctx.lab);
+  const out: Sample[] = [];
+  out.push(await fleetSample(ctx, playbook, 'first', run));
+  const probeFile = join(ctx.workDir, `probe-${ctx.inv.hosts.length}-${ctx.tasks}.sh`);
+  rmSync(probeFile, { force: true });
+  out.push(await fleetSample(ctx, playbook, 'no-change', run, probeFile));
+  if (withFloor) {
+    if (existsSync(probeFile) && readFileSync(probeFile, 'utf8').length > 0) out.push(await floorSample(ctx, probeFile, run));
+    else ctx.log('  floor skipped: fleet did not write its probe script (FLEET_DUMP_PROBE)');
+  }
+  for (const s of out) ctx.log(`    ${describe(s)}`);
+  return out;
+}
+
+export async function ansiblePair(ctx: Context, bin: string, setup: AnsibleSetup, playbook: string, run: number): Promise<Sample[]> {
+  ctx.log(`  ansible N=${ctx.inv.hosts.length} run ${run}: resetting hosts`);
+  await resetHosts(ctx.inv.hosts.map((h) => h.name), ctx.lab);
+  const out = [await ansibleSample(ctx, bin, setup, playbook, 'first', run)];
+  out.push(await ansibleSample(ctx, bin, setup, playbook, 'no-change', run));
+  for (const s of out) ctx.log(`    ${describe(s)}`);
+  return out;
+}
+
+function describe(s: Sample): string {
+  const state = s.ok ? 'ok' : `PROBLEM: ${s.problems.slice(0, 3).join('; ')}`;
+  return `${s.tool} ${s.phase}: ${s.wallS.toFixed(2)} s wall, ${s.cpuS.toFixed(2)} s cpu, ${state}`;
+}
+
+function lastLines(text: string, n = 5): string {
+  return text.trim().split('\n').slice(-n).join(' | ');
+}
