@@ -11,7 +11,6 @@ interface Args {
   name: string;
   subnet?: string;
   json: boolean;
-  '--'?: string[];
 }
 
 function instanceOf(args: Args): LabOptions {
@@ -29,7 +28,7 @@ function act(fn: (args: Args) => Promise<number>): (args: Args) => Promise<void>
     try {
       process.exitCode = await fn(args);
     } catch (err) {
-      process.stderr.write(`fleet lab: ${err instanceof Error ? err.message : String(err)}\n`);
+      process.stderr.write(`fleet lab: ${(err instanceof Error ? err.message : String(err)).replace(/^lab: /, '')}\n`);
       process.exitCode = EXIT.failed;
     }
   };
@@ -45,7 +44,7 @@ export const labCommand: CommandModule<object, Args> = {
       .command({
         command: 'up [n]',
         describe: 'boot N hosts (default 3; existing hosts are kept), write inventory/lab.yml',
-        builder: (yy: Argv) => yy.positional('n', { type: 'number', default: 3 }),
+        builder: (yy: Argv) => yy.positional('n', { type: 'number', default: 3 }) as never,
         handler: act(async (args) => {
           const info = await labUp(args.n ?? 3, { ...instanceOf(args), onProgress: progress, projectDir: process.cwd() });
           for (const h of info.hosts) process.stdout.write(`${h.name}\t${h.address}\t${h.group}\n`);
@@ -64,7 +63,7 @@ export const labCommand: CommandModule<object, Args> = {
       .command({
         command: 'status',
         describe: 'hosts, addresses, up or down (exit 0 only when the lab is up)',
-        builder: (yy: Argv) => yy.option('json', { type: 'boolean', default: false }),
+        builder: (yy: Argv) => yy.option('json', { type: 'boolean', default: false }) as never,
         handler: act(async (args) => {
           const s = await labStatus(instanceOf(args));
           if (args.json) process.stdout.write(JSON.stringify(s) + '\n');
@@ -79,9 +78,11 @@ export const labCommand: CommandModule<object, Args> = {
         command: 'ssh <host> [command..]',
         describe: 'a root shell on HOST, or run COMMAND there (its exit code is passed through)',
         builder: (yy: Argv) =>
-          yy.positional('host', { type: 'string', demandOption: true }).positional('command', { type: 'string', array: true }),
+          yy.positional('host', { type: 'string', demandOption: true }).positional('command', { type: 'string', array: true }) as never,
         handler: act(async (args) => {
-          const words = [...(args.command ?? []), ...(args['--'] ?? [])].map(String);
+          // Words after `--` are the command verbatim (yargs would parse them as its own).
+          const dd = process.argv.indexOf('--');
+          const words = (dd >= 0 ? process.argv.slice(dd + 1) : (args.command ?? [])).map(String);
           return labShell(args.host!, words.length ? words.join(' ') : undefined, instanceOf(args));
         }),
       } as CommandModule<object, Args>)
