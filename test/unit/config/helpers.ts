@@ -28,7 +28,7 @@ export function expectConfigError(fn: () => unknown, file: string, line: number,
   }
   expect(err, 'expected a ConfigError').toBeInstanceOf(ConfigError);
   const ce = err as ConfigError;
-  expect({ file: ce.file, line: ce.line, column: ce.column }).toEqual({ file, line, column });
+  expect({ file: ce.file, line: ce.line, column: ce.column }, ce.message).toEqual({ file, line, column });
   for (const t of text) expect(ce.detail).toContain(t);
   expect(ce.message.startsWith(`${file}:${line}:${column}: `)).toBe(true);
   return ce;
