@@ -1,7 +1,7 @@
 // Turns samples into the tables the issue asks for: the comparison with Ansible and the
 // floor, fleet's scaling with hosts and tasks, fleet's time profile, and the targets.
 import type { Phase, Sample, Timings, Tool } from './runner.js';
-import { fmt, max, median, min, ratio } from './stats.js';
+import { fmt, fmtCount, max, median, min, ratio } from './stats.js';
 import { renderTable } from './table.js';
 
 export interface Row {
@@ -56,7 +56,7 @@ const find = (rows: Row[], tool: Tool, n: number, tasks: number, phase: Phase) =
 
 const range = (x: { med: number; min: number; max: number }) =>
   x.min === x.max ? fmt(x.med) : `${fmt(x.med)} (${fmt(x.min)}-${fmt(x.max)})`;
-const rtCell = (x: Row['rt']) => (x.min === x.max ? fmt(x.med) : `${fmt(x.med)} (${fmt(x.min)}-${fmt(x.max)})`);
+const rtCell = (x: Row['rt']) => (x.min === x.max ? fmtCount(x.med) : `${fmtCount(x.med)} (${fmtCount(x.min)}-${fmtCount(x.max)})`);
 
 const PHASES: Phase[] = ['first', 'no-change'];
 
@@ -80,7 +80,7 @@ export function comparisonTable(rows: Row[], hosts: number[], format: 'text' | '
           fmt(r.cpuS),
           fmt(r.peakPssMiB),
           fmt(r.maxRssMiB),
-          fmt(r.changedPerHost),
+          fmtCount(r.changedPerHost),
           rtCell(r.rt),
           fmt(r.hostCpuMs),
           ans && fleet ? ratio(ans.wall.med, fleet.wall.med) : '',

@@ -30,3 +30,9 @@ export function ratio(a: number, b: number): string {
   if (!Number.isFinite(a) || !Number.isFinite(b) || b === 0) return '-';
   return `${fmt(a / b)}x`;
 }
+
+/** Counts (round trips, changed tasks): whole numbers stay whole, medians of two may be .5. */
+export function fmtCount(x: number): string {
+  if (!Number.isFinite(x)) return '-';
+  return Number.isInteger(x) ? String(x) : x.toFixed(1);
+}
