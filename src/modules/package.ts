@@ -36,7 +36,7 @@ export function probePackage(p: PackageParams): string {
   const pkgs = packageNames(p).map((n) => splitName(n).pkg);
   let s = '';
   // One dpkg-query for all names; unknown names print nothing (and make it exit 1: a state).
-  s += `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null; :\n`;
+  s += `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null || :\n`;
   // Age of the package index: the newest *_Packages* list (none at all means never updated).
   s += `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then echo "lists_mtime=$(stat -c %Y -- ${LISTS} "$@" | sort -n | tail -n 1)"; else echo lists_mtime=0; fi; echo "now=$(date +%s)"\n`;
   if (p.state === 'latest') {

@@ -27,7 +27,9 @@ const UNENABLEABLE = new Set(['static', 'generated', 'transient', 'indirect', 'a
 
 export function probeService(p: ServiceParams): string {
   // One systemctl call; key=value output is parsed by name, so property order does not matter.
-  return `if command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload -- ${q(unitName(p.name))} || exit 1; else echo LoadState=no-systemd; fi\n`;
+  // /run/systemd/system is sd_booted()'s test: systemctl installed without systemd as PID 1
+  // cannot answer, and that is a state of the host (blocked), not a probe failure.
+  return `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload -- ${q(unitName(p.name))} || exit 1; else echo LoadState=no-systemd; fi\n`;
 }
 
 export function planService(p: ServiceParams, out: string): Plan {

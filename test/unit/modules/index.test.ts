@@ -1,7 +1,7 @@
 import { describe, it, expect } from 'vitest';
 import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
-import { isValid } from './helpers.js';
+import { isValid, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
   'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var'];
@@ -32,5 +32,28 @@ describe('module registry', () => {
     expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
     expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
     expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
+  });
+});
+
+describe('probes', () => {
+  // The engine may run its probe script under set -e: an absent thing must never abort it.
+  it('exit 0 under set -e for absent files, users, packages, units and guards', () => {
+    const cases: [string, Record<string, unknown>][] = [
+      ['file', { path: '/nonexistent/x', owner: 'nobody' }],
+      ['copy', { dest: '/nonexistent/x', content: 'a' }],
+      ['line', { path: '/nonexistent', line: 'a' }],
+      ['package', { name: ['coreutils', 'fleet-no-such-package'], state: 'latest' }],
+      ['user', { name: 'fleet-no-such-user', groups: ['fleet-no-such-group'], password: 'x' }],
+      ['group', { name: 'fleet-no-such-group' }],
+      ['authorized_key', { user: 'fleet-no-such-user', key: 'ssh-ed25519 AAAA x' }],
+      ['sysctl', { name: 'vm.swappiness', value: 1 }],
+      ['command', { cmd: 'x', creates: '/nonexistent', unless: 'false', chdir: '/nonexistent' }],
+      ['service', { name: 'tor', state: 'started' }],
+    ];
+    for (const [n, p] of cases) {
+      const r = sh(`set -e\n(\n${modules[n].probe(p)}\n)\necho END\n`);
+      expect(r.stdout, `${n}: ${r.stderr}`).toMatch(/END\n$/);
+      expect(r.stderr, n).toBe('');
+    }
   });
 });
