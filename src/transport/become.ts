@@ -28,15 +28,24 @@ export interface ExecPlan {
   viaSudo: boolean;
 }
 
+/**
+ * Reads the whole script from stdin, then runs it with stdin at EOF. With a bare `sh -s`, any
+ * command in the script that reads stdin (a prompt, `cat`, `iptables-restore` without a file)
+ * would swallow the rest of the script; here it just sees EOF. `echo .` keeps trailing newlines
+ * (a here-document may end the script). The script still never touches the command line.
+ */
+export const RUNNER = `__fleet_script=$(cat; echo .); exec </dev/null; eval "\${__fleet_script%.}"`;
+
 // The wrapper skips whatever sudo did not consume (the password when the rule is in fact
-// NOPASSWD, the pad lines) up to the OK line, so the password never reaches `sh -s`.
+// NOPASSWD, the pad lines) up to the OK line, then forgets it: the password never reaches the script.
 const PASSWORD_WRAPPER =
-  `while IFS= read -r l; do [ "$l" = "${SUDO_OK_LINE}" ] && { printf "%s\\n" "${BECOME_MARKER}"; exec sh -s; }; done; exit 97`;
-const NOPASSWD_WRAPPER = `printf "%s\\n" "${BECOME_MARKER}"; exec sh -s`;
+  `while IFS= read -r l; do [ "$l" = "${SUDO_OK_LINE}" ] && break; done; [ "$l" = "${SUDO_OK_LINE}" ] || exit 97; unset l; ` +
+  `printf "%s\\n" "${BECOME_MARKER}"; ${RUNNER}`;
+const NOPASSWD_WRAPPER = `printf "%s\\n" "${BECOME_MARKER}"; ${RUNNER}`;
 
 export function buildExec(script: string, opts: { become: boolean; user: string; password?: string }): ExecPlan {
   const body = Buffer.from(script, 'utf8');
-  if (!opts.become || opts.user === 'root') return { command: 'sh -s', stdin: body, viaSudo: false };
+  if (!opts.become || opts.user === 'root') return { command: `sh -c '${RUNNER}'`, stdin: body, viaSudo: false };
   if (opts.password === undefined) {
     return { command: `sudo -n -H -- sh -c '${NOPASSWD_WRAPPER}'`, stdin: body, viaSudo: true };
   }

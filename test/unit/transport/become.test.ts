@@ -6,6 +6,7 @@ import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/model/inventory.js';
 import {
   BECOME_MARKER,
+  RUNNER,
   BecomeError,
   buildExec,
   interpretBecome,
@@ -33,17 +34,28 @@ function consumeLines(buf: Buffer, n: number): Buffer {
 }
 
 describe('buildExec', () => {
-  it('no become, or user root: plain sh -s with the script on stdin', () => {
+  it('no become, or user root: plain sh with the script on stdin', () => {
     for (const p of [buildExec(SCRIPT, { become: false, user: 'deploy' }), buildExec(SCRIPT, { become: true, user: 'root', password: PW })]) {
-      expect(p).toEqual({ command: 'sh -s', stdin: Buffer.from(SCRIPT), viaSudo: false });
+      expect(p).toEqual({ command: `sh -c '${RUNNER}'`, stdin: Buffer.from(SCRIPT), viaSudo: false });
     }
+  });
+
+  it('a command that reads stdin sees EOF instead of eating the rest of the script; trailing newlines survive', () => {
+    const script = 'echo before\ncat\nread x || echo "read got EOF"\ncat <<EOF\nheredoc at the very end\nEOF\n\n\n';
+    const r = runWrapper(buildExec(script, { become: false, user: 'root' }).command, Buffer.from(script));
+    expect(r).toEqual({ rc: 0, stdout: 'before\nread got EOF\nheredoc at the very end\n', stderr: '' });
+  });
+
+  it('exit codes and set -e behave as in a script file', () => {
+    expect(runWrapper(buildExec('set -e\nfalse\necho no\n', { become: false, user: 'root' }).command, Buffer.from('set -e\nfalse\necho no\n'))).toMatchObject({ rc: 1, stdout: '' });
+    expect(runWrapper(buildExec('', { become: false, user: 'root' }).command, Buffer.from('exit 7\n')).rc).toBe(7);
   });
 
   it('NOPASSWD sudo: non-interactive sudo, script only on stdin', () => {
     const p = buildExec(SCRIPT, { become: true, user: 'deploy' });
     expect(p.command).toMatch(/^sudo -n -H -- sh -c '/);
     expect(p.stdin.toString()).toBe(SCRIPT);
-    expect(p.command).not.toContain('echo');
+    expect(p.command).not.toContain('out:'); // nothing of the script on the command line
     const r = runWrapper(p.command, p.stdin);
     expect(r.rc).toBe(4);
     expect(r.stderr).toBe('err\n');
