@@ -1,12 +1,13 @@
-// Edit a YAML inventory in place, keeping comments and layout (yaml's Document API):
-// setHostVar for `inventory_var` and port moves, addHost for `fleet node add`.
-import { chmodSync, existsSync, renameSync, statSync, writeFileSync } from 'node:fs';
+// Edit a YAML inventory in place, keeping comments and layout: setHostVar for
+// `inventory_var` and port moves, addHost for `fleet node add`.
+import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-import { Document, LineCounter, Pair, YAMLMap, isMap, isPair, isScalar } from 'yaml';
+import { isMap, isPair, isScalar } from 'yaml';
+import type { Pair, YAMLMap } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import { isIni } from './inventory.js';
-import { entries, errAt, isNullNode, kindOf, posOf, readYaml } from './yaml-source.js';
-import type { YamlFile } from './yaml-source.js';
+import { Chain, YamlText, mapGet } from './yaml-text-edit.js';
+import { errAt, isNullNode, kindOf, posOf } from './yaml-source.js';
 
 export interface HostSpec {
   name: string;
@@ -24,26 +25,34 @@ export function setHostVar(inventoryFile: string, host: string, key: string, val
   for (const ext of ['.yml', '.yaml']) {
     const hv = join(dirname(inventoryFile), 'host_vars', host + ext);
     if (!existsSync(hv)) continue;
-    const yf = readYaml(hv);
-    const root = yf.doc.contents;
-    if (isMap(root) && root.has(key)) {
-      root.set(key, yf.doc.createNode(value));
-      save(yf);
+    const yt = open(hv);
+    const root = yt.yf.doc.contents;
+    const pair = isMap(root) ? mapGet(root, key) : undefined;
+    if (pair) {
+      yt.replaceValue(pair.value, value);
+      save(yt);
       return;
     }
   }
-  const yf = readYaml(inventoryFile);
-  const found = hostEntries(yf).filter((p) => p.name === host);
-  if (found.length === 0) {
-    throw new ConfigError(inventoryFile, undefined, undefined, `host '${host}' is not in this inventory: add it first (fleet node add)`);
+  const yt = open(inventoryFile);
+  const count = hostPairs(yt).filter((p) => p.name === host).length;
+  if (count === 0) throw new ConfigError(inventoryFile, undefined, undefined, `host '${host}' is not in this inventory: add it first (fleet node add)`);
+  const hasKey = (i: number) => {
+    const p = hostPairs(yt).filter((x) => x.name === host)[i].pair;
+    return isMap(p.value) && !!mapGet(p.value, key);
+  };
+  const targets = [...Array(count).keys()].filter(hasKey);
+  // One edit at a time: each edit re-parses, so look the pair up again every time.
+  for (const i of targets.length ? targets : [0]) {
+    const p = hostPairs(yt).filter((x) => x.name === host)[i].pair;
+    if (isMap(p.value)) {
+      const existing = mapGet(p.value, key);
+      if (existing) yt.replaceValue(existing.value, value);
+      else yt.addEntry(p.value, key, value);
+    } else if (isNullNode(p.value)) yt.fillNull(p, key, value);
+    else throw errAt(yt.yf, p.value, `host '${host}': expected a mapping of its vars, got ${kindOf(yt.yf, p.value)}`);
   }
-  const withKey = found.filter((p) => isMap(p.pair.value) && p.pair.value.has(key));
-  for (const p of withKey.length ? withKey : [found[0]]) {
-    if (isMap(p.pair.value)) p.pair.value.set(key, yf.doc.createNode(value));
-    else if (isNullNode(p.pair.value)) p.pair.value = yf.doc.createNode({ [key]: value });
-    else throw errAt(yf, p.pair.value, `host '${host}': expected a mapping of its vars, got ${kindOf(yf, p.pair.value)}`);
-  }
-  save(yf);
+  save(yt);
 }
 
 /** Add a host under all.hosts, or under each named group's hosts (the group is created
@@ -56,18 +65,12 @@ export function addHost(inventoryFile: string, spec: HostSpec): void {
   if (spec.port !== undefined && (!Number.isInteger(spec.port) || spec.port < 1 || spec.port > 65535)) {
     throw new ConfigError(inventoryFile, undefined, undefined, `port must be a number from 1 to 65535, got ${spec.port}`);
   }
-  const yf: YamlFile = existsSync(inventoryFile)
-    ? readYaml(inventoryFile)
-    : { file: inventoryFile, doc: new Document({ all: { hosts: {} } }), lc: new LineCounter() };
-  if (isNullNode(yf.doc.contents)) yf.doc.contents = yf.doc.createNode({ all: { hosts: {} } }) as never;
-  const root = yf.doc.contents;
-  if (!isMap(root)) throw errAt(yf, root, `expected a mapping of groups, got ${kindOf(yf, root)}`);
-  const dup = hostEntries(yf).find((p) => p.name === spec.name);
+  const yt = existsSync(inventoryFile) ? open(inventoryFile) : new YamlText(inventoryFile, '');
+  const dup = hostPairs(yt).find((p) => p.name === spec.name);
   if (dup) {
-    const pos = posOf(yf, dup.pair.key);
+    const pos = posOf(yt.yf, dup.pair.key);
     throw new ConfigError(inventoryFile, pos.line, pos.column, `host '${spec.name}' already exists in this inventory`);
   }
-
   const vars: Record<string, unknown> = { address: spec.address };
   if (spec.port !== undefined) vars.port = spec.port;
   if (spec.user !== undefined) vars.user = spec.user;
@@ -75,11 +78,43 @@ export function addHost(inventoryFile: string, spec: HostSpec): void {
 
   const groups = spec.groups.length ? [...new Set(spec.groups)] : ['all'];
   groups.forEach((g, i) => {
-    const group = g === 'all' ? childMap(yf, root, 'all') : (findGroup(yf, root, g) ?? childMap(yf, childMap(yf, childMap(yf, root, 'all'), 'children'), g));
-    const hosts = childMap(yf, group, 'hosts');
-    hosts.set(spec.name, i === 0 ? yf.doc.createNode(vars) : yf.doc.createNode({}));
+    const hostValue = i === 0 ? vars : {};
+    const root = yt.yf.doc.contents;
+    if (isNullNode(root)) {
+      yt.appendTop('all', g === 'all' ? chain(['hosts', spec.name], hostValue) : chain(['children', g, 'hosts', spec.name], hostValue));
+      return;
+    }
+    if (!isMap(root)) throw errAt(yt.yf, root, `expected a mapping of groups, got ${kindOf(yt.yf, root)}`);
+    const group = g === 'all' ? undefined : findGroup(root, g);
+    if (group) insertPath(yt, group, ['hosts', spec.name], hostValue);
+    else insertPath(yt, root, g === 'all' ? ['all', 'hosts', spec.name] : ['all', 'children', g, 'hosts', spec.name], hostValue);
   });
-  save(yf);
+  save(yt);
+}
+
+/** Walk `path` from `start`; create what is missing in one edit. `start` is a group's pair
+ * (its value may be empty) or the root map. */
+function insertPath(yt: YamlText, start: Pair | YAMLMap, path: string[], value: unknown): void {
+  let at: Pair | YAMLMap = start;
+  for (let i = 0; i < path.length; i++) {
+    const map: YAMLMap | undefined = isPair(at) ? (isMap(at.value) ? at.value : undefined) : at;
+    if (!map) {
+      const p = at as Pair;
+      if (!isNullNode(p.value)) throw errAt(yt.yf, p.value, `'${String((p.key as { value: unknown }).value)}': expected a mapping, got ${kindOf(yt.yf, p.value)}`);
+      yt.fillNull(p, path[i], chain(path.slice(i + 1), value));
+      return;
+    }
+    const next = mapGet(map, path[i]);
+    if (!next || i === path.length - 1) {
+      yt.addEntry(map, path[i], chain(path.slice(i + 1), value));
+      return;
+    }
+    at = next;
+  }
+}
+
+function chain(path: string[], value: unknown): unknown {
+  return path.reduceRight<unknown>((v, k) => new Chain({ [k]: v }), value);
 }
 
 function refuseIni(file: string): void {
@@ -88,55 +123,42 @@ function refuseIni(file: string): void {
   }
 }
 
-/** The map under `key` in `parent`, created (or replacing a null) when missing. */
-function childMap(yf: YamlFile, parent: YAMLMap, key: string): YAMLMap {
-  const cur = parent.get(key, true);
-  if (isMap(cur)) return cur;
-  if (cur !== undefined && !isNullNode(cur)) throw errAt(yf, cur, `'${key}': expected a mapping, got ${kindOf(yf, cur)}`);
-  const m = new YAMLMap();
-  parent.set(key, m);
-  return m;
+function open(file: string): YamlText {
+  return new YamlText(file, readFileSync(file, 'utf8'));
 }
 
-/** A group's mapping wherever it is defined (top level or nested under children). */
-function findGroup(yf: YamlFile, root: YAMLMap, name: string): YAMLMap | undefined {
-  let found: YAMLMap | undefined;
-  const visit = (groups: YAMLMap) => {
-    for (const item of groups.items) {
-      if (found || !isPair(item) || !isScalar(item.key)) continue;
-      if (String(item.key.value) === name) {
-        if (!isMap(item.value)) item.value = new YAMLMap();
-        found = item.value as YAMLMap;
-        return;
-      }
-      const children = isMap(item.value) ? item.value.get('children', true) : undefined;
-      if (isMap(children)) visit(children);
-    }
-  };
-  visit(root);
-  return found;
+/** A group's pair wherever it is defined (top level or nested under children). */
+function findGroup(root: YAMLMap, name: string): Pair | undefined {
+  for (const item of root.items as Pair[]) {
+    if (!isScalar(item.key)) continue;
+    if (String(item.key.value) === name) return item;
+    const children = isMap(item.value) ? mapGet(item.value, 'children')?.value : undefined;
+    const inner = isMap(children) ? findGroup(children, name) : undefined;
+    if (inner) return inner;
+  }
+  return undefined;
 }
 
-/** Every host entry in the file: (name, pair) with the pair's value holding its vars. */
-function hostEntries(yf: YamlFile): { name: string; pair: Pair }[] {
+/** Every host entry in the file, in document order. */
+function hostPairs(yt: YamlText): { name: string; pair: Pair }[] {
   const out: { name: string; pair: Pair }[] = [];
   const visit = (groups: unknown) => {
     if (!isMap(groups)) return;
-    for (const e of entries(yf, groups)) {
-      if (!isMap(e.value)) continue;
-      const hosts = e.value.get('hosts', true);
-      if (isMap(hosts)) for (const p of hosts.items) if (isPair(p) && isScalar(p.key)) out.push({ name: String(p.key.value), pair: p as Pair });
-      visit(e.value.get('children', true));
+    for (const g of groups.items as Pair[]) {
+      if (!isMap(g.value)) continue;
+      const hosts = mapGet(g.value, 'hosts')?.value;
+      if (isMap(hosts)) for (const p of hosts.items as Pair[]) if (isScalar(p.key)) out.push({ name: String(p.key.value), pair: p });
+      visit(mapGet(g.value, 'children')?.value);
     }
   };
-  visit(yf.doc.contents);
+  visit(yt.yf.doc.contents);
   return out;
 }
 
 /** Write via a temp file and rename, so a crash never leaves half an inventory. */
-function save(yf: YamlFile): void {
-  const tmp = `${yf.file}.fleet-tmp-${process.pid}`;
-  writeFileSync(tmp, yf.doc.toString({ lineWidth: 0 }));
-  if (existsSync(yf.file)) chmodSync(tmp, statSync(yf.file).mode & 0o7777);
-  renameSync(tmp, yf.file);
+function save(yt: YamlText): void {
+  const tmp = `${yt.file}.fleet-tmp-${process.pid}`;
+  writeFileSync(tmp, yt.text);
+  if (existsSync(yt.file)) chmodSync(tmp, statSync(yt.file).mode & 0o7777);
+  renameSync(tmp, yt.file);
 }

@@ -1,0 +1,124 @@
+import { readFileSync, statSync, chmodSync } from 'node:fs';
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { addHost, loadInventory, setHostVar } from '../../../src/config/index.js';
+import { expectConfigError, tree } from './helpers.js';
+
+const INV = `# Production inventory: keep this comment
+all:
+  vars:
+    ntp: pool.ntp.org   # inline comment
+  hosts:
+    bastion:   # the jump host
+      address: 198.51.100.2
+  children:
+    workers:
+      hosts:
+        w1: {address: 10.0.0.11}
+        w2:
+    managers:
+      hosts:
+        m1:
+          address: 10.0.0.1
+          ansible_port: 22
+`;
+
+function inv(extra: Record<string, string> = {}): string {
+  return join(tree({ 'hosts.yml': INV, ...extra }), 'hosts.yml');
+}
+
+describe('setHostVar', () => {
+  it('updates an existing var in place, keeping comments and layout', () => {
+    const f = inv();
+    setHostVar(f, 'm1', 'ansible_port', 2222);
+    const text = readFileSync(f, 'utf8');
+    expect(text).toBe(INV.replace('ansible_port: 22', 'ansible_port: 2222'));
+    expect(loadInventory([f]).hosts.get('m1')!.connection.port).toBe(2222);
+  });
+
+  it('adds a var to a host written as a flow mapping, a block mapping or with no vars', () => {
+    const f = inv();
+    setHostVar(f, 'w1', 'user', 'deploy');
+    setHostVar(f, 'w2', 'become', true);
+    setHostVar(f, 'bastion', 'tags', ['a', 'b']);
+    const text = readFileSync(f, 'utf8');
+    expect(text).toContain('# Production inventory: keep this comment');
+    expect(text).toContain('ntp: pool.ntp.org   # inline comment');
+    expect(text).toContain('bastion:   # the jump host');
+    const loaded = loadInventory([f]);
+    expect(loaded.hosts.get('w1')!.connection).toMatchObject({ address: '10.0.0.11', user: 'deploy' });
+    expect(loaded.hosts.get('w2')!.vars.become).toBe(true);
+    expect(loaded.hosts.get('bastion')!.vars.tags).toEqual(['a', 'b']);
+  });
+
+  it('writes into host_vars/HOST.yml when that file already sets the key, so the new value wins', () => {
+    const f = inv({ 'host_vars/m1.yml': '# m1 overrides\nansible_port: 22\n' });
+    setHostVar(f, 'm1', 'ansible_port', 2200);
+    expect(readFileSync(join(f, '../host_vars/m1.yml'), 'utf8')).toBe('# m1 overrides\nansible_port: 2200\n');
+    expect(readFileSync(f, 'utf8')).toBe(INV);
+    expect(loadInventory([f]).hosts.get('m1')!.connection.port).toBe(2200);
+  });
+
+  it('an unknown host is an error', () => {
+    const f = inv();
+    expect(() => setHostVar(f, 'nope', 'a', 1)).toThrow(/host 'nope' is not in this inventory/);
+  });
+
+  it('keeps the file mode', () => {
+    const f = inv();
+    chmodSync(f, 0o600);
+    setHostVar(f, 'w1', 'x', 1);
+    expect(statSync(f).mode & 0o777).toBe(0o600);
+  });
+});
+
+describe('addHost', () => {
+  it('adds under an existing group and a new one (created under all.children); comments survive', () => {
+    const f = inv();
+    addHost(f, { name: 'relay3', address: '203.0.113.7', port: 2222, user: 'admin', groups: ['workers', 'relays'], vars: { become: true } });
+    const text = readFileSync(f, 'utf8');
+    expect(text.startsWith('# Production inventory: keep this comment\n')).toBe(true);
+    expect(text).toContain('bastion:   # the jump host');
+    const loaded = loadInventory([f]);
+    const h = loaded.hosts.get('relay3')!;
+    expect(h.groups).toEqual(['all', 'relays', 'workers']);
+    expect(h.connection).toMatchObject({ address: '203.0.113.7', port: 2222, user: 'admin', become: true });
+    expect(loaded.groups.get('workers')!.hosts).toEqual(['w1', 'w2', 'relay3']);
+    expect(loaded.groups.get('all')!.children).toContain('relays');
+  });
+
+  it('writes exactly the new lines, in the style around them (block map, flow map, empty group)', () => {
+    const f = join(tree({ 'inv.yml': '# c\nall:\n  children:\n    workers:\n      hosts:\n        w1: {address: 10.0.0.11}\n    empty:\n    flowy: {hosts: {f1: }}\n' }), 'inv.yml');
+    addHost(f, { name: 'r3', address: '203.0.113.7', port: 2222, groups: ['workers', 'empty', 'flowy', 'fresh'] });
+    expect(readFileSync(f, 'utf8')).toBe(
+      '# c\nall:\n  children:\n    workers:\n      hosts:\n        w1: {address: 10.0.0.11}\n        r3: {address: 203.0.113.7, port: 2222}\n' +
+        '    empty: {hosts: {r3: {}}}\n    flowy: {hosts: {f1: , r3: {}}}\n    fresh:\n      hosts:\n        r3: {}\n',
+    );
+    expect(loadInventory([f]).hosts.get('r3')!.groups).toEqual(['all', 'empty', 'flowy', 'fresh', 'workers']);
+  });
+
+  it('adds under all.hosts when no group is given', () => {
+    const f = inv();
+    addHost(f, { name: 'solo', address: '192.0.2.9', groups: [] });
+    const loaded = loadInventory([f]);
+    expect(loaded.groups.get('all')!.hosts).toEqual(['bastion', 'solo']);
+    expect(loaded.hosts.get('solo')!.connection).toMatchObject({ address: '192.0.2.9', port: 22, user: 'root' });
+  });
+
+  it('creates the inventory file when it does not exist', () => {
+    const f = join(tree({}), 'new.yml');
+    addHost(f, { name: 'n1', address: '10.1.1.1', groups: ['lab'] });
+    expect(loadInventory([f]).hosts.get('n1')!.groups).toEqual(['all', 'lab']);
+  });
+
+  it('refuses a host that exists, naming where', () => {
+    const f = inv();
+    expectConfigError(() => addHost(f, { name: 'w2', address: 'x', groups: [] }), f, 12, 9, "host 'w2' already exists");
+  });
+
+  it('INI inventories: a clear error, for both writers', () => {
+    const f = join(tree({ hosts: '[web]\nw1\n' }), 'hosts');
+    expect(() => setHostVar(f, 'w1', 'a', 1)).toThrow(/writing supports YAML inventories only/);
+    expect(() => addHost(f, { name: 'w2', address: 'x', groups: [] })).toThrow(/writing supports YAML inventories only/);
+  });
+});
