@@ -168,7 +168,11 @@ export class HostRunner {
     const out: Section[] = [];
     const seen = new Set<string>();
     const facts = this.facts ?? this.cachedFacts;
-    const rt: HostRuntime = { ...this.rt, facts: this.rt.facts ?? (facts ? factsForTemplates(facts) : undefined) };
+    // Values later tasks will register are not known yet: a sentinel stands in, and a probe
+    // text that contains it is useless and dropped. Texts that do not depend on it (a command
+    // guarded by `creates`) are exact, so the real run finds them in the cache.
+    const registered = { ...this.unknownRegistered(), ...this.rt.registered };
+    const rt: HostRuntime = { ...this.rt, registered, facts: this.rt.facts ?? (facts ? factsForTemplates(facts) : undefined) };
     if (!this.rt.controllerIp && facts) rt.controllerIp = facts.controllerIp;
     const programs = [program, ...this.shared.laterPrograms(this.host.name, program.playIndex)];
     for (const p of programs) {
@@ -180,6 +184,7 @@ export class HostRunner {
         if (referencesHostvars(unit.task.params) || referencesHostvars(unit.task.loop)) continue;
         if ((unit.task.become ?? become) !== become) continue;
         for (const s of this.sectionsFor(unit, p, rt, facts)) {
+          if (s.text.includes(UNKNOWN)) continue;
           const k = cacheKey(s);
           if (!seen.has(k) && !this.cache.has(k)) {
             seen.add(k);
@@ -192,6 +197,25 @@ export class HostRunner {
     return out;
   }
 
+  private unknownCache?: Vars;
+  private unknownRegistered(): Vars {
+    if (!this.unknownCache) {
+      this.unknownCache = {};
+      for (const p of this.shared.programsOf(this.host.name))
+        for (const u of p.units) if (u.task.register) this.unknownCache[u.task.register] = UNKNOWN_RESULT;
+    }
+    return this.unknownCache;
+  }
+
+  /** Does the unit's condition read a value this run has not registered yet? */
+  private dependsOnUnknown(unit: Unit): boolean {
+    const text = JSON.stringify([unit.task.when ?? null, unit.roleWhen ?? null]);
+    for (const name of Object.keys(this.unknownRegistered())) {
+      if (!(name in this.rt.registered) && new RegExp(`\\b${name.replace(/[^\w]/g, '')}\\b`).test(text)) return true;
+    }
+    return false;
+  }
+
   private sectionsFor(unit: Unit, program: PlayProgram, rt: HostRuntime, facts: GatheredFacts | undefined): Section[] {
     const out: Section[] = [];
     try {
@@ -200,7 +224,7 @@ export class HostRunner {
       for (const item of items) {
         const ctx = item === NO_ITEM ? base : { ...base, [unit.task.loopVar]: item };
         try {
-          if (!this.whenHolds(unit, ctx)) continue;
+          if (!this.dependsOnUnknown(unit) && !this.whenHolds(unit, ctx)) continue;
         } catch {
           // Unknown yet (depends on a value this run has not produced): probe anyway, it is free of side effects.
         }
@@ -485,6 +509,8 @@ export class HostRunner {
 }
 
 const NO_ITEM = Symbol('no loop item');
+const UNKNOWN = '@@FLEET-NOT-YET-KNOWN@@';
+const UNKNOWN_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: UNKNOWN, stderr: UNKNOWN, stdout_lines: [UNKNOWN], results: [], msg: UNKNOWN };
 
 function cacheKey(s: Section): string {
   return `${s.kind}\0${s.text}`;

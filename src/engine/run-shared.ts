@@ -53,6 +53,8 @@ export interface RunShared {
   scope(program: PlayProgram): VarsScope;
   /** The plays after `playIndex` that include this host, for speculative probing. */
   laterPrograms(host: string, playIndex: number): PlayProgram[];
+  /** Every play this host is in. */
+  programsOf(host: string): PlayProgram[];
   aborted(): boolean;
   dumped: boolean;
 }

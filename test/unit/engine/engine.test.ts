@@ -139,6 +139,21 @@ describe('engine', () => {
     expect(r.tasks.filter((t) => t.task === 'still runs')).toHaveLength(2);
   });
 
+  it('tasks that use a registered query value are probed in the same single round trip', async () => {
+    const inv = inventory([host('h1')]);
+    const pb = playbook([
+      play([
+        task('query', 'shell', { cmd: 'echo h1' }, { register: 'q', changedWhen: false }),
+        task('uses it', 'shell', { cmd: 'echo {{q.stdout}} > {{base}}/q' }, { creates: '{{base}}/q' }),
+        task('conditional', 'copy', { dest: '{{base}}/c', content: 'x' }, { when: "q.stdout == 'h1'" }),
+      ]),
+    ]);
+    await go(inv, pb);
+    const second = await go(inv, pb);
+    expect(second.recap.hosts.h1).toMatchObject({ ok: 3, changed: 0 });
+    expect(second.sessions.get('h1')!.roundTrips).toBe(1);
+  });
+
   it('serial: 1 finishes one host before the next starts', async () => {
     const inv = inventory([host('h1'), host('h2'), host('h3')]);
     const log = join(base, 'order.log');
