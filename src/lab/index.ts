@@ -136,7 +136,8 @@ export async function labUp(
       if (toBoot.length) progress(`lab: booting ${toBoot.join(', ')}`);
       const started = Date.now();
       await Promise.all(toBoot.map((h) => bootOne(inst, h, baseDir, peers, false)));
-      await Promise.all(names.map((h) => waitForSsh(spec(inst, h).address, BOOT_TIMEOUT_MS, () => hostRunning(inst, h))));
+      // Only the hosts booted now: a running host may have moved its sshd (a role under test).
+      await Promise.all(toBoot.map((h) => waitForSsh(spec(inst, h).address, BOOT_TIMEOUT_MS, () => hostRunning(inst, h))));
       if (toBoot.length) progress(`lab: ${toBoot.length} host(s) answer ssh after ${((Date.now() - started) / 1000).toFixed(1)} s`);
       const result = info(inst, names);
       updateKnownHosts(inst.knownHostsFile, inst, result.hosts);
@@ -159,6 +160,11 @@ export async function labUp(
 export function labInfo(opts: LabOptions = {}): LabInfo {
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
   return info(inst, listHosts(inst));
+}
+
+/** The instance spec of a LabInfo, to pass back as `{ instance }`. */
+export function instanceOfInfo(i: Pick<LabInfo, 'name' | 'subnet'>): LabInstanceSpec {
+  return { name: i.name, subnet: i.subnet };
 }
 
 /** Other lab instances with running hosts (they inherit a raised sysctl at our down). */

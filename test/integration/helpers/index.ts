@@ -1,0 +1,4 @@
+export * from './lab.js';
+export * from './fleet.js';
+export * from './project.js';
+export * from './snapshot.js';

@@ -1,0 +1,83 @@
+// A throwaway fleet project for one test: inventory pointing at the lab hosts (with their
+// keys pinned in inventory/known_hosts), a playbook and roles.
+import fs from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import YAML from 'yaml';
+import { labInfo } from './lab.js';
+
+export type FileTree = Record<string, string | object>;
+
+export interface ProjectSpec {
+  /** Inventory YAML text or object; default: every lab host, lab1 in managers, the rest in
+   * workers, all in group lab, as root with the lab key. */
+  inventory?: string | object;
+  /** Host names to include in the default inventory (default: all). */
+  hosts?: string[];
+  /** Playbook (YAML text or object), written to playbooks/site.yml. */
+  playbook?: string | object;
+  /** roles: name -> files (path inside the role -> text, or an object written as YAML). */
+  roles?: Record<string, FileTree>;
+  /** More files, relative to the project dir. */
+  files?: FileTree;
+}
+
+export interface Project {
+  dir: string;
+  inventoryDir: string;
+  inventoryFile: string;
+  knownHostsFile: string;
+  playbook: string;
+  cleanup(): void;
+}
+
+function write(file: string, body: string | object): void {
+  fs.mkdirSync(path.dirname(file), { recursive: true });
+  fs.writeFileSync(file, typeof body === 'string' ? body : YAML.stringify(body));
+}
+
+export function defaultLabInventory(hosts?: string[]): object {
+  const info = labInfo();
+  const chosen = info.hosts.filter((h) => !hosts || hosts.includes(h.name));
+  const hv = (h: (typeof chosen)[number]) => ({
+    ansible_host: h.address,
+    ansible_user: 'root',
+    ansible_ssh_private_key_file: info.keyFile,
+  });
+  const group = (list: typeof chosen) => ({ hosts: Object.fromEntries(list.map((h) => [h.name, hv(h)])) });
+  return {
+    all: {
+      children: {
+        lab: {
+          children: {
+            managers: group(chosen.filter((h) => h.group === 'managers')),
+            workers: group(chosen.filter((h) => h.group === 'workers')),
+          },
+        },
+      },
+    },
+  };
+}
+
+export function makeProject(spec: ProjectSpec = {}): Project {
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-it-'));
+  const inventoryDir = path.join(dir, 'inventory');
+  const inventoryFile = path.join(inventoryDir, 'hosts.yml');
+  write(inventoryFile, spec.inventory ?? defaultLabInventory(spec.hosts));
+  const knownHostsFile = path.join(inventoryDir, 'known_hosts');
+  fs.copyFileSync(labInfo().knownHostsFile, knownHostsFile);
+  const playbook = path.join(dir, 'playbooks', 'site.yml');
+  if (spec.playbook !== undefined) write(playbook, spec.playbook);
+  for (const [role, files] of Object.entries(spec.roles ?? {})) {
+    for (const [rel, body] of Object.entries(files)) write(path.join(dir, 'roles', role, rel), body);
+  }
+  for (const [rel, body] of Object.entries(spec.files ?? {})) write(path.join(dir, rel), body);
+  return {
+    dir,
+    inventoryDir,
+    inventoryFile,
+    knownHostsFile,
+    playbook,
+    cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
+  };
+}
