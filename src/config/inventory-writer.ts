@@ -1,6 +1,6 @@
 // Edit a YAML inventory in place, keeping comments and layout: setHostVar for
 // `inventory_var` and port moves, addHost for `fleet node add`.
-import { chmodSync, existsSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, readdirSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { isMap, isPair, isScalar } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
@@ -21,6 +21,8 @@ export interface HostSpec {
 /** Set one variable of a host. Written where it will win: in host_vars/HOST.yml when that
  * file already defines the key, else in the host's entry (every entry that sets it, or the first). */
 export function setHostVar(inventoryFile: string, host: string, key: string, value: unknown): void {
+  // A directory inventory: edit the YAML file in it that declares the host.
+  if (existsSync(inventoryFile) && statSync(inventoryFile).isDirectory()) inventoryFile = fileDeclaring(inventoryFile, host);
   refuseIni(inventoryFile);
   for (const ext of ['.yml', '.yaml']) {
     const hv = join(dirname(inventoryFile), 'host_vars', host + ext);
@@ -155,8 +157,16 @@ function hostPairs(yt: YamlText): { name: string; pair: Pair }[] {
   return out;
 }
 
+function fileDeclaring(dir: string, host: string): string {
+  const files = readdirSync(dir).filter((f) => /\.ya?ml$/.test(f) && !f.includes('.example.')).sort().map((f) => join(dir, f));
+  const found = files.find((f) => statSync(f).isFile() && hostPairs(open(f)).some((p) => p.name === host));
+  if (!found) throw new ConfigError(dir, undefined, undefined, `host '${host}' is not declared in any YAML inventory file in this directory`);
+  return found;
+}
+
 /** Write via a temp file and rename, so a crash never leaves half an inventory. */
 function save(yt: YamlText): void {
+  mkdirSync(dirname(yt.file), { recursive: true });
   const tmp = `${yt.file}.fleet-tmp-${process.pid}`;
   writeFileSync(tmp, yt.text);
   if (existsSync(yt.file)) chmodSync(tmp, statSync(yt.file).mode & 0o7777);

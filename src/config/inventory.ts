@@ -35,7 +35,8 @@ export function loadInventory(paths: string[]): Inventory {
   const firstDir = statSync(first).isDirectory() ? first : dirname(first);
 
   const raw = new RawInventory();
-  for (const f of files) {
+  // The same file named twice (a directory and a file in it) is read once.
+  for (const f of [...new Set(files)]) {
     if (isIni(f)) readIniInventory(f, raw);
     else readYamlInventory(f, raw);
   }

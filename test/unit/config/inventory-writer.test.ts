@@ -59,6 +59,13 @@ describe('setHostVar', () => {
     expect(loadInventory([f]).hosts.get('m1')!.connection.port).toBe(2200);
   });
 
+  it('given a directory, edits the YAML file in it that declares the host', () => {
+    const dir = tree({ 'a.yml': 'all:\n  hosts:\n    x1:\n', 'b.yml': 'all:\n  hosts:\n    y1:\n' });
+    setHostVar(dir, 'y1', 'port', 2022);
+    expect(readFileSync(join(dir, 'b.yml'), 'utf8')).toBe('all:\n  hosts:\n    y1: {port: 2022}\n');
+    expect(loadInventory([dir]).hosts.get('y1')!.connection.port).toBe(2022);
+  });
+
   it('an unknown host is an error', () => {
     const f = inv();
     expect(() => setHostVar(f, 'nope', 'a', 1)).toThrow(/host 'nope' is not in this inventory/);
@@ -105,8 +112,8 @@ describe('addHost', () => {
     expect(loaded.hosts.get('solo')!.connection).toMatchObject({ address: '192.0.2.9', port: 22, user: 'root' });
   });
 
-  it('creates the inventory file when it does not exist', () => {
-    const f = join(tree({}), 'new.yml');
+  it('creates the inventory file (and its directory) when it does not exist', () => {
+    const f = join(tree({}), 'inventory/new.yml');
     addHost(f, { name: 'n1', address: '10.1.1.1', groups: ['lab'] });
     expect(loadInventory([f]).hosts.get('n1')!.groups).toEqual(['all', 'lab']);
   });
