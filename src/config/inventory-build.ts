@@ -3,7 +3,7 @@ import type { Group, Host, Inventory, Source, VarProvenance, Vars } from '../mod
 import { unsupportedWarning } from './ansible-unsupported.js';
 import { buildConnection } from './connection.js';
 import type { Winner } from './connection.js';
-import type { RawInventory, RawVars } from './inventory-raw.js';
+import type { RawInventory, RawVar, RawVars } from './inventory-raw.js';
 import { groupDepths } from './inventory-structure.js';
 
 export function buildInventory(raw: RawInventory, sources: string[], knownHostsFile: string): Inventory {
@@ -57,7 +57,11 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
     ];
     const history = new Map<string, { value: unknown; source: Source; baseDir: string; rank: number }[]>();
     layers.forEach((layer, rank) => {
-      for (const [k, v] of layer) history.set(k, [...(history.get(k) ?? []), { ...v, rank }]);
+      for (const [k, v] of layer) {
+        const chain: RawVar[] = [];
+        for (let d: RawVar | undefined = v; d; d = d.previous) chain.unshift(d);
+        history.set(k, [...(history.get(k) ?? []), ...chain.map((d) => ({ value: d.value, source: d.source, baseDir: d.baseDir, rank }))]);
+      }
     });
     const vars: Vars = {};
     const varSources: Record<string, VarProvenance> = {};

@@ -5,6 +5,7 @@ import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import { expandHostRange } from './host-range.js';
+import { setVar } from './inventory-raw.js';
 import type { RawGroup, RawInventory } from './inventory-raw.js';
 
 interface Token {
@@ -52,7 +53,7 @@ export function parseIniInventory(file: string, text: string, raw: RawInventory)
       const eq = trimmed.indexOf('=');
       if (eq <= 0) throw fail(indent + 1, `expected key=value in [${section.group.name}:vars], got ${JSON.stringify(trimmed)}`);
       const key = trimmed.slice(0, eq).trim();
-      section.group.inline.set(key, { value: parseIniValue(trimmed.slice(eq + 1).trim()), source: at(indent + 1), baseDir });
+      setVar(section.group.inline, key, { value: parseIniValue(trimmed.slice(eq + 1).trim()), source: at(indent + 1), baseDir });
       return;
     }
 
@@ -87,7 +88,7 @@ export function parseIniInventory(file: string, text: string, raw: RawInventory)
     for (const n of names) {
       const h = raw.host(n, at(tokens[0].column));
       raw.addHostToGroup(n, section.group);
-      for (const [k, v, col] of extra) h.inline.set(k, { value: v, source: at(col), baseDir });
+      for (const [k, v, col] of extra) setVar(h.inline, k, { value: v, source: at(col), baseDir });
     }
   });
 }

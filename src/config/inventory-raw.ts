@@ -6,6 +6,15 @@ export interface RawVar {
   source: Source;
   /** Directory relative paths in this value (private_key_file) resolve against. */
   baseDir: string;
+  /** An earlier definition at the same level that this one replaced (another file of a
+   * group_vars/NAME/ directory, or another entry of the same host), kept for provenance. */
+  previous?: RawVar;
+}
+
+/** Set a var, keeping the definition it replaces. */
+export function setVar(into: RawVars, key: string, v: RawVar): void {
+  const previous = into.get(key);
+  into.set(key, previous ? { ...v, previous } : v);
 }
 
 export type RawVars = Map<string, RawVar>;

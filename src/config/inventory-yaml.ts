@@ -3,6 +3,7 @@
 // Top-level keys other than "all" are groups too (Ansible allows it).
 import { dirname } from 'node:path';
 import { expandHostRange } from './host-range.js';
+import { setVar } from './inventory-raw.js';
 import type { RawGroup, RawInventory, RawVars } from './inventory-raw.js';
 import { entries, errAt, isMap, isNullNode, kindOf, readYaml, sourceOf, toJS } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
@@ -82,6 +83,6 @@ export function readVars(yf: YamlFile, node: unknown, into: RawVars, baseDir: st
   if (isNullNode(node)) return;
   if (!isMap(node)) throw errAt(yf, node, `${what}: expected a mapping of variables, got ${kindOf(yf, node)}`);
   for (const e of entries(yf, node)) {
-    into.set(e.key, { value: toJS(yf, e.value), source: sourceOf(yf, e.keyNode), baseDir });
+    setVar(into, e.key, { value: toJS(yf, e.value), source: sourceOf(yf, e.keyNode), baseDir });
   }
 }

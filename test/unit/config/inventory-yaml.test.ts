@@ -75,6 +75,7 @@ describe('YAML inventory (Ansible format)', () => {
     expect(d.source).toEqual({ file: join(DIR, 'host_vars/web01.yml'), line: 1, column: 1 });
     expect(d.shadowed).toEqual([
       { value: 8443, source: { file: join(DIR, 'group_vars/webservers/20-tls.yaml'), line: 2, column: 1 } },
+      { value: 8080, source: { file: join(DIR, 'group_vars/webservers/10-base.yml'), line: 1, column: 1 } },
       { value: 80, source: { file: FILE, line: 22, column: 13 } },
     ]);
     expect(describeVar(inv, 'db1', 'ntp_server')).toEqual({
