@@ -25,7 +25,9 @@ export interface UnderlayOptions {
 
 function socksCause(err: unknown, proxy: HostPort): string {
   const e = err as NodeJS.ErrnoException;
-  if (e?.code) return `the SOCKS5 proxy ${proxy.host}:${proxy.port} is not reachable (${e.code})`;
+  // The socks package reports a failed TCP connect to the proxy as "connect ECONNREFUSED ...".
+  const code = e?.code ?? /^connect (E[A-Z]+)/.exec(e?.message ?? '')?.[1];
+  if (code) return `the SOCKS5 proxy ${proxy.host}:${proxy.port} is not reachable (${code})`;
   return `the SOCKS5 proxy said: ${e?.message ?? String(err)}`;
 }
 
