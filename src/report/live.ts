@@ -1,55 +1,32 @@
 // The live TTY view: one listr2 row per host (never per task, so 50 hosts stay readable),
 // titled with the task running now and the host's counters. Rows are driven by events only:
 // a host's row settles when its `host` event arrives.
-import {
-  DefaultRenderer,
-  Listr,
-  ListrDefaultRendererLogLevels,
-  ListrLogger,
-  ProcessOutput,
-  type ListrTaskWrapper,
-} from 'listr2';
+import { Listr, ListrDefaultRendererLogLevels, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTaskWrapper } from 'listr2';
 import type { FleetEvent, HostEvent, RecapEvent } from '../model/events.js';
 import { formatDiff } from './diff-format.js';
+import { hostTitle } from './host-title.js';
 import { formatRecap } from './recap.js';
-import { RunState, formatMs, oneLine, plural, taskName, type HostState } from './state.js';
+import { rowsRenderer } from './rows-renderer.js';
+import { RunState, oneLine, taskName } from './state.js';
 import type { Style } from './style.js';
 
-/** listr2 picks its renderer by looking at process.stdout; the CLI already decided that the
- * stream we were given is a terminal, so we declare the default renderer usable anywhere. */
-class HostRowsRenderer extends DefaultRenderer {
-  static override nonTTY = true;
-}
+export { hostTitle } from './host-title.js';
 
-/** One row's text. Exported so the title logic is testable without a terminal. */
-export function hostTitle(name: string, width: number, h: HostState, style: Style): string {
-  const label = style.bold(name.padEnd(width));
-  const c = h.counts;
-  const counters =
-    `ok ${c.ok}  ` +
-    (c.changed ? style.yellow(`changed ${c.changed}`) : `changed 0`) +
-    '  ' +
-    (c.failed ? style.red(`failed ${c.failed}`) : 'failed 0') +
-    `  skipped ${c.skipped}`;
-  const done = h.done;
-  if (done?.status === 'unreachable') return style.red(`${name.padEnd(width)}  unreachable`);
-  if (done) {
-    const figures = style.dim(`connect ${formatMs(done.connectMs)}, ${plural(done.roundTrips, 'round trip')}`);
-    const text = `${label}  ${counters}  ${figures}`;
-    return done.status === 'failed' ? style.red(`${name.padEnd(width)}  ${counters}  `) + figures : text;
-  }
-  if (h.current) return `${label}  ${counters}  ${style.cyan('› ' + h.current)}`;
-  if (Object.values(c).some((n) => n > 0)) return `${label}  ${counters}`;
-  if (h.connectMs !== undefined) return `${label}  ${counters}  ${style.dim(`connected in ${formatMs(h.connectMs)}`)}`;
-  return `${label}  ${style.dim('connecting…')}`;
-}
+type Renderer = typeof DefaultRenderer;
 
 interface Row {
-  wrapper?: ListrTaskWrapper<unknown, typeof HostRowsRenderer, typeof HostRowsRenderer>;
+  wrapper?: ListrTaskWrapper<unknown, Renderer, Renderer>;
   /** What the row's listr task returns: settles when the host is done. */
   promise: Promise<void>;
   settle: (done: HostEvent | null, interrupted: boolean) => void;
   settled: boolean;
+}
+
+export interface LiveOptions {
+  /** No spinner; redraw only on changes (tests). */
+  lazy?: boolean;
+  /** At most one redraw per this many ms (default 100). */
+  redrawMs?: number;
 }
 
 export class LiveRenderer {
@@ -64,8 +41,7 @@ export class LiveRenderer {
     private readonly err: NodeJS.WritableStream,
     private readonly style: Style,
     private readonly showDiff: boolean,
-    /** Redraw only on changes (no spinner timer): for tests. */
-    private readonly lazy = false,
+    private readonly options: LiveOptions = {},
   ) {}
 
   onEvent(e: FleetEvent): void {
@@ -80,21 +56,17 @@ export class LiveRenderer {
       case 'task':
         this.retitle(e.host);
         break;
-      case 'host': {
-        const row = this.rows.get(e.host);
-        if (row) {
-          this.retitle(e.host);
-          row.settle(e, false);
-        }
+      case 'host':
+        this.retitle(e.host);
+        this.rows.get(e.host)?.settle(e, false);
         break;
-      }
       case 'recap':
         this.finishing = this.finish(e);
         break;
       case 'play':
       case 'warning':
         // Plays only matter to the rows through their hosts; warnings are printed after the
-        // view so they are not overwritten by the next redraw.
+        // view so the next redraw does not overwrite them.
         break;
     }
   }
@@ -111,9 +83,10 @@ export class LiveRenderer {
       useIcons: true,
       processOutput: new ProcessOutput(this.out as NodeJS.WriteStream, this.err as NodeJS.WriteStream),
     });
-    const listr = new Listr<unknown, typeof HostRowsRenderer, typeof HostRowsRenderer>(
+    const renderer = rowsRenderer(this.options.redrawMs ?? 100);
+    const listr = new Listr<unknown, Renderer, Renderer>(
       hosts.map((host) => ({
-        title: hostTitle(host, this.width, this.state.host(host), this.style),
+        title: this.titleOf(host),
         task: (_ctx, wrapper) => this.rowTask(host, wrapper),
       })),
       {
@@ -122,11 +95,11 @@ export class LiveRenderer {
         // Ctrl-C belongs to the CLI (it aborts the engine, which still sends a recap);
         // listr2's own handler would exit the process before the recap is printed.
         registerSignalListeners: false,
-        renderer: HostRowsRenderer,
-        fallbackRenderer: HostRowsRenderer,
+        renderer,
+        fallbackRenderer: renderer,
         rendererOptions: {
           logger,
-          lazy: this.lazy,
+          lazy: this.options.lazy ?? false,
           formatOutput: 'truncate',
           collapseErrors: true,
           showErrorMessage: true,
@@ -134,11 +107,11 @@ export class LiveRenderer {
         },
       },
     );
-    for (const host of hosts) this.rows.set(host, this.pendingRow());
+    for (const host of hosts) this.rows.set(host, this.pendingRow(host));
     this.listr = listr.run().catch(() => undefined);
   }
 
-  private pendingRow(): Row {
+  private pendingRow(host: string): Row {
     let resolve!: () => void;
     let reject!: (e: Error) => void;
     const promise = new Promise<void>((res, rej) => {
@@ -156,8 +129,8 @@ export class LiveRenderer {
         row.settled = true;
         // A failed row's error message replaces its title (collapseErrors), so the error
         // carries the final title.
-        if (done && done.status !== 'ok') reject(new Error(this.titleOf(done.host)));
-        else if (!done && interrupted) reject(new Error(this.unfinishedTitle(row)));
+        if (done && done.status !== 'ok') reject(new Error(this.titleOf(host)));
+        else if (!done && interrupted) reject(new Error(`${this.titleOf(host)}  ${this.style.red('did not finish')}`));
         else resolve();
       },
     };
@@ -173,11 +146,6 @@ export class LiveRenderer {
 
   private titleOf(host: string): string {
     return hostTitle(host, this.width, this.state.host(host), this.style);
-  }
-
-  private unfinishedTitle(row: Row): string {
-    const host = [...this.rows].find(([, r]) => r === row)?.[0] ?? '';
-    return `${this.titleOf(host)}  ${this.style.red('did not finish')}`;
   }
 
   private retitle(host: string): void {

@@ -14,7 +14,7 @@ const tick = (ms = 15) => new Promise((r) => setTimeout(r, ms));
 async function live(events: FleetEvent[], opts: { diff?: boolean; close?: boolean } = {}) {
   const out = capture();
   const err = capture();
-  const view = new LiveRenderer(out.stream, err.stream, createStyle(false), opts.diff ?? false, true);
+  const view = new LiveRenderer(out.stream, err.stream, createStyle(false), opts.diff ?? false, { lazy: true, redrawMs: 0 });
   for (const e of events) {
     view.onEvent(e);
     // listr2 loads its renderer asynchronously on first run: let the first frame appear.
@@ -50,6 +50,37 @@ describe('live view', () => {
     expect(after).toContain('── web1 ──\n  app : write app.conf\n    --- /etc/app/app.conf');
     expect(after.indexOf('── web1 ──')).toBeLessThan(after.indexOf('RECAP (apply, 2.4 s)'));
     expect(after.trimEnd().endsWith('error: connect ETIMEDOUT 203.0.113.7:22 after 10 s')).toBe(true);
+  });
+
+  it('stays one line per host at 50 hosts', async () => {
+    const hosts = Array.from({ length: 50 }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
+    const events: FleetEvent[] = [{ type: 'run', mode: 'apply', playbook: 'site.yml', hosts }];
+    for (const host of hosts) {
+      events.push({ type: 'task', host, play: 'p', role: 'base', task: 'sysctl', status: 'ok', durationMs: 1 });
+      events.push({ type: 'host', host, roundTrips: 1, connectMs: 20, status: 'ok' });
+    }
+    const out = capture();
+    const view = new LiveRenderer(out.stream, capture().stream, createStyle(false), false, { lazy: true, redrawMs: 0 });
+    for (const e of events) view.onEvent(e);
+    await view.close();
+    const raw = out.text();
+    const finalFrame = stripAnsi(raw.slice(0, raw.lastIndexOf(CURSOR_SHOW))).trimEnd().split('\n').slice(-50);
+    expect(finalFrame).toEqual(hosts.map((h) => `✔ ${h}  ok 1  changed 0  failed 0  skipped 0  connect 20 ms, 1 round trip`));
+  });
+
+  it('coalesces a burst of events into one redraw', async () => {
+    const out = capture();
+    const view = new LiveRenderer(out.stream, capture().stream, createStyle(false), false, { lazy: true, redrawMs: 40 });
+    view.onEvent({ type: 'run', mode: 'apply', playbook: 'site.yml', hosts: ['a', 'b'] });
+    await tick(300);
+    const before = out.text().length;
+    for (let i = 0; i < 30; i++) {
+      view.onEvent({ type: 'task_start', host: i % 2 ? 'a' : 'b', play: 'p', role: 'r', task: `t${i}` });
+    }
+    await tick(150);
+    const frames = stripAnsi(out.text().slice(before)).split('\n').filter((l) => l.startsWith('❯ a ') && l.includes('› r :'));
+    expect(frames).toEqual(['❯ a  ok 0  changed 0  failed 0  skipped 0  › r : t29']);
+    await view.close();
   });
 
   it('prints no diffs without --diff', async () => {
