@@ -28,12 +28,12 @@ export async function withLock<T>(
     } catch (e) {
       if ((e as NodeJS.ErrnoException).code !== 'EEXIST') throw e;
       const owner = Number(fs.readFileSync(file, 'utf8').trim());
-      if (!owner || !alive(owner) || owner === process.pid) {
+      if (!owner || !alive(owner)) {
         // Stale (its owner died) or half-written: remove and retry; wx makes the retake atomic.
-        if (!owner || !alive(owner)) fs.rmSync(file, { force: true });
-        else throw new Error(`lab: ${file} is already held by this process (nested lab operation)`);
+        fs.rmSync(file, { force: true });
         continue;
       }
+      // A live owner, this process included (two resets at once): wait for it.
       if (Date.now() > deadline) throw new Error(`lab: ${file} is held by pid ${owner}; gave up waiting`);
       if (!told) opts.onWait?.(owner);
       told = true;
