@@ -11,7 +11,7 @@ import { parseArgs, type BenchArgs } from './args.js';
 import { writeBenchInventory } from './inventory.js';
 import { ensureGnuTime } from './measure.js';
 import { aggregate, benchExitCode, comparisonTable, growthLines, profileTable, scalingTable, targetLines } from './report.js';
-import { ansiblePair, fleetPair, type Context, type Sample } from './runner.js';
+import { ansiblePair, compareStates, fleetPair, type Context, type Sample } from './runner.js';
 import { writeFleetVariant } from './variants.js';
 
 const projectDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
@@ -64,6 +64,7 @@ async function main(args: BenchArgs): Promise<number> {
     for (let run = 1; run <= args.runs; run++) samples.push(...(await fleetPair(ctx, playbook, run, false)));
   }
 
+  compareStates(samples);
   const rows = aggregate(samples);
   const header = [
     `fleet benchmark: ${new Date().toISOString()}`,

@@ -3,12 +3,13 @@
 // hosts. Every sample says whether it succeeded and why not.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { resetHost, type LabOptions } from '../src/lab/index.js';
+import { labExec, resetHost, type LabOptions } from '../src/lab/index.js';
 import { runAnsible, type AnsibleSetup } from './ansible-run.js';
 import { runFleet } from './fleet-run.js';
 import { deltaMs, snapshot } from './hostcpu.js';
 import type { BenchInventory } from './inventory.js';
 import { measure } from './measure.js';
+import { stateCommand } from './workload.js';
 
 export type Tool = 'fleet' | 'ansible' | 'floor';
 export type Phase = 'first' | 'no-change';
@@ -38,6 +39,8 @@ export interface Sample {
   rtPerHost: number[];
   hostCpuMs: number[];
   timings?: Timings[];
+  /** What the run left on the first host (40-task workload only), to compare the tools. */
+  state?: string;
 }
 
 export interface Context {
@@ -144,6 +147,7 @@ export async function fleetPair(ctx: Context, playbook: string, run: number, wit
   const probeFile = join(ctx.workDir, `probe-${ctx.inv.hosts.length}-${ctx.tasks}.sh`);
   rmSync(probeFile, { force: true });
   out.push(await fleetSample(ctx, playbook, 'no-change', run, probeFile));
+  if (ctx.tasks === 40) out[1].state = await hostState(ctx);
   if (withFloor) {
     if (existsSync(probeFile) && readFileSync(probeFile, 'utf8').length > 0) out.push(await floorSample(ctx, probeFile, run));
     else ctx.log('  floor skipped: fleet did not write its probe script (FLEET_DUMP_PROBE)');
@@ -155,10 +159,41 @@ export async function fleetPair(ctx: Context, playbook: string, run: number, wit
 export async function ansiblePair(ctx: Context, bin: string, setup: AnsibleSetup, playbook: string, run: number): Promise<Sample[]> {
   ctx.log(`  ansible N=${ctx.inv.hosts.length} run ${run}: resetting hosts`);
   await resetHosts(ctx.inv.hosts.map((h) => h.name), ctx.lab);
+  await ensurePythonApt(ctx);
   const out = [await ansibleSample(ctx, bin, setup, playbook, 'first', run)];
   out.push(await ansibleSample(ctx, bin, setup, playbook, 'no-change', run));
+  out[1].state = await hostState(ctx);
   for (const s of out) ctx.log(`    ${describe(s)}`);
   return out;
+}
+
+/** Ansible's apt module needs python3-apt on the host and, when it is missing, installs it
+ * itself inside the first timed run. Real Debian servers usually have it; so it is installed
+ * here, untimed, when the lab's base image lacks it. */
+export async function ensurePythonApt(ctx: Context): Promise<void> {
+  const cmd = 'dpkg-query -W -f=\'${Status}\' python3-apt 2>/dev/null | grep -q "ok installed" || DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends python3-apt';
+  const results = await Promise.all(ctx.inv.hosts.map((h) => labExec(h.name, cmd, ctx.lab)));
+  const bad = results.findIndex((r) => r.rc !== 0);
+  if (bad >= 0) throw new Error(`installing python3-apt (untimed, for Ansible's apt module) on ${ctx.inv.hosts[bad].name} failed: ${results[bad].stderr.trim()}`);
+}
+
+/** Type, mode, owner and content of every managed path on the first host. */
+export async function hostState(ctx: Context): Promise<string> {
+  const r = await labExec(ctx.inv.hosts[0].name, stateCommand(), ctx.lab);
+  return r.rc === 0 ? r.stdout : `unreadable (rc ${r.rc}): ${r.stderr.trim()}`;
+}
+
+/** Both tools must leave the same state: flags the Ansible sample of a run when they did not. */
+export function compareStates(samples: Sample[]): void {
+  for (const a of samples.filter((s) => s.tool === 'ansible' && s.state !== undefined)) {
+    const f = samples.find((s) => s.tool === 'fleet' && s.state !== undefined && s.n === a.n && s.run === a.run && s.tasks === a.tasks);
+    if (!f || f.state === a.state) continue;
+    const fl = f.state!.split('\n');
+    const al = a.state!.split('\n');
+    const diff = fl.map((l, i) => (l === al[i] ? '' : `fleet "${l}" vs ansible "${al[i] ?? ''}"`)).filter(Boolean);
+    a.problems.push(`the tools left different states on ${a.n === 1 ? 'the host' : 'the first host'}: ${diff.slice(0, 3).join('; ')}`);
+    a.ok = false;
+  }
 }
 
 function describe(s: Sample): string {

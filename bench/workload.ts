@@ -117,3 +117,14 @@ export function managedFiles(): string[] {
   const b = block(1);
   return [...b.lines.map((l) => l.path), ...b.templates.map((t) => t.dest), ...b.copies.map((c) => c.dest)];
 }
+
+/** Every path the 40-task workload manages, for comparing what the two tools left behind. */
+export function statePaths(): string[] {
+  const b = block(1);
+  return [...b.dirs.map((d) => d.path), ...managedFiles(), ...b.commands.map((c) => c.creates), HANDLER_MARKER];
+}
+
+/** A read-only sh command printing type, mode, owner, size and content hash of each path. */
+export function stateCommand(): string {
+  return `for f in ${statePaths().join(' ')}; do if [ -e "$f" ]; then stat -c '%n %F %a %U:%G %s' "$f"; if [ -f "$f" ]; then sha256sum < "$f"; fi; else echo "$f missing"; fi; done`;
+}
