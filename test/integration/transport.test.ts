@@ -316,6 +316,38 @@ describeLab('transport: lost connections', () => {
   });
 });
 
+describeLab('transport: ports and aborts', () => {
+  it('portOverride: the same key pinned for the address on another port is accepted (sshd moved); another key is not', async () => {
+    const r = await relay(labHost(A).address);
+    try {
+      const kh = knownHosts('empty', `127.0.0.1 ssh-ed25519 ${labKey(A, 'ssh-ed25519').toString('base64')}\n`);
+      const s = await connect(host(A, {}, '127.0.0.1'), { knownHostsFile: kh, acceptNewHostKeys: false, portOverride: r.port });
+      sessions.push(s);
+      expect((await s.run('hostname')).stdout).toBe(`${A}\n`);
+      const other = knownHosts('empty', `127.0.0.1 ssh-ed25519 ${labKey(B, 'ssh-ed25519').toString('base64')}\n`);
+      const err = await connect(host(A, {}, '127.0.0.1'), { knownHostsFile: other, acceptNewHostKeys: false, portOverride: r.port }).catch((e: Error) => e);
+      expect(err).toBeInstanceOf(HostKeyError);
+      expect((err as Error).message).toContain(`host key for ${A} (127.0.0.1:${r.port}) is not known`);
+    } finally {
+      r.close();
+    }
+  });
+
+  it('the abort signal stops a connect and closes a session, rejecting its pending run', async () => {
+    const pre = new AbortController();
+    pre.abort();
+    await expect(connect(host(A), { knownHostsFile: knownHosts('lab'), acceptNewHostKeys: false, signal: pre.signal })).rejects.toBeInstanceOf(UnreachableError);
+    const ac = new AbortController();
+    const s = await connect(host(A), { knownHostsFile: knownHosts('lab'), acceptNewHostKeys: false, signal: ac.signal });
+    const pending = s.run('sleep 30');
+    await new Promise((res) => setTimeout(res, 200));
+    const started = Date.now();
+    ac.abort();
+    await expect(pending).rejects.toBeInstanceOf(UnreachableError);
+    expect(Date.now() - started).toBeLessThan(2000);
+  });
+});
+
 describeLab('transport: proxies', () => {
   let socksChild: ChildProcess | undefined;
   let socksPort = 0;
