@@ -3,6 +3,7 @@ import type { Source } from '../model/inventory.js';
 import type { Handler, Task } from '../model/playbook.js';
 import { toBool } from './connection.js';
 import { findModule, moduleNames } from './module-registry.js';
+import { checkRoleFile } from './role-files.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, sourceOf, toJS } from './yaml-source.js';
 import type { Entry, YamlFile } from './yaml-source.js';
@@ -73,6 +74,7 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     yf, schema: mod.schema, data: params, node: modE.value, ownerNode: modE.keyNode,
     what: `module '${mod.name}'`, noun: 'parameter', reportRequired: true,
   });
+  checkRoleFile(yf, mod.name, params, modE.value, owner.roleDir);
 
   const cond = (k: string): string | boolean | undefined => {
     const e = get(k);

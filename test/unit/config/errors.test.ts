@@ -175,6 +175,16 @@ describe('role errors', () => {
     expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/role.yml'), 2, 9, "'variables' must have type: object");
   });
 
+  it('template src missing from the role templates/', () => {
+    const dir = tree({ 'r/tasks.yml': '- name: t\n  template: {src: sit.conf.hbs, dest: /etc/x}\n', 'r/templates/site.conf.hbs': 'x' });
+    expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/tasks.yml'), 2, 19, "template src 'sit.conf.hbs' not found", 'there: site.conf.hbs');
+  });
+
+  it('copy src missing from the role files/', () => {
+    const dir = tree({ 'r/tasks.yml': '- name: t\n  copy:\n    src: a.txt\n    dest: /etc/x\n' });
+    expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/tasks.yml'), 3, 10, "copy src 'a.txt' not found", 'no files/ directory');
+  });
+
   it('tasks.yml that is not a list', () => {
     const dir = tree({ 'r/tasks.yml': 'name: x\n' });
     expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/tasks.yml'), 1, 1, 'expected a list of tasks', 'got a mapping');
