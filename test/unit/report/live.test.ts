@@ -83,6 +83,16 @@ describe('live view', () => {
     await view.close();
   });
 
+  it('works when out and err are the same stream', async () => {
+    const out = capture();
+    const view = new LiveRenderer(out.stream, out.stream, createStyle(false), false, { lazy: true, redrawMs: 0 });
+    for (const e of applyRun()) view.onEvent(e);
+    await view.close();
+    const text = stripAnsi(out.text());
+    expect(text).toContain('✖ relay3  unreachable');
+    expect(text).toContain('RECAP (apply, 2.4 s)');
+  });
+
   it('prints no diffs without --diff', async () => {
     const { after } = await live(applyRun(), { diff: false });
     expect(after).not.toContain('── web1 ──');
