@@ -27,12 +27,43 @@ export function snapshot(cg: string, hosts: string[]): Map<string, number | unde
   return new Map(hosts.map((h) => [h, hostCpuUsec(cg, h)]));
 }
 
-/** Per-host CPU milliseconds between two snapshots (hosts without a cgroup are left out). */
-export function deltaMs(before: Map<string, number | undefined>, after: Map<string, number | undefined>): number[] {
+export interface HostCpuMeter {
+  cg: string;
+  hosts: string[];
+  /** Idle CPU use of each host (systemd, journald...), microseconds per millisecond. */
+  idle: Map<string, number>;
+  start: Map<string, number | undefined>;
+  startedAt: number;
+}
+
+/** Starts measuring: first watches the idle hosts for idleMs, so the CPU a tool causes can be
+ * told from what the hosts do anyway. */
+export async function startHostCpu(cg: string, hosts: string[], idleMs = 1000): Promise<HostCpuMeter> {
+  const a = snapshot(cg, hosts);
+  const t0 = performance.now();
+  await new Promise((r) => setTimeout(r, idleMs));
+  const b = snapshot(cg, hosts);
+  const dt = performance.now() - t0;
+  const idle = new Map<string, number>();
+  for (const h of hosts) {
+    const x = a.get(h);
+    const y = b.get(h);
+    if (x !== undefined && y !== undefined) idle.set(h, (y - x) / dt);
+  }
+  return { cg, hosts, idle, start: snapshot(cg, hosts), startedAt: performance.now() };
+}
+
+/** Per-host CPU milliseconds the run caused: the cgroup's delta minus the idle rate over the
+ * same time (never below 0). Hosts without a cgroup are left out. */
+export function stopHostCpu(m: HostCpuMeter): number[] {
+  const end = snapshot(m.cg, m.hosts);
+  const dt = performance.now() - m.startedAt;
   const out: number[] = [];
-  for (const [h, b] of before) {
-    const a = after.get(h);
-    if (b !== undefined && a !== undefined) out.push((a - b) / 1000);
+  for (const h of m.hosts) {
+    const b = m.start.get(h);
+    const a = end.get(h);
+    if (b === undefined || a === undefined) continue;
+    out.push(Math.max(0, (a - b - (m.idle.get(h) ?? 0) * dt) / 1000));
   }
   return out;
 }

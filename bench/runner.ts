@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { labExec, resetHost, type LabOptions } from '../src/lab/index.js';
 import { runAnsible, type AnsibleSetup } from './ansible-run.js';
 import { runFleet } from './fleet-run.js';
-import { deltaMs, snapshot } from './hostcpu.js';
+import { startHostCpu, stopHostCpu } from './hostcpu.js';
 import type { BenchInventory } from './inventory.js';
 import { measure } from './measure.js';
 import { stateCommand } from './workload.js';
@@ -58,6 +58,9 @@ export interface Context {
  * second operation from the same process while one is running. */
 export async function resetHosts(names: string[], lab: LabOptions): Promise<void> {
   for (const h of names) await resetHost(h, lab);
+  // ssh answers before boot is over; wait for systemd to settle so boot work is not billed
+  // to the tool measured next ("degraded" is fine: it only means some unit failed to start).
+  await Promise.all(names.map((h) => labExec(h, 'timeout 60 systemctl is-system-running --wait >/dev/null 2>&1; true', lab)));
 }
 
 function base(ctx: Context, tool: Tool, phase: Phase, run: number): Omit<Sample, 'wallS' | 'cpuS' | 'maxRssMiB' | 'peakPssMiB'> {
@@ -73,9 +76,9 @@ function judge(s: Sample): Sample {
 
 export async function fleetSample(ctx: Context, playbook: string, phase: Phase, run: number, dumpProbe?: string): Promise<Sample> {
   const names = ctx.inv.hosts.map((h) => h.name);
-  const before = snapshot(ctx.cgroupName, names);
+  const meter = await startHostCpu(ctx.cgroupName, names);
   const r = await runFleet(ctx.projectDir, ctx.inv, playbook, 'apply', dumpProbe ? { FLEET_DUMP_PROBE: dumpProbe } : {});
-  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const hostCpuMs = stopHostCpu(meter);
   const s: Sample = { ...base(ctx, 'fleet', phase, run), wallS: r.m.wallS, cpuS: r.m.cpuS, maxRssMiB: r.m.maxRssMiB, peakPssMiB: r.m.peakPssMiB, hostCpuMs };
   if (r.m.rc !== 0) s.problems.push(`fleet exited ${r.m.rc}: ${lastLines(r.m.stderr || r.m.stdout)}`);
   if (!r.recap) s.problems.push('no recap event in --json output');
@@ -96,9 +99,9 @@ export async function fleetSample(ctx: Context, playbook: string, phase: Phase, 
 
 export async function ansibleSample(ctx: Context, bin: string, setup: AnsibleSetup, playbook: string, phase: Phase, run: number): Promise<Sample> {
   const names = ctx.inv.hosts.map((h) => h.name);
-  const before = snapshot(ctx.cgroupName, names);
+  const meter = await startHostCpu(ctx.cgroupName, names);
   const r = await runAnsible(bin, setup, ctx.inv, playbook, ctx.projectDir);
-  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const hostCpuMs = stopHostCpu(meter);
   const s: Sample = { ...base(ctx, 'ansible', phase, run), wallS: r.m.wallS, cpuS: r.m.cpuS, maxRssMiB: r.m.maxRssMiB, peakPssMiB: r.m.peakPssMiB, hostCpuMs };
   if (r.m.rc !== 0) s.problems.push(`ansible-playbook exited ${r.m.rc}: ${lastLines(r.m.stdout + r.m.stderr, 12)}`);
   for (const name of names) {
@@ -118,11 +121,11 @@ export async function ansibleSample(ctx: Context, bin: string, setup: AnsibleSet
 export async function floorSample(ctx: Context, probeFile: string, run: number): Promise<Sample> {
   const names = ctx.inv.hosts.map((h) => h.name);
   const main = join(ctx.projectDir, 'dist-bench', 'bench', 'floor-main.js');
-  const before = snapshot(ctx.cgroupName, names);
+  const meter = await startHostCpu(ctx.cgroupName, names);
   const m = await measure(process.execPath, [main, ctx.inv.keyFile, ctx.inv.knownHosts, probeFile, ...ctx.inv.hosts.map((h) => `${h.name}=${h.address}`)], {
     cwd: ctx.projectDir,
   });
-  const hostCpuMs = deltaMs(before, snapshot(ctx.cgroupName, names));
+  const hostCpuMs = stopHostCpu(meter);
   const s: Sample = { ...base(ctx, 'floor', 'no-change', run), wallS: m.wallS, cpuS: m.cpuS, maxRssMiB: m.maxRssMiB, peakPssMiB: m.peakPssMiB, hostCpuMs };
   try {
     const results = JSON.parse(m.stdout) as { name: string; rc: number; connectMs: number; error?: string }[];
