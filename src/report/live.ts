@@ -20,6 +20,7 @@ interface Row {
   promise: Promise<void>;
   settle: (done: HostEvent | null, interrupted: boolean) => void;
   settled: boolean;
+  notRun?: boolean;
 }
 
 export interface LiveOptions {
@@ -131,7 +132,12 @@ export class LiveRenderer {
         // carries the final title.
         if (done && done.status !== 'ok') reject(new Error(this.titleOf(host)));
         else if (!done && interrupted) reject(new Error(`${this.titleOf(host)}  ${this.style.red('did not finish')}`));
-        else resolve();
+        else {
+          // The run ended without this host ever reporting (a play stopped early, say).
+          row.notRun = !done;
+          if (row.notRun) row.wrapper?.skip(this.notRunTitle(host));
+          resolve();
+        }
       },
     };
     return row;
@@ -140,8 +146,13 @@ export class LiveRenderer {
   private rowTask(host: string, wrapper: NonNullable<Row['wrapper']>): Promise<void> {
     const row = this.rows.get(host) as Row;
     row.wrapper = wrapper;
-    wrapper.title = this.titleOf(host);
+    if (row.notRun) wrapper.skip(this.notRunTitle(host));
+    else wrapper.title = this.titleOf(host);
     return row.promise;
+  }
+
+  private notRunTitle(host: string): string {
+    return `${host.padEnd(this.width)}  not run`;
   }
 
   private titleOf(host: string): string {

@@ -93,6 +93,12 @@ describe('live view', () => {
     expect(text).toContain('RECAP (apply, 2.4 s)');
   });
 
+  it('shows hosts the run never reached as not run', async () => {
+    const events = applyRun().filter((e) => !(e.type === 'host' && e.host === 'relay3'));
+    const { during } = await live(events);
+    expect(lastRows(during, 1)).toEqual(['↓ relay3  not run']);
+  });
+
   it('prints no diffs without --diff', async () => {
     const { after } = await live(applyRun(), { diff: false });
     expect(after).not.toContain('── web1 ──');
