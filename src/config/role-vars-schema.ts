@@ -1,53 +1,60 @@
-// A role's `variables:` JSON Schema: check the schema itself (ajv meta-schema and unknown
-// keywords), then compute the defaults it declares.
+// A role's `variables:` JSON Schema: check the schema itself (ajv's meta-schema, and no
+// unknown keywords, so "defualt: 3" is an error, not silently ignored), then take the
+// defaults it declares.
 import { Ajv } from 'ajv';
 import type { Vars } from '../model/inventory.js';
 import { nodeAt } from './schema-check.js';
-import { entries, errAt, isMap, isSeq, kindOf, toJS } from './yaml-source.js';
+import { entries, errAt, isMap, kindOf, toJS } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
-// strictSchema: a misspelt keyword ("defualt", "typ") is an error, not silently ignored.
-const strictAjv = new Ajv({ strictSchema: true, strictTypes: false, strictTuples: false, strictRequired: false, allowUnionTypes: true });
-const defaultsAjv = new Ajv({ strict: false, useDefaults: true, allowUnionTypes: true });
+const ajv = new Ajv({ strict: false });
 
-export function readVarsSchema(yf: YamlFile, node: unknown, role: string): { schema: Record<string, unknown>; defaults: Vars } {
+type Schema = Record<string, unknown>;
+/** Keywords whose value is a schema, a list of schemas, or a map of schemas. */
+const SUB_SCHEMA = ['items', 'additionalItems', 'additionalProperties', 'not', 'if', 'then', 'else', 'contains', 'propertyNames', 'unevaluatedItems', 'unevaluatedProperties'];
+const SUB_LIST = ['allOf', 'anyOf', 'oneOf', 'prefixItems'];
+const SUB_MAP = ['properties', 'patternProperties', 'definitions', '$defs', 'dependentSchemas'];
+/** Annotations and structure ajv accepts without a keyword definition (draft-07). */
+const ANNOTATIONS = new Set(['default', 'title', 'description', 'examples', '$id', '$schema', 'definitions', '$defs', 'readOnly', 'writeOnly', 'deprecated', 'contentMediaType', 'contentEncoding']);
+
+export function readVarsSchema(yf: YamlFile, node: unknown, role: string): { schema: Schema; defaults: Vars } {
   if (!isMap(node)) throw errAt(yf, node, `role '${role}': 'variables' must be a JSON Schema object like {type: object, properties: {...}}, got ${kindOf(yf, node)}`);
-  const schema = toJS(yf, node) as Record<string, unknown>;
+  const schema = toJS(yf, node) as Schema;
   if (schema.type !== 'object') {
     const typeNode = entries(yf, node).find((e) => e.key === 'type');
     throw errAt(yf, typeNode?.value ?? node, `role '${role}': 'variables' must have type: object (its properties are the role's variables)`);
   }
-  if (!strictAjv.validateSchema(schema)) {
-    const e = strictAjv.errors![0];
+  if (!ajv.validateSchema(schema)) {
+    const e = ajv.errors![0];
     throw errAt(yf, nodeAt({ yf, node }, e.instancePath), `role '${role}': invalid variables schema at '${e.instancePath || '/'}': ${e.message}`);
   }
-  try {
-    strictAjv.compile(schema);
-  } catch (err) {
-    const msg = (err as Error).message;
-    const kw = /unknown keyword: "([^"]+)"/.exec(msg)?.[1];
-    throw errAt(yf, (kw && findKey(yf, node, kw)) ?? node, `role '${role}': invalid variables schema: ${msg}`);
+  const unknown = unknownKeyword(schema, '');
+  if (unknown) {
+    throw errAt(yf, keyAt(yf, node, unknown.path, unknown.key), `role '${role}': unknown JSON Schema keyword '${unknown.key}' in variables at '${unknown.path || '/'}'`);
   }
+  // Top-level defaults: the role's variables. Deeper defaults live inside these values.
   const defaults: Vars = {};
-  // Validation errors (required values without defaults) do not matter here: only the
-  // filled-in defaults are kept; the engine validates the real values later.
-  defaultsAjv.compile(schema)(defaults);
+  for (const [k, p] of Object.entries((schema.properties as Record<string, Schema> | undefined) ?? {})) {
+    if (p && typeof p === 'object' && 'default' in p) defaults[k] = structuredClone(p.default);
+  }
   return { schema, defaults };
 }
 
-/** First key node named `key` anywhere below `node`. */
-function findKey(yf: YamlFile, node: unknown, key: string): unknown {
-  if (isMap(node)) {
-    for (const e of entries(yf, node)) {
-      if (e.key === key) return e.keyNode;
-      const inner = findKey(yf, e.value, key);
-      if (inner) return inner;
-    }
-  } else if (isSeq(node)) {
-    for (const n of node.items) {
-      const inner = findKey(yf, n, key);
-      if (inner) return inner;
-    }
+function unknownKeyword(s: unknown, path: string): { path: string; key: string } | undefined {
+  if (!s || typeof s !== 'object' || Array.isArray(s)) return undefined;
+  for (const [k, v] of Object.entries(s as Schema)) {
+    if (!ANNOTATIONS.has(k) && !ajv.getKeyword(k)) return { path, key: k };
+    const here = `${path}/${k}`;
+    let found: { path: string; key: string } | undefined;
+    if (SUB_SCHEMA.includes(k)) found = Array.isArray(v) ? v.map((x, i) => unknownKeyword(x, `${here}/${i}`)).find(Boolean) : unknownKeyword(v, here);
+    else if (SUB_LIST.includes(k) && Array.isArray(v)) found = v.map((x, i) => unknownKeyword(x, `${here}/${i}`)).find(Boolean);
+    else if (SUB_MAP.includes(k) && v && typeof v === 'object') found = Object.entries(v).map(([n, x]) => unknownKeyword(x, `${here}/${n.replace(/~/g, '~0').replace(/\//g, '~1')}`)).find(Boolean);
+    if (found) return found;
   }
   return undefined;
+}
+
+function keyAt(yf: YamlFile, root: unknown, path: string, key: string): unknown {
+  const parent = nodeAt({ yf, node: root }, path);
+  return isMap(parent) ? (entries(yf, parent).find((e) => e.key === key)?.keyNode ?? parent) : parent;
 }

@@ -1,33 +1,23 @@
-// Validate raw (unrendered) values against a JSON Schema at load time and report the first
-// problem at the YAML node it concerns. Values holding {{ templates }} are not type-checked:
-// they are only known after rendering.
-import { Ajv } from 'ajv';
-import type { ErrorObject, ValidateFunction } from 'ajv';
-import type { ConfigError } from '../model/errors.js';
+// Check raw (unrendered) values against a module's or role's JSON Schema at load time and
+// report the first problem at the YAML node it concerns. Only what can be known before
+// rendering is checked: unknown names, required names (and one-of/any-of required sets),
+// and the type/enum of top-level values that hold no {{ template }}. Done by hand, not with
+// ajv: compiling every schema costs most of a second per run, and the engine validates the
+// rendered values with ajv anyway.
 import { entries, errAt, isMap, isSeq, resolveAlias } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
-const ajv = new Ajv({ allErrors: true, strict: false, allowUnionTypes: true });
-const compiled = new WeakMap<object, ValidateFunction>();
-
-function validatorFor(schema: Record<string, unknown>): ValidateFunction {
-  let v = compiled.get(schema);
-  if (!v) {
-    v = ajv.compile(schema);
-    compiled.set(schema, v);
-  }
-  return v;
-}
+type Schema = Record<string, unknown>;
 
 export interface SchemaCheck {
   yf: YamlFile;
-  schema: Record<string, unknown>;
-  data: unknown;
+  schema: Schema;
+  data: Record<string, unknown>;
   /** Node holding `data`; errors point inside it. */
   node: unknown;
   /** Node to blame for missing required values (the key that introduced `data`). */
   ownerNode: unknown;
-  /** "module 'file'" or "role 'nginx' vars". */
+  /** "module 'file'" or "role 'nginx'". */
   what: string;
   /** Word for one entry: "parameter" or "variable". */
   noun: string;
@@ -35,53 +25,80 @@ export interface SchemaCheck {
 }
 
 export function checkAgainstSchema(c: SchemaCheck): void {
-  const validate = validatorFor(c.schema);
-  if (validate(c.data)) return;
-  const errors = validate.errors ?? [];
-  const props = Object.keys((c.schema.properties as Record<string, unknown> | undefined) ?? {}).sort();
-
-  for (const e of errors) {
-    if (e.keyword === 'additionalProperties') {
-      const name = String((e.params as { additionalProperty: string }).additionalProperty);
-      throw errAt(c.yf, keyNodeAt(c, e.instancePath, name), `unknown ${c.noun} '${name}' for ${c.what} (allowed: ${props.join(', ') || 'none'})`);
+  const props = (c.schema.properties as Record<string, Schema> | undefined) ?? {};
+  const names = Object.keys(props).sort();
+  if (c.schema.additionalProperties === false) {
+    for (const k of Object.keys(c.data)) {
+      if (!(k in props)) throw errAt(c.yf, keyNode(c, k), `unknown ${c.noun} '${k}' for ${c.what} (allowed: ${names.join(', ') || 'none'})`);
     }
   }
   if (c.reportRequired) {
-    for (const e of errors) {
-      if (e.keyword === 'required' && e.schemaPath === '#/required') {
-        const name = String((e.params as { missingProperty: string }).missingProperty);
-        throw errAt(c.yf, c.ownerNode, `${c.what} needs the ${c.noun} '${name}'`);
-      }
+    for (const k of (c.schema.required as string[] | undefined) ?? []) {
+      if (!(k in c.data)) throw errAt(c.yf, c.ownerNode, `${c.what} needs the ${c.noun} '${k}'`);
     }
+    checkAlternatives(c, 'oneOf');
+    checkAlternatives(c, 'anyOf');
   }
-  for (const e of errors) {
-    if (e.keyword === 'required' || e.keyword === 'if') continue;
-    const value = valueAt(c.data, e.instancePath);
-    if (hasTemplate(value)) continue;
-    if ((e.keyword === 'oneOf' || e.keyword === 'anyOf') && e.instancePath === '') {
-      if (!c.reportRequired) continue;
-      throw errAt(c.yf, c.ownerNode, `${c.what}: ${alternatives(e, errors, c.noun)}`);
-    }
-    const at = e.instancePath ? `${c.noun} '${e.instancePath.slice(1).replace(/\//g, '.')}'` : c.what;
-    throw errAt(c.yf, nodeAt(c, e.instancePath), `${at} ${describe(e)}`);
+  for (const [k, v] of Object.entries(c.data)) {
+    const p = props[k];
+    if (!p || hasTemplate(v)) continue;
+    const problem = valueProblem(p, v);
+    if (problem) throw errAt(c.yf, valueNode(c, k), `${c.noun} '${k}' ${problem}`);
   }
 }
 
-/** "needs one of the parameters content, src" for oneOf/anyOf of required sets. */
-function alternatives(e: ErrorObject, all: ErrorObject[], noun: string): string {
-  const prefix = e.schemaPath + '/';
-  const missing = all
-    .filter((x) => x.keyword === 'required' && x.schemaPath.startsWith(prefix))
-    .map((x) => String((x.params as { missingProperty: string }).missingProperty));
-  if (missing.length === 0) return `${e.message ?? 'does not match the schema'} (give only one of the alternatives)`;
-  return `needs exactly one of the ${noun}s ${[...new Set(missing)].join(', ')}`;
+/** oneOf/anyOf whose branches are required-sets: "content or src". Other constraints in
+ * the branches are left to the engine's validation after rendering. */
+function checkAlternatives(c: SchemaCheck, kw: 'oneOf' | 'anyOf'): void {
+  const branches = c.schema[kw] as Schema[] | undefined;
+  if (!Array.isArray(branches) || !branches.every((b) => Array.isArray(b.required))) return;
+  const sets = branches.map((b) => b.required as string[]);
+  const met = sets.filter((s) => s.every((k) => k in c.data)).length;
+  const list = [...new Set(sets.flat())].join(', ');
+  if (met === 0) throw errAt(c.yf, c.ownerNode, `${c.what} needs ${kw === 'oneOf' ? 'exactly one' : 'at least one'} of the ${c.noun}s ${list}`);
+  if (kw === 'oneOf' && met > 1) throw errAt(c.yf, c.ownerNode, `${c.what} takes only one of the ${c.noun}s ${list}`);
 }
 
-function describe(e: ErrorObject): string {
-  const p = e.params as Record<string, unknown>;
-  if (e.keyword === 'enum') return `must be one of ${(p.allowedValues as unknown[]).map((v) => JSON.stringify(v)).join(', ')}`;
-  if (e.keyword === 'type') return `must be ${String(p.type).replace(/,/g, ' or ')}`;
-  return e.message ?? 'does not match the schema';
+function valueProblem(p: Schema, v: unknown): string | undefined {
+  const alts = (p.anyOf ?? p.oneOf) as Schema[] | undefined;
+  if (Array.isArray(alts) && !p.type) {
+    return alts.some((a) => !valueProblem(a, v)) ? undefined : `must be ${alts.map((a) => typeWords(a.type) ?? 'valid').join(' or ')}`;
+  }
+  if (p.type !== undefined) {
+    const types = Array.isArray(p.type) ? (p.type as string[]) : [p.type as string];
+    if (!types.some((t) => isType(t, v))) return `must be ${typeWords(p.type)}, got ${describe(v)}`;
+  }
+  if (Array.isArray(p.enum) && !p.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) {
+    return `must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${describe(v)}`;
+  }
+  if ('const' in p && JSON.stringify(p.const) !== JSON.stringify(v)) return `must be ${JSON.stringify(p.const)}`;
+  return undefined;
+}
+
+function isType(t: string, v: unknown): boolean {
+  switch (t) {
+    case 'string': return typeof v === 'string';
+    case 'integer': return typeof v === 'number' && Number.isInteger(v);
+    case 'number': return typeof v === 'number';
+    case 'boolean': return typeof v === 'boolean';
+    case 'array': return Array.isArray(v);
+    case 'object': return !!v && typeof v === 'object' && !Array.isArray(v);
+    case 'null': return v === null;
+    default: return true;
+  }
+}
+
+function typeWords(t: unknown): string | undefined {
+  if (t === undefined) return undefined;
+  const words = (Array.isArray(t) ? t : [t]).map((x) => (x === 'array' ? 'a list' : x === 'object' ? 'a mapping' : String(x)));
+  return words.join(' or ');
+}
+
+function describe(v: unknown): string {
+  if (v === null) return 'nothing';
+  if (Array.isArray(v)) return 'a list';
+  if (typeof v === 'object') return 'a mapping';
+  return `${typeof v} ${JSON.stringify(v)}`;
 }
 
 export function hasTemplate(v: unknown): boolean {
@@ -91,40 +108,28 @@ export function hasTemplate(v: unknown): boolean {
   return false;
 }
 
-function segments(pointer: string): string[] {
-  return pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+function keyNode(c: SchemaCheck, key: string): unknown {
+  return isMap(c.node) ? (entries(c.yf, c.node).find((e) => e.key === key)?.keyNode ?? c.node) : c.ownerNode;
 }
 
-function valueAt(data: unknown, pointer: string): unknown {
-  let v = data;
-  for (const s of segments(pointer)) v = v && typeof v === 'object' ? (v as Record<string, unknown>)[s] : undefined;
-  return v;
+function valueNode(c: SchemaCheck, key: string): unknown {
+  if (!isMap(c.node)) return c.ownerNode;
+  const e = entries(c.yf, c.node).find((x) => x.key === key);
+  return e?.value ?? e?.keyNode ?? c.node;
 }
 
-/** The YAML node at a JSON pointer below `c.node`, or the deepest one found. */
+/** The YAML node at a JSON pointer below `node`, or the deepest one found. */
 export function nodeAt(c: { yf: YamlFile; node: unknown }, pointer: string): unknown {
   let n = c.node;
-  for (const s of segments(pointer)) {
-    const next = childNode(c.yf, n, s);
+  const segs = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  for (const s of segs) {
+    let next: unknown;
+    if (isMap(n)) {
+      const e = entries(c.yf, n).find((x) => x.key === s);
+      next = e ? (e.value ?? e.keyNode) : undefined;
+    } else if (isSeq(n)) next = resolveAlias(c.yf, n.items[Number(s)]);
     if (next === undefined) break;
     n = next;
   }
   return n;
 }
-
-function keyNodeAt(c: { yf: YamlFile; node: unknown }, pointer: string, key: string): unknown {
-  const parent = nodeAt(c, pointer);
-  if (isMap(parent)) return entries(c.yf, parent).find((e) => e.key === key)?.keyNode ?? parent;
-  return parent;
-}
-
-function childNode(yf: YamlFile, n: unknown, seg: string): unknown {
-  if (isMap(n)) {
-    const e = entries(yf, n).find((x) => x.key === seg);
-    return e ? (e.value ?? e.keyNode) : undefined;
-  }
-  if (isSeq(n)) return resolveAlias(yf, n.items[Number(seg)]);
-  return undefined;
-}
-
-export type { ConfigError };

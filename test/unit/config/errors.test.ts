@@ -167,7 +167,7 @@ describe('role errors', () => {
 
   it('misspelt schema keyword', () => {
     const dir = tree({ 'r/role.yml': 'variables:\n  type: object\n  properties:\n    a: {type: string, defualt: x}\n', 'r/tasks.yml': '[]\n' });
-    expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/role.yml'), 4, 23, 'unknown keyword: "defualt"');
+    expectConfigError(() => loadRole(join(dir, 'r')), join(dir, 'r/role.yml'), 4, 23, "unknown JSON Schema keyword 'defualt'");
   });
 
   it('variables schema that is not an object schema', () => {
