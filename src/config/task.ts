@@ -14,6 +14,12 @@ export const TASK_KEYS = [
 ];
 const HANDLER_KEYS = [...TASK_KEYS, 'listen'];
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
+/** Ansible task keys people carry over, and what fleet uses instead. */
+const ANSIBLE_HINTS: Record<string, string> = {
+  with_items: 'use loop', with_list: 'use loop', with_dict: 'use loop', args: 'put the parameters under the module',
+  vars: 'set variables on the play or the role entry', become_user: 'fleet becomes root only', delegate_to: 'not supported',
+  block: 'not supported: list the tasks one by one', include_tasks: 'not supported', import_tasks: 'not supported',
+};
 
 /** Where each notify entry was written, for the "unknown handler" check after the play is read. */
 const notifySources = new WeakMap<Task, Source[]>();
@@ -56,7 +62,8 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     if (mods.length === 0 && unknown.length === 1) {
       throw errAt(yf, u.keyNode, `unknown module '${u.key}' (known modules: ${known.join(', ')})`);
     }
-    throw errAt(yf, u.keyNode, `unknown ${kind} key '${u.key}' (allowed: ${allowed.join(', ')}; or one module: ${known.join(', ')})`);
+    const hint = ANSIBLE_HINTS[u.key] ? ` (${ANSIBLE_HINTS[u.key]})` : '';
+    throw errAt(yf, u.keyNode, `unknown ${kind} key '${u.key}'${hint} (allowed: ${allowed.join(', ')}; or one module: ${known.join(', ')})`);
   }
   if (mods.length === 0) throw errAt(yf, node, `${kind} has no module: expected exactly one of ${known.join(', ')}`);
 
@@ -114,7 +121,7 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     notify: notify.values,
     tags: stringList(yf, get('tags'), 'tags', 'a tag or a list of tags').values.flatMap((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
     register: str('register', IDENT, 'a variable name (letters, digits, _)'),
-    loop: get('loop') ? toJS(yf, get('loop')!.value) : undefined,
+    loop: get('loop') && !isNullNode(get('loop')!.value) ? toJS(yf, get('loop')!.value) : undefined,
     loopVar: loopVar(yf, get('loop_control'), !!get('loop')),
     become: bool('become'),
     ignoreErrors: bool('ignore_errors') ?? false,

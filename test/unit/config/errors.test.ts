@@ -71,6 +71,11 @@ describe('playbook errors', () => {
     expectConfigError(() => loadPlaybook(f), f, 5, 7, "unknown task key 'whne'", 'allowed: name, when, notify');
   });
 
+  it('an Ansible-only task key gets a hint', () => {
+    const f = project('- hosts: all\n  tasks:\n    - name: t\n      file: {path: "/{{ item }}"}\n      with_items: [a]\n');
+    expectConfigError(() => loadPlaybook(f), f, 5, 7, "unknown task key 'with_items' (use loop)");
+  });
+
   it('unknown module', () => {
     const f = project('- hosts: all\n  tasks:\n    - name: t\n      apt: {name: x}\n');
     expectConfigError(() => loadPlaybook(f), f, 4, 7, "unknown module 'apt'", 'known modules:', 'package');
