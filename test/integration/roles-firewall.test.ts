@@ -159,7 +159,7 @@ describeLab('role firewall', () => {
         'DEBIAN_FRONTEND=noninteractive apt-get install -y -q docker.io >/tmp/docker-install.log 2>&1 || { tail -20 /tmp/docker-install.log; exit 1; }',
         'systemctl start docker',
         // No registry in the lab: an image made of the host's own python3.
-        'if ! docker image inspect fleet-py >/dev/null 2>&1; then tar -C / -c usr/bin/python3 usr/bin/python3.11 usr/lib/python3.11 usr/lib/x86_64-linux-gnu lib64 usr/lib64 2>/dev/null | docker import - fleet-py >/dev/null; fi',
+        'if ! docker image inspect fleet-py >/dev/null 2>&1; then tar -C / -c lib lib64 usr/bin/python3 usr/bin/python3.11 usr/lib/python3.11 usr/lib/x86_64-linux-gnu usr/lib64 2>/dev/null | docker import - fleet-py >/dev/null; fi',
         'docker rm -f web >/dev/null 2>&1 || true',
         'docker run -d --name web -p 8081:8000 fleet-py /usr/bin/python3 -m http.server 8000 >/dev/null',
         'sleep 2',
