@@ -1,7 +1,7 @@
 // Minimal text edits on a YAML file, located with the parsed nodes' ranges, so everything
 // not edited (comments, spacing, quoting, flow or block style) stays byte for byte.
 // yaml's Document.toString() would keep comments but re-flow the layout.
-import { Pair, YAMLMap, isMap, isScalar, stringify } from 'yaml';
+import { Document, Pair, YAMLMap, isMap, isScalar, stringify, visit } from 'yaml';
 import { parseYaml } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
@@ -78,9 +78,16 @@ function blockLines(key: string, value: unknown, indent: number): string {
   return `${pad}${flowKey(key)}: ${flow(value)}\n`;
 }
 
+/** One-line YAML for a value: flow collections, and multi-line strings double-quoted
+ * (a plain or block scalar would spill onto the following lines). */
 function flow(value: unknown): string {
-  value = unchain(value);
-  return stringify(value, { collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0 }).trimEnd();
+  const doc = new Document(unchain(value) ?? null);
+  visit(doc, {
+    Scalar(_, node) {
+      if (typeof node.value === 'string' && /[\n\r]/.test(node.value)) node.type = 'QUOTE_DOUBLE';
+    },
+  });
+  return doc.toString({ collectionStyle: 'flow', flowCollectionPadding: false, lineWidth: 0, doubleQuotedMinMultiLineLength: Number.MAX_SAFE_INTEGER }).trimEnd();
 }
 
 function unchain(v: unknown): unknown {

@@ -66,6 +66,19 @@ describe('setHostVar', () => {
     expect(loadInventory([dir]).hosts.get('y1')!.connection.port).toBe(2022);
   });
 
+  it('multi-line strings stay on one line (double-quoted) and read back equal', () => {
+    const f = inv();
+    const pem = '-----BEGIN X-----\nabc\n-----END X-----\n';
+    setHostVar(f, 'w1', 'cert', pem);
+    setHostVar(f, 'w2', 'motd', 'a\nb');
+    setHostVar(f, 'm1', 'lines', ['x\ny', 'z']);
+    const loaded = loadInventory([f]);
+    expect(loaded.hosts.get('w1')!.vars.cert).toBe(pem);
+    expect(loaded.hosts.get('w2')!.vars.motd).toBe('a\nb');
+    expect(loaded.hosts.get('m1')!.vars.lines).toEqual(['x\ny', 'z']);
+    expect(loaded.hosts.get('m1')!.connection.port).toBe(22);
+  });
+
   it('an unknown host is an error', () => {
     const f = inv();
     expect(() => setHostVar(f, 'nope', 'a', 1)).toThrow(/host 'nope' is not in this inventory/);
