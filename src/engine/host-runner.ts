@@ -18,6 +18,7 @@ import { buildContext, isSecretName, type HostRuntime } from './vars.js';
 import type { Vars } from '../model/inventory.js';
 import type { Task } from '../model/playbook.js';
 import type { Outcome } from './outcome.js';
+import type { Plan } from '../model/module.js';
 
 const MAX_SPECULATIVE_SECTIONS = 4000;
 
@@ -83,6 +84,23 @@ export class HostRunner {
       role: '',
       task,
       status: 'unreachable',
+      durationMs: 0,
+      msg,
+      failure: { host: this.host.name, task, role: '', location: `${this.host.connection.address}:${this.host.connection.port}`, msg },
+    });
+  }
+
+  private markBroken(task: string, play: string, err: unknown): void {
+    this.failed = true;
+    this.counts.failed++;
+    const msg = err instanceof Error ? err.message : String(err);
+    this.emit({
+      type: 'task',
+      host: this.host.name,
+      play,
+      role: '',
+      task,
+      status: 'failed',
       durationMs: 0,
       msg,
       failure: { host: this.host.name, task, role: '', location: `${this.host.connection.address}:${this.host.connection.port}`, msg },
@@ -266,8 +284,10 @@ export class HostRunner {
       }
       if (!this.done && !this.shared.aborted()) await this.runHandlers(program, batch);
     } catch (err) {
+      // The transport failed under this host (connection lost, sudo refused): the host stops,
+      // the run goes on.
       if (err instanceof UnreachableError) this.markUnreachable(this.currentTaskName ?? 'connection', program.play.name, err);
-      else throw err;
+      else this.markBroken(this.currentTaskName ?? 'connection', program.play.name, err);
     } finally {
       batch.progress.done(this.host.name);
     }
@@ -400,7 +420,8 @@ export class HostRunner {
     } finally {
       this.timings.renderMs += performance.now() - tr;
     }
-    for (const name of prepared.module.secretParams ?? []) {
+    const secrets = [...(prepared.module.secretParams ?? []), ...(prepared.params.secret === true ? ['content'] : [])];
+    for (const name of secrets) {
       const v = prepared.params[name];
       if (typeof v === 'string' && v) this.shared.opts.redactor.add(v);
     }
@@ -425,8 +446,15 @@ export class HostRunner {
       return { status: 'failed', msg: 'probe failed', failure: { msg: 'probing the current state failed', cmd: section.text.trim().split('\n')[0], rc: r.rc, stderr: r.stderr } };
     }
     const tp = performance.now();
-    const plan = prepared.module.plan(prepared.params, r.stdout, this.facts);
-    this.timings.planMs += performance.now() - tp;
+    let plan: Plan;
+    try {
+      plan = prepared.module.plan(prepared.params, r.stdout, this.facts);
+    } catch (err) {
+      const msg = err instanceof Error ? err.message : String(err);
+      return { status: 'failed', msg, failure: { msg } };
+    } finally {
+      this.timings.planMs += performance.now() - tp;
+    }
     if (plan.kind === 'ok') {
       const after = check ? this.ledger.touching(resources) : undefined;
       if (after) return { status: 'changed', after, msg: `will change (after: ${after})` };

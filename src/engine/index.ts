@@ -65,48 +65,34 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
+  const lastPlay = new Map<string, number>();
+  playHosts.forEach((hs, i) => hs.forEach((h) => lastPlay.set(h, i)));
+  const finished = new Set<string>();
+  const finish = (r: HostRunner): void => {
+    if (finished.has(r.host.name)) return;
+    finished.add(r.host.name);
+    if (r.session || r.unreachable) emit(r.hostEvent());
+    r.close();
+  };
 
   emit({ type: 'run', mode: opts.mode, playbook: opts.playbook.file, hosts: allHosts });
   const limiter = new Limiter(Math.max(1, opts.forks));
   let stopRun = false;
 
-  for (const program of programs) {
-    if (stopRun || shared.aborted()) break;
-    const hosts = playHosts[program.playIndex].filter((h) => !runners.get(h)!.done);
-    const batches = batchesOf(hosts, program.play.serial);
-    for (const [bi, batch] of batches.entries()) {
-      if (shared.aborted()) break;
-      emit({ type: 'play', play: program.play.name, hosts: batch, ...(batches.length > 1 ? { batch: bi + 1 } : {}) });
-      const progress = new BatchProgress(batch);
-      const ctx = { progress, runOnce: new Map() };
-      await Promise.all(
-        batch.map((h) =>
-          limiter.run(async () => {
-            const r = runners.get(h)!;
-            if (shared.aborted()) return progress.done(h);
-            if (!(await r.connect())) return progress.done(h);
-            await r.runPlay(program, ctx);
-          }),
-        ),
-      );
-      const failedInBatch = batch.filter((h) => runners.get(h)!.done).length;
-      const maxFail = program.play.maxFailPercentage;
-      const exceeded = maxFail !== undefined ? (failedInBatch / batch.length) * 100 > maxFail : failedInBatch === batch.length && batches.length > 1;
-      if (exceeded) {
-        emit({ type: 'warning', msg: `play '${program.play.name}': ${failedInBatch} of ${batch.length} hosts failed${maxFail !== undefined ? ` (max_fail_percentage ${maxFail})` : ''}; stopping the run` });
-        stopRun = true;
-        break;
-      }
+  try {
+    await runPlays();
+  } finally {
+    // Whatever happened, no connection outlives the run. A host interrupted mid-play gets no
+    // host event: the recap names it as not finished.
+    for (const r of runners.values()) {
+      if (!shared.aborted() || r.done) finish(r);
+      else r.close();
     }
   }
   if (opts.signal?.aborted) interrupted = true;
 
   const hostsRecap: Record<string, HostCounts> = {};
-  for (const [name, r] of runners) {
-    if (r.session || r.unreachable) emit(r.hostEvent());
-    hostsRecap[name] = { ...r.counts };
-    r.close();
-  }
+  for (const [name, r] of runners) hostsRecap[name] = { ...r.counts };
   const recap: RecapEvent = {
     type: 'recap',
     hosts: hostsRecap,
@@ -117,5 +103,38 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   if (interrupted) recap.interrupted = true;
   emit(recap);
   return recap;
-}
 
+  async function runPlays(): Promise<void> {
+    for (const program of programs) {
+      if (stopRun || shared.aborted()) break;
+      const hosts = playHosts[program.playIndex].filter((h) => !runners.get(h)!.done);
+      const batches = batchesOf(hosts, program.play.serial);
+      for (const [bi, batch] of batches.entries()) {
+        if (shared.aborted()) break;
+        emit({ type: 'play', play: program.play.name, hosts: batch, ...(batches.length > 1 ? { batch: bi + 1 } : {}) });
+        const progress = new BatchProgress(batch);
+        const ctx = { progress, runOnce: new Map() };
+        await Promise.all(
+          batch.map((h) =>
+            limiter.run(async () => {
+              const r = runners.get(h)!;
+              if (shared.aborted()) return progress.done(h);
+              if (!(await r.connect())) return progress.done(h);
+              await r.runPlay(program, ctx);
+              // A host that is done with its last play settles now, not at the end of the run.
+              if (!shared.aborted() && (r.done || lastPlay.get(h) === program.playIndex)) finish(r);
+            }),
+          ),
+        );
+        const failedInBatch = batch.filter((h) => runners.get(h)!.done).length;
+        const maxFail = program.play.maxFailPercentage;
+        const exceeded = maxFail !== undefined ? (failedInBatch / batch.length) * 100 > maxFail : failedInBatch === batch.length && batches.length > 1;
+        if (exceeded) {
+          emit({ type: 'warning', msg: `play '${program.play.name}': ${failedInBatch} of ${batch.length} hosts failed${maxFail !== undefined ? ` (max_fail_percentage ${maxFail})` : ''}; stopping the run` });
+          stopRun = true;
+          break;
+        }
+      }
+    }
+  }
+}

@@ -52,13 +52,14 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
     });
-    await reporter.close();
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);
     if (counts.some((c) => c.failed > 0 || c.unreachable > 0)) return EXIT.failed;
     if (mode === 'check' && counts.some((c) => c.changed > 0)) return EXIT.changes;
     return EXIT.ok;
   } finally {
+    // Closed before any error is printed: the live view holds the terminal until then.
+    await reporter.close();
     process.off('SIGINT', onSigint);
   }
 }

@@ -117,6 +117,15 @@ describe('engine', () => {
     expect(f.cmd).toContain('FLEET_TEST_HOST');
   });
 
+  it('a host whose transport breaks (sudo refused) fails alone; the run goes on and ends', async () => {
+    const inv = inventory([host('h1'), host('sudofail1')]);
+    const r = await go(inv, playbook([play([task('touch', 'shell', { cmd: 'touch {{base}}/{{inventory_hostname}}' })])]));
+    expect(r.recap.hosts.sudofail1).toMatchObject({ failed: 1 });
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 1, failed: 0 });
+    expect(r.recap.failures.find((f) => f.host === 'sudofail1')!.msg).toContain('incorrect password');
+    expect(r.events.filter((e) => e.type === 'host')).toHaveLength(2);
+  });
+
   it('register + when, loops, run_once and ignore_errors', async () => {
     const inv = inventory([host('h1'), host('h2')]);
     const pb = playbook([

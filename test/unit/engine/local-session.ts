@@ -13,6 +13,7 @@ export class LocalSession implements HostSession {
 
   run(script: string): Promise<ExecResult> {
     this.roundTrips++;
+    if (this.env.FLEET_TEST_HOST?.startsWith('sudofail')) return Promise.reject(new Error('sudo: incorrect password for deploy on sudofail1'));
     this.scripts.push(script);
     return new Promise((resolve, reject) => {
       const p = spawn('sh', ['-s'], { env: { ...process.env, ...this.env } });
@@ -29,7 +30,7 @@ export class LocalSession implements HostSession {
   close(): void {}
 }
 
-/** connect() for the engine: hosts named "down*" are unreachable. */
+/** connect() for the engine: hosts named "down*" are unreachable, "sudofail*" cannot become root. */
 export function localConnector(sessions: Map<string, LocalSession>) {
   return async (host: Host): Promise<LocalSession> => {
     if (host.name.startsWith('down')) throw new UnreachableError(host.name, `cannot connect to ${host.connection.address}:22: connection refused`);
