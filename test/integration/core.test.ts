@@ -2,11 +2,11 @@
 // three hosts, a second run is free, check mode is honest, failures stay on their host.
 import fs from 'node:fs';
 import path from 'node:path';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostEvent, TaskEvent } from '../../src/model/events.js';
-import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
+import { describeLab, FLEET_MAIN, labHosts, labInfo, makeProject, parseNdjson, resetHost, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
 
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/projects/core');
 
@@ -231,6 +231,37 @@ describeLab('fleet apply and check over real SSH', () => {
     );
     spans.sort((a, b) => a.s - b.s);
     for (let i = 1; i < spans.length; i++) expect(spans[i].s).toBeGreaterThan(spans[i - 1].e);
+  });
+
+  it('Ctrl-C stops cleanly: tasks in flight finish, nothing new starts, and the recap is still printed', async () => {
+    const p = makeProject({
+      hosts,
+      playbook: [{ name: 'slow', hosts: 'lab', tasks: [1, 2, 3, 4, 5].map((i) => ({ name: `slow ${i}`, shell: { cmd: `sleep 1; echo ${i} >> /tmp/fleet-slow` } })) }],
+    });
+    try {
+      await Promise.all(hosts.map((h) => sshRun(h, 'rm -f /tmp/fleet-slow')));
+      const child = spawn(process.execPath, [FLEET_MAIN, 'apply', 'playbooks/site.yml', '-i', p.inventoryDir, '--json'], { cwd: p.dir });
+      let out = '';
+      let signalled = false;
+      child.stdout.on('data', (b: Buffer) => {
+        out += b.toString();
+        if (!signalled && out.includes('"slow 1"')) {
+          signalled = true;
+          child.kill('SIGINT');
+        }
+      });
+      const code = await new Promise<number>((resolve) => child.on('close', (c) => resolve(c ?? 255)));
+      expect(code).toBe(130);
+      const events = parseNdjson(out);
+      const recap = events.find((e) => e.type === 'recap');
+      expect(recap).toMatchObject({ type: 'recap', interrupted: true });
+      for (const h of hosts) {
+        const lines = (await sshRun(h, 'cat /tmp/fleet-slow 2>/dev/null')).stdout.trim().split('\n').filter(Boolean);
+        expect(lines.length).toBeLessThan(5);
+      }
+    } finally {
+      p.cleanup();
+    }
   });
 
   it('bad input is refused before any host is contacted, naming file, line and column', async () => {

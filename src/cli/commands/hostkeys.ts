@@ -2,6 +2,7 @@
 import type { CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
 import { acceptHostKey } from '../../transport/index.js';
+import { repeatable } from '../repeatable.js';
 
 interface Args {
   action: string;
@@ -16,7 +17,7 @@ export const hostkeysCommand: CommandModule<object, Args> = {
     y
       .positional('action', { type: 'string', choices: ['accept'], demandOption: true })
       .positional('hosts', { type: 'string', array: true, demandOption: true })
-      .option('inventory', { alias: 'i', type: 'string', array: true, default: ['inventory'] }) as never,
+      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable }) as never,
   handler: async (args) => {
     const inv = loadInventory(args.inventory);
     const names = selectHosts(inv, args.hosts.join(':'));

@@ -1,6 +1,7 @@
 // `fleet inventory`: hosts and groups as the engine will see them.
 import type { CommandModule } from 'yargs';
 import { loadInventory } from '../../config/index.js';
+import { repeatable } from '../repeatable.js';
 
 interface Args {
   inventory: string[];
@@ -12,7 +13,7 @@ export const inventoryCommand: CommandModule<object, Args> = {
   describe: 'list hosts and groups',
   builder: (y) =>
     y
-      .option('inventory', { alias: 'i', type: 'string', array: true, default: ['inventory'] })
+      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
       .option('json', { type: 'boolean', default: false }) as never,
   handler: (args) => {
     const inv = loadInventory(args.inventory);

@@ -3,6 +3,7 @@
 import type { CommandModule } from 'yargs';
 import { addHost, loadInventory } from '../../config/index.js';
 import { acceptHostKey } from '../../transport/index.js';
+import { repeatable } from '../repeatable.js';
 
 interface Args {
   action: string;
@@ -26,9 +27,9 @@ export const nodeCommand: CommandModule<object, Args> = {
       .option('address', { type: 'string', demandOption: true })
       .option('port', { type: 'number' })
       .option('user', { type: 'string' })
-      .option('group', { alias: 'g', type: 'string', array: true, default: [] })
+      .option('group', { alias: 'g', type: 'string', default: [], coerce: repeatable })
       .option('file', { type: 'string', default: 'inventory/hosts.yml', describe: 'inventory file to edit' })
-      .option('inventory', { alias: 'i', type: 'string', array: true, default: ['inventory'] })
+      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
       .option('accept-hostkey', { type: 'boolean', default: true, describe: 'connect once and pin the key' }) as never,
   handler: async (args) => {
     addHost(args.file, { name: args.name, address: args.address, port: args.port, user: args.user, groups: args.group });

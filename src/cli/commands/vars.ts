@@ -5,6 +5,7 @@ import { stringify } from 'yaml';
 import { describeVar, loadInventory } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
 import { parseExtraVars } from '../extra-vars.js';
+import { repeatable } from '../repeatable.js';
 
 interface Args {
   host: string;
@@ -23,8 +24,8 @@ export const varsCommand: CommandModule<object, Args> = {
     y
       .positional('host', { type: 'string', demandOption: true })
       .positional('var', { type: 'string' })
-      .option('inventory', { alias: 'i', type: 'string', array: true, default: ['inventory'] })
-      .option('extra-vars', { alias: 'e', type: 'string', array: true, default: [] })
+      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
+      .option('extra-vars', { alias: 'e', type: 'string', default: [], coerce: repeatable })
       .option('json', { type: 'boolean', default: false }) as never,
   handler: (args) => {
     const inv = loadInventory(args.inventory);
