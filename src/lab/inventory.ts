@@ -42,21 +42,50 @@ export function updateKnownHosts(file: string, inst: LabInstance, hosts: LabHost
   fs.writeFileSync(file, lines.join('\n') + '\n');
 }
 
+function publicKeyOf(keyFile: string): string[] {
+  try {
+    return [fs.readFileSync(`${keyFile}.pub`, 'utf8').trim().split(/\s+/).slice(0, 2).join(' ') + ' fleet-lab'];
+  } catch {
+    return [];
+  }
+}
+
 export function inventoryFile(projectDir: string, inst: LabInstance): string {
   return path.join(projectDir, 'inventory', `${inst.name}.yml`);
 }
 
-export function renderInventory(inst: LabInstance, hosts: LabHostInfo[]): string {
+/** Host entries of an inventory the lab wrote earlier: roles may have changed them since
+ * (harden-ssh writes ansible_user/ansible_port after turning root login off or moving sshd),
+ * and a second `lab up` must not undo that while those hosts keep running. */
+function previousHostVars(text: string | undefined, inst: LabInstance): Map<string, Record<string, unknown>> {
+  const out = new Map<string, Record<string, unknown>>();
+  if (!text) return out;
+  try {
+    const doc = YAML.parse(text) as { all?: { children?: Record<string, { children?: Record<string, { hosts?: Record<string, Record<string, unknown>> }> }> } };
+    for (const g of Object.values(doc?.all?.children?.[inst.name]?.children ?? {})) {
+      for (const [name, vars] of Object.entries(g?.hosts ?? {})) if (vars && typeof vars === 'object') out.set(name, vars);
+    }
+  } catch {
+    // An unreadable old file is simply replaced.
+  }
+  return out;
+}
+
+export function renderInventory(inst: LabInstance, hosts: LabHostInfo[], previous?: string): string {
+  const kept = previousHostVars(previous, inst);
   const hv = (h: LabHostInfo) => ({
     ansible_host: h.address,
     ansible_user: 'root',
     ansible_ssh_private_key_file: inst.keyFile,
+    ...(kept.get(h.name) ?? {}),
   });
   const group = (list: LabHostInfo[]) => ({ hosts: Object.fromEntries(list.map((h) => [h.name, hv(h)])) });
   const doc = {
     all: {
       children: {
         [inst.name]: {
+          // harden-ssh's admin user gets the lab key, so the admin can log in once root cannot.
+          vars: { admin_keys: publicKeyOf(inst.keyFile) },
           children: {
             managers: group(hosts.slice(0, 1)),
             workers: group(hosts.slice(1)),
@@ -66,7 +95,7 @@ export function renderInventory(inst: LabInstance, hosts: LabHostInfo[]): string
     },
   };
   return (
-    `# Written by \`fleet lab up\` (instance "${inst.name}"); rewritten on every up, removed by \`fleet lab down\`.\n` +
+    `# Written by \`fleet lab up\` (instance "${inst.name}"); on a later up, running hosts keep what roles wrote here; removed by \`fleet lab down\`.\n` +
     `# deploy (sudo without password) and deploypw (sudo password in ${inst.deployPasswordFile}) use the same key.\n` +
     YAML.stringify(doc)
   );
@@ -75,7 +104,8 @@ export function renderInventory(inst: LabInstance, hosts: LabHostInfo[]): string
 export function writeProjectFiles(projectDir: string, inst: LabInstance, hosts: LabHostInfo[]): { inventory: string; knownHosts: string } {
   const inv = inventoryFile(projectDir, inst);
   fs.mkdirSync(path.dirname(inv), { recursive: true });
-  fs.writeFileSync(inv, renderInventory(inst, hosts));
+  const previous = fs.existsSync(inv) ? fs.readFileSync(inv, 'utf8') : undefined;
+  fs.writeFileSync(inv, renderInventory(inst, hosts, previous));
   const kh = path.join(projectDir, 'inventory', 'known_hosts');
   updateKnownHosts(kh, inst, hosts);
   return { inventory: inv, knownHosts: kh };

@@ -33,6 +33,16 @@ describe('lab inventory', () => {
     });
   });
 
+  it('a second up keeps what roles wrote for running hosts, and adds new hosts fresh', () => {
+    const first = renderInventory(inst, hosts.slice(0, 2));
+    const edited = first.replace(/(lab2:\n(\s+)ansible_host: 10\.231\.0\.12\n\s+ansible_user: )root/, '$1admin\n$2ansible_port: 2222');
+    expect(edited).toContain('ansible_user: admin');
+    const doc = YAML.parse(renderInventory(inst, hosts, edited));
+    const lab = doc.all.children.lab.children;
+    expect(lab.workers.hosts.lab2).toMatchObject({ ansible_user: 'admin', ansible_port: 2222 });
+    expect(lab.workers.hosts.lab3).toMatchObject({ ansible_user: 'root' });
+  });
+
   it('a one-host lab still has a (empty) workers group', () => {
     const doc = YAML.parse(renderInventory(inst, hosts.slice(0, 1)));
     expect(doc.all.children.lab.children.workers).toEqual({ hosts: {} });
