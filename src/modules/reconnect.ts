@@ -6,6 +6,8 @@ import { hostSideNever } from './lib/controller.js';
 
 export interface ReconnectParams {
   port?: number;
+  /** Log in as this user instead of the inventory's (e.g. the admin user harden-ssh made). */
+  user?: string;
   command?: string;
   timeout?: number;
 }
@@ -15,6 +17,7 @@ export const reconnect: Module<ReconnectParams> = {
   controller: true,
   schema: objectSchema({
     port: { type: 'integer', minimum: 1, maximum: 65535 },
+    user: { type: 'string', minLength: 1 },
     command: { type: 'string', minLength: 1 },
     timeout: { type: 'integer', minimum: 1, default: 15, description: 'seconds' },
   }),
