@@ -80,6 +80,30 @@ describeLab('fleet apply and check over real SSH', () => {
     for (const h of hosts) expect(run.recap!.hosts[h]).toMatchObject({ changed: 0, failed: 0 });
   });
 
+  it('fleet node add, then apply: only the new node changes, every other host reports ok', async () => {
+    const extra = labHosts()[3];
+    expect(extra, 'the harness brings up 4 hosts (FLEET_LAB_HOSTS)').toBeDefined();
+    await resetHost(extra.name);
+    const before = fs.readFileSync(project.inventoryFile, 'utf8');
+    const add = await runFleet(['node', 'add', extra.name, '--address', extra.address, '--group', 'workers', '--file', project.inventoryFile, '-i', project.inventoryDir], { cwd: project.dir, json: false });
+    expect(add.code, add.stderr).toBe(0);
+    const after = fs.readFileSync(project.inventoryFile, 'utf8');
+    expect(after).toContain(extra.name);
+    // node add writes the address and the group; the lab's key comes from group_vars
+    fs.mkdirSync(path.join(project.inventoryDir, 'group_vars'), { recursive: true });
+    fs.writeFileSync(path.join(project.inventoryDir, 'group_vars', 'all.yml'), `ansible_ssh_private_key_file: ${labInfo().keyFile}\n`);
+    try {
+      const run = await fleet(['apply', 'playbooks/site.yml']);
+      expect(run.code, run.stderr).toBe(0);
+      for (const h of hosts) expect(run.recap!.hosts[h]).toMatchObject({ changed: 0, failed: 0 });
+      expect(run.recap!.hosts[extra.name].changed).toBeGreaterThan(10);
+      expect((await sshRun(extra.name, 'cat /opt/fleet-demo/tagged')).stdout.trim()).toBe(extra.name);
+    } finally {
+      // back to three hosts for the tests below
+      fs.writeFileSync(project.inventoryFile, before);
+    }
+  });
+
   it('fleet check on a drifted host shows the drift with a diff, exits 2, and leaves the host untouched', async () => {
     const h = hosts[1];
     await sshRun(h, 'sed -i s/^port=8080/port=9999/ /etc/fleet-demo.conf; systemctl stop fleet-demo');
