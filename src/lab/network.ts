@@ -75,6 +75,10 @@ async function chainMayDrop(chain: string): Promise<boolean> {
 export async function networkUp(inst: LabInstance): Promise<void> {
   const rec = readNetworkRecord(inst);
   if (!(await linkExists(inst.bridge))) {
+    // Two bridges with the same subnet make every address ambiguous: refuse, naming the other.
+    const taken = await cmd(['ip', '-o', '-4', 'addr', 'show', 'to', `${inst.controllerAddress}/24`]);
+    const other = taken.stdout.trim().split(/\s+/)[1];
+    if (other) throw new Error(`lab: subnet of ${inst.controllerAddress}/24 is already used by ${other}; choose another --subnet`);
     rec.bridge = inst.bridge;
     save(inst, rec);
     await must(['ip', 'link', 'add', inst.bridge, 'type', 'bridge']);
