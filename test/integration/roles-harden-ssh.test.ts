@@ -61,6 +61,9 @@ describeLab('role harden-ssh', () => {
     expect(run.code, explain(run)).toBe(0);
     expect(changed(run, host.name)).toBeGreaterThan(0);
     expect(unreachable(run)).toEqual([]);
+    const proof = taskEvents(run, host.name).find((e) => e.task === 'prove the admin user logs in with its key over a fresh connection');
+    expect(proof?.status).toBe('ok');
+    expect(proof?.msg).toContain('as admin');
 
     const root = await ssh(host.address, 'true');
     expect(root.code).not.toBe(0);
