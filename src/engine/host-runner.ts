@@ -68,14 +68,17 @@ export class HostRunner {
       this.emit({ type: 'connect', host: this.host.name, connectMs: this.timings.connectMs });
       return true;
     } catch (err) {
-      this.markUnreachable('connect', '', err);
+      this.markStopped('unreachable', 'connect', '', err);
       return false;
     }
   }
 
-  private markUnreachable(task: string, play: string, err: unknown): void {
-    this.unreachable = true;
-    this.counts.unreachable++;
+  /** The connection under this host failed: the host stops, as unreachable (it dropped, it
+   * refused us) or failed (it answered, but sudo refused). */
+  private markStopped(status: 'unreachable' | 'failed', task: string, play: string, err: unknown): void {
+    if (status === 'unreachable') this.unreachable = true;
+    else this.failed = true;
+    this.counts[status]++;
     const msg = err instanceof Error ? err.message : String(err);
     this.emit({
       type: 'task',
@@ -83,24 +86,7 @@ export class HostRunner {
       play,
       role: '',
       task,
-      status: 'unreachable',
-      durationMs: 0,
-      msg,
-      failure: { host: this.host.name, task, role: '', location: `${this.host.connection.address}:${this.host.connection.port}`, msg },
-    });
-  }
-
-  private markBroken(task: string, play: string, err: unknown): void {
-    this.failed = true;
-    this.counts.failed++;
-    const msg = err instanceof Error ? err.message : String(err);
-    this.emit({
-      type: 'task',
-      host: this.host.name,
-      play,
-      role: '',
-      task,
-      status: 'failed',
+      status,
       durationMs: 0,
       msg,
       failure: { host: this.host.name, task, role: '', location: `${this.host.connection.address}:${this.host.connection.port}`, msg },
@@ -286,8 +272,8 @@ export class HostRunner {
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
       // the run goes on.
-      if (err instanceof UnreachableError) this.markUnreachable(this.currentTaskName ?? 'connection', program.play.name, err);
-      else this.markBroken(this.currentTaskName ?? 'connection', program.play.name, err);
+      const status = err instanceof UnreachableError ? 'unreachable' : 'failed';
+      this.markStopped(status, this.currentTaskName ?? 'connection', program.play.name, err);
     } finally {
       batch.progress.done(this.host.name);
     }
