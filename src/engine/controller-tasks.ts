@@ -7,6 +7,7 @@ import type { PreparedTask } from './prepare-task.js';
 import type { RunShared } from './run-shared.js';
 import type { HostRunner } from './host-runner.js';
 import { inventoryFileOf } from './inventory-file.js';
+import type { Connection } from '../model/inventory.js';
 
 interface ControllerContext {
   runner: HostRunner;
@@ -78,5 +79,14 @@ function inventoryVar(params: Record<string, unknown>, c: ControllerContext): Ou
     return { status: 'failed', msg: m, failure: { msg: m } };
   }
   host.vars[key] = value;
+  c.shared.changedValues();
+  // Later fresh connections of this run (reconnect) go where the inventory now says.
+  applyConnectionVar(host.connection, key, value);
   return { status: 'changed', msg, diff, registered: { changed: true } };
+}
+
+function applyConnectionVar(conn: Connection, key: string, value: unknown): void {
+  if ((key === 'ansible_port' || key === 'port') && Number.isInteger(Number(value))) conn.port = Number(value);
+  else if ((key === 'ansible_user' || key === 'user') && typeof value === 'string') conn.user = value;
+  else if (key === 'ansible_become' || key === 'become') conn.become = value === true || value === 'true' || value === 'yes';
 }

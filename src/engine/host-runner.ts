@@ -6,7 +6,8 @@ import type { FleetEvent, HostCounts, HostEvent, TaskEvent, TaskStatus } from '.
 import type { Host } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
-import { evalExpression, referencesHostvars, renderValue, truthy } from '../template/index.js';
+import { evalExpression, renderValue, truthy } from '../template/index.js';
+import { hostvarsUse, readsRegistered } from './hostvars-use.js';
 import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, parseFacts, saveCachedFacts } from './facts.js';
 import { CheckLedger } from './check-ledger.js';
 import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
@@ -130,6 +131,7 @@ export class HostRunner {
     this.facts = parseFacts(factsOut?.stdout ?? '');
     this.rt.facts = factsForTemplates(this.facts);
     this.rt.controllerIp = this.facts.controllerIp;
+    this.shared.changedValues();
     saveCachedFacts(this.host.name, this.host.connection.address, this.host.connection.port, this.facts);
     spec.forEach((s, i) => {
       const r = results.get(i + 1);
@@ -185,7 +187,7 @@ export class HostRunner {
       for (let i = start; i < p.units.length && out.length < MAX_SPECULATIVE_SECTIONS; i++) {
         const unit = p.units[i];
         if (unit.task.runOnce && p !== program) continue;
-        if (referencesHostvars(unit.task.params) || referencesHostvars(unit.task.loop)) continue;
+        if (this.needsBarrier(unit.task)) continue;
         if ((unit.task.become ?? become) !== become) continue;
         for (const s of this.sectionsFor(unit, p, rt, facts)) {
           if (s.text.includes(UNKNOWN)) continue;
@@ -211,6 +213,11 @@ export class HostRunner {
     return this.unknownCache;
   }
 
+  /** A task reading what other hosts register waits for every host of the play to get there. */
+  private needsBarrier(task: Task): boolean {
+    return readsRegistered(task, Object.keys(this.unknownRegistered()));
+  }
+
   /** Does the unit's condition read a value this run has not registered yet? */
   private dependsOnUnknown(unit: Unit): boolean {
     const text = JSON.stringify([unit.task.when ?? null, unit.roleWhen ?? null]);
@@ -223,7 +230,7 @@ export class HostRunner {
   private sectionsFor(unit: Unit, program: PlayProgram, rt: HostRuntime, facts: GatheredFacts | undefined): Section[] {
     const out: Section[] = [];
     try {
-      const base = buildContext(this.shared.scope(program), rt, program.play, unit.roleRef, { withHostvars: false });
+      const base = buildContext(this.shared.scope(program), rt, program.play, unit.roleRef, { withHostvars: hostvarsUse(unit.task).reads });
       const items = this.loopItems(unit.task, base);
       for (const item of items) {
         const ctx = item === NO_ITEM ? base : { ...base, [unit.task.loopVar]: item };
@@ -301,12 +308,11 @@ export class HostRunner {
     if (task.runOnce && !handler) {
       outcome = await this.runOnce(unit, program, batch);
     } else {
-      if (referencesHostvars(task.params) || referencesHostvars(task.loop) || referencesHostvars(task.when)) {
-        await batch.progress.waitAll(unit.index);
-      }
+      if (this.needsBarrier(task)) await batch.progress.waitAll(unit.index);
       outcome = await this.execute(unit, program);
     }
     if (task.register) {
+      this.shared.changedValues();
       this.rt.registered[task.register] = outcome.registered ?? { changed: outcome.status === 'changed', failed: outcome.status === 'failed', skipped: outcome.status === 'skipped' };
       if (isSecretName(task.register)) this.registerSecrets(outcome.registered);
     }
@@ -366,7 +372,7 @@ export class HostRunner {
     let items: unknown[];
     try {
       base = buildContext(this.shared.scope(program), this.rt, program.play, unit.roleRef, {
-        withHostvars: referencesHostvars(task.params) || referencesHostvars(task.loop) || referencesHostvars(task.when),
+        withHostvars: hostvarsUse(task).reads,
       });
       items = this.loopItems(task, base);
     } catch (err) {

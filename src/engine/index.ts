@@ -39,12 +39,14 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const runners = new Map<string, HostRunner>();
   let interrupted = false;
   const scopes = new Map<number, VarsScope>();
+  const generation = { value: 0 };
   const shared: RunShared = {
     opts,
     inventory: inv,
     deps,
     emit,
     dumped: false,
+    changedValues: () => void generation.value++,
     aborted: () => interrupted || opts.signal?.aborted === true,
     scope: (program): VarsScope => {
       let s = scopes.get(program.playIndex);
@@ -55,6 +57,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
           extraVars: opts.extraVars,
           mode: opts.mode,
           runtimes: new Map([...runners].map(([n, r]) => [n, r.rt])),
+          generation,
           playHosts: playHosts[program.playIndex],
         };
         scopes.set(program.playIndex, s);

@@ -7,7 +7,8 @@ import { selectHosts } from '../config/index.js';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { evalExpression, referencesHostvars, renderValue } from '../template/index.js';
+import { evalExpression, renderValue } from '../template/index.js';
+import { hostvarsUse } from './hostvars-use.js';
 import { prepareTask, TaskError } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
@@ -44,7 +45,7 @@ export function validateBeforeContact(input: PreflightInput): void {
   for (const [pi, play] of playbook.plays.entries()) {
     const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
-    const scope: VarsScope = { inventory: inv, groups, extraVars: input.extraVars, mode: 'check', runtimes: new Map(), playHosts: hosts };
+    const scope: VarsScope = { inventory: inv, groups, extraVars: input.extraVars, mode: 'check', runtimes: new Map(), playHosts: hosts, generation: { value: 0 } };
     for (const name of hosts) {
       const host = inv.hosts.get(name)!;
       const rt: HostRuntime = { host, registered: {}, facts: PLACEHOLDER_FACTS, sshPort: host.connection.port, controllerIp: '192.0.2.254' };
@@ -87,7 +88,7 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
 }
 
 function checkTask(task: Task, ctx: Vars): void {
-  if (referencesHostvars(task.params) || referencesHostvars(task.loop) || referencesHostvars(task.when)) return;
+  if (hostvarsUse(task).reads) return;
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);

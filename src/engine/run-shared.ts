@@ -56,5 +56,7 @@ export interface RunShared {
   /** Every play this host is in. */
   programsOf(host: string): PlayProgram[];
   aborted(): boolean;
+  /** Some host registered a value or learned facts: cached hostvars are stale. */
+  changedValues(): void;
   dumped: boolean;
 }

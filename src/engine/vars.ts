@@ -19,6 +19,9 @@ export interface VarsScope {
   mode: 'apply' | 'check';
   runtimes: Map<string, HostRuntime>;
   playHosts: string[];
+  /** Bumped whenever any host registers a value; shared by every play's scope. */
+  generation: { value: number };
+  hostvarsCache?: { generation: number; vars: Vars };
 }
 
 export function groupsMap(inv: Inventory): Record<string, string[]> {
@@ -40,6 +43,16 @@ function hostvarsOf(scope: VarsScope, name: string): Vars {
     ...(rt?.registered ?? {}),
     ...(rt?.facts ? { facts: rt.facts } : {}),
   };
+}
+
+/** Every host's values, rebuilt only after something registered a value (registered() bumps
+ * the generation), and only when a task asks for them. */
+function hostvars(scope: VarsScope): Vars {
+  if (scope.hostvarsCache && scope.hostvarsCache.generation === scope.generation.value) return scope.hostvarsCache.vars;
+  const hv: Vars = {};
+  for (const name of scope.inventory.hosts.keys()) hv[name] = hostvarsOf(scope, name);
+  scope.hostvarsCache = { generation: scope.generation.value, vars: hv };
+  return hv;
 }
 
 export function buildContext(
@@ -66,11 +79,7 @@ export function buildContext(
   ctx.fleet_ssh_port = rt.sshPort;
   ctx.fleet_controller_ip = rt.controllerIp;
   ctx.ansible_check_mode = scope.mode === 'check';
-  if (opts.withHostvars) {
-    const hv: Vars = {};
-    for (const name of scope.inventory.hosts.keys()) hv[name] = hostvarsOf(scope, name);
-    ctx.hostvars = hv;
-  }
+  if (opts.withHostvars) ctx.hostvars = hostvars(scope);
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
 }

@@ -13,6 +13,7 @@ import { hostDir, type LabInstance } from './instance.js';
 import { HOST_KEY_TYPES, hostKeysDir } from './keys.js';
 import { packageSourceUrl } from './pkgsource.js';
 import { processAlive, processCmdline, readPid } from './procs.js';
+import { linkExists } from './network.js';
 
 export interface HostSpec {
   name: string;
@@ -182,6 +183,8 @@ stop=0
 child=
 trap 'stop=1; [ -n "$child" ] && kill -TERM "$child" 2>/dev/null' TERM INT HUP
 while :; do
+  # After a reboot the old veth may still be going away (see stopHost).
+  i=0; while ip link show ${q(vethName(name))} >/dev/null 2>&1 && [ $i -lt 50 ]; do sleep 0.1; i=$((i+1)); done
   SYSTEMD_NSPAWN_UNIFIED_HIERARCHY=1 ${nspawn.map(q).join(' ')} </dev/null &
   child=$!
   wait "$child"; rc=$?
@@ -230,7 +233,17 @@ export async function stopHost(inst: LabInstance, name: string, graceMs: number)
   }
   const u = await unmountRoot(inst, name);
   if (u) problems.push(u);
+  // The kernel removes the host's veth when its namespace dies, a moment later; booting the
+  // host again before that fails with "vb-NAME: File exists".
+  const veth = vethName(name);
+  for (let t = 0; t < 5000 && (await linkExists(veth)); t += 100) await sleep(100);
+  if (await linkExists(veth)) await cmd(['ip', 'link', 'del', veth]);
   return problems;
+}
+
+/** nspawn's name for the host side of the veth (interface names are at most 15 bytes). */
+function vethName(name: string): string {
+  return `vb-${name}`.slice(0, 15);
 }
 
 /** Resolve when the host's sshd sends its banner. */

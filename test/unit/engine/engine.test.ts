@@ -1,5 +1,5 @@
 // The engine over a local shell transport: real scripts, real files in a temp dir.
-import { mkdtempSync, readFileSync, rmSync, writeFileSync, existsSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -202,6 +202,19 @@ describe('engine', () => {
     ]);
     await go(inv, pb);
     expect(readFileSync(join(base, 'w1.tok'), 'utf8')).toBe('tok-mgr\n');
+  });
+
+  it('a template that reads other hosts\' inventory values needs no barrier and is probed in the first round trip', async () => {
+    const roleDir = join(base, 'role');
+    mkdirSync(join(roleDir, 'templates'), { recursive: true });
+    writeFileSync(join(roleDir, 'templates', 'peers.hbs'), '{{#each groups.all}}{{lookup (lookup ../hostvars this) "ansible_host"}}\n{{/each}}');
+    const inv = inventory([host('h1'), host('h22')]);
+    const pb = playbook([play([task('peers', 'template', { src: 'peers.hbs', dest: '{{base}}/{{inventory_hostname}}.peers' }, { roleDir })])]);
+    await go(inv, pb);
+    expect(readFileSync(join(base, 'h1.peers'), 'utf8')).toBe('192.0.2.2\n192.0.2.3\n');
+    const second = await go(inv, pb);
+    expect(second.recap.hosts.h1).toMatchObject({ ok: 1, changed: 0 });
+    expect(second.sessions.get('h1')!.roundTrips).toBe(1);
   });
 
   it('max_fail_percentage stops the run when exceeded', async () => {
