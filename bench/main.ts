@@ -40,6 +40,11 @@ async function main(args: BenchArgs): Promise<number> {
   const fleetPlaybook = join(projectDir, 'bench', 'fleet', 'site.yml');
   const ansiblePlaybook = join(projectDir, 'bench', 'ansible', 'site.yml');
   const samples: Sample[] = [];
+  // Every sample is kept as soon as it exists, so an interrupted benchmark still leaves data.
+  const keep = (got: Sample[]): void => {
+    samples.push(...got);
+    if (args.json) writeFileSync(args.json, JSON.stringify({ partial: true, args, samples }, null, 2) + '\n');
+  };
 
   // Comparison: per N, per run, both tools (order alternating), each from pristine hosts.
   for (const n of args.hosts) {
@@ -48,20 +53,20 @@ async function main(args: BenchArgs): Promise<number> {
     const setup = ansibleBin ? writeAnsibleSetup(workDir, inv) : undefined;
     for (let run = 1; run <= args.runs; run++) {
       const fleetFirst = run % 2 === 1;
-      if (fleetFirst) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
-      if (ansibleBin && setup) samples.push(...(await ansiblePair(ctx, ansibleBin, setup, ansiblePlaybook, run)));
-      if (!fleetFirst) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
+      if (fleetFirst) keep(await fleetPair(ctx, fleetPlaybook, run, true));
+      if (ansibleBin && setup) keep(await ansiblePair(ctx, ansibleBin, setup, ansiblePlaybook, run));
+      if (!fleetFirst) keep(await fleetPair(ctx, fleetPlaybook, run, true));
     }
   }
   // Scaling, fleet alone: more hosts, then more tasks.
   for (const n of args.scale) {
     const ctx: Context = { projectDir, workDir, inv: writeBenchInventory(workDir, lab, n), tasks: 40, log, lab: labOpts, cgroupName };
-    for (let run = 1; run <= args.runs; run++) samples.push(...(await fleetPair(ctx, fleetPlaybook, run, true)));
+    for (let run = 1; run <= args.runs; run++) keep(await fleetPair(ctx, fleetPlaybook, run, true));
   }
   for (const tasks of args.tasks.filter((t) => t !== 40 || !args.hosts.includes(args.tasksHosts))) {
     const ctx: Context = { projectDir, workDir, inv: writeBenchInventory(workDir, lab, args.tasksHosts), tasks, log, lab: labOpts, cgroupName };
     const playbook = tasks === 40 ? fleetPlaybook : writeFleetVariant(projectDir, workDir, tasks);
-    for (let run = 1; run <= args.runs; run++) samples.push(...(await fleetPair(ctx, playbook, run, false)));
+    for (let run = 1; run <= args.runs; run++) keep(await fleetPair(ctx, playbook, run, false));
   }
 
   compareStates(samples);

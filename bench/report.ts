@@ -56,7 +56,7 @@ const find = (rows: Row[], tool: Tool, n: number, tasks: number, phase: Phase) =
 
 const range = (x: { med: number; min: number; max: number }) =>
   x.min === x.max ? fmt(x.med) : `${fmt(x.med)} (${fmt(x.min)}-${fmt(x.max)})`;
-const rtCell = (x: Row['rt']) => (x.min === x.max ? fmtCount(x.med) : `${fmtCount(x.med)} (${fmtCount(x.min)}-${fmtCount(x.max)})`);
+const rtCell = (x: Row['rt']) => (!Number.isFinite(x.min) || x.min === x.max ? fmtCount(x.med) : `${fmtCount(x.med)} (${fmtCount(x.min)}-${fmtCount(x.max)})`);
 
 const PHASES: Phase[] = ['first', 'no-change'];
 
