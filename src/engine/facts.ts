@@ -90,3 +90,28 @@ export function saveCachedFacts(host: string, address: string, port: number, fac
     // A cache that cannot be written only costs a round trip next time.
   }
 }
+
+// Results of read-only queries (`changed_when: false` commands) of the last run. Speculation
+// renders later tasks with them, so tasks built from a query's output (a cipher list read
+// from `ssh -Q`) are probed in the first round trip too; if the output changed, the probe
+// texts differ and simply miss. Never written for names that look like secrets.
+function queryCacheFile(host: string, address: string, port: number): string {
+  return cacheFile(host, address, port).replace(/\.json$/, '.queries.json');
+}
+
+export function loadCachedQueries(host: string, address: string, port: number): Record<string, unknown> {
+  try {
+    return JSON.parse(readFileSync(queryCacheFile(host, address, port), 'utf8')) as Record<string, unknown>;
+  } catch {
+    return {};
+  }
+}
+
+export function saveCachedQueries(host: string, address: string, port: number, values: Record<string, unknown>): void {
+  try {
+    mkdirSync(cacheDir(), { recursive: true });
+    writeFileSync(queryCacheFile(host, address, port), JSON.stringify(values), { mode: 0o600 });
+  } catch {
+    // Only costs round trips next time.
+  }
+}

@@ -8,7 +8,7 @@ import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import { hostvarsUse, readsRegistered } from './hostvars-use.js';
-import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, parseFacts, saveCachedFacts } from './facts.js';
+import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, loadCachedQueries, parseFacts, saveCachedFacts, saveCachedQueries } from './facts.js';
 import { CheckLedger } from './check-ledger.js';
 import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
 import { prepareTask, TaskError, type PreparedTask } from './prepare-task.js';
@@ -35,6 +35,7 @@ export class HostRunner {
   private readonly cache = new Map<string, SectionResult>();
   private readonly ledger = new CheckLedger();
   private readonly cachedFacts?: GatheredFacts;
+  private readonly cachedQueries: Vars;
   private notified = new Set<string>();
   /** Where the host is: play index and unit index, for speculation. */
   private cursor = { play: 0, unit: 0 };
@@ -45,6 +46,7 @@ export class HostRunner {
   ) {
     this.rt = { host, registered: {}, sshPort: host.connection.port, controllerIp: '' };
     this.cachedFacts = loadCachedFacts(host.name, host.connection.address, host.connection.port);
+    this.cachedQueries = loadCachedQueries(host.name, host.connection.address, host.connection.port);
   }
 
   get done(): boolean {
@@ -100,9 +102,11 @@ export class HostRunner {
     return program.play.become ?? this.host.connection.become;
   }
 
-  private async roundTrip(sections: Section[], become: boolean): Promise<Map<number, SectionResult>> {
+  private async roundTrip(sections: Section[], become: boolean, why: string): Promise<Map<number, SectionResult>> {
     const session = this.session;
     if (!session) throw new UnreachableError(this.host.name, 'not connected');
+    // FLEET_TRACE=1: why each round trip happened, to see what keeps a role from one round trip.
+    if (TRACE) process.stderr.write(`[trace] ${this.host.name}: round trip ${session.roundTrips + 1}: ${why} (${sections.length} sections)\n`);
     const built = buildScript(sections);
     if (this.shared.opts.dumpProbe && !this.shared.dumped) {
       this.shared.dumped = true;
@@ -125,7 +129,7 @@ export class HostRunner {
     const become = this.defaultBecome(program);
     const spec = this.speculate(program, 0, become);
     const t0 = performance.now();
-    const results = await this.roundTrip([{ kind: 'probe', text: FACTS_PROBE }, ...spec], become);
+    const results = await this.roundTrip([{ kind: 'probe', text: FACTS_PROBE }, ...spec], become, 'facts and first probes');
     this.timings.probeMs += performance.now() - t0;
     const factsOut = results.get(0);
     this.facts = parseFacts(factsOut?.stdout ?? '');
@@ -142,9 +146,10 @@ export class HostRunner {
   private async probe(section: Section, program: PlayProgram, unitIndex: number, become: boolean): Promise<SectionResult> {
     const hit = this.cache.get(cacheKey(section));
     if (hit) return hit;
-    const spec = this.speculate(program, unitIndex + 1, become).filter((s) => cacheKey(s) !== cacheKey(section));
+    // From this unit on: the other items of a loop are probed in the same round trip.
+    const spec = this.speculate(program, unitIndex, become).filter((s) => cacheKey(s) !== cacheKey(section));
     const t0 = performance.now();
-    const results = await this.roundTrip([section, ...spec], become);
+    const results = await this.roundTrip([section, ...spec], become, `probe of '${this.currentTaskName}' was not in the cache`);
     this.timings.probeMs += performance.now() - t0;
     spec.forEach((s, i) => {
       const r = results.get(i + 1);
@@ -158,7 +163,7 @@ export class HostRunner {
     this.cache.clear();
     const spec = this.speculate(program, unitIndex + 1, become);
     const t0 = performance.now();
-    const results = await this.roundTrip([{ kind: 'apply', text }, ...spec], become);
+    const results = await this.roundTrip([{ kind: 'apply', text }, ...spec], become, `apply '${this.currentTaskName}'`);
     this.timings.applyMs += performance.now() - t0;
     spec.forEach((s, i) => {
       const r = results.get(i + 1);
@@ -204,13 +209,24 @@ export class HostRunner {
   }
 
   private unknownCache?: Vars;
+  /** Every name a task of this host registers, standing for "not registered yet": the last
+   * run's result for queries, a sentinel otherwise. */
   private unknownRegistered(): Vars {
     if (!this.unknownCache) {
       this.unknownCache = {};
       for (const p of this.shared.programsOf(this.host.name))
         for (const u of p.units) if (u.task.register) this.unknownCache[u.task.register] = UNKNOWN_RESULT;
+      for (const [name, v] of Object.entries(this.cachedQueries)) if (name in this.unknownCache) this.unknownCache[name] = v;
     }
     return this.unknownCache;
+  }
+
+  /** Query results of this run, kept for the next run's speculation. */
+  private readonly queryResults: Vars = {};
+
+  saveQueries(): void {
+    const c = this.host.connection;
+    if (Object.keys(this.queryResults).length) saveCachedQueries(this.host.name, c.address, c.port, this.queryResults);
   }
 
   /** A task reading what other hosts register waits for every host of the play to get there. */
@@ -222,7 +238,7 @@ export class HostRunner {
   private dependsOnUnknown(unit: Unit): boolean {
     const text = JSON.stringify([unit.task.when ?? null, unit.roleWhen ?? null]);
     for (const name of Object.keys(this.unknownRegistered())) {
-      if (!(name in this.rt.registered) && new RegExp(`\\b${name.replace(/[^\w]/g, '')}\\b`).test(text)) return true;
+      if (!(name in this.rt.registered) && !(name in this.cachedQueries) && new RegExp(`\\b${name.replace(/[^\w]/g, '')}\\b`).test(text)) return true;
     }
     return false;
   }
@@ -310,6 +326,9 @@ export class HostRunner {
     } else {
       if (this.needsBarrier(task)) await batch.progress.waitAll(unit.index);
       outcome = await this.execute(unit, program);
+    }
+    if (task.register && outcome.query && !isSecretName(task.register) && outcome.registered && !this.shared.opts.redactor.containsSecret(JSON.stringify(outcome.registered))) {
+      this.queryResults[task.register] = outcome.registered;
     }
     if (task.register) {
       this.shared.changedValues();
@@ -428,7 +447,7 @@ export class HostRunner {
     const section = prepared.section as Section;
     if (prepared.query) {
       const r = await this.probe(section, program, unit.index, become);
-      return this.commandOutcome(task, prepared, r, ctx, false);
+      return { ...this.commandOutcome(task, prepared, r, ctx, false), query: true };
     }
     const r = await this.probe(section, program, unit.index, become);
     const resources = prepared.module.resources?.(prepared.params) ?? [];
@@ -529,6 +548,7 @@ export class HostRunner {
 }
 
 const NO_ITEM = Symbol('no loop item');
+const TRACE = process.env.FLEET_TRACE === '1';
 const UNKNOWN = '@@FLEET-NOT-YET-KNOWN@@';
 const UNKNOWN_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: UNKNOWN, stderr: UNKNOWN, stdout_lines: [UNKNOWN], results: [], msg: UNKNOWN };
 

@@ -31,7 +31,13 @@ export function hostvarsUse(task: Task): HostvarsUse {
   if (!u) {
     const tpl = templateText(task);
     const reads = referencesHostvars(task.params) || referencesHostvars(task.loop) || referencesHostvars(task.when) || tpl.includes('hostvars');
-    u = { reads, text: reads ? JSON.stringify([task.params, task.loop ?? null, task.when ?? null]) + tpl : '' };
+    // Only the lines that mention hostvars can read another host's registered values.
+    const text = [JSON.stringify([task.params, task.loop ?? null, task.when ?? null]), tpl]
+      .join('\n')
+      .split(/\\n|\n/)
+      .filter((l) => l.includes('hostvars'))
+      .join('\n');
+    u = { reads, text };
     cache.set(task, u);
   }
   return u;

@@ -75,6 +75,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     if (finished.has(r.host.name)) return;
     finished.add(r.host.name);
     if (r.session || r.unreachable) emit(r.hostEvent());
+    r.saveQueries();
     r.close();
   };
 

@@ -10,4 +10,6 @@ export interface Outcome {
   ignored?: boolean;
   failure?: { msg: string; cmd?: string; rc?: number; stderr?: string };
   registered?: Vars;
+  /** A read-only query ran: its result may seed the next run's speculation. */
+  query?: boolean;
 }

@@ -30,6 +30,11 @@ export class Redactor {
     if (this.secrets.size !== before) this.pattern = this.base64Pattern = null;
   }
 
+  /** Would redact() change this text? (Before something is kept anywhere, e.g. a cache.) */
+  containsSecret(text: string): boolean {
+    return this.redact(text) !== text;
+  }
+
   redact(text: string): string {
     if (this.secrets.size === 0 || text.length === 0) return text;
     if (!this.pattern || !this.base64Pattern) {
