@@ -8,6 +8,8 @@ import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import { hostvarsUse, readsRegistered } from './hostvars-use.js';
+import { DIVERGED, guardedSection } from './pipeline.js';
+import { getModule } from '../modules/index.js';
 import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, loadCachedQueries, parseFacts, saveCachedFacts, saveCachedQueries } from './facts.js';
 import { CheckLedger } from './check-ledger.js';
 import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
@@ -158,18 +160,81 @@ export class HostRunner {
     return results.get(0) ?? { stdout: '', stderr: 'probe produced no result', rc: 255 };
   }
 
-  /** Apply one change, then re-probe what is left in the same round trip. */
-  private async apply(text: string, program: PlayProgram, unitIndex: number, become: boolean): Promise<SectionResult> {
+  /** Apply one change, and the pipelined changes after it, then re-probe what is left, all
+   * in one round trip. */
+  private async apply(text: string, program: PlayProgram, unit: Unit, become: boolean): Promise<SectionResult> {
+    const ahead = this.lookahead(unit, program, become);
     this.cache.clear();
-    const spec = this.speculate(program, unitIndex + 1, become);
+    const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.index;
+    const spec = this.speculate(program, last + 1, become);
+    const guarded = ahead.map((a) => guardedSection(a.probeText, a.planned, a.applyText));
     const t0 = performance.now();
-    const results = await this.roundTrip([{ kind: 'apply', text }, ...spec], become, `apply '${this.currentTaskName}'`);
+    const results = await this.roundTrip([{ kind: 'apply', text }, ...guarded, ...spec], become, `apply '${this.currentTaskName}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`);
     this.timings.applyMs += performance.now() - t0;
-    spec.forEach((s, i) => {
+    ahead.forEach((a, i) => {
       const r = results.get(i + 1);
+      const o = r && this.pipelinedOutcome(a, r);
+      if (o) this.decided.set(a.unit, o);
+    });
+    spec.forEach((s, i) => {
+      const r = results.get(i + 1 + ahead.length);
       if (r) this.cache.set(cacheKey(s), r);
     });
     return results.get(0) ?? { stdout: '', stderr: 'apply produced no result', rc: 255 };
+  }
+
+  /** Outcomes already known for later units (pipelined in an earlier round trip). */
+  private readonly decided = new Map<Unit, Outcome>();
+
+  private pipelinedOutcome(a: Ahead, r: SectionResult): Outcome | undefined {
+    if (r.rc === DIVERGED && r.stdout.includes('diverged')) return undefined;
+    if (a.plan.kind === 'ok') return { status: 'ok', msg: a.plan.note, registered: { changed: false, failed: false } };
+    if (a.plan.kind !== 'change') return undefined;
+    const res = a.prepared.module.result?.(a.prepared.params, r) ?? { failed: r.rc !== 0 };
+    if (res.failed) {
+      return this.ignoreIfAsked(a.unit.task, {
+        status: 'failed',
+        msg: res.msg ?? `${a.plan.summary}: failed`,
+        failure: { msg: res.msg ?? a.plan.summary, cmd: res.cmd ?? a.plan.summary, rc: r.rc, stderr: r.stderr || r.stdout },
+      });
+    }
+    return { status: 'changed', msg: a.plan.summary, diff: a.plan.diff, registered: { changed: true, failed: false } };
+  }
+
+  /** The units right after `unit` that can be planned now and applied behind guards: plain
+   * module tasks whose probes are cached and whose conditions read no registered value. */
+  private lookahead(unit: Unit, program: PlayProgram, become: boolean): Ahead[] {
+    const out: Ahead[] = [];
+    if (unit.task.loop !== undefined || this.shared.opts.mode === 'check') return out;
+    const names = Object.keys(this.unknownRegistered());
+    for (let i = unit.index + 1; i < program.units.length && out.length < MAX_PIPELINED; i++) {
+      const u = program.units[i];
+      const t = u.task;
+      const module = getModule(t.module);
+      if (!module || module.controller || t.module === 'command' || t.module === 'shell') break;
+      if (t.register || t.loop !== undefined || t.runOnce || (t.become ?? become) !== become) break;
+      if (hostvarsUse(t).reads || mentionsAny(JSON.stringify([t.when ?? null, u.roleWhen ?? null, t.params]), names)) break;
+      try {
+        const ctx = buildContext(this.shared.scope(program), this.rt, program.play, u.roleRef, { withHostvars: false });
+        if (!this.whenHolds(u, ctx)) {
+          this.decided.set(u, { status: 'skipped', msg: 'condition false', registered: { changed: false, skipped: true } });
+          continue;
+        }
+        const prepared = prepareTask(t, ctx, this.facts);
+        const section = prepared.section;
+        const probed = section && this.cache.get(cacheKey(section));
+        if (!section || !probed || probed.rc !== 0) break;
+        const plan = module.plan(prepared.params, probed.stdout, this.facts);
+        if (plan.kind === 'blocked') break;
+        const applyText = plan.kind === 'change' ? module.apply(prepared.params, plan, this.facts) : undefined;
+        out.push({ unit: u, prepared, plan, planned: probed, probeText: section.text, applyText });
+      } catch {
+        break;
+      }
+    }
+    // A skip decided here stays right even if the pipeline stops early: its condition reads
+    // no registered value and no host state.
+    return out;
   }
 
   /** Render every later unit we can render now (this play from `from`, then this host's later
@@ -321,7 +386,11 @@ export class HostRunner {
     const base = { host: this.host.name, play: program.play.name, role: task.role, task: task.name };
     this.emit({ type: 'task_start', ...base });
     let outcome: Outcome;
-    if (task.runOnce && !handler) {
+    const pre = handler ? undefined : this.decided.get(unit);
+    if (pre) {
+      this.decided.delete(unit);
+      outcome = pre;
+    } else if (task.runOnce && !handler) {
       outcome = await this.runOnce(unit, program, batch);
     } else {
       if (this.needsBarrier(task)) await batch.progress.waitAll(unit.index);
@@ -481,7 +550,7 @@ export class HostRunner {
       return { status: 'changed', msg: plan.summary, diff: plan.diff, registered: { changed: true, failed: false } };
     }
     const text = prepared.module.apply(prepared.params, plan, this.facts);
-    const out = await this.apply(text, program, unit.index, become);
+    const out = await this.apply(text, program, unit, become);
     if (task.module === 'command' || task.module === 'shell') return this.commandOutcome(task, prepared, out, ctx, true, plan.summary);
     const res = prepared.module.result?.(prepared.params, out) ?? { failed: out.rc !== 0 };
     if (res.failed) {
@@ -548,6 +617,21 @@ export class HostRunner {
 }
 
 const NO_ITEM = Symbol('no loop item');
+const MAX_PIPELINED = 64;
+
+interface Ahead {
+  unit: Unit;
+  prepared: PreparedTask;
+  plan: Plan;
+  /** The probe output the plan was made from. */
+  planned: SectionResult;
+  probeText: string;
+  applyText?: string;
+}
+
+function mentionsAny(text: string, names: string[]): boolean {
+  return names.some((n) => new RegExp(`\\b${n.replace(/\W/g, '')}\\b`).test(text));
+}
 const TRACE = process.env.FLEET_TRACE === '1';
 const UNKNOWN = '@@FLEET-NOT-YET-KNOWN@@';
 const UNKNOWN_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: UNKNOWN, stderr: UNKNOWN, stdout_lines: [UNKNOWN], results: [], msg: UNKNOWN };

@@ -163,6 +163,51 @@ describe('engine', () => {
     expect(second.sessions.get('h1')!.roundTrips).toBe(1);
   });
 
+  it('changes are pipelined: a first run of ten file tasks costs two round trips, not eleven', async () => {
+    const inv = inventory([host('h1')]);
+    const tasks = Array.from({ length: 10 }, (_, i) => task(`f${i}`, 'copy', { dest: `{{base}}/f${i}`, content: `${i}\n` }));
+    const r = await go(inv, playbook([play(tasks)]));
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 10, failed: 0 });
+    expect(r.sessions.get('h1')!.roundTrips).toBe(2);
+    for (let i = 0; i < 10; i++) expect(readFileSync(join(base, `f${i}`), 'utf8')).toBe(`${i}\n`);
+    const again = await go(inv, playbook([play(tasks)]));
+    expect(again.recap.hosts.h1).toMatchObject({ ok: 10, changed: 0 });
+  });
+
+  it('a pipelined task whose state moved under it is planned afresh, never applied on a stale plan', async () => {
+    const inv = inventory([host('h1')]);
+    const f = '{{base}}/shared.conf';
+    const pb = playbook([
+      play([
+        task('base file', 'copy', { dest: f, content: 'a=1\nb=2\n' }),
+        // planned before "base file" ran (file absent): its guard sees the new file and stops
+        task('edit b', 'line', { path: f, regexp: '^b=', line: 'b=3', create: true }),
+        task('other', 'copy', { dest: '{{base}}/other', content: 'x\n' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 3, failed: 0 });
+    expect(readFileSync(join(base, 'shared.conf'), 'utf8')).toBe('a=1\nb=3\n');
+    expect(readFileSync(join(base, 'other'), 'utf8')).toBe('x\n');
+  });
+
+  it('a pipelined apply that fails stops the host there, with the validator\'s message', async () => {
+    const inv = inventory([host('h1')]);
+    const pb = playbook([
+      play([
+        task('one', 'copy', { dest: '{{base}}/one', content: '1\n' }),
+        task('bad', 'copy', { dest: '{{base}}/bad', content: 'nope\n', validate: "sh -c 'echo invalid config >&2; exit 1' %s" }),
+        task('three', 'copy', { dest: '{{base}}/three', content: '3\n' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 1, failed: 1 });
+    expect(existsSync(join(base, 'one'))).toBe(true);
+    expect(existsSync(join(base, 'bad'))).toBe(false);
+    expect(existsSync(join(base, 'three'))).toBe(false);
+    expect(r.recap.failures[0].stderr).toContain('invalid config');
+  });
+
   it('serial: 1 finishes one host before the next starts', async () => {
     const inv = inventory([host('h1'), host('h2'), host('h3')]);
     const log = join(base, 'order.log');

@@ -1,0 +1,68 @@
+// Everything wrong that needs no host is found before any host is contacted.
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { validateBeforeContact } from '../../../src/engine/preflight.js';
+import { ConfigError } from '../../../src/model/errors.js';
+import { host, inventory, play, playbook, role, task } from './fixtures.js';
+
+let dir: string;
+beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'fleet-preflight-'))));
+afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+function errorOf(fn: () => void): ConfigError {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof ConfigError) return err;
+    throw err;
+  }
+  throw new Error('expected a ConfigError');
+}
+
+describe('validateBeforeContact', () => {
+  const inv = inventory([host('h1', { port_var: 8080 })]);
+
+  it('an undefined variable in a task parameter names the task file and line', () => {
+    const t = task('uses typo', 'copy', { dest: '/tmp/x', content: '{{ prot_var }}' });
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    expect(e.file).toBe(t.source.file);
+    expect(e.line).toBe(t.source.line);
+    expect(e.message).toContain('prot_var');
+  });
+
+  it('an undefined variable inside a template file names the template and its line', () => {
+    mkdirSync(join(dir, 'templates'));
+    writeFileSync(join(dir, 'templates', 'app.conf.hbs'), 'port={{port_var}}\nuser={{app_usr}}\n');
+    const t = task('render', 'template', { src: 'app.conf.hbs', dest: '/etc/app.conf' }, { roleDir: dir });
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    expect(e.message).toMatch(/app\.conf\.hbs:2/);
+    expect(e.message).toContain('app_usr');
+  });
+
+  it('facts and registered results stand in with the right shape, so valid tasks pass', () => {
+    const tasks = [
+      task('q', 'shell', { cmd: 'echo hi' }, { register: 'out', changedWhen: false }),
+      task('use', 'copy', { dest: '/tmp/y', content: '{{out.stdout}} on {{facts.os_id}} {{facts.openssh_version}}' }, { when: "out.rc == 0 and facts.cpus > 0" }),
+    ];
+    expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {} })).not.toThrow();
+  });
+
+  it('a role variable of the wrong type is refused, naming the role and the host', () => {
+    const r = role('web', [task('noop', 'shell', { cmd: 'true' })], { web_port: 80 });
+    r.varsSchema = { type: 'object', properties: { web_port: { type: 'integer', default: 80 } } };
+    const bad = inventory([host('h1', { web_port: 'eighty' })]);
+    const pb = playbook([play([], { roles: [{ role: r, vars: {}, tags: [] }] })]);
+    const e = errorOf(() => validateBeforeContact({ inventory: bad, playbook: pb, extraVars: {} }));
+    expect(e.message).toMatch(/role web, variable 'web_port' for host h1/);
+    expect(e.file).toBe('roles/web/role.yml');
+  });
+
+  it('a module parameter of the wrong type, once rendered, is refused', () => {
+    const t = task('bad port', 'sysctl', { name: 'net.core.somaxconn', value: '1024', state: 'maybe' });
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    expect(e.message).toMatch(/state/);
+    expect(e.line).toBe(t.source.line);
+  });
+});
