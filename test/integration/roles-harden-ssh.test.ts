@@ -1,31 +1,11 @@
 // harden-ssh over real SSH on a lab host (issue 4): hardened sshd, root refused and the
 // admin user with sudo working after one run from root-only access, idempotence, drift,
 // a port move without losing the connection, and an invalid setting that never goes live.
-import { spawn } from 'node:child_process';
 import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, taskEvents, REPO_ROOT, type FleetRun, type Project } from './helpers/index.js';
-
-/** ssh with the lab key to any user and port (the helper's sshRun is root on 22 only). */
-function ssh(address: string, cmd: string, opts: { user?: string; port?: number; timeoutMs?: number } = {}): Promise<{ code: number; stdout: string; stderr: string }> {
-  const info = labInfo();
-  const argv = ['-T', '-i', info.keyFile, '-o', `UserKnownHostsFile=${info.knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null', '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=5', '-o', 'LogLevel=ERROR', '-p', String(opts.port ?? 22), `${opts.user ?? 'root'}@${address}`, '--', cmd];
-  return new Promise((resolve, reject) => {
-    const child = spawn('ssh', argv, { stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    const timer = setTimeout(() => child.kill('SIGKILL'), opts.timeoutMs ?? 60_000);
-    child.stdout.on('data', (b: Buffer) => (stdout += b.toString()));
-    child.stderr.on('data', (b: Buffer) => (stderr += b.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => {
-      clearTimeout(timer);
-      resolve({ code: code ?? 255, stdout, stderr });
-    });
-  });
-}
+import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, REPO_ROOT, type FleetRun, type Project } from './helpers/index.js';
 
 const changed = (run: FleetRun, host: string) => run.recap?.hosts[host]?.changed ?? -1;
 const unreachable = (run: FleetRun) => run.events.filter((e) => e.type === 'task' && e.status === 'unreachable');
@@ -55,7 +35,7 @@ describeLab('role harden-ssh', () => {
   });
 
   it('from root-only access, one apply hardens sshd, refuses root, and leaves the admin user with sudo; the run keeps its connection', async () => {
-    const before = await ssh(host.address, 'id -un');
+    const before = await sshRun(host.name, 'id -un');
     expect(before.stdout.trim()).toBe('root');
     const run = await fleet('apply');
     expect(run.code, explain(run)).toBe(0);
@@ -65,10 +45,10 @@ describeLab('role harden-ssh', () => {
     expect(proof?.status).toBe('ok');
     expect(proof?.msg).toContain('as admin');
 
-    const root = await ssh(host.address, 'true');
+    const root = await sshRun(host.name, 'true');
     expect(root.code).not.toBe(0);
     expect(root.stderr).toMatch(/Permission denied/);
-    const admin = await ssh(host.address, 'sudo -n true && sudo -n /usr/sbin/sshd -T', { user: 'admin' });
+    const admin = await sshRun(host.name, 'sudo -n true && sudo -n /usr/sbin/sshd -T', { user: 'admin' });
     expect(admin.code, admin.stderr).toBe(0);
     const t = admin.stdout;
     expect(t).toMatch(/^permitrootlogin no$/m);
@@ -85,9 +65,9 @@ describeLab('role harden-ssh', () => {
     expect(t).toMatch(/^kexalgorithms sntrup761x25519-sha512/m);
     expect(t).not.toMatch(/^kexalgorithms .*sha1/m);
     expect(t).toMatch(/^macs hmac-sha2-512-etm@openssh.com/m);
-    const moduli = await ssh(host.address, "awk '$1 !~ /^#/ && $5 < 3071' /etc/ssh/moduli | wc -l", { user: 'admin' });
+    const moduli = await sshRun(host.name, "awk '$1 !~ /^#/ && $5 < 3071' /etc/ssh/moduli | wc -l", { user: 'admin' });
     expect(moduli.stdout.trim()).toBe('0');
-    const sudoers = await ssh(host.address, 'sudo -n cat /etc/sudoers.d/fleet-admin', { user: 'admin' });
+    const sudoers = await sshRun(host.name, 'sudo -n cat /etc/sudoers.d/fleet-admin', { user: 'admin' });
     expect(sudoers.stdout).toMatch(/^admin ALL=\(ALL:ALL\) NOPASSWD: ALL$/m);
 
     // The next run gets in: the inventory now names the admin user, with sudo.
@@ -103,7 +83,7 @@ describeLab('role harden-ssh', () => {
   });
 
   it('an edited sshd_config line is drift: check exits 2, shows the diff, and changes nothing', async () => {
-    const edit = await ssh(host.address, "sudo sed -i 's/^MaxAuthTries 3$/MaxAuthTries 6/' /etc/ssh/sshd_config && sudo sha256sum /etc/ssh/sshd_config", { user: 'admin' });
+    const edit = await sshRun(host.name, "sudo sed -i 's/^MaxAuthTries 3$/MaxAuthTries 6/' /etc/ssh/sshd_config && sudo sha256sum /etc/ssh/sshd_config", { user: 'admin' });
     expect(edit.code, edit.stderr).toBe(0);
     const run = await fleet('check', ['--diff']);
     expect(run.code, explain(run)).toBe(2);
@@ -111,7 +91,7 @@ describeLab('role harden-ssh', () => {
     expect(cfg?.status).toBe('changed');
     expect(cfg?.diff).toMatch(/^-MaxAuthTries 6$/m);
     expect(cfg?.diff).toMatch(/^\+MaxAuthTries 3$/m);
-    const after = await ssh(host.address, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
+    const after = await sshRun(host.name, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
     expect(after.stdout).toBe(edit.stdout);
     const fix = await fleet('apply');
     expect(fix.code, explain(fix)).toBe(0);
@@ -119,14 +99,14 @@ describeLab('role harden-ssh', () => {
   });
 
   it('an unknown cipher fails the task with sshd’s message; the old config stays and logins work', async () => {
-    const before = await ssh(host.address, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
+    const before = await sshRun(host.name, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
     setGroupVars({ ssh_ciphers: ['aes256-gcm@openssh.com', 'no-such-cipher'] });
     const run = await fleet('apply');
     expect(run.code).toBe(1);
     const failure = run.recap?.failures.find((f) => f.task === 'write sshd_config');
     expect(failure, explain(run)).toBeDefined();
     expect(failure?.stderr).toMatch(/Bad SSH2 cipher spec 'aes256-gcm@openssh.com,no-such-cipher'/);
-    const after = await ssh(host.address, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
+    const after = await sshRun(host.name, 'sudo sha256sum /etc/ssh/sshd_config', { user: 'admin' });
     expect(after.code, after.stderr).toBe(0);
     expect(after.stdout).toBe(before.stdout);
     setGroupVars({});
@@ -142,13 +122,13 @@ describeLab('role harden-ssh', () => {
     expect(proved?.msg).toContain(':2222');
 
     expect(hostVars().ansible_port).toBe(2222);
-    const on2222 = await ssh(host.address, 'sudo -n /usr/sbin/sshd -T | grep ^port; sudo -n grep ^port /etc/fail2ban/jail.d/fleet.local', { user: 'admin', port: 2222 });
+    const on2222 = await sshRun(host.name, 'sudo -n /usr/sbin/sshd -T | grep ^port; sudo -n grep ^port /etc/fail2ban/jail.d/fleet.local', { user: 'admin', port: 2222 });
     expect(on2222.code, on2222.stderr).toBe(0);
     expect(on2222.stdout).toBe('port 2222\nport = 2222\n');
-    const on22 = await ssh(host.address, 'true', { user: 'admin', port: 22 });
+    const on22 = await sshRun(host.name, 'true', { user: 'admin', port: 22 });
     expect(on22.code).not.toBe(0);
     // Nothing left open for the move: the firewall's own chain allows 2222, the transient rule is gone.
-    const rules = await ssh(host.address, 'sudo -n iptables-save -t filter', { user: 'admin', port: 2222 });
+    const rules = await sshRun(host.name, 'sudo -n iptables-save -t filter', { user: 'admin', port: 2222 });
     expect(rules.stdout).not.toContain('fleet-ssh-move');
     expect(rules.stdout).toMatch(/^-A FLEET-INPUT -p tcp -m tcp --dport 2222 .*-j ACCEPT$/m);
     expect(rules.stdout).not.toMatch(/--dport 22 /);

@@ -48,14 +48,15 @@ export interface SshResult {
   stderr: string;
 }
 
-/** Run `cmd` on a lab host over real SSH (the ssh binary, the lab key, host keys pinned). */
-export function sshRun(host: string, cmd: string, opts: { user?: string; input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
+/** Run `cmd` on a lab host over real SSH (the ssh binary, the lab key, host keys pinned),
+ * as root on port 22 unless `user`/`port` say otherwise. */
+export function sshRun(host: string, cmd: string, opts: { user?: string; port?: number; input?: string; timeoutMs?: number } = {}): Promise<SshResult> {
   const info = labInfo();
   const h = labHost(host);
   const argv = [
     '-T', '-i', info.keyFile, '-o', `UserKnownHostsFile=${info.knownHostsFile}`, '-o', 'GlobalKnownHostsFile=/dev/null',
     '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    `${opts.user ?? 'root'}@${h.address}`, '--', cmd,
+    '-p', String(opts.port ?? 22), `${opts.user ?? 'root'}@${h.address}`, '--', cmd,
   ];
   return new Promise((resolve, reject) => {
     const child = spawn('ssh', argv, { stdio: ['pipe', 'pipe', 'pipe'] });
