@@ -37,12 +37,12 @@ async function reconnect(params: Record<string, unknown>, c: ControllerContext):
   const h = { ...host, connection: { ...host.connection, port, user: user ?? host.connection.user, connectTimeoutMs: timeoutMs } };
   let session;
   try {
-    session = await c.shared.deps.connect(h, {
+    session = await c.shared.handshakes.run(() => c.shared.deps.connect(h, {
       knownHostsFile: c.shared.inventory.knownHostsFile,
       acceptNewHostKeys: false,
       portOverride: port,
       signal: c.shared.opts.signal,
-    });
+    }));
   } catch (err) {
     const msg = `could not open ${what}: ${err instanceof Error ? err.message : String(err)}`;
     return { status: 'failed', msg, failure: { msg } };

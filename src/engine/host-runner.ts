@@ -64,11 +64,13 @@ export class HostRunner {
     if (this.done) return false;
     const t0 = performance.now();
     try {
-      this.session = await this.shared.deps.connect(this.host, {
-        knownHostsFile: this.shared.inventory.knownHostsFile,
-        acceptNewHostKeys: this.shared.opts.acceptNewHostKeys,
-        signal: this.shared.opts.signal,
-      });
+      this.session = await this.shared.handshakes.run(() =>
+        this.shared.deps.connect(this.host, {
+          knownHostsFile: this.shared.inventory.knownHostsFile,
+          acceptNewHostKeys: this.shared.opts.acceptNewHostKeys,
+          signal: this.shared.opts.signal,
+        }),
+      );
       this.timings.connectMs = Math.round(this.session.connectMs || performance.now() - t0);
       this.emit({ type: 'connect', host: this.host.name, connectMs: this.timings.connectMs });
       return true;

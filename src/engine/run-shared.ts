@@ -7,6 +7,7 @@ import type { Redactor } from '../report/index.js';
 import type { BatchProgress } from './progress.js';
 import type { PlayProgram } from './program.js';
 import type { VarsScope } from './vars.js';
+import type { Limiter } from './limiter.js';
 import type { Outcome } from './outcome.js';
 
 export interface ConnectOptions {
@@ -47,6 +48,9 @@ export interface BatchContext {
 
 export interface RunShared {
   opts: RunOptions;
+  /** Bounds SSH handshakes in flight: they are CPU-bound on both ends, and a controller that
+   * starts 100 at once on two cores makes some exceed the connect timeout. */
+  handshakes: Limiter;
   inventory: Inventory;
   deps: EngineDeps;
   emit: (e: FleetEvent) => void;

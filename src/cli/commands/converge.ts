@@ -8,6 +8,7 @@ import { parseExtraVars } from '../extra-vars.js';
 import { convergeOptions, splitList, type ConvergeArgs } from '../options.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
 import { writeFileSync } from 'node:fs';
+import { setMaxListeners } from 'node:events';
 
 async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
   const inventory = loadInventory(args.inventory);
@@ -26,6 +27,8 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     redactor,
   });
   const ac = new AbortController();
+  // Every host's connection listens on this one signal: hundreds of listeners are expected.
+  setMaxListeners(0, ac.signal);
   let sigints = 0;
   const onSigint = (): void => {
     sigints++;
