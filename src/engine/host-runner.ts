@@ -8,7 +8,7 @@ import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import { hostvarsUse, readsRegistered } from './hostvars-use.js';
-import { DIVERGED, guardedSection } from './pipeline.js';
+import { DIVERGED, DIVERGED_MARK, guardedSection } from './pipeline.js';
 import { getModule } from '../modules/index.js';
 import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, loadCachedQueries, parseFacts, saveCachedFacts, saveCachedQueries } from './facts.js';
 import { CheckLedger } from './check-ledger.js';
@@ -24,6 +24,7 @@ import type { Outcome } from './outcome.js';
 import type { Plan } from '../model/module.js';
 
 const MAX_SPECULATIVE_SECTIONS = 4000;
+const REPROBE_WINDOW = 160;
 
 
 export class HostRunner {
@@ -168,7 +169,10 @@ export class HostRunner {
     const ahead = this.lookahead(unit, program, become);
     this.cache.clear();
     const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.index;
-    const spec = this.speculate(program, last + 1, become);
+    // A window, not everything left: when every task changes, re-probing the whole rest after
+    // each change is quadratic in tasks. A no-change stretch past the window costs one more
+    // round trip, which speculates everything again.
+    const spec = this.speculate(program, last + 1, become, REPROBE_WINDOW);
     const guarded = ahead.map((a) => guardedSection(a.probeText, a.planned, a.applyText));
     const t0 = performance.now();
     const results = await this.roundTrip([{ kind: 'apply', text }, ...guarded, ...spec], become, `apply '${this.currentTaskName}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`);
@@ -189,9 +193,10 @@ export class HostRunner {
   private readonly decided = new Map<Unit, Outcome>();
 
   private pipelinedOutcome(a: Ahead, r: SectionResult): Outcome | undefined {
-    if (r.rc === DIVERGED && r.stdout.includes('diverged')) return undefined;
+    if (r.rc === DIVERGED && r.stdout.includes(DIVERGED_MARK)) return undefined;
     if (a.plan.kind === 'ok') return { status: 'ok', msg: a.plan.note, registered: { changed: false, failed: false } };
     if (a.plan.kind !== 'change') return undefined;
+    if (isCommand(a.unit.task)) return this.ignoreIfAsked(a.unit.task, this.commandOutcome(a.unit.task, a.prepared, r, {}, true, a.plan.summary));
     const res = a.prepared.module.result?.(a.prepared.params, r) ?? { failed: r.rc !== 0 };
     if (res.failed) {
       return this.ignoreIfAsked(a.unit.task, {
@@ -213,7 +218,10 @@ export class HostRunner {
       const u = program.units[i];
       const t = u.task;
       const module = getModule(t.module);
-      if (!module || module.controller || t.module === 'command' || t.module === 'shell') break;
+      if (!module || module.controller) break;
+      // A command's result is judged by changed_when/failed_when and may be registered: only
+      // plain guarded commands are pipelined.
+      if (isCommand(t) && (t.changedWhen !== undefined || t.failedWhen !== undefined)) break;
       if (t.register || t.loop !== undefined || t.runOnce || (t.become ?? become) !== become) break;
       if (hostvarsUse(t).reads || mentionsAny(JSON.stringify([t.when ?? null, u.roleWhen ?? null, t.params]), names)) break;
       try {
@@ -241,7 +249,7 @@ export class HostRunner {
 
   /** Render every later unit we can render now (this play from `from`, then this host's later
    * plays) and return their probe sections. Errors only mean "not yet": they are skipped. */
-  private speculate(program: PlayProgram, from: number, become: boolean): Section[] {
+  private speculate(program: PlayProgram, from: number, become: boolean, max = MAX_SPECULATIVE_SECTIONS): Section[] {
     const t0 = performance.now();
     const out: Section[] = [];
     const seen = new Set<string>();
@@ -256,7 +264,7 @@ export class HostRunner {
     for (const p of programs) {
       if ((p.play.become ?? this.host.connection.become) !== become) continue;
       const start = p === program ? from : 0;
-      for (let i = start; i < p.units.length && out.length < MAX_SPECULATIVE_SECTIONS; i++) {
+      for (let i = start; i < p.units.length && out.length < max; i++) {
         const unit = p.units[i];
         if (unit.task.runOnce && p !== program) continue;
         if (this.needsBarrier(unit.task)) continue;
@@ -629,6 +637,10 @@ interface Ahead {
   planned: SectionResult;
   probeText: string;
   applyText?: string;
+}
+
+function isCommand(t: Task): boolean {
+  return t.module === 'command' || t.module === 'shell';
 }
 
 function mentionsAny(text: string, names: string[]): boolean {

@@ -8,6 +8,7 @@ import type { Section, SectionResult } from './script.js';
 
 /** Exit code of a guard whose state moved under it. */
 export const DIVERGED = 97;
+export const DIVERGED_MARK = '@@fleet-diverged@@';
 
 export function probeDigest(r: SectionResult): string {
   return createHash('sha256').update(`${r.stdout}\n@rc=${r.rc}`).digest('hex');
@@ -18,7 +19,7 @@ export function probeDigest(r: SectionResult): string {
 export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined): Section {
   const guard = [
     `fleet_o=$( (\n${probeText}\n) 2>/dev/null; printf '\\n@rc=%s' "$?" )`,
-    `if [ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]; then echo diverged; exit ${DIVERGED}; fi`,
+    `if [ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]; then echo ${DIVERGED_MARK}; exit ${DIVERGED}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
 }

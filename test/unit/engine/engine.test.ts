@@ -174,6 +174,24 @@ describe('engine', () => {
     expect(again.recap.hosts.h1).toMatchObject({ ok: 10, changed: 0 });
   });
 
+  it('guarded commands are pipelined with the rest; a failing one stops its host with rc and stderr', async () => {
+    const inv = inventory([host('h1')]);
+    const tasks = [
+      task('a', 'copy', { dest: '{{base}}/a', content: 'a\n' }),
+      task('cmd', 'shell', { cmd: 'echo ran > {{base}}/cmd' }, { creates: '{{base}}/cmd' }),
+      task('b', 'copy', { dest: '{{base}}/b', content: 'b\n' }),
+      task('bad cmd', 'shell', { cmd: 'echo broken >&2; exit 5' }, { creates: '{{base}}/never' }),
+      task('c', 'copy', { dest: '{{base}}/c', content: 'c\n' }),
+    ];
+    const r = await go(inv, playbook([play(tasks)]));
+    expect(r.sessions.get('h1')!.roundTrips).toBe(2);
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 3, failed: 1 });
+    expect(readFileSync(join(base, 'cmd'), 'utf8')).toBe('ran\n');
+    expect(existsSync(join(base, 'c'))).toBe(false);
+    expect(r.recap.failures[0]).toMatchObject({ task: 'bad cmd', rc: 5 });
+    expect(r.recap.failures[0].stderr).toContain('broken');
+  });
+
   it('a pipelined task whose state moved under it is planned afresh, never applied on a stale plan', async () => {
     const inv = inventory([host('h1')]);
     const f = '{{base}}/shared.conf';
