@@ -220,8 +220,9 @@ export class HostRunner {
       const module = getModule(t.module);
       if (!module || module.controller) break;
       // A command's result is judged by changed_when/failed_when and may be registered: only
-      // plain guarded commands are pipelined.
-      if (isCommand(t) && (t.changedWhen !== undefined || t.failedWhen !== undefined)) break;
+      // plain commands guarded by creates/unless are pipelined. An unguarded command runs in a
+      // round trip of its own, so Ctrl-C between long commands stops before the next one.
+      if (isCommand(t) && (t.changedWhen !== undefined || t.failedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) break;
       if (t.register || t.loop !== undefined || t.runOnce || (t.become ?? become) !== become) break;
       if (hostvarsUse(t).reads || mentionsAny(JSON.stringify([t.when ?? null, u.roleWhen ?? null, t.params]), names)) break;
       try {

@@ -192,6 +192,14 @@ describe('engine', () => {
     expect(r.recap.failures[0].stderr).toContain('broken');
   });
 
+  it('an unguarded command is never pipelined: each runs in its own round trip, so Ctrl-C can stop between them', async () => {
+    const inv = inventory([host('h1')]);
+    const tasks = [1, 2, 3].map((i) => task(`run ${i}`, 'shell', { cmd: `echo ${i} >> {{base}}/runs` }));
+    const r = await go(inv, playbook([play(tasks)]));
+    expect(r.sessions.get('h1')!.roundTrips).toBe(4);
+    expect(readFileSync(join(base, 'runs'), 'utf8')).toBe('1\n2\n3\n');
+  });
+
   it('a pipelined task whose state moved under it is planned afresh, never applied on a stale plan', async () => {
     const inv = inventory([host('h1')]);
     const f = '{{base}}/shared.conf';
