@@ -1,6 +1,6 @@
 // block: a marked block of lines in a text file (like Ansible's blockinfile).
 import type { Module } from '../model/module.js';
-import { objectSchema, pathSchema, attrProps } from './lib/schema.js';
+import { objectSchema, pathSchema, textEditProps } from './lib/schema.js';
 import { probeTextFile, planTextFile, applyTextFile, type TextFileParams } from './lib/textfile.js';
 import { editBlock } from './lib/lines.js';
 
@@ -25,13 +25,7 @@ export const block: Module<BlockParams> = {
       marker: { type: 'string', pattern: '\\{mark\\}', default: DEFAULT_MARKER },
       marker_begin: { type: 'string', minLength: 1, default: 'BEGIN' },
       marker_end: { type: 'string', minLength: 1, default: 'END' },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-      insertafter: { type: 'string', minLength: 1, description: 'EOF, BOF or a regular expression' },
-      insertbefore: { type: 'string', minLength: 1, description: 'BOF or a regular expression' },
-      create: { type: 'boolean', default: false },
-      validate: { type: 'string', minLength: 1 },
-      backup: { type: 'boolean', default: false },
-      ...attrProps,
+      ...textEditProps,
     },
     ['path'],
     { not: { required: ['insertafter', 'insertbefore'] } },

@@ -1,6 +1,6 @@
 // line: one line in a text file (like Ansible's lineinfile).
 import type { Module } from '../model/module.js';
-import { objectSchema, pathSchema, attrProps } from './lib/schema.js';
+import { objectSchema, pathSchema, textEditProps } from './lib/schema.js';
 import { probeTextFile, planTextFile, applyTextFile, type TextFileParams } from './lib/textfile.js';
 import { editLine } from './lib/lines.js';
 
@@ -19,13 +19,7 @@ export const line: Module<LineParams> = {
       path: pathSchema,
       line: { type: 'string' },
       regexp: { type: 'string', minLength: 1 },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-      insertafter: { type: 'string', minLength: 1, description: 'EOF, BOF or a regular expression' },
-      insertbefore: { type: 'string', minLength: 1, description: 'BOF or a regular expression' },
-      create: { type: 'boolean', default: false },
-      validate: { type: 'string', minLength: 1 },
-      backup: { type: 'boolean', default: false },
-      ...attrProps,
+      ...textEditProps,
     },
     ['path'],
     {

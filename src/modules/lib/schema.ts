@@ -17,3 +17,15 @@ export const nameSchema = { type: 'string', minLength: 1 };
 export function objectSchema(properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
   return { type: 'object', additionalProperties: false, properties, required, ...extra };
 }
+
+/** Options of the modules that edit part of a text file (line, block), like lineinfile and
+ * blockinfile share theirs. */
+export const textEditProps = {
+  state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
+  insertafter: { type: 'string', minLength: 1, description: 'EOF, BOF or a regular expression' },
+  insertbefore: { type: 'string', minLength: 1, description: 'BOF or a regular expression' },
+  create: { type: 'boolean', default: false },
+  validate: { type: 'string', minLength: 1 },
+  backup: { type: 'boolean', default: false },
+  ...attrProps,
+};
