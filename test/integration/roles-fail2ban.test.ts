@@ -6,7 +6,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, REPO_ROOT, type FleetRun, type Project } from './helpers/index.js';
+import { describeLab, labHosts, labInfo, makeSiteProject, resetHost, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
 
 const changed = (run: FleetRun, host: string) => run.recap?.hosts[host]?.changed ?? -1;
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stderr}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
@@ -31,9 +31,7 @@ describeLab('role fail2ban', () => {
     attacker = labHosts()[3] ?? labHosts()[0];
     await resetHost(host.name);
     const pub = fs.readFileSync(`${labInfo().keyFile}.pub`, 'utf8').trim();
-    project = makeProject({ files: { 'playbooks/site.yml': fs.readFileSync(path.join(REPO_ROOT, 'playbooks/site.yml'), 'utf8') } });
-    fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(project.dir, 'roles'));
-    fs.mkdirSync(path.join(project.inventoryDir, 'group_vars'), { recursive: true });
+    project = makeSiteProject();
     // Root keeps key logins so this file's checks can use the lab's root access.
     fs.writeFileSync(
       path.join(project.inventoryDir, 'group_vars', 'all.yml'),

@@ -5,7 +5,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, REPO_ROOT, type FleetRun, type Project } from './helpers/index.js';
+import { describeLab, labHosts, labInfo, makeSiteProject, resetHost, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
 
 const changed = (run: FleetRun, host: string) => run.recap?.hosts[host]?.changed ?? -1;
 const unreachable = (run: FleetRun) => run.events.filter((e) => e.type === 'task' && e.status === 'unreachable');
@@ -23,9 +23,7 @@ describeLab('role harden-ssh', () => {
     host = labHosts()[1];
     await resetHost(host.name);
     pub = fs.readFileSync(`${labInfo().keyFile}.pub`, 'utf8').trim();
-    project = makeProject({ hosts: [host.name], files: { 'playbooks/site.yml': fs.readFileSync(path.join(REPO_ROOT, 'playbooks/site.yml'), 'utf8') } });
-    fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(project.dir, 'roles'));
-    fs.mkdirSync(path.join(project.inventoryDir, 'group_vars'), { recursive: true });
+    project = makeSiteProject({ hosts: [host.name] });
     setGroupVars({});
   });
 

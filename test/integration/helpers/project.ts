@@ -5,6 +5,7 @@ import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { labInfo } from './lab.js';
+import { REPO_ROOT } from './fleet.js';
 
 export type FileTree = Record<string, string | object>;
 
@@ -80,4 +81,13 @@ export function makeProject(spec: ProjectSpec = {}): Project {
     playbook,
     cleanup: () => fs.rmSync(dir, { recursive: true, force: true }),
   };
+}
+
+/** A project that runs the repository's own playbooks/site.yml and roles/ (linked, not copied),
+ * with an empty inventory/group_vars/ for the test's settings. */
+export function makeSiteProject(spec: Omit<ProjectSpec, 'playbook' | 'roles'> = {}): Project {
+  const p = makeProject({ ...spec, files: { ...spec.files, 'playbooks/site.yml': fs.readFileSync(path.join(REPO_ROOT, 'playbooks/site.yml'), 'utf8') } });
+  fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(p.dir, 'roles'));
+  fs.mkdirSync(path.join(p.inventoryDir, 'group_vars'), { recursive: true });
+  return p;
 }
