@@ -7,7 +7,7 @@ import type { Host } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
-import { hostvarsUse, readsRegistered } from './hostvars-use.js';
+import { hostvarsUse, mentionsAny, readsRegistered } from './hostvars-use.js';
 import { DIVERGED, DIVERGED_MARK, guardedSection } from './pipeline.js';
 import { getModule } from '../modules/index.js';
 import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, loadCachedQueries, parseFacts, saveCachedFacts, saveCachedQueries } from './facts.js';
@@ -314,7 +314,7 @@ export class HostRunner {
   private dependsOnUnknown(unit: Unit): boolean {
     const text = JSON.stringify([unit.task.when ?? null, unit.roleWhen ?? null]);
     for (const name of Object.keys(this.unknownRegistered())) {
-      if (!(name in this.rt.registered) && !(name in this.cachedQueries) && new RegExp(`\\b${name.replace(/[^\w]/g, '')}\\b`).test(text)) return true;
+      if (!(name in this.rt.registered) && !(name in this.cachedQueries) && mentionsAny(text, [name])) return true;
     }
     return false;
   }
@@ -628,6 +628,7 @@ export class HostRunner {
 }
 
 const NO_ITEM = Symbol('no loop item');
+const TRACE = process.env.FLEET_TRACE === '1';
 const MAX_PIPELINED = 64;
 
 interface Ahead {
@@ -644,10 +645,6 @@ function isCommand(t: Task): boolean {
   return t.module === 'command' || t.module === 'shell';
 }
 
-function mentionsAny(text: string, names: string[]): boolean {
-  return names.some((n) => new RegExp(`\\b${n.replace(/\W/g, '')}\\b`).test(text));
-}
-const TRACE = process.env.FLEET_TRACE === '1';
 const UNKNOWN = '@@FLEET-NOT-YET-KNOWN@@';
 const UNKNOWN_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: UNKNOWN, stderr: UNKNOWN, stdout_lines: [UNKNOWN], results: [], msg: UNKNOWN };
 

@@ -47,6 +47,11 @@ export function hostvarsUse(task: Task): HostvarsUse {
 export function readsRegistered(task: Task, registerNames: Iterable<string>): boolean {
   const u = hostvarsUse(task);
   if (!u.reads) return false;
-  for (const name of registerNames) if (new RegExp(`\\b${name.replace(/\W/g, '')}\\b`).test(u.text)) return true;
+  return mentionsAny(u.text, registerNames);
+}
+
+/** Does the text name one of these variables as a whole word? */
+export function mentionsAny(text: string, names: Iterable<string>): boolean {
+  for (const name of names) if (new RegExp(`\\b${name.replace(/\W/g, '')}\\b`).test(text)) return true;
   return false;
 }
