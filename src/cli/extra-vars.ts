@@ -1,20 +1,23 @@
 // -e key=value, -e '{"json": 1}', -e @vars.yml: the three forms Ansible users type.
 import { readFileSync } from 'node:fs';
-import { parse } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Vars } from '../model/inventory.js';
+import { parseYaml, toJS } from '../config/yaml-source.js';
 
 export function parseExtraVars(args: string[]): Vars {
   const out: Vars = {};
   for (const a of args) {
     if (a.startsWith('@')) {
       const file = a.slice(1);
-      let data: unknown;
+      let text: string;
       try {
-        data = parse(readFileSync(file, 'utf8'));
+        text = readFileSync(file, 'utf8');
       } catch (err) {
         throw new ConfigError(file, undefined, undefined, `cannot read extra vars: ${err instanceof Error ? err.message : String(err)}`);
       }
+      // YAML 1.1, as Ansible reads -e @file (a syntax error names its line).
+      const yf = parseYaml(file, text);
+      const data = toJS(yf, yf.doc.contents);
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, 1, 1, 'expected a mapping of variables');
       Object.assign(out, data);
     } else if (a.trim().startsWith('{')) {

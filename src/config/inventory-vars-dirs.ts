@@ -26,20 +26,21 @@ export function readVarsDirs(dir: string, raw: RawInventory): void {
         if (!into) continue;
         for (const f of readdirSync(full).sort()) {
           if (!f.startsWith('.') && VAR_EXTS.has(extname(f)) && statSync(join(full, f)).isFile()) {
-            readVarsFile(join(full, f), into, dir);
+            readVarsFile(join(full, f), into, dir, raw.warnings);
           }
         }
       } else {
         // "web.yml" names web; an extensionless file names exactly its host ("db.example.com").
         const ext = extname(entry);
         const into = (VAR_EXTS.has(ext) && ext !== '' ? lookup(basename(entry, ext)) : undefined) ?? lookup(entry);
-        if (into) readVarsFile(full, into, dir);
+        if (into) readVarsFile(full, into, dir, raw.warnings);
       }
     }
   }
 }
 
-function readVarsFile(file: string, into: RawVars, baseDir: string): void {
+function readVarsFile(file: string, into: RawVars, baseDir: string, warnings: string[]): void {
   const yf = readYaml(file);
+  warnings.push(...yf.warnings);
   readVars(yf, yf.doc.contents, into, baseDir, 'vars file');
 }

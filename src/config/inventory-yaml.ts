@@ -12,6 +12,7 @@ const GROUP_KEYS = ['children', 'hosts', 'vars'];
 
 export function readYamlInventory(file: string, raw: RawInventory): void {
   const yf = readYaml(file);
+  raw.warnings.push(...yf.warnings);
   const root = yf.doc.contents;
   if (isNullNode(root)) return; // an empty inventory file is allowed, it adds nothing
   if (!isMap(root)) {

@@ -24,7 +24,8 @@ export function loadPlaybook(file: string, opts: { rolesPath?: string[] } = {}):
   const root = yf.doc.contents;
   if (!isSeq(root)) throw errAt(yf, root, `expected a list of plays (each "- hosts: ..."), got ${kindOf(yf, root)}`);
   const plays = root.items.map((n) => readPlay(yf, n, { dir, rolesPath, roles }));
-  return { file: path, plays };
+  const warnings = [...yf.warnings, ...[...roles.values()].flatMap((r) => r.warnings ?? [])];
+  return warnings.length ? { file: path, plays, warnings } : { file: path, plays };
 }
 
 interface Ctx {

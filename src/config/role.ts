@@ -8,26 +8,36 @@ import type { Handler, Role, Task } from '../model/playbook.js';
 import { readVarsSchema } from './role-vars-schema.js';
 import { parseHandlers, parseTasks } from './task.js';
 import { entries, errAt, isMap, isNullNode, kindOf, readYaml, toJS } from './yaml-source.js';
+import type { YamlFile } from './yaml-source.js';
 
 const ROLE_KEYS = ['description', 'variables', 'handlers'];
+type Read = (file: string) => YamlFile;
 
 export function loadRole(dir: string): Role {
   const root = resolve(dir);
   const name = basename(root);
   const owner = { role: name, roleDir: root };
-  if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml'))) return loadFleetRole(root, name, owner);
-  if (existsSync(join(root, 'tasks', 'main.yml'))) return loadAnsibleRole(root, name, owner);
+  // YAML 1.1 surprises of every file of the role, for the run's warnings.
+  const warnings: string[] = [];
+  const read: Read = (file) => {
+    const yf = readYaml(file);
+    warnings.push(...yf.warnings);
+    return yf;
+  };
+  const withWarnings = (r: Role): Role => (warnings.length ? { ...r, warnings } : r);
+  if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml'))) return withWarnings(loadFleetRole(root, name, owner, read));
+  if (existsSync(join(root, 'tasks', 'main.yml'))) return withWarnings(loadAnsibleRole(root, name, owner, read));
   throw new ConfigError(root, undefined, undefined, `not a role: expected role.yml and tasks.yml (or Ansible's tasks/main.yml) in ${root}`);
 }
 
-function loadFleetRole(root: string, name: string, owner: { role: string; roleDir: string }): Role {
+function loadFleetRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
   let description = '';
   let varsSchema: Record<string, unknown> = { type: 'object', properties: {} };
   let defaults: Vars = {};
   let handlers: Handler[] = [];
   const roleFile = join(root, 'role.yml');
   if (existsSync(roleFile)) {
-    const yf = readYaml(roleFile);
+    const yf = read(roleFile);
     const doc = yf.doc.contents;
     if (!isNullNode(doc)) {
       if (!isMap(doc)) throw errAt(yf, doc, `role '${name}': expected a mapping with ${ROLE_KEYS.join(', ')}, got ${kindOf(yf, doc)}`);
@@ -49,27 +59,27 @@ function loadFleetRole(root: string, name: string, owner: { role: string; roleDi
   const tasksFile = join(root, 'tasks.yml');
   let tasks: Task[] = [];
   if (existsSync(tasksFile)) {
-    const yf = readYaml(tasksFile);
+    const yf = read(tasksFile);
     tasks = parseTasks(yf, yf.doc.contents, owner, `role '${name}' tasks.yml`);
   }
   const source = { file: existsSync(roleFile) ? roleFile : tasksFile, line: 1, column: 1 };
   return { name, dir: root, description, varsSchema, defaults, tasks, handlers, source };
 }
 
-function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }): Role {
+function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
   const tasksFile = join(root, 'tasks', 'main.yml');
-  const tyf = readYaml(tasksFile);
+  const tyf = read(tasksFile);
   const tasks = parseTasks(tyf, tyf.doc.contents, owner, `role '${name}' tasks/main.yml`);
   let handlers: Handler[] = [];
   const hFile = join(root, 'handlers', 'main.yml');
   if (existsSync(hFile)) {
-    const yf = readYaml(hFile);
+    const yf = read(hFile);
     handlers = parseHandlers(yf, yf.doc.contents, owner, `role '${name}' handlers/main.yml`);
   }
   let defaults: Vars = {};
   const dFile = join(root, 'defaults', 'main.yml');
   if (existsSync(dFile)) {
-    const yf = readYaml(dFile);
+    const yf = read(dFile);
     const d = yf.doc.contents;
     if (!isNullNode(d) && !isMap(d)) throw errAt(yf, d, `role '${name}': defaults must be a mapping of variables, got ${kindOf(yf, d)}`);
     defaults = (toJS(yf, d) as Vars | null) ?? {};

@@ -66,7 +66,7 @@ function valueProblem(p: Schema, v: unknown): string | undefined {
   }
   if (p.type !== undefined) {
     const types = Array.isArray(p.type) ? (p.type as string[]) : [p.type as string];
-    if (!types.some((t) => isType(t, v))) return `must be ${typeWords(p.type)}, got ${describe(v)}`;
+    if (!types.some((t) => isType(t, v))) return `must be ${typeWords(p.type)}, got ${describe(v)}${yaml11Hint(p, v)}`;
   }
   if (Array.isArray(p.enum) && !p.enum.some((e) => JSON.stringify(e) === JSON.stringify(v))) {
     return `must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${describe(v)}`;
@@ -86,6 +86,14 @@ function isType(t: string, v: unknown): boolean {
     case 'null': return v === null;
     default: return true;
   }
+}
+
+/** `ssh_permit_root_login: no` is the boolean false in YAML 1.1: say how to write the word. */
+function yaml11Hint(p: Schema, v: unknown): string {
+  if (typeof v !== 'boolean') return '';
+  const words = (Array.isArray(p.enum) ? p.enum : []).filter((e): e is string => typeof e === 'string' && /^(?:yes|no|on|off)$/i.test(e));
+  const word = words.find((w) => /^(?:yes|on)$/i.test(w) === v) ?? (v ? 'yes' : 'no');
+  return words.length || p.type === 'string' ? ` (an unquoted yes/no/on/off is a boolean in YAML 1.1, as in Ansible: write "${word}" in quotes)` : '';
 }
 
 function typeWords(t: unknown): string | undefined {

@@ -5,8 +5,8 @@ import { toBool } from './connection.js';
 import { findModule, moduleNames } from './module-registry.js';
 import { checkRoleFile } from './role-files.js';
 import { checkAgainstSchema } from './schema-check.js';
-import { entries, errAt, isMap, isNullNode, isSeq, kindOf, sourceOf, toJS } from './yaml-source.js';
-import type { Entry, YamlFile } from './yaml-source.js';
+import { entries, errAt, isMap, isNullNode, isScalar, isSeq, kindOf, sourceOf, toJS } from './yaml-source.js';
+import type { Entry, YAMLMap, YamlFile } from './yaml-source.js';
 
 export const TASK_KEYS = [
   'name', 'when', 'notify', 'tags', 'register', 'loop', 'loop_control', 'become', 'ignore_errors',
@@ -152,7 +152,21 @@ function moduleParams(yf: YamlFile, e: Entry, task: string): Record<string, unkn
     const shorthand = e.key === 'command' || e.key === 'shell' ? ' or a command string' : '';
     throw errAt(yf, e.value, `task '${task}': module '${e.key}' expects a mapping of parameters${shorthand}, got ${kindOf(yf, e.value)}`);
   }
+  refuseDecimalMode(yf, e.value);
   return v as Record<string, unknown>;
+}
+
+/** `mode: 644` is the decimal number 644, which Ansible applies as the mode 01204, silently.
+ * A mode is octal: `0644` (YAML 1.1 octal, 420) or the string "0644". */
+function refuseDecimalMode(yf: YamlFile, params: YAMLMap): void {
+  const modeE = entries(yf, params).find((x) => x.key === 'mode');
+  const node = modeE?.value;
+  if (!isScalar(node) || node.type !== 'PLAIN' || typeof node.value !== 'number') return;
+  const text = String(node.source ?? node.value);
+  if (/^[-+]?0[0-7_]*$/.test(text)) return; // octal (or 0)
+  const n = node.value;
+  const asAnsible = Number.isInteger(n) && n >= 0 && n <= 0o7777 ? ` (Ansible would apply it as the mode 0${n.toString(8)})` : '';
+  throw errAt(yf, node, `mode ${text} is a decimal number${asAnsible}: write it in octal, 0${text.replace(/^0+/, '')} or '0${text.replace(/^0+/, '')}'`);
 }
 
 function loopVar(yf: YamlFile, e: Entry | undefined, hasLoop: boolean): string {

@@ -4,11 +4,15 @@ import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair
 import type { Node } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
+import { YAML_OPTIONS } from './yaml-schema.js';
+import { yamlSurprises } from './yaml-surprises.js';
 
 export interface YamlFile {
   file: string;
   doc: Document;
   lc: LineCounter;
+  /** Scalars YAML 1.1 reads differently from their text (yaml-surprises.ts), file:line:col each. */
+  warnings: string[];
 }
 
 /** Read and parse a YAML file; syntax errors become ConfigError at the parser's position. */
@@ -22,17 +26,28 @@ export function readYaml(file: string): YamlFile {
   return parseYaml(file, text);
 }
 
+/** Tags fleet does not read, with what to do instead. */
+const UNSUPPORTED_TAGS: Record<string, string> = {
+  '!unsafe': "fleet has no !unsafe: a value is templated when used; keep '{{' out of it or build it in a template",
+};
+
 export function parseYaml(file: string, text: string): YamlFile {
   const lc = new LineCounter();
-  // merge: Ansible files use YAML 1.1 merge keys (<<: *anchor); keepSourceTokens not needed.
-  const doc = parseDocument(text, { lineCounter: lc, merge: true, prettyErrors: true });
-  const err = doc.errors[0];
+  // YAML 1.1 as PyYAML reads it (yaml-schema.ts): Ansible's files are written for that.
+  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lc, prettyErrors: true });
+  // An unknown tag (!unsafe, !foo) is only a warning for the library; its value would be
+  // read as a plain string, silently. Refuse it.
+  const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
   if (err) {
     const pos = err.linePos?.[0];
     const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
+    const tag = /^Unresolved tag: (\S+)/.exec(firstLine)?.[1];
+    if (tag) throw new ConfigError(file, pos?.line, pos?.col, `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`);
     throw new ConfigError(file, pos?.line, pos?.col, `invalid YAML: ${firstLine}`);
   }
-  return { file, doc, lc };
+  const yf: YamlFile = { file, doc, lc, warnings: [] };
+  yf.warnings = yamlSurprises(yf);
+  return yf;
 }
 
 /** 1-based line/column of a node (or of the document start when the node has no range). */

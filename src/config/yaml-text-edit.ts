@@ -2,6 +2,7 @@
 // not edited (comments, spacing, quoting, flow or block style) stays byte for byte.
 // yaml's Document.toString() would keep comments but re-flow the layout.
 import { Document, Pair, YAMLMap, isMap, isScalar, stringify, visit } from 'yaml';
+import { YAML_OPTIONS } from './yaml-schema.js';
 import { parseYaml } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
@@ -81,7 +82,8 @@ function blockLines(key: string, value: unknown, indent: number): string {
 /** One-line YAML for a value: flow collections, and multi-line strings double-quoted
  * (a plain or block scalar would spill onto the following lines). */
 function flow(value: unknown): string {
-  const doc = new Document(unchain(value) ?? null);
+  // Written as YAML 1.1 so a string like "no" or "0644" is quoted and reads back as a string.
+  const doc = new Document(unchain(value) ?? null, YAML_OPTIONS);
   visit(doc, {
     Scalar(_, node) {
       if (typeof node.value === 'string' && /[\n\r]/.test(node.value)) node.type = 'QUOTE_DOUBLE';
@@ -99,7 +101,7 @@ function unchain(v: unknown): unknown {
 }
 
 function flowKey(key: string): string {
-  return stringify(key, { lineWidth: 0 }).trimEnd();
+  return stringify(key, { ...YAML_OPTIONS, lineWidth: 0 }).trimEnd();
 }
 
 export function mapGet(map: YAMLMap, key: string): Pair | undefined {

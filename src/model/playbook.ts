@@ -44,6 +44,8 @@ export interface Role {
   handlers: Handler[];
   /** Values this role publishes for others, by name -> template (e.g. onion address). */
   source: Source;
+  /** Things its files say that a reader may not expect (YAML 1.1 readings), file:line each. */
+  warnings?: string[];
 }
 
 export interface RoleRef {
@@ -71,4 +73,6 @@ export interface Play {
 export interface Playbook {
   file: string;
   plays: Play[];
+  /** The playbook's and its roles' warnings (YAML 1.1 readings), file:line each. */
+  warnings?: string[];
 }

@@ -17,7 +17,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
   // Everything that can be checked without a host is checked before any host is contacted.
   validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit });
   const redactor = new Redactor();
-  for (const s of inventory.warnings) process.stderr.write(`warning: ${s}\n`);
+  for (const s of [...inventory.warnings, ...(playbook.warnings ?? [])]) process.stderr.write(`warning: ${s}\n`);
   const reporter = createReporter({
     json: args.json,
     tty: Boolean(process.stdout.isTTY) && !args.json,

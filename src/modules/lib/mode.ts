@@ -1,4 +1,4 @@
-// File modes as operators write them ("0644", "644", 644 from YAML, "u=rw,g=r,o=r", "a+x")
+// File modes as operators write them ("0644", "644", 0644 from YAML = 420, "u=rw,g=r,o=r", "a+x")
 // normalised to a four-digit octal string ("0644") that stat's %a output can be compared to.
 
 export type ModeInput = string | number;
@@ -7,7 +7,7 @@ export type ModeInput = string | number;
 export const modeSchema = {
   type: ['string', 'integer'],
   pattern: '^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*)$',
-  description: 'octal ("0644", 644) or symbolic ("u=rw,g=r,o=r")',
+  description: 'octal ("0644", or 0644 unquoted) or symbolic ("u=rw,g=r,o=r")',
 };
 
 const WHO_BITS: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
@@ -32,10 +32,10 @@ export function isAbsoluteMode(mode: ModeInput): boolean {
  */
 export function normaliseMode(mode: ModeInput, current = 0, isDir = false): string {
   if (typeof mode === 'number') {
-    // YAML `mode: 644` arrives as the integer 644: its decimal digits are the octal digits.
-    const digits = String(mode);
-    if (!/^[0-7]{1,4}$/.test(digits)) throw new Error(`mode ${mode}: expected octal digits like 0644 or a symbolic mode like u=rw,g=r,o=r`);
-    return fourDigits(parseInt(digits, 8));
+    // A number is the mode's value, as in Ansible: YAML 1.1 reads `mode: 0644` as 420 = 0o644.
+    // (A decimal literal like `mode: 644` is refused where the task is read.)
+    if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`mode ${mode}: expected an octal mode like 0644 (at most 07777) or a symbolic mode like u=rw,g=r,o=r`);
+    return fourDigits(mode);
   }
   if (/^[0-7]{1,4}$/.test(mode)) return fourDigits(parseInt(mode, 8));
   let result = current & 0o7777;

@@ -34,7 +34,8 @@ describe('file', () => {
     const f = join(t.dir, 'a');
     writeFileSync(f, 'x');
     chmodSync(f, 0o600);
-    converge(file, params(file, { path: f, mode: 640 }));
+    // YAML 1.1 reads an unquoted 0640 as the number 416 = 0o640, as Ansible does.
+    converge(file, params(file, { path: f, mode: 0o640 }));
     expect(modeOf(f)).toBe('0640');
     converge(file, params(file, { path: f, mode: 'u=rw,g=r,o=r' }));
     expect(modeOf(f)).toBe('0644');

@@ -46,8 +46,9 @@ describe('modes', () => {
   it('normalises octal forms', () => {
     expect(normaliseMode('0644')).toBe('0644');
     expect(normaliseMode('644')).toBe('0644');
-    expect(normaliseMode(644)).toBe('0644');
-    expect(normaliseMode(4755)).toBe('4755');
+    // A number is the mode's value (YAML 1.1 `0644` = 420), as in Ansible.
+    expect(normaliseMode(420)).toBe('0644');
+    expect(normaliseMode(0o4755)).toBe('4755');
     expect(normaliseMode('600')).toBe('0600');
     expect(statMode('755')).toBe('0755');
   });
@@ -61,7 +62,8 @@ describe('modes', () => {
     expect(normaliseMode('u+s', 0o755)).toBe('4755');
   });
   it('rejects modes that are not octal or symbolic, saying what was expected', () => {
-    expect(() => normaliseMode(689)).toThrow(/expected octal digits/);
+    expect(() => normaliseMode(0o17777)).toThrow(/expected an octal mode like 0644 \(at most 07777\)/);
+    expect(() => normaliseMode(1.5)).toThrow(/expected an octal mode/);
     expect(() => normaliseMode('rw-r--r--')).toThrow(/expected octal digits/);
   });
 });
