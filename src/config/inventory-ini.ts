@@ -1,17 +1,15 @@
-// Ansible's INI inventory format -> RawInventory.
-//   host lines before any section are ungrouped; [g] host lines with inline key=value;
-//   [g:vars] key=value lines; [g:children] group names; comments start with # or ;.
+// Ansible's INI inventory format -> RawInventory, as ansible-core's ini plugin reads it:
+//   host lines before any section are ungrouped; [g] host lines, split like a shell (shlex),
+//   with inline key=value; [g:vars] key=value lines; [g:children] group names; lines
+//   starting with # or ; are comments. Every value is read as a Python literal.
 import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import { expandHostRange } from './host-range.js';
 import { setVar } from './inventory-raw.js';
 import type { RawGroup, RawInventory } from './inventory-raw.js';
-
-interface Token {
-  text: string;
-  column: number; // 1-based
-}
+import { pythonLiteral } from './python-literal.js';
+import { shlexSplit, type ShlexError, type Word } from './shlex.js';
 
 export function readIniInventory(file: string, raw: RawInventory): void {
   let text: string;
@@ -29,6 +27,10 @@ export function parseIniInventory(file: string, text: string, raw: RawInventory)
     group: raw.group('all', { file, line: 1, column: 1 }),
     kind: 'hosts',
   };
+  // As Ansible: [g] or [g:children] declares g; [g:vars] and a child named in [p:children]
+  // must be declared somewhere in the same file (a typo there is an error, not a new group).
+  const declared = new Set(['all', 'ungrouped']);
+  const pending = new Map<string, { line: number; column: number; detail: string }>();
   const lines = text.split(/\r?\n/);
   lines.forEach((rawLine, i) => {
     const line = i + 1;
@@ -45,39 +47,68 @@ export function parseIniInventory(file: string, text: string, raw: RawInventory)
       if (suffix !== undefined && suffix !== 'vars' && suffix !== 'children') {
         throw fail(indent + 2 + name.length, `unknown section kind ':${suffix}' (allowed: :vars, :children)`);
       }
-      section = { group: raw.group(name, at(indent + 2)), kind: (suffix as 'vars' | 'children') ?? 'hosts' };
+      const kind = (suffix as 'vars' | 'children') ?? 'hosts';
+      section = { group: raw.group(name, at(indent + 2)), kind };
+      if (kind !== 'vars') {
+        declared.add(name);
+        pending.delete(name);
+      } else if (!declared.has(name) && !pending.has(name)) {
+        pending.set(name, { line, column: indent + 2, detail: `[${name}:vars] is for group '${name}', which this file never declares: expected a [${name}] or [${name}:children] section` });
+      }
       return;
     }
 
     if (section.kind === 'vars') {
+      // Ansible takes everything after the first = as the value, comments included.
       const eq = trimmed.indexOf('=');
       if (eq <= 0) throw fail(indent + 1, `expected key=value in [${section.group.name}:vars], got ${JSON.stringify(trimmed)}`);
       const key = trimmed.slice(0, eq).trim();
-      setVar(section.group.inline, key, { value: parseIniValue(trimmed.slice(eq + 1).trim()), source: at(indent + 1), baseDir });
+      const text = trimmed.slice(eq + 1).trim();
+      const value = parseIniValue(text);
+      const where = `${file}:${line}`;
+      if (typeof value === 'string' && /\s[#;]/.test(text)) {
+        raw.warnings.push(`${where}: the value of ${key} includes the text after # or ; (${JSON.stringify(text)}): Ansible reads a [group:vars] value to the end of the line; put comments on their own line`);
+      }
+      warnStringBool(raw, where, key, value);
+      setVar(section.group.inline, key, { value, source: at(indent + 1), baseDir });
       return;
     }
 
-    const tokens = tokenize(rawLine, fail);
+    let tokens: Word[];
+    try {
+      tokens = shlexSplit(rawLine);
+    } catch (e) {
+      throw fail((e as ShlexError).column ?? indent + 1, `cannot split this line into words: ${(e as Error).message}`);
+    }
     if (tokens.length === 0) return;
     if (section.kind === 'children') {
       if (tokens.length > 1) throw fail(tokens[1].column, `expected one group name per line in [${section.group.name}:children]`);
-      raw.addChild(section.group, tokens[0].text, at(tokens[0].column));
-      raw.group(tokens[0].text, at(tokens[0].column));
+      const child = tokens[0].text;
+      raw.addChild(section.group, child, at(tokens[0].column));
+      raw.group(child, at(tokens[0].column));
+      if (!declared.has(child) && !pending.has(child)) {
+        pending.set(child, { line, column: tokens[0].column, detail: `[${section.group.name}:children] names group '${child}', which this file never declares: expected a [${child}] or [${child}:children] section` });
+      }
       return;
     }
 
     // A host line: NAME[:PORT] key=value ...
     let name = tokens[0].text;
     const extra: [string, unknown, number][] = [];
-    const hp = /^([^:]+):(\d+)$/.exec(name);
-    if (hp) {
+    const hp = /^(.*):(\d+)$/.exec(name);
+    if (hp && !/\[[^\]]*$/.test(hp[1])) {
       name = hp[1];
       extra.push(['ansible_port', Number(hp[2]), tokens[0].column]);
     }
+    if (name.endsWith(':')) throw fail(tokens[0].column, `host '${name}': a host name cannot end with ':' (it is reserved for a port)`);
+    if (name === '---') throw fail(tokens[0].column, "'---' is not a host name: this file looks like YAML");
     for (const t of tokens.slice(1)) {
       const eq = t.text.indexOf('=');
       if (eq <= 0) throw fail(t.column, `expected key=value after the host name, got ${JSON.stringify(t.text)}`);
-      extra.push([t.text.slice(0, eq), parseIniValue(t.text.slice(eq + 1)), t.column]);
+      const key = t.text.slice(0, eq);
+      const value = parseIniValue(t.text.slice(eq + 1));
+      warnStringBool(raw, `${file}:${line}`, key, value);
+      extra.push([key, value, t.column]);
     }
     let names: string[];
     try {
@@ -91,43 +122,24 @@ export function parseIniInventory(file: string, text: string, raw: RawInventory)
       for (const [k, v, col] of extra) setVar(h.inline, k, { value: v, source: at(col), baseDir });
     }
   });
+  const first = [...pending.values()].sort((a, b) => a.line - b.line)[0];
+  if (first) throw new ConfigError(file, first.line, first.column, first.detail);
 }
 
-/** Ansible reads INI values as Python literals: numbers, True/False, quoted strings. */
+/** Ansible reads INI values as Python literals (ast.literal_eval): numbers, 'quoted' strings,
+ * True/False/None, lists, dicts. Anything else stays text: `no` and `true` are strings. */
 export function parseIniValue(v: string): unknown {
-  if (/^-?\d+$/.test(v)) return Number(v);
-  if (/^-?\d+\.\d+$/.test(v)) return Number(v);
-  if (/^(true|false)$/i.test(v)) return v.toLowerCase() === 'true';
-  const q = /^(['"])(.*)\1$/.exec(v);
-  if (q) return q[2];
-  return v;
+  const lit = pythonLiteral(v);
+  return lit ? lit.value : v;
 }
 
-/** Split a host line like a shell would (quotes kept around values), stopping at a # comment. */
-function tokenize(line: string, fail: (col: number, detail: string) => Error): Token[] {
-  const out: Token[] = [];
-  let i = 0;
-  while (i < line.length) {
-    while (i < line.length && /\s/.test(line[i])) i++;
-    if (i >= line.length || line[i] === '#' || line[i] === ';') break;
-    const start = i;
-    let text = '';
-    while (i < line.length && !/\s/.test(line[i])) {
-      const c = line[i];
-      if (c === '"' || c === "'") {
-        const end = line.indexOf(c, i + 1);
-        if (end < 0) throw fail(i + 1, `unterminated ${c} quote`);
-        text += line.slice(i, end + 1); // keep quotes so parseIniValue sees a string literal
-        i = end + 1;
-      } else if (c === '\\' && i + 1 < line.length) {
-        text += line[i + 1];
-        i += 2;
-      } else {
-        text += c;
-        i++;
-      }
-    }
-    out.push({ text, column: start + 1 });
-  }
-  return out;
+/** Booleans fleet reads from any spelling itself (connection settings). */
+const READ_AS_BOOL = new Set(['become', 'ansible_become']);
+
+/** `enable_tls=no` is the string "no" in an INI inventory, which a `when:` finds true. */
+function warnStringBool(raw: RawInventory, where: string, key: string, value: unknown): void {
+  if (typeof value !== 'string' || READ_AS_BOOL.has(key) || !/^(?:yes|no|on|off|true|false)$/i.test(value)) return;
+  raw.warnings.push(
+    `${where}: ${key}=${value} is the string "${value}" in an INI inventory (Ansible reads INI values as Python literals: only True and False are booleans), and a non-empty string is true in a condition; write ${/^(?:yes|on|true)$/i.test(value) ? 'True' : 'False'}, or use it as "${key} | bool"`,
+  );
 }

@@ -28,7 +28,9 @@ describe('INI inventory (Ansible format)', () => {
     expect(inv.groups.get('prod')!.children).toEqual(['webservers', 'dbservers']);
     expect(inv.hosts.get('web2.example.com')!.groups).toEqual(['all', 'prod', 'webservers']);
     const v = inv.hosts.get('web1.example.com')!.vars;
-    expect(v).toMatchObject({ http_port: 80, ssl: false, greeting: 'hi there' });
+    // `ssl=false` is the string "false": Ansible reads INI values as Python literals
+    // (ansible-inventory --list shows "ssl": "false" for this very file).
+    expect(v).toMatchObject({ http_port: 80, ssl: 'false', greeting: 'hi there' });
   });
 
   it('group_vars/ beats [group:vars]; an extensionless host_vars file is read', () => {
@@ -38,8 +40,11 @@ describe('INI inventory (Ansible format)', () => {
     expect(db1.vars.role_name).toBe('primary');
   });
 
-  it('warns about ansible_connection=local with file:line', () => {
-    expect(inv.warnings).toEqual([`${FILE}:10: ansible_connection is not supported: fleet connects over SSH only; kept as a plain variable`]);
+  it('warns about ansible_connection=local and a string that looks boolean, with file:line', () => {
+    expect(inv.warnings).toEqual([
+      expect.stringMatching(new RegExp(`^${FILE}:14: ssl=false is the string "false" in an INI inventory .* write False`)),
+      `${FILE}:10: ansible_connection is not supported: fleet connects over SSH only; kept as a plain variable`,
+    ]);
   });
 
   it('loads INI and YAML together from a directory, YAML by extension, INI by sniffing', () => {
