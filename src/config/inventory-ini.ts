@@ -2,7 +2,6 @@
 //   host lines before any section are ungrouped; [g] host lines, split like a shell (shlex),
 //   with inline key=value; [g:vars] key=value lines; [g:children] group names; lines
 //   starting with # or ; are comments. Every value is read as a Python literal.
-import { readFileSync } from 'node:fs';
 import { dirname } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import { expandHostRange } from './host-range.js';
@@ -10,16 +9,6 @@ import { setVar } from './inventory-raw.js';
 import type { RawGroup, RawInventory } from './inventory-raw.js';
 import { pythonLiteral } from './python-literal.js';
 import { shlexSplit, type ShlexError, type Word } from './shlex.js';
-
-export function readIniInventory(file: string, raw: RawInventory): void {
-  let text: string;
-  try {
-    text = readFileSync(file, 'utf8');
-  } catch (e) {
-    throw new ConfigError(file, undefined, undefined, `cannot read file: ${(e as Error).message}`);
-  }
-  parseIniInventory(file, text, raw);
-}
 
 export function parseIniInventory(file: string, text: string, raw: RawInventory): void {
   const baseDir = dirname(file);

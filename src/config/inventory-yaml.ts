@@ -11,7 +11,11 @@ import type { YamlFile } from './yaml-source.js';
 const GROUP_KEYS = ['children', 'hosts', 'vars'];
 
 export function readYamlInventory(file: string, raw: RawInventory): void {
-  const yf = readYaml(file);
+  readYamlDocument(readYaml(file), raw);
+}
+
+export function readYamlDocument(yf: YamlFile, raw: RawInventory): void {
+  const file = yf.file;
   raw.warnings.push(...yf.warnings);
   const root = yf.doc.contents;
   if (isNullNode(root)) return; // an empty inventory file is allowed, it adds nothing

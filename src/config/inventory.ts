@@ -2,13 +2,14 @@
 import { existsSync, readFileSync, readdirSync, statSync } from 'node:fs';
 import { dirname, extname, join, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
-import type { Inventory } from '../model/inventory.js';
+import type { Inventory, InventoryFile, InventoryFormat } from '../model/inventory.js';
 import { buildInventory } from './inventory-build.js';
-import { readIniInventory } from './inventory-ini.js';
+import { parseIniInventory } from './inventory-ini.js';
 import { RawInventory } from './inventory-raw.js';
 import { finalizeStructure } from './inventory-structure.js';
 import { readVarsDirs } from './inventory-vars-dirs.js';
-import { readYamlInventory } from './inventory-yaml.js';
+import { readYamlDocument } from './inventory-yaml.js';
+import { errAt, isMap, isNullNode, kindOf, parseYaml, type YamlFile } from './yaml-source.js';
 
 const INVENTORY_EXTS = new Set(['.yml', '.yaml', '.ini']);
 
@@ -35,32 +36,82 @@ export function loadInventory(paths: string[]): Inventory {
   const firstDir = statSync(first).isDirectory() ? first : dirname(first);
 
   const raw = new RawInventory();
+  const formats: InventoryFile[] = [];
   // The same file named twice (a directory and a file in it) is read once.
-  for (const f of [...new Set(files)]) {
-    if (isIni(f)) readIniInventory(f, raw);
-    else readYamlInventory(f, raw);
-  }
+  for (const f of [...new Set(files)]) formats.push(readInventoryFile(f, raw));
   finalizeStructure(raw, files[0] ?? first);
   for (const d of [...new Set(varDirs)]) readVarsDirs(d, raw);
-  return buildInventory(raw, paths.map((x) => resolve(x)), join(firstDir, 'known_hosts'));
+  return { ...buildInventory(raw, paths.map((x) => resolve(x)), join(firstDir, 'known_hosts')), files: formats };
 }
 
-/** .ini is INI, .yml/.yaml YAML; anything else (Ansible's classic "hosts") is sniffed:
- * YAML starts with "---" or a "key:" line, INI with a [section] or a host line. */
-export function isIni(file: string): boolean {
-  const ext = extname(file);
-  if (ext === '.ini') return true;
-  if (ext === '.yml' || ext === '.yaml' || ext === '.json') return false;
-  let text = '';
+function readText(file: string): string {
+  try {
+    return readFileSync(file, 'utf8');
+  } catch (e) {
+    throw new ConfigError(file, undefined, undefined, `cannot read file: ${(e as Error).message}`);
+  }
+}
+
+type Attempt = { yf: YamlFile; error?: undefined } | { yf?: undefined; error: ConfigError };
+
+/** As YAML: parsed, and a mapping of groups (or empty). A YAML string or list is no inventory. */
+function asYaml(file: string, text: string): Attempt {
+  try {
+    const yf = parseYaml(file, text);
+    const root = yf.doc.contents;
+    if (isNullNode(root) || isMap(root)) return { yf };
+    return { error: errAt(yf, root, `expected a mapping of groups, like "all: {hosts: {...}}", got ${kindOf(yf, root)}`) };
+  } catch (e) {
+    if (e instanceof ConfigError) return { error: e };
+    throw e;
+  }
+}
+
+/** Read one inventory file in the format that parses, as Ansible's inventory plugins do:
+ * a .ini file is INI; anything else is tried as YAML, then as INI (an INI inventory named
+ * hosts.yml is common). When neither parses, one error says what each expected. */
+export function readInventoryFile(file: string, raw: RawInventory): InventoryFile {
+  const text = readText(file);
+  if (extname(file) === '.ini') {
+    parseIniInventory(file, text, raw);
+    return { file, format: 'ini' };
+  }
+  const y = asYaml(file, text);
+  if (y.yf) {
+    readYamlDocument(y.yf, raw);
+    return { file, format: 'yaml' };
+  }
+  const yamlError = y.error;
+  try {
+    parseIniInventory(file, text, raw);
+  } catch (e) {
+    if (!(e instanceof ConfigError)) throw e;
+    throw neitherFormat(file, yamlError, e);
+  }
+  return { file, format: 'ini', note: `not YAML (${at(yamlError)}: ${yamlError.detail}), read as INI` };
+}
+
+const at = (e: ConfigError) => `line ${e.line ?? '?'}${e.column !== undefined ? `:${e.column}` : ''}`;
+
+/** Both readers failed: name both, placed where the reader that got further stopped. */
+function neitherFormat(file: string, asYamlErr: ConfigError, asIniErr: ConfigError): ConfigError {
+  const further = (asIniErr.line ?? 0) > (asYamlErr.line ?? 0) ? asIniErr : asYamlErr;
+  return new ConfigError(file, further.line, further.column,
+    `not an inventory in either format Ansible reads: as YAML, ${at(asYamlErr)}: ${asYamlErr.detail}; as INI, ${at(asIniErr)}: ${asIniErr.detail}`);
+}
+
+/** The format a file would be read in (for writers, which edit YAML only). */
+export function inventoryFormat(file: string): InventoryFormat {
+  if (extname(file) === '.ini') return 'ini';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
-    return false; // the YAML reader reports the read error with the file name
+    return 'yaml'; // the YAML reader reports the read error with the file name
   }
-  for (const line of text.split(/\r?\n/)) {
-    const t = line.trim();
-    if (!t || t.startsWith('#') || t.startsWith(';')) continue;
-    return !(t.startsWith('---') || t.startsWith('{') || /^[^\s\[]+:\s*(#.*)?$/.test(t));
-  }
-  return false;
+  return asYaml(file, text).yf ? 'yaml' : 'ini';
+}
+
+export function isIni(file: string): boolean {
+  return inventoryFormat(file) === 'ini';
 }

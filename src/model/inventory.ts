@@ -59,4 +59,15 @@ export interface Inventory {
   /** inventory/known_hosts next to the inventory. */
   knownHostsFile: string;
   warnings: string[];
+  /** Each inventory file read, with the format it was read in (`fleet inventory -v`). */
+  files?: InventoryFile[];
+}
+
+export type InventoryFormat = 'yaml' | 'ini';
+
+export interface InventoryFile {
+  file: string;
+  format: InventoryFormat;
+  /** Why a file was read in the format its name does not suggest (INI in hosts.yml). */
+  note?: string;
 }
