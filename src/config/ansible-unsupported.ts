@@ -1,6 +1,8 @@
 // Ansible connection settings fleet does not implement: kept as plain vars, with a warning,
 // so an Ansible inventory loads as it is but the operator learns what fleet ignores.
+import { SSH_ARGS_VARS } from './connection.js';
 import type { RawVar } from './inventory-raw.js';
+import { parseSshArgs } from './ssh-args.js';
 
 const WHY: Record<string, string> = {
   ansible_password: 'fleet logs in with SSH keys only (use private_key_file)',
@@ -9,7 +11,6 @@ const WHY: Record<string, string> = {
   ansible_become_pass: 'fleet never reads a sudo password from vars (use become_password_env or become_password_file)',
   ansible_become_password: 'fleet never reads a sudo password from vars (use become_password_env or become_password_file)',
   ansible_sudo_pass: 'fleet never reads a sudo password from vars (use become_password_env or become_password_file)',
-  ansible_ssh_extra_args: 'fleet does not run the ssh binary',
   ansible_scp_extra_args: 'fleet does not run scp',
   ansible_sftp_extra_args: 'fleet does not run sftp',
   ansible_ssh_executable: 'fleet does not run the ssh binary',
@@ -31,10 +32,11 @@ export function unsupportedWarning(key: string, v: RawVar): string | undefined {
     why = 'fleet becomes root with sudo only';
   } else if (key === 'ansible_become_user' && val !== 'root') {
     why = 'fleet becomes root only (a task can run a command as another user itself)';
-  } else if (key === 'ansible_ssh_common_args' && typeof val === 'string') {
-    // -J / ProxyJump is understood; anything else is not.
-    const rest = val.replace(/(?:^|\s)-J\s*\S+/, '').replace(/-o\s*['"]?ProxyJump[= ][^\s'"]+['"]?/i, '').trim();
-    if (rest) why = 'fleet understands only -J / ProxyJump there';
+  } else if (SSH_ARGS_VARS.includes(key) && typeof val === 'string') {
+    // ProxyCommand, ProxyJump / -J and -F are used; the rest is named (a proxy fleet cannot
+    // read is an error where the connection is built, not a warning).
+    const ignored = parseSshArgs(val).ignored;
+    if (ignored.length) return `${where}: ${key}: fleet does not run the ssh binary and does not apply ${ignored.join(' ')} (it uses ProxyCommand, ProxyJump, -J and -F there)`;
   }
   return why ? `${where}: ${key} is not supported: ${why}; kept as a plain variable` : undefined;
 }

@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import type { Connection, Source } from '../model/inventory.js';
+import { parseSshArgs, proxyCommandProblem } from './ssh-args.js';
 
 /** The winning definition of one variable, with its precedence rank (higher wins). */
 export interface Winner {
@@ -22,6 +23,7 @@ const ALIASES: Record<string, string[]> = {
   become_password_env: [],
   become_password_file: [],
   proxy_jump: [],
+  proxy_command: [],
   socks_proxy: [],
   connect_timeout: ['ansible_ssh_timeout', 'ansible_timeout'],
 };
@@ -101,27 +103,76 @@ export function buildConnection(host: string, winners: Map<string, Winner>): Con
   const pwFile = str('become_password_file');
   if (pwFile) conn.becomePasswordFile = resolvePath(pwFile.value, pwFile.w.baseDir);
 
-  const jump = str('proxy_jump');
-  if (jump) conn.proxyJump = jump.value;
-  else {
-    const common = winners.get('ansible_ssh_common_args');
-    const j = typeof common?.value === 'string' ? proxyJumpFromSshArgs(common.value) : undefined;
-    if (j) conn.proxyJump = j;
-  }
+  const proxy = pickProxy(host, winners, bad);
+  if (proxy.command) conn.proxyCommand = proxy.command;
+  if (proxy.jump) conn.proxyJump = proxy.jump;
 
   const socks = str('socks_proxy');
   if (socks) {
     const v = socks.value.replace(/^socks5h?:\/\//, '');
     if (!/^[^\s:]+:\d+$/.test(v)) throw bad(socks.w, `'socks_proxy' must be "host:port" (like 127.0.0.1:9050), got ${JSON.stringify(socks.value)}`);
     conn.socksProxy = v;
+    if (conn.proxyCommand) {
+      throw bad(socks.w, `'socks_proxy' and a ProxyCommand (${proxy.from}) are both set: the ProxyCommand carries the connection itself; set one of them`);
+    }
   }
   return conn;
 }
 
-/** "-J user@bastion:22" or "-o ProxyJump=user@bastion" in ansible_ssh_common_args. */
-export function proxyJumpFromSshArgs(args: string): string | undefined {
-  const m = /(?:^|\s)-J\s*(\S+)/.exec(args) ?? /-o\s*['"]?ProxyJump[= ]([^\s'"]+)/i.exec(args);
-  return m?.[1];
+/** Variables holding ssh arguments, in the order Ansible puts them on ssh's command line
+ * (where the first ProxyCommand or ProxyJump wins, as in ssh). */
+export const SSH_ARGS_VARS = ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'];
+
+interface Proxy {
+  command?: string;
+  jump?: string;
+  /** What set it, for messages. */
+  from?: string;
+  /** Set explicitly to none somewhere: nothing (not even ~/.ssh/config) may add a proxy. */
+  none?: boolean;
+}
+
+/** The proxy for a host: fleet's proxy_command / proxy_jump, else the ssh arguments. A proxy
+ * setting that cannot be understood is an error naming where it was written: connecting
+ * directly instead would be wrong, and on some networks a leak. */
+function pickProxy(host: string, winners: Map<string, Winner>, bad: (w: Winner, d: string) => ConfigError): Proxy {
+  const template = (w: Winner, what: string) => {
+    if (typeof w.value === 'string' && /\{\{|\{%/.test(w.value)) {
+      throw bad(w, `${what} is a template; fleet reads connection settings before any template is rendered, so it cannot know where the proxy is. Write the value itself; fleet will not connect directly instead`);
+    }
+  };
+  const text = (key: string): { value: string; w: Winner } | undefined => {
+    const w = winners.get(key);
+    if (!w || w.value === null || w.value === undefined || w.value === '') return undefined;
+    if (typeof w.value !== 'string') throw bad(w, `'${key}' must be a string, got ${JSON.stringify(w.value)}`);
+    template(w, `'${key}'`);
+    return { value: w.value.trim(), w };
+  };
+  // Every ssh-arguments variable is read, even when a fleet setting wins: a proxy in one that
+  // fleet cannot read is refused rather than silently ignored.
+  const fromArgs: Proxy[] = [];
+  for (const key of SSH_ARGS_VARS) {
+    const a = text(key);
+    if (!a) continue;
+    const parsed = parseSshArgs(a.value);
+    if (parsed.problem) throw bad(a.w, `${key}: ${parsed.problem}; fleet will not connect directly instead (fix it, or set proxy_command or proxy_jump)`);
+    if (parsed.proxyCommand !== undefined) fromArgs.push({ command: parsed.proxyCommand, from: key });
+    else if (parsed.proxyJump !== undefined) fromArgs.push({ jump: parsed.proxyJump, from: key });
+  }
+  const cmd = text('proxy_command');
+  const jump = text('proxy_jump');
+  if (cmd && jump && cmd.value !== 'none' && jump.value !== 'none') {
+    const later = cmd.w.rank >= jump.w.rank ? cmd.w : jump.w;
+    throw bad(later, `'proxy_command' and 'proxy_jump' are both set: a connection goes through one of them`);
+  }
+  if (cmd) {
+    const p = cmd.value === 'none' ? undefined : proxyCommandProblem(cmd.value);
+    if (p) throw bad(cmd.w, `'proxy_command': ${p}; fleet will not connect directly instead`);
+  }
+  const chosen: Proxy =
+    (cmd && { command: cmd.value, from: 'proxy_command' }) ?? (jump && { jump: jump.value, from: 'proxy_jump' }) ?? fromArgs[0] ?? {};
+  if (chosen.command === 'none' || chosen.jump === 'none') return { none: true };
+  return chosen;
 }
 
 /** Booleans as YAML 1.1 and Ansible's INI files write them. */

@@ -22,6 +22,9 @@ export interface Connection {
   privateKeyFile?: string;
   /** "user@host:port" of a bastion, as ssh -J. */
   proxyJump?: string;
+  /** A command whose stdin/stdout carry the SSH connection, as ssh's ProxyCommand; its
+   * tokens (%h %p %r %n %d %u %l %%) are expanded when connecting. */
+  proxyCommand?: string;
   /** "host:port" of a SOCKS5 proxy (e.g. Tor at 127.0.0.1:9050). */
   socksProxy?: string;
   connectTimeoutMs: number;

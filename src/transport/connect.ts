@@ -72,7 +72,10 @@ export async function connect(host: Host, opts: ConnectOptions): Promise<HostSes
       signal: opts.signal,
     }));
   } catch (err) {
+    // A ProxyCommand that died says why better than the closed stream does.
+    const why = err instanceof HostKeyError ? undefined : await under.failure?.();
     under.release();
+    if (why) throw new UnreachableError(host.name, unreachableMessage(t, why));
     throw connectError(err, t, conn.connectTimeoutMs, auth.tried, policy, opts.knownHostsFile);
   }
   const connectMs = Math.round(performance.now() - started);

@@ -1,9 +1,9 @@
 // `fleet hostkeys accept HOST`: fetch the key a host offers (through its proxies) and pin it.
 import type { Host } from '../model/inventory.js';
-import { HostKeyError } from '../model/transport.js';
+import { HostKeyError, UnreachableError } from '../model/transport.js';
 import { planAuth, type AuthPlan } from './auth.js';
 import { describeKey, fingerprint, keyTypeOf } from './fingerprint.js';
-import { removeHint } from './errors.js';
+import { removeHint, unreachableMessage } from './errors.js';
 import { DEFAULT_HOST_KEY_ALGORITHMS, pinningPolicy, type HostKeyPolicy } from './host-key-policy.js';
 import { appendKnownHost } from './known-hosts.js';
 import { connectError, targetOf } from './connect.js';
@@ -68,6 +68,8 @@ export async function scanHostKey(host: Host, opts: ScanOptions = {}): Promise<S
     if (err instanceof KeyInHand) {
       return { keyType: keyTypeOf(err.key), key: err.key, fingerprint: fingerprint(err.key) };
     }
+    const why = err instanceof HostKeyError ? undefined : await under.failure?.();
+    if (why) throw new UnreachableError(host.name, unreachableMessage(t, why));
     throw connectError(err, t, conn.connectTimeoutMs, [], policy, opts.knownHostsFile ?? 'known_hosts');
   } finally {
     under.release();

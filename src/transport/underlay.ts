@@ -1,5 +1,6 @@
-// What carries the SSH bytes to a host: nothing special (ssh2 dials TCP), a SOCKS5 proxy, or a
-// channel through a bastion (which itself may sit behind the SOCKS5 proxy).
+// What carries the SSH bytes to a host: nothing special (ssh2 dials TCP), a ProxyCommand's
+// stdin/stdout, a SOCKS5 proxy, or a channel through a bastion (which itself may sit behind
+// the SOCKS5 proxy).
 import type { Duplex } from 'node:stream';
 import { HostKeyError, UnreachableError } from '../model/transport.js';
 import type { Host } from '../model/inventory.js';
@@ -8,11 +9,14 @@ import { describeCause, unreachableMessage, type Target } from './errors.js';
 import { pinningPolicy } from './host-key-policy.js';
 import { acquireBastion, forwardThrough, parseHostPort, parseProxyJump, socksStream, type HostPort } from './proxy.js';
 import { openSsh } from './ssh-client.js';
+import { expandProxyCommand, spawnProxyCommand } from './proxy-command.js';
 
 export interface Underlay {
   sock?: Duplex;
   /** "through SOCKS5 proxy ..." / "through bastion ...", for messages. */
   via?: string;
+  /** A ProxyCommand's own account of a failed connection (exit status, stderr), if any. */
+  failure?(): Promise<string | undefined>;
   release(): void;
 }
 
@@ -45,9 +49,30 @@ async function viaSocks(hostName: string, spec: string, dest: HostPort, t: Targe
   }
 }
 
+/** The command, short enough for a message. */
+function shortCommand(cmd: string): string {
+  return JSON.stringify(cmd.length > 80 ? `${cmd.slice(0, 77)}...` : cmd);
+}
+
+function viaProxyCommand(host: Host, dest: HostPort): Underlay {
+  const conn = host.connection;
+  const cmd = expandProxyCommand(conn.proxyCommand!, { host: dest.host, port: dest.port, user: conn.user, name: host.name });
+  const p = spawnProxyCommand(cmd);
+  return {
+    sock: p.sock,
+    via: `through proxy command ${shortCommand(cmd)}`,
+    failure: p.failure,
+    release: () => {
+      p.sock.destroy();
+      p.kill();
+    },
+  };
+}
+
 export async function openUnderlay(host: Host, dest: HostPort, t: Target, o: UnderlayOptions): Promise<Underlay> {
   const conn = host.connection;
   const timeoutMs = conn.connectTimeoutMs;
+  if (conn.proxyCommand) return viaProxyCommand(host, dest);
   if (!conn.proxyJump) {
     if (!conn.socksProxy) return { release: () => undefined };
     const sock = await viaSocks(host.name, conn.socksProxy, dest, t, timeoutMs);

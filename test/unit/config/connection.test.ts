@@ -12,12 +12,12 @@ describe('connection settings', () => {
     expect(inv.hosts.get('d')!.connection.become).toBe(true);
   });
 
-  it('proxy jump from ansible_ssh_common_args -J, with no warning', () => {
-    const inv = load('all:\n  hosts:\n    a: {ansible_ssh_common_args: "-J admin@bastion:2222"}\n    b: {ansible_ssh_common_args: "-o ProxyCommand=nc"}\n');
+  it('proxy jump from ansible_ssh_common_args -J, a ProxyCommand too, with no warning', () => {
+    const inv = load('all:\n  hosts:\n    a: {ansible_ssh_common_args: "-J admin@bastion:2222"}\n    b: {ansible_ssh_common_args: "-o \'ProxyCommand=nc %h %p\'"}\n');
     expect(inv.hosts.get('a')!.connection.proxyJump).toBe('admin@bastion:2222');
+    expect(inv.hosts.get('b')!.connection).toMatchObject({ proxyCommand: 'nc %h %p' });
     expect(inv.hosts.get('b')!.connection.proxyJump).toBeUndefined();
-    expect(inv.warnings).toHaveLength(1);
-    expect(inv.warnings[0]).toContain('inv.yml:4: ansible_ssh_common_args is not supported');
+    expect(inv.warnings).toEqual([]);
   });
 
   it('between a fleet key and its ansible_* twin the higher-precedence definition wins', () => {

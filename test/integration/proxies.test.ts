@@ -1,0 +1,120 @@
+// Proxies as real inventories write them, over real SSH: a ProxyCommand (`ssh -W %h:%p` through
+// a lab host acting as the bastion, run by the controller's ssh binary) from
+// ansible_ssh_common_args, end to end through `fleet apply`; its failures told with the proxy's
+// own stderr; the proxy process gone after the run; a proxy fleet cannot read refused before
+// any host is contacted.
+import { execFileSync } from 'node:child_process';
+import { copyFileSync, mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, expect, it } from 'vitest';
+import type { Host } from '../../src/model/inventory.js';
+import { HostKeyError, UnreachableError } from '../../src/model/transport.js';
+import { connect } from '../../src/transport/index.js';
+import { describeLab, labAvailable, labHost, labHosts, labInfo, makeProject, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
+
+let bastion = '';
+let target = '';
+beforeAll(async () => {
+  if (!labAvailable()) return;
+  const up = [];
+  for (const h of labHosts()) if ((await sshRun(h.name, 'true', { timeoutMs: 15_000 })).code === 0) up.push(h.name);
+  if (up.length < 2) throw new Error(`proxy tests need 2 lab hosts answering ssh as root; these do: ${up.join(', ') || 'none'}`);
+  [bastion, target] = up;
+}, 60_000);
+
+/** What a user writes: ssh through the bastion, -W to the target. (The lab key and known_hosts
+ * stand in for the user's ~/.ssh.) */
+function sshW(user = 'root', quiet = true): string {
+  const info = labInfo();
+  return `ssh -i ${info.keyFile} -o UserKnownHostsFile=${info.knownHostsFile} -o GlobalKnownHostsFile=/dev/null -o StrictHostKeyChecking=yes -o BatchMode=yes -W %h:%p${quiet ? ' -q' : ''} ${user}@${labHost(bastion).address}`;
+}
+
+/** Processes still running the bastion command for this target. */
+function proxiesFor(address: string): string[] {
+  const out = execFileSync('ps', ['-eo', 'pid,args'], { encoding: 'utf8' });
+  return out.split('\n').filter((l) => l.includes(`-W ${address}:`) && l.includes(' ssh '));
+}
+
+function host(name: string, proxyCommand: string): Host {
+  return {
+    name, groups: ['all'], vars: {}, varSources: {},
+    connection: {
+      address: labHost(name).address, port: 22, user: 'root', become: false, privateKeyFile: labInfo().keyFile,
+      connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, proxyCommand,
+    },
+  };
+}
+
+describeLab('ProxyCommand through a lab bastion', () => {
+  let project: Project;
+  afterAll(() => project?.cleanup());
+
+  it('fleet apply reaches the target through ansible_ssh_common_args: -o ProxyCommand="ssh -W %h:%p ..."; the proxy exits with the run', async () => {
+    const t = labHost(target);
+    const inventory =
+      `all:\n  hosts:\n    ${target}:\n      ansible_host: ${t.address}\n      ansible_user: root\n` +
+      `      ansible_ssh_private_key_file: ${labInfo().keyFile}\n` +
+      `      ansible_ssh_common_args: '-o ProxyCommand="${sshW()}" -o ServerAliveInterval=30'\n`;
+    project = makeProject({
+      inventory,
+      playbook: [{ name: 'through the bastion', hosts: 'all', tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-proxycmd' } }] }],
+    });
+    const inv = await runFleet(['inventory', '--json', '-i', project.inventoryDir], { cwd: project.dir, json: false });
+    expect(inv.code, inv.stderr).toBe(0);
+    expect(JSON.parse(inv.stdout).hosts[target].proxyCommand).toContain('-W %h:%p');
+    const run = await runFleet(['apply', 'playbooks/site.yml', '-i', project.inventoryDir], { cwd: project.dir });
+    expect(run.code, run.stderr).toBe(0);
+    expect(run.recap!.hosts[target]).toMatchObject({ failed: 0, unreachable: 0 });
+    const vars = await runFleet(['vars', target, 'ansible_ssh_common_args', '-i', project.inventoryDir], { cwd: project.dir, json: false });
+    expect(vars.stdout).toContain('ProxyCommand');
+    // The target saw the bastion as its client: the connection went through it.
+    const seen = await sshRun(target, 'cat /tmp/fleet-proxycmd; rm -f /tmp/fleet-proxycmd');
+    expect(seen.stdout.split(' ')[0]).toBe(labHost(bastion).address);
+    expect(proxiesFor(t.address)).toEqual([]);
+  });
+
+  it('transport: the target key is pinned as usual (a wrong pin is refused through the proxy too)', async () => {
+    const kh = join(mkdtempSync(join(tmpdir(), 'fleet-proxycmd-')), 'known_hosts');
+    copyFileSync(labInfo().knownHostsFile, kh);
+    const s = await connect(host(target, sshW()), { knownHostsFile: kh, acceptNewHostKeys: false });
+    const r = await s.run('hostname; echo "$SSH_CONNECTION"');
+    expect(r.stdout.split('\n')[0]).toBe(target);
+    expect(r.stdout.split('\n')[1].split(' ')[0]).toBe(labHost(bastion).address);
+    expect(proxiesFor(labHost(target).address)).toHaveLength(1);
+    s.close();
+    for (let i = 0; i < 100 && proxiesFor(labHost(target).address).length; i++) await new Promise((res) => setTimeout(res, 50));
+    expect(proxiesFor(labHost(target).address)).toEqual([]);
+
+    // Another host's key pinned under the target's address: refused, proxy or not.
+    const other = labHosts().find((h) => h.name !== target)!;
+    const wrong = join(mkdtempSync(join(tmpdir(), 'fleet-proxycmd-')), 'known_hosts');
+    const { writeFileSync } = await import('node:fs');
+    writeFileSync(wrong, other.hostKeys.map((k) => `${labHost(target).address} ${k}`).join('\n') + '\n');
+    const err = await connect(host(target, sshW()), { knownHostsFile: wrong, acceptNewHostKeys: false }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(HostKeyError);
+    expect((err as Error).message).toMatch(/HOST KEY CHANGED/);
+  });
+
+  it("a failing proxy is reported with its exit status and the proxy's own stderr", async () => {
+    const bad = sshW('nosuchuser', false);
+    const err = await connect(host(target, bad), { knownHostsFile: labInfo().knownHostsFile, acceptNewHostKeys: false }).catch((e: Error) => e);
+    expect(err).toBeInstanceOf(UnreachableError);
+    expect((err as Error).message).toMatch(new RegExp(`^${target}: cannot connect to .*:22 through proxy command ".*": the proxy command exited 255: .*Permission denied`));
+  });
+
+  it('a proxy setting fleet cannot read stops the run before any host is contacted (exit 3, file:line)', async () => {
+    const p = makeProject({
+      inventory: `all:\n  hosts:\n    ${target}:\n      ansible_host: ${labHost(target).address}\n      ansible_ssh_common_args: -o ProxyCommand="ssh -W %h:%p -q root@${labHost(bastion).address}\n`,
+      playbook: [{ name: 'p', hosts: 'all', tasks: [{ name: 't', command: { cmd: 'true' } }] }],
+    });
+    try {
+      const run = await runFleet(['apply', 'playbooks/site.yml', '-i', p.inventoryDir], { cwd: p.dir, json: false });
+      expect(run.code).toBe(3);
+      expect(run.stderr).toMatch(/hosts\.yml:5:\d+: host '.*': ansible_ssh_common_args: cannot split the arguments like a shell: no closing quotation .*fleet will not connect directly instead/);
+      expect(taskEvents(run)).toEqual([]);
+    } finally {
+      p.cleanup();
+    }
+  });
+});
