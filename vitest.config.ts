@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Never the developer's own ~/.ssh/config: a test that wants one names its file.
+    env: { FLEET_SSH_CONFIG: 'none' },
     projects: [
       // Unit tests run real shells; on a shared 2-core machine a test can take seconds.
       { test: { name: 'unit', include: ['test/unit/**/*.test.ts'], environment: 'node', testTimeout: 30_000 } },

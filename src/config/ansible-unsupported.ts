@@ -1,6 +1,6 @@
 // Ansible connection settings fleet does not implement: kept as plain vars, with a warning,
 // so an Ansible inventory loads as it is but the operator learns what fleet ignores.
-import { SSH_ARGS_VARS } from './connection.js';
+import { SSH_ARGS_VARS } from './connection-proxy.js';
 import type { RawVar } from './inventory-raw.js';
 import { parseSshArgs } from './ssh-args.js';
 

@@ -2,8 +2,10 @@
 import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
-import type { Connection, Source } from '../model/inventory.js';
-import { parseSshArgs, proxyCommandProblem } from './ssh-args.js';
+import type { Connection, ConnectionSources, Source } from '../model/inventory.js';
+import { pickProxy } from './connection-proxy.js';
+import { applySshConfig } from './connection-ssh-config.js';
+import { defaultSshConfigFile } from './ssh-config.js';
 
 /** The winning definition of one variable, with its precedence rank (higher wins). */
 export interface Winner {
@@ -25,6 +27,7 @@ const ALIASES: Record<string, string[]> = {
   proxy_jump: [],
   proxy_command: [],
   socks_proxy: [],
+  ssh_config_file: [],
   connect_timeout: ['ansible_ssh_timeout', 'ansible_timeout'],
 };
 
@@ -33,40 +36,43 @@ export const DEFAULT_USER = 'root';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
 export const KEEPALIVE_INTERVAL_MS = 15_000;
 
-export function buildConnection(host: string, winners: Map<string, Winner>): Connection {
+export function buildConnection(host: string, winners: Map<string, Winner>, sources: ConnectionSources = {}): Connection {
   // Between a fleet key and its Ansible alias, the higher-precedence definition wins;
   // on a tie (same file level) the fleet name wins.
-  const pick = (key: string): Winner | undefined => {
-    let best = winners.get(key);
+  const pick = (key: string): (Winner & { name: string }) | undefined => {
+    let best = winners.get(key) && { ...winners.get(key)!, name: key };
     for (const alias of ALIASES[key] ?? []) {
       const w = winners.get(alias);
-      if (w && (!best || w.rank > best.rank)) best = w;
+      if (w && (!best || w.rank > best.rank)) best = { ...w, name: alias };
     }
     return best;
   };
   const bad = (w: Winner, detail: string) =>
     new ConfigError(w.source.file, w.source.line, w.source.column, `host '${host}': ${detail}`);
 
-  const str = (key: string): { value: string; w: Winner } | undefined => {
+  const str = (key: string): { value: string; w: Winner & { name: string } } | undefined => {
     const w = pick(key);
     if (!w || w.value === null || w.value === undefined || w.value === '') return undefined;
     if (typeof w.value !== 'string' && typeof w.value !== 'number') throw bad(w, `'${key}' must be a string`);
     return { value: String(w.value), w };
   };
+  const from = (field: keyof ConnectionSources, w: Winner & { name: string }) => (sources[field] = { source: w.source, setting: w.name });
 
-  const address = str('address')?.value ?? host;
+  const addressE = str('address');
+  let address = addressE?.value ?? host;
+  if (addressE) from('address', addressE.w);
 
-  let port = DEFAULT_PORT;
+  let port: number | undefined;
   const pw = pick('port');
   if (pw && pw.value !== null && pw.value !== undefined) {
-    const n = typeof pw.value === 'string' && /^\d+$/.test(pw.value.trim()) ? Number(pw.value) : pw.value;
-    if (typeof n !== 'number' || !Number.isInteger(n) || n < 1 || n > 65535) {
-      throw bad(pw, `'port' must be a number from 1 to 65535, got ${JSON.stringify(pw.value)}`);
-    }
-    port = n;
+    port = portNumber(pw.value);
+    if (port === undefined) throw bad(pw, `'port' must be a number from 1 to 65535, got ${JSON.stringify(pw.value)}`);
+    from('port', pw);
   }
 
-  const user = str('user')?.value ?? DEFAULT_USER;
+  const userE = str('user');
+  let user = userE?.value;
+  if (userE) from('user', userE.w);
 
   let becomeSet = false;
   const bw = pick('become');
@@ -86,28 +92,51 @@ export function buildConnection(host: string, winners: Map<string, Winner>): Con
     connectTimeoutMs = Math.round(n * 1000);
   }
 
+  const keyE = str('private_key_file');
+  let privateKeyFile = keyE ? resolvePath(keyE.value, keyE.w.baseDir) : undefined;
+  if (keyE) from('privateKeyFile', keyE.w);
+
+  const proxy = pickProxy(host, winners, bad);
+  let proxyCommand = proxy.command;
+  let proxyJump = proxy.jump;
+  if (proxy.winner) from(proxyCommand ? 'proxyCommand' : 'proxyJump', { ...proxy.winner, name: proxy.from! });
+  const socks = str('socks_proxy');
+
+  // ~/.ssh/config fills what the inventory leaves unset, as ssh does with Ansible's
+  // command line: Host blocks match the name ssh would be given (ansible_host, else the host).
+  const cfgFile = sshConfigFile(pick('ssh_config_file'), proxy.configFile, bad);
+  if (cfgFile) {
+    const c = applySshConfig(cfgFile, addressE?.value ?? host, user);
+    const cfg = (field: keyof ConnectionSources, v: { source: Source; setting: string }) => (sources[field] = { source: v.source, setting: v.setting });
+    if (!addressE && c.address) (address = c.address.value), cfg('address', c.address);
+    if (port === undefined && c.port) (port = c.port.value), cfg('port', c.port);
+    if (user === undefined && c.user) (user = c.user.value), cfg('user', c.user);
+    if (!privateKeyFile && c.privateKeyFile) (privateKeyFile = c.privateKeyFile.value), cfg('privateKeyFile', c.privateKeyFile);
+    // Any proxy the inventory sets (or turns off, or a SOCKS proxy) beats the file's.
+    if (!proxyCommand && !proxyJump && !proxy.none && !socks) {
+      if (c.proxyCommand) (proxyCommand = c.proxyCommand.value), cfg('proxyCommand', c.proxyCommand);
+      else if (c.proxyJump) (proxyJump = c.proxyJump.value), cfg('proxyJump', c.proxyJump);
+    }
+  }
+
+  const finalUser = user ?? DEFAULT_USER;
   const conn: Connection = {
     address,
-    port,
-    user,
+    port: port ?? DEFAULT_PORT,
+    user: finalUser,
     // root needs no sudo; become only means something for another user.
-    become: becomeSet && user !== 'root',
+    become: becomeSet && finalUser !== 'root',
     connectTimeoutMs,
     keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
   };
-
-  const key = str('private_key_file');
-  if (key) conn.privateKeyFile = resolvePath(key.value, key.w.baseDir);
+  if (privateKeyFile) conn.privateKeyFile = privateKeyFile;
   const env = str('become_password_env');
   if (env) conn.becomePasswordEnv = env.value;
   const pwFile = str('become_password_file');
   if (pwFile) conn.becomePasswordFile = resolvePath(pwFile.value, pwFile.w.baseDir);
+  if (proxyCommand) conn.proxyCommand = proxyCommand;
+  if (proxyJump) conn.proxyJump = proxyJump;
 
-  const proxy = pickProxy(host, winners, bad);
-  if (proxy.command) conn.proxyCommand = proxy.command;
-  if (proxy.jump) conn.proxyJump = proxy.jump;
-
-  const socks = str('socks_proxy');
   if (socks) {
     const v = socks.value.replace(/^socks5h?:\/\//, '');
     if (!/^[^\s:]+:\d+$/.test(v)) throw bad(socks.w, `'socks_proxy' must be "host:port" (like 127.0.0.1:9050), got ${JSON.stringify(socks.value)}`);
@@ -119,60 +148,22 @@ export function buildConnection(host: string, winners: Map<string, Winner>): Con
   return conn;
 }
 
-/** Variables holding ssh arguments, in the order Ansible puts them on ssh's command line
- * (where the first ProxyCommand or ProxyJump wins, as in ssh). */
-export const SSH_ARGS_VARS = ['ansible_ssh_args', 'ansible_ssh_common_args', 'ansible_ssh_extra_args'];
-
-interface Proxy {
-  command?: string;
-  jump?: string;
-  /** What set it, for messages. */
-  from?: string;
-  /** Set explicitly to none somewhere: nothing (not even ~/.ssh/config) may add a proxy. */
-  none?: boolean;
+export function portNumber(v: unknown): number | undefined {
+  const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+  return typeof n === 'number' && Number.isInteger(n) && n >= 1 && n <= 65535 ? n : undefined;
 }
 
-/** The proxy for a host: fleet's proxy_command / proxy_jump, else the ssh arguments. A proxy
- * setting that cannot be understood is an error naming where it was written: connecting
- * directly instead would be wrong, and on some networks a leak. */
-function pickProxy(host: string, winners: Map<string, Winner>, bad: (w: Winner, d: string) => ConfigError): Proxy {
-  const template = (w: Winner, what: string) => {
-    if (typeof w.value === 'string' && /\{\{|\{%/.test(w.value)) {
-      throw bad(w, `${what} is a template; fleet reads connection settings before any template is rendered, so it cannot know where the proxy is. Write the value itself; fleet will not connect directly instead`);
-    }
-  };
-  const text = (key: string): { value: string; w: Winner } | undefined => {
-    const w = winners.get(key);
-    if (!w || w.value === null || w.value === undefined || w.value === '') return undefined;
-    if (typeof w.value !== 'string') throw bad(w, `'${key}' must be a string, got ${JSON.stringify(w.value)}`);
-    template(w, `'${key}'`);
-    return { value: w.value.trim(), w };
-  };
-  // Every ssh-arguments variable is read, even when a fleet setting wins: a proxy in one that
-  // fleet cannot read is refused rather than silently ignored.
-  const fromArgs: Proxy[] = [];
-  for (const key of SSH_ARGS_VARS) {
-    const a = text(key);
-    if (!a) continue;
-    const parsed = parseSshArgs(a.value);
-    if (parsed.problem) throw bad(a.w, `${key}: ${parsed.problem}; fleet will not connect directly instead (fix it, or set proxy_command or proxy_jump)`);
-    if (parsed.proxyCommand !== undefined) fromArgs.push({ command: parsed.proxyCommand, from: key });
-    else if (parsed.proxyJump !== undefined) fromArgs.push({ jump: parsed.proxyJump, from: key });
-  }
-  const cmd = text('proxy_command');
-  const jump = text('proxy_jump');
-  if (cmd && jump && cmd.value !== 'none' && jump.value !== 'none') {
-    const later = cmd.w.rank >= jump.w.rank ? cmd.w : jump.w;
-    throw bad(later, `'proxy_command' and 'proxy_jump' are both set: a connection goes through one of them`);
-  }
-  if (cmd) {
-    const p = cmd.value === 'none' ? undefined : proxyCommandProblem(cmd.value);
-    if (p) throw bad(cmd.w, `'proxy_command': ${p}; fleet will not connect directly instead`);
-  }
-  const chosen: Proxy =
-    (cmd && { command: cmd.value, from: 'proxy_command' }) ?? (jump && { jump: jump.value, from: 'proxy_jump' }) ?? fromArgs[0] ?? {};
-  if (chosen.command === 'none' || chosen.jump === 'none') return { none: true };
-  return chosen;
+/** The ssh config to read: ssh_config_file (inventory), else -F in the ssh arguments, else
+ * FLEET_SSH_CONFIG, else ~/.ssh/config; "none" reads none. */
+function sshConfigFile(
+  v: (Winner & { name: string }) | undefined,
+  fromArgs: { value: string; w: Winner } | undefined,
+  bad: (w: Winner, d: string) => ConfigError,
+): string | undefined {
+  const chosen = v && v.value !== null && v.value !== undefined && v.value !== '' ? { value: v.value, w: v as Winner } : fromArgs;
+  if (!chosen) return defaultSshConfigFile();
+  if (typeof chosen.value !== 'string') throw bad(chosen.w, `'ssh_config_file' must be a path or none, got ${JSON.stringify(chosen.value)}`);
+  return chosen.value === 'none' ? undefined : resolvePath(chosen.value, chosen.w.baseDir);
 }
 
 /** Booleans as YAML 1.1 and Ansible's INI files write them. */

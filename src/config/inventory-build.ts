@@ -1,5 +1,5 @@
 // RawInventory -> Inventory: group membership, merged vars with provenance, connections.
-import type { Group, Host, Inventory, Source, VarProvenance, Vars } from '../model/inventory.js';
+import type { ConnectionSources, Group, Host, Inventory, Source, VarProvenance, Vars } from '../model/inventory.js';
 import { unsupportedWarning } from './ansible-unsupported.js';
 import { buildConnection } from './connection.js';
 import type { Winner } from './connection.js';
@@ -75,12 +75,14 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
         shadowed: defs.slice(0, -1).reverse().map((d) => ({ value: d.value, source: d.source })),
       };
     }
+    const connectionSources: ConnectionSources = {};
     hosts.set(rh.name, {
       name: rh.name,
-      connection: buildConnection(rh.name, winners),
+      connection: buildConnection(rh.name, winners, connectionSources),
       groups: ordered,
       vars,
       varSources,
+      connectionSources,
     });
   }
   return { sources, hosts, groups, knownHostsFile, warnings };

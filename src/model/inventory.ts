@@ -40,7 +40,17 @@ export interface Host {
   vars: Vars;
   /** Per variable: the winning source and the values it shadowed (highest first). */
   varSources: Record<string, VarProvenance>;
+  /** Where each connection setting came from: an inventory variable, or ~/.ssh/config. */
+  connectionSources?: ConnectionSources;
 }
+
+export interface ConnectionSource {
+  source: Source;
+  /** The variable (ansible_host...) or ssh_config keyword (HostName...) that set it. */
+  setting: string;
+}
+
+export type ConnectionSources = Partial<Record<'address' | 'port' | 'user' | 'privateKeyFile' | 'proxyJump' | 'proxyCommand', ConnectionSource>>;
 
 export interface VarProvenance {
   source: Source;

@@ -46,6 +46,10 @@ function host(name: string, proxyCommand: string): Host {
   };
 }
 
+it('integration tests never read the real ~/.ssh/config either', () => {
+  expect(process.env.FLEET_SSH_CONFIG).toBe('none');
+});
+
 describeLab('ProxyCommand through a lab bastion', () => {
   let project: Project;
   afterAll(() => project?.cleanup());

@@ -1,6 +1,8 @@
 // `fleet vars HOST [VAR]`: merged inventory variables; for one variable, where it won and
 // what it shadowed.
+import { homedir } from 'node:os';
 import type { CommandModule } from 'yargs';
+import type { ConnectionSources, Host, Source } from '../../model/inventory.js';
 import { stringify } from 'yaml';
 import { describeVar, loadInventory } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
@@ -15,7 +17,40 @@ interface Args {
   json: boolean;
 }
 
-const where = (s: { file: string; line?: number }): string => `${s.file}${s.line ? `:${s.line}` : ''}`;
+/** A path under the home directory as ~/...: "~/.ssh/config:12". */
+const where = (s: { file: string; line?: number }): string => {
+  const home = homedir();
+  const f = s.file.startsWith(`${home}/`) ? `~${s.file.slice(home.length)}` : s.file;
+  return `${f}${s.line ? `:${s.line}` : ''}`;
+};
+
+/** Connection fields and the variables that name them. */
+const CONNECTION_FIELDS: [keyof ConnectionSources, string[]][] = [
+  ['address', ['address', 'ansible_host']],
+  ['port', ['port', 'ansible_port']],
+  ['user', ['user', 'ansible_user']],
+  ['privateKeyFile', ['private_key_file', 'ansible_ssh_private_key_file']],
+  ['proxyJump', ['proxy_jump']],
+  ['proxyCommand', ['proxy_command']],
+];
+
+/** How fleet reaches the host, each setting with where it came from (the inventory, or
+ * ~/.ssh/config), as YAML comments after the variables. */
+function connectionComment(host: Host): string {
+  const c = host.connection;
+  const lines = CONNECTION_FIELDS.filter(([f]) => c[f] !== undefined).map(([f, names]) => {
+    const s = host.connectionSources?.[f];
+    return `#   ${names[0]}: ${JSON.stringify(c[f])}  (${s ? `${where(s.source)} ${s.setting}` : 'default'})`;
+  });
+  return `# connection (how fleet reaches ${host.name}):\n${lines.join('\n')}\n`;
+}
+
+/** A connection setting the inventory does not define, but ~/.ssh/config does. */
+function connectionSetting(host: Host, name: string): { value: unknown; source: Source; setting: string } | undefined {
+  const field = CONNECTION_FIELDS.find(([, names]) => names.includes(name))?.[0];
+  const s = field && host.connectionSources?.[field];
+  return s ? { value: host.connection[field], source: s.source, setting: s.setting } : undefined;
+}
 
 export const varsCommand: CommandModule<object, Args> = {
   command: 'vars <host> [var]',
@@ -34,7 +69,7 @@ export const varsCommand: CommandModule<object, Args> = {
     const extra = parseExtraVars(args['extra-vars']);
     if (!args.var) {
       const merged = { ...host.vars, ...extra };
-      process.stdout.write(args.json ? JSON.stringify(merged, null, 2) + '\n' : stringify(merged));
+      process.stdout.write(args.json ? JSON.stringify(merged, null, 2) + '\n' : stringify(merged) + connectionComment(host));
       return;
     }
     const d = describeVar(inv, args.host, args.var);
@@ -44,6 +79,12 @@ export const varsCommand: CommandModule<object, Args> = {
       if (args.json) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       process.stdout.write(`${args.var} = ${JSON.stringify(out.value)}\n  from ${out.source.file}\n`);
       for (const s of shadowed) process.stdout.write(`  shadows ${JSON.stringify(s.value)} from ${where(s.source)}\n`);
+      return;
+    }
+    const fromConnection = !d ? connectionSetting(host, args.var) : undefined;
+    if (fromConnection) {
+      if (args.json) return void process.stdout.write(JSON.stringify(fromConnection, null, 2) + '\n');
+      process.stdout.write(`${args.var} = ${JSON.stringify(fromConnection.value)}\n  from ${where(fromConnection.source)} (${fromConnection.setting})\n`);
       return;
     }
     if (!d) {
