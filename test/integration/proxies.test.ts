@@ -107,6 +107,29 @@ describeLab('ProxyCommand through a lab bastion', () => {
     expect((err as Error).message).toMatch(new RegExp(`^${target}: cannot connect to .*:22 through proxy command ".*": the proxy command exited 255: .*Permission denied`));
   });
 
+  it('~/.ssh/config aliases: the inventory names only the alias; HostName, User, IdentityFile and a ProxyJump alias come from the file', async () => {
+    const cfg =
+      `Host bastion-alias\n  HostName ${labHost(bastion).address}\n  User root\n\n` +
+      `Host app-alias\n  HostName ${labHost(target).address}\n  User root\n  IdentityFile ${labInfo().keyFile}\n  ProxyJump bastion-alias\n`;
+    const p = makeProject({
+      inventory: `all:\n  vars:\n    ssh_config_file: ssh_config\n  hosts:\n    app-alias:\n`,
+      files: { 'inventory/ssh_config': cfg },
+      playbook: [{ name: 'alias', hosts: 'all', tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-alias' } }] }],
+    });
+    try {
+      const vars = await runFleet(['vars', 'app-alias', '-i', p.inventoryDir], { cwd: p.dir, json: false });
+      expect(vars.stdout).toMatch(/#   address: ".*"  \(.*ssh_config:6 HostName\)/);
+      expect(vars.stdout).toMatch(/#   proxy_jump: "root@.*"  \(.*ssh_config:9 ProxyJump\)/);
+      const run = await runFleet(['apply', 'playbooks/site.yml', '-i', p.inventoryDir], { cwd: p.dir });
+      expect(run.code, run.stderr).toBe(0);
+      expect(run.recap!.hosts['app-alias']).toMatchObject({ changed: 1, failed: 0, unreachable: 0 });
+      const seen = await sshRun(target, 'cat /tmp/fleet-alias; rm -f /tmp/fleet-alias');
+      expect(seen.stdout.split(' ')[0]).toBe(labHost(bastion).address);
+    } finally {
+      p.cleanup();
+    }
+  });
+
   it('a proxy setting fleet cannot read stops the run before any host is contacted (exit 3, file:line)', async () => {
     const p = makeProject({
       inventory: `all:\n  hosts:\n    ${target}:\n      ansible_host: ${labHost(target).address}\n      ansible_ssh_common_args: -o ProxyCommand="ssh -W %h:%p -q root@${labHost(bastion).address}\n`,
