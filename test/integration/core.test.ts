@@ -8,6 +8,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostEvent, TaskEvent } from '../../src/model/events.js';
 import { describeLab, FLEET_MAIN, labHosts, labInfo, makeProject, parseNdjson, resetHost, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
 
+/** An address on the lab's bridge where no host answers. */
+const ghostAddress = () => labInfo().subnet.replace(/\.0\/24$/, '.250');
 const FIXTURE = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../fixtures/projects/core');
 
 describeLab('fleet apply and check over real SSH', () => {
@@ -143,7 +145,7 @@ describeLab('fleet apply and check over real SSH', () => {
   it('an unreachable host is reported as unreachable and does not stop the others', async () => {
     const inv = fs.readFileSync(project.inventoryFile, 'utf8');
     const p = makeProject({
-      inventory: inv.replace(/^(\s+)workers:\n(\s+)hosts:\n/m, `$1workers:\n$2hosts:\n$2  ghost: {ansible_host: 10.231.0.250, connect_timeout: 2, ansible_ssh_private_key_file: ${labInfo().keyFile}}\n`),
+      inventory: inv.replace(/^(\s+)workers:\n(\s+)hosts:\n/m, `$1workers:\n$2hosts:\n$2  ghost: {ansible_host: ${ghostAddress()}, connect_timeout: 2, ansible_ssh_private_key_file: ${labInfo().keyFile}}\n`),
     });
     try {
       fs.cpSync(path.join(FIXTURE, 'playbooks'), path.join(p.dir, 'playbooks'), { recursive: true });
@@ -154,7 +156,7 @@ describeLab('fleet apply and check over real SSH', () => {
       for (const h of hosts) expect(run.recap!.hosts[h]).toMatchObject({ failed: 0, unreachable: 0, changed: 0 });
       const ev = taskEvents(run, 'ghost')[0];
       expect(ev.status).toBe('unreachable');
-      expect(ev.msg).toContain('10.231.0.250');
+      expect(ev.msg).toContain(ghostAddress());
     } finally {
       p.cleanup();
     }

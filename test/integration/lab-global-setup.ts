@@ -1,8 +1,10 @@
 // One lab per integration run, shared by every test file (they run one at a time), torn
 // down at the end even when tests fail (FLEET_LAB_KEEP=1 keeps it for debugging). Where the
 // lab cannot run (not root, not Linux, no netns): fail loudly in CI, else skip every file.
+// The tests use a lab instance of their own ("test", 10.231.1.0/24), never the demo's
+// default lab: what `npm run demo` did to its hosts cannot matter, and the tests leave it alone.
 import type { TestProject } from 'vitest/node';
-import { DEFAULT_INSTANCE, labDown, labInfo, labMissing, labUp, type LabInfo, type LabInstanceSpec } from '../../src/lab/index.js';
+import { labDown, labInfo, labMissing, labUp, type LabInfo, type LabInstanceSpec } from '../../src/lab/index.js';
 
 export interface ProvidedLab {
   available: boolean;
@@ -19,6 +21,8 @@ declare module 'vitest' {
 
 const log = (m: string) => process.stderr.write(`[lab] ${m}\n`);
 
+export const TEST_INSTANCE: LabInstanceSpec = { name: 'test', subnet: '10.231.1.0/24' };
+
 export default async function setup(project: TestProject): Promise<(() => Promise<void>) | undefined> {
   const missing = labMissing();
   if (missing.length) {
@@ -31,10 +35,10 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   }
   const n = Number(process.env.FLEET_LAB_HOSTS ?? 4);
   // FLEET_LAB_NAME + FLEET_LAB_SUBNET: run against another lab instance, e.g. while someone
-  // else's work uses the default one on the same machine.
+  // else's tests use the "test" one on the same machine.
   const instance: LabInstanceSpec = process.env.FLEET_LAB_NAME
     ? { name: process.env.FLEET_LAB_NAME, subnet: process.env.FLEET_LAB_SUBNET ?? '' }
-    : DEFAULT_INSTANCE;
+    : TEST_INSTANCE;
   // A lab that already had hosts is reused and left up; one we started is ours to remove.
   const ours = labInfo({ instance }).hosts.length === 0;
   const started = Date.now();
@@ -43,7 +47,7 @@ export default async function setup(project: TestProject): Promise<(() => Promis
   project.provide('lab', { available: true, info });
   return async () => {
     if (process.env.FLEET_LAB_KEEP === '1' || !ours) {
-      log(`lab left up (${ours ? 'FLEET_LAB_KEEP=1' : 'it was up before the tests'}); remove it with: fleet lab down`);
+      log(`lab left up (${ours ? 'FLEET_LAB_KEEP=1' : 'it was up before the tests'}); remove it with: fleet lab down --name ${instance.name} --subnet ${instance.subnet}`);
       return;
     }
     await labDown({ instance, onProgress: log });
