@@ -17,6 +17,7 @@ import { packageSourceDown, packageSourceRunning, packageSourceUp, packageSource
 import { assertLabAvailable } from './preflight.js';
 import { bootHost, hostRunning, mountRoot, sshBanner, stopHost, waitForSsh, wipeLayer, writeIdentity, type HostSpec } from './host.js';
 import { labLeftovers } from './leftovers.js';
+import { pickRoute, sshArgv } from './ssh-route.js';
 import { instanceCgroupDirs, removeCgroupTree } from './cgroups.js';
 import type { LabHostInfo, LabInfo, LabStatus } from './types.js';
 
@@ -234,34 +235,34 @@ export async function labStatus(opts: LabOptions = {}): Promise<LabStatus> {
   };
 }
 
-function sshArgv(inst: LabInstance, host: string, tty: boolean): string[] {
+function hostAddressOf(inst: LabInstance, host: string): string {
   const i = hostIndex(inst, host);
   if (i === undefined || !listHosts(inst).includes(host)) {
     const known = listHosts(inst);
     throw new Error(`lab: no host "${host}" in the lab (hosts: ${known.length ? known.join(', ') : 'none; run fleet lab up'})`);
   }
-  return [
-    'ssh', ...(tty ? ['-t'] : ['-T']), '-i', inst.keyFile, '-o', `UserKnownHostsFile=${inst.knownHostsFile}`,
-    '-o', 'StrictHostKeyChecking=yes', '-o', 'BatchMode=yes', '-o', 'ConnectTimeout=10', '-o', 'LogLevel=ERROR',
-    '-o', 'GlobalKnownHostsFile=/dev/null', `root@${hostAddress(inst, i)}`,
-  ];
+  return hostAddress(inst, i);
 }
 
-/** Run one command on a host as root over real ssh; its exit code is passed through. */
+/** Run one command on a host as root over real ssh; its exit code is passed through. With a
+ * projectDir, the host is reached the way that project's inventory now says (an admin user
+ * with sudo, a moved port), falling back to root with the lab key. */
 export async function labExec(
   host: string,
   command: string,
-  opts: LabOptions = {},
+  opts: LabOptions & { projectDir?: string } = {},
 ): Promise<{ rc: number; stdout: string; stderr: string }> {
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
-  return cmd([...sshArgv(inst, host, false), '--', command]);
+  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.projectDir);
+  return cmd(sshArgv(inst, route, { tty: false, command }));
 }
 
-/** Interactive: a shell on the host (no command) or one command with the terminal attached. */
-export function labShell(host: string, command: string | undefined, opts: LabOptions = {}): Promise<number> {
+/** Interactive: a root shell on the host (no command) or one command with the terminal
+ * attached, reached as labExec does. */
+export async function labShell(host: string, command: string | undefined, opts: LabOptions & { projectDir?: string } = {}): Promise<number> {
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
-  const argv = sshArgv(inst, host, command === undefined && !!process.stdin.isTTY);
-  if (command !== undefined) argv.push('--', command);
+  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.projectDir);
+  const argv = sshArgv(inst, route, { tty: command === undefined && !!process.stdin.isTTY, command });
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });
     child.on('error', reject);

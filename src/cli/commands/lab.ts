@@ -76,14 +76,16 @@ export const labCommand: CommandModule<object, Args> = {
       } as CommandModule<object, Args>)
       .command({
         command: 'ssh <host> [command..]',
-        describe: 'a root shell on HOST, or run COMMAND there (its exit code is passed through)',
+        describe: 'a root shell on HOST, or run COMMAND there as root (its exit code is passed through); logs in as inventory/lab.yml says (admin user and sudo after harden-ssh), else as root',
         builder: (yy: Argv) =>
           yy.positional('host', { type: 'string', demandOption: true }).positional('command', { type: 'string', array: true }) as never,
         handler: act(async (args) => {
           // Words after `--` are the command verbatim (yargs would parse them as its own).
           const dd = process.argv.indexOf('--');
           const words = (dd >= 0 ? process.argv.slice(dd + 1) : (args.command ?? [])).map(String);
-          return labShell(args.host!, words.length ? words.join(' ') : undefined, instanceOf(args));
+          // As the project's inventory (inventory/<lab>.yml) now says: roles may have turned root
+          // login off and moved the port.
+          return labShell(args.host!, words.length ? words.join(' ') : undefined, { ...instanceOf(args), projectDir: process.cwd() });
         }),
       } as CommandModule<object, Args>)
       .demandCommand(1, 'give a lab action: up [N], down, status or ssh HOST') as never,
