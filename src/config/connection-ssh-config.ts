@@ -48,6 +48,13 @@ export function applySshConfig(file: string, name: string, user: string | undefi
   const config = sshConfigAt(file);
   const r = config.lookup(name, user);
   const out: SshConfigContribution = {};
+  // Both would change the connection in ways fleet does not follow: refuse, never ignore.
+  if (r.canonicalizehostname && /^(yes|always)$/i.test(r.canonicalizehostname.value)) {
+    throw fail(name, r.canonicalizehostname, 'CanonicalizeHostname is not supported by fleet (it would change which Host blocks apply); set HostName instead');
+  }
+  if (r.proxyusefdpass && /^yes$/i.test(r.proxyusefdpass.value) && r.proxycommand) {
+    throw fail(name, r.proxyusefdpass, 'ProxyUseFdpass is not supported by fleet: its ProxyCommand must carry the connection on stdin/stdout');
+  }
   const put = <K extends keyof SshConfigContribution>(k: K, v: SshConfigValue, setting: string, value: NonNullable<SshConfigContribution[K]>['value']) => {
     out[k] = { value, source: v.source, setting } as SshConfigContribution[K];
   };

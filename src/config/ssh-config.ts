@@ -11,8 +11,9 @@ import { parse, type Line } from 'ssh-config';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
 
-/** The keywords fleet applies; every other keyword of the file is ignored. */
-const USED = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'proxycommand'] as const;
+/** The keywords fleet applies, and two it must see to refuse them; every other keyword of
+ * the file is ignored. */
+const USED = ['hostname', 'user', 'port', 'identityfile', 'proxyjump', 'proxycommand', 'proxyusefdpass', 'canonicalizehostname'] as const;
 type Used = (typeof USED)[number];
 const MAX_INCLUDE_DEPTH = 16; // as OpenSSH's READCONF_MAX_DEPTH
 

@@ -66,6 +66,8 @@ describe('~/.ssh/config under the inventory', () => {
       ['Host 10.*\n  ProxyJump a,b\n', 2, 'several hops'],
       ['Host 10.*\n  Port ssh\n', 2, 'Port must be a number'],
       ['Host 10.*\n  ProxyJump j\nHost j\n  ProxyJump k\n', 2, 'that jump host is itself reached through a proxy'],
+      ['Host 10.*\n  CanonicalizeHostname yes\n', 2, 'CanonicalizeHostname is not supported'],
+      ['Host 10.*\n  ProxyCommand nc %h %p\n  ProxyUseFdpass yes\n', 3, 'ProxyUseFdpass is not supported'],
     ];
     for (const [cfg, at, why] of cases) {
       const dir = tree({ ssh_config: cfg, 'hosts.yml': 'all:\n  vars: {ssh_config_file: ssh_config}\n  hosts:\n    h: {ansible_host: 10.1.1.1}\n' });
