@@ -20,10 +20,10 @@ describeLab('lab down', () => {
     const inst = labInstance(instance);
     // A previous run that died midway must not make this one fail or pass by accident.
     if ((await labLeftovers(inst)).length) await labDown({ instance });
-    const before = snapshotMachine(inst.stateDir);
+    const before = snapshotMachine(inst.stateDir, instance.name);
     const info = await labUp(1, { instance });
     expect(info.hosts.map((h) => h.name)).toEqual([host1]);
-    const during = snapshotMachine(inst.stateDir);
+    const during = snapshotMachine(inst.stateDir, instance.name);
     // The comparison can only pass because down works: up really changed the machine.
     expect(during.links.some((l) => l.startsWith(`br-${instance.name}`))).toBe(true);
     expect(during.links.some((l) => l.startsWith(`vb-${host1}`))).toBe(true);
@@ -37,7 +37,7 @@ describeLab('lab down', () => {
     expect(r.stdout).toContain(`${instance.subnet.replace(/\.0\/24$/, '')}.11/24`);
 
     await labDown({ instance });
-    const after = snapshotMachine(inst.stateDir);
+    const after = snapshotMachine(inst.stateDir, instance.name);
     expect(after.links).toEqual(before.links);
     expect(after.netns).toEqual(before.netns);
     expect(after.mounts).toEqual(before.mounts);
