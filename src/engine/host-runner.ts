@@ -35,6 +35,8 @@ export class HostRunner {
   unreachable = false;
   readonly counts: HostCounts = { ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
   readonly timings = { connectMs: 0, probeMs: 0, planMs: 0, applyMs: 0, renderMs: 0 };
+  /** What this host's tasks published for the recap. */
+  readonly outputs: Record<string, string> = {};
   private readonly cache = new Map<string, SectionResult>();
   private readonly ledger = new CheckLedger();
   private readonly cachedFacts?: GatheredFacts;
@@ -415,6 +417,7 @@ export class HostRunner {
       this.rt.registered[task.register] = outcome.registered ?? { changed: outcome.status === 'changed', failed: outcome.status === 'failed', skipped: outcome.status === 'skipped' };
       if (isSecretName(task.register)) this.registerSecrets(outcome.registered);
     }
+    if (outcome.outputs) Object.assign(this.outputs, outcome.outputs);
     if (outcome.status === 'changed' && !handler) for (const n of task.notify) this.notified.add(n);
     if (outcome.status === 'failed' && !outcome.ignored) this.failed = true;
     const counted: TaskStatus = outcome.ignored ? 'ok' : outcome.status;

@@ -110,6 +110,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     mode: opts.mode,
   };
   if (interrupted) recap.interrupted = true;
+  const outputs = Object.fromEntries([...runners].filter(([, r]) => Object.keys(r.outputs).length > 0).map(([n, r]) => [n, { ...r.outputs }]));
+  if (Object.keys(outputs).length > 0) recap.outputs = outputs;
   emit(recap);
   return recap;
 

@@ -12,4 +12,6 @@ export interface Outcome {
   registered?: Vars;
   /** A read-only query ran: its result may seed the next run's speculation. */
   query?: boolean;
+  /** Values the task publishes for the recap (an onion address), by the name to read them. */
+  outputs?: Record<string, string>;
 }

@@ -80,6 +80,8 @@ export interface RecapEvent {
   durationMs: number;
   mode: 'apply' | 'check';
   interrupted?: boolean;
+  /** Values tasks published (onion addresses...): host -> variable path -> value. */
+  outputs?: Record<string, Record<string, string>>;
 }
 
 export interface WarningEvent {
