@@ -9,7 +9,7 @@ import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { evalExpression, renderValue } from '../template/index.js';
 import { hostvarsUse } from './hostvars-use.js';
-import { prepareTask, TaskError } from './prepare-task.js';
+import { prepareTask, TaskError, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
 
@@ -52,8 +52,8 @@ export function validateBeforeContact(input: PreflightInput): void {
       for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
       const units = [...program.units.map((u) => ({ task: u.task, ref: u.roleRef })), ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef }))];
       for (const { task, ref } of units) {
-        checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
-        if (task.register) rt.registered[task.register] = PLACEHOLDER_RESULT;
+        const prepared = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
+        if (task.register) rt.registered[task.register] = { ...PLACEHOLDER_RESULT, ...(prepared?.module.registers?.(prepared.params) ?? {}) };
       }
     }
   }
@@ -87,8 +87,9 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   }
 }
 
-function checkTask(task: Task, ctx: Vars): void {
-  if (hostvarsUse(task).reads) return;
+/** Returns the task as prepared for its last loop item (none when it reads other hosts). */
+function checkTask(task: Task, ctx: Vars): PreparedTask | undefined {
+  if (hostvarsUse(task).reads) return undefined;
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -104,14 +105,16 @@ function checkTask(task: Task, ctx: Vars): void {
       fail(err);
     }
   }
+  let prepared: PreparedTask | undefined;
   for (const item of items) {
     const c = task.loop !== undefined ? { ...ctx, [task.loopVar]: item } : ctx;
     try {
       for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
-      prepareTask(task, c, undefined);
+      prepared = prepareTask(task, c, undefined);
     } catch (err) {
       if (err instanceof TaskError) fail(err);
       fail(err);
     }
   }
+  return prepared;
 }

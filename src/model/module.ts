@@ -76,6 +76,9 @@ export interface Module<P = Record<string, unknown>> {
   apply(params: P, plan: Extract<Plan, { kind: 'change' }>, facts?: HostFacts): string;
   /** Interpret the apply outcome (default: failed when rc != 0). */
   result?(params: P, outcome: ApplyOutcome): ModuleResult & { changed?: boolean };
+  /** What the task registers beyond changed/failed (controller modules that publish values),
+   * as placeholders of the right shape for the checks made before any host is contacted. */
+  registers?(params: P): Record<string, unknown>;
   /** Params whose values are secret: redacted in output. */
   secretParams?: string[];
   /** Resources this task touches ("file:/etc/x", "pkg:tor", "unit:tor.service"): a later task
