@@ -1,11 +1,14 @@
 // Modules that run on the controller: `reconnect` proves a fresh SSH connection (a new port,
-// a firewall that must not cut us off, the path through an onion service) and `inventory_var`
-// writes a value back into the inventory file, keeping its comments.
+// a firewall that must not cut us off, the path through an onion service), `inventory_var`
+// writes a value back into the inventory file, keeping its comments, and `onion_keys` backs
+// up and restores onion service keys.
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { isDeepStrictEqual } from 'node:util';
 import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts, UnreachableError } from '../transport/index.js';
+import type { OnionKeysParams } from '../modules/onion_keys.js';
+import { runOnionKeys } from './onion-keys-action.js';
 import type { Outcome } from './outcome.js';
 import type { PreparedTask } from './prepare-task.js';
 import type { RunShared } from './run-shared.js';
@@ -18,11 +21,14 @@ interface ControllerContext {
   shared: RunShared;
   check: boolean;
   pendingAfter?: string;
+  /** The task's `register` name. */
+  register?: string;
 }
 
 export async function runControllerTask(prepared: PreparedTask, c: ControllerContext): Promise<Outcome> {
   if (prepared.module.name === 'reconnect') return reconnect(prepared.params, c);
   if (prepared.module.name === 'inventory_var') return inventoryVar(prepared.params, c);
+  if (prepared.module.name === 'onion_keys') return onionKeys(prepared.params as unknown as OnionKeysParams, c);
   return { status: 'failed', msg: `unknown controller module ${prepared.module.name}`, failure: { msg: `unknown controller module ${prepared.module.name}` } };
 }
 
@@ -99,6 +105,29 @@ async function reconnect(params: Record<string, unknown>, c: ControllerContext):
   } finally {
     session.close();
   }
+}
+
+async function onionKeys(params: OnionKeysParams, c: ControllerContext): Promise<Outcome> {
+  const host = c.runner.host;
+  let inventoryFile: string;
+  try {
+    inventoryFile = inventoryFileOf(c.shared.inventory, host.name);
+  } catch (err) {
+    const msg = (err as Error).message;
+    return { status: 'failed', msg, failure: { msg } };
+  }
+  return runOnionKeys(params, {
+    host: host.name,
+    check: c.check,
+    pendingAfter: c.pendingAfter,
+    inventoryFile,
+    register: c.register,
+    runOnHost: (script) => {
+      if (!c.runner.session) throw new UnreachableError(host.name, 'not connected');
+      return c.runner.session.run(script, { become: host.connection.become || host.connection.user !== 'root' });
+    },
+    redact: (secret) => c.shared.opts.redactor.add(secret),
+  });
 }
 
 function inventoryVar(params: Record<string, unknown>, c: ControllerContext): Outcome {

@@ -525,6 +525,7 @@ export class HostRunner {
         shared: this.shared,
         check,
         pendingAfter: this.ledger.last(),
+        register: task.register,
       });
     }
     const section = prepared.section as Section;

@@ -17,10 +17,11 @@ import { command } from './command.js';
 import { shell } from './shell.js';
 import { reconnect } from './reconnect.js';
 import { inventoryVar } from './inventory_var.js';
+import { onionKeys } from './onion_keys.js';
 
 const all: Module<any>[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, reconnect, inventoryVar,
+  authorizedKey, sysctl, command, shell, reconnect, inventoryVar, onionKeys,
 ];
 
 export const modules: Record<string, Module<any>> = Object.fromEntries(all.map((m) => [m.name, m]));

@@ -4,7 +4,7 @@ import { modules, getModule } from '../../../src/modules/index.js';
 import { isValid, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var', 'onion_keys'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -23,7 +23,7 @@ describe('module registry', () => {
   });
 
   it('controller modules are flagged and refuse to run on a host', () => {
-    for (const n of ['reconnect', 'inventory_var']) {
+    for (const n of ['reconnect', 'inventory_var', 'onion_keys']) {
       const m = getModule(n)!;
       expect(m.controller).toBe(true);
       expect(() => m.probe({})).toThrow(/runs on the controller/);
@@ -32,6 +32,11 @@ describe('module registry', () => {
     expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
     expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
     expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
+    expect(isValid(modules.reconnect, { address: 'x.onion', socks_proxy: '127.0.0.1:9050', wait: 60 })).toBe(true);
+    expect(isValid(modules.reconnect, { socks_proxy: '127.0.0.1' })).toBe(false);
+    expect(isValid(modules.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'web', ports: [] }, 'api'] })).toBe(true);
+    expect(isValid(modules.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'a b' }] })).toBe(false);
+    expect(isValid(modules.onion_keys, { state: 'kept', dir: '/var/lib/tor/onion', keys: '' })).toBe(false);
   });
 });
 
