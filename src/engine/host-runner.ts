@@ -40,8 +40,7 @@ export class HostRunner {
   private readonly cachedFacts?: GatheredFacts;
   private readonly cachedQueries: Vars;
   private notified = new Set<string>();
-  /** Where the host is: play index and unit index, for speculation. */
-  private cursor = { play: 0, unit: 0 };
+
 
   constructor(
     readonly host: Host,
@@ -129,7 +128,6 @@ export class HostRunner {
 
   /** First contact for a play: facts (once) plus every probe we can already render. */
   async prime(program: PlayProgram): Promise<void> {
-    this.cursor = { play: program.playIndex, unit: 0 };
     if (this.facts) return;
     const become = this.defaultBecome(program);
     const spec = this.speculate(program, 0, become);
@@ -364,7 +362,6 @@ export class HostRunner {
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
-        this.cursor = { play: program.playIndex, unit: unit.index };
         await this.runUnit(unit, program, batch, false);
       }
       if (!this.done && !this.shared.aborted()) await this.runHandlers(program, batch);

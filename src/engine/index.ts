@@ -69,7 +69,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       }
       return s;
     },
-    laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
+    laterPrograms: (host, playIndex) => programs.filter((_, i) => i > playIndex && playHosts[i].includes(host)),
     programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
