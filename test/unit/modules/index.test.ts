@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
-import { isValid, sh } from './helpers.js';
+import { sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var', 'onion_keys'];
+  'authorized_key', 'sysctl', 'command', 'shell'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -22,21 +22,9 @@ describe('module registry', () => {
     }
   });
 
-  it('controller modules are flagged and refuse to run on a host', () => {
-    for (const n of ['reconnect', 'inventory_var', 'onion_keys']) {
-      const m = getModule(n)!;
-      expect(m.controller).toBe(true);
-      expect(() => m.probe({})).toThrow(/runs on the controller/);
-    }
-    expect(isValid(modules.reconnect, { port: 2222, command: 'true' })).toBe(true);
-    expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
-    expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
-    expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
-    expect(isValid(modules.reconnect, { address: 'x.onion', socks_proxy: '127.0.0.1:9050', wait: 60 })).toBe(true);
-    expect(isValid(modules.reconnect, { socks_proxy: '127.0.0.1' })).toBe(false);
-    expect(isValid(modules.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'web', ports: [] }, 'api'] })).toBe(true);
-    expect(isValid(modules.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'a b' }] })).toBe(false);
-    expect(isValid(modules.onion_keys, { state: 'kept', dir: '/var/lib/tor/onion', keys: '' })).toBe(false);
+  it('controller-side work is not a module (it is an action)', () => {
+    expect(getModule('reconnect')).toBeUndefined();
+    expect(getModule('inventory_var')).toBeUndefined();
   });
 });
 

@@ -5,9 +5,10 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { onionAddress, parseKeyList, runOnionKeys, type OnionKeysPorts } from '../../../src/engine/onion-keys-action.js';
-import { openKeyVault } from '../../../src/engine/onion-key-vault.js';
-import type { OnionKeysParams } from '../../../src/modules/onion_keys.js';
+import { onionAddress, onionKeys, parseKeyList, runOnionKeys, type OnionKeysParams } from '../../../src/actions/onion-keys.js';
+import { openKeyVault } from '../../../src/actions/onion-key-vault.js';
+import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
+import { host } from '../engine/fixtures.js';
 
 // A key pair tor 0.4.9 made, with the hostname it wrote.
 const PUBLIC_FILE = Buffer.from('PT0gZWQyNTUxOXYxLXB1YmxpYzogdHlwZTAgPT0AAACTXJPZ5bOYyKAMXy++15gXV/OHNlxEHUQ9+drEF8K7hQ==', 'base64');
@@ -39,18 +40,23 @@ describe('onion_keys', () => {
   const params = (state: 'restored' | 'saved', keys: string, more: Partial<OnionKeysParams> = {}): OnionKeysParams => ({
     state, dir: '/var/lib/tor/onion', keys, services: [{ name: 'web' }], ssh: false, backup: true, backup_dir: '', owner: 'debian-tor', ...more,
   });
-  const ports = (check = false): OnionKeysPorts => ({
-    host: 'relay1',
-    check,
-    inventoryFile: path.join(dir, 'inventory', 'hosts.yml'),
-    register: 'tor_onion',
-    env,
-    redact: (s) => void redacted.push(s),
-    runOnHost: async (script) => {
+  const ctx = (check = false, pendingAfter?: string): ActionContext => ({ host: 'relay1', connection: host('relay1').connection, vars: {}, check, pendingAfter });
+  const ports: ActionPorts = {
+    connect: async () => {
+      throw new Error('onion_keys opens no connection of its own');
+    },
+    runOn: async (name, script) => {
+      expect(name).toBe('relay1');
       scripts.push(script);
       return { rc: 0, stdout: hostOutput, stderr: '' };
     },
-  });
+    upload: async () => undefined,
+    download: async () => Buffer.alloc(0),
+    inventoryFile: () => path.join(dir, 'inventory', 'hosts.yml'),
+    setInventoryValue: () => undefined,
+    secret: (s) => void redacted.push(s),
+  };
+  const run = (p: OnionKeysParams, check = false, pendingAfter?: string) => runOnionKeys(p, ctx(check, pendingAfter), ports, { env });
   const backupFile = () => path.join(dir, 'inventory', 'onion-keys', 'relay1', 'web.age');
 
   beforeEach(async () => {
@@ -66,11 +72,11 @@ describe('onion_keys', () => {
 
   it('backs up a new key encrypted, publishes the address, then has nothing to do', async () => {
     const listing = `web ${PUBLIC_FILE.toString('base64')}\n`;
-    const first = await runOnionKeys(params('saved', listing), ports());
+    const first = await run(params('saved', listing));
     expect(first.status).toBe('changed');
     expect(first.msg).toContain(`web (${HOSTNAME})`);
-    expect(first.registered).toMatchObject({ changed: true, addresses: { web: HOSTNAME }, address: HOSTNAME, ssh_address: '' });
-    expect(first.outputs).toEqual({ 'tor_onion.addresses.web': HOSTNAME });
+    expect(first.registered).toMatchObject({ addresses: { web: HOSTNAME }, address: HOSTNAME, ssh_address: '' });
+    expect(first.outputs).toEqual({ 'addresses.web': HOSTNAME });
     // The secret was read once, over the host connection, and handed to the redactor.
     expect(scripts).toHaveLength(1);
     expect(scripts[0]).toContain('hs_ed25519_secret_key');
@@ -82,13 +88,13 @@ describe('onion_keys', () => {
     const plain = JSON.parse(Buffer.from(await (await openKeyVault(path.join(dir, 'inventory'), env)).decrypt(stored)).toString());
     expect(plain).toMatchObject({ host: 'relay1', service: 'web', address: HOSTNAME, secret_key: SECRET_FILE.toString('base64') });
 
-    const again = await runOnionKeys(params('saved', listing), ports());
-    expect(again).toMatchObject({ status: 'ok', registered: { changed: false, addresses: { web: HOSTNAME } } });
+    const again = await run(params('saved', listing));
+    expect(again).toMatchObject({ status: 'ok', registered: { addresses: { web: HOSTNAME } } });
     expect(scripts).toHaveLength(1);
   });
 
   it('check mode says what it would back up and touches nothing', async () => {
-    const r = await runOnionKeys(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`), ports(true));
+    const r = await run(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`), true);
     expect(r).toMatchObject({ status: 'changed', registered: { addresses: { web: HOSTNAME } } });
     expect(r.msg).toMatch(/^would back up the keys of web/);
     expect(scripts).toHaveLength(0);
@@ -96,20 +102,20 @@ describe('onion_keys', () => {
   });
 
   it('a key tor has not made yet fails an apply and is pending in check mode', async () => {
-    const r = await runOnionKeys(params('saved', 'web -\n'), ports());
+    const r = await run(params('saved', 'web -\n'));
     expect(r.status).toBe('failed');
     expect(r.msg).toMatch(/tor has not made the key of web/);
-    const c = await runOnionKeys(params('saved', 'web -\n'), { ...ports(true), pendingAfter: 'write torrc' });
+    const c = await run(params('saved', 'web -\n'), true, 'write torrc');
     expect(c).toMatchObject({ status: 'changed', after: 'write torrc' });
   });
 
   it('restores a missing key from the backup, and only a missing one', async () => {
-    await runOnionKeys(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`), ports());
+    await run(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`));
     scripts = [];
-    const check = await runOnionKeys(params('restored', 'web -\n'), ports(true));
+    const check = await run(params('restored', 'web -\n'), true);
     expect(check).toMatchObject({ status: 'changed' });
     expect(scripts).toHaveLength(0);
-    const r = await runOnionKeys(params('restored', ''), ports());
+    const r = await run(params('restored', ''));
     expect(r.status).toBe('changed');
     expect(r.msg).toContain(`restored the keys of web (${HOSTNAME})`);
     expect(scripts).toHaveLength(1);
@@ -119,17 +125,17 @@ describe('onion_keys', () => {
     expect(script).toContain('mv -f "$t" /var/lib/tor/onion/web/hs_ed25519_public_key');
     // The key travels only inside the script's here-document.
     expect(script.replace(/\n/g, '')).toContain(SECRET_FILE.toString('base64'));
-    const present = await runOnionKeys(params('restored', `web ${PUBLIC_FILE.toString('base64')}\n`), ports());
+    const present = await run(params('restored', `web ${PUBLIC_FILE.toString('base64')}\n`));
     expect(present.status).toBe('ok');
     expect(scripts).toHaveLength(1);
   });
 
   it('refuses, changing nothing, when the host’s key is not the backed-up one', async () => {
-    await runOnionKeys(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`), ports());
+    await run(params('saved', `web ${PUBLIC_FILE.toString('base64')}\n`));
     scripts = [];
     const before = fs.readFileSync(backupFile(), 'utf8');
     for (const state of ['restored', 'saved'] as const) {
-      const r = await runOnionKeys(params(state, `web ${OTHER_PUBLIC.toString('base64')}\n`), ports());
+      const r = await run(params(state, `web ${OTHER_PUBLIC.toString('base64')}\n`));
       expect(r.status).toBe('failed');
       expect(r.msg).toContain(`the key on the host (${onionAddress(OTHER_PUBLIC)}) is not the one the controller backed up (${HOSTNAME}`);
     }
@@ -138,10 +144,18 @@ describe('onion_keys', () => {
   });
 
   it('with backups off, only publishes; the SSH service is published as ssh_address', async () => {
-    const r = await runOnionKeys(params('saved', `web ${PUBLIC_FILE.toString('base64')}\nssh ${PUBLIC_FILE.toString('base64')}\n`, { backup: false, ssh: true }), ports());
+    const r = await run(params('saved', `web ${PUBLIC_FILE.toString('base64')}\nssh ${PUBLIC_FILE.toString('base64')}\n`, { backup: false, ssh: true }));
     expect(r).toMatchObject({ status: 'ok', registered: { addresses: { web: HOSTNAME, ssh: HOSTNAME }, ssh_address: HOSTNAME } });
     expect(fs.existsSync(path.join(dir, 'inventory', 'onion-keys'))).toBe(false);
-    expect((await runOnionKeys(params('restored', 'web -\n', { backup: false }), ports())).status).toBe('ok');
+    expect((await run(params('restored', 'web -\n', { backup: false }))).status).toBe('ok');
+  });
+});
+
+describe('onion_keys before contact', () => {
+  it('registers the shape later tasks read: every service’s address and the SSH one', () => {
+    const shape = onionKeys.registers!({ state: 'saved', dir: '/d', keys: '', services: [{ name: 'web' }], ssh: true, backup: true, backup_dir: '', owner: 'debian-tor' });
+    expect(Object.keys(shape.addresses as object)).toEqual(['web', 'ssh']);
+    expect(shape).toMatchObject({ address: expect.stringMatching(/\.onion$/), ssh_address: expect.stringMatching(/\.onion$/) });
   });
 });
 

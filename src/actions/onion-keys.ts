@@ -5,40 +5,61 @@
 // not hold yet and publishes the addresses. The secret key crosses the connection only for a
 // backup or a restore, inside the script's stdin, and is handed to the redactor at once.
 //
-// Shaped as an action (run(params, ports)): it uses only the ports below, never the engine.
+// Names, directories and the owner reach the host's shell unquoted: the schema lets through
+// only characters that need no quoting.
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readFileSync, renameSync, writeFileSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
-import type { Vars } from '../model/inventory.js';
-import type { ExecResult } from '../model/transport.js';
-import { q } from '../modules/lib/sh.js';
-import type { OnionKeysParams } from '../modules/onion_keys.js';
+import { Type } from '@sinclair/typebox';
+import type { Action, ActionContext, ActionPorts, ActionResult } from '../model/action.js';
+import { paramsObject, withDefault, type Params } from '../model/params.js';
 import { openKeyVault, type KeyVault } from './onion-key-vault.js';
 
-export interface OnionKeysPorts {
-  /** Inventory name of the host. */
+const NAME = '^[A-Za-z0-9_-]+$';
+
+const schema = paramsObject({
+  state: Type.Union([Type.Literal('restored'), Type.Literal('saved')]),
+  /** Parent of the services' HiddenServiceDirs on the host. */
+  dir: Type.String({ pattern: '^/[A-Za-z0-9/_.-]*$' }),
+  /** Output of the role's key-listing query (names and public keys, never secrets). */
+  keys: Type.String(),
+  /** The declared onion services (objects with a name) or their names. */
+  services: withDefault(Type.Array(Type.Union([Type.String({ pattern: NAME }), Type.Object({ name: Type.String({ pattern: NAME }) })])), []),
+  /** SSH's own onion service ("ssh") is configured too. */
+  ssh: withDefault(Type.Boolean(), false),
+  /** Keep an encrypted copy of every key on the controller. */
+  backup: withDefault(Type.Boolean(), true),
+  /** Where the copies go; empty: onion-keys/ next to the inventory file declaring the host. */
+  backup_dir: withDefault(Type.String(), ''),
+  /** The user tor runs as, owner of restored keys. */
+  owner: withDefault(Type.String({ pattern: '^[a-z_][a-z0-9_-]*$' }), 'debian-tor'),
+});
+
+export type OnionKeysParams = Params<typeof schema>;
+
+export const onionKeys: Action<typeof schema> = {
+  name: 'onion_keys',
+  schema,
+  registers(p) {
+    // state saved publishes { addresses: {NAME: ADDRESS}, address: the first one,
+    // ssh_address: the SSH service's ('' without one) }.
+    if (p.state !== 'saved') return {};
+    const names = serviceNames(p);
+    const placeholder = `${'a'.repeat(56)}.onion`;
+    return { addresses: Object.fromEntries(names.map((n) => [n, placeholder])), address: names.length ? placeholder : '', ssh_address: placeholder };
+  },
+  run: (p, ctx, ports) => runOnionKeys(p, ctx, ports),
+};
+
+/** What this action needs from its ports and context, in one place. */
+interface Io {
   host: string;
   check: boolean;
-  /** Check mode: an earlier task of this host would change (its name). */
   pendingAfter?: string;
-  /** The inventory file that declares the host: backups live next to it by default. */
   inventoryFile: string;
-  /** The name the task registers its result under (outputs are labelled with it). */
-  register?: string;
-  /** Run a POSIX sh script on this host as root, over the run's connection. */
-  runOnHost(script: string): Promise<ExecResult>;
-  /** Never print this value anywhere (events, diffs, errors). */
+  env: NodeJS.ProcessEnv;
+  runOnHost(script: string): Promise<{ rc: number; stdout: string; stderr: string }>;
   redact(secret: string): void;
-  env?: NodeJS.ProcessEnv;
-}
-
-export interface OnionKeysResult {
-  status: 'ok' | 'changed' | 'failed';
-  msg?: string;
-  after?: string;
-  failure?: { msg: string; cmd?: string; rc?: number; stderr?: string };
-  registered?: Vars;
-  outputs?: Record<string, string>;
 }
 
 const SECRET_FILE = 'hs_ed25519_secret_key';
@@ -104,23 +125,23 @@ export function parseKeyList(text: string): Map<string, HostKey> {
 }
 
 /** Configured service names, in order: the declared services, then SSH's. */
-export function serviceNames(p: OnionKeysParams): string[] {
+export function serviceNames(p: Pick<OnionKeysParams, 'services' | 'ssh'>): string[] {
   const names = p.services.map((s) => (typeof s === 'string' ? s : s.name));
   if (p.ssh && !names.includes('ssh')) names.push('ssh');
   return names;
 }
 
-function backupDir(p: OnionKeysParams, ports: OnionKeysPorts): string {
+function backupDir(p: OnionKeysParams, ports: Io): string {
   const base = dirname(ports.inventoryFile);
   if (!p.backup_dir) return join(base, 'onion-keys');
   return isAbsolute(p.backup_dir) ? p.backup_dir : resolve(base, p.backup_dir);
 }
 
-function backupFile(p: OnionKeysParams, ports: OnionKeysPorts, name: string): string {
+function backupFile(p: OnionKeysParams, ports: Io, name: string): string {
   return join(backupDir(p, ports), ports.host, `${name}.age`);
 }
 
-async function readBackup(vault: KeyVault, file: string, ports: OnionKeysPorts): Promise<Backup> {
+async function readBackup(vault: KeyVault, file: string, ports: Io): Promise<Backup> {
   const plain = Buffer.from(await vault.decrypt(readFileSync(file, 'utf8'))).toString('utf8');
   ports.redact(plain);
   const b = JSON.parse(plain) as Backup;
@@ -131,7 +152,7 @@ async function readBackup(vault: KeyVault, file: string, ports: OnionKeysPorts):
   return b;
 }
 
-function failed(msg: string, extra: Partial<OnionKeysResult['failure']> = {}): OnionKeysResult {
+function failed(msg: string, extra: Partial<NonNullable<ActionResult['failure']>> = {}): ActionResult {
   return { status: 'failed', msg, failure: { msg, ...extra } };
 }
 
@@ -143,28 +164,42 @@ function conflictMsg(host: string, name: string, dir: string, onHost: string, sa
   );
 }
 
-export async function runOnionKeys(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKeysResult> {
+/** The environment the identity is read from (tests pass their own). */
+export interface OnionKeysOptions {
+  env?: NodeJS.ProcessEnv;
+}
+
+export async function runOnionKeys(p: OnionKeysParams, ctx: ActionContext, ports: ActionPorts, opts: OnionKeysOptions = {}): Promise<ActionResult> {
+  const io: Io = {
+    host: ctx.host,
+    check: ctx.check,
+    pendingAfter: ctx.pendingAfter,
+    inventoryFile: ports.inventoryFile(),
+    env: opts.env ?? process.env,
+    runOnHost: (script) => ports.runOn(ctx.host, script, { become: ctx.connection.become || ctx.connection.user !== 'root' }),
+    redact: (secret) => ports.secret(secret),
+  };
   try {
-    return p.state === 'restored' ? await restore(p, ports) : await save(p, ports);
+    return p.state === 'restored' ? await restore(p, io) : await save(p, io);
   } catch (err) {
     return failed(`onion keys: ${err instanceof Error ? err.message : String(err)}`);
   }
 }
 
-async function vaultFor(p: OnionKeysParams, ports: OnionKeysPorts): Promise<KeyVault> {
-  return openKeyVault(dirname(ports.inventoryFile), ports.env);
+function vaultFor(io: Io): Promise<KeyVault> {
+  return openKeyVault(dirname(io.inventoryFile), io.env);
 }
 
 function identityNote(vault: KeyVault): string {
   return vault.createdIdentity ? ` (created the controller's age identity ${vault.createdIdentity}: back it up, the backups need it)` : '';
 }
 
-async function restore(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKeysResult> {
-  if (!p.backup) return { status: 'ok', msg: 'key backups are off', registered: { changed: false } };
+async function restore(p: OnionKeysParams, ports: Io): Promise<ActionResult> {
+  if (!p.backup) return { status: 'ok', msg: 'key backups are off' };
   const onHost = parseKeyList(p.keys);
   const wanted = serviceNames(p).filter((n) => existsSync(backupFile(p, ports, n)));
-  if (wanted.length === 0) return { status: 'ok', registered: { changed: false } };
-  const vault = await vaultFor(p, ports);
+  if (wanted.length === 0) return { status: 'ok' };
+  const vault = await vaultFor(ports);
   const toRestore: { name: string; backup: Backup }[] = [];
   for (const name of wanted) {
     const file = backupFile(p, ports, name);
@@ -177,19 +212,19 @@ async function restore(p: OnionKeysParams, ports: OnionKeysPorts): Promise<Onion
     }
     // secret-only: tor derives the public key on its next start; `saved` compares then.
   }
-  if (toRestore.length === 0) return { status: 'ok', registered: { changed: false } };
+  if (toRestore.length === 0) return { status: 'ok' };
   const what = toRestore.map((r) => `${r.name} (${r.backup.address})`).join(', ');
-  if (ports.check) return { status: 'changed', msg: `would restore the keys of ${what} from the controller's backup`, registered: { changed: true } };
+  if (ports.check) return { status: 'changed', msg: `would restore the keys of ${what} from the controller's backup` };
   const r = await ports.runOnHost(restoreScript(p, toRestore));
   if (r.rc !== 0) return failed(`restoring the keys of ${what} failed`, { cmd: 'write the backed-up keys into the services\' directories', rc: r.rc, stderr: r.stderr });
-  return { status: 'changed', msg: `restored the keys of ${what} from the controller's backup${identityNote(vault)}`, registered: { changed: true } };
+  return { status: 'changed', msg: `restored the keys of ${what} from the controller's backup${identityNote(vault)}` };
 }
 
 function restoreScript(p: OnionKeysParams, items: { name: string; backup: Backup }[]): string {
-  const owner = q(p.owner);
+  const owner = p.owner;
   const lines = ['set -e', 'umask 077'];
   for (const { name, backup } of items) {
-    const d = q(`${p.dir}/${name}`);
+    const d = `${p.dir}/${name}`;
     lines.push(`install -d -o ${owner} -g ${owner} -m 2700 ${d}`);
     for (const [file, b64] of [[SECRET_FILE, backup.secret_key], [PUBLIC_FILE, backup.public_key]] as const) {
       lines.push(`t=$(mktemp ${d}/.fleet-key.XXXXXX)`, `base64 -d > "$t" <<'FLEET_KEY_EOF'`, ...(b64.match(/.{1,76}/g) ?? []), 'FLEET_KEY_EOF');
@@ -201,7 +236,7 @@ function restoreScript(p: OnionKeysParams, items: { name: string; backup: Backup
   return lines.join('\n') + '\n';
 }
 
-async function save(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKeysResult> {
+async function save(p: OnionKeysParams, ports: Io): Promise<ActionResult> {
   const onHost = parseKeyList(p.keys);
   const names = serviceNames(p);
   const addresses: Record<string, string> = {};
@@ -211,24 +246,21 @@ async function save(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKey
     if (h?.kind === 'key') addresses[name] = onionAddress(h.publicFile);
     else missing.push(name);
   }
-  const published = (): Pick<OnionKeysResult, 'registered' | 'outputs'> => {
-    const reg = ports.register ?? 'onion';
-    return {
-      registered: { addresses, address: names.map((n) => addresses[n]).find(Boolean) ?? '', ssh_address: addresses.ssh ?? '' },
-      outputs: Object.fromEntries(Object.entries(addresses).map(([n, a]) => [`${reg}.addresses.${n}`, a])),
-    };
-  };
+  const published = (): Pick<ActionResult, 'registered' | 'outputs'> => ({
+    registered: { addresses, address: names.map((n) => addresses[n]).find(Boolean) ?? '', ssh_address: addresses.ssh ?? '' },
+    outputs: Object.fromEntries(Object.entries(addresses).map(([n, a]) => [`addresses.${n}`, a])),
+  });
   if (missing.length > 0) {
     const msg = `tor has not made the key of ${missing.join(', ')} in ${p.dir}`;
     if (ports.check) {
       const after = ports.pendingAfter;
-      return { status: 'changed', after, msg: after ? `will change (after: ${after}): ${msg} yet` : `${msg} yet`, ...withChanged(published(), true) };
+      return { status: 'changed', after, msg: after ? `will change (after: ${after}): ${msg} yet` : `${msg} yet`, ...published() };
     }
     return failed(`${msg} (see journalctl -u tor@default on ${ports.host})`);
   }
-  if (!p.backup) return { status: 'ok', msg: describe(addresses), ...withChanged(published(), false) };
+  if (!p.backup) return { status: 'ok', msg: describe(addresses), ...published() };
 
-  const vault = await vaultFor(p, ports);
+  const vault = await vaultFor(ports);
   const toSave: string[] = [];
   for (const name of names) {
     const file = backupFile(p, ports, name);
@@ -239,10 +271,10 @@ async function save(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKey
     const backup = await readBackup(vault, file, ports);
     if (backup.address !== addresses[name]) return failed(conflictMsg(ports.host, name, p.dir, addresses[name], backup.address, file));
   }
-  if (toSave.length === 0) return { status: 'ok', msg: describe(addresses), ...withChanged(published(), false) };
+  if (toSave.length === 0) return { status: 'ok', msg: describe(addresses), ...published() };
   const where = join(backupDir(p, ports), ports.host);
   const what = toSave.map((n) => `${n} (${addresses[n]})`).join(', ');
-  if (ports.check) return { status: 'changed', msg: `would back up the keys of ${what} to ${where}`, ...withChanged(published(), true) };
+  if (ports.check) return { status: 'changed', msg: `would back up the keys of ${what} to ${where}`, ...published() };
 
   const r = await ports.runOnHost(readSecretsScript(p, toSave));
   if (r.rc !== 0) return failed(`reading the keys of ${what} to back them up failed`, { cmd: `read ${SECRET_FILE} of ${toSave.join(', ')}`, rc: r.rc, stderr: r.stderr });
@@ -269,15 +301,11 @@ async function save(p: OnionKeysParams, ports: OnionKeysPorts): Promise<OnionKey
     };
     writeAtomically(backupFile(p, ports, name), await vault.encrypt(Buffer.from(JSON.stringify(backup))));
   }
-  return { status: 'changed', msg: `backed up the keys of ${what} to ${where}${identityNote(vault)}`, ...withChanged(published(), true) };
+  return { status: 'changed', msg: `backed up the keys of ${what} to ${where}${identityNote(vault)}`, ...published() };
 }
 
 function readSecretsScript(p: OnionKeysParams, names: string[]): string {
-  return names.map((n) => `printf '%s ' ${q(n)}; base64 -w0 ${q(`${p.dir}/${n}/${SECRET_FILE}`)}; echo`).join('\n') + '\n';
-}
-
-function withChanged(x: Pick<OnionKeysResult, 'registered' | 'outputs'>, changed: boolean): Pick<OnionKeysResult, 'registered' | 'outputs'> {
-  return { ...x, registered: { changed, failed: false, ...x.registered } };
+  return names.map((n) => `printf '%s ' ${n}; base64 -w0 ${p.dir}/${n}/${SECRET_FILE}; echo`).join('\n') + '\n';
 }
 
 function describe(addresses: Record<string, string>): string {
