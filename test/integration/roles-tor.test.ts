@@ -305,14 +305,19 @@ describeLab('role tor', () => {
     }
   });
 
-  it('purging tor and applying again keeps the addresses', async () => {
+  it('purging tor and applying again keeps the addresses; recorded in the inventory, fleet vars shows them', async () => {
     const purge = await sshRun(b.name, 'DEBIAN_FRONTEND=noninteractive apt-get purge -y -q tor >/dev/null 2>&1; test -e /var/lib/tor && echo kept || echo gone');
     expect(purge.stdout.trim()).toBe('gone');
+    hostVars(b.name, { tor_onion_services: [{ name: 'api', ports: [{ port: 80, target: '127.0.0.1:8080' }] }], tor_record_address: true });
     const run = await fleet('apply', 'site.yml', ['-l', b.name]);
     expect(run.code, explain(run)).toBe(0);
     expect(task(run, b.name, 'restore missing keys from the controller\'s backup')?.status).toBe('changed');
     expect(run.recap?.outputs?.[b.name]).toEqual({ 'tor_onion.addresses.api': addresses[b.name].api });
     expect((await sshRun(b.name, 'cat /var/lib/tor/onion/api/hostname')).stdout.trim()).toBe(addresses[b.name].api);
+    expect(inventoryEntry(b.name)).toMatchObject({ onion_address: addresses[b.name].api, onion_addresses: { api: addresses[b.name].api } });
+    const vars = await runFleet(['vars', b.name, 'onion_address', '-i', project.inventoryDir], { cwd: project.dir, json: false });
+    expect(vars.code, vars.stderr).toBe(0);
+    expect(vars.stdout).toContain(addresses[b.name].api);
   });
 
   it('a wiped host gets its old addresses back from the controller’s backup, and serves on them', async () => {

@@ -7,8 +7,9 @@
 // Every node is a tor process on this machine, started by the test and bound to the lab
 // bridge's address (the hosts reach it, nothing outside does); no node knows any of Tor's
 // public authorities. Each process exits with the test process (__OwningControllerProcess),
-// and stop() ends them and removes their directory. A fresh network per run: keys take a
-// few seconds, bootstrapping a few tens.
+// and stop() ends them and removes their directory. A fresh network per run, except the
+// authorities' keys (RSA, tens of seconds on a busy machine): cached per address under
+// /var/cache/fleet-lab/tor-network/ and reused for a year (their certificates last 12 months).
 import { execFile, spawn, type ChildProcess } from 'node:child_process';
 import fs from 'node:fs';
 import net from 'node:net';
@@ -17,6 +18,9 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 
 const run = promisify(execFile);
+
+const KEY_CACHE = '/var/cache/fleet-lab/tor-network';
+const KEY_CACHE_DAYS = 300;
 
 export interface TorNetworkOptions {
   /** The address every node listens on (the lab bridge's). */
@@ -89,6 +93,36 @@ async function freePort(): Promise<number> {
   });
 }
 
+interface AuthorityIds {
+  v3ident: string;
+  fingerprint: string;
+}
+
+/** The authority's keys, from the cache when it has fresh ones for this address and port. */
+async function authority(node: Node, address: string): Promise<AuthorityIds> {
+  const cached = path.join(KEY_CACHE, `${address}-${node.dirPort}`, node.nick);
+  const idsFile = path.join(cached, 'ids.json');
+  try {
+    const ids = JSON.parse(fs.readFileSync(idsFile, 'utf8')) as AuthorityIds & { created: number };
+    if (Date.now() - ids.created < KEY_CACHE_DAYS * 86_400_000) {
+      fs.cpSync(path.join(cached, 'keys'), path.join(node.dir, 'keys'), { recursive: true });
+      return ids;
+    }
+  } catch {
+    /* not cached yet */
+  }
+  const [{ v3ident }, fingerprint] = await Promise.all([authorityKeys(node, address), relayFingerprint(node)]);
+  try {
+    fs.rmSync(cached, { recursive: true, force: true });
+    fs.mkdirSync(cached, { recursive: true, mode: 0o700 });
+    fs.cpSync(path.join(node.dir, 'keys'), path.join(cached, 'keys'), { recursive: true });
+    fs.writeFileSync(idsFile, JSON.stringify({ v3ident, fingerprint, created: Date.now() }));
+  } catch {
+    // No cache (not writable here): the next run makes keys again.
+  }
+  return { v3ident, fingerprint };
+}
+
 async function authorityKeys(node: Node, address: string): Promise<{ v3ident: string }> {
   const keys = path.join(node.dir, 'keys');
   fs.mkdirSync(keys, { recursive: true, mode: 0o700 });
@@ -157,8 +191,8 @@ export async function startTorNetwork(opts: TorNetworkOptions): Promise<TorNetwo
       nodes
         .filter((n) => n.authority)
         .map(async (n) => {
-          const [{ v3ident }, fp] = await Promise.all([authorityKeys(n, opts.address), relayFingerprint(n)]);
-          return `${n.nick} orport=${n.orPort} no-v2 v3ident=${v3ident} ${opts.address}:${n.dirPort} ${fp}`;
+          const { v3ident, fingerprint } = await authority(n, opts.address);
+          return `${n.nick} orport=${n.orPort} no-v2 v3ident=${v3ident} ${opts.address}:${n.dirPort} ${fingerprint}`;
         }),
     );
     log(`tor network: authority keys in ${((Date.now() - t0) / 1000).toFixed(1)} s`);
