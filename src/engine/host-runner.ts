@@ -533,7 +533,7 @@ export class HostRunner {
       return { status: 'failed', msg: 'probe failed', failure: { msg: 'probing the current state failed', cmd: section.text.trim().split('\n')[0], rc: r.rc, stderr: r.stderr } };
     }
     const tp = performance.now();
-    let plan: Plan;
+    let plan: Plan<unknown>;
     try {
       plan = prepared.module.plan(prepared.params, r.stdout, this.facts);
     } catch (err) {
@@ -630,7 +630,7 @@ const MAX_PIPELINED = 64;
 interface Ahead {
   unit: Unit;
   prepared: PreparedModuleTask;
-  plan: Plan;
+  plan: Plan<unknown>;
   /** The probe output the plan was made from. */
   planned: SectionResult;
   probeText: string;
