@@ -7,7 +7,7 @@ import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { evalExpression, renderValue } from '../template/index.js';
-import { hostvarsUse } from './hostvars-use.js';
+import { taskReads } from './task-reads.js';
 import { prepareTask, TaskError } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
@@ -89,7 +89,8 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
 }
 
 function checkTask(task: Task, ctx: Vars): void {
-  if (hostvarsUse(task).reads) return;
+  // Other hosts' values are only known on the way: such a task is checked when it runs.
+  if (taskReads({ task }).hostvars) return;
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);

@@ -73,6 +73,9 @@ export interface ModuleTraits {
   /** With `changed_when: false` the task promises to change nothing: its apply runs with the
    * probes, in check mode too, and its result can be registered (a query). */
   query?: boolean;
+  /** This parameter names a role template file that prepare() renders: what the file reads,
+   * the task reads. */
+  rendersFile?: string;
 }
 
 export interface Module<S extends TObject = TObject, D = undefined, P = Params<S>> {
