@@ -46,7 +46,10 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
     results.push(r);
     if (r.status === 'failed') break;
   }
-  return ignoreErrors(task, combineLoop(results));
+  const combined = combineLoop(results);
+  // A loop of queries is a query: its results seed the next run's speculation too.
+  if (results.length && results.every((r) => r.query)) combined.query = true;
+  return ignoreErrors(task, combined);
 }
 
 const NO_LOOP: unknown[] = [undefined];

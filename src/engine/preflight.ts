@@ -8,7 +8,7 @@ import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { evalExpression, renderValue } from '../template/index.js';
 import { taskReads } from './task-reads.js';
-import { prepareTask, TaskError } from './prepare-task.js';
+import { prepareTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
@@ -53,8 +53,9 @@ export function validateBeforeContact(input: PreflightInput): void {
       for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
       const units = [...program.units.map((u) => ({ task: u.task, ref: u.roleRef })), ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef }))];
       for (const { task, ref } of units) {
-        checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
-        if (task.register) rt.registered[task.register] = PLACEHOLDER_RESULT;
+        const items = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
+        // A loop registers one result per item, in order.
+        if (task.register) rt.registered[task.register] = task.loop === undefined ? PLACEHOLDER_RESULT : { ...PLACEHOLDER_RESULT, results: items.map(() => PLACEHOLDER_RESULT) };
       }
     }
   }
@@ -88,9 +89,10 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   }
 }
 
-function checkTask(task: Task, ctx: Vars): void {
+/** Check one task for one host; the loop items it has (as far as known before contact). */
+function checkTask(task: Task, ctx: Vars): unknown[] {
   // Other hosts' values are only known on the way: such a task is checked when it runs.
-  if (taskReads({ task }).hostvars) return;
+  if (taskReads({ task }).hostvars) return [];
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -112,8 +114,8 @@ function checkTask(task: Task, ctx: Vars): void {
       for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
       prepareTask(task, c, undefined);
     } catch (err) {
-      if (err instanceof TaskError) fail(err);
       fail(err);
     }
   }
+  return items;
 }

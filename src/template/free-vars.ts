@@ -6,7 +6,6 @@ import { readFileSync } from 'node:fs';
 import Handlebars from 'handlebars';
 import type { Expr } from './expr/ast.js';
 import { parseExpression } from './expr/parser.js';
-import { BUILTIN_HELPERS, helpers } from './helpers.js';
 
 /** One variable read: its name and the constant attribute path after it, cut at the first
  * part only known when rendering: hostvars['lab1'].x -> {hostvars, [lab1, x]};
@@ -164,8 +163,6 @@ interface BlockNode extends CallNode {
   inverse?: { body: HbNode[] };
 }
 
-const HELPERS = new Set([...Object.keys(helpers), ...BUILTIN_HELPERS, 'log']);
-
 /** What `this` is inside a block: the top-level variables, or a value reached from a ref. */
 type Frame = { root: true; params: Map<string, Ref | undefined> } | { root: false; self: Ref | undefined; params: Map<string, Ref | undefined> };
 
@@ -199,8 +196,8 @@ class HbWalker {
    * into one); the helper's arguments are read. */
   private call(n: CallNode, frames: Frame[]): Ref | undefined {
     const path = n.path as PathNode;
-    const isHelper = n.params.length > 0 || (n.hash?.pairs.length ?? 0) > 0 || (path.type === 'PathExpression' && HELPERS.has(path.original));
-    if (!isHelper) return this.expr(n.path, frames);
+    // A lone {{name}} is always the variable, even when a helper has that name (render.ts).
+    if (n.params.length === 0 && (n.hash?.pairs.length ?? 0) === 0) return this.expr(n.path, frames);
     for (const pair of n.hash?.pairs ?? []) this.use(this.expr(pair.value, frames));
     if (path.original === 'lookup' && n.params.length === 2) {
       // lookup obj "key" is obj.key when both are known; else a part of obj.
