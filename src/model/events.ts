@@ -90,6 +90,13 @@ export interface WarningEvent {
   msg: string;
 }
 
+/** Why the engine did something costly (a round trip), when tracing was asked for. */
+export interface TraceEvent {
+  type: 'trace';
+  host: string;
+  msg: string;
+}
+
 export type FleetEvent =
   | RunEvent
   | PlayEvent
@@ -98,4 +105,5 @@ export type FleetEvent =
   | TaskEvent
   | HostEvent
   | RecapEvent
-  | WarningEvent;
+  | WarningEvent
+  | TraceEvent;

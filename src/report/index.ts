@@ -40,7 +40,10 @@ export function createReporter(opts: ReporterOptions): Reporter {
   return {
     onEvent(e) {
       if (closed) return;
-      sink.onEvent(opts.redactor.redactEvent(e));
+      const safe = opts.redactor.redactEvent(e);
+      // Traces (FLEET_TRACE=1) go to stderr in every mode, beside the view, not in it.
+      if (safe.type === 'trace') opts.err.write(`[trace] ${safe.host}: ${safe.msg}\n`);
+      else sink.onEvent(safe);
     },
     close() {
       closed ??= sink.close().then(() => Promise.all([flush(opts.out), flush(opts.err)])).then(() => undefined);

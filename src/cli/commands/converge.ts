@@ -54,6 +54,8 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       signal: ac.signal,
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      // FLEET_TRACE=1: why each round trip happened, on stderr (report/ renders the events).
+      trace: process.env.FLEET_TRACE === '1',
       deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;
