@@ -10,10 +10,9 @@ export const JSON_EVENTS: OptionSpec = { name: 'json', type: 'boolean', default:
 export const ACCEPT_NEW: OptionSpec = { name: 'accept-new-hostkeys', type: 'boolean', default: false, describe: 'record the key of a host never seen before (a *changed* key is still refused)' };
 export const ROLES_PATH: OptionSpec = { name: 'roles-path', type: 'string', arg: 'DIR', repeatable: true, describe: "directory searched for roles before the playbook's own `roles/`" };
 export const LOG_FILE: OptionSpec = { name: 'log-file', type: 'string', arg: 'FILE', describe: "append the run's events to FILE as NDJSON, secrets redacted" };
+export const LOG_MAX_SIZE: OptionSpec = { name: 'log-max-size', type: 'string', arg: 'SIZE', describe: 'rotate the log file when it grows past SIZE (`10M`)' };
 export const COLOR: OptionSpec = { name: 'color', type: 'string', arg: 'WHEN', choices: ['auto', 'always', 'never'], describe: 'colour in the human view' };
 
-/** The flags every command that contacts hosts takes for its settings. */
-export const RUN_SETTINGS: OptionSpec[] = [INVENTORY, FORKS, LOG_FILE, COLOR];
 
 export function splitList(s: string | undefined): string[] | undefined {
   if (!s) return undefined;

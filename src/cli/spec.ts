@@ -42,7 +42,7 @@ export function flagMeaning(o: OptionSpec): string {
   if (o.repeatable) text += '; repeatable';
   if (o.choices) text += ` (${o.choices.join(', ')})`;
   if (o.default !== undefined && o.type !== 'boolean' && !(Array.isArray(o.default) && o.default.length === 0)) {
-    text += ` (default ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)})`;
+    text += `${text.endsWith(')') ? ';' : ''} (default ${Array.isArray(o.default) ? o.default.join(',') : String(o.default)})`;
   }
   return text;
 }

@@ -5,7 +5,7 @@ import { existsSync } from 'node:fs';
 import { ConfigError } from '../../model/errors.js';
 import type { Source } from '../../model/inventory.js';
 import { effectiveSettings, type SettingFlags } from '../context.js';
-import { COLOR, FORKS, INVENTORY, LOG_FILE, ROLES_PATH } from '../options.js';
+import { COLOR, FORKS, INVENTORY, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH } from '../options.js';
 import { SETTINGS } from '../settings/spec.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
 
@@ -24,7 +24,7 @@ export const configDoc: CommandDoc = {
     FORKS,
     ROLES_PATH,
     LOG_FILE,
-    { name: 'log-max-size', type: 'string', arg: 'SIZE', describe: 'rotate the log file past this size' },
+    LOG_MAX_SIZE,
     COLOR,
   ],
 };

@@ -14,7 +14,7 @@ import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, ROLES_PATH, splitList } from '../options.js';
+import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH, splitList } from '../options.js';
 import { applyOptions, type CommandDoc, type OptionSpec } from '../spec.js';
 import { listPlaybook } from '../playbook-listing.js';
 import type { Settings } from '../settings/load.js';
@@ -50,6 +50,7 @@ export const CONVERGE_OPTIONS: OptionSpec[] = [
   { name: 'syntax-check', type: 'boolean', default: false, describe: 'validate the inventory, playbook, roles and templates, and stop (no host is contacted)' },
   ROLES_PATH,
   LOG_FILE,
+  LOG_MAX_SIZE,
   COLOR,
 ];
 

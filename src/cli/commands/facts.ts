@@ -10,7 +10,7 @@ import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
 import { EXIT } from '../exit-codes.js';
 import { learnSecrets, onHosts } from '../on-hosts.js';
-import { ACCEPT_NEW, COLOR, FORKS, INVENTORY, LOG_FILE } from '../options.js';
+import { ACCEPT_NEW, COLOR, FORKS, INVENTORY, LOG_FILE, LOG_MAX_SIZE } from '../options.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Args extends SettingFlags {
@@ -30,6 +30,7 @@ export const factsDoc: CommandDoc = {
     FORKS,
     ACCEPT_NEW,
     LOG_FILE,
+    LOG_MAX_SIZE,
     COLOR,
   ],
   details: 'Hosts that cannot be reached are named on stderr, and the exit status is 1.',

@@ -10,7 +10,7 @@ import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
 import { EXIT } from '../exit-codes.js';
 import { learnSecrets, onHosts } from '../on-hosts.js';
-import { ACCEPT_NEW, COLOR, FORKS, INVENTORY, LIMIT, LOG_FILE } from '../options.js';
+import { ACCEPT_NEW, COLOR, FORKS, INVENTORY, LIMIT, LOG_FILE, LOG_MAX_SIZE } from '../options.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Args extends SettingFlags {
@@ -37,6 +37,7 @@ export const runDoc: CommandDoc = {
     { name: 'json', type: 'boolean', default: false, describe: 'NDJSON on stdout: `run`, one `result` per host (`status`, `rc`, `stdout`, `stderr`, `msg`, `durationMs`), `recap`' },
     ACCEPT_NEW,
     LOG_FILE,
+    LOG_MAX_SIZE,
     COLOR,
   ],
   details: `The words after \`--\` are joined with spaces and run by /bin/sh on each host, as ssh does:
