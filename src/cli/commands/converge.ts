@@ -4,7 +4,7 @@ import type { CommandModule } from 'yargs';
 import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
-import { loadInventory, loadPlaybook } from '../../config/index.js';
+import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
 import { run } from '../../engine/index.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
 import type { Inventory } from '../../model/inventory.js';
@@ -81,7 +81,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     return EXIT.ok;
   }
   // Everything that can be checked without a host is checked before any host is contacted.
-  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit });
+  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts });
   if (args['syntax-check']) {
     const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
     process.stdout.write(`playbook: ${playbook.file}: OK (${playbook.plays.length} plays, ${tasks} tasks, ${inventory.hosts.size} hosts in the inventory)\n`);
@@ -123,6 +123,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       signal: ac.signal,
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);
