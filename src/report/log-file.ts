@@ -27,8 +27,8 @@ export function openEventLog(opts: EventLogOptions): EventLog {
   const run = randomBytes(6).toString('hex');
   let fd = -1;
   let size = 0;
-  const open = (): void => {
-    if (existsSync(opts.file) && statSync(opts.file).size >= opts.maxBytes) rotate(opts.file);
+  const open = (full = false): void => {
+    if (full || (existsSync(opts.file) && statSync(opts.file).size >= opts.maxBytes)) rotate(opts.file);
     fd = openSync(opts.file, 'a', 0o600);
     size = fstatSync(fd).size;
   };
@@ -36,7 +36,7 @@ export function openEventLog(opts: EventLogOptions): EventLog {
     const line = JSON.stringify(obj) + '\n';
     if (size > 0 && size + Buffer.byteLength(line) > opts.maxBytes) {
       closeSync(fd);
-      open();
+      open(true);
     }
     size += writeSync(fd, line);
   };
