@@ -4,17 +4,8 @@
 // anyway) and by `npx fleet` in a checkout that is already built.
 import { execSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
-import { fileURLToPath } from 'node:url';
 
-const root = fileURLToPath(new URL('..', import.meta.url));
 const command = process.env.npm_command;
-if (command === 'ci' || (command === 'exec' && existsSync(`${root}dist/cli/main.js`))) process.exit(0);
-
-if (!existsSync(`${root}node_modules/typescript/package.json`)) {
-  // `npm install -g git+URL` prepares the clone with the global settings still in the
-  // environment, so its dependencies land elsewhere and the build finds no compiler
-  // (npm/cli#8440). Install them here, into the clone, from the lockfile.
-  const env = { ...process.env, npm_config_global: 'false', npm_config_prefix: root, npm_config_location: 'project' };
-  execSync('npm ci --include=dev --ignore-scripts --no-audit --no-fund', { stdio: 'inherit', cwd: root, env });
-}
-for (const script of ['build', 'bundle', 'man']) execSync(`npm run --silent ${script}`, { stdio: 'inherit', cwd: root });
+const built = existsSync(new URL('../dist/cli/main.js', import.meta.url));
+if (command === 'ci' || (command === 'exec' && built)) process.exit(0);
+for (const script of ['build', 'bundle', 'man']) execSync(`npm run --silent ${script}`, { stdio: 'inherit', cwd: new URL('..', import.meta.url) });
