@@ -89,6 +89,16 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     expect(order.slice(0, 3)).not.toEqual([order[0], order[0], order[0]]);
   });
 
+  it('--forks 1 runs the hosts one after another', async () => {
+    const r = await fleet(['run', 'lab', '-f', '1', '--json', '--', 'date +%s%N; sleep 0.4; date +%s%N'], { json: true });
+    expect(r.code).toBe(0);
+    const spans = (r.events.filter((e) => e.type === ('result' as string)) as unknown as { stdout: string }[])
+      .map((x) => x.stdout.trim().split('\n').map(Number))
+      .sort((a, b) => a[0] - b[0]);
+    expect(spans).toHaveLength(hosts.length);
+    for (let i = 1; i < spans.length; i++) expect(spans[i][0]).toBeGreaterThanOrEqual(spans[i - 1][1]);
+  });
+
   it('--sudo runs as root through sudo (NOPASSWD, or with the password from a file); secrets are masked', async () => {
     const plain = await fleet(['run', 'sudoers', '--', 'id -un']);
     expect(plain.stdout).toContain('viadeploy | OK | rc=0 >>\ndeploy\n');
@@ -131,8 +141,12 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
       expect(facts[h].addresses).toContain(labHosts().find((x) => x.name === h)!.address);
       expect(fs.readdirSync(path.join(cache, 'fleet', 'facts')).some((f) => f.startsWith(`${h}@`))).toBe(true);
     }
-    const human = await fleet(['facts', hosts[0]]);
-    expect(human.stdout).toMatch(new RegExp(`^${hosts[0]}\\n  os_id: debian\\n`));
+    const flags = path.join(project.dir, 'facts.log');
+    const human = await fleet(['facts', hosts[0], '-f', '1', '--log-file', flags, '--color', 'always']);
+    expect(JSON.parse(fs.readFileSync(flags, 'utf8').trim().split('\n').at(-1)!)).toMatchObject({ type: 'facts', host: hosts[0], status: 'ok' });
+    expect(human.stdout).toContain(`\u001b[1m${hosts[0]}\u001b[22m`);
+    const plain = await fleet(['facts', hosts[0]]);
+    expect(plain.stdout).toMatch(new RegExp(`^${hosts[0]}\\n  os_id: debian\\n`));
     const partial = await fleet(['facts', `ghost:${hosts[0]}`]);
     expect(partial.code).toBe(1);
     expect(partial.stderr).toMatch(/ghost \| UNREACHABLE/);
@@ -160,5 +174,11 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     expect(second.some((l) => l.type === 'task' && l.host === hosts[1])).toBe(true);
     expect(second.at(-1)).toMatchObject({ type: 'recap', mode: 'check' });
     expect(fs.statSync(log).mode & 0o777).toBe(0o600);
+    // past log_max_size the file is rotated: FILE.1 keeps what was there
+    const before = fs.readFileSync(log, 'utf8');
+    const small = await fleet(['run', hosts[0], '--log-max-size', '1K', '--', 'true']);
+    expect(small.code).toBe(0);
+    expect(fs.readFileSync(`${log}.1`, 'utf8').startsWith(before.slice(0, 200))).toBe(true);
+    expect(fs.statSync(log).size).toBeLessThanOrEqual(1024);
   });
 });

@@ -78,4 +78,26 @@ describe('answers without contacting a host', { timeout: 60_000 }, () => {
     expect(bad.err).toMatch(/bad\.yml:\d+(:\d+)?: .*nope/);
     expect(connections).toBe(0);
   });
+
+  it('--roles-path adds role directories; --color always/never decide the colour of the recap', async () => {
+    mkdirSync(join(dir, 'shared', 'extra'), { recursive: true });
+    writeFileSync(join(dir, 'shared', 'extra', 'tasks.yml'), '- name: from the shared path\n  command: "true"\n  changed_when: false\n');
+    writeFileSync(join(dir, 'playbooks', 'extra.yml'), '- hosts: db\n  roles: [extra]\n');
+    expect(fleet(['check', 'playbooks/extra.yml', '--list-tasks'], { cwd: dir }).code).toBe(3);
+    const listed = fleet(['check', 'playbooks/extra.yml', '--list-tasks', '--roles-path', 'shared'], { cwd: dir });
+    expect(listed.out).toContain('extra : from the shared path');
+    // a port nobody listens on: the host is unreachable at once, and the recap says so
+    const closed = createServer();
+    await new Promise<void>((r) => closed.listen(0, '127.0.0.1', r));
+    const deadPort = (closed.address() as { port: number }).port;
+    await new Promise<void>((r) => closed.close(() => r()));
+    mkdirSync(join(dir, 'dead'));
+    writeFileSync(join(dir, 'dead', 'hosts.yml'), `all:\n  children:\n    db:\n      hosts:\n        db9: {ansible_host: 127.0.0.1, ansible_port: ${deadPort}}\n`);
+    const colored = fleet(['check', 'playbooks/extra.yml', '--roles-path', 'shared', '-i', 'dead', '--color', 'always'], { cwd: dir });
+    expect(colored.code).toBe(1);
+    expect(colored.out).toMatch(/\u001b\[31m.*db9/);
+    const plain = fleet(['check', 'playbooks/extra.yml', '--roles-path', 'shared', '-i', 'dead', '--color', 'never'], { cwd: dir, env: { FORCE_COLOR: '1' } });
+    expect(plain.out).toContain('db9');
+    expect(plain.out).not.toContain('\u001b[');
+  });
 });
