@@ -181,4 +181,21 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     expect(fs.readFileSync(`${log}.1`, 'utf8').startsWith(before.slice(0, 200))).toBe(true);
     expect(fs.statSync(log).size).toBeLessThanOrEqual(1024);
   });
+
+  it('apply --start-at-task runs from that task on: earlier tasks do nothing, an earlier role\'s handler still runs', async () => {
+    const h = hosts[2];
+    await sshRun(h, 'rm -f /tmp/fleet-sat-*');
+    fs.mkdirSync(path.join(project.dir, 'roles', 'first'), { recursive: true });
+    fs.writeFileSync(path.join(project.dir, 'roles', 'first', 'tasks.yml'), '- name: write a\n  copy: {dest: /tmp/fleet-sat-a, content: a}\n');
+    fs.writeFileSync(path.join(project.dir, 'roles', 'first', 'role.yml'), 'handlers:\n  - name: mark\n    command: touch /tmp/fleet-sat-handler\n');
+    fs.mkdirSync(path.join(project.dir, 'roles', 'second'), { recursive: true });
+    fs.writeFileSync(path.join(project.dir, 'roles', 'second', 'tasks.yml'), '- name: write b\n  copy: {dest: /tmp/fleet-sat-b, content: b}\n- name: write c\n  copy: {dest: /tmp/fleet-sat-c, content: c}\n  notify: [mark]\n');
+    fs.mkdirSync(path.join(project.dir, 'playbooks'), { recursive: true });
+    fs.writeFileSync(path.join(project.dir, 'playbooks', 'sat.yml'), `- hosts: ${h}\n  roles: [first, second]\n`);
+    const r = await fleet(['apply', 'playbooks/sat.yml', '--start-at-task', 'second : write c', '--json'], { json: true });
+    expect(r.code, r.stderr).toBe(0);
+    const ran = r.events.filter((e) => e.type === 'task').map((e) => (e as { task: string }).task);
+    expect(ran).toEqual(['write c', 'mark']);
+    expect((await sshRun(h, 'ls /tmp/fleet-sat-* | sort')).stdout.trim().split('\n')).toEqual(['/tmp/fleet-sat-c', '/tmp/fleet-sat-handler']);
+  });
 });

@@ -17,6 +17,7 @@ import { parseExtraVars } from '../extra-vars.js';
 import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH, splitList } from '../options.js';
 import { applyOptions, type CommandDoc, type OptionSpec } from '../spec.js';
 import { listPlaybook } from '../playbook-listing.js';
+import { startAtTask } from '../start-at-task.js';
 import type { Settings } from '../settings/load.js';
 
 export interface ConvergeArgs extends SettingFlags {
@@ -33,6 +34,7 @@ export interface ConvergeArgs extends SettingFlags {
   'list-hosts': boolean;
   'list-tasks': boolean;
   'syntax-check': boolean;
+  'start-at-task'?: string;
 }
 
 export const CONVERGE_OPTIONS: OptionSpec[] = [
@@ -48,6 +50,7 @@ export const CONVERGE_OPTIONS: OptionSpec[] = [
   { name: 'list-hosts', type: 'boolean', default: false, describe: 'list the hosts each play would run on, and stop (no host is contacted)' },
   { name: 'list-tasks', type: 'boolean', default: false, describe: 'list the tasks each play would run, after `--tags`/`--skip-tags`, and stop (no host is contacted)' },
   { name: 'syntax-check', type: 'boolean', default: false, describe: 'validate the inventory, playbook, roles and templates, and stop (no host is contacted)' },
+  { name: 'start-at-task', type: 'string', arg: 'NAME', describe: 'start at the first task named NAME (or `role : NAME`; `*` and `?` match any text): earlier plays and tasks are left out' },
   ROLES_PATH,
   LOG_FILE,
   LOG_MAX_SIZE,
@@ -71,7 +74,9 @@ function loadProject(settings: Settings): { inventory: Inventory; playbook: Play
 
 async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
   const settings = effectiveSettings(args);
-  const { inventory, playbook } = loadProject(settings);
+  const loaded = loadProject(settings);
+  const inventory = loaded.inventory;
+  const playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
   const extraVars = parseExtraVars(args['extra-vars']);
   const tags = splitList(args.tags);
   const skipTags = splitList(args['skip-tags']);

@@ -100,4 +100,19 @@ describe('answers without contacting a host', { timeout: 60_000 }, () => {
     expect(plain.out).toContain('db9');
     expect(plain.out).not.toContain('\u001b[');
   });
+
+  it('--start-at-task leaves out the plays and tasks before the first match (name, `role : name`, wildcards)', () => {
+    const tasks = (args: string[]) => {
+      const r = fleet(['check', '--list-tasks', '--json', ...args], { cwd: dir });
+      expect(r.code, r.err).toBe(0);
+      return JSON.parse(r.out).plays.map((p: { play: string; tasks: { task: string }[] }) => `${p.play}: ${p.tasks.map((t) => t.task).join(', ')}`);
+    };
+    expect(tasks(['--start-at-task', 'tools'])).toEqual(['everything: tools', 'web only: reload']);
+    expect(tasks(['--start-at-task', 'base : t*'])).toEqual(['everything: tools', 'web only: reload']);
+    expect(tasks(['--start-at-task', 'rel??d'])).toEqual(['web only: reload']);
+    const none = fleet(['apply', '--start-at-task', 'nosuch'], { cwd: dir });
+    expect(none.code).toBe(3);
+    expect(none.err).toContain("--start-at-task 'nosuch' matches no task (tasks: base : motd; base : tools; reload)");
+    expect(connections).toBe(0);
+  });
 });
