@@ -6,6 +6,7 @@ import { secretValues } from '../engine/vars.js';
 import type { Inventory } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import type { Redactor } from '../report/index.js';
+import type { AdhocResultEvent } from '../report/adhoc.js';
 import { connect } from '../transport/index.js';
 import { resolveBecomePassword } from '../transport/become.js';
 
@@ -13,17 +14,8 @@ import { resolveBecomePassword } from '../transport/become.js';
  * controller, hundreds of simultaneous handshakes push some past the connect timeout. */
 const MAX_HANDSHAKES = 32;
 
-export interface HostOutcome {
-  host: string;
-  status: 'ok' | 'failed' | 'unreachable' | 'interrupted';
-  rc?: number;
-  stdout: string;
-  stderr: string;
-  /** Why the host could not run the script (unreachable, sudo refused). */
-  msg?: string;
-  connectMs?: number;
-  durationMs: number;
-}
+/** One host's end: what the ad-hoc reporter shows as a `result` event. */
+export type HostOutcome = Omit<AdhocResultEvent, 'type'>;
 
 export interface OnHostsOptions {
   inventory: Inventory;
