@@ -16,9 +16,11 @@ writeFileSync(join(dir, 'bin', 'fleet'), `#!/bin/sh\nexec "${process.execPath}" 
 chmodSync(join(dir, 'bin', 'fleet'), 0o755);
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
 
+let script: string | undefined;
+
 /** What bash offers for the line typed so far (the cursor at its end). */
 function bashComplete(line: string): string[] {
-  const script = fleet(['completion', 'bash']).out;
+  script ??= fleet(['completion', 'bash']).out;
   const driver = `${script}
 COMP_LINE=${JSON.stringify(line)}; COMP_POINT=\${#COMP_LINE}
 # bash's own word split, breaks included (COMP_WORDBREAKS has ':')
@@ -33,7 +35,8 @@ printf '%s\\n' "\${COMPREPLY[@]}"`;
   return r.stdout.split('\n').filter(Boolean).sort();
 }
 
-describe('fleet completion', { timeout: 120_000 }, () => {
+// Each TAB starts fleet: on a loaded two-core machine that is seconds, hence the timeout.
+describe('fleet completion', { timeout: 300_000 }, () => {
   it('bash completes commands, flags, and host and group names where a pattern goes', () => {
     expect(bashComplete('fleet fa')).toEqual(['facts']);
     expect(bashComplete('fleet run relay')).toEqual(['relay1', 'relay2']);
