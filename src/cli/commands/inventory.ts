@@ -2,7 +2,7 @@
 // `--host` print what ansible-inventory prints, for the tools that read it.
 import type { CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
-import { secretValues } from '../../engine/vars.js';
+import { secretValues } from '../../engine/secrets.js';
 import { ConfigError } from '../../model/errors.js';
 import { Redactor } from '../../report/index.js';
 import { effectiveSettings, type SettingFlags } from '../context.js';
