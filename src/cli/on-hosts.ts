@@ -2,7 +2,7 @@
 // connect (pinned host keys, sudo, ProxyJump, SOCKS), at most --forks hosts at once, every
 // host's result kept whatever happens to the others, nothing new started after Ctrl-C.
 import { Limiter } from '../engine/limiter.js';
-import { secretValues } from '../engine/vars.js';
+import { secretValues } from '../engine/secrets.js';
 import type { Inventory } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import type { Redactor } from '../report/index.js';

@@ -4,7 +4,8 @@ import type { CommandModule } from 'yargs';
 import { setMaxListeners } from 'node:events';
 import { stringify } from 'yaml';
 import { loadInventory, selectHosts } from '../../config/index.js';
-import { FACTS_PROBE, factsForTemplates, parseFacts, saveCachedFacts } from '../../engine/facts.js';
+import { FACTS_PROBE, factsForTemplates, parseFacts } from '../../engine/facts.js';
+import { saveCachedFacts } from '../../engine/last-run.js';
 import { createStyle, Redactor } from '../../report/index.js';
 import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
@@ -72,7 +73,7 @@ async function facts(args: Args): Promise<number> {
       }
       const host = inventory.hosts.get(o.host)!;
       const f = parseFacts(o.stdout);
-      saveCachedFacts(o.host, host.connection.address, host.connection.port, f);
+      saveCachedFacts(o.host, host.connection, f);
       gathered[o.host] = factsForTemplates(f);
       log?.onEvent({ type: 'facts', host: o.host, status: 'ok', facts: gathered[o.host] } as { type: string });
     }

@@ -3,7 +3,7 @@
 import { relative } from 'node:path';
 import type { CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
-import { secretValues } from '../../engine/vars.js';
+import { secretValues } from '../../engine/secrets.js';
 import { ConfigError } from '../../model/errors.js';
 import { Redactor } from '../../report/index.js';
 import { effectiveSettings, type SettingFlags } from '../context.js';
