@@ -1,7 +1,7 @@
 // Which proxy a host is reached through, from the inventory: fleet's proxy_command and
 // proxy_jump, else the ssh argument variables Ansible users write.
 import { ConfigError } from '../model/errors.js';
-import type { Winner } from './connection.js';
+import type { Winner } from './winner.js';
 import { parseSshArgs, proxyCommandProblem } from './ssh-args.js';
 
 /** Variables holding ssh arguments, in the order Ansible puts them on ssh's command line
@@ -23,7 +23,7 @@ export interface Proxy {
 /** The proxy for a host: fleet's proxy_command / proxy_jump, else the ssh arguments. A proxy
  * setting that cannot be understood is an error naming where it was written: connecting
  * directly instead would be wrong, and on some networks a leak. */
-export function pickProxy(host: string, winners: Map<string, Winner>, bad: (w: Winner, d: string) => ConfigError): Proxy {
+export function pickProxy(_host: string, winners: Map<string, Winner>, bad: (w: Winner, d: string) => ConfigError): Proxy {
   const template = (w: Winner, what: string) => {
     if (typeof w.value === 'string' && /\{\{|\{%/.test(w.value)) {
       throw bad(w, `${what} is a template; fleet reads connection settings before any template is rendered, so it cannot know where the proxy is. Write the value itself; fleet will not connect directly instead`);

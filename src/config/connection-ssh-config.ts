@@ -36,7 +36,7 @@ const fail = (host: string, v: SshConfigValue, detail: string) =>
 
 /** Expand ssh_config tokens in a value; a token fleet does not know is refused. */
 function expand(host: string, v: SshConfigValue, keyword: string, tokens: Record<string, string>): string {
-  let out = v.value.replace(/%(.)/g, (all, c: string) => {
+  let out = v.value.replace(/%(.)/g, (_all, c: string) => {
     if (c in tokens) return tokens[c];
     throw fail(host, v, `${keyword} ${v.value}: token %${c} is not one fleet expands here (${Object.keys(tokens).map((k) => `%${k}`).join(' ')})`);
   });

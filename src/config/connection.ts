@@ -8,13 +8,8 @@ import { pickProxy } from './connection-proxy.js';
 import { applySshConfig } from './connection-ssh-config.js';
 import { defaultSshConfigFile } from './ssh-config.js';
 
-/** The winning definition of one variable, with its precedence rank (higher wins). */
-export interface Winner {
-  value: unknown;
-  source: Source;
-  baseDir: string;
-  rank: number;
-}
+import type { Winner } from './winner.js';
+export type { Winner } from './winner.js';
 
 /** fleet name -> Ansible names accepted for it (shared with the inventory_var action). */
 const ALIASES = CONNECTION_ALIASES;
@@ -96,14 +91,31 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
   if (cfgFile) {
     const c = applySshConfig(cfgFile, addressE?.value ?? host, user);
     const cfg = (field: keyof ConnectionSources, v: { source: Source; setting: string }) => (sources[field] = { source: v.source, setting: v.setting });
-    if (!addressE && c.address) (address = c.address.value), cfg('address', c.address);
-    if (port === undefined && c.port) (port = c.port.value), cfg('port', c.port);
-    if (user === undefined && c.user) (user = c.user.value), cfg('user', c.user);
-    if (!privateKeyFile && c.privateKeyFile) (privateKeyFile = c.privateKeyFile.value), cfg('privateKeyFile', c.privateKeyFile);
+    if (!addressE && c.address) {
+      address = c.address.value;
+      cfg('address', c.address);
+    }
+    if (port === undefined && c.port) {
+      port = c.port.value;
+      cfg('port', c.port);
+    }
+    if (user === undefined && c.user) {
+      user = c.user.value;
+      cfg('user', c.user);
+    }
+    if (!privateKeyFile && c.privateKeyFile) {
+      privateKeyFile = c.privateKeyFile.value;
+      cfg('privateKeyFile', c.privateKeyFile);
+    }
     // Any proxy the inventory sets (or turns off, or a SOCKS proxy) beats the file's.
     if (!proxyCommand && !proxyJump && !proxy.none && !socks) {
-      if (c.proxyCommand) (proxyCommand = c.proxyCommand.value), cfg('proxyCommand', c.proxyCommand);
-      else if (c.proxyJump) (proxyJump = c.proxyJump.value), cfg('proxyJump', c.proxyJump);
+      if (c.proxyCommand) {
+        proxyCommand = c.proxyCommand.value;
+        cfg('proxyCommand', c.proxyCommand);
+      } else if (c.proxyJump) {
+        proxyJump = c.proxyJump.value;
+        cfg('proxyJump', c.proxyJump);
+      }
     }
   }
 

@@ -2,7 +2,7 @@
 import type { ConnectionSources, Group, Host, Inventory, Source, VarProvenance, Vars } from '../model/inventory.js';
 import { unsupportedWarning } from './ansible-unsupported.js';
 import { buildConnection } from './connection.js';
-import type { Winner } from './connection.js';
+import type { Winner } from './winner.js';
 import type { RawInventory, RawVar, RawVars } from './inventory-raw.js';
 import { groupDepths } from './inventory-structure.js';
 

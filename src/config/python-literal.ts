@@ -37,7 +37,7 @@ class Parser {
     this.ws();
     const c = this.s[this.i];
     if (c === undefined) this.fail();
-    if (c === '[') return this.seq('[', ']');
+    if (c === '[') return this.seq(']');
     if (c === '(') return this.tuple();
     if (c === '{') return this.dict();
     if (c === '+' || c === '-') {
@@ -153,7 +153,7 @@ class Parser {
     }
   }
 
-  seq(open: string, close: string): unknown[] {
+  seq(close: string): unknown[] {
     this.i++;
     const out: unknown[] = [];
     this.items(close, () => out.push(this.value()));

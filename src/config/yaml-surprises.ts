@@ -2,8 +2,7 @@
 // author most likely meant. fleet reads them as Ansible does, and says so with file:line,
 // because a silent change of type is how `country: NO` ends up false.
 import { isPair, isScalar, isSeq, visit } from 'yaml';
-import type { Scalar } from 'yaml';
-import type { YamlFile } from './yaml-source.js';
+import type { Document, LineCounter, Scalar } from 'yaml';
 
 /** Keys whose values are file modes: an octal number there is what the author meant. */
 const MODE_KEY = /(?:^|_)(?:mode|umask)$/;
@@ -11,7 +10,14 @@ const WORD_BOOL = /^(?:yes|no|on|off)$/i;
 const SHOUTED_BOOL = /^(?:YES|NO|ON|OFF)$/;
 const OCTAL = /^[-+]?0[0-7_]+$/;
 
-export function yamlSurprises(yf: YamlFile): string[] {
+/** A parsed YAML file (yaml-source.ts's YamlFile, without importing it back). */
+export interface ParsedYaml {
+  file: string;
+  doc: Document;
+  lc: LineCounter;
+}
+
+export function yamlSurprises(yf: ParsedYaml): string[] {
   const out: string[] = [];
   const at = (node: Scalar) => {
     const p = yf.lc.linePos(node.range?.[0] ?? 0);

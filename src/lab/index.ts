@@ -17,7 +17,7 @@ import { packageSourceDown, packageSourceRunning, packageSourceUp, packageSource
 import { assertLabAvailable } from './preflight.js';
 import { bootHost, hostRunning, mountRoot, sshBanner, stopHost, waitForSsh, wipeLayer, writeIdentity, type HostSpec } from './host.js';
 import { labLeftovers } from './leftovers.js';
-import { pickRoute, sshArgv } from './ssh-route.js';
+import { pickRoute, sshArgv, type LabProject } from './ssh-route.js';
 import { instanceCgroupDirs, removeCgroupTree } from './cgroups.js';
 import type { LabHostInfo, LabInfo, LabStatus } from './types.js';
 
@@ -245,23 +245,23 @@ function hostAddressOf(inst: LabInstance, host: string): string {
 }
 
 /** Run one command on a host as root over real ssh; its exit code is passed through. With a
- * projectDir, the host is reached the way that project's inventory now says (an admin user
+ * project, the host is reached the way that project's inventory now says (an admin user
  * with sudo, a moved port), falling back to root with the lab key. */
 export async function labExec(
   host: string,
   command: string,
-  opts: LabOptions & { projectDir?: string } = {},
+  opts: LabOptions & { project?: LabProject } = {},
 ): Promise<{ rc: number; stdout: string; stderr: string }> {
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
-  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.projectDir);
+  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.project);
   return cmd(sshArgv(inst, route, { tty: false, command }));
 }
 
 /** Interactive: a root shell on the host (no command) or one command with the terminal
  * attached, reached as labExec does. */
-export async function labShell(host: string, command: string | undefined, opts: LabOptions & { projectDir?: string } = {}): Promise<number> {
+export async function labShell(host: string, command: string | undefined, opts: LabOptions & { project?: LabProject } = {}): Promise<number> {
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
-  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.projectDir);
+  const route = await pickRoute(inst, host, hostAddressOf(inst, host), opts.project);
   const argv = sshArgv(inst, route, { tty: command === undefined && !!process.stdin.isTTY, command });
   return new Promise((resolve, reject) => {
     const child = spawn(argv[0], argv.slice(1), { stdio: 'inherit' });

@@ -3,10 +3,21 @@
 // on, and may move the port), else as root with the lab key on port 22 (a fresh host).
 import fs from 'node:fs';
 import path from 'node:path';
-import { loadInventory } from '../config/index.js';
+import type { Connection } from '../model/inventory.js';
 import { cmd } from './exec.js';
 import type { LabInstance } from './instance.js';
 import { inventoryFile } from './inventory.js';
+
+/** How a host is reached according to the inventory at these paths, or undefined when it does
+ * not name the host; it throws when the inventory cannot be read. The CLI passes the config
+ * layer's loader (lab/ imports only model/). */
+export type ConnectionLookup = (paths: string[], host: string) => Connection | undefined;
+
+/** A project directory and how to read its inventory. */
+export interface LabProject {
+  dir: string;
+  connectionOf: ConnectionLookup;
+}
 
 export interface SshRoute {
   address: string;
@@ -25,14 +36,14 @@ export function rootRoute(inst: LabInstance, address: string): SshRoute {
 
 /** The route the project's inventory gives for a lab host, if it names the host. The whole
  * inventory directory is read (as `fleet apply` would), else the lab's file alone. */
-export function inventoryRoute(inst: LabInstance, host: string, projectDir: string): SshRoute | undefined {
+export function inventoryRoute(inst: LabInstance, host: string, project: LabProject): SshRoute | undefined {
+  const projectDir = project.dir;
   const file = inventoryFile(projectDir, inst);
   if (!fs.existsSync(file)) return undefined;
   for (const paths of [[path.dirname(file)], [file]]) {
     try {
-      const h = loadInventory(paths).hosts.get(host);
-      if (!h) continue;
-      const c = h.connection;
+      const c = project.connectionOf(paths, host);
+      if (!c) continue;
       return {
         address: c.address,
         port: c.port,
@@ -71,9 +82,9 @@ export function sshArgv(inst: LabInstance, r: SshRoute, opts: { tty: boolean; co
 
 /** The first route that answers: the inventory's, then root with the lab key. Throws with
  * what each attempt said when none does. */
-export async function pickRoute(inst: LabInstance, host: string, address: string, projectDir?: string): Promise<SshRoute> {
+export async function pickRoute(inst: LabInstance, host: string, address: string, project?: LabProject): Promise<SshRoute> {
   const candidates: SshRoute[] = [];
-  const fromInventory = projectDir ? inventoryRoute(inst, host, projectDir) : undefined;
+  const fromInventory = project ? inventoryRoute(inst, host, project) : undefined;
   if (fromInventory) candidates.push(fromInventory);
   const root = rootRoute(inst, address);
   if (!candidates.some((c) => c.user === root.user && c.port === root.port && c.address === root.address)) candidates.push(root);

@@ -2,6 +2,7 @@
 // (src/lab/). Thin: parse, call the lab, print, set the exit code.
 import type { Argv, CommandModule } from 'yargs';
 import { labDown, labShell, labStatus, labUp, type LabInstanceSpec, type LabOptions } from '../../lab/index.js';
+import { loadInventory } from '../../config/index.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandDoc } from '../spec.js';
 
@@ -97,7 +98,10 @@ export const labCommand: CommandModule<object, Args> = {
           const words = (dd >= 0 ? process.argv.slice(dd + 1) : (args.command ?? [])).map(String);
           // As the project's inventory (inventory/<lab>.yml) now says: roles may have turned root
           // login off and moved the port.
-          return labShell(args.host!, words.length ? words.join(' ') : undefined, { ...instanceOf(args), projectDir: process.cwd() });
+          return labShell(args.host!, words.length ? words.join(' ') : undefined, {
+            ...instanceOf(args),
+            project: { dir: process.cwd(), connectionOf: (paths, host) => loadInventory(paths).hosts.get(host)?.connection },
+          });
         }),
       } as CommandModule<object, Args>)
       .demandCommand(1, 'give a lab action: up [N], down, status or ssh HOST') as never,

@@ -4,10 +4,12 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { loadInventory } from '../../../src/config/index.js';
 import { labInstance } from '../../../src/lab/instance.js';
 import { inventoryRoute, rootRoute, sshArgv } from '../../../src/lab/ssh-route.js';
 
 const inst = labInstance({ name: 'lab', subnet: '10.231.0.0/24' });
+const project = (dir: string) => ({ dir, connectionOf: (paths: string[], host: string) => loadInventory(paths).hosts.get(host)?.connection });
 
 describe('lab ssh route', () => {
   it('reads the project inventory as roles rewrote it', () => {
@@ -15,11 +17,11 @@ describe('lab ssh route', () => {
     fs.mkdirSync(path.join(dir, 'inventory'));
     fs.writeFileSync(path.join(dir, 'inventory', 'lab.yml'),
       `all:\n  children:\n    lab:\n      children:\n        managers:\n          hosts:\n            lab1: {ansible_host: 10.231.0.11, ansible_user: admin, ansible_become: true, ansible_port: 2222, ansible_ssh_private_key_file: ${inst.keyFile}}\n`);
-    expect(inventoryRoute(inst, 'lab1', dir)).toEqual({
+    expect(inventoryRoute(inst, 'lab1', project(dir))).toEqual({
       address: '10.231.0.11', port: 2222, user: 'admin', keyFile: inst.keyFile, sudo: true, from: 'admin@10.231.0.11:2222 as inventory/lab.yml says, with sudo',
     });
-    expect(inventoryRoute(inst, 'lab2', dir)).toBeUndefined();
-    expect(inventoryRoute(inst, 'lab1', path.join(dir, 'nowhere'))).toBeUndefined();
+    expect(inventoryRoute(inst, 'lab2', project(dir))).toBeUndefined();
+    expect(inventoryRoute(inst, 'lab1', project(path.join(dir, 'nowhere')))).toBeUndefined();
   });
 
   it('runs the command as root through sudo, quoted; pins the host key by address whatever the port', () => {
