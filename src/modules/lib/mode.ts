@@ -8,8 +8,8 @@ export type ModeInput = string | number;
 /** A mode param: a string of octal digits or symbolic clauses, or an integer. */
 export const modeSchema = rawSchema<ModeInput>({
   type: ['string', 'integer'],
-  pattern: '^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*)$',
-  description: 'octal ("0644", or 0644 unquoted) or symbolic ("u=rw,g=r,o=r")',
+  pattern: '^(0?[0-7]{3,4}|0[oO][0-7]{1,4}|[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*)$',
+  description: 'octal ("0644", "644", "0o644", or 0644 unquoted) or symbolic ("u=rw,g=r,o=r")',
 });
 
 const WHO_BITS: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
@@ -25,7 +25,7 @@ export function statMode(a: string): string {
 
 /** True when the mode can be computed without knowing the current mode (no + or -). */
 export function isAbsoluteMode(mode: ModeInput): boolean {
-  return typeof mode === 'number' || /^[0-7]+$/.test(mode) || !/[+-]/.test(mode);
+  return typeof mode === 'number' || /^(?:0[oO])?[0-7]+$/.test(mode) || !/[+-]/.test(mode);
 }
 
 /**
@@ -39,7 +39,10 @@ export function normaliseMode(mode: ModeInput, current = 0, isDir = false): stri
     if (!Number.isInteger(mode) || mode < 0 || mode > 0o7777) throw new Error(`mode ${mode}: expected an octal mode like 0644 (at most 07777) or a symbolic mode like u=rw,g=r,o=r`);
     return fourDigits(mode);
   }
-  if (/^[0-7]{1,4}$/.test(mode)) return fourDigits(parseInt(mode, 8));
+  // A string of octal digits is octal with or without the leading zero, and Python's "0o"
+  // prefix is accepted too: Ansible reads a string mode with int(mode, 8).
+  const octal = /^(?:0[oO])?([0-7]{1,5})$/.exec(mode);
+  if (octal && parseInt(octal[1], 8) <= 0o7777) return fourDigits(parseInt(octal[1], 8));
   let result = current & 0o7777;
   for (const clause of mode.split(',')) {
     const m = /^([ugoa]*)((?:[-+=][rwxXst]*)+)$/.exec(clause);

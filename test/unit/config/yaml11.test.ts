@@ -128,6 +128,16 @@ describe('file modes in YAML 1.1', () => {
     expect(normaliseMode(mode as number)).toBe('0644');
   });
 
+  it("a quoted mode ('644', '0644', '0o644') stays a string, which is octal (Ansible: int(mode, 8))", async () => {
+    const { normaliseMode } = await import('../../../src/modules/lib/mode.js');
+    for (const text of ["'644'", '"0644"', "'0o644'"]) {
+      const dir = tree({ 'roles/r/tasks.yml': `- name: t\n  copy: {dest: /tmp/x, content: x, mode: ${text}}\n`, 'site.yml': '- hosts: all\n  roles: [r]\n' });
+      const mode = loadPlaybook(join(dir, 'site.yml')).plays[0].roles[0].role.tasks[0].params.mode;
+      expect(mode).toBe(text.slice(1, -1));
+      expect(normaliseMode(mode as string)).toBe('0644');
+    }
+  });
+
   it('mode: 644 (a decimal number, 01204 in Ansible) is refused where it is written', () => {
     const dir = tree({ 'roles/r/tasks.yml': '- name: t\n  file: {path: /tmp/x, state: touch, mode: 644}\n', 'site.yml': '- hosts: all\n  roles: [r]\n' });
     expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'roles/r/tasks.yml'), 2, 44,

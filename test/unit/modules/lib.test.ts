@@ -50,6 +50,10 @@ describe('modes', () => {
     expect(normaliseMode(420)).toBe('0644');
     expect(normaliseMode(0o4755)).toBe('4755');
     expect(normaliseMode('600')).toBe('0600');
+    // Ansible reads a string mode with Python's int(mode, 8): "0o644" and "00644" are octal too.
+    expect(normaliseMode('0o644')).toBe('0644');
+    expect(normaliseMode('00644')).toBe('0644');
+    expect(normaliseMode('01777')).toBe('1777');
     expect(statMode('755')).toBe('0755');
   });
   it('normalises symbolic forms', () => {
@@ -65,6 +69,8 @@ describe('modes', () => {
     expect(() => normaliseMode(0o17777)).toThrow(/expected an octal mode like 0644 \(at most 07777\)/);
     expect(() => normaliseMode(1.5)).toThrow(/expected an octal mode/);
     expect(() => normaliseMode('rw-r--r--')).toThrow(/expected octal digits/);
+    expect(() => normaliseMode('17777')).toThrow(/expected octal digits/);
+    expect(() => normaliseMode('0o8')).toThrow(/expected octal digits/);
   });
 });
 
