@@ -1,0 +1,36 @@
+// Every secret value this process has seen in clear: decrypted from the store or an Ansible
+// Vault, generated, or handed over by another layer (a sudo password). Every Redactor reads
+// it, so a value is masked in all output from the moment it exists in memory, whichever
+// path (event, error message, trace, stack trace) it later takes.
+
+const values = new Set<string>();
+let version = 0;
+
+/** Mark a value as secret: strings as they are; numbers and booleans as their text; the
+ * leaves of lists and mappings one by one. */
+export function revealSecret(value: unknown): void {
+  const before = values.size;
+  collect(value, values);
+  if (values.size !== before) version++;
+}
+
+function collect(v: unknown, into: Set<string>): void {
+  if (typeof v === 'string') {
+    if (v !== '') into.add(v);
+  } else if (typeof v === 'number' || typeof v === 'bigint') {
+    into.add(String(v));
+  } else if (Array.isArray(v)) {
+    for (const x of v) collect(x, into);
+  } else if (v !== null && typeof v === 'object') {
+    for (const x of Object.values(v)) collect(x, into);
+  }
+}
+
+/** Changes whenever a value is added: readers re-read only then. */
+export function secretsVersion(): number {
+  return version;
+}
+
+export function knownSecrets(): ReadonlySet<string> {
+  return values;
+}
