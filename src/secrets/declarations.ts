@@ -12,7 +12,7 @@
 //
 // The role reads it as {{ secrets.synapse_macaroon }}. A value already in the project's
 // secrets file always wins over the role's generator.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { LineCounter, isMap, isScalar, parseDocument, type Node } from 'yaml';
 import { SecretsError } from './errors.js';
@@ -96,4 +96,16 @@ export function parseDeclarations(file: string, text: string): Map<string, Decla
 /** Read every role's declarations now, so a bad file is an error before any host is contacted. */
 export function checkDeclarations(roleDirs: Iterable<string>): void {
   for (const d of roleDirs) roleDeclarations(d);
+}
+
+/** Every role's declarations under <projectDir>/roles (for `fleet secrets list` and rotate). */
+export function projectDeclarations(projectDir: string): Map<string, Declaration> {
+  const out = new Map<string, Declaration>();
+  const roles = join(projectDir, 'roles');
+  if (!existsSync(roles)) return out;
+  for (const r of readdirSync(roles).sort()) {
+    const dir = join(roles, r);
+    for (const [name, d] of roleDeclarations(dir)) if (!out.has(name)) out.set(name, d);
+  }
+  return out;
 }

@@ -4,11 +4,12 @@
 //   3. else ~/.config/fleet/age-identity.txt.
 // An identity file inside the project directory is refused: it would sit next to the
 // secrets it unlocks, one `git add .` away from being committed with them.
-import { existsSync, readFileSync, realpathSync, statSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { SecretsError } from './errors.js';
 import { revealSecret } from './registry.js';
+import { ageGenerateIdentity, ageRecipientOf } from './age-sync.js';
 
 export interface IdentitySource {
   /** AGE-SECRET-KEY-1... strings (a file may hold several). */
@@ -107,4 +108,24 @@ export function identityFileTooOpen(file: string): boolean {
   } catch {
     return false;
   }
+}
+
+/** Where `fleet secrets init` keeps a new identity: FLEET_AGE_IDENTITY_FILE, else the default. */
+export function identityFileToCreate(env: NodeJS.ProcessEnv = process.env): string {
+  return env.FLEET_AGE_IDENTITY_FILE ? resolve(env.FLEET_AGE_IDENTITY_FILE) : defaultIdentityFile();
+}
+
+/** Generate an identity into `file` (0600, in a 0700 directory), as age-keygen writes it. */
+export function createIdentityFile(file: string, projectDir?: string): { recipient: string } {
+  if (projectDir && inside(resolve(file), real(projectDir))) {
+    throw new SecretsError(`refusing to create the age identity ${file} inside the project directory ${projectDir}: keep it out of the repository`);
+  }
+  if (existsSync(file)) throw new SecretsError(`${file} exists already`);
+  const identity = ageGenerateIdentity();
+  revealSecret(identity);
+  const recipient = ageRecipientOf(identity);
+  mkdirSync(dirname(file), { recursive: true, mode: 0o700 });
+  writeFileSync(file, `# created: ${new Date().toISOString()}\n# public key: ${recipient}\n${identity}\n`, { mode: 0o600, flag: 'wx' });
+  chmodSync(file, 0o600);
+  return { recipient };
 }

@@ -57,6 +57,14 @@ const ENTRY_KEYS = ['value', 'generate', 'per_host', 'public', 'description'];
 const TOP_KEYS = ['recipients', 'secrets'];
 const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 
+/** A name `fleet secrets set` may create: NAME or NAME@HOST. */
+export function checkSecretName(name: string): void {
+  const { base } = splitInstance(name);
+  if (!NAME.test(base) || base === 'public') {
+    throw new SecretsError(`secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved), so that {{ secrets.${name} }} works`);
+  }
+}
+
 export function splitInstance(name: string): { base: string; host?: string } {
   const m = INSTANCE.exec(name);
   return m ? { base: m[1], host: m[2] } : { base: name };

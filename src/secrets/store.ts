@@ -18,6 +18,7 @@ import {
   setRecipients,
   setTemplateEntry,
   splitInstance,
+  checkSecretName,
   writeStoreFile,
   type StoreDoc,
   type StoreEntry,
@@ -73,7 +74,7 @@ export class SecretStore {
     const e = this.entry(name);
     const perHost = e ? e.perHost : declared?.perHost === true;
     if (!perHost) return name;
-    if (!host) throw new SecretsError(`secret '${name}' is per host: read it in a task, where a host is known`, this.where(name));
+    if (!host) throw new SecretsError(`secret '${name}' is per host: name one host's value, ${name}@HOST`, this.where(name));
     return `${name}@${host}`;
   }
 
@@ -131,6 +132,7 @@ export class SecretStore {
 
   /** Set a value (new or replacing); a generated secret keeps its generator. */
   set(name: string, value: string): void {
+    checkSecretName(name);
     const { base } = splitInstance(name);
     const template = this.entry(base);
     if (this.entry(name)?.perHost) throw new SecretsError(`secret '${name}' is per host: set ${name}@HOST`, this.where(name));

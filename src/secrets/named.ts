@@ -1,0 +1,40 @@
+// Values that are secret by their name: variables called *password, *secret, *token,
+// *passphrase, *private_key, *api_key, at any depth (db: {password: ...}), whatever their
+// type, wherever they are set: inventory, group/host vars, play vars, role defaults, role
+// parameters, extra vars. They are handed to the registry, so every redactor masks them.
+import type { Inventory, Vars } from '../model/inventory.js';
+import type { Playbook } from '../model/playbook.js';
+import { revealSecret } from './registry.js';
+
+const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
+
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
+}
+
+/** Every value under a secret-looking key, at any depth. A template ("{{ x }}") is not the
+ * secret itself: its rendered value is caught where it is produced. */
+export function namedSecretValues(vars: unknown, under = false, out: unknown[] = []): unknown[] {
+  if (Array.isArray(vars)) {
+    for (const v of vars) namedSecretValues(v, under, out);
+  } else if (vars !== null && typeof vars === 'object') {
+    for (const [k, v] of Object.entries(vars as Vars)) namedSecretValues(v, under || isSecretName(k), out);
+  } else if (under && vars !== undefined && vars !== null && typeof vars !== 'boolean') {
+    if (!(typeof vars === 'string' && (vars.includes('{{') || vars === ''))) out.push(vars);
+  }
+  return out;
+}
+
+/** Mark every named secret a run could print (before anything is validated or contacted). */
+export function markNamedSecrets(input: { inventory: Inventory; playbook?: Playbook; extraVars?: Vars; hosts?: Iterable<string> }): void {
+  const hosts = input.hosts ? [...input.hosts] : [...input.inventory.hosts.keys()];
+  for (const h of hosts) revealSecret(namedSecretValues(input.inventory.hosts.get(h)?.vars ?? {}));
+  revealSecret(namedSecretValues(input.extraVars ?? {}));
+  for (const play of input.playbook?.plays ?? []) {
+    revealSecret(namedSecretValues(play.vars));
+    for (const ref of play.roles) {
+      revealSecret(namedSecretValues(ref.role.defaults));
+      revealSecret(namedSecretValues(ref.vars));
+    }
+  }
+}
