@@ -8,6 +8,7 @@ import { hostkeysCommand } from './commands/hostkeys.js';
 import { inventoryCommand } from './commands/inventory.js';
 import { labCommand } from './commands/lab.js';
 import { nodeCommand } from './commands/node.js';
+import { secretsCommand } from './commands/secrets.js';
 import { varsCommand } from './commands/vars.js';
 import { EXIT } from './exit-codes.js';
 
@@ -21,7 +22,8 @@ try {
     .command(hostkeysCommand)
     .command(nodeCommand)
     .command(labCommand)
-    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node or lab')
+    .command(secretsCommand)
+    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node, secrets or lab')
     .strict()
     .fail((msg, err) => {
       if (err) throw err;

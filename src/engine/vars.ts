@@ -2,6 +2,7 @@
 // role defaults < inventory < play vars < role params < facts and registered < extra vars.
 import type { Host, Inventory, Vars } from '../model/inventory.js';
 import type { Play, RoleRef } from '../model/playbook.js';
+import { addSecretsToContext } from '../secrets/context.js';
 
 export interface HostRuntime {
   host: Host;
@@ -79,22 +80,11 @@ export function buildContext(
   ctx.fleet_ssh_port = rt.sshPort;
   ctx.fleet_controller_ip = rt.controllerIp;
   ctx.ansible_check_mode = scope.mode === 'check';
+  // {{ secrets.NAME }}: decrypted only when a template reads it.
+  addSecretsToContext(ctx, scope.inventory.sources, rt.host.name, roleRef?.role.dir, scope.inventory.hosts.keys());
   if (opts.withHostvars) ctx.hostvars = hostvars(scope);
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
 }
 
-const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
-
-/** Values that must never be printed: variables named like secrets. */
-export function secretValues(vars: Vars): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(vars)) {
-    if (SECRET_NAME.test(k) && typeof v === 'string' && v.length > 0) out.push(v);
-  }
-  return out;
-}
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
+export { isSecretName } from '../secrets/named.js';
