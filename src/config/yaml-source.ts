@@ -4,6 +4,7 @@ import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair
 import type { Node } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
+import { openVaultFile, vaultTags } from '../secrets/vault-yaml.js';
 
 export interface YamlFile {
   file: string;
@@ -22,15 +23,20 @@ export function readYaml(file: string): YamlFile {
   return parseYaml(file, text);
 }
 
-export function parseYaml(file: string, text: string): YamlFile {
+/** `vault: false` leaves Ansible Vault values encrypted (for edits by text position). */
+export function parseYaml(file: string, text: string, opts: { vault?: boolean } = {}): YamlFile {
   const lc = new LineCounter();
+  // Ansible Vault: a file encrypted whole is decrypted first; `!vault` values by their tag.
+  const vault = opts.vault !== false;
+  if (vault) text = openVaultFile(file, text);
   // merge: Ansible files use YAML 1.1 merge keys (<<: *anchor); keepSourceTokens not needed.
-  const doc = parseDocument(text, { lineCounter: lc, merge: true, prettyErrors: true });
+  const doc = parseDocument(text, { lineCounter: lc, merge: true, prettyErrors: true, ...(vault ? { customTags: vaultTags } : {}) });
   const err = doc.errors[0];
   if (err) {
     const pos = err.linePos?.[0];
     const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
-    throw new ConfigError(file, pos?.line, pos?.col, `invalid YAML: ${firstLine}`);
+    // A tag that could not be resolved (a vault with a wrong password) says so itself.
+    throw new ConfigError(file, pos?.line, pos?.col, err.code === 'TAG_RESOLVE_FAILED' ? firstLine : `invalid YAML: ${firstLine}`);
   }
   return { file, doc, lc };
 }
