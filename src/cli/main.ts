@@ -9,11 +9,16 @@ import { inventoryCommand } from './commands/inventory.js';
 import { labCommand } from './commands/lab.js';
 import { nodeCommand } from './commands/node.js';
 import { secretsCommand } from './commands/secrets.js';
+import { vaultOptions } from './commands/secrets-vault-options.js';
+import { Redactor } from '../report/index.js';
 import { varsCommand } from './commands/vars.js';
 import { EXIT } from './exit-codes.js';
 
+// Error messages and stack traces can quote values: every secret seen so far is masked.
+const redact = (text: string): string => new Redactor().redact(text);
+
 try {
-  await yargs(hideBin(process.argv))
+  await vaultOptions(yargs(hideBin(process.argv)))
     .scriptName('fleet')
     .command(convergeCommand('apply'))
     .command(convergeCommand('check'))
@@ -35,10 +40,10 @@ try {
     .parseAsync();
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`fleet: ${err.message}\n`);
+    process.stderr.write(redact(`fleet: ${err.message}\n`));
     process.exitCode = EXIT.config;
   } else {
-    process.stderr.write(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(redact(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     process.exitCode = EXIT.failed;
   }
 }

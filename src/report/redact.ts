@@ -1,5 +1,10 @@
 // Secrets are redacted by value, at the last moment before output: every reporter sees
 // events only after redactEvent(), so no module, error or diff can leak a secret by accident.
+// Besides the values added to it, a Redactor masks every value the process has seen in
+// clear (the secrets registry: decrypted, generated, sudo passwords...), so a value is
+// covered on every output path from the moment it exists.
+import { knownSecrets, revealSecret, secretsVersion } from '../secrets/registry.js';
+import { isSecretName } from '../secrets/named.js';
 
 const MASK = '********';
 /** Shorter values would mask ordinary words and numbers everywhere. */
@@ -14,9 +19,29 @@ export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | null = null;
   private base64Pattern: RegExp | null = null;
+  /** The registry version last merged in; -1 when this redactor ignores the registry. */
+  private registrySeen: number;
 
-  add(secret: string): void {
-    if (typeof secret !== 'string' || secret.length < MIN_LENGTH) return;
+  /** `isolated`: only the values added here (tests that compare two redactors). */
+  constructor(opts: { isolated?: boolean } = {}) {
+    this.registrySeen = opts.isolated ? -1 : Number.NaN;
+  }
+
+  /** Mask this value from now on, here and in every other redactor of the process. Numbers
+   * count as their text; lists and mappings by their leaves. */
+  add(secret: unknown): void {
+    if (typeof secret !== 'string') {
+      if (typeof secret === 'number' || typeof secret === 'bigint') this.add(String(secret));
+      else if (Array.isArray(secret)) secret.forEach((x) => this.add(x));
+      else if (secret !== null && typeof secret === 'object') Object.values(secret).forEach((x) => this.add(x));
+      return;
+    }
+    if (this.registrySeen !== -1) revealSecret(secret);
+    this.addLocal(secret);
+  }
+
+  private addLocal(secret: string): void {
+    if (secret.length < MIN_LENGTH) return;
     const before = this.secrets.size;
     this.secrets.add(secret);
     const trimmed = secret.trim();
@@ -35,7 +60,14 @@ export class Redactor {
     return this.redact(text) !== text;
   }
 
+  private syncRegistry(): void {
+    if (this.registrySeen === -1 || this.registrySeen === secretsVersion()) return;
+    this.registrySeen = secretsVersion();
+    for (const s of knownSecrets()) if (!this.secrets.has(s)) this.addLocal(s);
+  }
+
   redact(text: string): string {
+    this.syncRegistry();
     if (this.secrets.size === 0 || text.length === 0) return text;
     if (!this.pattern || !this.base64Pattern) {
       const forms = [...this.secrets].flatMap(base64Forms);
@@ -62,6 +94,19 @@ export class Redactor {
     return this.copy(e) as T;
   }
 
+  /** Variables for display (`fleet vars`): anything under a secret-looking name masked,
+   * whatever its type, and every known secret masked inside other strings. */
+  maskVars(v: unknown, under = false): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.maskVars(x, under));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.maskVars(x, under || isSecretName(k));
+      return out;
+    }
+    if (under && v !== null && v !== undefined && v !== '') return MASK;
+    return typeof v === 'string' ? this.redact(v) : v;
+  }
+
   private copy(v: unknown): unknown {
     if (typeof v === 'string') return this.redact(v);
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
@@ -75,8 +120,16 @@ export class Redactor {
 }
 
 function literalForms(s: string): string[] {
+  const forms = [s];
   // Shell single-quoting turns ' into '\'' inside scripts and commands.
-  return s.includes("'") ? [s, s.replaceAll("'", "'\\''")] : [s];
+  if (s.includes("'")) forms.push(s.replaceAll("'", "'\\''"));
+  // Inside JSON text (a cache file, the json helper's output) " \ and control characters
+  // are escaped; non-ASCII may be too.
+  const json = JSON.stringify(s).slice(1, -1);
+  if (json !== s) forms.push(json);
+  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== json) forms.push(ascii);
+  return forms;
 }
 
 /** One alternation, longest first, so a secret containing another is masked whole. */

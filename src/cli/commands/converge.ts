@@ -7,17 +7,22 @@ import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { convergeOptions, splitList, type ConvergeArgs } from '../options.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
+import { checkDeclarations, markNamedSecrets, onSecretGenerated } from '../../secrets/index.js';
 import { setMaxListeners } from 'node:events';
 
 async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
   const inventory = loadInventory(args.inventory);
   const playbook = loadPlaybook(args.playbook);
   const extraVars = parseExtraVars(args['extra-vars']);
+  // Before anything can print them (a validation error quoting a value included).
+  markNamedSecrets({ inventory, playbook, extraVars });
+  checkDeclarations(playbook.plays.flatMap((p) => p.roles.map((r) => r.role.dir)));
+  onSecretGenerated((name, file) => process.stderr.write(`note: generated secret ${name}, encrypted into ${file} (commit it)\n`));
   // Everything that can be checked without a host is checked before any host is contacted.
   validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit });
   const redactor = new Redactor();
-  for (const s of inventory.warnings) process.stderr.write(`warning: ${s}\n`);
+  for (const s of inventory.warnings) process.stderr.write(redactor.redact(`warning: ${s}\n`));
   const reporter = createReporter({
     json: args.json,
     tty: Boolean(process.stdout.isTTY) && !args.json,
@@ -53,7 +58,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       emit: (e) => reporter.onEvent(e),
       signal: ac.signal,
       redactor,
-      dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      dumpProbe: dump ? (script) => dumpProbe(dump, script) : undefined,
     });
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);
@@ -65,6 +70,14 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     await reporter.close();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** The script is what the host gets, secrets included (file bodies, values in probes): it is
+ * written for the owner only, and the operator is told. */
+function dumpProbe(file: string, script: string): void {
+  writeFileSync(file, script, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  process.stderr.write(`warning: FLEET_DUMP_PROBE: ${file} holds the first script sent to a host, secrets included (mode 0600); delete it when done\n`);
 }
 
 export function convergeCommand(mode: 'apply' | 'check'): CommandModule<object, ConvergeArgs> {

@@ -6,6 +6,8 @@ import { describeVar, loadInventory } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { repeatable } from '../repeatable.js';
+import { Redactor } from '../../report/index.js';
+import type { Vars } from '../../model/inventory.js';
 
 interface Args {
   host: string;
@@ -13,6 +15,7 @@ interface Args {
   inventory: string[];
   'extra-vars': string[];
   json: boolean;
+  'show-secrets': boolean;
 }
 
 const where = (s: { file: string; line?: number }): string => `${s.file}${s.line ? `:${s.line}` : ''}`;
@@ -26,21 +29,29 @@ export const varsCommand: CommandModule<object, Args> = {
       .positional('var', { type: 'string' })
       .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
       .option('extra-vars', { alias: 'e', type: 'string', default: [], coerce: repeatable })
-      .option('json', { type: 'boolean', default: false }) as never,
+      .option('json', { type: 'boolean', default: false })
+      .option('show-secrets', { type: 'boolean', default: false, describe: 'show secret values (named like secrets, or decrypted from a vault) instead of ********' }) as never,
   handler: (args) => {
     const inv = loadInventory(args.inventory);
     const host = inv.hosts.get(args.host);
     if (!host) throw new ConfigError(args.inventory.join(','), undefined, undefined, `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`);
     const extra = parseExtraVars(args['extra-vars']);
+    const redactor = new Redactor();
+    // A value is masked when its name (or an enclosing one) looks like a secret, or it is a
+    // known secret (decrypted from a vault): unless --show-secrets.
+    const mask = (v: unknown, name?: string): unknown =>
+      args['show-secrets'] ? v : name === undefined ? redactor.maskVars(v) : (redactor.maskVars({ [name]: v }) as Vars)[name];
     if (!args.var) {
-      const merged = { ...host.vars, ...extra };
+      const merged = mask({ ...host.vars, ...extra });
       process.stdout.write(args.json ? JSON.stringify(merged, null, 2) + '\n' : stringify(merged));
       return;
     }
-    const d = describeVar(inv, args.host, args.var);
+    const found = describeVar(inv, args.host, args.var);
+    const name = args.var;
+    const d = found && { ...found, value: mask(found.value, name), shadowed: found.shadowed.map((x) => ({ ...x, value: mask(x.value, name) })) };
     if (args.var in extra) {
       const shadowed = d ? [{ value: d.value, source: d.source }, ...d.shadowed] : [];
-      const out = { value: extra[args.var], source: { file: 'command line (-e)' }, shadowed };
+      const out = { value: mask(extra[args.var], name), source: { file: 'command line (-e)' }, shadowed };
       if (args.json) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       process.stdout.write(`${args.var} = ${JSON.stringify(out.value)}\n  from ${out.source.file}\n`);
       for (const s of shadowed) process.stdout.write(`  shadows ${JSON.stringify(s.value)} from ${where(s.source)}\n`);
