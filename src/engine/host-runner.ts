@@ -111,7 +111,7 @@ export class HostRunner {
     const session = this.session;
     if (!session) throw new UnreachableError(this.host.name, 'not connected');
     // FLEET_TRACE=1: why each round trip happened, to see what keeps a role from one round trip.
-    if (TRACE) process.stderr.write(`[trace] ${this.host.name}: round trip ${session.roundTrips + 1}: ${why} (${sections.length} sections)\n`);
+    if (TRACE) process.stderr.write(this.shared.opts.redactor.redact(`[trace] ${this.host.name}: round trip ${session.roundTrips + 1}: ${why} (${sections.length} sections)\n`));
     const built = buildScript(sections);
     if (this.shared.opts.dumpProbe && !this.shared.dumped) {
       this.shared.dumped = true;

@@ -13,6 +13,8 @@ const MIN_LENGTH = 4;
  * prefix every line with +/- and break the value apart; short lines ("}", "") are common. */
 const MIN_LINE_LENGTH = 8;
 /** Two or more lines of nothing but base64: a wrapped file body (base64 -w76). */
+/** `db_password = x`, `"api_token": "x"`, `secret: x`, `export SMTP_PASSWORD=x`: the value part. */
+const SECRET_ASSIGNMENT = /((?:password|passwd|passphrase|secret|token|private_key|api_key)[\w.-]*["']?\s*(?:=|:|\s)\s*)(\S.*)$/i;
 const WRAPPED_BASE64 = /^[A-Za-z0-9+/]+\r?\n(?:[A-Za-z0-9+/]+\r?\n)*[A-Za-z0-9+/]+={0,2}$/gm;
 
 export class Redactor {
@@ -89,9 +91,28 @@ export class Redactor {
     return unwrapped.replace(this.pattern, MASK);
   }
 
-  /** Deep copy of `e` with every string (values and keys) redacted. */
+  /** Deep copy of `e` with every string (values and keys) redacted; `diff` fields as diffs. */
   redactEvent<T>(e: T): T {
     return this.copy(e) as T;
+  }
+
+  /**
+   * A unified diff. Old lines come from the host and may hold a value no longer known (the
+   * password before a rotation): when the new side holds a secret, every removed line is
+   * masked whole; and a line that sets something named like a secret (password = ...,
+   * api_token: ...) shows its name but not its value, changed or not.
+   */
+  redactDiff(diff: string): string {
+    const lines = diff.split('\n');
+    const body = (l: string) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l);
+    const newHasSecret = lines.some((l) => l.startsWith('+') && body(l) && this.containsSecret(l));
+    return lines
+      .map((l) => {
+        if (!body(l) && !l.startsWith(' ')) return this.redact(l);
+        if (l.startsWith('-') && newHasSecret) return `-${MASK}`;
+        return this.redact(l).replace(SECRET_ASSIGNMENT, (_m, head: string) => `${head}${MASK}`);
+      })
+      .join('\n');
   }
 
   /** Variables for display (`fleet vars`): anything under a secret-looking name masked,
@@ -107,12 +128,12 @@ export class Redactor {
     return typeof v === 'string' ? this.redact(v) : v;
   }
 
-  private copy(v: unknown): unknown {
-    if (typeof v === 'string') return this.redact(v);
+  private copy(v: unknown, key?: string): unknown {
+    if (typeof v === 'string') return key === 'diff' ? this.redactDiff(v) : this.redact(v);
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[this.redact(k)] = this.copy(x);
+      for (const [k, x] of Object.entries(v)) out[this.redact(k)] = this.copy(x, k);
       return out;
     }
     return v;
