@@ -3,8 +3,7 @@
 // Besides the values added to it, a Redactor masks every value the process has seen in
 // clear (the secrets registry: decrypted, generated, sudo passwords...), so a value is
 // covered on every output path from the moment it exists.
-import { knownSecrets, revealSecret, secretsVersion } from '../secrets/registry.js';
-import { isSecretName } from '../secrets/named.js';
+import { isSecretName, knownSecrets, revealSecret, secretsVersion } from '../model/secret-values.js';
 
 const MASK = '********';
 /** Shorter values would mask ordinary words and numbers everywhere. */
@@ -85,7 +84,10 @@ export class Redactor {
           const joined = block.replace(/\r?\n/g, '');
           base64.lastIndex = 0;
           if (!base64.test(joined)) return block;
-          return joined.replace(base64, MASK).match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+          return joined
+            .replace(base64, MASK)
+            .match(new RegExp(`.{1,${width}}`, 'g'))!
+            .join('\n');
         })
       : text;
     return unwrapped.replace(this.pattern, MASK);

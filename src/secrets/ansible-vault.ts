@@ -26,18 +26,24 @@ export function isVaultText(text: string): boolean {
 }
 
 export function parseVault(text: string): VaultEnvelope {
-  const lines = text.trim().split(/\r?\n/).map((l) => l.trim());
+  const lines = text
+    .trim()
+    .split(/\r?\n/)
+    .map((l) => l.trim());
   const header = lines.shift() ?? '';
   const parts = header.split(';');
-  if (parts[0] !== '$ANSIBLE_VAULT' || parts.length < 3) throw new VaultFormatError(`not an Ansible Vault header: ${JSON.stringify(header.slice(0, 40))}`);
+  if (parts[0] !== '$ANSIBLE_VAULT' || parts.length < 3)
+    throw new VaultFormatError(`not an Ansible Vault header: ${JSON.stringify(header.slice(0, 40))}`);
   const version = parts[1];
-  if (version !== '1.1' && version !== '1.2') throw new VaultFormatError(`Ansible Vault format ${version} is not supported (1.1 and 1.2 are)`);
+  if (version !== '1.1' && version !== '1.2')
+    throw new VaultFormatError(`Ansible Vault format ${version} is not supported (1.1 and 1.2 are)`);
   const cipher = parts[2].trim();
   if (cipher !== 'AES256') throw new VaultFormatError(`Ansible Vault cipher ${cipher} is not supported (AES256 is)`);
   const body = lines.join('');
   if (!/^(?:[0-9a-fA-F]{2})+$/.test(body)) throw new VaultFormatError('the vault body is not hexadecimal (truncated or edited?)');
   const inner = Buffer.from(body, 'hex').toString('latin1').split('\n');
-  if (inner.length !== 3 || !inner.every((p) => /^(?:[0-9a-fA-F]{2})+$/.test(p))) throw new VaultFormatError('the vault body does not hold salt, hmac and ciphertext (truncated or edited?)');
+  if (inner.length !== 3 || !inner.every((p) => /^(?:[0-9a-fA-F]{2})+$/.test(p)))
+    throw new VaultFormatError('the vault body does not hold salt, hmac and ciphertext (truncated or edited?)');
   const [salt, hmac, ciphertext] = inner.map((h) => Buffer.from(h, 'hex'));
   return { version, cipher, label: version === '1.2' ? parts[3]?.trim() : undefined, salt, hmac, ciphertext };
 }
@@ -71,6 +77,8 @@ export function encryptVault(plaintext: string | Buffer, password: string, label
   const ciphertext = Buffer.concat([c.update(Buffer.concat([data, Buffer.alloc(n, n)])), c.final()]);
   const mac = createHmac('sha256', k.hmacKey).update(ciphertext).digest();
   const inner = [salt, mac, ciphertext].map((b) => b.toString('hex')).join('\n');
-  const body = Buffer.from(inner, 'latin1').toString('hex').replace(/.{1,80}/g, '$&\n');
+  const body = Buffer.from(inner, 'latin1')
+    .toString('hex')
+    .replace(/.{1,80}/g, '$&\n');
   return `${VAULT_HEADER}${label ? '1.2' : '1.1'};AES256${label ? `;${label}` : ''}\n${body}`;
 }

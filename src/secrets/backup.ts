@@ -5,7 +5,7 @@ import { ageDecrypt, ageEncrypt } from './age-sync.js';
 import { storeFileFor } from './context.js';
 import { SecretsError } from './errors.js';
 import { loadIdentity, projectDirOf } from './identity.js';
-import { revealSecret } from './registry.js';
+import { revealSecret } from '../model/secret-values.js';
 import { SecretStore } from './store.js';
 
 /** ASCII-armored age file of `data`, readable by every recipient of the project's secrets file. */

@@ -72,7 +72,13 @@ const contexts = new Map<string, Record<string, unknown>>();
  * The hook the engine calls while building a task's variables: sets `ctx.secrets`. A user
  * variable of the same name in a project that has a secrets file is refused, loudly.
  */
-export function addSecretsToContext(ctx: Record<string, unknown>, inventorySources: string[], host: string, roleDir?: string, hosts?: Iterable<string>): void {
+export function addSecretsToContext(
+  ctx: Record<string, unknown>,
+  inventorySources: string[],
+  host: string,
+  roleDir?: string,
+  hosts?: Iterable<string>,
+): void {
   const obj = secretsContext(inventorySources, host, roleDir, hosts);
   if (!obj) return;
   if (ctx.secrets !== undefined && ctx.secrets !== obj) {
@@ -89,7 +95,12 @@ export function addSecretsToContext(ctx: Record<string, unknown>, inventorySourc
  * offer (no secrets file, and the role declares none), so a user's own variable named
  * `secrets` keeps working in a project that does not use the store.
  */
-export function secretsContext(inventorySources: string[], host: string, roleDir?: string, hosts?: Iterable<string>): Record<string, unknown> | undefined {
+export function secretsContext(
+  inventorySources: string[],
+  host: string,
+  roleDir?: string,
+  hosts?: Iterable<string>,
+): Record<string, unknown> | undefined {
   if (inventorySources.length === 0) return undefined; // an inventory built in memory
   const file = storeFileFor(inventorySources);
   const key = `${file}\0${host}\0${roleDir ?? ''}`;
@@ -113,7 +124,13 @@ export function secretsContext(inventorySources: string[], host: string, roleDir
 }
 
 /** secrets.public.NAME (this host's, for per-host keys) and secrets.public['NAME@HOST']. */
-function publicView(store: SecretStore, host: string, declared: Map<string, Declaration>, names: Set<string>, hosts?: Iterable<string>): Record<string, unknown> {
+function publicView(
+  store: SecretStore,
+  host: string,
+  declared: Map<string, Declaration>,
+  names: Set<string>,
+  hosts?: Iterable<string>,
+): Record<string, unknown> {
   const known = hosts ? new Set(hosts) : undefined;
   const resolveKey = (k: string): { name: string; host: string } | undefined => {
     const { base, host: other } = splitInstance(k);

@@ -63,9 +63,16 @@ export function parseDeclarations(file: string, text: string): Map<string, Decla
     const name = isScalar(pair.key) ? String(pair.key.value) : '';
     const where = at(pair.key);
     if (!NAME.test(name) || name === 'public') {
-      throw new SecretsError(`secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved)`, where);
+      throw new SecretsError(
+        `secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved)`,
+        where,
+      );
     }
-    if (!isMap(pair.value)) throw new SecretsError(`secret '${name}': expected a mapping with generate: (and per_host:, description:)`, at(pair.value ?? pair.key));
+    if (!isMap(pair.value))
+      throw new SecretsError(
+        `secret '${name}': expected a mapping with generate: (and per_host:, description:)`,
+        at(pair.value ?? pair.key),
+      );
     let generator: GeneratorSpec | undefined;
     let perHost = false;
     let description: string | undefined;
@@ -83,11 +90,12 @@ export function parseDeclarations(file: string, text: string): Map<string, Decla
         if (typeof v !== 'string') throw new SecretsError(`secret '${name}': description must be a string`, at(p.value));
         description = v;
       } else {
-        const hint = k === 'value' ? ' (a role never holds values: they go to the project\'s secrets file)' : '';
+        const hint = k === 'value' ? " (a role never holds values: they go to the project's secrets file)" : '';
         throw new SecretsError(`secret '${name}': unknown key '${k}' (allowed: ${KEYS.join(', ')})${hint}`, at(p.key));
       }
     }
-    if (!generator) throw new SecretsError(`secret '${name}': a role declares how to generate it (generate: {length: 32} or {type: ...})`, where);
+    if (!generator)
+      throw new SecretsError(`secret '${name}': a role declares how to generate it (generate: {length: 32} or {type: ...})`, where);
     out.set(name, { name, generator, perHost, description, where: `${file}:${where.line}` });
   }
   return out;

@@ -51,14 +51,17 @@ export function parseGenerator(raw: unknown): GeneratorSpec | string {
     return extra ? `unknown key '${extra}' in the generator (allowed here: ${allowed.join(', ')})` : undefined;
   };
   const count = (v: unknown, what: string): number | string =>
-    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LENGTH ? v : `${what} must be a whole number from 1 to ${MAX_LENGTH}, got ${JSON.stringify(v)}`;
+    typeof v === 'number' && Number.isInteger(v) && v >= 1 && v <= MAX_LENGTH
+      ? v
+      : `${what} must be a whole number from 1 to ${MAX_LENGTH}, got ${JSON.stringify(v)}`;
   if ('length' in g) {
     const bad = only(['length', 'alphabet']);
     if (bad) return bad;
     const length = count(g.length, 'length');
     if (typeof length === 'string') return length;
     const a = g.alphabet ?? 'alnum';
-    if (typeof a !== 'string' || a === '') return `alphabet must be a name (${Object.keys(ALPHABETS).join(', ')}) or the characters to use, got ${JSON.stringify(a)}`;
+    if (typeof a !== 'string' || a === '')
+      return `alphabet must be a name (${Object.keys(ALPHABETS).join(', ')}) or the characters to use, got ${JSON.stringify(a)}`;
     if (a in ALPHABETS) return { kind: 'chars', length, alphabet: ALPHABETS[a], alphabetName: a };
     const chars = [...new Set(a)].join('');
     if (chars.length < 2) return `alphabet '${a}' has fewer than 2 different characters`;
@@ -76,7 +79,8 @@ export function parseGenerator(raw: unknown): GeneratorSpec | string {
   if ('type' in g) {
     const bad = only(['type', 'bits']);
     if (bad) return bad;
-    if (typeof g.type !== 'string' || !KEY_TYPES.includes(g.type)) return `type must be one of ${KEY_TYPES.join(', ')}, got ${JSON.stringify(g.type)}`;
+    if (typeof g.type !== 'string' || !KEY_TYPES.includes(g.type))
+      return `type must be one of ${KEY_TYPES.join(', ')}, got ${JSON.stringify(g.type)}`;
     const type = g.type === 'x25519' ? 'age' : (g.type as 'ed25519' | 'age' | 'wireguard' | 'rsa');
     if (g.bits !== undefined && type !== 'rsa') return `bits is only for type rsa`;
     if (type === 'rsa') {
@@ -91,7 +95,8 @@ export function parseGenerator(raw: unknown): GeneratorSpec | string {
 
 /** The generator as it is written back into YAML (the form parseGenerator reads). */
 export function generatorToYaml(g: GeneratorSpec): Record<string, unknown> {
-  if (g.kind === 'chars') return g.alphabetName === 'alnum' ? { length: g.length } : { length: g.length, alphabet: g.alphabetName ?? g.alphabet };
+  if (g.kind === 'chars')
+    return g.alphabetName === 'alnum' ? { length: g.length } : { length: g.length, alphabet: g.alphabetName ?? g.alphabet };
   if (g.kind === 'bytes') return { [g.encoding]: g.bytes };
   return g.type === 'rsa' ? { type: 'rsa', bits: g.bits } : { type: g.type };
 }

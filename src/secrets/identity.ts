@@ -8,7 +8,7 @@ import { chmodSync, existsSync, mkdirSync, readFileSync, realpathSync, statSync,
 import { homedir } from 'node:os';
 import { dirname, join, relative, resolve, isAbsolute } from 'node:path';
 import { SecretsError } from './errors.js';
-import { revealSecret } from './registry.js';
+import { revealSecret } from '../model/secret-values.js';
 import { ageGenerateIdentity, ageRecipientOf } from './age-sync.js';
 
 export interface IdentitySource {
@@ -31,7 +31,9 @@ export function parseIdentities(text: string, origin: string): string[] {
     const line = raw.trim();
     if (!line || line.startsWith('#')) continue;
     if (!IDENTITY_LINE.test(line)) {
-      throw new SecretsError(`${origin}:${i + 1}: expected an age identity (AGE-SECRET-KEY-1..., as age-keygen writes), got something else`);
+      throw new SecretsError(
+        `${origin}:${i + 1}: expected an age identity (AGE-SECRET-KEY-1..., as age-keygen writes), got something else`,
+      );
     }
     out.push(line);
   }
@@ -118,7 +120,9 @@ export function identityFileToCreate(env: NodeJS.ProcessEnv = process.env): stri
 /** Generate an identity into `file` (0600, in a 0700 directory), as age-keygen writes it. */
 export function createIdentityFile(file: string, projectDir?: string): { recipient: string } {
   if (projectDir && inside(resolve(file), real(projectDir))) {
-    throw new SecretsError(`refusing to create the age identity ${file} inside the project directory ${projectDir}: keep it out of the repository`);
+    throw new SecretsError(
+      `refusing to create the age identity ${file} inside the project directory ${projectDir}: keep it out of the repository`,
+    );
   }
   if (existsSync(file)) throw new SecretsError(`${file} exists already`);
   const identity = ageGenerateIdentity();

@@ -4,13 +4,9 @@
 // parameters, extra vars. They are handed to the registry, so every redactor masks them.
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook } from '../model/playbook.js';
-import { revealSecret } from './registry.js';
+import { isSecretName, revealSecret } from '../model/secret-values.js';
 
-const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
+export { isSecretName };
 
 /** Every value under a secret-looking key, at any depth. A template ("{{ x }}") is not the
  * secret itself: its rendered value is caught where it is produced. */

@@ -61,7 +61,9 @@ const ARMOR_BEGIN = '-----BEGIN AGE ENCRYPTED FILE-----';
 export function checkSecretName(name: string): void {
   const { base } = splitInstance(name);
   if (!NAME.test(base) || base === 'public') {
-    throw new SecretsError(`secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved), so that {{ secrets.${name} }} works`);
+    throw new SecretsError(
+      `secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved), so that {{ secrets.${name} }} works`,
+    );
   }
 }
 
@@ -92,7 +94,11 @@ export function parseStore(file: string, text: string): StoreDoc {
   const err = doc.errors[0];
   if (err) {
     const p = err.linePos?.[0];
-    throw new SecretsError(`invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, { file, line: p?.line, column: p?.col });
+    throw new SecretsError(`invalid YAML: ${err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '')}`, {
+      file,
+      line: p?.line,
+      column: p?.col,
+    });
   }
   const data: StoreData = { recipients: [], entries: new Map() };
   const root = doc.contents;
@@ -116,7 +122,10 @@ function readRecipients(node: unknown, at: At): string[] {
   for (const item of node.items) {
     const v = isScalar(item) ? item.value : undefined;
     if (typeof v !== 'string' || !isRecipient(v)) {
-      throw new SecretsError(`recipients: expected an age public key (age1..., as age-keygen -y prints), got ${JSON.stringify(v ?? null)}`, at(item));
+      throw new SecretsError(
+        `recipients: expected an age public key (age1..., as age-keygen -y prints), got ${JSON.stringify(v ?? null)}`,
+        at(item),
+      );
     }
     out.push(v);
   }
@@ -135,7 +144,10 @@ function readEntries(node: unknown, data: StoreData, at: At): void {
     const where = at(pair.key);
     const { base } = splitInstance(name);
     if (!NAME.test(base) || base === 'public') {
-      throw new SecretsError(`secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved), so that {{ secrets.${name} }} works`, where);
+      throw new SecretsError(
+        `secret name '${name}': expected letters, digits and _ (not starting with a digit; 'public' is reserved), so that {{ secrets.${name} }} works`,
+        where,
+      );
     }
     const entry: StoreEntry = { name, perHost: false, line: where.line, column: where.column };
     const v = pair.value;
@@ -146,7 +158,8 @@ function readEntries(node: unknown, data: StoreData, at: At): void {
         const k = isScalar(p.key) ? String(p.key.value) : '';
         const val = isScalar(p.value) ? p.value.value : (p.value as Node | null)?.toJSON?.();
         if (k === 'value') {
-          if (typeof val !== 'string') throw new SecretsError(`secret '${name}': value must be an age-encrypted block (${ARMOR_BEGIN})`, at(p.value));
+          if (typeof val !== 'string')
+            throw new SecretsError(`secret '${name}': value must be an age-encrypted block (${ARMOR_BEGIN})`, at(p.value));
           entry.armored = checkArmor(val, name, at(p.value));
         } else if (k === 'generate') {
           const g = parseGenerator(isMap(p.value) ? p.value.toJSON() : val);
@@ -162,7 +175,8 @@ function readEntries(node: unknown, data: StoreData, at: At): void {
           throw new SecretsError(`secret '${name}': unknown key '${k}' (allowed: ${ENTRY_KEYS.join(', ')})`, at(p.key));
         }
       }
-      if (entry.perHost && entry.armored) throw new SecretsError(`secret '${name}': a per_host entry has no value of its own (each host gets ${name}@HOST)`, where);
+      if (entry.perHost && entry.armored)
+        throw new SecretsError(`secret '${name}': a per_host entry has no value of its own (each host gets ${name}@HOST)`, where);
       if (entry.perHost && !entry.generator) throw new SecretsError(`secret '${name}': per_host needs a generator (generate: ...)`, where);
       if (!entry.armored && !entry.generator) throw new SecretsError(`secret '${name}': neither a value nor a generator`, where);
     } else {
@@ -216,7 +230,12 @@ function block(doc: Document, armored: string): Scalar {
 }
 
 /** Give NAME this encrypted value; a generated secret keeps its generator beside it. */
-export function setEntryValue(doc: Document, name: string, armored: string, extra: { generator?: GeneratorSpec; public?: string } = {}): void {
+export function setEntryValue(
+  doc: Document,
+  name: string,
+  armored: string,
+  extra: { generator?: GeneratorSpec; public?: string } = {},
+): void {
   const m = secretsMap(doc);
   const existing = m.get(name, true);
   if (!extra.generator && !extra.public && !isMap(existing)) {

@@ -7,7 +7,7 @@ import type { Declaration } from './declarations.js';
 import { SecretsError } from './errors.js';
 import { describeGenerator, generate, type GeneratorSpec } from './generate.js';
 import { loadIdentity, projectDirOf, type IdentitySource } from './identity.js';
-import { revealSecret } from './registry.js';
+import { revealSecret } from '../model/secret-values.js';
 import {
   emptyStoreDoc,
   isRecipient,
@@ -146,9 +146,12 @@ export class SecretStore {
   /** Replace generated secrets with new values: NAME, or every NAME@HOST of a per-host one. */
   rotate(name: string, declared?: Declaration): string[] {
     const entry = this.entry(name);
-    const targets = entry?.perHost || (!entry && declared?.perHost)
-      ? this.entries().filter((e) => splitInstance(e.name).base === name && splitInstance(e.name).host !== undefined).map((e) => e.name)
-      : [name];
+    const targets =
+      entry?.perHost || (!entry && declared?.perHost)
+        ? this.entries()
+            .filter((e) => splitInstance(e.name).base === name && splitInstance(e.name).host !== undefined)
+            .map((e) => e.name)
+        : [name];
     const generator = entry?.generator ?? this.entry(splitInstance(name).base)?.generator ?? declared?.generator;
     if (!generator) {
       throw new SecretsError(
@@ -156,7 +159,8 @@ export class SecretStore {
         entry ? this.where(name) : { file: this.file },
       );
     }
-    if (targets.length === 0) throw new SecretsError(`secret '${name}' has not been generated for any host yet: nothing to rotate`, this.where(name));
+    if (targets.length === 0)
+      throw new SecretsError(`secret '${name}' has not been generated for any host yet: nothing to rotate`, this.where(name));
     const recipients = this.writableRecipients();
     const made = targets.map((t) => ({ t, g: generate(generator) }));
     for (const { g } of made) revealSecret(g.value);
@@ -195,9 +199,11 @@ export class SecretStore {
   }
 
   removeRecipient(recipient: string): void {
-    if (!this.recipients.includes(recipient)) throw new SecretsError(`${recipient} is not a recipient (recipients: ${this.recipients.join(', ') || 'none'})`, { file: this.file });
+    if (!this.recipients.includes(recipient))
+      throw new SecretsError(`${recipient} is not a recipient (recipients: ${this.recipients.join(', ') || 'none'})`, { file: this.file });
     const rest = this.recipients.filter((r) => r !== recipient);
-    if (rest.length === 0) throw new SecretsError('refusing to remove the last recipient: nobody could decrypt the secrets any more', { file: this.file });
+    if (rest.length === 0)
+      throw new SecretsError('refusing to remove the last recipient: nobody could decrypt the secrets any more', { file: this.file });
     this.reencrypt(rest);
   }
 
@@ -291,7 +297,8 @@ export class SecretStore {
       );
     }
     if (/invalid header HMAC/.test(why)) return `${name} was tampered with or is corrupt: its age header does not authenticate (${why})`;
-    if (/invalid (header|footer|line length|base64)|armor/i.test(why)) return `${name} is corrupt: not a valid age-encrypted block (${why})`;
+    if (/invalid (header|footer|line length|base64)|armor/i.test(why))
+      return `${name} is corrupt: not a valid age-encrypted block (${why})`;
     if (/decode|utf-?8|encoded data/i.test(why)) return `${name} decrypted to bytes that are not UTF-8 text`;
     return `${name} was tampered with or is corrupt: age refused it (${why})`;
   }
@@ -310,7 +317,8 @@ export class SecretStore {
 }
 
 function checkRecipient(r: string): void {
-  if (!isRecipient(r)) throw new SecretsError(`'${r}' is not an age public key (expected age1..., as age-keygen -y or \`fleet secrets init\` prints)`);
+  if (!isRecipient(r))
+    throw new SecretsError(`'${r}' is not an age public key (expected age1..., as age-keygen -y or \`fleet secrets init\` prints)`);
   try {
     ageEncrypt('', [r]);
   } catch (e) {

@@ -8,7 +8,7 @@ import { accessSync, constants, readFileSync, statSync } from 'node:fs';
 import { execFileSync } from 'node:child_process';
 import { resolve } from 'node:path';
 import { SecretsError } from './errors.js';
-import { revealSecret } from './registry.js';
+import { revealSecret } from '../model/secret-values.js';
 
 export interface VaultSecret {
   label: string;
@@ -37,9 +37,23 @@ function sources(env: NodeJS.ProcessEnv): VaultSource[] {
   const out: VaultSource[] = [];
   for (const f of configured.files) out.push({ label: 'default', file: f, origin: `--vault-password-file ${f}` });
   for (const id of configured.ids) out.push(parseVaultId(id, '--vault-id'));
-  if (env.ANSIBLE_VAULT_PASSWORD_FILE) out.push({ label: 'default', file: env.ANSIBLE_VAULT_PASSWORD_FILE, origin: `ANSIBLE_VAULT_PASSWORD_FILE (${env.ANSIBLE_VAULT_PASSWORD_FILE})` });
-  for (const id of (env.ANSIBLE_VAULT_IDENTITY_LIST ?? '').split(',').map((s) => s.trim()).filter(Boolean)) out.push(parseVaultId(id, 'ANSIBLE_VAULT_IDENTITY_LIST'));
-  if (env.FLEET_VAULT_PASSWORD_FILE) out.push({ label: 'default', file: env.FLEET_VAULT_PASSWORD_FILE, origin: `FLEET_VAULT_PASSWORD_FILE (${env.FLEET_VAULT_PASSWORD_FILE})` });
+  if (env.ANSIBLE_VAULT_PASSWORD_FILE)
+    out.push({
+      label: 'default',
+      file: env.ANSIBLE_VAULT_PASSWORD_FILE,
+      origin: `ANSIBLE_VAULT_PASSWORD_FILE (${env.ANSIBLE_VAULT_PASSWORD_FILE})`,
+    });
+  for (const id of (env.ANSIBLE_VAULT_IDENTITY_LIST ?? '')
+    .split(',')
+    .map((s) => s.trim())
+    .filter(Boolean))
+    out.push(parseVaultId(id, 'ANSIBLE_VAULT_IDENTITY_LIST'));
+  if (env.FLEET_VAULT_PASSWORD_FILE)
+    out.push({
+      label: 'default',
+      file: env.FLEET_VAULT_PASSWORD_FILE,
+      origin: `FLEET_VAULT_PASSWORD_FILE (${env.FLEET_VAULT_PASSWORD_FILE})`,
+    });
   if (env.FLEET_VAULT_PASSWORD) out.push({ label: 'default', value: env.FLEET_VAULT_PASSWORD, origin: 'FLEET_VAULT_PASSWORD' });
   return out;
 }

@@ -5,7 +5,7 @@
 import { parse as parseYamlValue, type ScalarTag } from 'yaml';
 import { isVaultText, parseVault, tryDecrypt, VaultFormatError, type VaultEnvelope } from './ansible-vault.js';
 import { SecretsError } from './errors.js';
-import { revealSecret } from './registry.js';
+import { revealSecret } from '../model/secret-values.js';
 import { vaultSecrets, type VaultSecret } from './vault-passwords.js';
 
 const HOW =
@@ -17,7 +17,7 @@ export function decryptVaultText(text: string, what: string): string {
   try {
     env = parseVault(text);
   } catch (e) {
-    throw new Error(`${what} is not a valid Ansible Vault: ${(e as Error).message}`);
+    throw new Error(`${what} is not a valid Ansible Vault: ${(e as Error).message}`, { cause: e });
   }
   const secrets = vaultSecrets();
   if (secrets.length === 0) throw new Error(`${what} is encrypted with Ansible Vault and no vault password was given: ${HOW}`);
@@ -28,13 +28,15 @@ export function decryptVaultText(text: string, what: string): string {
     try {
       plain = tryDecrypt(env, s.password);
     } catch (e) {
-      if (e instanceof VaultFormatError) throw new Error(`${what}: ${e.message}`);
+      if (e instanceof VaultFormatError) throw new Error(`${what}: ${e.message}`, { cause: e });
       throw e;
     }
     if (plain) return plain.toString('utf8');
   }
   const tried = ordered.map((s) => s.origin).join(', ');
-  throw new Error(`${what}: wrong vault password: none of the passwords given decrypts it${env.label ? ` (its vault id is '${env.label}')` : ''}; tried ${tried}`);
+  throw new Error(
+    `${what}: wrong vault password: none of the passwords given decrypts it${env.label ? ` (its vault id is '${env.label}')` : ''}; tried ${tried}`,
+  );
 }
 
 /** The `!vault` tag: its scalar is a vault; the value is the decrypted text. */

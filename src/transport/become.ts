@@ -2,7 +2,7 @@
 // password sent on stdin). The script always travels on stdin, never on the command line.
 import { readFileSync } from 'node:fs';
 import type { Connection } from '../model/inventory.js';
-import { revealSecret } from '../secrets/registry.js';
+import { revealSecret } from '../model/secret-values.js';
 
 /** Printed by the wrapper once sudo let it run: proves the script started as root. */
 export const BECOME_MARKER = '#FLEET-BECOME-OK';

@@ -33,7 +33,9 @@ export function editSecrets(store: SecretStore): void {
   const dir = privateDir();
   const file = join(dir, 'secrets.yml');
   try {
-    writeFileSync(file, HEADER + (before.size ? stringify(Object.fromEntries(before), { blockQuote: 'literal', lineWidth: 0 }) : ''), { mode: 0o600 });
+    writeFileSync(file, HEADER + (before.size ? stringify(Object.fromEntries(before), { blockQuote: 'literal', lineWidth: 0 }) : ''), {
+      mode: 0o600,
+    });
     const editor = process.env.VISUAL || process.env.EDITOR || 'vi';
     // Through sh, so EDITOR="code --wait" works; the path is an argument, not shell text.
     const r = spawnSync('sh', ['-c', `${editor} "$1"`, 'sh', file], { stdio: 'inherit' });
@@ -45,7 +47,11 @@ export function editSecrets(store: SecretStore): void {
     added.forEach(checkSecretName); // all checked before anything is written
     for (const k of [...changed, ...added]) store.set(k, after.get(k)!);
     for (const k of removed) store.remove(k);
-    const parts = [changed.length && `changed ${changed.join(', ')}`, added.length && `added ${added.join(', ')}`, removed.length && `removed ${removed.join(', ')}`].filter(Boolean);
+    const parts = [
+      changed.length && `changed ${changed.join(', ')}`,
+      added.length && `added ${added.join(', ')}`,
+      removed.length && `removed ${removed.join(', ')}`,
+    ].filter(Boolean);
     process.stderr.write(parts.length ? `${parts.join('; ')} in ${store.file}\n` : 'nothing changed\n');
   } finally {
     try {
@@ -61,14 +67,16 @@ export function editSecrets(store: SecretStore): void {
  * text it is (0123 stays "0123", yes stays "yes"). */
 function parseEdited(text: string): Map<string, string> {
   const doc = parseDocument(text, { schema: 'failsafe', uniqueKeys: true });
-  if (doc.errors[0]) throw new SecretsError(`the edited file is not valid YAML (${doc.errors[0].message.split('\n')[0]}): nothing was changed`);
+  if (doc.errors[0])
+    throw new SecretsError(`the edited file is not valid YAML (${doc.errors[0].message.split('\n')[0]}): nothing was changed`);
   const out = new Map<string, string>();
   const root = doc.contents;
   if (root === null) return out;
   if (!isMap(root)) throw new SecretsError('the edited file must be a mapping of names to values: nothing was changed');
   for (const pair of root.items) {
     const k = isScalar(pair.key) ? String(pair.key.value) : '';
-    if (!isScalar(pair.value) || typeof pair.value.value !== 'string') throw new SecretsError(`'${k}': expected a text value: nothing was changed`);
+    if (!isScalar(pair.value) || typeof pair.value.value !== 'string')
+      throw new SecretsError(`'${k}': expected a text value: nothing was changed`);
     out.set(k, pair.value.value);
   }
   return out;

@@ -6,9 +6,17 @@ import { repeatable } from '../repeatable.js';
 
 export function vaultOptions<T>(y: Argv<T>): Argv<T> {
   return y
-    .option('vault-password-file', { type: 'string', global: true, coerce: repeatable, describe: 'file holding the Ansible Vault password (an executable is run); repeatable' })
+    .option('vault-password-file', {
+      type: 'string',
+      global: true,
+      coerce: repeatable,
+      describe: 'file holding the Ansible Vault password (an executable is run); repeatable',
+    })
     .option('vault-id', { type: 'string', global: true, coerce: repeatable, describe: 'Ansible vault id, LABEL@FILE; repeatable' })
     .middleware((a) => {
-      configureVaultPasswords({ files: (a['vault-password-file'] as string[] | undefined) ?? [], ids: (a['vault-id'] as string[] | undefined) ?? [] });
+      configureVaultPasswords({
+        files: (a['vault-password-file'] as string[] | undefined) ?? [],
+        ids: (a['vault-id'] as string[] | undefined) ?? [],
+      });
     }) as Argv<T>;
 }

@@ -53,7 +53,9 @@ async function init(args: Common): Promise<void> {
       if (identityFileTooOpen(idFile)) note(`warning: ${idFile} is readable by others: chmod 600 ${idFile}\n`);
     } else {
       ({ recipient } = createIdentityFile(idFile, projectDir(args)));
-      note(`created your age identity ${idFile} (mode 0600): keep it safe and out of the repository; without it, nothing in the secrets file can be read\n`);
+      note(
+        `created your age identity ${idFile} (mode 0600): keep it safe and out of the repository; without it, nothing in the secrets file can be read\n`,
+      );
     }
   }
   const store = new SecretStore(file);
@@ -84,7 +86,9 @@ function get(args: Common & { name: string }): void {
 function rotate(args: Common & { name: string }): void {
   const store = storeOf(args);
   const done = store.rotate(args.name, declared(args, args.name));
-  note(`rotated ${done.join(', ')} in ${store.file}: the next apply writes the new value${done.length > 1 ? 's' : ''} to the hosts that use ${done.length > 1 ? 'them' : 'it'}\n`);
+  note(
+    `rotated ${done.join(', ')} in ${store.file}: the next apply writes the new value${done.length > 1 ? 's' : ''} to the hosts that use ${done.length > 1 ? 'them' : 'it'}\n`,
+  );
 }
 
 function list(args: Common & { json: boolean }): void {
@@ -100,14 +104,22 @@ function list(args: Common & { json: boolean }): void {
       generator: e.generator ? describeGenerator(e.generator) : undefined,
       public: e.public,
       description: e.description,
-      warning: stanzas !== undefined && stanzas !== n ? `encrypted for ${stanzas} key(s), the file lists ${n}: run \`fleet secrets reencrypt\`` : undefined,
+      warning:
+        stanzas !== undefined && stanzas !== n
+          ? `encrypted for ${stanzas} key(s), the file lists ${n}: run \`fleet secrets reencrypt\``
+          : undefined,
     });
   }
   for (const d of decl.values()) {
     if (store.entry(d.name)) continue;
     const instances = store.entries().filter((e) => splitInstance(e.name).base === d.name && splitInstance(e.name).host);
     if (d.perHost && instances.length) continue;
-    rows.push({ name: d.name, state: `declared by ${d.where}${d.perHost ? ' (per host)' : ''}, not generated yet`, generator: describeGenerator(d.generator), description: d.description });
+    rows.push({
+      name: d.name,
+      state: `declared by ${d.where}${d.perHost ? ' (per host)' : ''}, not generated yet`,
+      generator: describeGenerator(d.generator),
+      description: d.description,
+    });
   }
   if (args.json) return out(JSON.stringify({ file: store.file, recipients: store.recipients, secrets: rows }, null, 2) + '\n');
   if (!store.exists) note(`no secrets file yet (${store.file}): run \`fleet secrets init\`\n`);
@@ -131,7 +143,8 @@ function recipients(args: Common & { action?: string; key?: string; comment?: st
   if (action === 'add') store.addRecipient(args.key, args.comment);
   else store.removeRecipient(args.key);
   note(`${action === 'add' ? 'added' : 'removed'} ${args.key}; re-encrypted ${count} value(s) in ${store.file}\n`);
-  if (action === 'remove') note('the removed key can still read old copies of the file (git history): rotate what it must no longer know\n');
+  if (action === 'remove')
+    note('the removed key can still read old copies of the file (git history): rotate what it must no longer know\n');
 }
 
 function reencrypt(args: Common): void {
@@ -141,21 +154,62 @@ function reencrypt(args: Common): void {
 }
 
 const inventoryOption = <T>(y: Argv<T>) =>
-  y.option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable, describe: 'inventory directory; the secrets file is its secrets.yml' });
+  y.option('inventory', {
+    alias: 'i',
+    type: 'string',
+    default: ['inventory'],
+    coerce: repeatable,
+    describe: 'inventory directory; the secrets file is its secrets.yml',
+  });
 
-const name = <T>(y: Argv<T>) => y.positional('name', { type: 'string', demandOption: true, describe: 'secret name (NAME, or NAME@HOST for one host of a per-host secret)' });
+const name = <T>(y: Argv<T>) =>
+  y.positional('name', {
+    type: 'string',
+    demandOption: true,
+    describe: 'secret name (NAME, or NAME@HOST for one host of a per-host secret)',
+  });
 
 export const secretsCommand: CommandModule<object, Common> = {
   command: 'secrets <command>',
   describe: 'the encrypted secrets file: init, set, get, edit, rotate, list, recipients, reencrypt',
   builder: (y) =>
     inventoryOption(y)
-      .command('init', 'create your age identity (if needed) and the secrets file', (s) => s, (a) => init(a as never))
-      .command('set <name>', 'set a secret; the value is read from stdin, never the command line', (s) => name(s), (a) => set(a as never))
-      .command('get <name>', 'print a secret in clear', (s) => name(s), (a) => get(a as never))
-      .command('edit', 'edit every value in $EDITOR (decrypted in a private temp dir, re-encrypted after)', (s) => s, (a) => editSecrets(storeOf(a as never)))
-      .command('rotate <name>', 'generate a new value for a generated secret', (s) => name(s), (a) => rotate(a as never))
-      .command('list', 'names, how each is made, and problems; never values', (s) => s.option('json', { type: 'boolean', default: false }), (a) => list(a as never))
+      .command(
+        'init',
+        'create your age identity (if needed) and the secrets file',
+        (s) => s,
+        (a) => init(a as never),
+      )
+      .command(
+        'set <name>',
+        'set a secret; the value is read from stdin, never the command line',
+        (s) => name(s),
+        (a) => set(a as never),
+      )
+      .command(
+        'get <name>',
+        'print a secret in clear',
+        (s) => name(s),
+        (a) => get(a as never),
+      )
+      .command(
+        'edit',
+        'edit every value in $EDITOR (decrypted in a private temp dir, re-encrypted after)',
+        (s) => s,
+        (a) => editSecrets(storeOf(a as never)),
+      )
+      .command(
+        'rotate <name>',
+        'generate a new value for a generated secret',
+        (s) => name(s),
+        (a) => rotate(a as never),
+      )
+      .command(
+        'list',
+        'names, how each is made, and problems; never values',
+        (s) => s.option('json', { type: 'boolean', default: false }),
+        (a) => list(a as never),
+      )
       .command(
         'recipients [action] [key]',
         'list, add or remove who can decrypt (every value is re-encrypted)',
@@ -166,7 +220,12 @@ export const secretsCommand: CommandModule<object, Common> = {
             .option('comment', { type: 'string', describe: 'who the key belongs to (kept as a comment)' }),
         (a) => recipients(a as never),
       )
-      .command('reencrypt', 'encrypt every value again for exactly the listed recipients', (s) => s, (a) => reencrypt(a as never))
+      .command(
+        'reencrypt',
+        'encrypt every value again for exactly the listed recipients',
+        (s) => s,
+        (a) => reencrypt(a as never),
+      )
       .demandCommand(1, 'give a secrets command: init, set, get, edit, rotate, list, recipients or reencrypt') as never,
   handler: () => undefined,
 };

@@ -93,7 +93,7 @@ describe('Redactor', () => {
 
 describe('Redactor: values of every shape and every output path', () => {
   it('values from the registry (decrypted, generated) are masked by every redactor', async () => {
-    const { revealSecret } = await import('../../../src/secrets/registry.js');
+    const { revealSecret } = await import('../../../src/model/secret-values.js');
     revealSecret('registry-known-value-1');
     expect(new Redactor().redact('a registry-known-value-1 b')).toBe('a ******** b');
     expect(new Redactor({ isolated: true }).redact('a registry-known-value-1 b')).toBe('a registry-known-value-1 b');

@@ -6,7 +6,7 @@ import { buildContext, groupsMap, type HostRuntime, type VarsScope } from '../..
 import { evalExpression, renderString, renderValue } from '../../../src/template/index.js';
 import { ageEncrypt } from '../../../src/secrets/age-sync.js';
 import { resetSecretStores } from '../../../src/secrets/context.js';
-import { knownSecrets } from '../../../src/secrets/registry.js';
+import { knownSecrets } from '../../../src/model/secret-values.js';
 import { Redactor } from '../../../src/report/redact.js';
 import type { Play, RoleRef } from '../../../src/model/playbook.js';
 import { newKey, tmpProject } from './helpers.js';
@@ -37,14 +37,26 @@ afterEach(() => {
 
 function contextFor(hostName: string, roleRef?: RoleRef) {
   const inventory = loadInventory([p.inventory]);
-  const scope: VarsScope = { inventory, groups: groupsMap(inventory), extraVars: {}, mode: 'apply', runtimes: new Map(), playHosts: ['web1', 'web2'], generation: { value: 0 } };
+  const scope: VarsScope = {
+    inventory,
+    groups: groupsMap(inventory),
+    extraVars: {},
+    mode: 'apply',
+    runtimes: new Map(),
+    playHosts: ['web1', 'web2'],
+    generation: { value: 0 },
+  };
   const rt: HostRuntime = { host: inventory.hosts.get(hostName)!, registered: {}, sshPort: 22, controllerIp: '' };
   const play = { name: 'p', hosts: 'all', roles: [], tasks: [], handlers: [], vars: {}, source: { file: 'x', line: 1 } } as Play;
   return buildContext(scope, rt, play, roleRef, { withHostvars: false });
 }
 
 function roleRefIn(dir: string): RoleRef {
-  return { role: { name: 'app', dir, description: '', varsSchema: {}, defaults: {}, tasks: [], handlers: [], source: { file: dir, line: 1 } }, vars: {}, tags: [] };
+  return {
+    role: { name: 'app', dir, description: '', varsSchema: {}, defaults: {}, tasks: [], handlers: [], source: { file: dir, line: 1 } },
+    vars: {},
+    tags: [],
+  };
 }
 
 describe('secrets in a task context', () => {
@@ -71,7 +83,10 @@ describe('secrets in a task context', () => {
   it('a role declares a generated secret: created on first read, the same for both hosts, written to the file', () => {
     const roleDir = path.join(p.dir, 'roles', 'app');
     fs.mkdirSync(roleDir, { recursive: true });
-    fs.writeFileSync(path.join(roleDir, 'secrets.yml'), 'app_secret:\n  generate: {length: 24, alphabet: hex}\nnode_key:\n  generate: {type: age}\n  per_host: true\n');
+    fs.writeFileSync(
+      path.join(roleDir, 'secrets.yml'),
+      'app_secret:\n  generate: {length: 24, alphabet: hex}\nnode_key:\n  generate: {type: age}\n  per_host: true\n',
+    );
     const c1 = contextFor('web1', roleRefIn(roleDir));
     const c2 = contextFor('web2', roleRefIn(roleDir));
     const v = renderString('{{ secrets.app_secret }}', c1, origin);

@@ -21,7 +21,7 @@ function project() {
   return p;
 }
 
-function initStore(file: string, ...keys: typeof alice[]): void {
+function initStore(file: string, ...keys: (typeof alice)[]): void {
   const s = new SecretStore(file, { env: keys[0].env });
   s.init(keys[0].recipient);
   for (const k of keys.slice(1)) s.addRecipient(k.recipient);
@@ -82,15 +82,22 @@ describe('secrets store', () => {
     // Flip one base64 character of the payload (the last body line) and of the header.
     const flip = (l: string, at: number) => l.slice(0, at) + (l[at] === 'A' ? 'B' : 'A') + l.slice(at + 1);
     const payload = [...lines];
-    payload[end - 1] = flip(payload[end - 1], payload[end - 1].trimStart().length > 8 ? payload[end - 1].indexOf(payload[end - 1].trim()) + 2 : 0);
+    payload[end - 1] = flip(
+      payload[end - 1],
+      payload[end - 1].trimStart().length > 8 ? payload[end - 1].indexOf(payload[end - 1].trim()) + 2 : 0,
+    );
     fs.writeFileSync(p.file, payload.join('\n'));
-    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('token')).message).toMatch(/secret 'token' was tampered with or is corrupt/);
+    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('token')).message).toMatch(
+      /secret 'token' was tampered with or is corrupt/,
+    );
     const begin = lines.findIndex((l) => l.includes('-----BEGIN AGE'));
     const header = [...lines];
     const h = header[begin + 2];
     header[begin + 2] = flip(h, h.indexOf(h.trim()) + 30);
     fs.writeFileSync(p.file, header.join('\n'));
-    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('token')).message).toMatch(/secret 'token' (was tampered with or is corrupt|cannot be decrypted)/);
+    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('token')).message).toMatch(
+      /secret 'token' (was tampered with or is corrupt|cannot be decrypted)/,
+    );
     const armor = [...lines];
     armor.splice(begin + 1, 1);
     armor[begin + 1] = armor[begin + 1] + 'AAAA';
@@ -113,7 +120,9 @@ describe('secrets store', () => {
   it('a missing recipient fails clearly: no recipients at all, or the writer is not one of them', () => {
     const p = project();
     fs.writeFileSync(p.file, 'recipients: []\nsecrets: {}\n');
-    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).set('x_token', 'v')).message).toMatch(/lists no recipients: run `fleet secrets init`/);
+    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).set('x_token', 'v')).message).toMatch(
+      /lists no recipients: run `fleet secrets init`/,
+    );
     const q = project();
     initStore(q.file, alice);
     const e = errorOf(() => new SecretStore(q.file, { env: bob.env }).set('x_token', 'value'));
@@ -153,7 +162,9 @@ describe('secrets store', () => {
     initStore(p.file, alice, bob);
     fs.writeFileSync(
       p.file,
-      fs.readFileSync(p.file, 'utf8').replace('secrets: {}', '# the database\nsecrets:\n  db_password:   # generated\n    generate: {length: 40}\n'),
+      fs
+        .readFileSync(p.file, 'utf8')
+        .replace('secrets: {}', '# the database\nsecrets:\n  db_password:   # generated\n    generate: {length: 40}\n'),
     );
     const s1 = new SecretStore(p.file, { env: alice.env });
     const v = s1.reveal('db_password', { host: 'h1' });
@@ -172,7 +183,10 @@ describe('secrets store', () => {
   it('a second store that generated nothing yet picks up what the first one wrote', () => {
     const p = project();
     initStore(p.file, alice);
-    fs.writeFileSync(p.file, fs.readFileSync(p.file, 'utf8').replace('secrets: {}', 'secrets:\n  macaroon_secret: {generate: {hex: 16}}\n'));
+    fs.writeFileSync(
+      p.file,
+      fs.readFileSync(p.file, 'utf8').replace('secrets: {}', 'secrets:\n  macaroon_secret: {generate: {hex: 16}}\n'),
+    );
     const a = new SecretStore(p.file, { env: alice.env });
     const b = new SecretStore(p.file, { env: alice.env }); // opened before a generated
     const va = a.reveal('macaroon_secret');
@@ -183,7 +197,12 @@ describe('secrets store', () => {
   it('role-declared and per-host secrets: one value per host, stable, rotated deliberately', () => {
     const p = project();
     initStore(p.file, alice);
-    const declared = { name: 'wg_key', generator: { kind: 'key' as const, type: 'wireguard' as const }, perHost: true, where: 'roles/wg/secrets.yml:1' };
+    const declared = {
+      name: 'wg_key',
+      generator: { kind: 'key' as const, type: 'wireguard' as const },
+      perHost: true,
+      where: 'roles/wg/secrets.yml:1',
+    };
     const s = new SecretStore(p.file, { env: alice.env });
     const k1 = s.reveal('wg_key', { host: 'lab1', declared });
     const k2 = s.reveal('wg_key', { host: 'lab2', declared });
@@ -202,7 +221,12 @@ describe('secrets store', () => {
   it('rotate replaces exactly the named secret; a secret without a generator cannot be rotated', () => {
     const p = project();
     initStore(p.file, alice);
-    fs.writeFileSync(p.file, fs.readFileSync(p.file, 'utf8').replace('secrets: {}', 'secrets:\n  a_secret: {generate: {length: 20}}\n  b_secret: {generate: {length: 20}}\n'));
+    fs.writeFileSync(
+      p.file,
+      fs
+        .readFileSync(p.file, 'utf8')
+        .replace('secrets: {}', 'secrets:\n  a_secret: {generate: {length: 20}}\n  b_secret: {generate: {length: 20}}\n'),
+    );
     const s = new SecretStore(p.file, { env: alice.env });
     const a = s.reveal('a_secret');
     const b = s.reveal('b_secret');
@@ -223,7 +247,9 @@ describe('secrets store', () => {
   it('a secret with neither value nor generator is an error naming what to do', () => {
     const p = project();
     initStore(p.file, alice);
-    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('nope_password')).message).toMatch(/has no value in the secrets file: set one with `fleet secrets set nope_password`/);
+    expect(errorOf(() => new SecretStore(p.file, { env: alice.env }).reveal('nope_password')).message).toMatch(
+      /has no value in the secrets file: set one with `fleet secrets set nope_password`/,
+    );
   });
 
   it('countStanzas counts the recipients a value was encrypted for', () => {

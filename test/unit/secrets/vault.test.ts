@@ -7,7 +7,7 @@ import { parseYaml } from '../../../src/config/yaml-source.js';
 import { loadInventory } from '../../../src/config/index.js';
 import { encryptVault, parseVault, tryDecrypt } from '../../../src/secrets/ansible-vault.js';
 import { configureVaultPasswords, resetVaultPasswords } from '../../../src/secrets/vault-passwords.js';
-import { knownSecrets } from '../../../src/secrets/registry.js';
+import { knownSecrets } from '../../../src/model/secret-values.js';
 import { ConfigError } from '../../../src/model/errors.js';
 
 const FIX = path.resolve(__dirname, '../../fixtures/vault');
@@ -75,7 +75,9 @@ describe('Ansible Vault', () => {
     try {
       configureVaultPasswords({ files: [wrong] });
       const whole = configError(() => parseYaml('/project/group_vars/all.yml', read('whole-1.1.yml')));
-      expect(whole.message).toMatch(/^\/project\/group_vars\/all\.yml: this file: wrong vault password: none of the passwords given decrypts it; tried --vault-password-file /);
+      expect(whole.message).toMatch(
+        /^\/project\/group_vars\/all\.yml: this file: wrong vault password: none of the passwords given decrypts it; tried --vault-password-file /,
+      );
       const inline = configError(() => parseYaml('/project/host_vars/web1.yml', read('inline.yml')));
       expect(inline.message).toMatch(/^\/project\/host_vars\/web1\.yml:2:\d+: this !vault value: wrong vault password/);
       expect(inline.message).not.toContain('not the password');
@@ -88,10 +90,13 @@ describe('Ansible Vault', () => {
 
   it('no vault password at all: says how to give one', () => {
     const saved = { ...process.env };
-    for (const k of ['ANSIBLE_VAULT_PASSWORD_FILE', 'ANSIBLE_VAULT_IDENTITY_LIST', 'FLEET_VAULT_PASSWORD_FILE', 'FLEET_VAULT_PASSWORD']) delete process.env[k];
+    for (const k of ['ANSIBLE_VAULT_PASSWORD_FILE', 'ANSIBLE_VAULT_IDENTITY_LIST', 'FLEET_VAULT_PASSWORD_FILE', 'FLEET_VAULT_PASSWORD'])
+      delete process.env[k];
     try {
       configureVaultPasswords({});
-      expect(configError(() => parseYaml('a.yml', read('inline.yml'))).message).toMatch(/encrypted with Ansible Vault and no vault password was given: give the vault password with --vault-password-file/);
+      expect(configError(() => parseYaml('a.yml', read('inline.yml'))).message).toMatch(
+        /encrypted with Ansible Vault and no vault password was given: give the vault password with --vault-password-file/,
+      );
     } finally {
       process.env = saved;
     }

@@ -1,7 +1,9 @@
-// Every secret value this process has seen in clear: decrypted from the store or an Ansible
-// Vault, generated, or handed over by another layer (a sudo password). Every Redactor reads
-// it, so a value is masked in all output from the moment it exists in memory, whichever
-// path (event, error message, trace, stack trace) it later takes.
+// Every secret value this process has seen in clear: decrypted from the secrets store or an
+// Ansible Vault, generated, a sudo password, a variable named like a secret. Every Redactor
+// reads it, so a value is masked in all output from the moment it exists in memory,
+// whichever path (event, error message, trace, stack trace) it later takes. Here, in model/,
+// because every layer that meets a secret (config, transport, secrets, engine) must be able to
+// register it and report/ must read it, and none of them may import another.
 
 const values = new Set<string>();
 let version = 0;
@@ -33,4 +35,12 @@ export function secretsVersion(): number {
 
 export function knownSecrets(): ReadonlySet<string> {
   return values;
+}
+
+const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
+
+/** Is this variable (or key) named like a secret: *password, *secret, *token, *passphrase,
+ * *private_key, *api_key? */
+export function isSecretName(name: string): boolean {
+  return SECRET_NAME.test(name);
 }
