@@ -9,6 +9,7 @@ import type { ExecResult, HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { RunShared } from './run-shared.js';
+import { decryptWithIdentity, encryptForRecipients } from '../secrets/index.js';
 
 /** Upload chunk: bounded memory on the controller, one round trip per chunk. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -67,6 +68,8 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       applyConnectionVar(host.connection, key, value);
     },
     secret: (value) => shared.opts.redactor.add(value),
+    encryptForRecipients: (data) => encryptForRecipients(data, shared.inventory.sources),
+    decryptWithIdentity: (armored, origin) => decryptWithIdentity(armored, shared.inventory.sources, origin),
   };
 }
 
