@@ -99,7 +99,7 @@ function opts(p: UserParams, fields: string[] | 'all', create: boolean): string[
  * program, where every user on the host could read it in `ps`. */
 function passwordSh(p: UserParams, fields: string[] | 'all'): string {
   if (p.password === undefined || (fields !== 'all' && !fields.includes('password'))) return '';
-  return `printf '%s\n' ${q(`${p.name}:${p.password}`)} | chpasswd -e\n`;
+  return `printf '%s\\n' ${q(`${p.name}:${p.password}`)} | chpasswd -e\n`;
 }
 
 export function applyUser(p: UserParams, plan: Extract<Plan, { kind: 'change' }>): string {
