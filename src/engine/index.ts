@@ -8,7 +8,7 @@ import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
 import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
 import { groupsMap, type VarsScope } from './vars.js';
-import { markNamedSecrets } from '../secrets/named.js';
+import { markNamedSecrets } from '../secrets/index.js';
 import { batchesOf } from './batches.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
@@ -28,7 +28,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const allHosts = [...new Set(playHosts.flat())];
 
   // Variables named like secrets, at any depth, from every place a value can be set.
-  markNamedSecrets({ inventory: inv, playbook: opts.playbook, extraVars: opts.extraVars, hosts: allHosts });
+  for (const v of markNamedSecrets({ inventory: inv, playbook: opts.playbook, extraVars: opts.extraVars, hosts: allHosts })) opts.redactor.add(String(v));
 
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.

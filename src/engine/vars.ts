@@ -2,7 +2,7 @@
 // role defaults < inventory < play vars < role params < facts and registered < extra vars.
 import type { Host, Inventory, Vars } from '../model/inventory.js';
 import type { Play, RoleRef } from '../model/playbook.js';
-import { addSecretsToContext } from '../secrets/context.js';
+import { addSecretsToContext } from '../secrets/index.js';
 
 export interface HostRuntime {
   host: Host;
@@ -92,4 +92,4 @@ export function buildContext(
   return ctx;
 }
 
-export { isSecretName } from '../secrets/named.js';
+export { isSecretName } from '../model/secret-values.js';

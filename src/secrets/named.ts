@@ -21,16 +21,20 @@ export function namedSecretValues(vars: unknown, under = false, out: unknown[] =
   return out;
 }
 
-/** Mark every named secret a run could print (before anything is validated or contacted). */
-export function markNamedSecrets(input: { inventory: Inventory; playbook?: Playbook; extraVars?: Vars; hosts?: Iterable<string> }): void {
+/** Mark every named secret a run could print (before anything is validated or contacted);
+ * returns them too, for a redactor that keeps its own list. */
+export function markNamedSecrets(input: { inventory: Inventory; playbook?: Playbook; extraVars?: Vars; hosts?: Iterable<string> }): unknown[] {
   const hosts = input.hosts ? [...input.hosts] : [...input.inventory.hosts.keys()];
-  for (const h of hosts) revealSecret(namedSecretValues(input.inventory.hosts.get(h)?.vars ?? {}));
-  revealSecret(namedSecretValues(input.extraVars ?? {}));
+  const found: unknown[] = [];
+  for (const h of hosts) namedSecretValues(input.inventory.hosts.get(h)?.vars ?? {}, false, found);
+  namedSecretValues(input.extraVars ?? {}, false, found);
   for (const play of input.playbook?.plays ?? []) {
-    revealSecret(namedSecretValues(play.vars));
+    namedSecretValues(play.vars, false, found);
     for (const ref of play.roles) {
-      revealSecret(namedSecretValues(ref.role.defaults));
-      revealSecret(namedSecretValues(ref.vars));
+      namedSecretValues(ref.role.defaults, false, found);
+      namedSecretValues(ref.vars, false, found);
     }
   }
+  revealSecret(found);
+  return found;
 }
