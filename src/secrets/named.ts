@@ -23,7 +23,12 @@ export function namedSecretValues(vars: unknown, under = false, out: unknown[] =
 
 /** Mark every named secret a run could print (before anything is validated or contacted);
  * returns them too, for a redactor that keeps its own list. */
-export function markNamedSecrets(input: { inventory: Inventory; playbook?: Playbook; extraVars?: Vars; hosts?: Iterable<string> }): unknown[] {
+export function markNamedSecrets(input: {
+  inventory: Inventory;
+  playbook?: Playbook;
+  extraVars?: Vars;
+  hosts?: Iterable<string>;
+}): unknown[] {
   const hosts = input.hosts ? [...input.hosts] : [...input.inventory.hosts.keys()];
   const found: unknown[] = [];
   for (const h of hosts) namedSecretValues(input.inventory.hosts.get(h)?.vars ?? {}, false, found);

@@ -19,6 +19,7 @@
 // Edits go through the yaml Document API (comments and layout kept) and are written
 // atomically (temp file beside it, then rename).
 import { closeSync, existsSync, fsyncSync, openSync, readFileSync, renameSync, statSync, unlinkSync, writeSync } from 'node:fs';
+import { hostname } from 'node:os';
 import { basename, dirname, join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isMap, isScalar, isSeq, parseDocument, type Node } from 'yaml';
@@ -313,5 +314,60 @@ export function writeStoreFile(file: string, doc: Document): void {
   } catch (e) {
     unlinkSync(tmp);
     throw new SecretsError(`cannot write the secrets file: ${(e as Error).message}`, { file });
+  }
+}
+
+const LOCK_WAIT_MS = 30_000;
+/** A lock older than this was left by a process that died: broken. */
+const LOCK_STALE_MS = 120_000;
+const held = new Map<string, number>();
+const nap = new Int32Array(new SharedArrayBuffer(4));
+
+/** Run `fn` holding FILE.lock (O_EXCL create; reentrant within this process), so a read,
+ * change and write of the file by two fleet processes never interleave. */
+export function withFileLock<T>(file: string, fn: () => T): T {
+  const lock = `${file}.lock`;
+  const depth = held.get(lock) ?? 0;
+  if (depth === 0) acquire(lock);
+  held.set(lock, depth + 1);
+  try {
+    return fn();
+  } finally {
+    held.set(lock, depth);
+    if (depth === 0) {
+      held.delete(lock);
+      try {
+        unlinkSync(lock);
+      } catch {
+        // already gone
+      }
+    }
+  }
+}
+
+function acquire(lock: string): void {
+  const deadline = Date.now() + LOCK_WAIT_MS;
+  for (;;) {
+    try {
+      const fd = openSync(lock, 'wx', 0o644);
+      writeSync(fd, `${process.pid}@${hostname()}\n`);
+      closeSync(fd);
+      return;
+    } catch (e) {
+      if ((e as NodeJS.ErrnoException).code !== 'EEXIST')
+        throw new SecretsError(`cannot lock the secrets file: ${(e as Error).message}`, { file: lock });
+    }
+    try {
+      if (Date.now() - statSync(lock).mtimeMs > LOCK_STALE_MS) unlinkSync(lock);
+    } catch {
+      // released meanwhile
+    }
+    if (Date.now() > deadline) {
+      throw new SecretsError(
+        `another fleet process has held ${lock} for over ${LOCK_WAIT_MS / 1000} s; if none is running, remove the file`,
+        { file: lock },
+      );
+    }
+    Atomics.wait(nap, 0, 0, 50); // everything here is synchronous: sleep without a timer
   }
 }

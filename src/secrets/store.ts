@@ -19,6 +19,7 @@ import {
   setTemplateEntry,
   splitInstance,
   checkSecretName,
+  withFileLock,
   writeStoreFile,
   type StoreDoc,
   type StoreEntry,
@@ -114,16 +115,19 @@ export class SecretStore {
   }
 
   private generateInto(key: string, generator: GeneratorSpec): string {
-    // Someone (another run sharing the file, a colleague's pull) may have generated it since
-    // we read the file: theirs wins, so the value stays one value.
-    this.reload();
-    const now = this.entry(key);
-    if (now?.armored) return this.remember(key, this.decryptEntry(now));
-    const made = generate(generator);
-    revealSecret(made.value);
-    const recipients = this.writableRecipients();
-    const armored = ageEncrypt(made.value, recipients);
-    this.update((doc) => setEntryValue(doc.doc, key, armored, { generator, public: made.public }));
+    const made = withFileLock(this.file, () => {
+      // Another run sharing the file may have generated it since we read the file: theirs
+      // wins, so the value stays one value.
+      this.reload();
+      const now = this.entry(key);
+      if (now?.armored) return undefined;
+      const g = generate(generator);
+      revealSecret(g.value);
+      const armored = ageEncrypt(g.value, this.writableRecipients());
+      this.update((doc) => setEntryValue(doc.doc, key, armored, { generator, public: g.public }));
+      return g;
+    });
+    if (!made) return this.remember(key, this.decryptEntry(this.entry(key)!));
     this.opts.onGenerated?.(key, this.file);
     return this.remember(key, made.value);
   }
@@ -282,18 +286,13 @@ export class SecretStore {
   private explain(entry: StoreEntry, why: string, id: IdentitySource): string {
     const name = `secret '${entry.name}'`;
     if (/no identity matched/.test(why)) {
-      let mine = '';
-      try {
-        mine = this.myKeys().join(', ');
-      } catch {
-        // already reported by loadIdentity if it failed
-      }
-      const listed = mine && this.recipients.some((r) => mine.includes(r));
+      const mine = this.myKeys();
+      const listed = mine.some((k) => this.recipients.includes(k));
       return (
-        `${name} cannot be decrypted with your age identity (${id.origin}${mine ? `, public key ${mine}` : ''}): it was encrypted for other keys. ` +
+        `${name} cannot be decrypted with your age identity (${id.origin}, public key ${mine.join(', ')}): it was encrypted for other keys. ` +
         (listed
           ? 'Your key is in the recipients list but this value was encrypted before it was added (or by hand): ask a recipient to run `fleet secrets reencrypt`'
-          : `Your key is not a recipient: ask someone who is to run \`fleet secrets recipients add ${mine || 'age1...'}\``)
+          : `Your key is not a recipient: ask someone who is to run \`fleet secrets recipients add ${mine[0]}\``)
       );
     }
     if (/invalid header HMAC/.test(why)) return `${name} was tampered with or is corrupt: its age header does not authenticate (${why})`;
@@ -307,12 +306,15 @@ export class SecretStore {
     this.sd = readStoreFile(this.file) ?? emptyStoreDoc(this.file);
   }
 
-  /** Re-read the file, change it, write it atomically, and keep what was written. */
+  /** Re-read the file, change it, write it atomically, and keep what was written; under the
+   * file's lock, so two fleet processes sharing it never lose each other's change. */
   private update(change: (sd: StoreDoc) => void): void {
-    const fresh = readStoreFile(this.file) ?? emptyStoreDoc(this.file);
-    change(fresh);
-    writeStoreFile(this.file, fresh.doc);
-    this.sd = parseStore(this.file, fresh.doc.toString({ lineWidth: 0 }));
+    withFileLock(this.file, () => {
+      const fresh = readStoreFile(this.file) ?? emptyStoreDoc(this.file);
+      change(fresh);
+      writeStoreFile(this.file, fresh.doc);
+      this.sd = parseStore(this.file, fresh.doc.toString({ lineWidth: 0 }));
+    });
   }
 }
 
