@@ -3,32 +3,30 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../model/errors.js';
-import { convergeCommand } from './commands/converge.js';
-import { hostkeysCommand } from './commands/hostkeys.js';
-import { inventoryCommand } from './commands/inventory.js';
-import { labCommand } from './commands/lab.js';
-import { nodeCommand } from './commands/node.js';
-import { secretsCommand } from './commands/secrets.js';
-import { vaultOptions } from './commands/secrets-vault-options.js';
-import { Redactor } from '../report/index.js';
-import { varsCommand } from './commands/vars.js';
+import { COMMANDS } from './commands/index.js';
+import { completeWords } from './commands/completion.js';
+import { helpCommand, showHelp } from './commands/help.js';
 import { EXIT } from './exit-codes.js';
+import { versionLine } from './version.js';
+import { configureVaultFlags } from './commands/secrets-vault-options.js';
+import { Redactor } from '../report/index.js';
 
 // Error messages and stack traces can quote values: every secret seen so far is masked.
 const redact = (text: string): string => new Redactor().redact(text);
 
-try {
-  await vaultOptions(yargs(hideBin(process.argv)))
-    .scriptName('fleet')
-    .command(convergeCommand('apply'))
-    .command(convergeCommand('check'))
-    .command(inventoryCommand)
-    .command(varsCommand)
-    .command(hostkeysCommand)
-    .command(nodeCommand)
-    .command(labCommand)
-    .command(secretsCommand)
-    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node, secrets or lab')
+async function main(argv: string[]): Promise<void> {
+  // yargs reads a trailing `help` word as --help, so `fleet help [TOPIC]` is answered here.
+  if (argv[0] === 'help' && !argv.includes('--help')) {
+    return showHelp(argv.slice(1).find((a) => !a.startsWith('-')), argv.includes('--man'));
+  }
+  let cli = yargs(argv).scriptName('fleet').middleware(configureVaultFlags);
+  for (const c of COMMANDS) cli = cli.command(c.module);
+  await cli
+    .command(helpCommand as never)
+    // A hidden command name: `fleet completion SHELL` is fleet's own (it prints a script for
+    // the shell asked for, not the one yargs guesses); yargs answers --get-yargs-completions.
+    .completion('__complete', false, completeWords as never)
+    .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.doc.name).join(', ')} or help`)
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
@@ -36,8 +34,12 @@ try {
       process.exit(EXIT.config);
     })
     .help()
-    .version()
+    .version(versionLine())
     .parseAsync();
+}
+
+try {
+  await main(hideBin(process.argv));
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(redact(`fleet: ${err.message}\n`));

@@ -91,5 +91,3 @@ export function buildContext(
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
 }
-
-export { isSecretName } from '../model/secret-values.js';

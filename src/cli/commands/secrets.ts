@@ -17,7 +17,7 @@ import {
 } from '../../secrets/index.js';
 import { editSecrets } from './secrets-edit.js';
 import { readSecretValue } from './secrets-input.js';
-import { repeatable } from '../repeatable.js';
+import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Common {
   inventory: string[];
@@ -153,14 +153,24 @@ function reencrypt(args: Common): void {
   note(`re-encrypted ${n} value(s) for ${store.recipients.length} recipient(s) in ${store.file}\n`);
 }
 
-const inventoryOption = <T>(y: Argv<T>) =>
-  y.option('inventory', {
-    alias: 'i',
-    type: 'string',
-    default: ['inventory'],
-    coerce: repeatable,
-    describe: 'inventory directory; the secrets file is its secrets.yml',
-  });
+export const secretsDoc: CommandDoc = {
+  name: 'secrets',
+  usage: 'fleet secrets init \\| set NAME \\| get NAME \\| edit \\| rotate NAME \\| list \\| recipients [add\\|remove KEY] \\| reencrypt',
+  summary: 'the encrypted secrets file `inventory/secrets.yml` (see "Secrets" below); values are read from stdin, never from arguments',
+  options: [
+    { name: 'inventory', alias: 'i', type: 'string', arg: 'PATH', repeatable: true, default: ['inventory'], describe: 'inventory directory; the secrets file is its `secrets.yml`' },
+    { name: 'json', type: 'boolean', default: false, describe: 'list: as JSON' },
+    { name: 'comment', type: 'string', arg: 'WHO', describe: 'recipients add: who the key belongs to (kept as a comment)' },
+  ],
+  details: `init: create your age identity (if you have none) and the secrets file with you as its recipient; prints your public key.
+set NAME: encrypt a value read from stdin (piped, or typed at a hidden prompt; never an argument).
+get NAME: print a value in clear.
+edit: every value in $VISUAL/$EDITOR, decrypted into a 0600 file in a private directory (RAM when /dev/shm exists) that is wiped afterwards; what changed is encrypted again.
+rotate NAME: generate a new value for a generated secret (every host's, for a per-host one); the next apply writes it where it is used.
+list: names, how each is made, public keys, problems; never values.
+recipients [list | add KEY [--comment WHO] | remove KEY]: who can decrypt; adding or removing re-encrypts every value.
+reencrypt: encrypt every value again for exactly the listed recipients (after editing the list by hand).`,
+};
 
 const name = <T>(y: Argv<T>) =>
   y.positional('name', {
@@ -171,9 +181,9 @@ const name = <T>(y: Argv<T>) =>
 
 export const secretsCommand: CommandModule<object, Common> = {
   command: 'secrets <command>',
-  describe: 'the encrypted secrets file: init, set, get, edit, rotate, list, recipients, reencrypt',
+  describe: secretsDoc.summary,
   builder: (y) =>
-    inventoryOption(y)
+    applyOptions(y, secretsDoc.options)
       .command(
         'init',
         'create your age identity (if needed) and the secrets file',
@@ -207,7 +217,7 @@ export const secretsCommand: CommandModule<object, Common> = {
       .command(
         'list',
         'names, how each is made, and problems; never values',
-        (s) => s.option('json', { type: 'boolean', default: false }),
+        (s) => s,
         (a) => list(a as never),
       )
       .command(
@@ -216,8 +226,7 @@ export const secretsCommand: CommandModule<object, Common> = {
         (s) =>
           s
             .positional('action', { type: 'string', choices: ['list', 'add', 'remove'] })
-            .positional('key', { type: 'string', describe: 'age public key (age1...)' })
-            .option('comment', { type: 'string', describe: 'who the key belongs to (kept as a comment)' }),
+            .positional('key', { type: 'string', describe: 'age public key (age1...)' }),
         (a) => recipients(a as never),
       )
       .command(
