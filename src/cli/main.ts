@@ -9,6 +9,7 @@ import { helpCommand, showHelp } from './commands/help.js';
 import { EXIT } from './exit-codes.js';
 import { versionLine } from './version.js';
 import { configureVaultFlags } from './commands/secrets-vault-options.js';
+import { secretsHint } from './commands/secrets-hint.js';
 import { Redactor } from '../report/index.js';
 
 // Error messages and stack traces can quote values: every secret seen so far is masked.
@@ -42,7 +43,7 @@ try {
   await main(hideBin(process.argv));
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(redact(`fleet: ${err.message}\n`));
+    process.stderr.write(redact(`fleet: ${err.message}\n${secretsHint(err)}`));
     process.exitCode = EXIT.config;
   } else {
     process.stderr.write(redact(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));

@@ -42,20 +42,20 @@ function locate(inventorySources: string[]): string {
 }
 
 const stores = new Map<string, SecretStore>();
-let onGenerated: ((name: string, file: string) => void) | undefined;
+let onGenerated: ((name: string, file: string, written: boolean) => void) | undefined;
 
 /** One store per file per process: every host and task shares its decrypted values. */
 export function storeAt(file: string): SecretStore {
   let s = stores.get(file);
   if (!s) {
-    s = new SecretStore(file, { onGenerated: (n, f) => onGenerated?.(n, f) });
+    s = new SecretStore(file, { onGenerated: (n, f, w) => onGenerated?.(n, f, w) });
     stores.set(file, s);
   }
   return s;
 }
 
 /** Tell the CLI when a run generates a secret (it prints where it was written). */
-export function onSecretGenerated(fn: ((name: string, file: string) => void) | undefined): void {
+export function onSecretGenerated(fn: ((name: string, file: string, written: boolean) => void) | undefined): void {
   onGenerated = fn;
 }
 
@@ -78,8 +78,9 @@ export function addSecretsToContext(
   host: string,
   roleDir?: string,
   hosts?: Iterable<string>,
+  opts: { dryRun?: boolean } = {},
 ): void {
-  const obj = secretsContext(inventorySources, host, roleDir, hosts);
+  const obj = secretsContext(inventorySources, host, roleDir, hosts, opts);
   if (!obj) return;
   if (ctx.secrets !== undefined && ctx.secrets !== obj) {
     throw new SecretsError(
@@ -100,10 +101,12 @@ export function secretsContext(
   host: string,
   roleDir?: string,
   hosts?: Iterable<string>,
+  opts: { dryRun?: boolean } = {},
 ): Record<string, unknown> | undefined {
   if (inventorySources.length === 0) return undefined; // an inventory built in memory
   const file = storeFileFor(inventorySources);
-  const key = `${file}\0${host}\0${roleDir ?? ''}`;
+  const dryRun = opts.dryRun === true;
+  const key = `${file}\0${host}\0${roleDir ?? ''}\0${dryRun}`;
   const hit = contexts.get(key);
   if (hit) return hit;
   const store = storeAt(file);
@@ -114,10 +117,10 @@ export function secretsContext(
   for (const name of names) {
     Object.defineProperty(obj, name, {
       enumerable: true,
-      get: () => store.reveal(name, { host, declared: declared.get(name) }),
+      get: () => store.reveal(name, { host, declared: declared.get(name), dryRun }),
     });
   }
-  Object.defineProperty(obj, 'public', { enumerable: false, value: publicView(store, host, declared, names, hosts) });
+  Object.defineProperty(obj, 'public', { enumerable: false, value: publicView(store, host, declared, names, hosts, dryRun) });
   Object.freeze(obj);
   contexts.set(key, obj);
   return obj;
@@ -129,7 +132,8 @@ function publicView(
   host: string,
   declared: Map<string, Declaration>,
   names: Set<string>,
-  hosts?: Iterable<string>,
+  hosts: Iterable<string> | undefined,
+  dryRun: boolean,
 ): Record<string, unknown> {
   const known = hosts ? new Set(hosts) : undefined;
   const resolveKey = (k: string): { name: string; host: string } | undefined => {
@@ -142,7 +146,7 @@ function publicView(
   };
   const read = (k: string): string | undefined => {
     const r = resolveKey(k);
-    return r ? store.publicOf(r.name, { host: r.host, declared: declared.get(r.name) }) : undefined;
+    return r ? store.publicOf(r.name, { host: r.host, declared: declared.get(r.name), dryRun }) : undefined;
   };
   return new Proxy(Object.create(null) as Record<string, unknown>, {
     get: (_t, k) => (typeof k === 'string' ? read(k) : undefined),

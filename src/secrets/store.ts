@@ -28,8 +28,8 @@ import {
 export interface StoreOptions {
   /** Where the controller's identity comes from (tests pass their own environment). */
   env?: NodeJS.ProcessEnv;
-  /** Told when a secret is generated and written to the file (the CLI prints a note). */
-  onGenerated?: (name: string, file: string) => void;
+  /** Told when a secret is generated: written to the file, or (dry run) kept in memory only. */
+  onGenerated?: (name: string, file: string, written: boolean) => void;
 }
 
 export class SecretStore {
@@ -38,6 +38,9 @@ export class SecretStore {
   private myRecipients?: string[];
   /** Decrypted values, by entry name: in memory only, for this process. */
   private readonly plain = new Map<string, string>();
+  /** Values (and public halves) a dry run made up: never written, never used by an apply. */
+  private readonly dryPlain = new Map<string, string>();
+  private readonly dryPublic = new Map<string, string>();
 
   constructor(
     readonly file: string,
@@ -84,7 +87,7 @@ export class SecretStore {
    * no value yet, generates it, encrypts it for the recipients and writes it to the file
    * before returning, so every host of the run and every later run gets the same value.
    */
-  reveal(name: string, opts: { host?: string; declared?: Declaration } = {}): string {
+  reveal(name: string, opts: { host?: string; declared?: Declaration; dryRun?: boolean } = {}): string {
     const key = this.resolveName(name, opts.host, opts.declared);
     const cached = this.plain.get(key);
     if (cached !== undefined) return cached;
@@ -98,20 +101,40 @@ export class SecretStore {
         entry ? this.where(key) : { file: this.file },
       );
     }
-    return this.generateInto(key, generator);
+    return opts.dryRun ? this.generateInMemory(key, generator) : this.generateInto(key, generator);
   }
 
   /** The public half of a generated key pair (generated now if it does not exist yet). */
-  publicOf(name: string, opts: { host?: string; declared?: Declaration } = {}): string | undefined {
+  publicOf(name: string, opts: { host?: string; declared?: Declaration; dryRun?: boolean } = {}): string | undefined {
     const key = this.resolveName(name, opts.host, opts.declared);
     if (!this.entry(key)?.armored) this.reveal(name, opts);
-    return this.entry(key)?.public;
+    return this.entry(key)?.public ?? (opts.dryRun ? this.dryPublic.get(key) : undefined);
   }
 
   private remember(key: string, value: string): string {
     revealSecret(value);
     this.plain.set(key, value);
     return value;
+  }
+
+  /**
+   * A dry run (check mode) changes nothing, the secrets file included: a value that does not
+   * exist yet is made up for this process only, so templates render and diffs show a
+   * (masked) change; the first apply generates the value that is kept.
+   */
+  private generateInMemory(key: string, generator: GeneratorSpec): string {
+    const made = this.dryPlain.get(key);
+    if (made !== undefined) return made;
+    this.reload();
+    const now = this.entry(key);
+    if (now?.armored) return this.remember(key, this.decryptEntry(now));
+    this.writableRecipients(); // what would stop the apply stops the check too
+    const g = generate(generator);
+    revealSecret(g.value);
+    this.dryPlain.set(key, g.value);
+    if (g.public !== undefined) this.dryPublic.set(key, g.public);
+    this.opts.onGenerated?.(key, this.file, false);
+    return g.value;
   }
 
   private generateInto(key: string, generator: GeneratorSpec): string {
@@ -128,7 +151,7 @@ export class SecretStore {
       return g;
     });
     if (!made) return this.remember(key, this.decryptEntry(this.entry(key)!));
-    this.opts.onGenerated?.(key, this.file);
+    this.opts.onGenerated?.(key, this.file, true);
     return this.remember(key, made.value);
   }
 

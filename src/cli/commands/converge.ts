@@ -84,7 +84,13 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
   // Before anything can print them (a validation error quoting a value included).
   markNamedSecrets({ inventory, playbook, extraVars });
   checkDeclarations(playbook.plays.flatMap((p) => p.roles.map((r) => r.role.dir)));
-  onSecretGenerated((name, file) => process.stderr.write(`note: generated secret ${name}, encrypted into ${file} (commit it)\n`));
+  onSecretGenerated((name, file, written) =>
+    process.stderr.write(
+      written
+        ? `note: generated secret ${name}, encrypted into ${file} (commit it)\n`
+        : `note: secret ${name} is not generated yet: check mode uses a throwaway value and writes nothing; the first apply generates it into ${file}\n`,
+    ),
+  );
   const tags = splitList(args.tags);
   const skipTags = splitList(args['skip-tags']);
   if (args['list-hosts'] || args['list-tasks']) {

@@ -5,7 +5,13 @@ import type { OptionSpec } from '../spec.js';
 import { configureVaultPasswords } from '../../secrets/vault-passwords.js';
 
 export const VAULT_OPTIONS: OptionSpec[] = [
-  { name: 'vault-password-file', type: 'string', arg: 'FILE', repeatable: true, describe: 'file holding an Ansible Vault password (an executable is run for it)' },
+  {
+    name: 'vault-password-file',
+    type: 'string',
+    arg: 'FILE',
+    repeatable: true,
+    describe: 'file holding an Ansible Vault password (an executable is run for it)',
+  },
   { name: 'vault-id', type: 'string', arg: 'ID@FILE', repeatable: true, describe: 'an Ansible vault id and its password file' },
 ];
 

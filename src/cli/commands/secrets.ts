@@ -158,7 +158,15 @@ export const secretsDoc: CommandDoc = {
   usage: 'fleet secrets init \\| set NAME \\| get NAME \\| edit \\| rotate NAME \\| list \\| recipients [add\\|remove KEY] \\| reencrypt',
   summary: 'the encrypted secrets file `inventory/secrets.yml` (see "Secrets" below); values are read from stdin, never from arguments',
   options: [
-    { name: 'inventory', alias: 'i', type: 'string', arg: 'PATH', repeatable: true, default: ['inventory'], describe: 'inventory directory; the secrets file is its `secrets.yml`' },
+    {
+      name: 'inventory',
+      alias: 'i',
+      type: 'string',
+      arg: 'PATH',
+      repeatable: true,
+      default: ['inventory'],
+      describe: 'inventory directory; the secrets file is its `secrets.yml`',
+    },
     { name: 'json', type: 'boolean', default: false, describe: 'list: as JSON' },
     { name: 'comment', type: 'string', arg: 'WHO', describe: 'recipients add: who the key belongs to (kept as a comment)' },
   ],

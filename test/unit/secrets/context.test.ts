@@ -2,14 +2,13 @@ import fs from 'node:fs';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { loadInventory } from '../../../src/config/index.js';
-import { buildContext, groupsMap, type HostRuntime, type VarsScope } from '../../../src/engine/vars.js';
 import { evalExpression, renderString, renderValue } from '../../../src/template/index.js';
 import { ageEncrypt } from '../../../src/secrets/age-sync.js';
 import { resetSecretStores } from '../../../src/secrets/context.js';
 import { knownSecrets } from '../../../src/model/secret-values.js';
 import { Redactor } from '../../../src/report/redact.js';
-import type { Play, RoleRef } from '../../../src/model/playbook.js';
-import { newKey, tmpProject } from './helpers.js';
+import type { RoleRef } from '../../../src/model/playbook.js';
+import { newKey, roleRefIn, taskContext, tmpProject } from './helpers.js';
 
 const key = newKey();
 const origin = { file: 'roles/app/templates/app.conf.hbs', line: 1, column: 1 };
@@ -35,29 +34,7 @@ afterEach(() => {
   p.cleanup();
 });
 
-function contextFor(hostName: string, roleRef?: RoleRef) {
-  const inventory = loadInventory([p.inventory]);
-  const scope: VarsScope = {
-    inventory,
-    groups: groupsMap(inventory),
-    extraVars: {},
-    mode: 'apply',
-    runtimes: new Map(),
-    playHosts: ['web1', 'web2'],
-    generation: { value: 0 },
-  };
-  const rt: HostRuntime = { host: inventory.hosts.get(hostName)!, registered: {}, sshPort: 22, controllerIp: '' };
-  const play = { name: 'p', hosts: 'all', roles: [], tasks: [], handlers: [], vars: {}, source: { file: 'x', line: 1 } } as Play;
-  return buildContext(scope, rt, play, roleRef, { withHostvars: false });
-}
-
-function roleRefIn(dir: string): RoleRef {
-  return {
-    role: { name: 'app', dir, description: '', varsSchema: {}, defaults: {}, tasks: [], handlers: [], source: { file: dir, line: 1 } },
-    vars: {},
-    tags: [],
-  };
-}
+const contextFor = (hostName: string, roleRef?: RoleRef) => taskContext(p.inventory, hostName, roleRef);
 
 describe('secrets in a task context', () => {
   it('secrets.NAME renders in handlebars and in expressions, decrypting only what is read', () => {
@@ -103,6 +80,29 @@ describe('secrets in a task context', () => {
     // A play-level task (no role) does not see the role's undeclared names... but the
     // file now has them, so it sees the generated value itself.
     expect(renderString('{{ secrets.app_secret }}', contextFor('web1'), origin)).toBe(v);
+  });
+
+  it('check mode generates nothing into the file: a throwaway value (masked), then apply generates the kept one', () => {
+    const roleDir = path.join(p.dir, 'roles', 'app');
+    fs.mkdirSync(roleDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(roleDir, 'secrets.yml'),
+      'app_secret:\n  generate: {length: 24}\nnode_key:\n  generate: {type: wireguard}\n',
+    );
+    const before = fs.readFileSync(p.file, 'utf8');
+    const check = taskContext(p.inventory, 'web1', roleRefIn(roleDir), 'check');
+    const dry = renderString('{{ secrets.app_secret }}', check, origin);
+    expect(dry).toMatch(/^[A-Za-z0-9]{24}$/);
+    expect(renderString('{{ secrets.app_secret }}', taskContext(p.inventory, 'web2', roleRefIn(roleDir), 'check'), origin)).toBe(dry);
+    expect(renderString('{{ secrets.public.node_key }}', check, origin)).toMatch(/^[A-Za-z0-9+/]{43}=$/);
+    expect(new Redactor().redact(dry)).toBe('********');
+    expect(fs.readFileSync(p.file, 'utf8')).toBe(before);
+    // An apply in the same process does not reuse the throwaway value: it generates and writes.
+    const kept = renderString('{{ secrets.app_secret }}', contextFor('web1', roleRefIn(roleDir)), origin);
+    expect(kept).not.toBe(dry);
+    expect(fs.readFileSync(p.file, 'utf8')).toMatch(/app_secret:\n\s+generate: \{ length: 24 \}\n\s+value: \|/);
+    // Once it exists, check mode reads the stored value.
+    expect(renderString('{{ secrets.app_secret }}', taskContext(p.inventory, 'web1', roleRefIn(roleDir), 'check'), origin)).toBe(kept);
   });
 
   it("a user variable named 'secrets' in a project with a secrets file is refused", () => {
