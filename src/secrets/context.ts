@@ -68,6 +68,9 @@ export function resetSecretStores(): void {
 
 const contexts = new Map<string, Record<string, unknown>>();
 
+/** The class of `secrets` objects: its own properties are the secrets' getters. */
+class SecretsView {}
+
 /**
  * The hook the engine calls while building a task's variables: sets `ctx.secrets`. A user
  * variable of the same name in a project that has a secrets file is refused, loudly.
@@ -113,7 +116,9 @@ export function secretsContext(
   const declared = roleDir ? roleDeclarations(roleDir) : new Map<string, Declaration>();
   if (!store.exists && declared.size === 0) return undefined;
   const names = new Set([...store.baseNames(), ...declared.keys()]);
-  const obj: Record<string, unknown> = {};
+  // Not a plain object: layers that walk plain data looking for templates (lazy variables)
+  // pass it as it is, so nothing is decrypted (or generated) until a template reads it.
+  const obj = new SecretsView() as unknown as Record<string, unknown>;
   for (const name of names) {
     Object.defineProperty(obj, name, {
       enumerable: true,

@@ -79,6 +79,19 @@ describeLab('secrets: a generated database password on real hosts', () => {
     id?.cleanup();
   });
 
+  it('check before the first apply generates nothing, writes nothing, and says so', async () => {
+    const file = path.join(project.inventoryDir, 'secrets.yml');
+    const before = fs.readFileSync(file, 'utf8');
+    const run = await fleet(['check', 'playbooks/site.yml', '--diff']);
+    expect(run.code, run.stderr).toBe(2);
+    expect(run.stderr).toMatch(/secret db_password is not generated yet: check mode uses a throwaway value and writes nothing/);
+    expect(fs.readFileSync(file, 'utf8')).toBe(before);
+    for (const h of hosts) {
+      const r = await sshRun(h, 'ls /etc/dbapp.conf /root/.dbpass 2>/dev/null; true');
+      expect(r.stdout.trim(), `${h} got a file from a check`).toBe('');
+    }
+  });
+
   it('first apply generates the password once, writes both files; the hosts really hold it', async () => {
     const run = await fleet(['apply', 'playbooks/site.yml']);
     expect(run.code, run.stderr).toBe(0);
@@ -300,7 +313,9 @@ describeLab('secrets: the canary never leaks', () => {
     expect(plain.stdout).toContain('config from a template');
     const traced = await fleet('apply FLEET_TRACE', ['apply', 'playbooks/site.yml'], { env: { FLEET_TRACE: '1' } });
     expect(traced.stderr).toContain('[trace]');
-    const failing = await fleet('failing task', ['apply', 'playbooks/site.yml', '-e', '{"canary_fail": true}']);
+    const logFile = path.join(cache, 'fleet-run.log');
+    const failing = await fleet('failing task', ['apply', 'playbooks/site.yml', '-e', '{"canary_fail": true}', '--log-file', logFile]);
+    expect(fs.readFileSync(logFile, 'utf8')).toContain('"status":"failed"');
     expect(failing.code).toBe(1);
     const failed = taskEvents(failing).filter((e) => e.status === 'failed');
     expect(failed.length).toBe(hosts.length);
@@ -343,6 +358,10 @@ describeLab('secrets: the canary never leaks', () => {
       const text = fs.readFileSync(f, 'utf8');
       for (const v of forms) expect(text.includes(v), `${f} holds ${JSON.stringify(v)}`).toBe(false);
     }
+    expect(
+      cached.some((f) => f.endsWith('fleet-run.log')),
+      'the --log-file log was written',
+    ).toBe(true);
     // The watchers really saw fleet at work on the hosts.
     expect(processes).toContain('__fleet_script');
     for (const f of forms) expect(processes.includes(f), `a host's process list showed ${JSON.stringify(f)}`).toBe(false);

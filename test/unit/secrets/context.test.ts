@@ -105,6 +105,29 @@ describe('secrets in a task context', () => {
     expect(renderString('{{ secrets.app_secret }}', taskContext(p.inventory, 'web1', roleRefIn(roleDir), 'check'), origin)).toBe(kept);
   });
 
+  it('a generated secret declared by a role or by the secrets file: generated once, the same everywhere, masked', () => {
+    const roleDir = path.join(p.dir, 'roles', 'app');
+    fs.mkdirSync(roleDir, { recursive: true });
+    fs.writeFileSync(
+      path.join(roleDir, 'secrets.yml'),
+      'backups_password:\n  generate: {length: 40}\n  description: the restic repository password\n',
+    );
+    const role = roleRefIn(roleDir);
+    const v = renderString('{{ secrets.backups_password }}', contextFor('web1', role), origin);
+    expect(v).toMatch(/^[A-Za-z0-9]{40}$/);
+    expect(renderValue({ env: { RESTIC_PASSWORD: '{{ secrets.backups_password }}' } }, contextFor('web2', role), origin)).toEqual({
+      env: { RESTIC_PASSWORD: v },
+    });
+    expect(new Redactor().redact(`x ${v}`)).toBe('x ********');
+    // Declared in the secrets file itself instead (no role file): the same mechanism.
+    fs.appendFileSync(p.file, '  mail_password:\n    generate: {length: 20, alphabet: hex}\n');
+    resetSecretStores();
+    const m = renderString('{{ secrets.mail_password }}', contextFor('web1'), origin);
+    expect(m).toMatch(/^[0-9a-f]{20}$/);
+    resetSecretStores();
+    expect(renderString('{{ secrets.mail_password }}', contextFor('web2'), origin)).toBe(m);
+  });
+
   it("a user variable named 'secrets' in a project with a secrets file is refused", () => {
     fs.writeFileSync(path.join(p.inventory, 'hosts.yml'), 'all:\n  vars:\n    secrets: {a: 1}\n  hosts:\n    web1: {}\n');
     expect(() => contextFor('web1')).toThrow(/a variable named 'secrets' is defined/);

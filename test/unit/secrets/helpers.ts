@@ -48,9 +48,9 @@ export function taskContext(
 }
 
 /** A role reference to the role in `dir` (its secrets.yml is what matters here). */
-export function roleRefIn(dir: string): RoleRef {
+export function roleRefIn(dir: string, defaults: Record<string, unknown> = {}): RoleRef {
   return {
-    role: { name: 'app', dir, description: '', varsSchema: {}, defaults: {}, tasks: [], handlers: [], source: { file: dir, line: 1 } },
+    role: { name: 'app', dir, description: '', varsSchema: {}, defaults, tasks: [], handlers: [], source: { file: dir, line: 1 } },
     vars: {},
     tags: [],
   };
