@@ -30,7 +30,8 @@ module.exports = {
     },
     only('model', []),
     ...LEAVES.map((l) => only(l, ['model'])),
-    only('config', ['model', 'template', 'modules', 'actions']),
+    // secrets: config decrypts Ansible Vault values while it reads YAML.
+    only('config', ['model', 'template', 'modules', 'actions', 'secrets']),
     only('engine', ['model', 'template', 'modules', 'actions', 'transport', 'secrets']),
     {
       name: 'nothing-imports-cli',

@@ -8,13 +8,19 @@ import { completeWords } from './commands/completion.js';
 import { helpCommand, showHelp } from './commands/help.js';
 import { EXIT } from './exit-codes.js';
 import { versionLine } from './version.js';
+import { configureVaultFlags } from './commands/secrets-vault-options.js';
+import { secretsHint } from './commands/secrets-hint.js';
+import { Redactor } from '../report/index.js';
+
+// Error messages and stack traces can quote values: every secret seen so far is masked.
+const redact = (text: string): string => new Redactor().redact(text);
 
 async function main(argv: string[]): Promise<void> {
   // yargs reads a trailing `help` word as --help, so `fleet help [TOPIC]` is answered here.
   if (argv[0] === 'help' && !argv.includes('--help')) {
     return showHelp(argv.slice(1).find((a) => !a.startsWith('-')), argv.includes('--man'));
   }
-  let cli = yargs(argv).scriptName('fleet');
+  let cli = yargs(argv).scriptName('fleet').middleware(configureVaultFlags);
   for (const c of COMMANDS) cli = cli.command(c.module);
   await cli
     .command(helpCommand as never)
@@ -37,10 +43,10 @@ try {
   await main(hideBin(process.argv));
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(`fleet: ${err.message}\n`);
+    process.stderr.write(redact(`fleet: ${err.message}\n${secretsHint(err)}`));
     process.exitCode = EXIT.config;
   } else {
-    process.stderr.write(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`);
+    process.stderr.write(redact(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     process.exitCode = EXIT.failed;
   }
 }

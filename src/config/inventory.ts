@@ -12,6 +12,8 @@ import { readYamlDocument } from './inventory-yaml.js';
 import { errAt, isMap, isNullNode, kindOf, parseYaml, type YamlFile } from './yaml-source.js';
 
 const INVENTORY_EXTS = new Set(['.yml', '.yaml', '.ini']);
+/** Beside the inventory, but not inventory: fleet's encrypted secrets file. */
+const NOT_INVENTORY = new Set(['secrets.yml', 'secrets.yaml']);
 
 export function loadInventory(paths: string[]): Inventory {
   if (paths.length === 0) throw new ConfigError('(inventory)', undefined, undefined, 'no inventory given: expected a file or directory');
@@ -21,7 +23,7 @@ export function loadInventory(paths: string[]): Inventory {
     if (!existsSync(p)) throw new ConfigError(p, undefined, undefined, 'inventory not found: expected a YAML or INI file, or a directory of them');
     if (statSync(p).isDirectory()) {
       const found = readdirSync(p)
-        .filter((f) => (INVENTORY_EXTS.has(extname(f)) && !f.includes('.example.')) || f === 'hosts')
+        .filter((f) => ((INVENTORY_EXTS.has(extname(f)) && !f.includes('.example.')) || f === 'hosts') && !NOT_INVENTORY.has(f))
         .sort()
         .map((f) => join(p, f))
         .filter((f) => statSync(f).isFile());

@@ -4,7 +4,8 @@ import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair
 import type { Node } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
-import { YAML_OPTIONS } from './yaml-schema.js';
+import { openVaultFile, vaultTags } from '../secrets/vault-yaml.js';
+import { ansibleTags, YAML_OPTIONS } from './yaml-schema.js';
 import { yamlSurprises } from './yaml-surprises.js';
 
 export interface YamlFile {
@@ -31,10 +32,15 @@ const UNSUPPORTED_TAGS: Record<string, string> = {
   '!unsafe': "fleet has no !unsafe: a value is templated when used; keep '{{' out of it or build it in a template",
 };
 
-export function parseYaml(file: string, text: string): YamlFile {
+/** `vault: false` leaves Ansible Vault values encrypted (for edits by text position). */
+export function parseYaml(file: string, text: string, opts: { vault?: boolean } = {}): YamlFile {
   const lc = new LineCounter();
+  // Ansible Vault: a file encrypted whole is decrypted first; `!vault` values by their tag.
+  const vault = opts.vault !== false;
+  if (vault) text = openVaultFile(file, text);
   // YAML 1.1 as PyYAML reads it (yaml-schema.ts): Ansible's files are written for that.
-  const doc = parseDocument(text, { ...YAML_OPTIONS, lineCounter: lc, prettyErrors: true });
+  const customTags = vault ? (defaults: Parameters<typeof ansibleTags>[0]) => [...ansibleTags(defaults), ...vaultTags] : ansibleTags;
+  const doc = parseDocument(text, { ...YAML_OPTIONS, customTags, lineCounter: lc, prettyErrors: true });
   // An unknown tag (!unsafe, !foo) is only a warning for the library; its value would be
   // read as a plain string, silently. Refuse it.
   const err = doc.errors[0] ?? doc.warnings.find((w) => w.code === 'TAG_RESOLVE_FAILED');
@@ -43,7 +49,8 @@ export function parseYaml(file: string, text: string): YamlFile {
     const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     const tag = /^Unresolved tag: (\S+)/.exec(firstLine)?.[1];
     if (tag) throw new ConfigError(file, pos?.line, pos?.col, `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`);
-    throw new ConfigError(file, pos?.line, pos?.col, `invalid YAML: ${firstLine}`);
+    // A tag that could not be resolved (a vault with a wrong password) says so itself.
+    throw new ConfigError(file, pos?.line, pos?.col, err.code === 'TAG_RESOLVE_FAILED' ? firstLine : `invalid YAML: ${firstLine}`);
   }
   const yf: YamlFile = { file, doc, lc, warnings: [] };
   yf.warnings = yamlSurprises(yf);

@@ -12,12 +12,12 @@ export class YamlText {
     readonly file: string,
     public text: string,
   ) {
-    this.yf = parseYaml(file, text);
+    this.yf = parseYaml(file, text, { vault: false });
   }
 
   private splice(at: number, end: number, insert: string): void {
     this.text = this.text.slice(0, at) + insert + this.text.slice(end);
-    this.yf = parseYaml(this.file, this.text); // ranges moved: parse again before the next edit
+    this.yf = parseYaml(this.file, this.text, { vault: false }); // ranges moved: parse again before the next edit
   }
 
   /** Replace a value node with `value` written inline. */

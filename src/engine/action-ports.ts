@@ -12,6 +12,7 @@ import { b64Heredoc, q } from '../modules/lib/sh.js';
 import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { RunShared } from './run-shared.js';
+import { decryptWithIdentity, encryptForRecipients } from '../secrets/index.js';
 
 /** Upload chunk: bounded memory on the controller, one round trip per chunk. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
@@ -72,6 +73,8 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       applyConnectionVar(host.connection, key, value);
     },
     secret: (value) => shared.opts.redactor.add(value),
+    encryptForRecipients: (data) => encryptForRecipients(data, shared.inventory.sources),
+    decryptWithIdentity: (armored, origin) => decryptWithIdentity(armored, shared.inventory.sources, origin),
   };
 }
 

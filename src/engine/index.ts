@@ -8,7 +8,7 @@ import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
 import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
 import { groupsMap, type VarsScope } from './vars.js';
-import { secretValues } from './secrets.js';
+import { markNamedSecrets } from '../secrets/index.js';
 import { batchesOf } from './batches.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
@@ -43,9 +43,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
   const allHosts = [...new Set(playHosts.flat())];
 
-  for (const h of allHosts) for (const s of secretValues(inv.hosts.get(h)?.vars ?? {})) opts.redactor.add(s);
-  for (const s of secretValues(opts.extraVars)) opts.redactor.add(s);
-  for (const p of opts.playbook.plays) for (const s of secretValues(p.vars)) opts.redactor.add(s);
+  // Variables named like secrets, at any depth, from every place a value can be set.
+  for (const v of markNamedSecrets({ inventory: inv, playbook: opts.playbook, extraVars: opts.extraVars, hosts: allHosts })) opts.redactor.add(String(v));
 
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.

@@ -3,20 +3,14 @@
 // and params a module or action marks secret.
 import type { Vars } from '../model/inventory.js';
 import type { SecretRegistry } from '../model/secrets.js';
+import { isSecretName } from '../model/secret-values.js';
+import { namedSecretValues } from '../secrets/index.js';
 
-const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
+export { isSecretName };
 
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}
-
-/** Values of the variables named like secrets. */
+/** Values of the variables named like secrets, at any depth (db: {password: ...}), as text. */
 export function secretValues(vars: Vars): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(vars)) {
-    if (isSecretName(k) && typeof v === 'string' && v.length > 0) out.push(v);
-  }
-  return out;
+  return namedSecretValues(vars).map(String);
 }
 
 /** The secret params of a module or action; copy/template content under `secret: true`. */

@@ -2,6 +2,7 @@
 // role defaults < inventory < play vars < role params < facts and registered < extra vars.
 import type { Host, Inventory, Vars } from '../model/inventory.js';
 import type { Play, RoleRef } from '../model/playbook.js';
+import { addSecretsToContext } from '../secrets/index.js';
 
 export interface HostRuntime {
   host: Host;
@@ -84,6 +85,10 @@ export function buildContext(
   ctx.fleet_ssh_port = rt.sshPort;
   ctx.fleet_controller_ip = rt.controllerIp;
   ctx.ansible_check_mode = scope.mode === 'check';
+  // {{ secrets.NAME }}: decrypted only when a template reads it; check mode writes nothing.
+  addSecretsToContext(ctx, scope.inventory.sources, rt.host.name, roleRef?.role.dir, scope.inventory.hosts.keys(), {
+    dryRun: scope.mode === 'check',
+  });
   if (opts.withHostvars) ctx.hostvars = hostvars(scope);
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;

@@ -69,6 +69,13 @@ export interface ActionPorts {
   setInventoryValue(key: string, value: unknown): void;
   /** A value that must never be printed (a key the action read, a token). */
   secret(value: string): void;
+  /** Bytes encrypted with age (ASCII-armored) for the recipients of the project's secrets
+   * file, the same people who can read its secrets: for key material the controller keeps
+   * (an onion service key backup). */
+  encryptForRecipients(data: Uint8Array | string): string;
+  /** The bytes of such an armored file, decrypted with the controller's age identity; they
+   * are masked in all output from then on. `origin` (a file name) is named in errors. */
+  decryptWithIdentity(armored: string, origin: string): Uint8Array;
 }
 
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,

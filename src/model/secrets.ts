@@ -5,4 +5,6 @@ export interface SecretRegistry {
   add(secret: string): void;
   /** Would this text show a registered secret? (Before anything is kept, e.g. in a cache.) */
   containsSecret(text: string): boolean;
+  /** The text with every secret masked (for what the engine prints itself: FLEET_TRACE). */
+  redact(text: string): string;
 }

@@ -95,8 +95,14 @@ function opts(p: UserParams, fields: string[] | 'all', create: boolean): string[
   if (has('shell')) o.push('-s', q(p.shell!));
   if (has('home')) o.push('-d', q(p.home!), ...(create ? [] : ['-m']));
   if (has('comment')) o.push('-c', q(p.comment!));
-  if (has('password')) o.push('-p', q(p.password!));
   return o;
+}
+
+/** The hash reaches chpasswd on stdin from printf (a shell builtin): never an argument of a
+ * program, where every user on the host could read it in `ps`. */
+function passwordSh(p: UserParams, fields: string[] | 'all'): string {
+  if (p.password === undefined || (fields !== 'all' && !fields.includes('password'))) return '';
+  return `printf '%s\\n' ${q(`${p.name}:${p.password}`)} | chpasswd -e\n`;
 }
 
 export function applyUser(p: UserParams, { data }: Change<UserPlanData>): string {
@@ -107,9 +113,10 @@ export function applyUser(p: UserParams, { data }: Change<UserPlanData>): string
     if (p.system) o.push('-r');
     o.push(p.create_home === false ? '-M' : '-m');
     // Without an explicit group, useradd's USERGROUPS_ENAB makes a group named after the user.
-    return `useradd ${o.join(' ')} -- ${n}\n`;
+    return `useradd ${o.join(' ')} -- ${n}\n${passwordSh(p, 'all')}`;
   }
-  return `usermod ${opts(p, data.fields, false).join(' ')} -- ${n}\n`;
+  const o = opts(p, data.fields, false);
+  return `${o.length ? `usermod ${o.join(' ')} -- ${n}\n` : ''}${passwordSh(p, data.fields)}`;
 }
 
 export const user: Module<typeof schema, UserPlanData> = {

@@ -1,5 +1,9 @@
 // Secrets are redacted by value, at the last moment before output: every reporter sees
 // events only after redactEvent(), so no module, error or diff can leak a secret by accident.
+// Besides the values added to it, a Redactor masks every value the process has seen in
+// clear (the secrets registry: decrypted, generated, sudo passwords...), so a value is
+// covered on every output path from the moment it exists.
+import { isSecretName, knownSecrets, revealSecret, secretsVersion } from '../model/secret-values.js';
 
 const MASK = '********';
 /** Shorter values would mask ordinary words and numbers everywhere. */
@@ -8,15 +12,37 @@ const MIN_LENGTH = 4;
  * prefix every line with +/- and break the value apart; short lines ("}", "") are common. */
 const MIN_LINE_LENGTH = 8;
 /** Two or more lines of nothing but base64: a wrapped file body (base64 -w76). */
+/** `db_password = x`, `"api_token": "x"`, `secret: x`, `export SMTP_PASSWORD=x`: the value part. */
+const SECRET_ASSIGNMENT = /((?:password|passwd|passphrase|secret|token|private_key|api_key)[\w.-]*["']?\s*(?:=|:|\s)\s*)(\S.*)$/i;
 const WRAPPED_BASE64 = /^[A-Za-z0-9+/]+\r?\n(?:[A-Za-z0-9+/]+\r?\n)*[A-Za-z0-9+/]+={0,2}$/gm;
 
 export class Redactor {
   private readonly secrets = new Set<string>();
   private pattern: RegExp | null = null;
   private base64Pattern: RegExp | null = null;
+  /** The registry version last merged in; -1 when this redactor ignores the registry. */
+  private registrySeen: number;
 
-  add(secret: string): void {
-    if (typeof secret !== 'string' || secret.length < MIN_LENGTH) return;
+  /** `isolated`: only the values added here (tests that compare two redactors). */
+  constructor(opts: { isolated?: boolean } = {}) {
+    this.registrySeen = opts.isolated ? -1 : Number.NaN;
+  }
+
+  /** Mask this value from now on, here and in every other redactor of the process. Numbers
+   * count as their text; lists and mappings by their leaves. */
+  add(secret: unknown): void {
+    if (typeof secret !== 'string') {
+      if (typeof secret === 'number' || typeof secret === 'bigint') this.add(String(secret));
+      else if (Array.isArray(secret)) secret.forEach((x) => this.add(x));
+      else if (secret !== null && typeof secret === 'object') Object.values(secret).forEach((x) => this.add(x));
+      return;
+    }
+    if (this.registrySeen !== -1) revealSecret(secret);
+    this.addLocal(secret);
+  }
+
+  private addLocal(secret: string): void {
+    if (secret.length < MIN_LENGTH) return;
     const before = this.secrets.size;
     this.secrets.add(secret);
     const trimmed = secret.trim();
@@ -35,7 +61,14 @@ export class Redactor {
     return this.redact(text) !== text;
   }
 
+  private syncRegistry(): void {
+    if (this.registrySeen === -1 || this.registrySeen === secretsVersion()) return;
+    this.registrySeen = secretsVersion();
+    for (const s of knownSecrets()) if (!this.secrets.has(s)) this.addLocal(s);
+  }
+
   redact(text: string): string {
+    this.syncRegistry();
     if (this.secrets.size === 0 || text.length === 0) return text;
     if (!this.pattern || !this.base64Pattern) {
       const forms = [...this.secrets].flatMap(base64Forms);
@@ -51,23 +84,58 @@ export class Redactor {
           const joined = block.replace(/\r?\n/g, '');
           base64.lastIndex = 0;
           if (!base64.test(joined)) return block;
-          return joined.replace(base64, MASK).match(new RegExp(`.{1,${width}}`, 'g'))!.join('\n');
+          return joined
+            .replace(base64, MASK)
+            .match(new RegExp(`.{1,${width}}`, 'g'))!
+            .join('\n');
         })
       : text;
     return unwrapped.replace(this.pattern, MASK);
   }
 
-  /** Deep copy of `e` with every string (values and keys) redacted. */
+  /** Deep copy of `e` with every string (values and keys) redacted; `diff` fields as diffs. */
   redactEvent<T>(e: T): T {
     return this.copy(e) as T;
   }
 
-  private copy(v: unknown): unknown {
-    if (typeof v === 'string') return this.redact(v);
+  /**
+   * A unified diff. Old lines come from the host and may hold a value no longer known (the
+   * password before a rotation): when the new side holds a secret, every removed line is
+   * masked whole; and a line that sets something named like a secret (password = ...,
+   * api_token: ...) shows its name but not its value, changed or not.
+   */
+  redactDiff(diff: string): string {
+    const lines = diff.split('\n');
+    const body = (l: string) => /^[+-]/.test(l) && !/^(\+\+\+|---) /.test(l);
+    const newHasSecret = lines.some((l) => l.startsWith('+') && body(l) && this.containsSecret(l));
+    return lines
+      .map((l) => {
+        if (!body(l) && !l.startsWith(' ')) return this.redact(l);
+        if (l.startsWith('-') && newHasSecret) return `-${MASK}`;
+        return this.redact(l).replace(SECRET_ASSIGNMENT, (_m, head: string) => `${head}${MASK}`);
+      })
+      .join('\n');
+  }
+
+  /** Variables for display (`fleet vars`): anything under a secret-looking name masked,
+   * whatever its type, and every known secret masked inside other strings. */
+  maskVars(v: unknown, under = false): unknown {
+    if (Array.isArray(v)) return v.map((x) => this.maskVars(x, under));
+    if (v !== null && typeof v === 'object') {
+      const out: Record<string, unknown> = {};
+      for (const [k, x] of Object.entries(v)) out[k] = this.maskVars(x, under || isSecretName(k));
+      return out;
+    }
+    if (under && v !== null && v !== undefined && v !== '') return MASK;
+    return typeof v === 'string' ? this.redact(v) : v;
+  }
+
+  private copy(v: unknown, key?: string): unknown {
+    if (typeof v === 'string') return key === 'diff' ? this.redactDiff(v) : this.redact(v);
     if (Array.isArray(v)) return v.map((x) => this.copy(x));
     if (v !== null && typeof v === 'object') {
       const out: Record<string, unknown> = {};
-      for (const [k, x] of Object.entries(v)) out[this.redact(k)] = this.copy(x);
+      for (const [k, x] of Object.entries(v)) out[this.redact(k)] = this.copy(x, k);
       return out;
     }
     return v;
@@ -75,8 +143,16 @@ export class Redactor {
 }
 
 function literalForms(s: string): string[] {
+  const forms = [s];
   // Shell single-quoting turns ' into '\'' inside scripts and commands.
-  return s.includes("'") ? [s, s.replaceAll("'", "'\\''")] : [s];
+  if (s.includes("'")) forms.push(s.replaceAll("'", "'\\''"));
+  // Inside JSON text (a cache file, the json helper's output) " \ and control characters
+  // are escaped; non-ASCII may be too.
+  const json = JSON.stringify(s).slice(1, -1);
+  if (json !== s) forms.push(json);
+  const ascii = json.replace(/[\u007f-\uffff]/g, (c) => `\\u${c.charCodeAt(0).toString(16).padStart(4, '0')}`);
+  if (ascii !== json) forms.push(ascii);
+  return forms;
 }
 
 /** One alternation, longest first, so a secret containing another is masked whole. */

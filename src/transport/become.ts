@@ -2,6 +2,7 @@
 // password sent on stdin). The script always travels on stdin, never on the command line.
 import { readFileSync } from 'node:fs';
 import type { Connection } from '../model/inventory.js';
+import { revealSecret } from '../model/secret-values.js';
 
 /** Printed by the wrapper once sudo let it run: proves the script started as root. */
 export const BECOME_MARKER = '#FLEET-BECOME-OK';
@@ -107,6 +108,8 @@ export function resolveBecomePassword(hostName: string, conn: Connection): strin
   }
   const where = conn.becomePasswordEnv ? `env var ${conn.becomePasswordEnv}` : `file ${conn.becomePasswordFile}`;
   if (pw === '') throw new BecomeError(hostName, `${hostName}: the sudo password in ${where} is empty`);
+  // Every redactor masks it from now on, whatever output path it might take.
+  revealSecret(pw);
   if (/[\r\n]/.test(pw)) throw new BecomeError(hostName, `${hostName}: the sudo password in ${where} spans several lines`);
   return pw;
 }

@@ -2,7 +2,7 @@
 // with --list-hosts / --list-tasks / --syntax-check, answer without contacting any host.
 import type { CommandModule } from 'yargs';
 import { resolve } from 'node:path';
-import { writeFileSync } from 'node:fs';
+import { chmodSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
 import { run } from '../../engine/index.js';
@@ -20,6 +20,8 @@ import { listPlaybook } from '../playbook-listing.js';
 import { startAtTask } from '../start-at-task.js';
 import { stepThrough, terminalIO } from '../step.js';
 import type { Settings } from '../settings/load.js';
+import { checkDeclarations, markNamedSecrets, onSecretGenerated } from '../../secrets/index.js';
+import { VAULT_OPTIONS } from './secrets-vault-options.js';
 
 export interface ConvergeArgs extends SettingFlags {
   playbook?: string;
@@ -60,6 +62,7 @@ export const CONVERGE_OPTIONS: OptionSpec[] = [
   LOG_FILE,
   LOG_MAX_SIZE,
   COLOR,
+  ...VAULT_OPTIONS,
 ];
 
 export const convergeDocs: CommandDoc[] = [
@@ -83,6 +86,16 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
   const inventory = loaded.inventory;
   let playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
   const extraVars = parseExtraVars(args['extra-vars']);
+  // Before anything can print them (a validation error quoting a value included).
+  markNamedSecrets({ inventory, playbook, extraVars });
+  checkDeclarations(playbook.plays.flatMap((p) => p.roles.map((r) => r.role.dir)));
+  onSecretGenerated((name, file, written) =>
+    process.stderr.write(
+      written
+        ? `note: generated secret ${name}, encrypted into ${file} (commit it)\n`
+        : `note: secret ${name} is not generated yet: check mode uses a throwaway value and writes nothing; the first apply generates it into ${file}\n`,
+    ),
+  );
   const tags = splitList(args.tags);
   const skipTags = splitList(args['skip-tags']);
   const verbosity = Math.max(args.verbose ?? 0, traceLevel(process.env.FLEET_TRACE));
@@ -107,7 +120,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     }
   }
   const redactor = new Redactor();
-  for (const s of [...inventory.warnings, ...(playbook.warnings ?? [])]) process.stderr.write(`warning: ${s}\n`);
+  for (const s of [...inventory.warnings, ...(playbook.warnings ?? [])]) process.stderr.write(redactor.redact(`warning: ${s}\n`));
   const log = openLog(settings, redactor);
   const tty = Boolean(process.stdout.isTTY) && !args.json;
   const reporter = createReporter({ json: args.json, tty, diff: args.diff, color: colorFor(settings, tty), out: process.stdout, err: process.stderr, redactor });
@@ -141,7 +154,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       },
       signal: ac.signal,
       redactor,
-      dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      dumpProbe: dump ? (script) => dumpProbe(dump, script) : undefined,
       // -v/-vv/-vvv (or FLEET_TRACE=N): on stderr; report/ renders the events.
       verbosity,
       deps: { selectHosts, setHostVar },
@@ -164,6 +177,14 @@ function traceLevel(env: string | undefined): number {
   if (!env) return 0;
   const n = Number(env);
   return Number.isInteger(n) && n >= 0 ? Math.min(n, 3) : 1;
+}
+
+/** The script is what the host gets, secrets included (file bodies, values in probes): it is
+ * written for the owner only, and the operator is told. */
+function dumpProbe(file: string, script: string): void {
+  writeFileSync(file, script, { mode: 0o600 });
+  chmodSync(file, 0o600);
+  process.stderr.write(`warning: FLEET_DUMP_PROBE: ${file} holds the first script sent to a host, secrets included (mode 0600); delete it when done\n`);
 }
 
 export function convergeCommand(mode: 'apply' | 'check'): CommandModule<object, ConvergeArgs> {

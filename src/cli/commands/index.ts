@@ -12,6 +12,7 @@ import { labCommand, labDoc } from './lab.js';
 import { nodeCommand } from './node.js';
 import { nodeDoc } from './node-doc.js';
 import { runCommandModule, runDoc } from './run.js';
+import { secretsCommand, secretsDoc } from './secrets.js';
 import { varsCommand, varsDoc } from './vars.js';
 
 export interface RegisteredCommand {
@@ -31,6 +32,7 @@ export const COMMANDS: RegisteredCommand[] = [
   reg(configCommand, configDoc),
   reg(hostkeysCommand, hostkeysDoc),
   reg(nodeCommand, nodeDoc),
+  reg(secretsCommand, secretsDoc),
   reg(labCommand, labDoc),
   reg(completionCommand, completionDoc),
 ];

@@ -10,6 +10,9 @@ import { effectiveSettings } from '../context.js';
 import { parseExtraVars } from '../extra-vars.js';
 import { EXTRA_VARS, INVENTORY } from '../options.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
+import { Redactor } from '../../report/index.js';
+import type { Vars } from '../../model/inventory.js';
+import { VAULT_OPTIONS } from './secrets-vault-options.js';
 
 interface Args {
   host: string;
@@ -17,13 +20,20 @@ interface Args {
   inventory: string[];
   'extra-vars': string[];
   json: boolean;
+  'show-secrets': boolean;
 }
 
 export const varsDoc: CommandDoc = {
   name: 'vars',
-  usage: 'fleet vars HOST [VAR] [-e k=v] [--json]',
-  summary: "a host's merged variables, then how it is reached (address, port, user, key, proxy), each with its source (an inventory file:line, or `~/.ssh/config:LINE HostName`); for one variable the winning value, its source file:line and the values it shadowed",
-  options: [INVENTORY, EXTRA_VARS, { name: 'json', type: 'boolean', default: false, describe: 'as JSON' }],
+  usage: 'fleet vars HOST [VAR] [-e k=v] [--json] [--show-secrets]',
+  summary: "a host's merged variables, then how it is reached (address, port, user, key, proxy), each with its source (an inventory file:line, or `~/.ssh/config:LINE HostName`); for one variable the winning value, its source file:line and the values it shadowed; secrets show as `********` unless `--show-secrets`",
+  options: [
+    INVENTORY,
+    EXTRA_VARS,
+    { name: 'json', type: 'boolean', default: false, describe: 'as JSON' },
+    { name: 'show-secrets', type: 'boolean', default: false, describe: 'show secret values (named like secrets, or decrypted from a vault) instead of `********`' },
+    ...VAULT_OPTIONS,
+  ],
 };
 
 
@@ -72,15 +82,22 @@ export const varsCommand: CommandModule<object, Args> = {
     const host = inv.hosts.get(args.host);
     if (!host) throw new ConfigError(inventory.join(','), undefined, undefined, `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`);
     const extra = parseExtraVars(args['extra-vars']);
+    const redactor = new Redactor();
+    // A value is masked when its name (or an enclosing one) looks like a secret, or it is a
+    // known secret (decrypted from a vault): unless --show-secrets.
+    const mask = (v: unknown, name?: string): unknown =>
+      args['show-secrets'] ? v : name === undefined ? redactor.maskVars(v) : (redactor.maskVars({ [name]: v }) as Vars)[name];
     if (!args.var) {
-      const merged = { ...host.vars, ...extra };
+      const merged = mask({ ...host.vars, ...extra });
       process.stdout.write(args.json ? JSON.stringify(merged, null, 2) + '\n' : stringify(merged) + connectionComment(host));
       return;
     }
-    const d = describeVar(inv, args.host, args.var);
+    const found = describeVar(inv, args.host, args.var);
+    const name = args.var;
+    const d = found && { ...found, value: mask(found.value, name), shadowed: found.shadowed.map((x) => ({ ...x, value: mask(x.value, name) })) };
     if (args.var in extra) {
       const shadowed = d ? [{ value: d.value, source: d.source }, ...d.shadowed] : [];
-      const out = { value: extra[args.var], source: { file: 'command line (-e)' }, shadowed };
+      const out = { value: mask(extra[args.var], name), source: { file: 'command line (-e)' }, shadowed };
       if (args.json) return void process.stdout.write(JSON.stringify(out, null, 2) + '\n');
       process.stdout.write(`${args.var} = ${JSON.stringify(out.value)}\n  from ${out.source.file}\n`);
       for (const s of shadowed) process.stdout.write(`  shadows ${JSON.stringify(s.value)} from ${where(s.source)}\n`);

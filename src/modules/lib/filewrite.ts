@@ -44,7 +44,9 @@ export function writeFileSh(w: WriteSpec): string {
   s += `if [ -L "$dest" ]; then dest=$(readlink -f -- "$dest"); fi\n`;
   s += `tmp=$(mktemp "\${dest%/*}/.fleet.XXXXXXXX")\n`;
   // Removes the temp file on any failure; after the rename there is nothing left to remove.
-  s += `trap 'rm -f "$tmp"' EXIT\n`;
+  // sh runs no EXIT trap when a signal kills it (the connection dropped: SIGHUP), so those
+  // get their own: the new content (a secret, maybe) is never left behind in a stray file.
+  s += `trap 'rm -f "$tmp"' EXIT\ntrap 'rm -f "$tmp"; exit 129' HUP INT TERM PIPE\n`;
   s += b64Heredoc('base64 -d > "$tmp"', w.data);
   // Without owner/group/mode params an existing file keeps its own; a new file gets root's
   // ownership from mktemp and the default mode (mktemp makes 0600).
@@ -57,6 +59,6 @@ export function writeFileSh(w: WriteSpec): string {
     s += `if [ -f "$dest" ]; then b="$dest.$(date +%Y%m%d%H%M%S).bak"; cp -p -- "$dest" "$b"; echo "backup=$b"; fi\n`;
   }
   s += `mv -f -- "$tmp" "$dest"\n`;
-  s += `trap - EXIT\n`;
+  s += `trap - EXIT HUP INT TERM PIPE\n`;
   return s;
 }

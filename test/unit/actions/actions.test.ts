@@ -45,6 +45,8 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
     inventoryFile: () => '/inv/hosts.yml',
     setInventoryValue: (k, v) => void written.push([k, v]),
     secret: () => undefined,
+    encryptForRecipients: () => '',
+    decryptWithIdentity: () => new Uint8Array(),
   };
 }
 

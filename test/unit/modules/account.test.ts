@@ -46,6 +46,17 @@ describe('group and user, for real', () => {
     expect(m.summary).toBe(`user ${U}: shell /bin/sh -> /bin/bash, -${G}`);
   });
 
+  it('a new password hash goes to chpasswd on stdin, never on a command line (ps shows those)', () => {
+    const hash = '$6$othersalt$ZYXWVUTSRQPONMLKJIHGFEDCBA9876543210';
+    const p = params(user, { name: U, password: hash });
+    const plan = planOf(user, p);
+    expect(plan.kind === 'change' && plan.summary).toBe(`user ${U}: password`);
+    const text = user.apply(p, plan as Extract<typeof plan, { kind: 'change' }>);
+    for (const line of text.split('\n').filter((l) => l.includes(hash))) expect(line).toMatch(/^printf '%s\\n' .* \| chpasswd -e$/);
+    expect(converge(user, p).summary).toBe(`user ${U}: password`);
+    expect(sh(`getent shadow ${U}`).stdout.split(':')[1]).toBe(hash);
+  });
+
   it('append adds a group without removing others', () => {
     const m = converge(user, params(user, { name: U, groups: [G, 'nogroup'], append: true }));
     expect(m.summary).toBe(`user ${U}: +${G} +nogroup`);

@@ -16,7 +16,7 @@ describe('plain reporter', () => {
       '    +++ /etc/app/app.conf',
       '    @@ -1,2 +1,2 @@',
       '     listen = 0.0.0.0',
-      '    -password = old',
+      '    -********', // the old value: the new side holds a secret
       '    +password = ********',
       'db1 | OK | app : write app.conf',
       'db1 | FAILED | base : install packages | apt-get install exited 100',

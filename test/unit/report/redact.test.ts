@@ -90,3 +90,57 @@ describe('Redactor', () => {
     expect(r.redact('first-one second-one')).toBe('******** ********');
   });
 });
+
+describe('Redactor: values of every shape and every output path', () => {
+  it('values from the registry (decrypted, generated) are masked by every redactor', async () => {
+    const { revealSecret } = await import('../../../src/model/secret-values.js');
+    revealSecret('registry-known-value-1');
+    expect(new Redactor().redact('a registry-known-value-1 b')).toBe('a ******** b');
+    expect(new Redactor({ isolated: true }).redact('a registry-known-value-1 b')).toBe('a registry-known-value-1 b');
+  });
+
+  it('JSON-escaped forms: values with " and \\ inside JSON text (a cache file, the json helper)', () => {
+    const r = new Redactor({ isolated: true });
+    r.add('pa"ss\\word\nline2');
+    const json = JSON.stringify({ stdout: 'x pa"ss\\word\nline2 y' });
+    expect(r.containsSecret(json)).toBe(true);
+    expect(r.redact(json)).not.toContain('ss\\\\word');
+  });
+
+  it('non-string values (numbers) and nested lists are added by their leaves', () => {
+    const r = new Redactor({ isolated: true });
+    r.add(987654321);
+    r.add({ a: ['nested-leaf-value'] });
+    expect(r.redact('pin 987654321 and nested-leaf-value')).toBe('pin ******** and ********');
+  });
+
+  it('a diff whose new side holds a secret masks the old lines (the value before a rotation)', () => {
+    const r = new Redactor({ isolated: true });
+    r.add('new-rotated-value');
+    const diff = '--- /etc/app.conf\n+++ /etc/app.conf\n@@ -1,2 +1,2 @@\n host=db\n-password=old-value-unknown\n+password=new-rotated-value\n';
+    const out = r.redactEvent({ type: 'task', diff }).diff;
+    expect(out).not.toContain('old-value-unknown');
+    expect(out).not.toContain('new-rotated-value');
+    expect(out).toContain(' host=db');
+    expect(out).toContain('--- /etc/app.conf');
+  });
+
+  it('a diff line that sets something named like a secret shows the name, not the value', () => {
+    const r = new Redactor({ isolated: true });
+    const diff = '@@ -1 +1 @@\n-  api_token: "abc"\n+  api_token: "def"\n export SMTP_PASSWORD=zzz\n';
+    const out = r.redactDiff(diff);
+    expect(out).toContain('-  api_token: ********');
+    expect(out).toContain('+  api_token: ********');
+    expect(out).not.toMatch(/abc|def|zzz/);
+    expect(out).toContain(' export SMTP_PASSWORD=********');
+  });
+
+  it('maskVars masks anything under a secret name, any type, any depth', () => {
+    const r = new Redactor({ isolated: true });
+    expect(r.maskVars({ db: { password: 12345, host: 'h' }, list: [{ api_token: ['a', 'b'] }], plain: 'p' })).toEqual({
+      db: { password: '********', host: 'h' },
+      list: [{ api_token: ['********', '********'] }],
+      plain: 'p',
+    });
+  });
+});
