@@ -6,7 +6,7 @@
 //   {{#if x}} / {{default x "y"}}  tolerant helpers see undefined as a value.
 // Templates compile in handlebars' non-strict mode, where lookups are null-safe, and
 // __out/__arg decide what is an error, with the variable's name and position.
-import { RenderFault } from './errors.js';
+import { RenderFault } from '../errors.js';
 import { TOLERANT_HELPERS } from './helpers.js';
 
 /* Minimal shapes of handlebars' AST nodes (the bundled typings are looser than useful). */
