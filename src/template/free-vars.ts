@@ -17,7 +17,8 @@ export interface VarRef {
   path: string[];
 }
 
-const BUILTIN_NAMES = new Set([...Object.keys(GLOBALS), 'omit']);
+/** Called by name, these are fleet's functions, not variables. */
+const FUNCTIONS = new Set(Object.keys(GLOBALS));
 
 class Collector {
   private readonly refs = new Map<string, VarRef>();
@@ -58,7 +59,7 @@ class Collector {
       this.add(path[0], path.slice(1));
       return;
     }
-    if (base.name === 'vars' || !BUILTIN_NAMES.has(base.name)) this.add(base.name, path);
+    if (base.name !== 'omit') this.add(base.name, path);
   }
 
   expr(e: Expr | undefined, bound: Set<string>): void {
@@ -109,7 +110,7 @@ class Collector {
         const fn = e.fn;
         if (fn.k === 'attr') this.expr(fn.obj, bound); // a method: its object is read
         else if (fn.k === 'var') {
-          if (!bound.has(fn.name) && !BUILTIN_NAMES.has(fn.name)) this.add(fn.name, []);
+          if (!bound.has(fn.name) && !FUNCTIONS.has(fn.name)) this.add(fn.name, []);
           // lookup('vars', 'x') reads x.
           const [plugin, ...terms] = e.args;
           if ((fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') && plugin?.k === 'lit' && plugin.v === 'vars') {

@@ -154,7 +154,8 @@ export function evaluate(e: Expr, frame: Frame, env: Env): unknown {
     }
     case 'cond': {
       if (truthy(defined(evaluate(e.test, frame, env)))) return evaluate(e.then, frame, env);
-      return e.else ? evaluate(e.else, frame, env) : new Undef('(conditional expression without else)', e.pos);
+      // Jinja: an inline if without else gives undefined, which strict templates refuse to use.
+      return e.else ? evaluate(e.else, frame, env) : new Undef('(inline if)', e.pos, 'the inline if-expression evaluated to false and has no else section');
     }
     case 'filter': {
       const input = evaluate(e.a, frame, env);

@@ -28,14 +28,30 @@ function call(env: Env, frame: Frame, name: string): Call {
   };
 }
 
+/** Filters and tests that take no arguments: given some, they are an error, not ignored. */
+const NO_ARGS = new Set([
+  'lower', 'upper', 'capitalize', 'title', 'bool', 'string', 'list', 'type_debug', 'length', 'count', 'first', 'last', 'reverse',
+  'items', 'basename', 'dirname', 'splitext', 'path_join', 'from_json', 'from_yaml', 'from_yaml_all', 'escape', 'e', 'safe',
+  'md5', 'sha1', 'checksum', 'wordcount', 'urlencode', 'quote',
+  'defined', 'undefined', 'none', 'true', 'false', 'boolean', 'string', 'number', 'integer', 'float', 'mapping', 'sequence',
+  'iterable', 'callable', 'odd', 'even', 'failed', 'succeeded', 'success', 'successful', 'failure', 'changed', 'change',
+  'skipped', 'skip', 'finished', 'reachable', 'unreachable',
+]);
+
+function noArgs(n: string, args: unknown[], kw: Record<string, unknown>): void {
+  if (NO_ARGS.has(n) && (args.length || Object.keys(kw).length)) throw new JinjaError(`'${n}' takes no arguments`);
+}
+
 export function applyFilter(name: string, input: unknown, args: unknown[], kw: Record<string, unknown>, env: Env, frame: Frame): unknown {
   const n = bare(name);
   if (!has(FILTERS, n)) throw new JinjaError(`unknown filter '${name}' (filters: ${Object.keys(FILTERS).sort().join(', ')})`);
+  noArgs(n, args, kw);
   return FILTERS[n](input, args, kw, call(env, frame, n));
 }
 
 export function applyTest(name: string, input: unknown, args: unknown[], kw: Record<string, unknown>, env: Env, frame: Frame): boolean {
   const n = bare(name);
   if (!has(TESTS, n)) throw new JinjaError(`unknown test '${name}' (tests: ${Object.keys(TESTS).sort().join(', ')})`);
+  noArgs(n, args, kw);
   return TESTS[n](input, args, kw, call(env, frame, n));
 }

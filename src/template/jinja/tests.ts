@@ -18,12 +18,14 @@ function typeTest(pick: (v: unknown) => boolean): Test {
 
 function regexTest(kind: 'match' | 'search' | 'fullmatch' | 'regex'): Test {
   return (v, args, kw, c) => {
-    const [pattern, ignorecase, multiline, matchType] = bind(c, args, kw, kind === 'regex' ? ['pattern', 'ignorecase', 'multiline', 'match_type'] : ['pattern', 'ignorecase', 'multiline']);
+    const [pattern, ignorecase, multiline, matchType] = bind(c, args, kw, kind === 'regex' ? ['pattern', 'ignorecase', 'multiline', 'match_type'] : ['pattern', 'ignorecase', 'multiline'], false, 1);
     const s = defined(v);
     if (typeof s !== 'string') throw new JinjaError(`test '${c.name}' expects a string, got ${typeName(s)}`);
     if (typeof pattern !== 'string') throw new JinjaError(`test '${c.name}' expects a pattern string`);
     const how = kind === 'regex' ? String(matchType ?? 'search') : kind;
-    const p = how === 'match' ? `(?:${pattern})` : how === 'fullmatch' ? `(?:${pattern})(?![\\s\\S])` : pattern;
+    // Leading inline flags stay in front; a full match needs the whole pattern in a group.
+    const flags = /^(\(\?[aiLmsux]+\))*/.exec(pattern)![0];
+    const p = how === 'fullmatch' ? `${flags}(?:${pattern.slice(flags.length)})(?![\\s\\S])` : pattern;
     const re = pyRegex(p, { ignorecase: truthy(ignorecase ?? false), multiline: truthy(multiline ?? false) }, true);
     if (how === 'search') return re.test(s);
     // Anchored at the start only (re.match), also when the pattern has alternatives.
@@ -44,7 +46,7 @@ function resultTest(pick: (r: Record<string, unknown>) => boolean): Test {
 
 function cmpTest(op: string): Test {
   return (v, args, kw, c) => {
-    const [other] = bind(c, args, kw, ['other']);
+    const [other] = bind(c, args, kw, ['other'], false, 1);
     return compare(op, defined(v), other);
   };
 }
@@ -87,13 +89,13 @@ const tests: Record<string, Test> = {
     return numValue(n) % 2 === 0;
   },
   divisibleby: (v, args, kw, c) => {
-    const [n] = bind(c, args, kw, ['num']);
+    const [n] = bind(c, args, kw, ['num'], false, 1);
     const x = defined(v);
     if (!isNumber(x) || !isNumber(n)) throw new JinjaError(`test 'divisibleby' expects numbers, got ${typeName(x)} and ${typeName(n)}`);
     return numValue(x) % numValue(n) === 0;
   },
   sameas: (v, args, kw, c) => {
-    const [other] = bind(c, args, kw, ['other']);
+    const [other] = bind(c, args, kw, ['other'], false, 1);
     return defined(v) === other;
   },
   eq: cmpTest('=='),
@@ -103,7 +105,7 @@ const tests: Record<string, Test> = {
   gt: cmpTest('>'),
   ge: cmpTest('>='),
   in: (v, args, kw, c) => {
-    const [seq] = bind(c, args, kw, ['seq']);
+    const [seq] = bind(c, args, kw, ['seq'], false, 1);
     try {
       return contains(seq, defined(v));
     } catch (e) {
@@ -111,7 +113,7 @@ const tests: Record<string, Test> = {
     }
   },
   contains: (v, args, kw, c) => {
-    const [item] = bind(c, args, kw, ['item']);
+    const [item] = bind(c, args, kw, ['item'], false, 1);
     try {
       return contains(defined(v), item);
     } catch (e) {
@@ -119,13 +121,13 @@ const tests: Record<string, Test> = {
     }
   },
   subset: (v, args, kw, c) => {
-    const [other] = bind(c, args, kw, ['b']);
+    const [other] = bind(c, args, kw, ['b'], false, 1);
     const a = defined(v);
     if (!Array.isArray(a) || !Array.isArray(other)) throw new JinjaError(`test 'subset' expects two lists`);
     return a.every((x) => other.some((y) => deepEqual(x, y)));
   },
   superset: (v, args, kw, c) => {
-    const [other] = bind(c, args, kw, ['b']);
+    const [other] = bind(c, args, kw, ['b'], false, 1);
     const a = defined(v);
     if (!Array.isArray(a) || !Array.isArray(other)) throw new JinjaError(`test 'superset' expects two lists`);
     return other.every((x) => a.some((y) => deepEqual(x, y)));
@@ -134,7 +136,7 @@ const tests: Record<string, Test> = {
   search: regexTest('search'),
   regex: regexTest('regex'),
   version: (v, args, kw, c) => {
-    const [other, operator, strictFlag, versionType] = bind(c, args, kw, ['version', 'operator', 'strict', 'version_type']);
+    const [other, operator, strictFlag, versionType] = bind(c, args, kw, ['version', 'operator', 'strict', 'version_type'], false, 1);
     const type = versionType !== undefined && versionType !== null ? String(versionType) : truthy(strictFlag ?? false) ? 'strict' : 'loose';
     return versionCompare(pyStr(defined(v)), pyStr(other), String(operator ?? 'eq'), type);
   },

@@ -15,9 +15,9 @@ export interface Call {
 export type Filter = (input: unknown, args: unknown[], kw: Record<string, unknown>, c: Call) => unknown;
 export type Test = (input: unknown, args: unknown[], kw: Record<string, unknown>, c: Call) => boolean;
 
-/** Bind positional and keyword arguments to parameter names, in order. Arguments must be
- * defined unless `tolerant` (default(), ternary()). */
-export function bind(c: { name: string }, args: unknown[], kw: Record<string, unknown>, names: string[], tolerant = false): unknown[] {
+/** Bind positional and keyword arguments to parameter names, in order; the first
+ * `required` must be given. Arguments must be defined unless `tolerant` (default(), ternary()). */
+export function bind(c: { name: string }, args: unknown[], kw: Record<string, unknown>, names: string[], tolerant = false, required = 0): unknown[] {
   if (args.length > names.length) {
     throw new JinjaError(`'${c.name}' takes at most ${names.length} argument(s)${names.length ? ` (${names.join(', ')})` : ''}, got ${args.length}`);
   }
@@ -27,6 +27,9 @@ export function bind(c: { name: string }, args: unknown[], kw: Record<string, un
     if (i < 0) throw new JinjaError(`'${c.name}' has no parameter '${k}'${names.length ? ` (parameters: ${names.join(', ')})` : ''}`);
     if (i < args.length) throw new JinjaError(`'${c.name}' got '${k}' twice`);
     out[i] = v;
+  }
+  for (let i = 0; i < required; i++) {
+    if (out[i] === undefined) throw new JinjaError(`'${c.name}' needs its '${names[i]}' argument`);
   }
   return tolerant ? out : out.map((v) => (v instanceof Undef ? defined(v) : v));
 }

@@ -92,7 +92,7 @@ export const convertFilters: Record<string, Filter> = {
     return v;
   },
   ternary: (v, args, kw, c) => {
-    const [t, f, none] = bind(c, args, kw, ['true_val', 'false_val', 'none_val'], true);
+    const [t, f, none] = bind(c, args, kw, ['true_val', 'false_val', 'none_val'], true, 2);
     const d = defined(v);
     if (d === null && none !== undefined && none !== null) return none;
     return truthy(d) ? t : f;

@@ -1,14 +1,15 @@
 // Serialisations: to_json / to_nice_json as Python's json.dumps prints them (", " and
 // ": " separators, \u escapes, sorted keys for nice), tojson, from_json, YAML both ways.
-import { parse as parseYaml, parseAllDocuments, stringify as stringifyYaml } from 'yaml';
+import { parse as parseYaml, parseAllDocuments } from 'yaml';
 import { truthy, typeName } from '../../truthy.js';
-import { PyFloat, unbox } from '../../values/float.js';
+import { PyFloat } from '../../values/float.js';
 import { floatRepr } from '../../values/print.js';
 import { isMapping } from '../lookup.js';
 import { own } from '../runtime.js';
 import { bind, type Filter } from './bind.js';
 import { JinjaError, defined } from '../undefined.js';
 import { int, str } from './util.js';
+import { toFlowYaml, toNiceYaml } from './yaml-out.js';
 
 interface JsonOpts {
   indent?: number;
@@ -77,11 +78,6 @@ function fromYaml(s: string): unknown {
   }
 }
 
-function toYaml(v: unknown, indent: number, flow: boolean): string {
-  // Python's yaml.dump sorts mapping keys; Ansible's to_nice_yaml writes block style.
-  return stringifyYaml(unbox(v), { indent, sortMapEntries: true, lineWidth: 0, collectionStyle: flow ? 'any' : 'block', flowCollectionPadding: false });
-}
-
 export const dataFilters: Record<string, Filter> = {
   to_json: (v, args, kw, c) => {
     const [indent, sortKeys, ensureAscii] = bind(c, args, kw, ['indent', 'sort_keys', 'ensure_ascii']);
@@ -105,11 +101,11 @@ export const dataFilters: Record<string, Filter> = {
   },
   to_yaml: (v, args, kw, c) => {
     const [indent] = bind(c, args, kw, ['indent']);
-    return toYaml(defined(v), indent === undefined ? 2 : int('to_yaml', indent, 'indent'), true);
+    return toFlowYaml(defined(v), indent === undefined ? 2 : int('to_yaml', indent, 'indent'));
   },
   to_nice_yaml: (v, args, kw, c) => {
     const [indent] = bind(c, args, kw, ['indent']);
-    return toYaml(defined(v), indent === undefined ? 4 : int('to_nice_yaml', indent, 'indent'), false);
+    return toNiceYaml(defined(v), indent === undefined ? 4 : int('to_nice_yaml', indent, 'indent'));
   },
   from_yaml: (v) => fromYaml(str('from_yaml', v)),
   from_yaml_all: (v) => {

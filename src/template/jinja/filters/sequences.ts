@@ -221,7 +221,7 @@ export const sequenceFilters: Record<string, Filter> = {
     return own(Array.from({ length: n }, (_, i) => own(lists.map((l) => (i < l.length ? l[i] : fill)))));
   },
   batch: (v, args, kw, c) => {
-    const [size, fill] = bind(c, args, kw, ['linecount', 'fill_with']);
+    const [size, fill] = bind(c, args, kw, ['linecount', 'fill_with'], false, 1);
     const n = int('batch', size, 'linecount');
     if (n <= 0) fail('batch', 'linecount must be positive');
     const items = list('batch', v);
@@ -273,7 +273,7 @@ export const sequenceFilters: Record<string, Filter> = {
   },
   // map('extract', hostvars, 'ansible_host'): container[item], then [morekeys].
   extract: (v, args, kw, c) => {
-    const [container, morekeys] = bind(c, args, kw, ['container', 'morekeys']);
+    const [container, morekeys] = bind(c, args, kw, ['container', 'morekeys'], false, 1);
     let r = getKey(container, defined(v), c.env);
     if (r === MISSING) return new Undef(`(extract of ${pyStr(v)})`);
     for (const k of morekeys === undefined || morekeys === null ? [] : Array.isArray(morekeys) ? morekeys : [morekeys]) {
@@ -283,7 +283,7 @@ export const sequenceFilters: Record<string, Filter> = {
     return r;
   },
   attr: (v, args, kw, c) => {
-    const [name] = bind(c, args, kw, ['name']);
+    const [name] = bind(c, args, kw, ['name'], false, 1);
     const r = getKey(defined(v), name, c.env);
     return r === MISSING ? new Undef(`(attribute ${pyStr(name)})`) : r;
   },

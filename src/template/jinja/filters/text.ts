@@ -85,7 +85,7 @@ export const textFilters: Record<string, Filter> = {
     return pyStrip(pyStr(defined(v)), chars, true, true);
   },
   replace: (v, args, kw, c) => {
-    const [old, repl, count] = bind(c, args, kw, ['old', 'new', 'count']);
+    const [old, repl, count] = bind(c, args, kw, ['old', 'new', 'count'], false, 2);
     const s = pyStr(defined(v));
     const from = pyStr(old);
     const to = pyStr(repl);
