@@ -7,7 +7,7 @@ import { selectHosts } from '../config/index.js';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { evalExpression, renderValue } from '../template/index.js';
+import { Lazy, TemplateError, VarChainError, evalExpression, renderValue, resolveVar } from '../template/index.js';
 import { hostvarsUse } from './hostvars-use.js';
 import { prepareTask, TaskError } from './prepare-task.js';
 import { buildProgram } from './program.js';
@@ -71,7 +71,15 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   for (const k of Object.keys(props)) {
     const raw = ctx[k];
     if (raw === undefined) continue;
-    if (typeof raw === 'string' && raw.includes('{{')) continue; // typed once rendered on the host
+    if (raw instanceof Lazy) {
+      // Typed once rendered on the host; but a cycle can never resolve, whatever the host says.
+      try {
+        resolveVar(ctx, k);
+      } catch (e) {
+        if (e instanceof VarChainError && e.cycle) throw e;
+      }
+      continue;
+    }
     values[k] = raw;
   }
   if (!v(values)) {
@@ -87,9 +95,21 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   }
 }
 
+const SKIP = Symbol('not checkable before contact');
+
 function checkTask(task: Task, ctx: Vars): void {
+  try {
+    checkTaskItems(task, ctx);
+  } catch (e) {
+    if (e !== SKIP) throw e;
+  }
+}
+
+function checkTaskItems(task: Task, ctx: Vars): void {
   if (hostvarsUse(task).reads) return;
   const fail = (err: unknown): never => {
+    // Another host's registered values are not known before contact.
+    if (err instanceof TemplateError && err.variable?.startsWith('hostvars')) throw SKIP;
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': ${msg}`);
