@@ -57,7 +57,12 @@ function evalRendered(expr: string, ctx: Vars, origin: Source): unknown {
     return evaluateText(value, ctx, origin);
   } catch (e) {
     if (e instanceof JinjaError || e instanceof TemplateError) {
-      const kind = e instanceof JinjaError && e.variable ? 'an undefined variable' : /expected|unexpected|unterminated/.test(e.message) ? 'a syntax error' : 'an error';
+      const kind =
+        e instanceof JinjaError && e.variable
+          ? 'an undefined variable'
+          : /expected|unexpected|unterminated/.test(e.message)
+            ? 'a syntax error'
+            : 'an error';
       throw fail(origin, `condition ${JSON.stringify(expr)} rendered to an expression with ${kind}; write conditions without {{ }}`);
     }
     throw e;

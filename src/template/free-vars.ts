@@ -108,7 +108,8 @@ class Collector {
         return;
       case 'call': {
         const fn = e.fn;
-        if (fn.k === 'attr') this.expr(fn.obj, bound); // a method: its object is read
+        if (fn.k === 'attr')
+          this.expr(fn.obj, bound); // a method: its object is read
         else if (fn.k === 'var') {
           if (!bound.has(fn.name) && !FUNCTIONS.has(fn.name)) this.add(fn.name, []);
           // lookup('vars', 'x') reads x.
@@ -240,6 +241,7 @@ export function freeVariables(value: unknown, kind: 'value' | 'condition'): VarR
 /* Minimal handlebars AST shapes. */
 interface HbNode {
   type: string;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars' AST nodes carry many node-specific fields
   [k: string]: any;
 }
 

@@ -42,7 +42,12 @@ export function findKeySource(file: string, fromLine: number, key: string): Sour
 
 /** Where (line, 1-based column) a position inside a value's text lies in its file. `line`
  * is 1-based and `column` 0-based inside the text. */
-export function locateInFile(origin: Source, text: string, line: number | undefined, column: number | undefined): { line?: number; column?: number } {
+export function locateInFile(
+  origin: Source,
+  text: string,
+  line: number | undefined,
+  column: number | undefined,
+): { line?: number; column?: number } {
   if (line === undefined) return { line: origin.line, column: origin.column };
   const textLines = text.split('\n');
   const wanted = textLines[line - 1] ?? '';

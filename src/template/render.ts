@@ -26,7 +26,16 @@ const services: Services = {
   renderFile: (file, ctx, from) => fileIn(file, ctx, from.includeDepth + 1),
 };
 
-function jinja(text: string, ctx: Vars, origin: Source, kind: TextKind, asValue: boolean, lex?: LexOptions, depth = 0, dirs?: string[]): unknown {
+function jinja(
+  text: string,
+  ctx: Vars,
+  origin: Source,
+  kind: TextKind,
+  asValue: boolean,
+  lex?: LexOptions,
+  depth = 0,
+  dirs?: string[],
+): unknown {
   let env: Env | undefined;
   try {
     const parsed = parse(text, kind, lex);

@@ -104,7 +104,7 @@ function rejectJinjaTags(text: string): void {
   if (!text.includes('{%') && !text.includes('{#')) return;
   const raws: [number, number][] = [];
   for (const m of text.matchAll(/\{\{\{\{raw\}\}\}\}[\s\S]*?\{\{\{\{\/raw\}\}\}\}/g)) raws.push([m.index, m.index + m[0].length]);
-  for (const m of text.matchAll(/\{%|(?<![$\{])\{#/g)) {
+  for (const m of text.matchAll(/\{%|(?<![${])\{#/g)) {
     if (raws.some(([a, b]) => m.index >= a && m.index < b)) continue;
     const before = text.slice(0, m.index);
     const line = before.split('\n').length;
@@ -122,7 +122,9 @@ function toTemplateError(e: unknown, origin: Source): TemplateError {
   if (e instanceof RenderFault) return faultToError(e, origin);
   const err = e as Error & { lineNumber?: number; column?: number };
   const at = locate(origin, err.lineNumber, err.column);
-  const msg = String(err?.message ?? e).split('\n')[0].replace(/ - \d+:\d+$/, '');
+  const msg = String(err?.message ?? e)
+    .split('\n')[0]
+    .replace(/ - \d+:\d+$/, '');
   return new TemplateError(origin.file, at.line, at.column, `template error: ${msg}`);
 }
 

@@ -23,7 +23,10 @@ export type Expr =
   | { k: 'call'; fn: Expr; args: Expr[]; kwargs: Kwargs; pos: number };
 
 /** What a for loop or set assigns to. */
-export type Target = { k: 'name'; name: string; pos: number } | { k: 'tuple'; items: Target[]; pos: number } | { k: 'nsattr'; name: string; attr: string; pos: number };
+export type Target =
+  | { k: 'name'; name: string; pos: number }
+  | { k: 'tuple'; items: Target[]; pos: number }
+  | { k: 'nsattr'; name: string; attr: string; pos: number };
 
 export interface Param {
   name: string;

@@ -85,8 +85,10 @@ export function evaluate(e: Expr, frame: Frame, env: Env): unknown {
       const out: Record<string, unknown> = {};
       for (const [ke, ve] of e.items) {
         const k = defined(evaluate(ke, frame, env));
-        if (typeof k !== 'string' && !isNumber(k) && typeof k !== 'boolean' && k !== null) throw at(new JinjaError(`a mapping key must be a string or number, got ${typeName(k)}`), ke.pos);
-        out[typeof k === 'boolean' ? (k ? 'True' : 'False') : k === null ? 'None' : k instanceof PyFloat ? String(k.value) : String(k)] = defined(evaluate(ve, frame, env));
+        if (typeof k !== 'string' && !isNumber(k) && typeof k !== 'boolean' && k !== null)
+          throw at(new JinjaError(`a mapping key must be a string or number, got ${typeName(k)}`), ke.pos);
+        out[typeof k === 'boolean' ? (k ? 'True' : 'False') : k === null ? 'None' : k instanceof PyFloat ? String(k.value) : String(k)] =
+          defined(evaluate(ve, frame, env));
       }
       return own(out);
     }
@@ -114,7 +116,8 @@ export function evaluate(e: Expr, frame: Frame, env: Env): unknown {
     case 'neg':
     case 'pos': {
       const v = defined(evaluate(e.a, frame, env));
-      if (!isNumber(v) && typeof v !== 'boolean') throw at(new JinjaError(`cannot apply unary '${e.k === 'neg' ? '-' : '+'}' to ${typeName(v)}`), e.pos);
+      if (!isNumber(v) && typeof v !== 'boolean')
+        throw at(new JinjaError(`cannot apply unary '${e.k === 'neg' ? '-' : '+'}' to ${typeName(v)}`), e.pos);
       if (e.k === 'pos') return v;
       return v instanceof PyFloat ? makeFloat(-v.value) : -numValue(v);
     }
@@ -155,7 +158,9 @@ export function evaluate(e: Expr, frame: Frame, env: Env): unknown {
     case 'cond': {
       if (truthy(defined(evaluate(e.test, frame, env)))) return evaluate(e.then, frame, env);
       // Jinja: an inline if without else gives undefined, which strict templates refuse to use.
-      return e.else ? evaluate(e.else, frame, env) : new Undef('(inline if)', e.pos, 'the inline if-expression evaluated to false and has no else section');
+      return e.else
+        ? evaluate(e.else, frame, env)
+        : new Undef('(inline if)', e.pos, 'the inline if-expression evaluated to false and has no else section');
     }
     case 'filter': {
       const input = evaluate(e.a, frame, env);
@@ -206,9 +211,12 @@ function call(e: Expr & { k: 'call' }, frame: Frame, env: Env): unknown {
     if (fn.k === 'var') {
       const v = lookupName(fn.name, frame, env, fn.pos);
       if (v instanceof Macro) return callMacro(v, args(), kwargs());
-      if (v instanceof Undef && Object.prototype.hasOwnProperty.call(GLOBALS, fn.name)) return callGlobal(fn.name, args(), kwargs(), env, frame);
+      if (v instanceof Undef && Object.prototype.hasOwnProperty.call(GLOBALS, fn.name))
+        return callGlobal(fn.name, args(), kwargs(), env, frame);
       if (v instanceof Undef) {
-        throw new JinjaError(`unknown function '${fn.name}' (functions: ${Object.keys(GLOBALS).sort().join(', ')}, and the macros this template defines)`);
+        throw new JinjaError(
+          `unknown function '${fn.name}' (functions: ${Object.keys(GLOBALS).sort().join(', ')}, and the macros this template defines)`,
+        );
       }
       throw new JinjaError(`'${fn.name}' is a ${typeName(v)}, not a function or macro`);
     }

@@ -19,7 +19,10 @@ export function toText(v: unknown, pos?: number): string {
   if (d === null) return '';
   if (typeof d === 'string') return d;
   if (d instanceof Macro || d instanceof LoopInfo || d instanceof Namespace) {
-    throw new JinjaError(`cannot print a ${d instanceof Macro ? 'macro (call it: name(...))' : d instanceof LoopInfo ? 'loop object' : 'namespace'}`, pos);
+    throw new JinjaError(
+      `cannot print a ${d instanceof Macro ? 'macro (call it: name(...))' : d instanceof LoopInfo ? 'loop object' : 'namespace'}`,
+      pos,
+    );
   }
   return pyStr(d);
 }
@@ -39,14 +42,18 @@ function assign(t: Target, value: unknown, frame: Frame): void {
   }
   if (t.k === 'nsattr') {
     const ns = frame.lookup(t.name).value;
-    if (!(ns instanceof Namespace)) throw new JinjaError(`cannot set '${t.name}.${t.attr}': '${t.name}' is not a namespace() in this template`, t.pos);
+    if (!(ns instanceof Namespace))
+      throw new JinjaError(`cannot set '${t.name}.${t.attr}': '${t.name}' is not a namespace() in this template`, t.pos);
     ns.attrs[t.attr] = value;
     return;
   }
   const items = Array.isArray(value) ? value : typeof value === 'string' ? [...value] : undefined;
   if (!items) throw new JinjaError(`cannot unpack ${typeName(value)} into ${t.items.length} names`, t.pos);
   if (items.length !== t.items.length) {
-    throw new JinjaError(`${items.length < t.items.length ? 'not enough' : 'too many'} values to unpack (expected ${t.items.length}, got ${items.length})`, t.pos);
+    throw new JinjaError(
+      `${items.length < t.items.length ? 'not enough' : 'too many'} values to unpack (expected ${t.items.length}, got ${items.length})`,
+      t.pos,
+    );
   }
   t.items.forEach((sub, i) => assign(sub, items[i], frame));
 }
@@ -111,9 +118,13 @@ function include(node: Node & { k: 'include' }, frame: Frame, env: Env, out: str
   for (const n of names) if ((file = findFile(env, n, 'templates'))) break;
   if (!file) {
     if (node.ignoreMissing) return;
-    throw new JinjaError(`included template '${names.join("', '")}' not found (looked in ${env.dirs.join(', ') || 'the current directory'})`, node.pos);
+    throw new JinjaError(
+      `included template '${names.join("', '")}' not found (looked in ${env.dirs.join(', ') || 'the current directory'})`,
+      node.pos,
+    );
   }
-  if (env.includeDepth >= MAX_INCLUDE_DEPTH) throw new JinjaError(`includes nest deeper than ${MAX_INCLUDE_DEPTH} (a template including itself?)`, node.pos);
+  if (env.includeDepth >= MAX_INCLUDE_DEPTH)
+    throw new JinjaError(`includes nest deeper than ${MAX_INCLUDE_DEPTH} (a template including itself?)`, node.pos);
   const ctx = node.withContext ? { ...env.ctx, ...locals(frame) } : { ...env.ctx };
   out.push(env.services.renderFile(file, ctx, env));
 }
@@ -151,7 +162,8 @@ export function run(nodes: Node[], frame: Frame, env: Env, out: string[]): void 
       case 'callblock': {
         const caller = new Macro('caller', node.params, node.body, frame, env, true);
         const fn = evaluate(node.call.fn, frame, env);
-        if (!(fn instanceof Macro)) throw new JinjaError(`{% call %} needs a macro, got ${fn instanceof Undef ? `undefined '${fn.name}'` : typeName(fn)}`, node.pos);
+        if (!(fn instanceof Macro))
+          throw new JinjaError(`{% call %} needs a macro, got ${fn instanceof Undef ? `undefined '${fn.name}'` : typeName(fn)}`, node.pos);
         const args = node.call.args.map((a: Expr) => defined(evaluate(a, frame, env)));
         const kw: Record<string, unknown> = {};
         for (const [k, e] of node.call.kwargs) kw[k] = defined(evaluate(e, frame, env));

@@ -55,7 +55,8 @@ const PLUGINS: Record<string, Plugin> = {
     terms.map((t) => {
       const name = pyStr(t);
       const file = findFile(env, name, 'files');
-      if (!file) throw new JinjaError(`lookup('file'): could not find '${name}' (looked in ${env.dirs.join(', ') || 'the current directory'})`);
+      if (!file)
+        throw new JinjaError(`lookup('file'): could not find '${name}' (looked in ${env.dirs.join(', ') || 'the current directory'})`);
       let text = readFileSync(file, 'utf8');
       if (kw.rstrip !== false) text = text.replace(/\s+$/, '');
       if (kw.lstrip === true) text = text.replace(/^\s+/, '');
@@ -65,7 +66,8 @@ const PLUGINS: Record<string, Plugin> = {
     terms.map((t) => {
       const name = pyStr(t);
       const file = findFile(env, name, 'templates');
-      if (!file) throw new JinjaError(`lookup('template'): could not find '${name}' (looked in ${env.dirs.join(', ') || 'the current directory'})`);
+      if (!file)
+        throw new JinjaError(`lookup('template'): could not find '${name}' (looked in ${env.dirs.join(', ') || 'the current directory'})`);
       return env.services.renderFile(file, env.ctx, env);
     }),
   vars: (terms, kw, env) =>
@@ -87,7 +89,7 @@ PLUGINS.flattened = PLUGINS.items;
 
 function runLookup(args: unknown[], kw: Record<string, unknown>, env: Env, frame: Frame, wantlist: boolean): unknown {
   const [plugin, ...terms] = args;
-  if (typeof plugin !== 'string') throw new JinjaError('lookup() needs a plugin name first, e.g. lookup(\'env\', \'HOME\')');
+  if (typeof plugin !== 'string') throw new JinjaError("lookup() needs a plugin name first, e.g. lookup('env', 'HOME')");
   const name = plugin.replace(/^ansible\.builtin\./, '');
   if (Object.prototype.hasOwnProperty.call(REFUSED, name)) throw new JinjaError(REFUSED[name]);
   if (!Object.prototype.hasOwnProperty.call(PLUGINS, name)) {
@@ -127,7 +129,8 @@ export const GLOBALS: Record<string, Global> = {
     return own(Object.assign(out, kw));
   },
   namespace: (args, kw) => {
-    if (args.length > 1 || (args.length && !isMapping(args[0]))) throw new JinjaError('namespace() takes keyword arguments (or one mapping)');
+    if (args.length > 1 || (args.length && !isMapping(args[0])))
+      throw new JinjaError('namespace() takes keyword arguments (or one mapping)');
     return new Namespace({ ...((args[0] as object) ?? {}), ...kw });
   },
   lookup: (args, kw, env, frame) => runLookup(args, kw, env, frame, false),

@@ -30,7 +30,14 @@ const BLOCKS: Record<string, (arg: string) => string> = {
   raw: () => '{% raw %}',
   indent: (a) => `{% filter indent(${a}, first=true) %}`,
 };
-const ENDS: Record<string, string> = { if: '{% endif %}', unless: '{% endif %}', each: '{% endfor %}', with: '(nothing)', raw: '{% endraw %}', indent: '{% endfilter %}' };
+const ENDS: Record<string, string> = {
+  if: '{% endif %}',
+  unless: '{% endif %}',
+  each: '{% endfor %}',
+  with: '(nothing)',
+  raw: '{% endraw %}',
+  indent: '{% endfilter %}',
+};
 
 /** Handlebars paths inside arguments: a.[0] -> a[0], "x" stays. */
 function arg(a: string): string {
@@ -46,20 +53,29 @@ function hint(inner: string): string | undefined {
   let m: RegExpExecArray | null;
   if ((m = /^#\s*(\w+)\s*(.*)$/.exec(body))) {
     const fix = BLOCKS[m[1]];
-    return fix ? `handlebars block {{#${m[1]}}} in a Jinja template: write ${fix(arg(m[2].trim()))}` : `handlebars section {{#${m[1]}}} in a Jinja template: write {% if ${m[1]} %} or {% for item in ${m[1]} %}`;
+    return fix
+      ? `handlebars block {{#${m[1]}}} in a Jinja template: write ${fix(arg(m[2].trim()))}`
+      : `handlebars section {{#${m[1]}}} in a Jinja template: write {% if ${m[1]} %} or {% for item in ${m[1]} %}`;
   }
-  if ((m = /^\/\s*(\w+)\s*$/.exec(body))) return `handlebars {{/${m[1]}}} in a Jinja template: write ${ENDS[m[1]] ?? '{% endif %} / {% endfor %}'}`;
+  if ((m = /^\/\s*(\w+)\s*$/.exec(body)))
+    return `handlebars {{/${m[1]}}} in a Jinja template: write ${ENDS[m[1]] ?? '{% endif %} / {% endfor %}'}`;
   if ((m = /^\^\s*(.*)$/.exec(body))) return `handlebars {{^${m[1]}}} in a Jinja template: write {% if not ${arg(m[1])} %}`;
   if (/^>/.test(body)) return "handlebars partial {{> name}} in a Jinja template: write {% include 'name' %}";
   if (/^!/.test(body)) return 'handlebars comment {{! ... }} in a Jinja template: write {# ... #}';
   if (/^else$/.test(body)) return 'handlebars {{else}} in a Jinja template: write {% else %}';
   if ((m = /^else\s+if\s+(.*)$/.exec(body))) return `handlebars {{else if}} in a Jinja template: write {% elif ${arg(m[1])} %}`;
-  if (/^this(\.|$)/.test(body)) return `handlebars {{${body}}} in a Jinja template: write {{ ${body.replace(/^this/, 'item')} }} inside {% for item in ... %}`;
-  if (/^@(index|first|last|key)$/.test(body)) return `handlebars {{${body}}} in a Jinja template: write {{ ${{ '@index': 'loop.index0', '@first': 'loop.first', '@last': 'loop.last', '@key': 'key' }[body]} }}`;
+  if (/^this(\.|$)/.test(body))
+    return `handlebars {{${body}}} in a Jinja template: write {{ ${body.replace(/^this/, 'item')} }} inside {% for item in ... %}`;
+  if (/^@(index|first|last|key)$/.test(body))
+    return `handlebars {{${body}}} in a Jinja template: write {{ ${{ '@index': 'loop.index0', '@first': 'loop.first', '@last': 'loop.last', '@key': 'key' }[body]} }}`;
   if (/^\.\.\//.test(body)) return `handlebars parent path {{${body}}} in a Jinja template: write {{ ${body.replace(/^(\.\.\/)+/, '')} }}`;
   if (/\.\[/.test(body) && !/['"]/.test(body)) return `handlebars path {{${body}}} in a Jinja template: write {{ ${arg(body)} }}`;
   const w = words(body);
-  if (w.length >= 2 && Object.prototype.hasOwnProperty.call(HELPERS, w[0]) && !/^(\||\(|==|!=|<|>|\+|-|\*|\/|%|~|is$|in$|and$|or$|if$|not$)/.test(w[1])) {
+  if (
+    w.length >= 2 &&
+    Object.prototype.hasOwnProperty.call(HELPERS, w[0]) &&
+    !/^(\||\(|==|!=|<|>|\+|-|\*|\/|%|~|is$|in$|and$|or$|if$|not$)/.test(w[1])
+  ) {
     return `handlebars helper call {{${body}}} in a Jinja template: write ${HELPERS[w[0]](w.slice(1))}`;
   }
   return undefined;
@@ -74,9 +90,13 @@ export function rejectHandlebars(text: string): void {
   for (const m of text.matchAll(/\{\{(\{?)([^{}]*?)\}?\}\}/g)) {
     const pos = m.index;
     if (raws.some(([a, b]) => pos >= a && pos < b)) continue;
-    if (m[1] === '{') throw new JinjaError(`handlebars triple braces {{{${m[2].trim()}}}} in a Jinja template: write {{ ${m[2].trim()} }}`, pos);
+    if (m[1] === '{')
+      throw new JinjaError(`handlebars triple braces {{{${m[2].trim()}}}} in a Jinja template: write {{ ${m[2].trim()} }}`, pos);
     if (pos > 0 && text[pos - 1] === '\\') {
-      throw new JinjaError("handlebars escape \\{{ in a Jinja template: write {{ '{{' }} for literal braces, or wrap the text in {% raw %}...{% endraw %}", pos - 1);
+      throw new JinjaError(
+        "handlebars escape \\{{ in a Jinja template: write {{ '{{' }} for literal braces, or wrap the text in {% raw %}...{% endraw %}",
+        pos - 1,
+      );
     }
     const h = hint(m[2]);
     if (h) throw new JinjaError(h, pos);

@@ -31,9 +31,48 @@ export class JinjaSyntaxError extends Error {
 }
 
 // Longest first so "**" wins over "*" and "//" over "/".
-const OPS = ['**', '//', '==', '!=', '<=', '>=', '+', '-', '*', '/', '%', '~', '<', '>', '(', ')', '[', ']', '{', '}', '=', '.', ':', '|', ',', ';'];
+const OPS = [
+  '**',
+  '//',
+  '==',
+  '!=',
+  '<=',
+  '>=',
+  '+',
+  '-',
+  '*',
+  '/',
+  '%',
+  '~',
+  '<',
+  '>',
+  '(',
+  ')',
+  '[',
+  ']',
+  '{',
+  '}',
+  '=',
+  '.',
+  ':',
+  '|',
+  ',',
+  ';',
+];
 const CLOSE: Record<string, string> = { '(': ')', '[': ']', '{': '}' };
-const SIMPLE_ESCAPES: Record<string, string> = { n: '\n', t: '\t', r: '\r', a: '\x07', b: '\b', f: '\f', v: '\v', '\\': '\\', "'": "'", '"': '"', '\n': '' };
+const SIMPLE_ESCAPES: Record<string, string> = {
+  n: '\n',
+  t: '\t',
+  r: '\r',
+  a: '\x07',
+  b: '\b',
+  f: '\f',
+  v: '\v',
+  '\\': '\\',
+  "'": "'",
+  '"': '"',
+  '\n': '',
+};
 
 /** A Jinja string literal's body, with Python's escapes; an unknown escape keeps its
  * backslash ('\d' stays \d), as Python's unicode-escape decoding does. */
@@ -168,7 +207,7 @@ class Lexer {
     const endRe = /\{%([-+]?)\s*endraw\s*([-+]?)%\}/g;
     endRe.lastIndex = bodyStart;
     const e = endRe.exec(src);
-    if (!e) throw new JinjaSyntaxError("missing {% endraw %} for this {% raw %}", start);
+    if (!e) throw new JinjaSyntaxError('missing {% endraw %} for this {% raw %}', start);
     let text = src.slice(bodyStart, e.index);
     if (e[1] === '-') text = text.replace(/\s+$/, '');
     else if (e[1] !== '+' && this.opts.lstripBlocks) text = this.lstrip(text, bodyStart, e.index);

@@ -8,7 +8,15 @@ import { PyFloat } from '../values/float.js';
 import { LoopInfo, Namespace, OMIT, type Env, type Frame } from './runtime.js';
 import { JinjaError, Undef } from './undefined.js';
 
-const FORBIDDEN = new Set(['__proto__', 'constructor', 'prototype', '__defineGetter__', '__defineSetter__', '__lookupGetter__', '__lookupSetter__']);
+const FORBIDDEN = new Set([
+  '__proto__',
+  'constructor',
+  'prototype',
+  '__defineGetter__',
+  '__defineSetter__',
+  '__lookupGetter__',
+  '__lookupSetter__',
+]);
 
 export const MISSING: unique symbol = Symbol('missing');
 
@@ -47,10 +55,14 @@ export function getKey(obj: unknown, key: unknown, env: Env): unknown {
   }
   if (obj instanceof LoopInfo) {
     // previtem on the first pass and nextitem on the last are undefined, as in Jinja.
-    const v = typeof key === 'string' && Object.prototype.hasOwnProperty.call(obj, key) ? (obj as unknown as Record<string, unknown>)[key] : undefined;
+    const v =
+      typeof key === 'string' && Object.prototype.hasOwnProperty.call(obj, key)
+        ? (obj as unknown as Record<string, unknown>)[key]
+        : undefined;
     return v === undefined ? MISSING : v;
   }
-  if (obj instanceof Namespace) return typeof key === 'string' && Object.prototype.hasOwnProperty.call(obj.attrs, key) ? obj.attrs[key] : MISSING;
+  if (obj instanceof Namespace)
+    return typeof key === 'string' && Object.prototype.hasOwnProperty.call(obj.attrs, key) ? obj.attrs[key] : MISSING;
   if (!isMapping(obj)) return MISSING;
   if (typeof key !== 'string' && typeof key !== 'number' && typeof key !== 'boolean') return MISSING;
   const k = typeof key === 'boolean' ? (key ? 'True' : 'False') : String(key);

@@ -45,7 +45,9 @@ function format(self: string, args: unknown[], kw: Record<string, unknown>): str
 
 function mutable(self: object, name: string): void {
   if (!owned.has(self)) {
-    throw new JinjaError(`.${name}() changes a value that comes from the variables; build a new one instead (e.g. a + [x], a | combine(b))`);
+    throw new JinjaError(
+      `.${name}() changes a value that comes from the variables; build a new one instead (e.g. a + [x], a | combine(b))`,
+    );
   }
 }
 
@@ -58,14 +60,20 @@ const STR: Record<string, Method> = {
   strip: (t: string, [chars]) => pyStrip(t, chars, true, true),
   lstrip: (t: string, [chars]) => pyStrip(t, chars, true, false),
   rstrip: (t: string, [chars]) => pyStrip(t, chars, false, true),
-  split: (t: string, [sep, max], kw) => own(pySplit(t, sep ?? kw.sep, max === undefined && kw.maxsplit === undefined ? -1 : n(max ?? kw.maxsplit, 'maxsplit'))),
+  split: (t: string, [sep, max], kw) =>
+    own(pySplit(t, sep ?? kw.sep, max === undefined && kw.maxsplit === undefined ? -1 : n(max ?? kw.maxsplit, 'maxsplit'))),
   rsplit: (t: string, [sep, max]) => {
     const m = max === undefined ? -1 : n(max, 'maxsplit');
     if (m < 0) return own(pySplit(t, sep, -1));
     const rev = pySplit([...t].reverse().join(''), typeof sep === 'string' ? [...sep].reverse().join('') : sep, m);
     return own(rev.map((p) => [...p].reverse().join('')).reverse());
   },
-  splitlines: (t: string, [keep]) => own(truthy(keep ?? false) ? (t.match(/[^\n]*\n|[^\n]+$/g) ?? []) : t.split(/\r\n|\n|\r/).filter((_, i, a) => i < a.length - 1 || a[i] !== '')),
+  splitlines: (t: string, [keep]) =>
+    own(
+      truthy(keep ?? false)
+        ? (t.match(/[^\n]*\n|[^\n]+$/g) ?? [])
+        : t.split(/\r\n|\n|\r/).filter((_, i, a) => i < a.length - 1 || a[i] !== ''),
+    ),
   startswith: (t: string, [p]) => prefixes(p, 'prefix').some((x) => t.startsWith(x)),
   endswith: (t: string, [p]) => prefixes(p, 'suffix').some((x) => t.endsWith(x)),
   replace: (t: string, [a, b, count]) => {

@@ -67,7 +67,7 @@ export function binary(op: string, a: unknown, b: unknown): unknown {
   }
   if (op === '*') {
     const [seq, n] = typeof a === 'string' || Array.isArray(a) ? [a, b] : [b, a];
-    if ((typeof seq === 'string' || Array.isArray(seq)) && (typeof n === 'number' && Number.isInteger(n))) {
+    if ((typeof seq === 'string' || Array.isArray(seq)) && typeof n === 'number' && Number.isInteger(n)) {
       if (typeof seq === 'string') return n > 0 ? seq.repeat(n) : '';
       const out: unknown[] = [];
       for (let i = 0; i < n; i++) out.push(...seq);
@@ -103,45 +103,52 @@ function percentFormat(fmt: string, arg: unknown): string {
   const args = Array.isArray(arg) ? arg : [arg];
   const named = isMapping(arg) ? arg : undefined;
   let i = 0;
-  const out = fmt.replace(/%(\(([^)]*)\))?([-+ #0]*)(\d+)?(?:\.(\d+))?([sdifrxXoeEgG%])/g, (_m, _k, key: string | undefined, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
-    if (conv === '%') return '%';
-    let v: unknown;
-    if (key !== undefined) {
-      if (!named || !Object.prototype.hasOwnProperty.call(named, key)) throw new JinjaError(`format key '${key}' not found`);
-      v = named[key];
-    } else {
-      if (i >= args.length) throw new JinjaError('not enough arguments for format string');
-      v = args[i++];
-    }
-    let s: string;
-    switch (conv) {
-      case 's':
-        s = pyStr(v);
-        break;
-      case 'r':
-        s = pyRepr(v);
-        break;
-      case 'd':
-      case 'i':
-        if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
-        s = String(Math.trunc(numValue(v)));
-        break;
-      case 'x':
-      case 'X':
-      case 'o':
-        if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
-        s = Math.trunc(numValue(v)).toString(conv === 'o' ? 8 : 16);
-        if (conv === 'X') s = s.toUpperCase();
-        break;
-      default:
-        if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
-        s = conv === 'e' || conv === 'E' ? numValue(v).toExponential(prec ? Number(prec) : 6) : numValue(v).toFixed(prec ? Number(prec) : 6);
-        if (conv === 'E') s = s.toUpperCase();
-    }
-    if (prec !== undefined && conv === 's') s = s.slice(0, Number(prec));
-    if (width) s = flags.includes('-') ? s.padEnd(Number(width)) : s.padStart(Number(width), flags.includes('0') && conv !== 's' ? '0' : ' ');
-    return s;
-  });
+  const out = fmt.replace(
+    /%(\(([^)]*)\))?([-+ #0]*)(\d+)?(?:\.(\d+))?([sdifrxXoeEgG%])/g,
+    (_m, _k, key: string | undefined, flags: string, width: string | undefined, prec: string | undefined, conv: string) => {
+      if (conv === '%') return '%';
+      let v: unknown;
+      if (key !== undefined) {
+        if (!named || !Object.prototype.hasOwnProperty.call(named, key)) throw new JinjaError(`format key '${key}' not found`);
+        v = named[key];
+      } else {
+        if (i >= args.length) throw new JinjaError('not enough arguments for format string');
+        v = args[i++];
+      }
+      let s: string;
+      switch (conv) {
+        case 's':
+          s = pyStr(v);
+          break;
+        case 'r':
+          s = pyRepr(v);
+          break;
+        case 'd':
+        case 'i':
+          if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
+          s = String(Math.trunc(numValue(v)));
+          break;
+        case 'x':
+        case 'X':
+        case 'o':
+          if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
+          s = Math.trunc(numValue(v)).toString(conv === 'o' ? 8 : 16);
+          if (conv === 'X') s = s.toUpperCase();
+          break;
+        default:
+          if (!isNumeric(v)) throw new JinjaError(`%${conv} format needs a number, got ${typeName(v)}`);
+          s =
+            conv === 'e' || conv === 'E'
+              ? numValue(v).toExponential(prec ? Number(prec) : 6)
+              : numValue(v).toFixed(prec ? Number(prec) : 6);
+          if (conv === 'E') s = s.toUpperCase();
+      }
+      if (prec !== undefined && conv === 's') s = s.slice(0, Number(prec));
+      if (width)
+        s = flags.includes('-') ? s.padEnd(Number(width)) : s.padStart(Number(width), flags.includes('0') && conv !== 's' ? '0' : ' ');
+      return s;
+    },
+  );
   if (key0(fmt) === undefined && !named && i < args.length) throw new JinjaError('not all arguments converted during string formatting');
   return out;
 }

@@ -245,7 +245,11 @@ class Parser {
           return { k: 'dict', items, pos: t.pos };
         }
     }
-    return this.fail(t.t === 'eof' || t.t === 'var_end' || t.t === 'block_end' ? `expected a value, but found ${describe(t)}` : `expected a value, found ${describe(t)}`);
+    return this.fail(
+      t.t === 'eof' || t.t === 'var_end' || t.t === 'block_end'
+        ? `expected a value, but found ${describe(t)}`
+        : `expected a value, found ${describe(t)}`,
+    );
   }
 
   /** Comma separated expressions up to `close` (past the opener), trailing comma allowed. */
@@ -270,7 +274,8 @@ class Parser {
     for (;;) {
       if (items.length) this.expectOp(',');
       const c = this.cur;
-      if (c.t === 'var_end' || c.t === 'block_end' || c.t === 'eof' || this.isOp(')') || (c.t === 'name' && opts.endNames?.includes(c.v))) break;
+      if (c.t === 'var_end' || c.t === 'block_end' || c.t === 'eof' || this.isOp(')') || (c.t === 'name' && opts.endNames?.includes(c.v)))
+        break;
       items.push(this.expression(opts.withCond ?? true));
       if (this.isOp(',')) isTuple = true;
       else break;
@@ -395,13 +400,24 @@ class Parser {
         let kwargs: Kwargs = [];
         const c = this.cur;
         if (this.isOp('(')) ({ args, kwargs } = this.callArgs());
-        else if ((c.t === 'name' || c.t === 'str' || c.t === 'num' || this.isOp('[') || this.isOp('{')) && !['else', 'or', 'and', 'if'].includes(String((c as { v?: unknown }).v))) {
+        else if (
+          (c.t === 'name' || c.t === 'str' || c.t === 'num' || this.isOp('[') || this.isOp('{')) &&
+          !['else', 'or', 'and', 'if'].includes(String((c as { v?: unknown }).v))
+        ) {
           // `x is divisibleby 3`, `x is sameas false`: one argument without parentheses.
           if (this.isName('is')) this.fail("expected a test argument, found 'is'");
           args = [this.postfix(this.primary())];
         }
         // `x is none` / `x is true`: test names that are also literal words.
-        e = { k: 'test', name: name === 'None' ? 'none' : name === 'True' ? 'true' : name === 'False' ? 'false' : name, a: e, args, kwargs, negate, pos };
+        e = {
+          k: 'test',
+          name: name === 'None' ? 'none' : name === 'True' ? 'true' : name === 'False' ? 'false' : name,
+          a: e,
+          args,
+          kwargs,
+          negate,
+          pos,
+        };
       } else if (this.isOp('(')) {
         e = this.call(e);
       } else return e;
@@ -452,7 +468,10 @@ class Parser {
     this.expect('block_end');
     const body = this.subparse(end);
     if (this.cur.t === 'eof') {
-      throw new JinjaSyntaxError(`unexpected end of template: this {% ${opener} %} was never closed (expected ${end.map((e) => `{% ${e} %}`).join(' or ')})`, pos);
+      throw new JinjaSyntaxError(
+        `unexpected end of template: this {% ${opener} %} was never closed (expected ${end.map((e) => `{% ${e} %}`).join(' or ')})`,
+        pos,
+      );
     }
     if (dropNeedle) this.next();
     return body;

@@ -95,7 +95,8 @@ function translate(src: string, multiline: boolean, verbose: boolean): string {
         k += mm[0].length - 1;
         continue;
       }
-      if (/^\(\?[aiLmsux-]+[:)]/.test(rest)) throw new JinjaError('inline regex flags are supported only at the start of the pattern, e.g. (?i)');
+      if (/^\(\?[aiLmsux-]+[:)]/.test(rest))
+        throw new JinjaError('inline regex flags are supported only at the start of the pattern, e.g. (?i)');
       if (/^\(\?\(/.test(rest)) throw new JinjaError('conditional regex groups (?(...)...) are not supported');
     }
     // Python's $ (without MULTILINE) also matches before a final newline.

@@ -12,10 +12,8 @@ export class Frame {
   constructor(readonly parent?: Frame) {}
 
   lookup(name: string): { found: boolean; value?: unknown } {
-    for (let f: Frame | undefined = this; f; f = f.parent) {
-      if (f.vars.has(name)) return { found: true, value: f.vars.get(name) };
-    }
-    return { found: false };
+    if (this.vars.has(name)) return { found: true, value: this.vars.get(name) };
+    return this.parent ? this.parent.lookup(name) : { found: false };
   }
 }
 

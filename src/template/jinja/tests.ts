@@ -18,7 +18,14 @@ function typeTest(pick: (v: unknown) => boolean): Test {
 
 function regexTest(kind: 'match' | 'search' | 'fullmatch' | 'regex'): Test {
   return (v, args, kw, c) => {
-    const [pattern, ignorecase, multiline, matchType] = bind(c, args, kw, kind === 'regex' ? ['pattern', 'ignorecase', 'multiline', 'match_type'] : ['pattern', 'ignorecase', 'multiline'], false, 1);
+    const [pattern, ignorecase, multiline, matchType] = bind(
+      c,
+      args,
+      kw,
+      kind === 'regex' ? ['pattern', 'ignorecase', 'multiline', 'match_type'] : ['pattern', 'ignorecase', 'multiline'],
+      false,
+      1,
+    );
     const s = defined(v);
     if (typeof s !== 'string') throw new JinjaError(`test '${c.name}' expects a string, got ${typeName(s)}`);
     if (typeof pattern !== 'string') throw new JinjaError(`test '${c.name}' expects a pattern string`);
@@ -160,7 +167,21 @@ const tests: Record<string, Test> = {
 };
 export const TESTS: Record<string, Test> = Object.assign(Object.create(null) as Record<string, Test>, tests);
 const aliases: Record<string, string> = {
-  '==': 'eq', equalto: 'eq', '!=': 'ne', '<': 'lt', lessthan: 'lt', '<=': 'le', '>': 'gt', greaterthan: 'gt', '>=': 'ge',
-  success: 'succeeded', successful: 'succeeded', failure: 'failed', change: 'changed', skip: 'skipped', version_compare: 'version', divisible_by: 'divisibleby',
+  '==': 'eq',
+  equalto: 'eq',
+  '!=': 'ne',
+  '<': 'lt',
+  lessthan: 'lt',
+  '<=': 'le',
+  '>': 'gt',
+  greaterthan: 'gt',
+  '>=': 'ge',
+  success: 'succeeded',
+  successful: 'succeeded',
+  failure: 'failed',
+  change: 'changed',
+  skip: 'skipped',
+  version_compare: 'version',
+  divisible_by: 'divisibleby',
 };
 for (const [a, t] of Object.entries(aliases)) TESTS[a] = TESTS[t];

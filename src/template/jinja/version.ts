@@ -22,7 +22,8 @@ function cmpParts(a: Part[], b: Part[]): number {
     const x = a[i];
     const y = b[i];
     if (x === y) continue;
-    if (typeof x !== typeof y) throw new JinjaError(`version comparison failed: cannot compare '${x}' with '${y}' (try version_type='semver' or 'strict')`);
+    if (typeof x !== typeof y)
+      throw new JinjaError(`version comparison failed: cannot compare '${x}' with '${y}' (try version_type='semver' or 'strict')`);
     return x < y ? -1 : 1;
   }
   return Math.sign(a.length - b.length);
@@ -31,7 +32,10 @@ function cmpParts(a: Part[], b: Part[]): number {
 function semver(v: string): { main: number[]; pre: Part[] } {
   const m = /^v?(\d+)\.(\d+)\.(\d+)(?:-([0-9A-Za-z.-]+))?(?:\+[0-9A-Za-z.-]+)?$/.exec(v);
   if (!m) throw new JinjaError(`invalid semantic version '${v}'`);
-  return { main: [Number(m[1]), Number(m[2]), Number(m[3])], pre: m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : [] };
+  return {
+    main: [Number(m[1]), Number(m[2]), Number(m[3])],
+    pre: m[4] ? m[4].split('.').map((p) => (/^\d+$/.test(p) ? Number(p) : p)) : [],
+  };
 }
 
 function cmpSemver(a: string, b: string): number {
@@ -71,7 +75,8 @@ const OPERATORS: Record<string, (c: number) => boolean> = {
 
 export function versionCompare(value: string, other: string, operator: string, type: string): boolean {
   const op = OPERATORS[operator];
-  if (!Object.prototype.hasOwnProperty.call(OPERATORS, operator)) throw new JinjaError(`invalid version operator '${operator}' (${Object.keys(OPERATORS).join(', ')})`);
+  if (!Object.prototype.hasOwnProperty.call(OPERATORS, operator))
+    throw new JinjaError(`invalid version operator '${operator}' (${Object.keys(OPERATORS).join(', ')})`);
   let c: number;
   switch (type) {
     case 'loose':

@@ -135,7 +135,17 @@ export function resolveLazy(scope: object, name: string, lazy: Lazy, render: Raw
     const members = resolving.slice(at).map((r) => r.lazy);
     const chain = [...members.map(link), link(lazy)];
     const first = chain[0].source;
-    throw new VarChainError(first.file, first.line, first.column, chain, 'the variables refer to each other in a cycle', undefined, members.length, undefined, true);
+    throw new VarChainError(
+      first.file,
+      first.line,
+      first.column,
+      chain,
+      'the variables refer to each other in a cycle',
+      undefined,
+      members.length,
+      undefined,
+      true,
+    );
   }
   if (resolving.length >= MAX_DEPTH) {
     const s = lazy.source();

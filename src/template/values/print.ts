@@ -54,7 +54,9 @@ export function pyRepr(v: unknown): string {
   if (typeof v === 'string') return strRepr(v);
   if (Array.isArray(v)) return `[${v.map(pyRepr).join(', ')}]`;
   if (v !== null && typeof v === 'object' && !(v instanceof PyFloat) && isPlain(v)) {
-    return `{${Object.entries(v).map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`).join(', ')}}`;
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${strRepr(k)}: ${pyRepr(x)}`)
+      .join(', ')}}`;
   }
   return pyStr(v);
 }

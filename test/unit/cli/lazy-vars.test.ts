@@ -49,7 +49,9 @@ describe('lazy variables through the CLI', { timeout: 120_000 }, () => {
     dirs.push(dir);
     const r = fleet('vars', '-i', join(dir, 'inventory'), 'h1', 'matrix_url');
     expect(r.code).toBe(0);
-    expect(r.out).toBe(`matrix_url = "https://matrix.example.org/_matrix"\n  written "https://{{ matrix_domain }}/_matrix"\n  from ${join(dir, 'inventory', 'host_vars', 'h1.yml')}:1\n`);
+    expect(r.out).toBe(
+      `matrix_url = "https://matrix.example.org/_matrix"\n  written "https://{{ matrix_domain }}/_matrix"\n  from ${join(dir, 'inventory', 'host_vars', 'h1.yml')}:1\n`,
+    );
     const e = fleet('vars', '-i', join(dir, 'inventory'), 'h1', 'matrix_url', '-e', 'base_domain=other.net', '--json');
     expect(JSON.parse(e.out)).toMatchObject({ value: 'https://matrix.other.net/_matrix', raw: 'https://{{ matrix_domain }}/_matrix' });
   });
@@ -61,24 +63,31 @@ describe('lazy variables through the CLI', { timeout: 120_000 }, () => {
     expect(r.code).toBe(3);
     const gv = join(dir, 'inventory', 'group_vars', 'all.yml');
     const hv = join(dir, 'inventory', 'host_vars', 'h1.yml');
-    expect(r.err).toContain(`${gv}:1:27: matrix_url -> matrix_domain: undefined variable 'base_domain' (matrix_url: ${hv}:1, matrix_domain: ${gv}:1; used at ${join(dir, 'playbooks', 'site.yml')}:5)`);
+    expect(r.err).toContain(
+      `${gv}:1:27: matrix_url -> matrix_domain: undefined variable 'base_domain' (matrix_url: ${hv}:1, matrix_domain: ${gv}:1; used at ${join(dir, 'playbooks', 'site.yml')}:5)`,
+    );
     expect(r.err + r.out).not.toMatch(/unreachable|192\.0\.2\.1:22/);
     const v = fleet('vars', '-i', join(dir, 'inventory'), 'h1', 'matrix_url');
     expect(v.code).toBe(1);
-    expect(v.out).toContain("(as written: it does not resolve)\n  error: ");
+    expect(v.out).toContain('(as written: it does not resolve)\n  error: ');
     expect(v.out).toContain("undefined variable 'base_domain'");
   });
 
   it('a cycle fails before contact, naming each variable with its file and line', () => {
-    const dir = project('base_domain: "{{ matrix_domain | replace(\'matrix.\', \'\') }}"\nmatrix_domain: "matrix.{{ base_domain }}"\n', PLAY);
+    const dir = project(
+      'base_domain: "{{ matrix_domain | replace(\'matrix.\', \'\') }}"\nmatrix_domain: "matrix.{{ base_domain }}"\n',
+      PLAY,
+    );
     dirs.push(dir);
     const r = fleet('check', join(dir, 'playbooks', 'site.yml'), '-i', join(dir, 'inventory'), '-e', 'app_name=synapse');
     expect(r.code).toBe(3);
     const gv = join(dir, 'inventory', 'group_vars', 'all.yml');
-    expect(r.err).toContain(`matrix_url -> matrix_domain -> base_domain -> matrix_domain: the variables refer to each other in a cycle (matrix_url: ${join(dir, 'inventory', 'host_vars', 'h1.yml')}:1, matrix_domain: ${gv}:2, base_domain: ${gv}:1;`);
+    expect(r.err).toContain(
+      `matrix_url -> matrix_domain -> base_domain -> matrix_domain: the variables refer to each other in a cycle (matrix_url: ${join(dir, 'inventory', 'host_vars', 'h1.yml')}:1, matrix_domain: ${gv}:2, base_domain: ${gv}:1;`,
+    );
   });
 
-  it('a play variable that is undefined names the play file and the key\'s line', () => {
+  it("a play variable that is undefined names the play file and the key's line", () => {
     const dir = project('base_domain: example.org\nmatrix_domain: "matrix.{{ base_domain }}"\n', PLAY);
     dirs.push(dir);
     const r = fleet('check', join(dir, 'playbooks', 'site.yml'), '-i', join(dir, 'inventory'));

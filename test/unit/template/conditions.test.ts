@@ -270,7 +270,7 @@ describe('evalExpression: errors', () => {
     expect(exprError('').message).toContain('empty condition');
   });
 
-  it('no code execution: only fleet\'s own functions, methods and filters exist', () => {
+  it("no code execution: only fleet's own functions, methods and filters exist", () => {
     expect(exprError('lookup("pipe", "id")').message).toContain("lookup('pipe') runs a command on the controller: not supported");
     expect(exprError('s.__class__()', { s: 'a' }).message).toContain('unsupported method .__class__() on a string');
     expect(exprError("s.constructor('x')", { s: 'a' }).message).toContain('unsupported method .constructor()');
@@ -294,7 +294,7 @@ describe('evalExpression: errors', () => {
     const e = exprError('secret > 3', { secret: 'hunter2' });
     expect(e.message).toContain('cannot compare string > int');
     expect(e.message).not.toContain('hunter2');
-    expect(exprError("1 in 5").message).toContain("'in' needs a list, string or mapping");
+    expect(exprError('1 in 5').message).toContain("'in' needs a list, string or mapping");
     expect(exprError("1 in 'abc'").message).toContain("'in <string>' needs a string on its left");
     expect(exprError('1 / 0').message).toContain('division by zero');
     expect(exprError("'a' - 1").message).toContain("cannot apply '-'");

@@ -70,7 +70,9 @@ describe('handlebars templates', () => {
   });
 
   it('errors when a helper call gives undefined, quoting the call', () => {
-    expect(templateError(() => hbs('{{lookup hosts "relay9"}}', { hosts: {} })).message).toContain(`'lookup hosts "relay9"' gave an undefined value`);
+    expect(templateError(() => hbs('{{lookup hosts "relay9"}}', { hosts: {} })).message).toContain(
+      `'lookup hosts "relay9"' gave an undefined value`,
+    );
   });
 
   it('rejects unknown helpers with the line', () => {
@@ -123,8 +125,13 @@ describe('handlebars templates', () => {
   it('reads variables that are still templates (resolved when read, in the context)', () => {
     const ctx = { domain: 'ex.org', url: new Lazy('url', 'https://{{ domain }}/', { file: 'group_vars/all.yml', line: 2 }) };
     expect(hbs('{{ url }} {{#if url}}set{{/if}}', ctx)).toBe('https://ex.org/ set');
-    const hostvars = lazyHostvars(['a', 'b'], (h) => ({ ip: h === 'a' ? '10.0.0.1' : '10.0.0.2', name: new Lazy('name', '{{ ip }}-x', { file: 'h.yml' }) }));
-    expect(hbs('{{#each groups}}{{lookup (lookup ../hostvars this) "name"}} {{/each}}', { groups: ['a', 'b'], hostvars })).toBe('10.0.0.1-x 10.0.0.2-x ');
+    const hostvars = lazyHostvars(['a', 'b'], (h) => ({
+      ip: h === 'a' ? '10.0.0.1' : '10.0.0.2',
+      name: new Lazy('name', '{{ ip }}-x', { file: 'h.yml' }),
+    }));
+    expect(hbs('{{#each groups}}{{lookup (lookup ../hostvars this) "name"}} {{/each}}', { groups: ['a', 'b'], hostvars })).toBe(
+      '10.0.0.1-x 10.0.0.2-x ',
+    );
   });
 
   it('names a missing file', () => {

@@ -36,7 +36,9 @@ describe('operators', () => {
     // "Math": {{ 1 + 1 }} is 2, {{ 3 - 2 }} is 1, {{ 1 / 2 }} is 0.5, {{ 20 // 7 }} is 2,
     // {{ 11 % 7 }} is 4, {{ 2 * 2 }} is 4, {{ 2**3 }} is 8.
     expect(j('{{ 1 + 1 }} {{ 3 - 2 }} {{ 1 / 2 }} {{ 20 // 7 }} {{ 11 % 7 }} {{ 2 * 2 }} {{ 2**3 }}')).toBe('2 1 0.5 2 4 4 8');
-    expect(j('{{ 4 / 2 }} {{ 1.0 }} {{ 2 * 1.5 }} {{ 7.0 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** -1 }}')).toBe('2.0 1.0 3.0 3.0 -4 2 0.5');
+    expect(j('{{ 4 / 2 }} {{ 1.0 }} {{ 2 * 1.5 }} {{ 7.0 // 2 }} {{ -7 // 2 }} {{ -7 % 3 }} {{ 2 ** -1 }}')).toBe(
+      '2.0 1.0 3.0 3.0 -4 2 0.5',
+    );
     expect(jv('{{ 4 / 2 }}')).toBe(2);
     expect(jinjaError('{{ 1 / 0 }}').message).toContain('division by zero');
   });
@@ -74,20 +76,24 @@ describe('operators', () => {
     expect(jv('{{ 0 and x }}')).toBe(0);
     expect(j("{{ 'yes' if on else 'no' }} {{ 'a' if 0 else 'b' if 1 else 'c' }}", { on: true })).toBe('yes b');
     // Without else the result is undefined, and strict templates refuse to print it.
-    expect(jinjaError('[{{ "[{}]".format(page.title) if page.title }}]', { page: { title: '' } }).message).toContain('the inline if-expression evaluated to false and has no else section');
+    expect(jinjaError('[{{ "[{}]".format(page.title) if page.title }}]', { page: { title: '' } }).message).toContain(
+      'the inline if-expression evaluated to false and has no else section',
+    );
     expect(j('{{ ("x" if false) | default("d") }}')).toBe('d');
     expect(j('{{ "[{}]".format(page.title) if page.title }}', { page: { title: 'T' } })).toBe('[T]');
   });
 
   it('precedence: filters bind tighter than unary minus; ~ tighter than + and -', () => {
     expect(jv('{{ -3 | abs }}'.replace('abs', 'string'))).toBe('-3');
-    expect(jinjaError("{{ 1 + 2 ~ 3 }}").message).toContain("cannot apply '+' to int and string");
+    expect(jinjaError('{{ 1 + 2 ~ 3 }}').message).toContain("cannot apply '+' to int and string");
     expect(jv('{{ not 1 == 2 }}')).toBe(true);
   });
 
   it('indexes, negative indexes, slices and attribute access on data only', () => {
     const ctx = { l: [10, 20, 30, 40], s: 'hello', m: { 'x-y': 1, k: { n: 2 } } };
-    expect(jv('{{ l[-1] }} {{ l.1 }} {{ l[1:3] }} {{ l[::-1] }} {{ s[1:] }} {{ s[-3:] }} {{ m["x-y"] }} {{ m.k.n }}', ctx)).toBe('40 20 [20, 30] [40, 30, 20, 10] ello llo 1 2');
+    expect(jv('{{ l[-1] }} {{ l.1 }} {{ l[1:3] }} {{ l[::-1] }} {{ s[1:] }} {{ s[-3:] }} {{ m["x-y"] }} {{ m.k.n }}', ctx)).toBe(
+      '40 20 [20, 30] [40, 30, 20, 10] ello llo 1 2',
+    );
     expect(jinjaError('{{ l[9] }}', ctx).variable).toBe('l[9]');
   });
 });
@@ -95,7 +101,9 @@ describe('operators', () => {
 describe('how values print (Ansible renders them as Python does)', () => {
   it('True/False, None as nothing, lists and dicts as Python repr', () => {
     const ctx = { t: true, f: false, n: null, l: ['a', 1, true, null, 1.5], d: { k: "it's", q: 'say "hi"' } };
-    expect(j('{{ t }} {{ f }} [{{ n }}] {{ l }} {{ d }}', ctx)).toBe(`True False [] ['a', 1, True, None, 1.5] {'k': "it's", 'q': 'say "hi"'}`);
+    expect(j('{{ t }} {{ f }} [{{ n }}] {{ l }} {{ d }}', ctx)).toBe(
+      `True False [] ['a', 1, True, None, 1.5] {'k': "it's", 'q': 'say "hi"'}`,
+    );
   });
 
   it('a lone expression keeps its type; anything more is text', () => {
@@ -118,27 +126,40 @@ describe('StrictUndefined', () => {
   });
 
   it('is defined, default and the tests on types see it without failing', () => {
-    expect(j('{{ a.b.c is defined }} {{ a is undefined }} {{ a.b | default("d") }} {{ a is none }} {{ a is string }}')).toBe('False True d False False');
+    expect(j('{{ a.b.c is defined }} {{ a is undefined }} {{ a.b | default("d") }} {{ a is none }} {{ a is string }}')).toBe(
+      'False True d False False',
+    );
   });
 });
 
 describe('Python methods', () => {
   it('on strings', () => {
-    expect(j("{{ ' Ab '.strip() }}|{{ 'xxAbxx'.strip('x') }}|{{ 'Ab'.lower() }}{{ 'Ab'.upper() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a b  c'.split() }}|{{ 'a=b=c'.split('=', 1) }}")).toBe(
-      "Ab|Ab|abAB|['a', 'b', '', 'c']|['a', 'b', 'c']|['a', 'b=c']",
-    );
-    expect(j("{{ 'abc'.startswith('a') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'aaa'.replace('a', 'b', 2) }} {{ '-'.join(['a', 'b']) }} {{ 'abcb'.find('b') }} {{ 'abcb'.count('b') }}")).toBe('True True bba a-b 1 2');
-    expect(j("{{ '{}:{}'.format('h', 22) }} {{ '{0}-{name}'.format('a', name='n') }} {{ '7'.zfill(3) }} {{ 'a b'.title() }} {{ '12'.isdigit() }} {{ 'k=v'.partition('=') }}")).toBe(
-      "h:22 a-n 007 A B True ['k', '=', 'v']",
-    );
+    expect(
+      j(
+        "{{ ' Ab '.strip() }}|{{ 'xxAbxx'.strip('x') }}|{{ 'Ab'.lower() }}{{ 'Ab'.upper() }}|{{ 'a,b,,c'.split(',') }}|{{ 'a b  c'.split() }}|{{ 'a=b=c'.split('=', 1) }}",
+      ),
+    ).toBe("Ab|Ab|abAB|['a', 'b', '', 'c']|['a', 'b', 'c']|['a', 'b=c']");
+    expect(
+      j(
+        "{{ 'abc'.startswith('a') }} {{ 'abc'.endswith(('x', 'c')) }} {{ 'aaa'.replace('a', 'b', 2) }} {{ '-'.join(['a', 'b']) }} {{ 'abcb'.find('b') }} {{ 'abcb'.count('b') }}",
+      ),
+    ).toBe('True True bba a-b 1 2');
+    expect(
+      j(
+        "{{ '{}:{}'.format('h', 22) }} {{ '{0}-{name}'.format('a', name='n') }} {{ '7'.zfill(3) }} {{ 'a b'.title() }} {{ '12'.isdigit() }} {{ 'k=v'.partition('=') }}",
+      ),
+    ).toBe("h:22 a-n 007 A B True ['k', '=', 'v']");
     expect(j("{{ 'a\\nb\\n'.splitlines() }} {{ 'a.b.c'.rsplit('.', 1) }}")).toBe("['a', 'b'] ['a.b', 'c']");
   });
 
   it('on lists and mappings', () => {
     const ctx = { d: { a: 1, b: 2 }, l: ['x', 'y', 'x'] };
-    expect(j('{{ d.items() }} {{ d.keys() }} {{ d.values() }} {{ d.get("a") }} {{ d.get("z", 0) }} {{ d.get("z") }}|{{ l.index("y") }} {{ l.count("x") }}', ctx)).toBe(
-      "[['a', 1], ['b', 2]] ['a', 'b'] [1, 2] 1 0 |1 2",
-    );
+    expect(
+      j(
+        '{{ d.items() }} {{ d.keys() }} {{ d.values() }} {{ d.get("a") }} {{ d.get("z", 0) }} {{ d.get("z") }}|{{ l.index("y") }} {{ l.count("x") }}',
+        ctx,
+      ),
+    ).toBe("[['a', 1], ['b', 2]] ['a', 'b'] [1, 2] 1 0 |1 2");
   });
 
   it('append and update work on what the template built, never on the variables', () => {
@@ -174,9 +195,13 @@ describe('globals', () => {
     writeFileSync(join(dir, 'files', 'key.pub'), 'ssh-ed25519 AAAA x\n\n');
     writeFileSync(join(dir, 'templates', 't.j2'), 'hello {{ who }}\n');
     const o = { file: join(dir, 'tasks.yml'), line: 1 };
-    expect(renderString("{{ lookup('file', 'key.pub') }}|{{ lookup('template', 't.j2') }}|{{ query('env', 'FLEET_TEST_LOOKUP') }}", { who: 'w' }, o)).toBe(
-      "ssh-ed25519 AAAA x|hello w\n|['from-env']",
-    );
+    expect(
+      renderString(
+        "{{ lookup('file', 'key.pub') }}|{{ lookup('template', 't.j2') }}|{{ query('env', 'FLEET_TEST_LOOKUP') }}",
+        { who: 'w' },
+        o,
+      ),
+    ).toBe("ssh-ed25519 AAAA x|hello w\n|['from-env']");
     expect(j("{{ lookup('vars', 'a' ~ 'b') }} {{ lookup('vars', 'zz', default=0) }}", { ab: 5 })).toBe('5 0');
     expect(jinjaError("{{ lookup('file', 'nope.txt') }}").message).toContain("lookup('file'): could not find 'nope.txt'");
   });

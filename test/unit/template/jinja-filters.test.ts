@@ -37,15 +37,21 @@ describe('defaults, choices and conversions', () => {
     expect(jv("{{ '1.5' | float }} {{ 2 | float }} {{ 'x' | float }}")).toBe('1.5 2.0 0.0');
     expect(jv('{{ 5 | string }}{{ none | string }}')).toBe('5None');
     expect(jv("{{ 'ab' | list }}")).toEqual(['a', 'b']);
-    expect(jv('{{ 1 | type_debug }} {{ 1.5 | type_debug }} {{ "a" | type_debug }} {{ [] | type_debug }} {{ {} | type_debug }} {{ none | type_debug }}')).toBe('int float str list dict NoneType');
+    expect(
+      jv(
+        '{{ 1 | type_debug }} {{ 1.5 | type_debug }} {{ "a" | type_debug }} {{ [] | type_debug }} {{ {} | type_debug }} {{ none | type_debug }}',
+      ),
+    ).toBe('int float str list dict NoneType');
   });
 });
 
 describe('strings', () => {
   it('lower, upper, capitalize, title, trim', () => {
-    expect(j("{{ 'MiXed' | lower }} {{ 'MiXed' | upper }} {{ 'hello WORLD' | capitalize }} {{ 'hello world' | title }} [{{ '  x \\n' | trim }}] {{ 'xxaxx' | trim('x') }}")).toBe(
-      'mixed MIXED Hello world Hello World [x] a',
-    );
+    expect(
+      j(
+        "{{ 'MiXed' | lower }} {{ 'MiXed' | upper }} {{ 'hello WORLD' | capitalize }} {{ 'hello world' | title }} [{{ '  x \\n' | trim }}] {{ 'xxaxx' | trim('x') }}",
+      ),
+    ).toBe('mixed MIXED Hello world Hello World [x] a');
     expect(jinjaError('{{ 5 | lower }}').message).toContain("filter 'lower': expects a string, got int");
   });
 
@@ -84,7 +90,11 @@ describe('strings', () => {
 
   it('basename, dirname, splitext, path_join', () => {
     // Ansible "Managing file names and path names".
-    expect(j("{{ '/etc/asdf/foo.txt' | basename }} {{ '/etc/asdf/foo.txt' | dirname }} {{ '/etc/asdf/' | dirname }} [{{ '/etc/asdf/' | basename }}]")).toBe('foo.txt /etc/asdf /etc/asdf []');
+    expect(
+      j(
+        "{{ '/etc/asdf/foo.txt' | basename }} {{ '/etc/asdf/foo.txt' | dirname }} {{ '/etc/asdf/' | dirname }} [{{ '/etc/asdf/' | basename }}]",
+      ),
+    ).toBe('foo.txt /etc/asdf /etc/asdf []');
     expect(jv("{{ 'nginx.conf' | splitext }}")).toEqual(['nginx', '.conf']);
     expect(jv("{{ ('/etc', 'subdir', 'file.txt') | path_join }}")).toBe('/etc/subdir/file.txt');
   });
@@ -99,19 +109,25 @@ describe('strings', () => {
   it('hash, checksum, md5, sha1, password_hash', () => {
     // Ansible "Hashing and encrypting strings and passwords".
     expect(j("{{ 'test1' | hash('sha1') }}")).toBe('b444ac06613fc8d63795be9ad0beaf55011936ac');
-    expect(j("{{ 'test1' | hash('md5') }} {{ 'test2' | checksum }}")).toBe('5a105e8b9d40e1329780d62ea2265d8a 109f4b3c50d7b0df729d299bc6f8e9ef9066971f');
+    expect(j("{{ 'test1' | hash('md5') }} {{ 'test2' | checksum }}")).toBe(
+      '5a105e8b9d40e1329780d62ea2265d8a 109f4b3c50d7b0df729d299bc6f8e9ef9066971f',
+    );
     // {{ 'passwordsaresecret' | password_hash('sha512', 'mysecretsalt') }}: the crypt(3) text
     // that glibc (and openssl passwd -6 -salt mysecretsalt) give.
     expect(j("{{ 'passwordsaresecret' | password_hash('sha512', 'mysecretsalt') }}")).toBe(
       '$6$mysecretsalt$i8PweECrAZzAqUN8NzUCrUIKhofQWIKCd2MKayt4Uu/ZE7CdF2fVODVdVBtC9mbe6n6MdlcRyAQuomIedgw2s1',
     );
-    expect(j("{{ 'passwordsaresecret' | password_hash('sha256', 'mysecretsalt') }}")).toBe('$5$mysecretsalt$x0QG9Y.ikLMcasTJ3qmfbpO2qA79xv0jf19FJLIQg1.');
+    expect(j("{{ 'passwordsaresecret' | password_hash('sha256', 'mysecretsalt') }}")).toBe(
+      '$5$mysecretsalt$x0QG9Y.ikLMcasTJ3qmfbpO2qA79xv0jf19FJLIQg1.',
+    );
     expect(j("{{ 'x' | password_hash('sha512') }}")).toMatch(/^\$6\$[./0-9A-Za-z]{16}\$[./0-9A-Za-z]{86}$/);
     expect(jinjaError("{{ 'x' | password_hash('md5') }}").message).toContain("unsupported scheme 'md5'");
   });
 
   it('urlencode, escape', () => {
-    expect(j("{{ 'a b&c/d' | urlencode }} {{ {'k': 'v w'} | urlencode }} {{ '<a href=\"x\">' | e }}")).toBe('a%20b%26c/d k=v%20w &lt;a href=&#34;x&#34;&gt;');
+    expect(j("{{ 'a b&c/d' | urlencode }} {{ {'k': 'v w'} | urlencode }} {{ '<a href=\"x\">' | e }}")).toBe(
+      'a%20b%26c/d k=v%20w &lt;a href=&#34;x&#34;&gt;',
+    );
   });
 });
 
@@ -122,7 +138,11 @@ describe('regular expressions (Python syntax)', () => {
     expect(j("{{ 'foobar' | regex_replace('^f.*o(.*)$', '\\\\1') }}")).toBe('bar');
     expect(j("{{ 'localhost:80' | regex_replace('^(?P<host>.+):(?P<port>\\\\d+)$', '\\\\g<host>, \\\\g<port>') }}")).toBe('localhost, 80');
     expect(j("{{ 'localhost:80' | regex_replace(':80') }}")).toBe('localhost');
-    expect(j("{{ 'CamelCase' | regex_replace('c', 'k', ignorecase=true) }} {{ 'aaa' | regex_replace('a', 'b', count=2) }} {{ 'x$' | regex_replace('\\\\$', '$$') }}")).toBe('kamelkase bba x$$');
+    expect(
+      j(
+        "{{ 'CamelCase' | regex_replace('c', 'k', ignorecase=true) }} {{ 'aaa' | regex_replace('a', 'b', count=2) }} {{ 'x$' | regex_replace('\\\\$', '$$') }}",
+      ),
+    ).toBe('kamelkase bba x$$');
     expect(j("{{ 'a\\nb' | regex_replace('^', '# ', multiline=true) }}")).toBe('# a\n# b');
   });
 
@@ -131,13 +151,21 @@ describe('regular expressions (Python syntax)', () => {
     expect(jv("{{ 'ansible' | regex_search('foobar') }}")).toBeNull();
     expect(jv("{{ 'server1/database42' | regex_search('server([0-9]+)/database([0-9]+)', '\\\\1', '\\\\2') }}")).toEqual(['1', '42']);
     expect(jv("{{ 'a=1' | regex_search('(?P<k>\\\\w)=(?P<v>\\\\d)', '\\\\g<v>') }}")).toEqual(['1']);
-    expect(jv("{{ 'Some DNS servers are 8.8.8.8 and 8.8.4.4' | regex_findall('\\\\b(?:[0-9]{1,3}\\\\.){3}[0-9]{1,3}\\\\b') }}")).toEqual(['8.8.8.8', '8.8.4.4']);
-    expect(jv("{{ 'k1=v1 k2=v2' | regex_findall('(\\\\w+)=(\\\\w+)') }}")).toEqual([['k1', 'v1'], ['k2', 'v2']]);
+    expect(jv("{{ 'Some DNS servers are 8.8.8.8 and 8.8.4.4' | regex_findall('\\\\b(?:[0-9]{1,3}\\\\.){3}[0-9]{1,3}\\\\b') }}")).toEqual([
+      '8.8.8.8',
+      '8.8.4.4',
+    ]);
+    expect(jv("{{ 'k1=v1 k2=v2' | regex_findall('(\\\\w+)=(\\\\w+)') }}")).toEqual([
+      ['k1', 'v1'],
+      ['k2', 'v2'],
+    ]);
   });
 
   it("regex_escape; Python's $, \\A, \\Z and inline flags", () => {
     expect(j("{{ '^f.*o(.*)$' | regex_escape() }}")).toBe('\\^f\\.\\*o\\(\\.\\*\\)\\$');
-    expect(jv("{{ 'ab\\n' is search('b$') }} {{ 'AB' is match('(?i)ab') }} {{ 'x\\ny' is search('\\\\Ay\\\\Z') }}")).toBe('True True False');
+    expect(jv("{{ 'ab\\n' is search('b$') }} {{ 'AB' is match('(?i)ab') }} {{ 'x\\ny' is search('\\\\Ay\\\\Z') }}")).toBe(
+      'True True False',
+    );
     expect(jinjaError("{{ 'a' | regex_replace('(') }}").message).toContain('invalid regular expression');
   });
 });
@@ -147,18 +175,28 @@ describe('lists', () => {
     expect(jv('{{ [1, 2] | length }} {{ "abc" | count }} {{ {"a": 1} | length }}')).toBe('2 3 1');
     expect(jv('{{ [3, 1, 2] | first }} {{ [3, 1, 2] | last }} {{ "xyz" | first }}')).toBe('3 2 x');
     // Jinja "max": {{ [1, 2, 3]|max }} -> 3; case-insensitive by default.
-    expect(jv("{{ [1, 2, 3] | max }} {{ [1, 2, 3] | min }} {{ ['b', 'A', 'c'] | max }} {{ ['b', 'A', 'C'] | max(case_sensitive=true) }}")).toBe('3 1 c b');
+    expect(
+      jv("{{ [1, 2, 3] | max }} {{ [1, 2, 3] | min }} {{ ['b', 'A', 'c'] | max }} {{ ['b', 'A', 'C'] | max(case_sensitive=true) }}"),
+    ).toBe('3 1 c b');
     expect(jv("{{ users | max(attribute='age') }}", { users: [{ age: 3 }, { age: 9 }] })).toEqual({ age: 9 });
-    expect(jv('{{ [1, 2.5] | sum }} {{ [] | sum }} {{ items | sum(attribute="n", start=10) }}', { items: [{ n: 1 }, { n: 2 }] })).toBe('3.5 0 13');
+    expect(jv('{{ [1, 2.5] | sum }} {{ [] | sum }} {{ items | sum(attribute="n", start=10) }}', { items: [{ n: 1 }, { n: 2 }] })).toBe(
+      '3.5 0 13',
+    );
     expect(jinjaError('{{ [] | first }}').message).toContain('first of an empty list');
   });
 
   it('unique, sort, reverse, flatten', () => {
     // Jinja "unique": {{ ['foo', 'bar', 'foobar', 'FooBar']|unique|list }} -> ['foo', 'bar', 'foobar']
     expect(jv("{{ ['foo', 'bar', 'foobar', 'FooBar'] | unique | list }}")).toEqual(['foo', 'bar', 'foobar']);
-    expect(jv('{{ [3, 1, 2] | sort }} {{ [3, 1, 2] | sort(reverse=true) }} {{ ["b", "A"] | sort }} {{ [1, 2] | reverse }} {{ "ab" | reverse }}')).toBe('[1, 2, 3] [3, 2, 1] [\'A\', \'b\'] [2, 1] ba');
+    expect(
+      jv('{{ [3, 1, 2] | sort }} {{ [3, 1, 2] | sort(reverse=true) }} {{ ["b", "A"] | sort }} {{ [1, 2] | reverse }} {{ "ab" | reverse }}'),
+    ).toBe("[1, 2, 3] [3, 2, 1] ['A', 'b'] [2, 1] ba");
     // Jinja "sort": {% for user in users|sort(attribute="age,name") %}
-    const users = [{ name: 'b', age: 2 }, { name: 'a', age: 2 }, { name: 'c', age: 1 }];
+    const users = [
+      { name: 'b', age: 2 },
+      { name: 'a', age: 2 },
+      { name: 'c', age: 1 },
+    ];
     expect(j('{% for u in users|sort(attribute="age,name") %}{{ u.name }}{% endfor %}', { users })).toBe('cab');
     expect(jinjaError('{{ [1, "a"] | sort }}').message).toContain('cannot compare');
     // Ansible "Flattening a list": {{ [3, [4, 2] ] | flatten }}, levels=1
@@ -167,18 +205,32 @@ describe('lists', () => {
   });
 
   it('map, select, reject, selectattr, rejectattr', () => {
-    const users = [{ name: 'a', active: true, email: null }, { name: 'b', active: false, email: 'b@x' }];
+    const users = [
+      { name: 'a', active: true, email: null },
+      { name: 'b', active: false, email: 'b@x' },
+    ];
     // Jinja "map": {{ users|map(attribute='username')|join(', ') }}, {{ titles|map('lower')|join(', ') }}
-    expect(j("{{ users | map(attribute='name') | join(', ') }} {{ ['A', 'B'] | map('lower') | join(',') }} {{ ['a-b'] | map('replace', '-', '_') | list }}", { users })).toBe("a, b a,b ['a_b']");
+    expect(
+      j(
+        "{{ users | map(attribute='name') | join(', ') }} {{ ['A', 'B'] | map('lower') | join(',') }} {{ ['a-b'] | map('replace', '-', '_') | list }}",
+        { users },
+      ),
+    ).toBe("a, b a,b ['a_b']");
     expect(jv("{{ users | map(attribute='missing', default='?') | list }}", { users })).toEqual(['?', '?']);
     // Jinja "select": {{ numbers|select("odd") }}, {{ numbers|select("divisibleby", 3) }}; "reject".
-    expect(jv('{{ numbers | select("odd") | list }} {{ numbers | select("divisibleby", 3) | list }} {{ numbers | reject("odd") | list }} {{ [0, 1, ""] | select | list }}', { numbers: [1, 2, 3, 4, 5, 6] })).toBe(
-      '[1, 3, 5] [3, 6] [2, 4, 6] [1]',
-    );
+    expect(
+      jv(
+        '{{ numbers | select("odd") | list }} {{ numbers | select("divisibleby", 3) | list }} {{ numbers | reject("odd") | list }} {{ [0, 1, ""] | select | list }}',
+        { numbers: [1, 2, 3, 4, 5, 6] },
+      ),
+    ).toBe('[1, 3, 5] [3, 6] [2, 4, 6] [1]');
     // Jinja "selectattr": users|selectattr("is_active"), users|selectattr("email", "none").
-    expect(j('{{ users | selectattr("active") | map(attribute="name") | list }} {{ users | selectattr("email", "none") | map(attribute="name") | list }} {{ users | rejectattr("active") | map(attribute="name") | list }}', { users })).toBe(
-      "['a'] ['a'] ['b']",
-    );
+    expect(
+      j(
+        '{{ users | selectattr("active") | map(attribute="name") | list }} {{ users | selectattr("email", "none") | map(attribute="name") | list }} {{ users | rejectattr("active") | map(attribute="name") | list }}',
+        { users },
+      ),
+    ).toBe("['a'] ['a'] ['b']");
     expect(j('{{ users | selectattr("email", "equalto", "b@x") | map(attribute="name") | first }}', { users })).toBe('b');
     expect(j("{{ users | selectattr('missing', 'defined') | list | length }}", { users })).toBe('0');
   });
@@ -192,9 +244,22 @@ describe('lists', () => {
     expect(jv('{{ list1 | difference(list2) }}', ctx)).toEqual([10]);
     expect(jv('{{ list1 | symmetric_difference(list2) }}', ctx)).toEqual([10, 11, 99]);
     // Ansible "Combining items from multiple lists: zip": [1,2,3] | zip(['a','b','c','d']).
-    expect(jv("{{ [1,2,3,4,5,6] | zip(['a','b','c','d','e','f']) | list }}")).toEqual([[1, 'a'], [2, 'b'], [3, 'c'], [4, 'd'], [5, 'e'], [6, 'f']]);
-    expect(jv("{{ [1, 2] | zip_longest(['a'], fillvalue='x') | list }}")).toEqual([[1, 'a'], [2, 'x']]);
-    expect(jv("{{ [1, 2, 3] | batch(2, 'x') | list }}")).toEqual([[1, 2], [3, 'x']]);
+    expect(jv("{{ [1,2,3,4,5,6] | zip(['a','b','c','d','e','f']) | list }}")).toEqual([
+      [1, 'a'],
+      [2, 'b'],
+      [3, 'c'],
+      [4, 'd'],
+      [5, 'e'],
+      [6, 'f'],
+    ]);
+    expect(jv("{{ [1, 2] | zip_longest(['a'], fillvalue='x') | list }}")).toEqual([
+      [1, 'a'],
+      [2, 'x'],
+    ]);
+    expect(jv("{{ [1, 2, 3] | batch(2, 'x') | list }}")).toEqual([
+      [1, 2],
+      [3, 'x'],
+    ]);
   });
 });
 
@@ -205,17 +270,31 @@ describe('mappings', () => {
       { key: 'Application', value: 'payment' },
       { key: 'Environment', value: 'dev' },
     ]);
-    expect(jv("{{ files | dict2items(key_name='file', value_name='path') }}", { files: { users: '/etc/passwd' } })).toEqual([{ file: 'users', path: '/etc/passwd' }]);
+    expect(jv("{{ files | dict2items(key_name='file', value_name='path') }}", { files: { users: '/etc/passwd' } })).toEqual([
+      { file: 'users', path: '/etc/passwd' },
+    ]);
     // "Transforming lists into dictionaries": {{ tags | items2dict }}
-    expect(jv('{{ tags | items2dict }}', { tags: [{ key: 'Application', value: 'payment' }, { key: 'Environment', value: 'dev' }] })).toEqual({ Application: 'payment', Environment: 'dev' });
-    expect(jv("{{ tags | items2dict(key_name='fruit', value_name='color') }}", { tags: [{ fruit: 'apple', color: 'red' }] })).toEqual({ apple: 'red' });
+    expect(
+      jv('{{ tags | items2dict }}', {
+        tags: [
+          { key: 'Application', value: 'payment' },
+          { key: 'Environment', value: 'dev' },
+        ],
+      }),
+    ).toEqual({ Application: 'payment', Environment: 'dev' });
+    expect(jv("{{ tags | items2dict(key_name='fruit', value_name='color') }}", { tags: [{ fruit: 'apple', color: 'red' }] })).toEqual({
+      apple: 'red',
+    });
     expect(jv('{{ {"b": 1, "a": 2} | items | list }} {{ {"b": 1, "a": 2} | dictsort }}')).toBe("[['b', 1], ['a', 2]] [['a', 2], ['b', 1]]");
   });
 
   it('combine, recursive, list_merge', () => {
     // Ansible "Combining hashes/dictionaries".
     expect(jv("{{ {'a':1, 'b':2} | combine({'b':3}) }}")).toEqual({ a: 1, b: 3 });
-    expect(jv("{{ {'a':{'foo':1, 'bar':2}, 'b':2} | combine({'a':{'bar':3, 'baz':4}}, recursive=True) }}")).toEqual({ a: { foo: 1, bar: 3, baz: 4 }, b: 2 });
+    expect(jv("{{ {'a':{'foo':1, 'bar':2}, 'b':2} | combine({'a':{'bar':3, 'baz':4}}, recursive=True) }}")).toEqual({
+      a: { foo: 1, bar: 3, baz: 4 },
+      b: 2,
+    });
     expect(jv("{{ {'a':{'foo':1}} | combine({'a':{'bar':3}}) }}")).toEqual({ a: { bar: 3 } });
     expect(jv("{{ a | combine(b, list_merge='append') }}", { a: { x: [1, 2] }, b: { x: [3] } })).toEqual({ x: [1, 2, 3] });
     expect(jv("{{ a | combine(b, list_merge='prepend_rp') }}", { a: { x: [1, 2] }, b: { x: [2, 3] } })).toEqual({ x: [2, 3, 1] });
@@ -225,7 +304,10 @@ describe('mappings', () => {
   it("extract (map('extract', hostvars, 'x'))", () => {
     // Ansible "Combining values from a list and a dictionary": map('extract', ...)
     const hostvars = { h1: { ip: '10.0.0.1' }, h2: { ip: '10.0.0.2' } };
-    expect(jv("{{ groups['x'] | map('extract', hostvars, 'ip') | list }}", { groups: { x: ['h1', 'h2'] }, hostvars })).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(jv("{{ groups['x'] | map('extract', hostvars, 'ip') | list }}", { groups: { x: ['h1', 'h2'] }, hostvars })).toEqual([
+      '10.0.0.1',
+      '10.0.0.2',
+    ]);
     expect(jv("{{ [0, 2] | map('extract', ['x', 'y', 'z']) | list }}")).toEqual(['x', 'z']);
   });
 });
@@ -233,8 +315,12 @@ describe('mappings', () => {
 describe('serialisation', () => {
   it("to_json and to_nice_json print as Python's json.dumps", () => {
     // Ansible "Formatting data: YAML and JSON".
-    expect(j("{{ {'b': 1, 'a': [1, 2.5, 'é'], 'n': none, 't': true} | to_json }}")).toBe('{"b": 1, "a": [1, 2.5, "\\u00e9"], "n": null, "t": true}');
-    expect(j("{{ {'b': 1, 'a': [1, 2.5, 'é'], 'c': {}} | to_nice_json }}")).toBe('{\n    "a": [\n        1,\n        2.5,\n        "\\u00e9"\n    ],\n    "b": 1,\n    "c": {}\n}');
+    expect(j("{{ {'b': 1, 'a': [1, 2.5, 'é'], 'n': none, 't': true} | to_json }}")).toBe(
+      '{"b": 1, "a": [1, 2.5, "\\u00e9"], "n": null, "t": true}',
+    );
+    expect(j("{{ {'b': 1, 'a': [1, 2.5, 'é'], 'c': {}} | to_nice_json }}")).toBe(
+      '{\n    "a": [\n        1,\n        2.5,\n        "\\u00e9"\n    ],\n    "b": 1,\n    "c": {}\n}',
+    );
     expect(j("{{ {'a': 1} | to_nice_json(indent=2) }} {{ 4 / 2 | float }} {{ [4 / 2] | to_json }}")).toBe('{\n  "a": 1\n} 2.0 [2.0]');
   });
 

@@ -59,14 +59,15 @@ describe('if', () => {
 
   it('an unclosed block names its opening tag', () => {
     const e = jinjaError('a\n{% if x %}\nb');
-    expect(e.message).toContain("this {% if %} was never closed (expected {% elif %} or {% else %} or {% endif %})");
+    expect(e.message).toContain('this {% if %} was never closed (expected {% elif %} or {% else %} or {% endif %})');
     expect(e.line).toBe(11);
   });
 });
 
 describe('for', () => {
   it('loops over lists, with loop.index/index0/revindex/revindex0/first/last/length', () => {
-    const t = '{% for x in l %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}';
+    const t =
+      '{% for x in l %}{{ loop.index }}{{ loop.index0 }}{{ loop.revindex }}{{ loop.revindex0 }}{{ loop.first }}{{ loop.last }}{{ loop.length }};{% endfor %}';
     expect(j(t, { l: ['a', 'b'] })).toBe('1021TrueFalse2;2110FalseTrue2;');
   });
 
@@ -75,24 +76,41 @@ describe('for', () => {
     expect(j("{% for r in rows %}<li class=\"{{ loop.cycle('odd', 'even') }}\">{{ r }}</li>{% endfor %}", { rows: [1, 2, 3] })).toBe(
       '<li class="odd">1</li><li class="even">2</li><li class="odd">3</li>',
     );
-    expect(j('{% for x in l %}{{ loop.previtem | default("-") }}{{ x }}{{ loop.nextitem | default("-") }} {% endfor %}', { l: [1, 2, 3] })).toBe('-12 123 23- ');
+    expect(
+      j('{% for x in l %}{{ loop.previtem | default("-") }}{{ x }}{{ loop.nextitem | default("-") }} {% endfor %}', { l: [1, 2, 3] }),
+    ).toBe('-12 123 23- ');
   });
 
   it('unpacks tuples: for key, value in my_dict.items()', () => {
     // "For": <dl>{% for key, value in my_dict.items() %}<dt>{{ key|e }}</dt><dd>{{ value|e }}</dd>{% endfor %}</dl>
-    expect(j('{% for key, value in my_dict.items() %}<dt>{{ key|e }}</dt><dd>{{ value|e }}</dd>{% endfor %}', { my_dict: { a: '<1>', b: 2 } })).toBe(
-      '<dt>a</dt><dd>&lt;1&gt;</dd><dt>b</dt><dd>2</dd>',
+    expect(
+      j('{% for key, value in my_dict.items() %}<dt>{{ key|e }}</dt><dd>{{ value|e }}</dd>{% endfor %}', { my_dict: { a: '<1>', b: 2 } }),
+    ).toBe('<dt>a</dt><dd>&lt;1&gt;</dd><dt>b</dt><dd>2</dd>');
+    expect(
+      j('{% for (a, b) in pairs %}{{ a }}={{ b }} {% endfor %}', {
+        pairs: [
+          [1, 2],
+          ['x', 'y'],
+        ],
+      }),
+    ).toBe('1=2 x=y ');
+    expect(jinjaError('{% for a, b in l %}{% endfor %}', { l: [[1, 2, 3]] }).message).toContain(
+      'too many values to unpack (expected 2, got 3)',
     );
-    expect(j('{% for (a, b) in pairs %}{{ a }}={{ b }} {% endfor %}', { pairs: [[1, 2], ['x', 'y']] })).toBe('1=2 x=y ');
-    expect(jinjaError('{% for a, b in l %}{% endfor %}', { l: [[1, 2, 3]] }).message).toContain('too many values to unpack (expected 2, got 3)');
   });
 
   it('else runs when nothing was iterated; an inline if filters (and loop counts what is left)', () => {
     // "For": {% for user in users %}...{% else %}<li><em>no users found</em></li>{% endfor %}
     expect(j('{% for user in users %}{{ user }}{% else %}no users found{% endfor %}', { users: [] })).toBe('no users found');
     // "For": {% for user in users if not user.hidden %}
-    const users = [{ n: 'a', hidden: false }, { n: 'b', hidden: true }, { n: 'c', hidden: false }];
-    expect(j('{% for user in users if not user.hidden %}{{ user.n }}{{ loop.index }}/{{ loop.length }} {% endfor %}', { users })).toBe('a1/2 c2/2 ');
+    const users = [
+      { n: 'a', hidden: false },
+      { n: 'b', hidden: true },
+      { n: 'c', hidden: false },
+    ];
+    expect(j('{% for user in users if not user.hidden %}{{ user.n }}{{ loop.index }}/{{ loop.length }} {% endfor %}', { users })).toBe(
+      'a1/2 c2/2 ',
+    );
   });
 
   it('iterates mappings by key and strings by character', () => {
@@ -105,7 +123,9 @@ describe('for', () => {
   });
 
   it('nested loops, and loop of the outer loop kept in a variable', () => {
-    expect(j('{% for a in [1,2] %}{% set outer = loop %}{% for b in "xy" %}{{ outer.index }}{{ b }}{{ loop.index }} {% endfor %}{% endfor %}')).toBe('1x1 1y2 2x1 2y2 ');
+    expect(
+      j('{% for a in [1,2] %}{% set outer = loop %}{% for b in "xy" %}{{ outer.index }}{{ b }}{{ loop.index }} {% endfor %}{% endfor %}'),
+    ).toBe('1x1 1y2 2x1 2y2 ');
   });
 
   it('recursive loops are refused', () => {
@@ -115,9 +135,11 @@ describe('for', () => {
 
 describe('set', () => {
   it('assigns, unpacks, and assigns a block (with filters)', () => {
-    expect(j("{% set navigation = [('index.html', 'Index'), ('about.html', 'About')] %}{% for href, caption in navigation %}{{ caption }}@{{ href }} {% endfor %}")).toBe(
-      'Index@index.html About@about.html ',
-    );
+    expect(
+      j(
+        "{% set navigation = [('index.html', 'Index'), ('about.html', 'About')] %}{% for href, caption in navigation %}{{ caption }}@{{ href }} {% endfor %}",
+      ),
+    ).toBe('Index@index.html About@about.html ');
     expect(j('{% set key, value = call_result %}{{ key }}:{{ value }}', { call_result: ['k', 'v'] })).toBe('k:v');
     // "Block Assignments": {% set navigation %}...{% endset %} and {% set reply | wordcount %}
     expect(j('{% set navigation %}\n<li>{{ x }}</li>\n{% endset %}[{{ navigation }}]', { x: 1 })).toBe('[<li>1</li>\n]');
@@ -126,8 +148,16 @@ describe('set', () => {
 
   it('namespace() carries a value out of a loop', () => {
     // "Assignments": the namespace example.
-    const t = '{% set ns = namespace(found=false) %}{% for item in items %}{% if item.check %}{% set ns.found = true %}{% endif %}* {{ item.title }}\n{% endfor %}Found item having something: {{ ns.found }}';
-    expect(j(t, { items: [{ check: false, title: 'a' }, { check: true, title: 'b' }] })).toBe('* a\n* b\nFound item having something: True');
+    const t =
+      '{% set ns = namespace(found=false) %}{% for item in items %}{% if item.check %}{% set ns.found = true %}{% endif %}* {{ item.title }}\n{% endfor %}Found item having something: {{ ns.found }}';
+    expect(
+      j(t, {
+        items: [
+          { check: false, title: 'a' },
+          { check: true, title: 'b' },
+        ],
+      }),
+    ).toBe('* a\n* b\nFound item having something: True');
     expect(jinjaError('{% set d = {} %}{% set d.x = 1 %}').message).toContain("'d' is not a namespace()");
   });
 });
@@ -135,8 +165,11 @@ describe('set', () => {
 describe('macro and call', () => {
   it('defines and calls macros with defaults and keyword arguments', () => {
     // "Macros": the input macro.
-    const t = '{% macro input(name, value="", type="text", size=20) -%}\n<input type="{{ type }}" name="{{ name }}" value="{{ value|e }}" size="{{ size }}">\n{%- endmacro %}<p>{{ input("username") }}</p><p>{{ input("password", type="password") }}</p>';
-    expect(j(t)).toBe('<p><input type="text" name="username" value="" size="20"></p><p><input type="password" name="password" value="" size="20"></p>');
+    const t =
+      '{% macro input(name, value="", type="text", size=20) -%}\n<input type="{{ type }}" name="{{ name }}" value="{{ value|e }}" size="{{ size }}">\n{%- endmacro %}<p>{{ input("username") }}</p><p>{{ input("password", type="password") }}</p>';
+    expect(j(t)).toBe(
+      '<p><input type="text" name="username" value="" size="20"></p><p><input type="password" name="password" value="" size="20"></p>',
+    );
     expect(jinjaError('{% macro m(a) %}{% endmacro %}{{ m(1, 2) }}').message).toContain("macro 'm' takes 1 argument(s), got 2");
     expect(jinjaError('{% macro m(a) %}{% endmacro %}{{ m(b=1) }}').message).toContain("macro 'm' has no parameter 'b'");
     expect(jinjaError('{% macro m(a) %}{% endmacro %}{{ m }}').message).toContain('cannot print a macro');
@@ -148,10 +181,19 @@ describe('macro and call', () => {
 
   it('{% call %} passes a body the macro renders with caller()', () => {
     // "Call": the render_dialog example, and a call block with arguments.
-    const t = '{% macro render_dialog(title) -%}<div><h2>{{ title }}</h2>{{ caller() }}</div>{%- endmacro %}{% call render_dialog("Hello World") %}This is a simple dialog.{% endcall %}';
+    const t =
+      '{% macro render_dialog(title) -%}<div><h2>{{ title }}</h2>{{ caller() }}</div>{%- endmacro %}{% call render_dialog("Hello World") %}This is a simple dialog.{% endcall %}';
     expect(j(t)).toBe('<div><h2>Hello World</h2>This is a simple dialog.</div>');
-    const t2 = '{% macro dump_users(users) -%}{%- for user in users %}<li>{{ user.username|e }}{{ caller(user) }}</li>{%- endfor %}{%- endmacro %}{% call(user) dump_users(list_of_user) %}:{{ user.realname|e }}{% endcall %}';
-    expect(j(t2, { list_of_user: [{ username: 'a', realname: 'Ann' }, { username: 'b', realname: 'Bob' }] })).toBe('<li>a:Ann</li><li>b:Bob</li>');
+    const t2 =
+      '{% macro dump_users(users) -%}{%- for user in users %}<li>{{ user.username|e }}{{ caller(user) }}</li>{%- endfor %}{%- endmacro %}{% call(user) dump_users(list_of_user) %}:{{ user.realname|e }}{% endcall %}';
+    expect(
+      j(t2, {
+        list_of_user: [
+          { username: 'a', realname: 'Ann' },
+          { username: 'b', realname: 'Bob' },
+        ],
+      }),
+    ).toBe('<li>a:Ann</li><li>b:Bob</li>');
   });
 });
 
@@ -170,7 +212,9 @@ describe('filter and with blocks, raw', () => {
 
   it('{% raw %} passes its body through untouched', () => {
     // "Escaping": {% raw %}<ul>{% for item in seq %}<li>{{ item }}</li>{% endfor %}</ul>{% endraw %}
-    expect(j('{% raw %}<ul>{% for item in seq %}<li>{{ item }}</li>{% endfor %}</ul>{% endraw %}')).toBe('<ul>{% for item in seq %}<li>{{ item }}</li>{% endfor %}</ul>');
+    expect(j('{% raw %}<ul>{% for item in seq %}<li>{{ item }}</li>{% endfor %}</ul>{% endraw %}')).toBe(
+      '<ul>{% for item in seq %}<li>{{ item }}</li>{% endfor %}</ul>',
+    );
     expect(j("docker ps --format '{% raw %}{{.Names}}{% endraw %}' {{ '{{' }}x")).toBe("docker ps --format '{{.Names}}' {{x");
     expect(jinjaError('{% raw %}x').message).toContain('missing {% endraw %}');
   });
@@ -190,17 +234,24 @@ describe('include', () => {
   mkdirSync(join(dir, 'templates'));
   writeFileSync(join(dir, 'templates', 'header.j2'), '# {{ title }} for {{ who }}\n');
   writeFileSync(join(dir, 'templates', 'item.j2'), '- {{ item }} ({{ loop.index }})\n');
-  writeFileSync(join(dir, 'templates', 'main.j2'), "{% set who = 'ops' %}{% include 'header.j2' %}{% for item in items %}{% include 'item.j2' %}{% endfor %}{% include 'missing.j2' ignore missing %}end\n");
+  writeFileSync(
+    join(dir, 'templates', 'main.j2'),
+    "{% set who = 'ops' %}{% include 'header.j2' %}{% for item in items %}{% include 'item.j2' %}{% endfor %}{% include 'missing.j2' ignore missing %}end\n",
+  );
   writeFileSync(join(dir, 'templates', 'bad.j2'), 'ok\n{{ nope }}\n');
   writeFileSync(join(dir, 'templates', 'uses-bad.j2'), "{% include 'bad.j2' %}");
   writeFileSync(join(dir, 'templates', 'self.j2'), "{% include 'self.j2' %}");
 
-  it('includes templates from the including template\'s directory, with its context and loop', () => {
-    expect(renderTemplateFile(join(dir, 'templates', 'main.j2'), { title: 'T', items: ['a', 'b'] })).toBe('# T for ops\n- a (1)\n- b (2)\nend\n');
+  it("includes templates from the including template's directory, with its context and loop", () => {
+    expect(renderTemplateFile(join(dir, 'templates', 'main.j2'), { title: 'T', items: ['a', 'b'] })).toBe(
+      '# T for ops\n- a (1)\n- b (2)\nend\n',
+    );
   });
 
-  it('an included template from a YAML value is found in the role\'s templates/', () => {
-    expect(renderString("{% include 'header.j2' %}", { title: 'x', who: 'y' }, { file: join(dir, 'tasks.yml'), line: 3 })).toBe('# x for y\n');
+  it("an included template from a YAML value is found in the role's templates/", () => {
+    expect(renderString("{% include 'header.j2' %}", { title: 'x', who: 'y' }, { file: join(dir, 'tasks.yml'), line: 3 })).toBe(
+      '# x for y\n',
+    );
   });
 
   it('errors inside an included file name that file; a missing include and a loop of includes are errors', () => {

@@ -13,7 +13,9 @@ describe('tests', () => {
   it('none, true, false, boolean, string, number, integer, float, mapping, sequence, iterable', () => {
     expect(t('n is none and x is not none', { n: null, x: 0 })).toBe(true);
     expect(t('true is true and false is false and 1 is not true and true is boolean and 1 is not boolean')).toBe(true);
-    expect(t("'a' is string and 1 is number and 1.5 is number and 1 is integer and 1.5 is float and 2.0 is float and 2.0 is not integer")).toBe(true);
+    expect(
+      t("'a' is string and 1 is number and 1.5 is number and 1 is integer and 1.5 is float and 2.0 is float and 2.0 is not integer"),
+    ).toBe(true);
     expect(t("{} is mapping and [] is sequence and 'x' is sequence and {} is iterable and 1 is not mapping")).toBe(true);
     // A type test of an undefined value is false, as in Jinja.
     expect(t('u is none or u is string or u is mapping')).toBe(false);
@@ -21,7 +23,11 @@ describe('tests', () => {
 
   it('eq, ne, lt, le, gt, ge (and, for select(), their operator spellings), sameas', () => {
     // Jinja "eq", "sameas": {% if foo.attribute is sameas false %}
-    expect(t("1 is eq 1 and [1, 2] | select('==', 1) | list == [1] and 1 is ne 2 and 1 is lt 2 and 2 is le 2 and 3 is gt 2 and 3 is ge 3 and 'a' is equalto 'a'")).toBe(true);
+    expect(
+      t(
+        "1 is eq 1 and [1, 2] | select('==', 1) | list == [1] and 1 is ne 2 and 1 is lt 2 and 2 is le 2 and 3 is gt 2 and 3 is ge 3 and 'a' is equalto 'a'",
+      ),
+    ).toBe(true);
     expect(t('foo is sameas false and foo is not sameas 0', { foo: false })).toBe(true);
     expect(jinjaError('{{ 1 is lt "a" }}').message).toContain('cannot compare int < string');
   });
@@ -52,7 +58,9 @@ describe('tests', () => {
     expect(t('url is search("users")', { url })).toBe(true);
     expect(t('url is not match("users")', { url })).toBe(true);
     expect(t('url is regex("example\\\\.com/\\\\w+/foo")', { url })).toBe(true);
-    expect(t("'FOO' is match('f', ignorecase=true) and 'a\\nb' is search('^b', multiline=true) and 'a\\nb' is not search('^b')")).toBe(true);
+    expect(t("'FOO' is match('f', ignorecase=true) and 'a\\nb' is search('^b', multiline=true) and 'a\\nb' is not search('^b')")).toBe(
+      true,
+    );
     expect(t("'x1' is regex('^x', match_type='match') and '9.2p1' is match('^9\\\\.')")).toBe(true);
     expect(jinjaError('{{ 5 is match("5") }}').message).toContain("test 'match' expects a string, got int");
   });
@@ -63,7 +71,9 @@ describe('tests', () => {
     expect(t("v is version('12.04', '>=')", { v: '22.04' })).toBe(true);
     expect(t("'0.9' is version('1.0', operator='lt', strict=True)")).toBe(true);
     expect(t("'1.2.10' is version('1.2.9', 'gt') and '1.2' is version('1.2.0', 'lt') and '9.2p1' is version('9.0', '>=')")).toBe(true);
-    expect(t("'2.14.0-rc1' is version('2.14.0', 'lt', version_type='semver') and '1.0.0' is version('1.0.0', '==', version_type='semantic')")).toBe(true);
+    expect(
+      t("'2.14.0-rc1' is version('2.14.0', 'lt', version_type='semver') and '1.0.0' is version('1.0.0', '==', version_type='semantic')"),
+    ).toBe(true);
     expect(jinjaError("{{ '1.0' is version('1.0', 'bigger') }}").message).toContain("invalid version operator 'bigger'");
     expect(jinjaError("{{ '1.0a' is version('1.0', 'lt', strict=true) }}").message).toContain('invalid version number');
   });
@@ -74,7 +84,12 @@ describe('tests', () => {
 
   it('registered results: failed, succeeded, changed, skipped, reachable (and aliases)', () => {
     const ctx = { r: { failed: true, changed: false }, s: { failed: false, changed: true, skipped: false } };
-    expect(t('r is failed and r is not succeeded and s is success and s is successful and s is changed and s is change and s is not skipped and s is not skip and r is failure and s is reachable', ctx)).toBe(true);
+    expect(
+      t(
+        'r is failed and r is not succeeded and s is success and s is successful and s is changed and s is change and s is not skipped and s is not skip and r is failure and s is reachable',
+        ctx,
+      ),
+    ).toBe(true);
     expect(jinjaError('{{ 1 is failed }}').message).toContain("test 'failed' expects a registered task result, got int");
   });
 
@@ -82,6 +97,6 @@ describe('tests', () => {
     expect(jinjaError('{{ 1 is frob }}').message).toMatch(/unknown test 'frob' \(tests: .*defined/);
     expect(jinjaError('{{ 1 is defined(2) }}').message).toContain("'defined' takes no arguments");
     expect(jinjaError('{{ "a" is match }}').message).toContain("'match' needs its 'pattern' argument");
-    expect(t("1 is ansible.builtin.number")).toBe(true);
+    expect(t('1 is ansible.builtin.number')).toBe(true);
   });
 });

@@ -5,7 +5,18 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { Lazy, TemplateError, VarChainError, assignVars, contextView, evalExpression, lazyHostvars, renderTemplateFile, renderValue, resolveVar } from '../../../src/template/index.js';
+import {
+  Lazy,
+  TemplateError,
+  VarChainError,
+  assignVars,
+  contextView,
+  evalExpression,
+  lazyHostvars,
+  renderTemplateFile,
+  renderValue,
+  resolveVar,
+} from '../../../src/template/index.js';
 import type { VarOrigin } from '../../../src/template/index.js';
 
 const use = { file: 'roles/matrix/tasks.yml', line: 4, column: 5 };
@@ -32,11 +43,18 @@ describe('lazy variables', () => {
   const groupVars = join(dir, 'group_vars', 'all.yml');
   const hostVars = join(dir, 'host_vars', 'h1.yml');
   const play = join(dir, 'site.yml');
-  writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  vars:\n    root: "/srv/{{ inventory_hostname }}"\n    site_url: "https://{{ matrix_domain }}/{{ root | basename }}"\n  roles: [matrix]\n');
-  const inv = (k: string): VarOrigin => ({ file: k === 'matrix_domain' || k === 'base_domain' ? groupVars : hostVars, line: k === 'base_domain' ? 2 : 3, column: 1 });
+  writeFileSync(
+    join(dir, 'site.yml'),
+    '- hosts: all\n  vars:\n    root: "/srv/{{ inventory_hostname }}"\n    site_url: "https://{{ matrix_domain }}/{{ root | basename }}"\n  roles: [matrix]\n',
+  );
+  const inv = (k: string): VarOrigin => ({
+    file: k === 'matrix_domain' || k === 'base_domain' ? groupVars : hostVars,
+    line: k === 'base_domain' ? 2 : 3,
+    column: 1,
+  });
   const playVar = (): VarOrigin => ({ file: play, line: 1, findKey: true });
 
-  it('resolve through chains across layers, in the reading host\'s scope', () => {
+  it("resolve through chains across layers, in the reading host's scope", () => {
     const ctx = context([
       [{ base_domain: 'example.org', matrix_domain: 'matrix.{{ base_domain }}' }, inv],
       [{ root: '/srv/{{ inventory_hostname }}', site_url: 'https://{{ matrix_domain }}/{{ root | basename }}' }, playVar],
@@ -48,7 +66,9 @@ describe('lazy variables', () => {
   });
 
   it('a value that is a list or mapping of templates resolves element by element, keeping types', () => {
-    const ctx = context([[{ ssh_port: 2222, allow: [{ port: '{{ ssh_port }}', from: ['{{ admin_net }}'] }], admin_net: '10.0.0.0/8' }, inv]]);
+    const ctx = context([
+      [{ ssh_port: 2222, allow: [{ port: '{{ ssh_port }}', from: ['{{ admin_net }}'] }], admin_net: '10.0.0.0/8' }, inv],
+    ]);
     expect(renderValue('{{ allow }}', ctx, use)).toEqual([{ port: 2222, from: ['10.0.0.0/8'] }]);
     expect(renderValue('{{ allow[0].port + 1 }}', ctx, use)).toBe(2223);
   });
@@ -66,7 +86,7 @@ describe('lazy variables', () => {
     expect(renderValue('{{ l }}', ctx, use)).toBe(first);
   });
 
-  it('an undefined name names the chain, each variable\'s file:line, and where it was used', () => {
+  it("an undefined name names the chain, each variable's file:line, and where it was used", () => {
     writeFileSync(join(dir, 'g.yml'), 'base: x\nmatrix_domain: "matrix.{{ base_domain }}"\n');
     const ctx = context([
       [{ matrix_domain: 'matrix.{{ base_domain }}' }, () => ({ file: join(dir, 'g.yml'), line: 2, column: 1 })],
@@ -80,18 +100,24 @@ describe('lazy variables', () => {
     expect(e.variable).toBe('base_domain');
   });
 
-  it('a cycle names the chain with each variable\'s file:line', () => {
+  it("a cycle names the chain with each variable's file:line", () => {
     const cyclePlay = join(dir, 'cycle.yml');
     writeFileSync(cyclePlay, '- hosts: all\n  vars:\n    a: "{{ b }}"\n    b: "x{{ c }}"\n    c: "{{ a | upper }}"\n');
     const ctx = context([[{ a: '{{ b }}', b: 'x{{ c }}', c: '{{ a | upper }}' }, () => ({ file: cyclePlay, line: 1, findKey: true })]]);
     const e = thrown(() => renderValue('{{ a }}', ctx, use)) as VarChainError;
     expect(e.cycle).toBe(true);
-    expect(e.message).toBe(`${cyclePlay}:3:5: a -> b -> c -> a: the variables refer to each other in a cycle (a: ${cyclePlay}:3, b: ${cyclePlay}:4, c: ${cyclePlay}:5; used at roles/matrix/tasks.yml:4)`);
+    expect(e.message).toBe(
+      `${cyclePlay}:3:5: a -> b -> c -> a: the variables refer to each other in a cycle (a: ${cyclePlay}:3, b: ${cyclePlay}:4, c: ${cyclePlay}:5; used at roles/matrix/tasks.yml:4)`,
+    );
     const self = context([[{ path: '{{ path }}/x' }, playVar]]);
-    expect(thrown(() => renderValue('{{ path }}', self, use)).message).toContain('path -> path: the variables refer to each other in a cycle');
+    expect(thrown(() => renderValue('{{ path }}', self, use)).message).toContain(
+      'path -> path: the variables refer to each other in a cycle',
+    );
     // A variable that leads into a cycle is named before it.
     const lead = context([[{ x: '{{ a }}', a: '{{ b }}', b: '{{ a }}' }, playVar]]);
-    expect(thrown(() => renderValue('{{ x }}', lead, use)).message).toContain('x -> a -> b -> a: the variables refer to each other in a cycle');
+    expect(thrown(() => renderValue('{{ x }}', lead, use)).message).toContain(
+      'x -> a -> b -> a: the variables refer to each other in a cycle',
+    );
   });
 
   it('an unused variable with an error is no error (as in Ansible)', () => {
@@ -108,7 +134,10 @@ describe('lazy variables', () => {
     }
     const ctx = { ...entries.h1 };
     expect(renderValue("{{ hostvars['h2'].url }} {{ url }}", ctx, use)).toBe('http://10.0.0.2:80 http://10.0.0.1:80');
-    expect(renderValue("{{ groups_all | map('extract', hostvars, 'addr') | list }}", { ...ctx, groups_all: ['h1', 'h2'] }, use)).toEqual(['10.0.0.1', '10.0.0.2']);
+    expect(renderValue("{{ groups_all | map('extract', hostvars, 'addr') | list }}", { ...ctx, groups_all: ['h1', 'h2'] }, use)).toEqual([
+      '10.0.0.1',
+      '10.0.0.2',
+    ]);
     expect(renderValue('{{ hostvars.h3 is defined }}', ctx, use)).toBe(false);
   });
 

@@ -17,9 +17,18 @@ export type Test = (input: unknown, args: unknown[], kw: Record<string, unknown>
 
 /** Bind positional and keyword arguments to parameter names, in order; the first
  * `required` must be given. Arguments must be defined unless `tolerant` (default(), ternary()). */
-export function bind(c: { name: string }, args: unknown[], kw: Record<string, unknown>, names: string[], tolerant = false, required = 0): unknown[] {
+export function bind(
+  c: { name: string },
+  args: unknown[],
+  kw: Record<string, unknown>,
+  names: string[],
+  tolerant = false,
+  required = 0,
+): unknown[] {
   if (args.length > names.length) {
-    throw new JinjaError(`'${c.name}' takes at most ${names.length} argument(s)${names.length ? ` (${names.join(', ')})` : ''}, got ${args.length}`);
+    throw new JinjaError(
+      `'${c.name}' takes at most ${names.length} argument(s)${names.length ? ` (${names.join(', ')})` : ''}, got ${args.length}`,
+    );
   }
   const out: unknown[] = [...args];
   for (const [k, v] of Object.entries(kw)) {

@@ -15,7 +15,11 @@ function parseInt10(s: string, base: number): number | undefined {
     t = t.slice(1);
   }
   const prefixed = /^0([xob])/i.exec(t);
-  if (prefixed && ((base === 16 && /x/i.test(prefixed[1])) || (base === 8 && /o/i.test(prefixed[1])) || (base === 2 && /b/i.test(prefixed[1])))) t = t.slice(2);
+  if (
+    prefixed &&
+    ((base === 16 && /x/i.test(prefixed[1])) || (base === 8 && /o/i.test(prefixed[1])) || (base === 2 && /b/i.test(prefixed[1])))
+  )
+    t = t.slice(2);
   const digits = base === 16 ? /^[0-9a-f]+$/i : base === 8 ? /^[0-7]+$/ : base === 2 ? /^[01]+$/ : /^[0-9]+$/;
   if (base !== 10 && base !== 16 && base !== 8 && base !== 2) return undefined;
   if (!digits.test(t)) return undefined;
@@ -88,7 +92,8 @@ export const convertFilters: Record<string, Filter> = {
   },
   mandatory: (v, args, kw, c) => {
     const [msg] = bind(c, args, kw, ['msg']);
-    if (v instanceof Undef) throw new JinjaError(msg !== undefined && msg !== null ? pyStr(msg) : `mandatory variable '${v.name}' not defined`, v.pos, v.name);
+    if (v instanceof Undef)
+      throw new JinjaError(msg !== undefined && msg !== null ? pyStr(msg) : `mandatory variable '${v.name}' not defined`, v.pos, v.name);
     return v;
   },
   ternary: (v, args, kw, c) => {

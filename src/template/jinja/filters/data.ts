@@ -31,7 +31,7 @@ function jsonString(s: string, o: JsonOpts): string {
     else if (ch === '\t') out += '\\t';
     else if (ch === '\b') out += '\\b';
     else if (ch === '\f') out += '\\f';
-    else if (c < 0x20 || (o.htmlSafe && '<>&\''.includes(ch)) || (o.ensureAscii && c > 0x7e)) {
+    else if (c < 0x20 || (o.htmlSafe && "<>&'".includes(ch)) || (o.ensureAscii && c > 0x7e)) {
       for (let k = 0; k < ch.length; k++) out += '\\u' + ch.charCodeAt(k).toString(16).padStart(4, '0');
     } else out += ch;
   }
@@ -44,7 +44,11 @@ export function pyJson(v: unknown, o: JsonOpts, level = 0): string {
   if (v === true) return 'true';
   if (v === false) return 'false';
   if (typeof v === 'string') return jsonString(v, o);
-  if (v instanceof PyFloat) return floatRepr(v.value).replace(/^inf$/, 'Infinity').replace(/^-inf$/, '-Infinity').replace(/^nan$/, 'NaN');
+  if (v instanceof PyFloat)
+    return floatRepr(v.value)
+      .replace(/^inf$/, 'Infinity')
+      .replace(/^-inf$/, '-Infinity')
+      .replace(/^nan$/, 'NaN');
   if (typeof v === 'number') {
     if (Number.isNaN(v)) return 'NaN';
     if (!Number.isFinite(v)) return v > 0 ? 'Infinity' : '-Infinity';

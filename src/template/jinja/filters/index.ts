@@ -6,4 +6,11 @@ import { regexFilters } from './regex-filters.js';
 import { sequenceFilters } from './sequences.js';
 import { textFilters } from './text.js';
 
-export const FILTERS: Record<string, Filter> = Object.assign(Object.create(null), convertFilters, sequenceFilters, textFilters, dataFilters, regexFilters);
+export const FILTERS: Record<string, Filter> = Object.assign(
+  Object.create(null),
+  convertFilters,
+  sequenceFilters,
+  textFilters,
+  dataFilters,
+  regexFilters,
+);

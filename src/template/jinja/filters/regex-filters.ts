@@ -13,7 +13,14 @@ function flags(kw: Record<string, unknown>): { ignorecase: boolean; multiline: b
 
 export const regexFilters: Record<string, Filter> = {
   regex_replace: (v, args, kw, c) => {
-    const [pattern, replacement, ignorecase, multiline, count, mandatoryCount] = bind(c, args, kw, ['pattern', 'replacement', 'ignorecase', 'multiline', 'count', 'mandatory_count']);
+    const [pattern, replacement, ignorecase, multiline, count, mandatoryCount] = bind(c, args, kw, [
+      'pattern',
+      'replacement',
+      'ignorecase',
+      'multiline',
+      'count',
+      'mandatory_count',
+    ]);
     const s = pyStr(defined(v));
     const re = pyRegex(pyStr(pattern ?? ''), flags({ ignorecase, multiline }), true);
     const max = count === undefined ? 0 : int('regex_replace', count, 'count');

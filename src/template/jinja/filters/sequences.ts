@@ -73,7 +73,8 @@ function selectAttrFilter(name: string, keep: boolean): Filter {
 function flatten(items: unknown[], levels: number | undefined, skipNulls: boolean): unknown[] {
   const out: unknown[] = [];
   for (const x of items) {
-    if (Array.isArray(x) && (levels === undefined || levels > 0)) out.push(...flatten(x, levels === undefined ? undefined : levels - 1, skipNulls));
+    if (Array.isArray(x) && (levels === undefined || levels > 0))
+      out.push(...flatten(x, levels === undefined ? undefined : levels - 1, skipNulls));
     else if (!(skipNulls && (x === null || x === 'None'))) out.push(x);
   }
   return out;
@@ -99,7 +100,12 @@ function mergeLists(a: unknown[], b: unknown[], how: ListMerge): unknown[] {
 }
 
 /** Ansible's combine: later mappings win; recursive merges nested mappings. */
-export function combine(a: Record<string, unknown>, b: Record<string, unknown>, recursive: boolean, how: ListMerge): Record<string, unknown> {
+export function combine(
+  a: Record<string, unknown>,
+  b: Record<string, unknown>,
+  recursive: boolean,
+  how: ListMerge,
+): Record<string, unknown> {
   const out: Record<string, unknown> = { ...a };
   for (const [k, v] of Object.entries(b)) {
     const old = out[k];
@@ -188,10 +194,12 @@ export const sequenceFilters: Record<string, Filter> = {
     if ('attribute' in kw) {
       const get = attrGetter(defined(kw.attribute), c.env, 'map');
       const hasDefault = 'default' in kw;
-      return own(items.map((x) => {
-        const r = get(x);
-        return r instanceof Undef && hasDefault ? kw.default : defined(r);
-      }));
+      return own(
+        items.map((x) => {
+          const r = get(x);
+          return r instanceof Undef && hasDefault ? kw.default : defined(r);
+        }),
+      );
     }
     const [name, ...rest] = args.map(defined);
     if (typeof name !== 'string') fail('map', "expects a filter name or attribute='name'");
@@ -203,7 +211,13 @@ export const sequenceFilters: Record<string, Filter> = {
   rejectattr: selectAttrFilter('rejectattr', false),
   flatten: (v, args, kw, c) => {
     const [levels, skipNulls] = bind(c, args, kw, ['levels', 'skip_nulls']);
-    return own(flatten(list('flatten', v), levels === undefined || levels === null ? undefined : int('flatten', levels, 'levels'), truthy(skipNulls ?? true)));
+    return own(
+      flatten(
+        list('flatten', v),
+        levels === undefined || levels === null ? undefined : int('flatten', levels, 'levels'),
+        truthy(skipNulls ?? true),
+      ),
+    );
   },
   union: setOp('union', (a, b) => [...a, ...b]),
   intersect: setOp('intersect', (a, b) => a.filter((x) => inList(b, x))),
@@ -261,11 +275,12 @@ export const sequenceFilters: Record<string, Filter> = {
     if (truthy(reverse ?? false)) items.reverse();
     return own(items);
   },
-  combine: (v, args, kw, c) => {
+  combine: (v, args, kw) => {
     const extra = Object.keys(kw).filter((k) => k !== 'recursive' && k !== 'list_merge');
     if (extra.length) fail('combine', `has no parameter '${extra[0]}' (parameters: recursive, list_merge)`);
     const how = (kw.list_merge ?? 'replace') as ListMerge;
-    if (!['replace', 'keep', 'append', 'prepend', 'append_rp', 'prepend_rp'].includes(how)) fail('combine', `list_merge must be replace, keep, append, prepend, append_rp or prepend_rp`);
+    if (!['replace', 'keep', 'append', 'prepend', 'append_rp', 'prepend_rp'].includes(how))
+      fail('combine', `list_merge must be replace, keep, append, prepend, append_rp or prepend_rp`);
     const terms = [v, ...args].flatMap((t) => (Array.isArray(defined(t)) ? (t as unknown[]) : [t]));
     let out = mapping('combine', terms[0]);
     for (const t of terms.slice(1)) out = combine(out, mapping('combine', t), truthy(kw.recursive ?? false), how);

@@ -2,13 +2,13 @@
 // quote, basename/dirname, b64encode/b64decode, hash, password_hash...
 import { createHash, randomBytes } from 'node:crypto';
 import { encrypt as cryptHash } from 'unixcrypt';
-import { truthy, typeName } from '../../truthy.js';
+import { truthy } from '../../truthy.js';
 import { pyStr } from '../../values/print.js';
 import { isMapping } from '../lookup.js';
 import { binary } from '../ops.js';
 import { own } from '../runtime.js';
 import { bind, type Filter } from './bind.js';
-import { JinjaError, defined } from '../undefined.js';
+import { defined } from '../undefined.js';
 import { fail, int, str } from './util.js';
 import { pySplit, pyStrip, shellQuote } from '../../values/strings.js';
 
@@ -72,7 +72,9 @@ function htmlEscape(s: string): string {
 }
 
 function urlQuote(s: string): string {
-  return encodeURIComponent(s).replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase()).replace(/%2F/g, '/');
+  return encodeURIComponent(s)
+    .replace(/[!'()*]/g, (c) => '%' + c.charCodeAt(0).toString(16).toUpperCase())
+    .replace(/%2F/g, '/');
 }
 
 export const textFilters: Record<string, Filter> = {
@@ -141,13 +143,16 @@ export const textFilters: Record<string, Filter> = {
   b64decode: (v, args, kw, c) => {
     const [encoding] = bind(c, args, kw, ['encoding']);
     const s = str('b64decode', v).replace(/\s+/g, '');
-    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s) || (s.length % 4 === 1)) fail('b64decode', 'input is not base64');
+    if (!/^[A-Za-z0-9+/_-]*={0,2}$/.test(s) || s.length % 4 === 1) fail('b64decode', 'input is not base64');
     const enc = encoding === undefined ? 'utf-8' : String(encoding).toLowerCase();
     return Buffer.from(s, 'base64').toString(enc === 'utf-16-le' ? 'utf16le' : 'utf8');
   },
   urlencode: (v) => {
     const d = defined(v);
-    if (isMapping(d)) return Object.entries(d).map(([k, x]) => `${urlQuote(k)}=${urlQuote(pyStr(x))}`).join('&');
+    if (isMapping(d))
+      return Object.entries(d)
+        .map(([k, x]) => `${urlQuote(k)}=${urlQuote(pyStr(x))}`)
+        .join('&');
     return urlQuote(pyStr(d));
   },
   escape: (v) => htmlEscape(pyStr(defined(v))),

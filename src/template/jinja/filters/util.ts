@@ -30,7 +30,8 @@ export function mapping(name: string, v: unknown): Record<string, unknown> {
 }
 
 export function int(name: string, v: unknown, what: string): number {
-  if (typeof v === 'boolean' || !isNumber(v) || !Number.isInteger(numValue(v as number | PyFloat))) fail(name, `${what} must be an integer, got ${typeName(v)}`);
+  if (typeof v === 'boolean' || !isNumber(v) || !Number.isInteger(numValue(v as number | PyFloat)))
+    fail(name, `${what} must be an integer, got ${typeName(v)}`);
   return numValue(v as number);
 }
 
