@@ -40,10 +40,19 @@ function jinja(
   try {
     const parsed = parse(text, kind, lex);
     env = makeEnv(ctx, text, origin, dirs ?? dirsFor(origin.file), services, depth);
-    return asValue ? renderToValue(parsed, env) : renderText(parsed, env);
+    const out = asValue ? renderToValue(parsed, env) : renderText(parsed, env);
+    return typeof out === 'string' && !parsed.lone ? keepTrailingNewlines(text, out) : out;
   } catch (e) {
     throw toTemplateError(e, text, origin);
   }
+}
+
+/** Ansible gives back the trailing newlines a text ended with when rendering lost them
+ * (trim_blocks after a final {% endif %}, Jinja's own stripping of the last newline). */
+function keepTrailingNewlines(text: string, out: string): string {
+  const want = /\n*$/.exec(text)![0].length;
+  const have = /\n*$/.exec(out)![0].length;
+  return want > have ? out + '\n'.repeat(want - have) : out;
 }
 
 /** A raw value rendered with `ctx` as its variables: strings as Jinja (a lone expression

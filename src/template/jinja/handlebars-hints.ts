@@ -24,7 +24,7 @@ const HELPERS: Record<string, (args: string[]) => string> = {
 
 const BLOCKS: Record<string, (arg: string) => string> = {
   if: (a) => `{% if ${a} %}`,
-  unless: (a) => `{% if not ${a} %}`,
+  unless: (a) => `{% if not ${/\s/.test(a) ? `(${a})` : a} %}`,
   each: (a) => `{% for item in ${a} %}`,
   with: (a) => `read ${a}.field directly`,
   raw: () => '{% raw %}',
@@ -39,9 +39,40 @@ const ENDS: Record<string, string> = {
   indent: '{% endfilter %}',
 };
 
-/** Handlebars paths inside arguments: a.[0] -> a[0], "x" stays. */
+/** A helper call as a Jinja expression (inside a block's condition): (eq a b) -> a == b. */
+const EXPRESSIONS: Record<string, (a: string[]) => string> = {
+  eq: ([a, b]) => `${a} == ${b}`,
+  ne: ([a, b]) => `${a} != ${b}`,
+  and: (a) => a.join(' and '),
+  or: (a) => a.join(' or '),
+  not: ([a]) => `not ${a}`,
+  default: ([a, b]) => `${a} | default(${b ?? "''"})`,
+  includes: ([a, b]) => `${b} in ${a}`,
+  lookup: ([a, b]) => `${a}[${b}]`,
+};
+
+/** Handlebars paths and subexpressions inside arguments: a.[0] -> a[0], (eq a "x") -> a == "x". */
 function arg(a: string): string {
-  return a.replace(/\.\[(\d+)\]/g, '[$1]').replace(/\.\[([^\]]+)\]/g, "['$1']");
+  let out = a.replace(/\.\[(\d+)\]/g, '[$1]').replace(/\.\[([^\]]+)\]/g, "['$1']");
+  // Innermost first; a result used inside another call is parenthesised:
+  // (not (and a b)) -> (not «a and b») -> not (a and b).
+  // (Parentheses made here are ‹›, so that the next pass does not read them as a call.)
+  const inner = (x: string) => x.replace(/«([^«»]*)»/g, (_m, e: string) => (/\s/.test(e) ? `‹${e}›` : e));
+  for (let i = 0; i < 10; i++) {
+    const next = out.replace(/\((\w+)\s+([^()]*)\)/g, (m, h: string, rest: string) => {
+      const w = (rest.match(/«[^«»]*»|"[^"]*"|'[^']*'|\S+/g) ?? []).map(inner);
+      if (Object.prototype.hasOwnProperty.call(EXPRESSIONS, h)) return `«${EXPRESSIONS[h](w)}»`;
+      return Object.prototype.hasOwnProperty.call(HELPERS, h)
+        ? `«${w[0]} | ${h === 'json' ? 'to_json' : h === 'b64' ? 'b64encode' : h}»`
+        : m;
+    });
+    if (next === out) break;
+    out = next;
+  }
+  return out
+    .replace(/«([^«»]*)»/g, '$1')
+    .replace(/‹/g, '(')
+    .replace(/›/g, ')');
 }
 
 function words(s: string): string[] {

@@ -52,7 +52,9 @@ describe('strings', () => {
         "{{ 'MiXed' | lower }} {{ 'MiXed' | upper }} {{ 'hello WORLD' | capitalize }} {{ 'hello world' | title }} [{{ '  x \\n' | trim }}] {{ 'xxaxx' | trim('x') }}",
       ),
     ).toBe('mixed MIXED Hello world Hello World [x] a');
-    expect(jinjaError('{{ 5 | lower }}').message).toContain("filter 'lower': expects a string, got int");
+    // Jinja converts the input to text first.
+    expect(j('{{ false | lower }} {{ none | upper }}')).toBe('false NONE');
+    expect(jinjaError('{{ 5 | basename }}').message).toContain("filter 'basename': expects a string, got int");
   });
 
   it('replace (with a count)', () => {

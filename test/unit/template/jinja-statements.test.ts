@@ -33,6 +33,9 @@ describe('whitespace control', () => {
 
   it('the trailing newline of a text is kept (Ansible re-adds what Jinja strips)', () => {
     expect(j('x={{ v }}\n', { v: 1 })).toBe('x=1\n');
+    // Even when trim_blocks ate it after a final block tag (Ansible's preserve_trailing_newlines).
+    expect(j('{% if v %}a{% endif %}\n', { v: 1 })).toBe('a\n');
+    expect(j('a\n{% if v %}b\n{% endif %}\n\n', { v: 0 })).toBe('a\n\n');
   });
 
   it('a #jinja2: header sets lstrip_blocks / trim_blocks for a template file', () => {

@@ -56,6 +56,9 @@ describe('renderValue', () => {
 describe('handlebars written in a YAML value', () => {
   it.each([
     ['{{#if tls}}443{{/if}}', 'handlebars block {{#if}} in a Jinja template: write {% if tls %}'],
+    ["{{#if (eq item 'v4')}}iptables{{/if}}", "write {% if item == 'v4' %}"],
+    ['{{#unless (and a (not b))}}x{{/unless}}', 'write {% if not (a and (not b)) %}'],
+    ['{{#if (not (or a b))}}x{{/if}}', 'write {% if not (a or b) %}'],
     ['{{#each users}}{{this}}{{/each}}', 'write {% for item in users %}'],
     ['a{{/if}}', 'write {% endif %}'],
     ['{{#if a}}x{{else}}y{{/if}}', 'write {% if a %}'],

@@ -78,10 +78,11 @@ function urlQuote(s: string): string {
 }
 
 export const textFilters: Record<string, Filter> = {
-  lower: (v) => str('lower', v).toLowerCase(),
-  upper: (v) => str('upper', v).toUpperCase(),
-  capitalize: (v) => capitalize(str('capitalize', v)),
-  title: (v) => title(str('title', v)),
+  // Jinja converts the input to text first: {{ false | lower }} is 'false'.
+  lower: (v) => pyStr(defined(v)).toLowerCase(),
+  upper: (v) => pyStr(defined(v)).toUpperCase(),
+  capitalize: (v) => capitalize(pyStr(defined(v))),
+  title: (v) => title(pyStr(defined(v))),
   trim: (v, args, kw, c) => {
     const [chars] = bind(c, args, kw, ['chars']);
     return pyStrip(pyStr(defined(v)), chars, true, true);
