@@ -120,5 +120,30 @@ export const convertFilters: Record<string, Filter> = {
     throw new JinjaError(`filter 'list': ${typeName(d)} is not iterable`);
   },
   type_debug: (v) => pyTypeName(defined(v)),
+  abs: (v) => {
+    const d = defined(v);
+    if (!isNumber(d) && typeof d !== 'boolean') throw new JinjaError(`filter 'abs': expects a number, got ${typeName(d)}`);
+    return d instanceof PyFloat ? makeFloat(Math.abs(d.value)) : Math.abs(numValue(d));
+  },
+  // Jinja's round: 'common' rounds half to even as Python does; an int stays an int.
+  round: (v, args, kw, c) => {
+    const [precision, method] = bind(c, args, kw, ['precision', 'method']);
+    const d = defined(v);
+    if (!isNumber(d) && typeof d !== 'boolean') throw new JinjaError(`filter 'round': expects a number, got ${typeName(d)}`);
+    const p = precision === undefined ? 0 : (precision as number);
+    const how = method ?? 'common';
+    if (how !== 'common' && how !== 'floor' && how !== 'ceil') throw new JinjaError("filter 'round': method must be common, floor or ceil");
+    if (how === 'common' && typeof d === 'number' && Number.isInteger(d)) return d;
+    const scale = 10 ** p;
+    const x = numValue(d) * scale;
+    let r: number;
+    if (how === 'floor') r = Math.floor(x);
+    else if (how === 'ceil') r = Math.ceil(x);
+    else {
+      r = Math.round(x);
+      if (Math.abs(x % 1) === 0.5 && r % 2 !== 0) r -= 1; // half to even
+    }
+    return makeFloat(r / scale);
+  },
 };
 convertFilters.d = convertFilters.default;
