@@ -7,7 +7,6 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import {
   Lazy,
-  TemplateError,
   VarChainError,
   assignVars,
   contextView,
@@ -18,18 +17,10 @@ import {
   resolveVar,
 } from '../../../src/template/index.js';
 import type { VarOrigin } from '../../../src/template/index.js';
+import { templateError as thrown } from './hbs.js';
 
 const use = { file: 'roles/matrix/tasks.yml', line: 4, column: 5 };
 
-function thrown(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return e as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
-}
 
 /** A context built as the engine does: layers lowest first, each with where it was written. */
 function context(layers: [Record<string, unknown>, (k: string) => VarOrigin][]): Record<string, unknown> {

@@ -4,18 +4,10 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { TemplateError, referencesHostvars, renderString, renderValue, templateCacheStats } from '../../../src/template/index.js';
+import { referencesHostvars, renderString, renderValue, templateCacheStats } from '../../../src/template/index.js';
+import { templateError as thrown } from './hbs.js';
 import { j, jinjaError, jv, origin } from './jinja.js';
 
-function thrown(fn: () => unknown): TemplateError {
-  try {
-    fn();
-  } catch (e) {
-    expect(e).toBeInstanceOf(TemplateError);
-    return e as TemplateError;
-  }
-  throw new Error('expected a TemplateError');
-}
 
 describe('renderValue', () => {
   const ctx = { ports: [22, 2222], port: 22, on: true, cfg: { a: 1 }, name: 'relay', nothing: null };
