@@ -5,17 +5,16 @@ import { TemplateError } from './errors.js';
 import { VarChainError } from './lazy/lazy.js';
 import { evaluateCondition, makeEnv, parseCondition } from './jinja/render.js';
 import { JinjaError } from './jinja/undefined.js';
-import { renderValue, templateServices } from './render.js';
+import { dirsFor, renderValue, templateServices } from './render.js';
 import { truthy } from './truthy.js';
 import { unbox } from './values/float.js';
-import { dirname } from 'node:path';
 
 function fail(origin: Source, detail: string, variable?: string): TemplateError {
   return new TemplateError(origin.file, origin.line, origin.column, detail, variable);
 }
 
 function evaluateText(expr: string, ctx: Vars, origin: Source): unknown {
-  const env = makeEnv(ctx, expr, origin, [dirname(origin.file)], templateServices);
+  const env = makeEnv(ctx, expr, origin, dirsFor(origin.file), templateServices);
   return unbox(evaluateCondition(parseCondition(expr), env));
 }
 

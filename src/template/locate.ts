@@ -56,7 +56,7 @@ export function locateInFile(
     const found = search(lines, origin.line! - 1, textLines, line - 1);
     if (found) return { line: found.line + 1, column: column === undefined ? undefined : found.offset + column + 1 };
   }
-  return fallback(origin, line, column);
+  return offsetFrom(origin, line, column);
 }
 
 /** The first file line at or after `from` that contains text line `idx`, preferring one
@@ -80,7 +80,10 @@ function search(lines: string[], from: number, textLines: string[], idx: number)
   return best;
 }
 
-function fallback(origin: Source, line: number, column: number | undefined): { line?: number; column?: number } {
+/** A position inside a text counted from where the text starts in its file (the first
+ * line's column is offset by the text's own column). */
+export function offsetFrom(origin: Source, line: number | undefined, column: number | undefined): { line?: number; column?: number } {
+  if (line === undefined) return { line: origin.line, column: origin.column };
   const base = origin.line ?? 1;
   const absLine = base + line - 1;
   if (column === undefined) return { line: absLine };

@@ -5,7 +5,7 @@ import { dirname, extname } from 'node:path';
 import type { Source, Vars } from '../model/inventory.js';
 import { TemplateError } from './errors.js';
 import { renderHandlebars } from './handlebars/render.js';
-import { OMIT, type Env, type Services } from './jinja/runtime.js';
+import { OMIT, type Services } from './jinja/runtime.js';
 import { makeEnv, parse, renderText, renderToValue, toTemplateError, type TextKind } from './jinja/render.js';
 import { ANSIBLE_LEX, type LexOptions } from './jinja/lexer.js';
 import { MISSING, getKey } from './jinja/lookup.js';
@@ -15,7 +15,7 @@ import { unbox } from './values/float.js';
 
 /** Directories a text's includes and lookups search: its own, and the one above (a role's
  * templates/ and files/ sit beside its tasks file; a template's beside it). */
-function dirsFor(file: string): string[] {
+export function dirsFor(file: string): string[] {
   const d = dirname(file);
   const up = dirname(d);
   return up === d ? [d] : [d, up];
@@ -26,20 +26,10 @@ const services: Services = {
   renderFile: (file, ctx, from) => fileIn(file, ctx, from.includeDepth + 1),
 };
 
-function jinja(
-  text: string,
-  ctx: Vars,
-  origin: Source,
-  kind: TextKind,
-  asValue: boolean,
-  lex?: LexOptions,
-  depth = 0,
-  dirs?: string[],
-): unknown {
-  let env: Env | undefined;
+function jinja(text: string, ctx: Vars, origin: Source, kind: TextKind, asValue: boolean, lex?: LexOptions, depth = 0): unknown {
   try {
     const parsed = parse(text, kind, lex);
-    env = makeEnv(ctx, text, origin, dirs ?? dirsFor(origin.file), services, depth);
+    const env = makeEnv(ctx, text, origin, dirsFor(origin.file), services, depth);
     const out = asValue ? renderToValue(parsed, env) : renderText(parsed, env);
     return typeof out === 'string' && !parsed.lone ? keepTrailingNewlines(text, out) : out;
   } catch (e) {
@@ -149,6 +139,5 @@ export function contextView(ctx: Vars): Vars {
   return lazyView(ctx, valueIn);
 }
 
-/** Render a raw value in a scope, floats kept boxed (for the condition evaluator). */
-export const rawRender = valueIn;
+/** How templates reach files and variables (for the condition evaluator). */
 export const templateServices = services;

@@ -3,7 +3,8 @@
 // variable. Jinja tags in a .hbs file are an error: they would pass through as text.
 import Handlebars from 'handlebars';
 import type { Source, Vars } from '../../model/inventory.js';
-import { RenderFault, TemplateError, faultToError, locate } from '../errors.js';
+import { RenderFault, TemplateError, faultToError } from '../errors.js';
+import { offsetFrom } from '../locate.js';
 import { lazyView } from '../lazy/view.js';
 import type { RawRender } from '../lazy/lazy.js';
 import { BUILTIN_HELPERS, helpers } from './helpers.js';
@@ -121,7 +122,7 @@ function toTemplateError(e: unknown, origin: Source): TemplateError {
   if (e instanceof TemplateError) return e;
   if (e instanceof RenderFault) return faultToError(e, origin);
   const err = e as Error & { lineNumber?: number; column?: number };
-  const at = locate(origin, err.lineNumber, err.column);
+  const at = offsetFrom(origin, err.lineNumber, err.column);
   const msg = String(err?.message ?? e)
     .split('\n')[0]
     .replace(/ - \d+:\d+$/, '');

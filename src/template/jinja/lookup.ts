@@ -2,7 +2,6 @@
 // objects that present their values as properties or through a Proxy, like a secrets
 // store), list and string indexes, and the fields of fleet's own runtime objects. Never a
 // prototype member, a constructor, or a function: a template cannot reach JavaScript.
-import type { Vars } from '../../model/inventory.js';
 import { Lazy, resolveLazy } from '../lazy/lazy.js';
 import { PyFloat } from '../values/float.js';
 import { LoopInfo, Namespace, OMIT, type Env, type Frame } from './runtime.js';
@@ -84,10 +83,4 @@ export function lookupName(name: string, frame: Frame, env: Env, pos: number): u
   // Ansible's `vars`: every variable by name (vars[name], lookup('vars', name)).
   if (name === 'vars') return env.ctx;
   return new Undef(name, pos);
-}
-
-/** Look a context variable up as templates see it (resolving a Lazy): for code outside the
- * evaluator that needs one value. MISSING when there is none. */
-export function contextValue(ctx: Vars, name: string, env: Env): unknown {
-  return getKey(ctx, name, env);
 }
