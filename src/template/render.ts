@@ -16,10 +16,17 @@ import { unbox } from './values/float.js';
 /** Directories a text's includes and lookups search: its own, and the one above (a role's
  * templates/ and files/ sit beside its tasks file; a template's beside it). */
 export function dirsFor(file: string): string[] {
-  const d = dirname(file);
-  const up = dirname(d);
-  return up === d ? [d] : [d, up];
+  let dirs = dirsCache.get(file);
+  if (!dirs) {
+    const d = dirname(file);
+    const up = dirname(d);
+    dirs = up === d ? [d] : [d, up];
+    if (dirsCache.size > 5000) dirsCache.clear();
+    dirsCache.set(file, dirs);
+  }
+  return dirs;
 }
+const dirsCache = new Map<string, string[]>();
 
 const services: Services = {
   resolveRaw: (raw, scope, origin) => valueIn(raw, scope, origin),
@@ -40,9 +47,16 @@ function jinja(text: string, ctx: Vars, origin: Source, kind: TextKind, asValue:
 /** Ansible gives back the trailing newlines a text ended with when rendering lost them
  * (trim_blocks after a final {% endif %}, Jinja's own stripping of the last newline). */
 function keepTrailingNewlines(text: string, out: string): string {
-  const want = /\n*$/.exec(text)![0].length;
-  const have = /\n*$/.exec(out)![0].length;
+  const want = trailingNewlines(text);
+  if (want === 0) return out;
+  const have = trailingNewlines(out);
   return want > have ? out + '\n'.repeat(want - have) : out;
+}
+
+function trailingNewlines(s: string): number {
+  let n = 0;
+  while (n < s.length && s.charCodeAt(s.length - 1 - n) === 10) n++;
+  return n;
 }
 
 /** A raw value rendered with `ctx` as its variables: strings as Jinja (a lone expression

@@ -24,25 +24,31 @@ interface Parsed {
 }
 
 const CACHE_LIMIT = 20_000;
-const cache = new Map<string, Parsed | JinjaError>();
+/** Per kind and whitespace options, text -> parsed (keyed without building a longer string). */
+const caches = new Map<string, Map<string, Parsed | JinjaError>>();
 let parses = 0;
+let cached = 0;
 
 export function jinjaCacheStats(): { parses: number; cached: number } {
-  return { parses, cached: cache.size };
+  return { parses, cached };
 }
 
 export function clearJinjaCache(): void {
-  cache.clear();
+  caches.clear();
+  cached = 0;
 }
 
-function remember(key: string, entry: Parsed | JinjaError): void {
+function remember(cache: Map<string, Parsed | JinjaError>, text: string, entry: Parsed | JinjaError): void {
   if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(key, entry);
+  else cached++;
+  cache.set(text, entry);
 }
 
 export function parse(text: string, kind: TextKind, lex: LexOptions = ANSIBLE_LEX): Parsed {
-  const key = `${kind}${lex.trimBlocks ? 'T' : 't'}${lex.lstripBlocks ? 'L' : 'l'}\0${text}`;
-  const hit = cache.get(key);
+  const mode = `${kind}${lex.trimBlocks ? 'T' : 't'}${lex.lstripBlocks ? 'L' : 'l'}`;
+  let cache = caches.get(mode);
+  if (!cache) caches.set(mode, (cache = new Map()));
+  const hit = cache.get(text);
   if (hit instanceof JinjaError) throw hit;
   if (hit) return hit;
   let entry: Parsed | JinjaError;
@@ -56,7 +62,7 @@ export function parse(text: string, kind: TextKind, lex: LexOptions = ANSIBLE_LE
     else if (e instanceof JinjaError) entry = e;
     else throw e;
   }
-  remember(key, entry);
+  remember(cache, text, entry);
   if (entry instanceof JinjaError) throw entry;
   return entry;
 }

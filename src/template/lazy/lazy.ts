@@ -60,9 +60,23 @@ export function hasTemplate(v: unknown): boolean {
  * without templates, and objects that are not plain data (a secrets store), pass as they are. */
 export function assignVars(into: Vars, layer: Vars | undefined, originOf: (name: string) => VarOrigin): Vars {
   if (!layer) return into;
-  for (const [k, v] of Object.entries(layer)) into[k] = hasTemplate(v) ? new Lazy(k, v, originOf(k)) : v;
+  // A Lazy holds no per-context state: the same one serves every context built from this
+  // layer (the engine builds one per task and host), as long as the raw value is the same.
+  let known = wrapped.get(layer);
+  if (!known) wrapped.set(layer, (known = new Map()));
+  for (const [k, v] of Object.entries(layer)) {
+    if (!hasTemplate(v)) {
+      into[k] = v;
+      continue;
+    }
+    let lazy = known.get(k);
+    if (!lazy || lazy.raw !== v) known.set(k, (lazy = new Lazy(k, v, originOf(k))));
+    into[k] = lazy;
+  }
   return into;
 }
+
+const wrapped = new WeakMap<Vars, Map<string, Lazy>>();
 
 /** Renders a raw value with `scope` as its variables (supplied by the renderer). */
 export type RawRender = (raw: unknown, scope: Vars, origin: Source) => unknown;
