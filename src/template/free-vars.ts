@@ -1,10 +1,14 @@
-// Which variables a raw value reads, from the parsed templates (no regex over text): the
-// engine computes each task's reads once from this. A reference carries the constant part
+// Which variables a raw value, a condition or a template file reads, from their syntax trees
+// (Jinja's for YAML values, conditions and .j2 files; handlebars' for .hbs), before anything
+// is rendered (D8): the engine computes each task's reads once from this. It errs on the side
+// of reading more: a name that is read must be listed; listing one that is not only costs a wait. A reference carries the constant part
 // of its attribute path, cut at the first dynamic part:
 //   hostvars['lab1'].x -> { name: 'hostvars', path: ['lab1', 'x'] }
 //   hostvars[item].x   -> { name: 'hostvars', path: [] } and { name: 'item', path: [] }
 // Names a template binds itself (set, for, macro parameters, loop) are not free, and
 // neither are the functions fleet provides (range, lookup...). `vars.x` reads x.
+import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import Handlebars from 'handlebars';
 import type { Expr, Node, Target } from './jinja/ast.js';
 import { GLOBALS } from './jinja/globals.js';
@@ -12,10 +16,17 @@ import { parse, parseCondition } from './jinja/render.js';
 import { hasTemplate } from './lazy/lazy.js';
 import { PyFloat } from './values/float.js';
 
+/** One variable read: its name and the constant attribute path after it, cut at the first
+ * part only known when rendering. */
 export interface VarRef {
   name: string;
   path: string[];
 }
+
+/** Stands for "any variable": a construct whose reads cannot be known from its text (a
+ * condition that is rendered and then evaluated, an include, text that does not parse,
+ * `{{json this}}` at the top of a .hbs file). */
+export const ANY_VARIABLE = '*';
 
 /** Called by name, these are fleet's functions, not variables. */
 const FUNCTIONS = new Set(Object.keys(GLOBALS));
@@ -114,9 +125,11 @@ class Collector {
           if (!bound.has(fn.name) && !FUNCTIONS.has(fn.name)) this.add(fn.name, []);
           // lookup('vars', 'x') reads x.
           const [plugin, ...terms] = e.args;
-          if ((fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') && plugin?.k === 'lit' && plugin.v === 'vars') {
-            for (const t of terms) if (t.k === 'lit' && typeof t.v === 'string') this.add(t.v, []);
-          }
+          if ((fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') && plugin?.k === 'lit') {
+            if (plugin.v === 'vars') for (const t of terms) if (t.k === 'lit' && typeof t.v === 'string') this.add(t.v, []);
+            // lookup('template', f) renders f with every variable in scope.
+            if (plugin.v === 'template') this.add(ANY_VARIABLE, []);
+          } else if (fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') this.add(ANY_VARIABLE, []);
         } else this.expr(fn, bound);
         e.args.forEach((a) => this.expr(a, bound));
         e.kwargs.forEach(([, a]) => this.expr(a, bound));
@@ -172,7 +185,9 @@ class Collector {
         this.nodes(n.body, new Set([...bound, ...n.params.map((p) => p.name)]));
         return;
       case 'include':
+        // The included file reads what it reads, with this template's variables.
         this.expr(n.template, bound);
+        this.add(ANY_VARIABLE, []);
         return;
       case 'filterblock':
         this.filters(n.filters, bound);
@@ -204,14 +219,18 @@ function names(t: Target): string[] {
   return t.items.flatMap(names);
 }
 
+function walkText(text: string, kind: 'value' | 'file', c: Collector): void {
+  try {
+    c.nodes(parse(text, kind).nodes, new Set());
+  } catch {
+    // Not a valid template: rendering reports it, with its position; until then nothing can be said.
+    c.add(ANY_VARIABLE, []);
+  }
+}
+
 function walkValue(value: unknown, c: Collector): void {
   if (typeof value === 'string') {
-    if (!hasTemplate(value)) return;
-    try {
-      c.nodes(parse(value, 'value').nodes, new Set());
-    } catch {
-      // Not a valid template: rendering reports it, with its position.
-    }
+    if (hasTemplate(value)) walkText(value, 'value', c);
     return;
   }
   if (Array.isArray(value)) value.forEach((v) => walkValue(v, c));
@@ -225,12 +244,16 @@ export function freeVariables(value: unknown, kind: 'value' | 'condition'): VarR
   if (kind === 'condition') {
     for (const cond of Array.isArray(value) ? value : [value]) {
       if (typeof cond !== 'string') continue;
-      if (/\{\{|\{%/.test(cond)) walkValue(cond, c);
-      else {
+      if (/\{\{|\{%/.test(cond)) {
+        walkValue(cond, c);
+        // Rendered, then (unless it is a lone {{ x }}) evaluated: the rendered text can name anything.
+        if (!/^\{\{[^{}]*\}\}$/.test(cond.trim())) c.add(ANY_VARIABLE, []);
+      } else {
         try {
           c.expr(parseCondition(cond), new Set());
         } catch {
           // A syntax error is reported when the condition is evaluated.
+          c.add(ANY_VARIABLE, []);
         }
       }
     }
@@ -238,59 +261,173 @@ export function freeVariables(value: unknown, kind: 'value' | 'condition'): VarR
   return c.result();
 }
 
-/* Minimal handlebars AST shapes. */
-interface HbNode {
-  type: string;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars' AST nodes carry many node-specific fields
-  [k: string]: any;
-}
-
-/** The variables a handlebars (.hbs) template reads: paths at the template's top level, and
- * parent paths (../x) or @root.x that reach it from inside #each / #with. */
-export function freeVariablesHandlebars(text: string): VarRef[] {
-  const c = new Collector();
-  let ast: HbNode;
+/** The variables a template file reads: .hbs as handlebars, anything else as Jinja. An
+ * unreadable file reads nothing here: rendering it fails loudly anyway. */
+export function freeVariablesInFile(file: string): VarRef[] {
+  let text: string;
   try {
-    ast = Handlebars.parseWithoutProcessing(text) as unknown as HbNode;
+    text = readFileSync(file, 'utf8');
   } catch {
     return [];
   }
-  const path = (p: HbNode, level: number, params: Set<string>): void => {
-    if (p.type === 'SubExpression') return call(p, level, params);
-    if (p.type !== 'PathExpression') return;
-    const parts = (p.parts as string[]).map(String);
-    if (p.data) {
-      if (parts[0] === 'root' && parts.length > 1) c.add(parts[1], parts.slice(2));
-      return;
-    }
-    if (!parts.length || params.has(parts[0])) return;
-    // depth counts ../: the path is read from the context that many blocks up.
-    if (level - (p.depth as number) === 0) c.add(parts[0], parts.slice(1));
-  };
-  const call = (n: HbNode, level: number, params: Set<string>): void => {
-    for (const a of n.params ?? []) path(a, level, params);
-    for (const pair of n.hash?.pairs ?? []) path(pair.value, level, params);
-  };
-  const program = (prog: HbNode | undefined, level: number, params: Set<string>): void => {
-    for (const s of prog?.body ?? []) statement(s, level, params);
-  };
-  const statement = (s: HbNode, level: number, params: Set<string>): void => {
-    if (s.type === 'MustacheStatement') {
-      const hasArgs = s.params.length > 0 || (s.hash && s.hash.pairs.length > 0);
-      if (hasArgs) call(s, level, params);
-      else path(s.path, level, params);
-    } else if (s.type === 'BlockStatement') {
-      const hasArgs = s.params.length > 0 || (s.hash && s.hash.pairs.length > 0);
-      const helper = hasArgs ? (s.path.parts?.[0] as string) : undefined;
-      if (hasArgs) call(s, level, params);
-      else path(s.path, level, params);
-      // #each, #with and sections change the context; #if / #unless do not.
-      const changes = !hasArgs || helper === 'each' || helper === 'with';
-      const inner = new Set([...params, ...((s.program?.blockParams as string[] | undefined) ?? [])]);
-      program(s.program, changes ? level + 1 : level, inner);
-      program(s.inverse, level, params);
-    }
-  };
-  program(ast, 0, new Set());
+  if (extname(file) === '.hbs') return freeVariablesHandlebars(text);
+  const c = new Collector();
+  walkText(text, 'file', c);
   return c.result();
+}
+
+/** The variables a handlebars (.hbs) template's text reads. */
+export function freeVariablesHandlebars(text: string): VarRef[] {
+  const out = new Refs();
+  templateRefs(text, out);
+  return out.list();
+}
+
+/** Collected references, without duplicates. */
+class Refs {
+  private readonly seen = new Map<string, VarRef>();
+  add(r: VarRef): void {
+    const key = [r.name, ...r.path].join('\0');
+    if (!this.seen.has(key)) this.seen.set(key, { name: r.name, path: [...r.path] });
+  }
+  list(): VarRef[] {
+    return [...this.seen.values()];
+  }
+}
+
+/** A reference a handlebars expression evaluates to, when it is a variable with a constant path. */
+interface Ref extends VarRef {
+  /** False once a part was dynamic: nothing may be appended any more. */
+  exact: boolean;
+}
+
+// ---- handlebars ------------------------------------------------------------------------------
+
+/* Minimal shapes of handlebars' AST nodes. */
+interface HbNode {
+  type: string;
+  [k: string]: unknown;
+}
+interface PathNode extends HbNode {
+  data: boolean;
+  depth: number;
+  parts: string[];
+  original: string;
+}
+interface CallNode extends HbNode {
+  path: HbNode;
+  params: HbNode[];
+  hash?: { pairs: { key: string; value: HbNode }[] };
+}
+interface BlockNode extends CallNode {
+  program?: { body: HbNode[]; blockParams?: string[] };
+  inverse?: { body: HbNode[] };
+}
+
+/** What `this` is inside a block: the top-level variables, or a value reached from a ref. */
+type Frame =
+  { root: true; params: Map<string, Ref | undefined> } | { root: false; self: Ref | undefined; params: Map<string, Ref | undefined> };
+
+function templateRefs(text: string, out: Refs): void {
+  let ast: { body: HbNode[] };
+  try {
+    ast = Handlebars.parseWithoutProcessing(text) as unknown as { body: HbNode[] };
+  } catch {
+    // A syntax error fails loudly when rendered; until then nothing can be said.
+    out.add({ name: ANY_VARIABLE, path: [] });
+    return;
+  }
+  const hb = new HbWalker(out);
+  hb.body(ast.body, [{ root: true, params: new Map() }]);
+}
+
+class HbWalker {
+  constructor(private readonly out: Refs) {}
+
+  body(nodes: HbNode[], frames: Frame[]): void {
+    for (const n of nodes) this.statement(n, frames);
+  }
+
+  private statement(n: HbNode, frames: Frame[]): void {
+    if (n.type === 'MustacheStatement') this.use(this.call(n as CallNode, frames));
+    else if (n.type === 'BlockStatement') this.block(n as BlockNode, frames);
+    // ContentStatement, CommentStatement read nothing; partials are refused when rendered.
+  }
+
+  /** {{x}}, {{helper a b k=v}}, (helper a b): the variable it is, when it is one (or a lookup
+   * into one); the helper's arguments are read. */
+  private call(n: CallNode, frames: Frame[]): Ref | undefined {
+    const path = n.path as PathNode;
+    // A lone {{name}} is always the variable, even when a helper has that name (render.ts).
+    if (n.params.length === 0 && (n.hash?.pairs.length ?? 0) === 0) return this.expr(n.path, frames);
+    for (const pair of n.hash?.pairs ?? []) this.use(this.expr(pair.value, frames));
+    if (path.original === 'lookup' && n.params.length === 2) {
+      // lookup obj "key" is obj.key when both are known; else a part of obj.
+      const obj = this.expr(n.params[0], frames);
+      const key = n.params[1];
+      const lit = key.type === 'StringLiteral' || key.type === 'NumberLiteral' ? String(key.value) : undefined;
+      if (lit === undefined) this.use(this.expr(key, frames));
+      if (!obj) return undefined;
+      return lit !== undefined && obj.exact ? { ...obj, path: [...obj.path, lit] } : { ...obj, exact: false };
+    }
+    for (const p of n.params) this.use(this.expr(p, frames));
+    return undefined;
+  }
+
+  private block(n: BlockNode, frames: Frame[]): void {
+    const name = (n.path as PathNode).original;
+    const args = n.params.map((p) => this.expr(p, frames));
+    args.forEach((a) => this.use(a));
+    for (const pair of n.hash?.pairs ?? []) this.use(this.expr(pair.value, frames));
+    const blockParams = n.program?.blockParams ?? [];
+    let inner = frames;
+    if (name === 'each') {
+      // The body runs once per element: what it reads is part of the list (index unknown).
+      const element = args[0] && { ...args[0], exact: false };
+      inner = [...frames, { root: false, self: element, params: new Map(blockParams.map((p, i) => [p, i === 0 ? element : undefined])) }];
+    } else if (name === 'with') {
+      inner = [...frames, { root: false, self: args[0], params: new Map(blockParams.map((p, i) => [p, i === 0 ? args[0] : undefined])) }];
+    }
+    if (n.program) this.body(n.program.body, inner);
+    // {{else}} runs in the enclosing context.
+    if (n.inverse) this.body(n.inverse.body, frames);
+  }
+
+  private use(r: Ref | undefined): void {
+    if (r) this.out.add(r);
+  }
+
+  private expr(n: HbNode, frames: Frame[]): Ref | undefined {
+    if (n.type === 'SubExpression') return this.call(n as CallNode, frames);
+    if (n.type !== 'PathExpression') return undefined;
+    const p = n as PathNode;
+    if (p.data) {
+      // @root.x is a top-level variable; @index, @key, @first, @last are the loop's own.
+      if (p.parts[0] !== 'root') return undefined;
+      return this.fromRoot(p.parts.slice(1));
+    }
+    const parts = p.parts;
+    const isThis = /^(this|\.)([./]|$)/.test(p.original);
+    if (p.depth === 0 && !isThis && parts.length > 0) {
+      for (let i = frames.length - 1; i >= 0; i--) {
+        const f = frames[i];
+        if (f.params.has(parts[0])) return this.extend(f.params.get(parts[0]), parts.slice(1));
+      }
+    }
+    // ../ climbs one context-changing block per step.
+    const frame = frames[Math.max(0, frames.length - 1 - p.depth)];
+    if (frame.root) return this.fromRoot(parts);
+    return this.extend(frame.self, parts);
+  }
+
+  private fromRoot(parts: string[]): Ref {
+    if (parts.length === 0) return { name: ANY_VARIABLE, path: [], exact: false };
+    return { name: parts[0], path: parts.slice(1), exact: true };
+  }
+
+  /** A path below a known value (a #with's subject, a loop element). */
+  private extend(base: Ref | undefined, parts: string[]): Ref | undefined {
+    if (!base) return undefined;
+    return base.exact ? { ...base, path: [...base.path, ...parts] } : base;
+  }
 }

@@ -7,8 +7,10 @@ import { groupsMap } from '../../engine/vars.js';
 import { ConfigError } from '../../model/errors.js';
 import type { Host, Inventory, Vars } from '../../model/inventory.js';
 import { assignVars, hasTemplate, lazyHostvars, resolveVar } from '../../template/index.js';
+import { effectiveSettings } from '../context.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { repeatable } from '../repeatable.js';
+import { EXTRA_VARS, INVENTORY } from '../options.js';
+import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Args {
   host: string;
@@ -17,6 +19,14 @@ interface Args {
   'extra-vars': string[];
   json: boolean;
 }
+
+export const varsDoc: CommandDoc = {
+  name: 'vars',
+  usage: 'fleet vars HOST [VAR] [-e k=v] [--json]',
+  summary:
+    "a host's merged variables; for one variable the winning value (for a template: as written and as it resolves for that host), its source file:line and the values it shadowed",
+  options: [INVENTORY, EXTRA_VARS, { name: 'json', type: 'boolean', default: false, describe: 'as JSON' }],
+};
 
 const where = (s: { file: string; line?: number }): string => `${s.file}${s.line ? `:${s.line}` : ''}`;
 
@@ -55,18 +65,23 @@ function show(name: string, raw: unknown, r: { value?: unknown; error?: string }
 
 export const varsCommand: CommandModule<object, Args> = {
   command: 'vars <host> [var]',
-  describe: "show a host's merged variables, or one variable with its source and what it shadowed",
+  describe: varsDoc.summary,
   builder: (y) =>
-    y
-      .positional('host', { type: 'string', demandOption: true })
-      .positional('var', { type: 'string' })
-      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
-      .option('extra-vars', { alias: 'e', type: 'string', default: [], coerce: repeatable })
-      .option('json', { type: 'boolean', default: false }) as never,
+    applyOptions(
+      y.positional('host', { type: 'string', demandOption: true }).positional('var', { type: 'string' }),
+      varsDoc.options,
+    ) as never,
   handler: (args) => {
-    const inv = loadInventory(args.inventory);
+    const inventory = effectiveSettings(args).value<string[]>('inventory');
+    const inv = loadInventory(inventory);
     const host = inv.hosts.get(args.host);
-    if (!host) throw new ConfigError(args.inventory.join(','), undefined, undefined, `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`);
+    if (!host)
+      throw new ConfigError(
+        inventory.join(','),
+        undefined,
+        undefined,
+        `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`,
+      );
     const extra = parseExtraVars(args['extra-vars']);
     if (!args.var) {
       const merged = { ...host.vars, ...extra };

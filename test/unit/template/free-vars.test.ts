@@ -1,6 +1,9 @@
-// The variables a raw value reads, from the parsed templates.
+// freeVariables (D8): what a value, a condition or a template file reads, from its syntax tree.
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { freeVariables, freeVariablesHandlebars } from '../../../src/template/index.js';
+import { ANY_VARIABLE, freeVariables, freeVariablesHandlebars, freeVariablesInFile } from '../../../src/template/index.js';
 
 const names = (refs: { name: string; path: string[] }[]) => refs.map((r) => [r.name, ...r.path].join('.')).sort();
 
@@ -40,9 +43,29 @@ describe('freeVariables', () => {
 
   it('conditions: bare expressions, lists of them, and {{ }} inside', () => {
     expect(names(freeVariables('x is defined and r.rc == 0', 'condition'))).toEqual(['r.rc', 'x']);
-    expect(names(freeVariables(['a', true, '{{ b }} == 1'], 'condition'))).toEqual(['a', 'b']);
+    expect(names(freeVariables(['a', true, '{{ b }} == 1'], 'condition'))).toEqual([ANY_VARIABLE, 'a', 'b']);
     expect(freeVariables(false, 'condition')).toEqual([]);
-    expect(freeVariables('a ==', 'condition')).toEqual([]); // a syntax error is reported when evaluated
+    // A syntax error is reported when evaluated; until then it may read anything.
+    expect(freeVariables('a ==', 'condition')).toEqual([{ name: ANY_VARIABLE, path: [] }]);
+  });
+
+  it('a condition with {{ }} that is rendered, then evaluated, may read anything; a lone {{ x }} reads x', () => {
+    expect(names(freeVariables('{{ flag }}', 'condition'))).toEqual(['flag']);
+    expect(names(freeVariables('{{ name }} == 1', 'condition'))).toEqual([ANY_VARIABLE, 'name']);
+    expect(names(freeVariables("ssh_login_user.stdout == 'root' and ssh_permit_root_login == 'no'", 'condition'))).toEqual([
+      'ssh_login_user.stdout',
+      'ssh_permit_root_login',
+    ]);
+    expect(names(freeVariables("hostvars['lab1'].token.stdout", 'condition'))).toEqual(['hostvars.lab1.token.stdout']);
+    expect(names(freeVariables("'a' in [b, c[0]]", 'condition'))).toEqual(['b', 'c.0']);
+  });
+
+  it('what cannot be known from the text reads anything: include, template lookups, text that does not parse', () => {
+    expect(names(freeVariables("{% include 'x.j2' %}", 'value'))).toEqual([ANY_VARIABLE]);
+    expect(names(freeVariables("{{ lookup('template', 'x.j2') }}", 'value'))).toEqual([ANY_VARIABLE]);
+    expect(names(freeVariables('{{ lookup(kind, x) }}', 'value'))).toEqual([ANY_VARIABLE, 'kind', 'x']);
+    expect(names(freeVariables("{{ lookup('env', 'HOME') }}", 'value'))).toEqual([]);
+    expect(names(freeVariables('{{#if x}}', 'value'))).toEqual([ANY_VARIABLE]);
   });
 });
 
@@ -51,5 +74,54 @@ describe('freeVariablesHandlebars', () => {
     const t =
       '{{ port }} {{#if tls}}{{ cert.path }}{{/if}} {{#each users}}{{ name }}{{ ../domain }}{{ @root.admin }}{{/each}} {{join list ","}} {{#each hosts as |h|}}{{ h.ip }}{{/each}}';
     expect(names(freeVariablesHandlebars(t))).toEqual(['admin', 'cert.path', 'domain', 'hosts', 'list', 'port', 'tls', 'users']);
+  });
+
+  it('helper names are not variables; their arguments are', () => {
+    expect(names(freeVariablesHandlebars('{{quote admin_user}} {{default fleet_controller_ip "127.0.0.1"}} {{join list ","}}'))).toEqual([
+      'admin_user',
+      'fleet_controller_ip',
+      'list',
+    ]);
+    expect(names(freeVariablesHandlebars('{{#if (eq item "v4")}}iptables{{else}}ip6tables{{/if}}'))).toEqual(['item']);
+  });
+
+  it('inside #each the body reads parts of the list; block params name elements; #with reads its subject', () => {
+    expect(names(freeVariablesHandlebars('{{#each ports}}{{this}} {{proto}}{{/each}}'))).toEqual(['ports']);
+    expect(names(freeVariablesHandlebars('{{#each rules as |rule|}}{{rule.port}}{{/each}}'))).toEqual(['rules']);
+    expect(names(freeVariablesHandlebars('{{#with server as |s|}}{{s.name}} {{port}}{{/with}}'))).toEqual([
+      'server',
+      'server.name',
+      'server.port',
+    ]);
+  });
+
+  it('a dynamic part cuts the path; `this` at the top and text that does not parse read anything', () => {
+    expect(names(freeVariablesHandlebars('{{lookup hostvars "lab1"}}'))).toEqual(['hostvars.lab1']);
+    expect(
+      names(freeVariablesHandlebars('{{#each groups.all as |h|}}{{lookup (lookup @root.hostvars h) "ansible_host"}}{{/each}}')),
+    ).toEqual(['groups.all', 'hostvars']);
+    expect(names(freeVariablesHandlebars('{{json this}}'))).toEqual([ANY_VARIABLE]);
+    expect(names(freeVariablesHandlebars('{{#if x}}'))).toEqual([ANY_VARIABLE]);
+  });
+});
+
+describe('freeVariablesInFile', () => {
+  it('reads a .hbs file as handlebars and any other as Jinja; a missing file reads nothing (rendering it fails loudly)', () => {
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-fv-'));
+    try {
+      writeFileSync(
+        join(dir, 't.hbs'),
+        'Port {{ssh_port}}\n{{#if ssh_kex_algorithms}}{{join ssh_kex_algorithms ","}}{{else}}{{ssh_kex_supported.stdout}}{{/if}}\n',
+      );
+      expect(names(freeVariablesInFile(join(dir, 't.hbs')))).toEqual(['ssh_kex_algorithms', 'ssh_kex_supported.stdout', 'ssh_port']);
+      writeFileSync(
+        join(dir, 't.j2'),
+        '#jinja2: lstrip_blocks: True\nPort {{ ssh_port }}\n{% for u in users %}{{ u.name }} {{ domain }}{% endfor %}\n',
+      );
+      expect(names(freeVariablesInFile(join(dir, 't.j2')))).toEqual(['domain', 'ssh_port', 'users']);
+      expect(freeVariablesInFile(join(dir, 'absent.hbs'))).toEqual([]);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
