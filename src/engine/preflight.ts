@@ -7,7 +7,7 @@ import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { Lazy, TemplateError, VarChainError, evalExpression, renderValue, resolveVar } from '../template/index.js';
-import { taskReads } from './task-reads.js';
+import { setVariableTemplates, taskReads } from './task-reads.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
@@ -53,6 +53,7 @@ export function validateBeforeContact(input: PreflightInput): void {
   const { inventory: inv, playbook, selectHosts } = input;
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
+  setVariableTemplates(inv, playbook, input.extraVars);
   for (const [pi, play] of playbook.plays.entries()) {
     const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
