@@ -8,6 +8,7 @@ import { renderHandlebars } from './handlebars/render.js';
 import { OMIT, type Services } from './jinja/runtime.js';
 import { makeEnv, parse, renderText, renderToValue, toTemplateError, type TextKind } from './jinja/render.js';
 import { ANSIBLE_LEX, type LexOptions } from './jinja/lexer.js';
+import { pythonLiteral } from './jinja/literal.js';
 import { MISSING, getKey } from './jinja/lookup.js';
 import { VarChainError, hasTemplate } from './lazy/lazy.js';
 import { lazyView } from './lazy/view.js';
@@ -38,7 +39,10 @@ function jinja(text: string, ctx: Vars, origin: Source, kind: TextKind, asValue:
     const parsed = parse(text, kind, lex);
     const env = makeEnv(ctx, text, origin, dirsFor(origin.file), services, depth);
     const out = asValue ? renderToValue(parsed, env) : renderText(parsed, env);
-    return typeof out === 'string' && !parsed.lone ? keepTrailingNewlines(text, out) : out;
+    if (typeof out !== 'string' || parsed.lone) return out;
+    const kept = keepTrailingNewlines(text, out);
+    // A YAML value that renders to a Python literal is that data, as in Ansible.
+    return asValue ? (pythonLiteral(kept)?.value ?? kept) : kept;
   } catch (e) {
     throw toTemplateError(e, text, origin);
   }

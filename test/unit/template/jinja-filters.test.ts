@@ -108,6 +108,24 @@ describe('strings', () => {
     expect(jinjaError("{{ 'not base64!' | b64decode }}").message).toContain('input is not base64');
   });
 
+  it("to_uuid: a version 5 UUID in Ansible's namespace, or a given one (values from Python's uuid.uuid5)", () => {
+    // Ansible "Generating UUIDs": {{ hostname | to_uuid }}
+    expect(j("{{ 'www.example.com' | to_uuid }}")).toBe('69680a13-a686-5d20-a166-0e7b3b17ef84');
+    expect(j("{{ 'example.org' | to_uuid(namespace='6ba7b810-9dad-11d1-80b4-00c04fd430c8') }}")).toBe(
+      'aad03681-8b63-5304-89e0-8ca8f49461b5',
+    );
+  });
+
+  it("truncate: Jinja's, at a word boundary, with a leeway of 5", () => {
+    // Jinja "truncate": {{ "foo bar baz qux"|truncate(9) }} -> "foo...";
+    // {{ "foo bar baz qux"|truncate(9, True) }} -> "foo ba..."; with leeway=0 "foo bar..."
+    expect(j('{{ "foo bar baz qux" | truncate(9) }}')).toBe('foo...');
+    expect(j('{{ "foo bar baz qux" | truncate(9, True) }}')).toBe('foo ba...');
+    expect(j('{{ "foo bar baz qux" | truncate(11) }}')).toBe('foo bar baz qux');
+    expect(j('{{ "foo bar baz qux" | truncate(11, False, "...", 0) }}')).toBe('foo bar...');
+    expect(j("{{ 'abcdefghijklmnopqrstuvwxyz' | truncate(16, True, '') }}")).toBe('abcdefghijklmnop');
+  });
+
   it('hash, checksum, md5, sha1, password_hash', () => {
     // Ansible "Hashing and encrypting strings and passwords".
     expect(j("{{ 'test1' | hash('sha1') }}")).toBe('b444ac06613fc8d63795be9ad0beaf55011936ac');

@@ -8,8 +8,21 @@ import { referencesHostvars, renderString, renderValue, templateCacheStats } fro
 import { templateError as thrown } from './hbs.js';
 import { j, jinjaError, jv, origin } from './jinja.js';
 
-
 describe('renderValue', () => {
+  it('a value that renders to a Python literal is that data, as in Ansible (a block scalar building a list)', () => {
+    const o = { file: 'group_vars/all.yml', line: 1 };
+    expect(renderValue("{{\n  (['a'] if x else [])\n  +\n  ['b']\n}}\n", { x: true }, o)).toEqual(['a', 'b']);
+    expect(renderValue('[{{ a }}, "{{ b }}", None, -1]', { a: 1, b: 'x' }, o)).toEqual([1, 'x', null, -1]);
+    expect(renderValue("{{ '{' }}'k': True}", {}, o)).toEqual({ k: true });
+    expect(renderValue('{{ a }}{{ b }}', { a: 'Tr', b: 'ue' }, o)).toBe(true);
+    // JSON is not a Python literal (true, null): it stays text; so does anything else.
+    expect(renderValue('{{ "{" }}"a": true}', {}, o)).toBe('{"a": true}');
+    expect(renderValue('[{{ a }}] and more', { a: 1 }, o)).toBe('[1] and more');
+    expect(renderValue('{{ d | to_json }}', { d: { a: 1 } }, o)).toBe('{"a": 1}');
+    // Task text (renderString) is never read back.
+    expect(renderString('[{{ a }}]', { a: 1 }, o)).toBe('[1]');
+  });
+
   const ctx = { ports: [22, 2222], port: 22, on: true, cfg: { a: 1 }, name: 'relay', nothing: null };
 
   it('a lone expression keeps its type, like Ansible', () => {

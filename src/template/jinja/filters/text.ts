@@ -12,6 +12,19 @@ import { defined } from '../undefined.js';
 import { fail, int, str } from './util.js';
 import { pySplit, pyStrip, shellQuote } from '../../values/strings.js';
 
+const ANSIBLE_UUID_NAMESPACE = '361e6d51-faec-444a-9079-341386da8e2e';
+
+/** Python's uuid.uuid5(namespace, name). */
+function uuid5(namespace: string, name: string): string {
+  const hex = namespace.replace(/[{}-]/g, '').toLowerCase();
+  if (!/^[0-9a-f]{32}$/.test(hex)) fail('to_uuid', `the namespace must be a UUID, got '${namespace}'`);
+  const h = createHash('sha1').update(Buffer.from(hex, 'hex')).update(name, 'utf8').digest().subarray(0, 16);
+  h[6] = (h[6] & 0x0f) | 0x50;
+  h[8] = (h[8] & 0x3f) | 0x80;
+  const x = h.toString('hex');
+  return `${x.slice(0, 8)}-${x.slice(8, 12)}-${x.slice(12, 16)}-${x.slice(16, 20)}-${x.slice(20)}`;
+}
+
 function capitalize(s: string): string {
   return s.slice(0, 1).toUpperCase() + s.slice(1).toLowerCase();
 }
@@ -101,6 +114,20 @@ export const textFilters: Record<string, Filter> = {
     const [sep, maxsplit] = bind(c, args, kw, ['separator', 'maxsplit']);
     return own(pySplit(str('split', v), sep, maxsplit === undefined ? -1 : int('split', maxsplit, 'maxsplit')));
   },
+  // Jinja's truncate: longer than length + leeway, cut to length with `end`, at a word
+  // boundary unless killwords.
+  truncate: (v, args, kw, c) => {
+    const [length, killwords, end, leeway] = bind(c, args, kw, ['length', 'killwords', 'end', 'leeway']);
+    const s = pyStr(defined(v));
+    const n = length === undefined ? 255 : int('truncate', length, 'length');
+    const tail = end === undefined ? '...' : pyStr(end);
+    const slack = leeway === undefined || leeway === null ? 5 : int('truncate', leeway, 'leeway');
+    if ([...s].length <= n + slack) return s;
+    const head = [...s].slice(0, Math.max(0, n - [...tail].length)).join('');
+    if (truthy(killwords)) return head + tail;
+    const cut = head.lastIndexOf(' ');
+    return (cut === -1 ? head : head.slice(0, cut)) + tail;
+  },
   center: (v, args, kw, c) => {
     const [width] = bind(c, args, kw, ['width']);
     const s = pyStr(defined(v));
@@ -165,6 +192,11 @@ export const textFilters: Record<string, Filter> = {
   md5: (v) => digest('md5', 'md5', pyStr(defined(v))),
   sha1: (v) => digest('sha1', 'sha1', pyStr(defined(v))),
   checksum: (v) => digest('checksum', 'sha1', pyStr(defined(v))),
+  // Ansible's to_uuid: a name-based (version 5) UUID in Ansible's own namespace.
+  to_uuid: (v, args, kw, c) => {
+    const [ns] = bind(c, args, kw, ['namespace']);
+    return uuid5(ns === undefined || ns === null ? ANSIBLE_UUID_NAMESPACE : pyStr(ns), pyStr(defined(v)));
+  },
   // password_hash('sha512', salt): the crypt(3) text for /etc/shadow. Without a salt, a new
   // random one each time (as Ansible does): the hash then differs on every run.
   password_hash: (v, args, kw, c) => {
