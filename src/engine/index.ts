@@ -10,6 +10,7 @@ import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
 import { groupsMap, type VarsScope } from './vars.js';
 import { markNamedSecrets } from '../secrets/index.js';
 import { batchesOf } from './batches.js';
+import { setVariableTemplates } from './task-reads.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
 
@@ -39,6 +40,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const deps: Required<EngineDeps> = { ...opts.deps, connect: opts.deps.connect ?? connect };
   const selectHosts = deps.selectHosts;
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
+  setVariableTemplates(inv, opts.playbook, opts.extraVars);
   const programs: PlayProgram[] = opts.playbook.plays.map((p, i) => buildProgram(p, i, { tags: opts.tags, skipTags: opts.skipTags }));
   const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
   const allHosts = [...new Set(playHosts.flat())];
@@ -130,7 +132,9 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     mode: opts.mode,
   };
   if (interrupted) recap.interrupted = true;
-  const outputs = Object.fromEntries([...runners].filter(([, r]) => Object.keys(r.outputs).length > 0).map(([n, r]) => [n, { ...r.outputs }]));
+  const outputs = Object.fromEntries(
+    [...runners].filter(([, r]) => Object.keys(r.outputs).length > 0).map(([n, r]) => [n, { ...r.outputs }]),
+  );
   if (Object.keys(outputs).length > 0) recap.outputs = outputs;
   emit(recap);
   return recap;
@@ -159,9 +163,13 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
         );
         const failedInBatch = batch.filter((h) => runners.get(h)!.done).length;
         const maxFail = program.play.maxFailPercentage;
-        const exceeded = maxFail !== undefined ? (failedInBatch / batch.length) * 100 > maxFail : failedInBatch === batch.length && batches.length > 1;
+        const exceeded =
+          maxFail !== undefined ? (failedInBatch / batch.length) * 100 > maxFail : failedInBatch === batch.length && batches.length > 1;
         if (exceeded) {
-          emit({ type: 'warning', msg: `play '${program.play.name}': ${failedInBatch} of ${batch.length} hosts failed${maxFail !== undefined ? ` (max_fail_percentage ${maxFail})` : ''}; stopping the run` });
+          emit({
+            type: 'warning',
+            msg: `play '${program.play.name}': ${failedInBatch} of ${batch.length} hosts failed${maxFail !== undefined ? ` (max_fail_percentage ${maxFail})` : ''}; stopping the run`,
+          });
           stopRun = true;
           break;
         }

@@ -6,8 +6,8 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { evalExpression, renderValue } from '../template/index.js';
-import { taskReads } from './task-reads.js';
+import { Lazy, TemplateError, VarChainError, evalExpression, renderValue, resolveVar } from '../template/index.js';
+import { setVariableTemplates, taskReads } from './task-reads.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
@@ -26,7 +26,17 @@ const PLACEHOLDER_FACTS = {
   openssh_version: '9.2',
 };
 
-const PLACEHOLDER_RESULT = { changed: false, failed: false, skipped: false, rc: 0, stdout: '', stderr: '', stdout_lines: [], results: [], msg: '' };
+const PLACEHOLDER_RESULT = {
+  changed: false,
+  failed: false,
+  skipped: false,
+  rc: 0,
+  stdout: '',
+  stderr: '',
+  stdout_lines: [],
+  results: [],
+  msg: '',
+};
 
 const ajv = new Ajv({ allErrors: true, useDefaults: false, strict: false });
 const roleValidators = new Map<string, ValidateFunction>();
@@ -43,22 +53,41 @@ export function validateBeforeContact(input: PreflightInput): void {
   const { inventory: inv, playbook, selectHosts } = input;
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
+  setVariableTemplates(inv, playbook, input.extraVars);
   for (const [pi, play] of playbook.plays.entries()) {
     const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
-    const scope: VarsScope = { inventory: inv, groups, extraVars: input.extraVars, mode: 'check', runtimes: new Map(), playHosts: hosts, generation: { value: 0 } };
+    const scope: VarsScope = {
+      inventory: inv,
+      groups,
+      extraVars: input.extraVars,
+      mode: 'check',
+      runtimes: new Map(),
+      playHosts: hosts,
+      generation: { value: 0 },
+    };
     for (const name of hosts) {
       const host = inv.hosts.get(name)!;
-      const rt: HostRuntime = { host, registered: {}, facts: PLACEHOLDER_FACTS, sshPort: host.connection.port, controllerIp: '192.0.2.254' };
+      const rt: HostRuntime = {
+        host,
+        registered: {},
+        facts: PLACEHOLDER_FACTS,
+        sshPort: host.connection.port,
+        controllerIp: '192.0.2.254',
+      };
       for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
-      const units = [...program.units.map((u) => ({ task: u.task, ref: u.roleRef })), ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef }))];
+      const units = [
+        ...program.units.map((u) => ({ task: u.task, ref: u.roleRef })),
+        ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
+      ];
       for (const { task, ref } of units) {
         const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
         const one = { ...PLACEHOLDER_RESULT, ...shape };
         // A loop registers one result per item, in order.
-        if (task.register) rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
+        if (task.register)
+          rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
       }
     }
   }
@@ -76,12 +105,21 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   for (const k of Object.keys(props)) {
     const raw = ctx[k];
     if (raw === undefined) continue;
-    if (typeof raw === 'string' && raw.includes('{{')) continue; // typed once rendered on the host
+    if (raw instanceof Lazy) {
+      // Typed once rendered on the host; but a cycle can never resolve, whatever the host says.
+      try {
+        resolveVar(ctx, k);
+      } catch (e) {
+        if (e instanceof VarChainError && e.cycle) throw e;
+      }
+      continue;
+    }
     values[k] = raw;
   }
   if (!v(values)) {
     const e = v.errors?.[0];
-    const key = e?.instancePath.replace(/^\//, '').split('/')[0] || String((e?.params as { missingProperty?: string })?.missingProperty ?? '');
+    const key =
+      e?.instancePath.replace(/^\//, '').split('/')[0] || String((e?.params as { missingProperty?: string })?.missingProperty ?? '');
     const src = ref.role.source;
     throw new ConfigError(
       src.file,
@@ -92,12 +130,27 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   }
 }
 
+/** Another host's registered values are not known before contact: a task that reads them
+ * through a variable (no hostvars in its own text) is checked when it runs. */
+const SKIP = Symbol('not checkable before contact');
+
 /** Check one task for one host: the loop items it has (as far as known before contact) and the
  * task as prepared for the last of them. */
 function checkTask(task: Task, ctx: Vars): { items: unknown[]; prepared?: PreparedTask } {
+  try {
+    return checkTaskItems(task, ctx);
+  } catch (e) {
+    if (e !== SKIP) throw e;
+    return { items: [] };
+  }
+}
+
+function checkTaskItems(task: Task, ctx: Vars): { items: unknown[]; prepared?: PreparedTask } {
   // Other hosts' values are only known on the way: such a task is checked when it runs.
   if (taskReads({ task }).hostvars) return { items: [] };
   const fail = (err: unknown): never => {
+    // Another host's registered values are not known before contact.
+    if (err instanceof TemplateError && err.variable?.startsWith('hostvars')) throw SKIP;
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': ${msg}`);
@@ -105,7 +158,10 @@ function checkTask(task: Task, ctx: Vars): { items: unknown[]; prepared?: Prepar
   let items: unknown[] = [undefined];
   if (task.loop !== undefined) {
     try {
-      const l = typeof task.loop === 'string' && !task.loop.trim().startsWith('{{') ? evalExpression(task.loop, ctx, task.source) : renderValue(task.loop, ctx, task.source);
+      const l =
+        typeof task.loop === 'string' && !task.loop.trim().startsWith('{{')
+          ? evalExpression(task.loop, ctx, task.source)
+          : renderValue(task.loop, ctx, task.source);
       if (!Array.isArray(l)) fail(new Error('loop must be a list'));
       items = (l as unknown[]).length ? (l as unknown[]) : [];
     } catch (err) {

@@ -3,9 +3,10 @@
 // task waits for (other hosts' registered values), what it can probe early, and what keeps it
 // out of a pipeline.
 import { isAbsolute, join } from 'node:path';
-import type { Task } from '../model/playbook.js';
+import type { Inventory, Vars } from '../model/inventory.js';
+import type { Playbook, Task } from '../model/playbook.js';
 import { getModule } from '../modules/index.js';
-import { ANY_VARIABLE, freeVariables, freeVariablesInFile, type VarRef } from '../template/index.js';
+import { ANY_VARIABLE, freeVariables, freeVariablesInFile, hasTemplate, type VarRef } from '../template/index.js';
 import type { Unit } from './program.js';
 
 export interface TaskReads {
@@ -17,20 +18,88 @@ export interface TaskReads {
   hostvars: boolean;
 }
 
-const byTask = new WeakMap<Task, TaskReads>();
+const byTask = new WeakMap<Task, { generation: number; reads: TaskReads }>();
+
+// Variables are templates until read (D2): a task that reads `matrix_url`, written as
+// "https://{{ matrix_domain }}", reads matrix_domain too, and so on down the chain. These are
+// the raw values every name has in any layer of the run (inventory, play vars, role defaults
+// and params, -e) when it holds a template: a task's reads include theirs, to any depth.
+let variableTemplates = new Map<string, unknown[]>();
+let templatesGeneration = 0;
+
+/** The variables of a run that are templates, for taskReads to follow (set before a run and
+ * before the checks made before contact). */
+export function setVariableTemplates(inv: Inventory, playbook: Playbook, extraVars: Vars): void {
+  const out = new Map<string, unknown[]>();
+  const add = (layer: Vars | undefined): void => {
+    for (const [k, v] of Object.entries(layer ?? {})) {
+      if (!hasTemplate(v)) continue;
+      const list = out.get(k);
+      if (!list) out.set(k, [v]);
+      else if (!list.includes(v)) list.push(v);
+    }
+  };
+  for (const h of inv.hosts.values()) add(h.vars);
+  for (const play of playbook.plays) {
+    add(play.vars);
+    for (const ref of play.roles) {
+      add(ref.role.defaults);
+      add(ref.vars);
+    }
+  }
+  add(extraVars);
+  variableTemplates = out;
+  templatesGeneration++;
+}
+
+const readsAll = (refs: VarRef[]) => refs.some((r) => r.name === 'hostvars' || r.name === ANY_VARIABLE);
+
+/** References and what the variables they name read when those are templates, to any depth.
+ * hostvars.H.x, where x is a template, reads what x reads as host H sees it. */
+export function followVariables(refs: VarRef[], templates: ReadonlyMap<string, unknown[]> = variableTemplates): VarRef[] {
+  if (templates.size === 0) return refs;
+  const out = [...refs];
+  const seen = new Set<string>();
+  const queue = [...refs];
+  while (queue.length) {
+    const r = queue.pop()!;
+    const viaHost = r.name === 'hostvars' && r.path.length >= 2 ? r.path[0] : undefined;
+    const name = viaHost === undefined ? r.name : r.path[1];
+    const raws = templates.get(name);
+    const key = `${viaHost ?? ''}\0${name}`;
+    if (!raws || seen.has(key)) continue;
+    seen.add(key);
+    for (const raw of raws) {
+      for (const f of freeVariables(raw, 'value')) {
+        const inner =
+          viaHost === undefined || f.name === ANY_VARIABLE || f.name === 'hostvars'
+            ? f
+            : { name: 'hostvars', path: [viaHost, f.name, ...f.path] };
+        out.push(inner);
+        queue.push(inner);
+      }
+    }
+  }
+  return out;
+}
 
 export function taskReads(unit: Pick<Unit, 'task' | 'roleWhen'>): TaskReads {
   const task = unit.task;
-  let reads = byTask.get(task);
-  if (!reads) {
-    const render = [...freeVariables(task.params, 'value'), ...freeVariables(task.loop, 'value'), ...renderedFileReads(task)];
-    const when = freeVariables(task.when, 'condition');
-    reads = { render, when, hostvars: [...render, ...when].some((r) => r.name === 'hostvars' || r.name === ANY_VARIABLE) };
-    byTask.set(task, reads);
+  let cached = byTask.get(task);
+  if (!cached || cached.generation !== templatesGeneration) {
+    const render = followVariables([
+      ...freeVariables(task.params, 'value'),
+      ...freeVariables(task.loop, 'value'),
+      ...renderedFileReads(task),
+    ]);
+    const when = followVariables(freeVariables(task.when, 'condition'));
+    cached = { generation: templatesGeneration, reads: { render, when, hostvars: readsAll(render) || readsAll(when) } };
+    byTask.set(task, cached);
   }
+  const reads = cached.reads;
   if (unit.roleWhen === undefined) return reads;
-  const roleWhen = freeVariables(unit.roleWhen, 'condition');
-  return { ...reads, when: [...roleWhen, ...reads.when], hostvars: reads.hostvars || roleWhen.some((r) => r.name === 'hostvars' || r.name === ANY_VARIABLE) };
+  const roleWhen = followVariables(freeVariables(unit.roleWhen, 'condition'));
+  return { ...reads, when: [...roleWhen, ...reads.when], hostvars: reads.hostvars || readsAll(roleWhen) };
 }
 
 /** A template module renders a role file: what the file reads is what the task reads. A

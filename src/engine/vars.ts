@@ -3,6 +3,7 @@
 import type { Host, Inventory, Vars } from '../model/inventory.js';
 import type { Play, RoleRef } from '../model/playbook.js';
 import { addSecretsToContext } from '../secrets/index.js';
+import { assignVars, lazyHostvars, type VarOrigin } from '../template/index.js';
 
 export interface HostRuntime {
   host: Host;
@@ -37,26 +38,36 @@ export function groupsMap(inv: Inventory): Record<string, string[]> {
   return out;
 }
 
-/** Another host's values as templates see them under hostvars.NAME. */
-function hostvarsOf(scope: VarsScope, name: string): Vars {
+// Variables from the inventory, plays, roles and -e stay templates until a template reads
+// them (template/ resolves them lazily, in the scope of the host that reads them); each
+// carries where it was written, for errors that name a chain of variables.
+const inventoryOrigin = (host: Host) => (k: string): VarOrigin => host.varSources[k]?.source ?? { file: '(inventory)' };
+const playOrigin = (play: Play) => (): VarOrigin => ({ file: play.source.file, line: play.source.line, findKey: true });
+const roleOrigin = (ref: RoleRef) => (): VarOrigin => ({ file: ref.role.source.file, line: 1, findKey: true });
+const extraOrigin = (): VarOrigin => ({ file: 'extra vars (-e)' });
+
+/** Another host's values as templates see them under hostvars.NAME: a scope of its own, so
+ * a variable read there resolves as that host sees it. */
+function hostvarsOf(scope: VarsScope, name: string, all: Vars): Vars {
   const rt = scope.runtimes.get(name);
   const host = rt?.host ?? scope.inventory.hosts.get(name);
   if (!host) return {};
-  return {
-    ...host.vars,
-    inventory_hostname: host.name,
-    ansible_host: host.connection.address,
-    ...(rt?.registered ?? {}),
-    ...(rt?.facts ? { facts: rt.facts } : {}),
-  };
+  const e = assignVars({}, host.vars, inventoryOrigin(host));
+  e.inventory_hostname = host.name;
+  e.ansible_host = host.connection.address;
+  Object.assign(e, rt?.registered ?? {}, rt?.facts ? { facts: rt.facts } : {});
+  assignVars(e, scope.extraVars, extraOrigin);
+  e.groups = scope.groups;
+  e.group_names = host.groups.filter((g) => g !== 'all');
+  e.hostvars = all;
+  return e;
 }
 
-/** Every host's values, rebuilt only after something registered a value (registered() bumps
- * the generation), and only when a task asks for them. */
+/** Every host's values, each built when first read; a new view after something registered
+ * a value (registered() bumps the generation). */
 function hostvars(scope: VarsScope): Vars {
   if (scope.hostvarsCache && scope.hostvarsCache.generation === scope.generation.value) return scope.hostvarsCache.vars;
-  const hv: Vars = {};
-  for (const name of scope.inventory.hosts.keys()) hv[name] = hostvarsOf(scope, name);
+  const hv: Vars = lazyHostvars([...scope.inventory.hosts.keys()], (name) => hostvarsOf(scope, name, hv));
   scope.hostvarsCache = { generation: scope.generation.value, vars: hv };
   return hv;
 }
@@ -68,16 +79,13 @@ export function buildContext(
   roleRef: RoleRef | undefined,
   opts: { withHostvars: boolean; extra?: Vars },
 ): Vars {
-  const ctx: Vars = Object.assign(
-    {},
-    roleRef?.role.defaults,
-    rt.host.vars,
-    play.vars,
-    roleRef?.vars,
-    rt.registered,
-    rt.facts ? { facts: rt.facts } : {},
-    scope.extraVars,
-  );
+  const ctx: Vars = {};
+  if (roleRef) assignVars(ctx, roleRef.role.defaults, roleOrigin(roleRef));
+  assignVars(ctx, rt.host.vars, inventoryOrigin(rt.host));
+  assignVars(ctx, play.vars, playOrigin(play));
+  if (roleRef) assignVars(ctx, roleRef.vars, playOrigin(play));
+  Object.assign(ctx, rt.registered, rt.facts ? { facts: rt.facts } : {});
+  assignVars(ctx, scope.extraVars, extraOrigin);
   ctx.inventory_hostname = rt.host.name;
   ctx.groups = scope.groups;
   ctx.group_names = rt.host.groups.filter((g) => g !== 'all');
@@ -89,7 +97,9 @@ export function buildContext(
   addSecretsToContext(ctx, scope.inventory.sources, rt.host.name, roleRef?.role.dir, scope.inventory.hosts.keys(), {
     dryRun: scope.mode === 'check',
   });
-  if (opts.withHostvars) ctx.hostvars = hostvars(scope);
+  // Always there (each host's entry is built only when read): a variable may read hostvars
+  // without the task naming it. opts.withHostvars no longer changes what a context holds.
+  ctx.hostvars = hostvars(scope);
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
 }

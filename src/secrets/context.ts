@@ -8,6 +8,7 @@
 // the context shallowly ({...ctx}); `secrets.NAME is defined` is true exactly for the
 // secrets that exist or are declared. `secrets.public.NAME` is the public half of a
 // generated key pair (`secrets.public['NAME@HOST']` for another host's per-host key).
+import { MAPPING_VIEW } from '../model/mapping-view.js';
 import { dirname, join, resolve } from 'node:path';
 import { statSync } from 'node:fs';
 import { roleDeclarations, type Declaration } from './declarations.js';
@@ -69,7 +70,12 @@ export function resetSecretStores(): void {
 const contexts = new Map<string, Record<string, unknown>>();
 
 /** The class of `secrets` objects: its own properties are the secrets' getters. */
-class SecretsView {}
+class SecretsView {
+  // Templates read its keys like a mapping's; lazy variables leave it alone.
+  get [MAPPING_VIEW](): true {
+    return true;
+  }
+}
 
 /**
  * The hook the engine calls while building a task's variables: sets `ctx.secrets`. A user

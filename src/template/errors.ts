@@ -1,5 +1,6 @@
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
+import { offsetFrom } from './locate.js';
 
 /** A template or expression could not be rendered: names the file, the line inside it
  * and, for undefined variables, the variable. */
@@ -33,18 +34,7 @@ export class RenderFault extends Error {
   }
 }
 
-/** Map a position inside a template text onto the file the text came from. */
-export function locate(origin: Source, line: number | undefined, column: number | undefined): { line?: number; column?: number } {
-  if (line === undefined) return { line: origin.line, column: origin.column };
-  const base = origin.line ?? 1;
-  const absLine = base + line - 1;
-  if (column === undefined) return { line: absLine };
-  // On the text's first line the column is offset by where the text starts in the file.
-  const absColumn = line === 1 && origin.column !== undefined ? origin.column + column : column + 1;
-  return { line: absLine, column: absColumn };
-}
-
 export function faultToError(f: RenderFault, origin: Source): TemplateError {
-  const at = locate(origin, f.line, f.column);
+  const at = offsetFrom(origin, f.line, f.column);
   return new TemplateError(origin.file, at.line, at.column, f.detail, f.variable);
 }

@@ -1,35 +1,268 @@
-// Which variables a value, a condition or a template file reads, from their syntax trees
-// (handlebars' AST, the expression AST), before anything is rendered. The engine decides
-// from this what a task waits for and what it can probe early. It errs on the side of
-// reading more: a name that is read must be listed; listing one that is not only costs a wait.
+// Which variables a raw value, a condition or a template file reads, from their syntax trees
+// (Jinja's for YAML values, conditions and .j2 files; handlebars' for .hbs), before anything
+// is rendered (D8): the engine computes each task's reads once from this. It errs on the side
+// of reading more: a name that is read must be listed; listing one that is not only costs a wait. A reference carries the constant part
+// of its attribute path, cut at the first dynamic part:
+//   hostvars['lab1'].x -> { name: 'hostvars', path: ['lab1', 'x'] }
+//   hostvars[item].x   -> { name: 'hostvars', path: [] } and { name: 'item', path: [] }
+// Names a template binds itself (set, for, macro parameters, loop) are not free, and
+// neither are the functions fleet provides (range, lookup...). `vars.x` reads x.
 import { readFileSync } from 'node:fs';
+import { extname } from 'node:path';
 import Handlebars from 'handlebars';
-import type { Expr } from './expr/ast.js';
-import { parseExpression } from './expr/parser.js';
+import type { Expr, Node, Target } from './jinja/ast.js';
+import { GLOBALS } from './jinja/globals.js';
+import { parse, parseCondition } from './jinja/render.js';
+import { hasTemplate } from './lazy/lazy.js';
+import { PyFloat } from './values/float.js';
 
 /** One variable read: its name and the constant attribute path after it, cut at the first
- * part only known when rendering: hostvars['lab1'].x -> {hostvars, [lab1, x]};
- * hostvars[item].x -> {hostvars, []} and {item, []}. */
+ * part only known when rendering. */
 export interface VarRef {
   name: string;
   path: string[];
 }
 
 /** Stands for "any variable": a construct whose reads cannot be known from its text (a
- * condition that is rendered and then evaluated, `{{json this}}` at the top). */
+ * condition that is rendered and then evaluated, an include, text that does not parse,
+ * `{{json this}}` at the top of a .hbs file). */
 export const ANY_VARIABLE = '*';
 
-/** What the variables of a YAML value ('value': strings may hold {{ }}) or of a condition
- * (when, changed_when, failed_when: an expression, a boolean or a list of them) are. */
-export function freeVariables(value: unknown, kind: 'value' | 'condition'): VarRef[] {
-  const out = new Refs();
-  if (kind === 'condition') conditionRefs(value, out);
-  else valueRefs(value, out);
-  return out.list();
+/** Called by name, these are fleet's functions, not variables. */
+const FUNCTIONS = new Set(Object.keys(GLOBALS));
+
+class Collector {
+  private readonly refs = new Map<string, VarRef>();
+
+  result(): VarRef[] {
+    return [...this.refs.values()];
+  }
+
+  add(name: string, path: string[]): void {
+    const key = [name, ...path].join('\0');
+    if (!this.refs.has(key)) this.refs.set(key, { name, path });
+  }
+
+  /** An attribute/index chain: its root variable with the constant path, then the dynamic keys. */
+  private chain(e: Expr, bound: Set<string>): void {
+    const steps: ({ key: string } | { dyn: Expr })[] = [];
+    let base: Expr = e;
+    for (;;) {
+      if (base.k === 'attr') steps.unshift({ key: String(base.name) });
+      else if (base.k === 'item') {
+        const k = base.key;
+        steps.unshift(k.k === 'lit' && (typeof k.v === 'string' || typeof k.v === 'number') ? { key: String(k.v) } : { dyn: k });
+      } else break;
+      base = base.obj;
+    }
+    for (const s of steps) if ('dyn' in s) this.expr(s.dyn, bound);
+    if (base.k !== 'var') {
+      this.expr(base, bound);
+      return;
+    }
+    const path: string[] = [];
+    for (const s of steps) {
+      if ('dyn' in s) break;
+      path.push(s.key);
+    }
+    if (bound.has(base.name)) return;
+    if (base.name === 'vars' && path.length) {
+      this.add(path[0], path.slice(1));
+      return;
+    }
+    if (base.name !== 'omit') this.add(base.name, path);
+  }
+
+  expr(e: Expr | undefined, bound: Set<string>): void {
+    if (!e) return;
+    switch (e.k) {
+      case 'lit':
+        return;
+      case 'list':
+      case 'tuple':
+        e.items.forEach((i) => this.expr(i, bound));
+        return;
+      case 'dict':
+        e.items.forEach(([k, v]) => (this.expr(k, bound), this.expr(v, bound)));
+        return;
+      case 'var':
+      case 'attr':
+      case 'item':
+        this.chain(e, bound);
+        return;
+      case 'slice':
+        [e.obj, e.start, e.stop, e.step].forEach((x) => this.expr(x, bound));
+        return;
+      case 'not':
+      case 'neg':
+      case 'pos':
+        this.expr(e.a, bound);
+        return;
+      case 'and':
+      case 'or':
+      case 'bin':
+        this.expr(e.a, bound);
+        this.expr(e.b, bound);
+        return;
+      case 'cmp':
+        this.expr(e.first, bound);
+        e.rest.forEach((r) => this.expr(r.e, bound));
+        return;
+      case 'cond':
+        [e.test, e.then, e.else].forEach((x) => this.expr(x, bound));
+        return;
+      case 'filter':
+      case 'test':
+        this.expr(e.a, bound);
+        e.args.forEach((a) => this.expr(a, bound));
+        e.kwargs.forEach(([, a]) => this.expr(a, bound));
+        return;
+      case 'call': {
+        const fn = e.fn;
+        if (fn.k === 'attr')
+          this.expr(fn.obj, bound); // a method: its object is read
+        else if (fn.k === 'var') {
+          if (!bound.has(fn.name) && !FUNCTIONS.has(fn.name)) this.add(fn.name, []);
+          // lookup('vars', 'x') reads x.
+          const [plugin, ...terms] = e.args;
+          if ((fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') && plugin?.k === 'lit') {
+            if (plugin.v === 'vars') for (const t of terms) if (t.k === 'lit' && typeof t.v === 'string') this.add(t.v, []);
+            // lookup('template', f) renders f with every variable in scope.
+            if (plugin.v === 'template') this.add(ANY_VARIABLE, []);
+          } else if (fn.name === 'lookup' || fn.name === 'query' || fn.name === 'q') this.add(ANY_VARIABLE, []);
+        } else this.expr(fn, bound);
+        e.args.forEach((a) => this.expr(a, bound));
+        e.kwargs.forEach(([, a]) => this.expr(a, bound));
+        return;
+      }
+    }
+  }
+
+  nodes(nodes: Node[], bound: Set<string>): void {
+    for (const n of nodes) this.node(n, bound);
+  }
+
+  private node(n: Node, bound: Set<string>): void {
+    switch (n.k) {
+      case 'text':
+        return;
+      case 'out':
+        this.expr(n.e, bound);
+        return;
+      case 'if':
+        for (const b of n.branches) {
+          this.expr(b.test, bound);
+          this.nodes(b.body, bound);
+        }
+        if (n.else) this.nodes(n.else, bound);
+        return;
+      case 'for': {
+        this.expr(n.iter, bound);
+        const inner = new Set([...bound, 'loop', ...names(n.target)]);
+        this.expr(n.filter, inner);
+        this.nodes(n.body, inner);
+        if (n.else) this.nodes(n.else, bound);
+        return;
+      }
+      case 'set':
+        this.expr(n.value, bound);
+        if (n.target.k === 'nsattr') this.chain({ k: 'var', name: n.target.name, pos: 0 }, bound);
+        else names(n.target).forEach((x) => bound.add(x));
+        return;
+      case 'setblock':
+        this.nodes(n.body, bound);
+        this.filters(n.filters, bound);
+        names(n.target).forEach((x) => bound.add(x));
+        return;
+      case 'macro': {
+        bound.add(n.name);
+        n.params.forEach((p) => this.expr(p.default, bound));
+        this.nodes(n.body, new Set([...bound, 'caller', 'varargs', 'kwargs', ...n.params.map((p) => p.name)]));
+        return;
+      }
+      case 'callblock':
+        this.expr(n.call, bound);
+        this.nodes(n.body, new Set([...bound, ...n.params.map((p) => p.name)]));
+        return;
+      case 'include':
+        // The included file reads what it reads, with this template's variables.
+        this.expr(n.template, bound);
+        this.add(ANY_VARIABLE, []);
+        return;
+      case 'filterblock':
+        this.filters(n.filters, bound);
+        this.nodes(n.body, bound);
+        return;
+      case 'with': {
+        const inner = new Set(bound);
+        for (const a of n.assigns) {
+          this.expr(a.value, bound);
+          names(a.target).forEach((x) => inner.add(x));
+        }
+        this.nodes(n.body, inner);
+        return;
+      }
+    }
+  }
+
+  private filters(fs: { args: Expr[]; kwargs: [string, Expr][] }[], bound: Set<string>): void {
+    for (const f of fs) {
+      f.args.forEach((a) => this.expr(a, bound));
+      f.kwargs.forEach(([, a]) => this.expr(a, bound));
+    }
+  }
 }
 
-/** The variables a template file reads (handlebars, .hbs). An unreadable file reads nothing
- * here: rendering it fails loudly anyway. */
+function names(t: Target): string[] {
+  if (t.k === 'name') return [t.name];
+  if (t.k === 'nsattr') return [];
+  return t.items.flatMap(names);
+}
+
+function walkText(text: string, kind: 'value' | 'file', c: Collector): void {
+  try {
+    c.nodes(parse(text, kind).nodes, new Set());
+  } catch {
+    // Not a valid template: rendering reports it, with its position; until then nothing can be said.
+    c.add(ANY_VARIABLE, []);
+  }
+}
+
+function walkValue(value: unknown, c: Collector): void {
+  if (typeof value === 'string') {
+    if (hasTemplate(value)) walkText(value, 'value', c);
+    return;
+  }
+  if (Array.isArray(value)) value.forEach((v) => walkValue(v, c));
+  else if (value !== null && typeof value === 'object' && !(value instanceof PyFloat)) Object.values(value).forEach((v) => walkValue(v, c));
+}
+
+/** The variables a raw value (kind 'value': task parameters, loop, variables) or a condition
+ * (kind 'condition': when, changed_when, failed_when; a string, boolean or list) reads. */
+export function freeVariables(value: unknown, kind: 'value' | 'condition'): VarRef[] {
+  const c = new Collector();
+  if (kind === 'condition') {
+    for (const cond of Array.isArray(value) ? value : [value]) {
+      if (typeof cond !== 'string') continue;
+      if (/\{\{|\{%/.test(cond)) {
+        walkValue(cond, c);
+        // Rendered, then (unless it is a lone {{ x }}) evaluated: the rendered text can name anything.
+        if (!/^\{\{[^{}]*\}\}$/.test(cond.trim())) c.add(ANY_VARIABLE, []);
+      } else {
+        try {
+          c.expr(parseCondition(cond), new Set());
+        } catch {
+          // A syntax error is reported when the condition is evaluated.
+          c.add(ANY_VARIABLE, []);
+        }
+      }
+    }
+  } else walkValue(value, c);
+  return c.result();
+}
+
+/** The variables a template file reads: .hbs as handlebars, anything else as Jinja. An
+ * unreadable file reads nothing here: rendering it fails loudly anyway. */
 export function freeVariablesInFile(file: string): VarRef[] {
   let text: string;
   try {
@@ -37,6 +270,14 @@ export function freeVariablesInFile(file: string): VarRef[] {
   } catch {
     return [];
   }
+  if (extname(file) === '.hbs') return freeVariablesHandlebars(text);
+  const c = new Collector();
+  walkText(text, 'file', c);
+  return c.result();
+}
+
+/** The variables a handlebars (.hbs) template's text reads. */
+export function freeVariablesHandlebars(text: string): VarRef[] {
   const out = new Refs();
   templateRefs(text, out);
   return out.list();
@@ -54,90 +295,10 @@ class Refs {
   }
 }
 
-function valueRefs(value: unknown, out: Refs): void {
-  if (typeof value === 'string') {
-    if (value.includes('{{')) templateRefs(value, out);
-  } else if (Array.isArray(value)) {
-    for (const v of value) valueRefs(v, out);
-  } else if (value !== null && typeof value === 'object') {
-    for (const v of Object.values(value)) valueRefs(v, out);
-  }
-}
-
-function conditionRefs(cond: unknown, out: Refs): void {
-  if (Array.isArray(cond)) {
-    for (const c of cond) conditionRefs(c, out);
-    return;
-  }
-  if (typeof cond !== 'string') return;
-  if (cond.includes('{{')) {
-    // Rendered, then (unless it is a lone {{ x }}) evaluated: the rendered text can name anything.
-    templateRefs(cond, out);
-    if (!/^\{\{[^{}]*\}\}$/.test(cond.trim())) out.add({ name: ANY_VARIABLE, path: [] });
-    return;
-  }
-  let expr: Expr;
-  try {
-    expr = parseExpression(cond);
-  } catch {
-    // Not valid: evaluating it fails loudly; nothing is read before that.
-    return;
-  }
-  useExpr(expr, out);
-}
-
-// ---- expressions ---------------------------------------------------------------------------
-
-/** A reference the expression evaluates to, when it is a variable with a constant path. */
+/** A reference a handlebars expression evaluates to, when it is a variable with a constant path. */
 interface Ref extends VarRef {
   /** False once a part was dynamic: nothing may be appended any more. */
   exact: boolean;
-}
-
-/** An expression whose value is used: the variable it is, if any, is read. */
-function useExpr(e: Expr, out: Refs): void {
-  const r = exprRef(e, out);
-  if (r) out.add(r);
-}
-
-/** The variable (with its constant path) an expression is, without recording it: of
- * `a.b.c`, only the whole path is read, not `a` on its own. Other reads inside are recorded. */
-function exprRef(e: Expr, out: Refs): Ref | undefined {
-  switch (e.k) {
-    case 'lit':
-      return undefined;
-    case 'var':
-      return { name: e.name, path: [], exact: true };
-    case 'attr': {
-      const obj = exprRef(e.obj, out);
-      const key = e.key.k === 'lit' && (typeof e.key.v === 'string' || typeof e.key.v === 'number') ? String(e.key.v) : undefined;
-      if (key === undefined) useExpr(e.key, out);
-      if (!obj) return undefined;
-      return key !== undefined && obj.exact ? { ...obj, path: [...obj.path, key] } : { ...obj, exact: false };
-    }
-    case 'list':
-      e.items.forEach((i) => useExpr(i, out));
-      return undefined;
-    case 'not':
-    case 'neg':
-      useExpr(e.a, out);
-      return undefined;
-    case 'and':
-    case 'or':
-    case 'math':
-      useExpr(e.a, out);
-      useExpr(e.b, out);
-      return undefined;
-    case 'cmp':
-      useExpr(e.first, out);
-      e.rest.forEach((r) => useExpr(r.e, out));
-      return undefined;
-    case 'filter':
-    case 'test':
-      useExpr(e.a, out);
-      e.args.forEach((a) => useExpr(a, out));
-      return undefined;
-  }
 }
 
 // ---- handlebars ------------------------------------------------------------------------------
@@ -164,7 +325,8 @@ interface BlockNode extends CallNode {
 }
 
 /** What `this` is inside a block: the top-level variables, or a value reached from a ref. */
-type Frame = { root: true; params: Map<string, Ref | undefined> } | { root: false; self: Ref | undefined; params: Map<string, Ref | undefined> };
+type Frame =
+  { root: true; params: Map<string, Ref | undefined> } | { root: false; self: Ref | undefined; params: Map<string, Ref | undefined> };
 
 function templateRefs(text: string, out: Refs): void {
   let ast: { body: HbNode[] };

@@ -1,7 +1,12 @@
-// template/: handlebars rendering (strict) and Ansible-style condition expressions.
+// template/: Jinja for YAML values, conditions and template files (.j2...), handlebars
+// for .hbs files, and variables that stay templates until used (lazy, per host).
 export { TemplateError } from './errors.js';
-export { renderString, renderValue, renderTemplateFile, templateCacheStats, clearTemplateCache } from './render.js';
-export { evalExpression } from './expr/index.js';
+export { renderString, renderValue, renderTemplateFile, resolveVar, contextView } from './render.js';
+export { evalExpression } from './conditions.js';
 export { referencesHostvars } from './hostvars.js';
-export { freeVariables, freeVariablesInFile, ANY_VARIABLE, type VarRef } from './free-vars.js';
+export { freeVariables, freeVariablesInFile, freeVariablesHandlebars, ANY_VARIABLE, type VarRef } from './free-vars.js';
 export { truthy } from './truthy.js';
+export { Lazy, VarChainError, assignVars, hasTemplate, type VarOrigin } from './lazy/lazy.js';
+export { lazyHostvars } from './lazy/hostvars.js';
+export { templateCacheStats, clearTemplateCache } from './cache-stats.js';
+export { OMIT } from './jinja/runtime.js';

@@ -1,158 +1,161 @@
-// Handlebars rendering with fleet's strictness: compile once per distinct text, run,
-// and turn every failure into a TemplateError naming file, line and variable.
+// The template layer's entry points. YAML values (task parameters, loops, variables) and
+// template files other than .hbs are Jinja; .hbs files are handlebars (fleet's roles).
 import { readFileSync } from 'node:fs';
-import Handlebars from 'handlebars';
+import { dirname, extname } from 'node:path';
 import type { Source, Vars } from '../model/inventory.js';
-import { RenderFault, TemplateError, faultToError, locate } from './errors.js';
-import { BUILTIN_HELPERS, helpers } from './helpers.js';
-import { ARG_HELPER, OUT_HELPER, Rewriter } from './rewrite.js';
+import { TemplateError } from './errors.js';
+import { renderHandlebars } from './handlebars/render.js';
+import { OMIT, type Services } from './jinja/runtime.js';
+import { makeEnv, parse, renderText, renderToValue, toTemplateError, type TextKind } from './jinja/render.js';
+import { ANSIBLE_LEX, type LexOptions } from './jinja/lexer.js';
+import { pythonLiteral } from './jinja/literal.js';
+import { MISSING, getKey } from './jinja/lookup.js';
+import { VarChainError, hasTemplate } from './lazy/lazy.js';
+import { lazyView } from './lazy/view.js';
+import { unbox } from './values/float.js';
 
-/** Where a lone-expression render leaves the expression's raw value (renderValue). */
-interface Capture {
-  value?: unknown;
-}
-
-interface Compiled {
-  run: (ctx: Vars, capture?: Capture) => string;
-  /** The text is exactly one {{ expression }}: renderValue keeps its type. */
-  single: boolean;
-}
-
-const hb = Handlebars.create();
-// Only our helpers and the useful builtins: `log` would write to the console.
-hb.unregisterHelper('log');
-
-function formatOut(value: unknown): string {
-  if (value === null || value === undefined) return '';
-  if (typeof value === 'string') return value;
-  // A list or mapping inside text: JSON, not JS's "a,b" / "[object Object]".
-  if (typeof value === 'object' && value.constructor !== hb.SafeString) return JSON.stringify(value);
-  return String(value);
-}
-
-hb.registerHelper(OUT_HELPER, function (value: unknown, message: string, variable: string, line: number, col: number, options: Handlebars.HelperOptions) {
-  if (value === undefined) throw new RenderFault(message, line, col, variable || undefined);
-  const capture = (options.data as { fleetCapture?: Capture } | undefined)?.fleetCapture;
-  if (capture) capture.value = value;
-  return formatOut(value);
-});
-hb.registerHelper(ARG_HELPER, function (value: unknown, name: string, line: number, col: number) {
-  if (value === undefined) throw new RenderFault(`undefined variable '${name}'`, line, col, name);
-  return value;
-});
-for (const [name, fn] of Object.entries(helpers)) hb.registerHelper(name, fn);
-
-const KNOWN = new Set([...Object.keys(helpers), ...BUILTIN_HELPERS, OUT_HELPER, ARG_HELPER]);
-// knownHelpers lets handlebars call them directly instead of probing the context first.
-const KNOWN_HELPERS: Record<string, boolean> = Object.fromEntries([...KNOWN].map((h) => [h, true]));
-
-const CACHE_LIMIT = 20_000;
-const cache = new Map<string, Compiled | RenderFault>();
-let compiles = 0;
-
-/** How often a template text was compiled (tests assert the cache works). */
-export function templateCacheStats(): { compiles: number; cached: number } {
-  return { compiles, cached: cache.size };
-}
-
-export function clearTemplateCache(): void {
-  cache.clear();
-}
-
-/** Handlebars' parse errors carry the line only inside their message. */
-function parseFault(e: Error & { lineNumber?: number; column?: number }, text: string): RenderFault {
-  const m = /(?:Parse|Lexical) error on line (\d+)/.exec(e.message);
-  const line = m ? Number(m[1]) : e.lineNumber;
-  const got = /got '([^']+)'/.exec(e.message);
-  // Quote the template's own line: handlebars' snippet glues the previous line onto it.
-  const near = line !== undefined ? (text.split('\n')[line - 1] ?? '').trim() : '';
-  let detail = m
-    ? `template syntax error near "${near}"${got ? ` (unexpected ${got[1]})` : ''}`
-    : `template error: ${e.message.split('\n')[0].replace(/ - \d+:\d+$/, '')}`;
-  if (/\{\{[^}]*\|[^}]*\}\}|\{%/.test(text)) {
-    detail += '; Jinja filters and {% %} tags are not supported: use helpers, e.g. {{default x "y"}}, {{#if x}}...{{/if}}';
+/** Directories a text's includes and lookups search: its own, and the one above (a role's
+ * templates/ and files/ sit beside its tasks file; a template's beside it). */
+export function dirsFor(file: string): string[] {
+  let dirs = dirsCache.get(file);
+  if (!dirs) {
+    const d = dirname(file);
+    const up = dirname(d);
+    dirs = up === d ? [d] : [d, up];
+    if (dirsCache.size > 5000) dirsCache.clear();
+    dirsCache.set(file, dirs);
   }
-  return new RenderFault(detail, line, m ? undefined : e.column);
+  return dirs;
 }
+const dirsCache = new Map<string, string[]>();
 
-function compile(text: string): Compiled {
-  const hit = cache.get(text);
-  if (hit instanceof RenderFault) throw hit;
-  if (hit) return hit;
-  let compiled: Compiled;
+const services: Services = {
+  resolveRaw: (raw, scope, origin) => valueIn(raw, scope, origin),
+  renderFile: (file, ctx, from) => fileIn(file, ctx, from.includeDepth + 1),
+};
+
+function jinja(text: string, ctx: Vars, origin: Source, kind: TextKind, asValue: boolean, lex?: LexOptions, depth = 0): unknown {
   try {
-    // Unprocessed: compile() applies whitespace control itself, once.
-    const ast = hb.parseWithoutProcessing(text) as unknown as { type: string; body: { type: string }[] };
-    new Rewriter(KNOWN, text).program(ast);
-    const single = ast.body.length === 1 && ast.body[0].type === 'MustacheStatement';
-    const template = hb.compile(ast as unknown as hbs.AST.Program, { noEscape: true, knownHelpers: KNOWN_HELPERS });
-    compiles++;
-    compiled = {
-      single,
-      run: (ctx, capture) => template(ctx, { data: { fleetCapture: capture } }),
-    };
+    const parsed = parse(text, kind, lex);
+    const env = makeEnv(ctx, text, origin, dirsFor(origin.file), services, depth);
+    const out = asValue ? renderToValue(parsed, env) : renderText(parsed, env);
+    if (typeof out !== 'string' || parsed.lone) return out;
+    const kept = keepTrailingNewlines(text, out);
+    // A YAML value that renders to a Python literal is that data, as in Ansible.
+    return asValue ? (pythonLiteral(kept)?.value ?? kept) : kept;
   } catch (e) {
-    const fault = e instanceof RenderFault ? e : parseFault(e as Error, text);
-    remember(text, fault);
-    throw fault;
-  }
-  remember(text, compiled);
-  return compiled;
-}
-
-function remember(text: string, entry: Compiled | RenderFault): void {
-  // Oldest first out: a run's texts are reused across hosts, not across runs.
-  if (cache.size >= CACHE_LIMIT) cache.delete(cache.keys().next().value as string);
-  cache.set(text, entry);
-}
-
-function toTemplateError(e: unknown, origin: Source): TemplateError {
-  if (e instanceof TemplateError) return e;
-  if (e instanceof RenderFault) return faultToError(e, origin);
-  const err = e as Error & { lineNumber?: number; column?: number };
-  const at = locate(origin, err.lineNumber, err.column);
-  const msg = String(err?.message ?? e).split('\n')[0].replace(/ - \d+:\d+$/, '');
-  return new TemplateError(origin.file, at.line, at.column, `template error: ${msg}`);
-}
-
-function execute(text: string, ctx: Vars, origin: Source, capture?: Capture): { out: string; single: boolean } {
-  try {
-    const c = compile(text);
-    return { out: c.run(ctx, c.single ? capture : undefined), single: c.single };
-  } catch (e) {
-    throw toTemplateError(e, origin);
+    throw toTemplateError(e, text, origin);
   }
 }
 
-export function renderString(text: string, ctx: Vars, origin: Source): string {
-  if (!text.includes('{{')) return text;
-  return execute(text, ctx, origin).out;
+/** Ansible gives back the trailing newlines a text ended with when rendering lost them
+ * (trim_blocks after a final {% endif %}, Jinja's own stripping of the last newline). */
+function keepTrailingNewlines(text: string, out: string): string {
+  const want = trailingNewlines(text);
+  if (want === 0) return out;
+  const have = trailingNewlines(out);
+  return want > have ? out + '\n'.repeat(want - have) : out;
 }
 
-export function renderValue(value: unknown, ctx: Vars, origin: Source): unknown {
-  if (typeof value === 'string') {
-    if (!value.includes('{{')) return value;
-    const capture: Capture = {};
-    const { out, single } = execute(value, ctx, origin, capture);
-    // Like Ansible: "{{ ports }}" alone is the list itself, not its text.
-    return single ? capture.value : out;
-  }
-  if (Array.isArray(value)) return value.map((v) => renderValue(v, ctx, origin));
+function trailingNewlines(s: string): number {
+  let n = 0;
+  while (n < s.length && s.charCodeAt(s.length - 1 - n) === 10) n++;
+  return n;
+}
+
+/** A raw value rendered with `ctx` as its variables: strings as Jinja (a lone expression
+ * keeps its type), lists and mappings element by element (a mapping entry that renders to
+ * omit is left out). Floats stay boxed: the result may feed another template. */
+function valueIn(value: unknown, ctx: Vars, origin: Source): unknown {
+  if (typeof value === 'string') return hasTemplate(value) ? jinja(value, ctx, origin, 'value', true) : value;
+  if (Array.isArray(value)) return value.map((v) => valueIn(v, ctx, origin));
   if (value !== null && typeof value === 'object' && Object.getPrototypeOf(value) === Object.prototype) {
     const out: Record<string, unknown> = {};
-    for (const [k, v] of Object.entries(value)) out[k] = renderValue(v, ctx, origin);
+    for (const [k, v] of Object.entries(value)) {
+      const r = valueIn(v, ctx, origin);
+      if (r !== OMIT) out[k] = r;
+    }
     return out;
   }
   return value;
 }
 
-export function renderTemplateFile(file: string, ctx: Vars): string {
-  let text: string;
+/** Ansible's `#jinja2: trim_blocks: False, lstrip_blocks: True` first line of a template. */
+function headerOptions(text: string): { lex: LexOptions; body: string; offset: number } {
+  const m = /^#jinja2:([^\n]*)\n?/.exec(text);
+  if (!m) return { lex: ANSIBLE_LEX, body: text, offset: 0 };
+  const lex = { ...ANSIBLE_LEX };
+  for (const part of m[1].split(',')) {
+    const [k, v] = part.split(':').map((x) => x.trim());
+    const on = /^(true|yes|1)$/i.test(v ?? '');
+    if (k === 'trim_blocks') lex.trimBlocks = on;
+    else if (k === 'lstrip_blocks') lex.lstripBlocks = on;
+  }
+  return { lex, body: text.slice(m[0].length), offset: 1 };
+}
+
+function readTemplate(file: string): string {
   try {
-    text = readFileSync(file, 'utf8');
+    return readFileSync(file, 'utf8');
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new TemplateError(file, undefined, undefined, `cannot read template file (${code})`);
   }
-  return renderString(text, ctx, { file, line: 1, column: 1 });
 }
+
+function fileIn(file: string, ctx: Vars, depth: number): string {
+  const text = readTemplate(file);
+  if (extname(file) === '.hbs') return renderHandlebars(text, ctx, { file, line: 1, column: 1 }, valueIn);
+  const { lex, body, offset } = headerOptions(text);
+  return jinja(body, ctx, { file, line: 1 + offset, column: 1 }, 'file', false, lex, depth) as string;
+}
+
+/** The first variable of a chain names where it was used. */
+function atUse(e: unknown, origin: Source): unknown {
+  return e instanceof VarChainError ? e.usedFrom(origin) : e;
+}
+
+/** A text with Jinja, rendered to text (strict: an undefined variable is a TemplateError). */
+export function renderString(text: string, ctx: Vars, origin: Source): string {
+  if (!hasTemplate(text)) return text;
+  try {
+    return jinja(text, ctx, origin, 'value', false) as string;
+  } catch (e) {
+    throw atUse(e, origin);
+  }
+}
+
+/** A YAML value rendered: strings as Jinja ("{{ x }}" alone keeps x's type), lists and
+ * mappings element by element; mapping entries that render to `omit` are dropped. */
+export function renderValue(value: unknown, ctx: Vars, origin: Source): unknown {
+  try {
+    return unbox(valueIn(value, ctx, origin));
+  } catch (e) {
+    throw atUse(e, origin);
+  }
+}
+
+/** A template file: .hbs is handlebars, anything else (.j2...) Jinja. */
+export function renderTemplateFile(file: string, ctx: Vars): string {
+  try {
+    return fileIn(file, ctx, 0);
+  } catch (e) {
+    throw atUse(e, { file });
+  }
+}
+
+/** The value of one context variable as templates see it (a variable that is still a
+ * template is rendered in the context's scope); undefined when there is none. */
+export function resolveVar(ctx: Vars, name: string): unknown {
+  const v = getKey(ctx, name, makeEnv(ctx, '', { file: '(variables)' }, [], services));
+  return v === MISSING ? undefined : unbox(v);
+}
+
+/** A read-only view of a context whose variables resolve when read (for code that reads
+ * properties directly). */
+export function contextView(ctx: Vars): Vars {
+  return lazyView(ctx, valueIn);
+}
+
+/** How templates reach files and variables (for the condition evaluator). */
+export const templateServices = services;

@@ -37,7 +37,7 @@ afterEach(() => {
 const contextFor = (hostName: string, roleRef?: RoleRef) => taskContext(p.inventory, hostName, roleRef);
 
 describe('secrets in a task context', () => {
-  it('secrets.NAME renders in handlebars and in expressions, decrypting only what is read', () => {
+  it('secrets.NAME renders in templates and in expressions, decrypting only what is read', () => {
     const ctx = contextFor('web1');
     expect(knownSecrets().has('unread-until-needed-1')).toBe(false);
     expect(renderString('password={{ secrets.db_password }}', ctx, origin)).toBe('password=unread-until-needed-1');
@@ -47,7 +47,7 @@ describe('secrets in a task context', () => {
     expect(evalExpression('secrets.db_password is defined', ctx, origin)).toBe(true);
     expect(evalExpression('secrets.missing_one is defined', ctx, origin)).toBe(false);
     expect(renderValue('{{ secrets.db_password }}', ctx, origin)).toBe('unread-until-needed-1');
-    expect(renderString('{{#if secrets.db_password}}yes{{/if}}', ctx, origin)).toBe('yes');
+    expect(renderString('{% if secrets.db_password %}yes{% endif %}', ctx, origin)).toBe('yes');
     // The moment it was decrypted, every redactor masks it.
     expect(new Redactor().redact('x unread-until-needed-1 y')).toBe('x ******** y');
   });

@@ -198,10 +198,12 @@ describe('evalExpression: filters', () => {
 
   it('bool follows Ansible', () => {
     for (const s of ['yes', 'Yes', 'on', '1', 'true', 'True']) expect(ev(`'${s}'|bool`)).toBe(true);
-    for (const s of ['no', 'off', '0', 'false', '', 'maybe']) expect(ev(`'${s}'|bool`)).toBe(false);
+    for (const s of ['no', 'off', '0', 'false', '', 'maybe', ' yes']) expect(ev(`'${s}'|bool`)).toBe(false);
     expect(ev('1|bool')).toBe(true);
+    expect(ev('2|bool')).toBe(false);
     expect(ev('x|bool', { x: true })).toBe(true);
-    expect(ev('x|bool', { x: null })).toBe(false);
+    // Ansible's to_bool: None stays None (false in a condition).
+    expect(ev('x|bool', { x: null })).toBe(null);
   });
 
   it('default replaces only undefined (or falsy with true)', () => {
@@ -257,23 +259,27 @@ describe('evalExpression: errors', () => {
   });
 
   it('syntax errors say what was expected and where', () => {
-    expect(exprError('a ==').message).toContain('expected a value but the expression ended');
-    expect(exprError('(a').message).toContain("expected ')' but the expression ended");
-    expect(exprError('a b').message).toContain("expected end of expression at character 3, found 'b'");
+    expect(exprError('a ==').message).toContain('expected a value, but found the end of the text');
+    expect(exprError('(a').message).toContain("expected ')', found the end of the text");
+    expect(exprError('a b').message).toContain("expected the end of the expression, found 'b'");
     expect(exprError("'open").message).toContain('unterminated string');
-    expect(exprError('a = 1').message).toContain("unexpected character '='");
+    expect(exprError('a = 1').message).toContain("expected the end of the expression, found '='");
     expect(exprError('a is').message).toContain("expected a test name after 'is'");
     expect(exprError('a |').message).toContain("expected a filter name after '|'");
+    expect(exprError('a $ b').message).toContain("unexpected character '$'");
     expect(exprError('').message).toContain('empty condition');
   });
 
-  it('no code execution: calls are rejected', () => {
-    expect(exprError('lookup("pipe", "id")').message).toContain('function calls');
-    expect(exprError("s.startswith('a')", { s: 'a' }).message).toContain('method calls');
+  it("no code execution: only fleet's own functions, methods and filters exist", () => {
+    expect(exprError('lookup("pipe", "id")').message).toContain("lookup('pipe') runs a command on the controller: not supported");
+    expect(exprError('s.__class__()', { s: 'a' }).message).toContain('unsupported method .__class__() on a string');
+    expect(exprError("s.constructor('x')", { s: 'a' }).message).toContain('unsupported method .constructor()');
+    expect(exprError('eval("1")').message).toContain("unknown function 'eval'");
     // Prototype members are not variables.
     expect(ev('s.constructor is defined', { s: 'a' })).toBe(false);
     expect(exprError('m.__proto__', { m: {} }).variable).toBe('m.__proto__');
     expect(ev('m.constructor is defined', { m: {} })).toBe(false);
+    expect(ev('m.hasOwnProperty is defined', { m: {} })).toBe(false);
     expect(ev('toString is defined')).toBe(false);
     expect(exprError('x|constructor', { x: 1 }).message).toContain("unknown filter 'constructor'");
     expect(exprError('x is constructor', { x: 1 }).message).toContain("unknown test 'constructor'");
@@ -286,9 +292,10 @@ describe('evalExpression: errors', () => {
 
   it('type errors name the types, never the values', () => {
     const e = exprError('secret > 3', { secret: 'hunter2' });
-    expect(e.message).toContain('cannot compare string > number');
+    expect(e.message).toContain('cannot compare string > int');
     expect(e.message).not.toContain('hunter2');
-    expect(exprError("1 in 5").message).toContain("'in' needs a list, string or mapping");
+    expect(exprError('1 in 5').message).toContain("'in' needs a list, string or mapping");
+    expect(exprError("1 in 'abc'").message).toContain("'in <string>' needs a string on its left");
     expect(exprError('1 / 0').message).toContain('division by zero');
     expect(exprError("'a' - 1").message).toContain("cannot apply '-'");
   });

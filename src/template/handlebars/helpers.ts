@@ -1,8 +1,8 @@
 // The handlebars helpers operators may call. Each takes its arguments first and
 // handlebars' options object last.
 import type { HelperOptions } from 'handlebars';
-import { RenderFault } from './errors.js';
-import { contains, deepEqual, truthy, typeName } from './truthy.js';
+import { RenderFault } from '../errors.js';
+import { contains, deepEqual, truthy, typeName } from '../truthy.js';
 
 // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars passes template values of any type
 type Helper = (...args: any[]) => unknown;

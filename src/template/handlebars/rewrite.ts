@@ -6,7 +6,7 @@
 //   {{#if x}} / {{default x "y"}}  tolerant helpers see undefined as a value.
 // Templates compile in handlebars' non-strict mode, where lookups are null-safe, and
 // __out/__arg decide what is an error, with the variable's name and position.
-import { RenderFault } from './errors.js';
+import { RenderFault } from '../errors.js';
 import { TOLERANT_HELPERS } from './helpers.js';
 
 /* Minimal shapes of handlebars' AST nodes (the bundled typings are looser than useful). */
@@ -102,7 +102,13 @@ export class Rewriter {
       message = `'${this.source(node).replace(/^\{+~?\s*|\s*~?\}+$/g, '')}' gave an undefined value`;
     }
     node.path = pathNode(OUT_HELPER, node.loc);
-    node.params = [expr, stringNode(message, node.loc), stringNode(variable, node.loc), numberNode(line, node.loc), numberNode(col, node.loc)];
+    node.params = [
+      expr,
+      stringNode(message, node.loc),
+      stringNode(variable, node.loc),
+      numberNode(line, node.loc),
+      numberNode(col, node.loc),
+    ];
     node.hash = undefined;
   }
 
@@ -122,7 +128,13 @@ export class Rewriter {
     const ok = p.type === 'PathExpression' && !p.data && p.depth === 0 && p.parts.length === 1 && this.known.has(p.parts[0]);
     if (!ok) {
       const name = p.original ?? this.source(p);
-      throw fault(call, `unknown helper '${name}' (helpers: ${[...this.known].filter((h) => !h.startsWith('__')).sort().join(', ')})`);
+      throw fault(
+        call,
+        `unknown helper '${name}' (helpers: ${[...this.known]
+          .filter((h) => !h.startsWith('__'))
+          .sort()
+          .join(', ')})`,
+      );
     }
   }
 
