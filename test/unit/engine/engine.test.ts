@@ -148,6 +148,22 @@ describe('engine', () => {
     expect(r.tasks.filter((t) => t.task === 'still runs')).toHaveLength(2);
   });
 
+  it('a loop whose every item is skipped registers skipped (as Ansible does); one that ran does not', async () => {
+    const inv = inventory([host('h1')]);
+    const pb = playbook([
+      play([
+        task('none apply', 'shell', { cmd: 'echo {{item}}' }, { loop: ['a', 'b'], when: "item == 'z'", register: 'nothing', changedWhen: false }),
+        task('one applies', 'shell', { cmd: 'echo {{item}}' }, { loop: ['a', 'b'], when: "item == 'b'", register: 'one', changedWhen: false }),
+        task('saw none', 'shell', { cmd: 'touch {{base}}/none-skipped' }, { when: 'nothing is skipped' }),
+        task('saw one', 'shell', { cmd: 'touch {{base}}/one-skipped' }, { when: 'one is skipped' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.recap.failures)).toBe(0);
+    expect(existsSync(join(base, 'none-skipped'))).toBe(true);
+    expect(existsSync(join(base, 'one-skipped'))).toBe(false);
+  });
+
   it('tasks that use a registered query value are probed in the same single round trip', async () => {
     const inv = inventory([host('h1')]);
     const pb = playbook([
