@@ -3,6 +3,7 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../model/errors.js';
+import { backupCommand } from './commands/backup.js';
 import { convergeCommand } from './commands/converge.js';
 import { hostkeysCommand } from './commands/hostkeys.js';
 import { inventoryCommand } from './commands/inventory.js';
@@ -21,7 +22,8 @@ try {
     .command(hostkeysCommand)
     .command(nodeCommand)
     .command(labCommand)
-    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node or lab')
+    .command(backupCommand)
+    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node, lab or backup')
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
