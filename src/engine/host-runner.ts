@@ -268,7 +268,10 @@ export class HostRunner {
       for (let i = start; i < p.units.length && out.length < max; i++) {
         const unit = p.units[i];
         if (unit.task.runOnce && p !== program) continue;
-        if (this.needsBarrier(unit.task)) continue;
+        // Tasks that read other hosts' registered values are speculated too, with the values
+        // known now: the cache is keyed by exact probe text, so a value another host has not
+        // registered yet only makes a probe that is never used (or no probe, when undefined).
+        // Without this, every item of a loop over hostvars costs a round trip of its own.
         if ((unit.task.become ?? become) !== become) continue;
         for (const s of this.sectionsFor(unit, p, rt, facts)) {
           if (s.text.includes(UNKNOWN)) continue;
