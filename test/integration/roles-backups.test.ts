@@ -5,6 +5,8 @@
 // last snapshot is too old, a password that shows up nowhere, a wrong password that changes
 // nothing, idempotence and drift.
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -59,9 +61,22 @@ describeLab('role backups and fleet backup', () => {
     return r;
   };
   const converge = (cmd: 'apply' | 'check', extra: string[] = []) => fleet([cmd, project.playbook, ...extra]);
+  // The failure webhook's receiver, on the controller's address on the lab bridge.
+  const hooks: { path?: string; type?: string; body: string }[] = [];
+  let server: http.Server | undefined;
 
   beforeAll(async () => {
     [a, b, repo] = labHosts();
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        hooks.push({ path: req.url, type: req.headers['content-type'], body });
+        res.end('ok');
+      });
+    });
+    await new Promise<void>((resolve) => server!.listen(0, labInfo().controllerAddress, resolve));
+    const hookUrl = `http://${labInfo().controllerAddress}:${(server.address() as AddressInfo).port}/backup-failed`;
     await Promise.all([a, b, repo].map((h) => resetHost(h.name)));
     const pub = fs.readFileSync(`${labInfo().keyFile}.pub`, 'utf8').trim();
     const hv = (h: typeof a) => ({ ansible_host: h.address, ansible_user: 'root', ansible_ssh_private_key_file: labInfo().keyFile });
@@ -87,6 +102,7 @@ describeLab('role backups and fleet backup', () => {
           backups_password: PASSWORD,
           backups_paths: [FILES],
           backups_on_failure_command: 'printf "%s\\n" "$FLEET_BACKUPS_MESSAGE" > /var/lib/fleet-backups/failure-hook.txt',
+          backups_on_failure_url: hookUrl,
         },
         'inventory/group_vars/repositories.yml': { backups_enabled: false },
         [`inventory/host_vars/${a.name}.yml`]: { backups_postgres: [{ name: 'app', database: 'app' }] },
@@ -99,6 +115,7 @@ describeLab('role backups and fleet backup', () => {
   }, 900_000);
 
   afterAll(async () => {
+    server?.close();
     project?.cleanup();
     if (a) await Promise.all([a, b, repo].map((h) => resetHost(h.name)));
   });
@@ -252,6 +269,13 @@ describeLab('role backups and fleet backup', () => {
         return h.code === 0 && h.stdout;
       });
       expect(hook).toContain(`backup of ${b.name} failed`);
+      const posted = await until('the failure webhook', async () => hooks.find((h) => h.body.includes(`"host":"${b.name}"`)));
+      expect(posted.path).toBe('/backup-failed');
+      expect(posted.type).toBe('application/json');
+      const body = JSON.parse(posted.body);
+      expect(body).toMatchObject({ host: b.name, result: 'failed' });
+      expect(body.message).toMatch(/Connection refused/);
+      expect(body.text).toContain(`backup of ${b.name} failed`);
     } finally {
       await must(repo.name, block.replace('-I INPUT', '-D INPUT'));
     }
@@ -296,6 +320,7 @@ describeLab('role backups and fleet backup', () => {
   it('the password is in no output, event, cache or log', async () => {
     expect(outputs.length).toBeGreaterThan(10);
     for (const o of outputs) expect(o).not.toContain(PASSWORD);
+    for (const h of hooks) expect(h.body).not.toContain(PASSWORD);
     const cached = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
     expect(cached.length).toBeGreaterThan(0);
     for (const f of cached) expect(fs.readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(PASSWORD);
