@@ -71,7 +71,7 @@ function cacheDir(): string {
 }
 
 function cacheFile(host: string, address: string, port: number): string {
-  return join(cacheDir(), `${host}@${address}_${port}.json`.replace(/[^\w@.\-]/g, '_'));
+  return join(cacheDir(), `${host}@${address}_${port}.json`.replace(/[^\w@.-]/g, '_'));
 }
 
 export function loadCachedFacts(host: string, address: string, port: number): GatheredFacts | undefined {

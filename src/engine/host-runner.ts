@@ -13,10 +13,10 @@ import { getModule } from '../modules/index.js';
 import { type GatheredFacts, FACTS_PROBE, factsForTemplates, loadCachedFacts, loadCachedQueries, parseFacts, saveCachedFacts, saveCachedQueries } from './facts.js';
 import { CheckLedger } from './check-ledger.js';
 import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
-import { prepareTask, TaskError, type PreparedTask } from './prepare-task.js';
+import { prepareTask, TaskError, type PreparedModuleTask } from './prepare-task.js';
 import type { PlayProgram, Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
-import { runControllerTask } from './controller-tasks.js';
+import { actionPorts } from './action-ports.js';
 import { buildContext, isSecretName, type HostRuntime } from './vars.js';
 import type { Vars } from '../model/inventory.js';
 import type { Task } from '../model/playbook.js';
@@ -40,8 +40,7 @@ export class HostRunner {
   private readonly cachedFacts?: GatheredFacts;
   private readonly cachedQueries: Vars;
   private notified = new Set<string>();
-  /** Where the host is: play index and unit index, for speculation. */
-  private cursor = { play: 0, unit: 0 };
+
 
   constructor(
     readonly host: Host,
@@ -129,7 +128,6 @@ export class HostRunner {
 
   /** First contact for a play: facts (once) plus every probe we can already render. */
   async prime(program: PlayProgram): Promise<void> {
-    this.cursor = { play: program.playIndex, unit: 0 };
     if (this.facts) return;
     const become = this.defaultBecome(program);
     const spec = this.speculate(program, 0, become);
@@ -218,7 +216,7 @@ export class HostRunner {
       const u = program.units[i];
       const t = u.task;
       const module = getModule(t.module);
-      if (!module || module.controller) break;
+      if (!module) break;
       // A command's result is judged by changed_when/failed_when and may be registered: only
       // plain commands guarded by creates/unless are pipelined. An unguarded command runs in a
       // round trip of its own, so Ctrl-C between long commands stops before the next one.
@@ -232,9 +230,10 @@ export class HostRunner {
           continue;
         }
         const prepared = prepareTask(t, ctx, this.facts);
+        if (prepared.kind !== 'module') break;
         const section = prepared.section;
-        const probed = section && this.cache.get(cacheKey(section));
-        if (!section || !probed || probed.rc !== 0) break;
+        const probed = this.cache.get(cacheKey(section));
+        if (!probed || probed.rc !== 0) break;
         const plan = module.plan(prepared.params, probed.stdout, this.facts);
         if (plan.kind === 'blocked') break;
         const applyText = plan.kind === 'change' ? module.apply(prepared.params, plan, this.facts) : undefined;
@@ -335,7 +334,7 @@ export class HostRunner {
           // Unknown yet (depends on a value this run has not produced): probe anyway, it is free of side effects.
         }
         const prepared = prepareTask(unit.task, ctx, facts);
-        if (prepared.section) out.push(prepared.section);
+        if (prepared.kind === 'module') out.push(prepared.section);
       }
     } catch {
       // Not renderable yet.
@@ -367,7 +366,6 @@ export class HostRunner {
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
-        this.cursor = { play: program.playIndex, unit: unit.index };
         await this.runUnit(unit, program, batch, false);
       }
       if (!this.done && !this.shared.aborted()) await this.runHandlers(program, batch);
@@ -505,7 +503,7 @@ export class HostRunner {
   private async executeItem(unit: Unit, program: PlayProgram, ctx: Vars, become: boolean, check: boolean): Promise<Outcome> {
     const task = unit.task;
     const tr = performance.now();
-    let prepared: PreparedTask;
+    let prepared;
     try {
       if (!this.whenHolds(unit, ctx)) return { status: 'skipped', msg: 'condition false', registered: { changed: false, skipped: true } };
       prepared = prepareTask(task, ctx, this.facts);
@@ -514,20 +512,18 @@ export class HostRunner {
     } finally {
       this.timings.renderMs += performance.now() - tr;
     }
-    const secrets = [...(prepared.module.secretParams ?? []), ...(prepared.params.secret === true ? ['content'] : [])];
+    const kind = prepared.kind === 'module' ? prepared.module : prepared.action;
+    const secrets = [...(kind.secretParams ?? []), ...(prepared.params.secret === true ? ['content'] : [])];
     for (const name of secrets) {
       const v = prepared.params[name];
       if (typeof v === 'string' && v) this.shared.opts.redactor.add(v);
     }
-    if (prepared.module.controller) {
-      return runControllerTask(prepared, {
-        runner: this,
-        shared: this.shared,
-        check,
-        pendingAfter: this.ledger.last(),
-      });
+    if (prepared.kind === 'action') {
+      const ctx = { host: this.host.name, connection: this.host.connection, vars: this.host.vars, check, pendingAfter: this.ledger.last() };
+      const res = await prepared.action.run(prepared.params, ctx, actionPorts(this.host, this.shared));
+      return { ...res, registered: { ...res.registered, changed: res.status === 'changed', failed: res.status === 'failed' } };
     }
-    const section = prepared.section as Section;
+    const section = prepared.section;
     if (prepared.query) {
       const r = await this.probe(section, program, unit.index, become);
       return { ...this.commandOutcome(task, prepared, r, ctx, false), query: true };
@@ -579,7 +575,7 @@ export class HostRunner {
   }
 
   /** command/shell: rc, changed_when and failed_when decide. */
-  private commandOutcome(task: Task, prepared: PreparedTask, r: SectionResult, ctx: Vars, ran: boolean, summary?: string): Outcome {
+  private commandOutcome(task: Task, prepared: PreparedModuleTask, r: SectionResult, ctx: Vars, ran: boolean, summary?: string): Outcome {
     const res = prepared.module.result?.(prepared.params, r);
     const cmd = res?.cmd ?? String(prepared.params.cmd ?? '');
     const stdout = r.stdout.replace(/\n$/, '');
@@ -636,7 +632,7 @@ const MAX_PIPELINED = 64;
 
 interface Ahead {
   unit: Unit;
-  prepared: PreparedTask;
+  prepared: PreparedModuleTask;
   plan: Plan;
   /** The probe output the plan was made from. */
   planned: SectionResult;

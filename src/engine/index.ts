@@ -1,7 +1,6 @@
 // The engine: plays in order; within a play, batches (serial) in order; within a batch,
 // hosts in parallel bounded by --forks, each running its tasks in order.
 import type { Failure, HostCounts, RecapEvent } from '../model/events.js';
-import { selectHosts, setHostVar } from '../config/index.js';
 import { connect } from '../transport/index.js';
 import { HostRunner } from './host-runner.js';
 import { Limiter } from './limiter.js';
@@ -20,6 +19,8 @@ const MAX_HANDSHAKES = 32;
 export async function run(opts: RunOptions): Promise<RecapEvent> {
   const started = performance.now();
   const inv = opts.inventory;
+  const deps: Required<EngineDeps> = { ...opts.deps, connect: opts.deps.connect ?? connect };
+  const selectHosts = deps.selectHosts;
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   const programs: PlayProgram[] = opts.playbook.plays.map((p, i) => buildProgram(p, i, { tags: opts.tags, skipTags: opts.skipTags }));
   const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
@@ -29,10 +30,6 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   for (const s of secretValues(opts.extraVars)) opts.redactor.add(s);
   for (const p of opts.playbook.plays) for (const s of secretValues(p.vars)) opts.redactor.add(s);
 
-  const deps: EngineDeps = {
-    connect: opts.deps?.connect ?? connect,
-    setHostVar: opts.deps?.setHostVar ?? setHostVar,
-  };
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.
   const emit: RunOptions['emit'] = (e) => {
@@ -69,8 +66,9 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       }
       return s;
     },
-    laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
+    laterPrograms: (host, playIndex) => programs.filter((_, i) => i > playIndex && playHosts[i].includes(host)),
     programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
+    sessionOf: (host) => runners.get(host)?.session,
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
   const lastPlay = new Map<string, number>();

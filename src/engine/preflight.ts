@@ -3,7 +3,6 @@
 // undefined variables, module parameters. Values only a host can give (facts, registered
 // results) stand in as placeholders of the right shape.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { selectHosts } from '../config/index.js';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
@@ -11,6 +10,7 @@ import { evalExpression, renderValue } from '../template/index.js';
 import { hostvarsUse } from './hostvars-use.js';
 import { prepareTask, TaskError } from './prepare-task.js';
 import { buildProgram } from './program.js';
+import type { HostSelector } from './run-shared.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
 
 const PLACEHOLDER_FACTS = {
@@ -36,10 +36,11 @@ export interface PreflightInput {
   playbook: Playbook;
   extraVars: Vars;
   limit?: string;
+  selectHosts: HostSelector;
 }
 
 export function validateBeforeContact(input: PreflightInput): void {
-  const { inventory: inv, playbook } = input;
+  const { inventory: inv, playbook, selectHosts } = input;
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
   for (const [pi, play] of playbook.plays.entries()) {

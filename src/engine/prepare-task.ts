@@ -5,27 +5,40 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Vars } from '../model/inventory.js';
-import type { HostFacts, Module } from '../model/module.js';
+import type { AnyAction } from '../model/action.js';
+import type { AnyModule, HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
+import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
 import { renderTemplateFile, renderValue } from '../template/index.js';
 import type { Section } from './script.js';
 
-export interface PreparedTask {
-  module: Module;
+/** A task for the host: its module, final params and the section that probes it. */
+export interface PreparedModuleTask {
+  kind: 'module';
+  module: AnyModule;
   params: Record<string, unknown>;
   /** A command that says it never changes anything runs with the probes. */
   query: boolean;
-  /** The probe (or, for a query, the command itself); absent for controller modules. */
-  section?: Section;
+  /** The probe (or, for a query, the command itself). */
+  section: Section;
 }
+
+/** A task for the controller: its action and final params. */
+export interface PreparedActionTask {
+  kind: 'action';
+  action: AnyAction;
+  params: Record<string, unknown>;
+}
+
+export type PreparedTask = PreparedModuleTask | PreparedActionTask;
 
 export class TaskError extends Error {}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(m: Module): ValidateFunction {
+function validatorFor(m: { name: string; schema: object }): ValidateFunction {
   let v = validators.get(m.name);
   if (!v) {
     v = ajv.compile(m.schema);
@@ -45,7 +58,7 @@ function roleFile(task: Task, sub: 'templates' | 'files', file: string): string 
 }
 
 export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
-  const module = getModule(task.module);
+  const module = getModule(task.module) ?? getAction(task.module);
   if (!module) throw new TaskError(`unknown module '${task.module}'`);
   const origin = task.source;
   const raw: Record<string, unknown> = { ...task.params };
@@ -61,7 +74,7 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
       .join('; ');
     throw new TaskError(`invalid parameters for module ${module.name}: ${detail}`);
   }
-  if (module.controller) return { module, params, query: false };
+  if ('run' in module) return { kind: 'action', action: module, params };
   const prepared = module.prepare
     ? module.prepare(params, {
         roleDir: task.roleDir,
@@ -73,5 +86,5 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
   const section: Section = query
     ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
     : { kind: 'probe', text: module.probe(prepared, facts) };
-  return { module, params: prepared, query, section };
+  return { kind: 'module', module, params: prepared, query, section };
 }

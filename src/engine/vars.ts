@@ -27,7 +27,12 @@ export interface VarsScope {
 export function groupsMap(inv: Inventory): Record<string, string[]> {
   const out: Record<string, string[]> = { all: [...inv.hosts.keys()] };
   for (const g of inv.groups.keys()) out[g] = [];
-  for (const h of inv.hosts.values()) for (const g of h.groups) (out[g] ??= []).includes(h.name) || out[g].push(h.name);
+  for (const h of inv.hosts.values()) {
+    for (const g of h.groups) {
+      const members = (out[g] ??= []);
+      if (!members.includes(h.name)) members.push(h.name);
+    }
+  }
   return out;
 }
 

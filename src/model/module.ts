@@ -1,5 +1,6 @@
 // The module contract (DESIGN.md): probe -> plan -> apply. Modules are pure:
-// they build shell text and decide; only transport/ touches the network.
+// they build shell text and decide; only transport/ touches the network. Work that must run
+// on the controller (a fresh connection, an inventory edit) is an action instead (action.ts).
 
 export interface HostFacts {
   osId: string; // "debian"
@@ -57,11 +58,11 @@ export interface ModuleResult {
   stderr?: string;
 }
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- until params are typed by their schemas
+export type AnyModule = Module<any>;
+
 export interface Module<P = Record<string, unknown>> {
   name: string;
-  /** Controller-side module (reconnect, inventory_var): the engine runs it itself,
-   * probe/plan/apply are not sent to the host. */
-  controller?: boolean;
   /** JSON Schema (ajv) for the rendered params; unknown keys are rejected. */
   schema: Record<string, unknown>;
   /** Optional controller-side step after rendering: read role files, render templates,

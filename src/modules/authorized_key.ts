@@ -102,7 +102,7 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan {
   };
 }
 
-export function applyAuthorizedKey(p: AuthorizedKeyParams, plan: Extract<Plan, { kind: 'change' }>): string {
+export function applyAuthorizedKey(_p: AuthorizedKeyParams, plan: Extract<Plan, { kind: 'change' }>): string {
   const data = plan.data as AuthorizedKeyPlanData;
   const dir = q(`${data.home}/.ssh`);
   const path = `${data.home}/.ssh/authorized_keys`;

@@ -59,12 +59,16 @@ export function planUser(p: UserParams, out: string): Plan {
   const current = new Set((d.get('groups') ?? '').split(' ').filter(Boolean));
   const fields: string[] = [];
   const why: string[] = [];
-  if (p.uid !== undefined && String(p.uid) !== uid) (fields.push('uid'), why.push(`uid ${uid} -> ${p.uid}`));
-  if (p.group !== undefined && p.group !== d.get('primary')) (fields.push('group'), why.push(`group ${d.get('primary')} -> ${p.group}`));
-  if (p.shell !== undefined && p.shell !== shell) (fields.push('shell'), why.push(`shell ${shell} -> ${p.shell}`));
-  if (p.home !== undefined && p.home !== home) (fields.push('home'), why.push(`home ${home} -> ${p.home}`));
-  if (p.comment !== undefined && p.comment !== gecos) (fields.push('comment'), why.push('comment'));
-  if (p.password !== undefined && d.get('password_ok') !== '1') (fields.push('password'), why.push('password'));
+  const change = (field: string, reason: string): void => {
+    fields.push(field);
+    why.push(reason);
+  };
+  if (p.uid !== undefined && String(p.uid) !== uid) change('uid', `uid ${uid} -> ${p.uid}`);
+  if (p.group !== undefined && p.group !== d.get('primary')) change('group', `group ${d.get('primary')} -> ${p.group}`);
+  if (p.shell !== undefined && p.shell !== shell) change('shell', `shell ${shell} -> ${p.shell}`);
+  if (p.home !== undefined && p.home !== home) change('home', `home ${home} -> ${p.home}`);
+  if (p.comment !== undefined && p.comment !== gecos) change('comment', 'comment');
+  if (p.password !== undefined && d.get('password_ok') !== '1') change('password', 'password');
   if (p.groups !== undefined) {
     const primary = d.get('primary');
     const missing = p.groups.filter((g) => !current.has(g));

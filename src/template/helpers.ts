@@ -4,6 +4,7 @@ import type { HelperOptions } from 'handlebars';
 import { RenderFault } from './errors.js';
 import { contains, deepEqual, truthy, typeName } from './truthy.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars passes template values of any type
 type Helper = (...args: any[]) => unknown;
 
 /** Helpers whose arguments may be undefined (they test or replace missing values). Every

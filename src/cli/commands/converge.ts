@@ -1,6 +1,6 @@
 // `fleet apply` and `fleet check`: load and validate everything, then run the engine.
 import type { CommandModule } from 'yargs';
-import { loadInventory, loadPlaybook } from '../../config/index.js';
+import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
 import { run } from '../../engine/index.js';
 import { createReporter, Redactor } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
@@ -15,7 +15,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
   const playbook = loadPlaybook(args.playbook);
   const extraVars = parseExtraVars(args['extra-vars']);
   // Everything that can be checked without a host is checked before any host is contacted.
-  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit });
+  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts });
   const redactor = new Redactor();
   for (const s of inventory.warnings) process.stderr.write(`warning: ${s}\n`);
   const reporter = createReporter({
@@ -54,6 +54,7 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       signal: ac.signal,
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { selectHosts } from '../../../src/config/index.js';
 import { run } from '../../../src/engine/index.js';
 import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
 import type { Inventory } from '../../../src/model/inventory.js';
@@ -31,7 +32,7 @@ async function go(inv: Inventory, pb: Playbook, opts: Partial<Parameters<typeof 
     acceptNewHostKeys: false,
     emit: (e) => events.push(e),
     redactor: new Redactor(),
-    deps: { connect: localConnector(sessions), setHostVar: () => undefined },
+    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
     ...opts,
   });
   const tasks = events.filter((e): e is TaskEvent => e.type === 'task');

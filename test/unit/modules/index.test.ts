@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
-import { isValid, sh } from './helpers.js';
+import { sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var'];
+  'authorized_key', 'sysctl', 'command', 'shell'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -22,16 +22,9 @@ describe('module registry', () => {
     }
   });
 
-  it('controller modules are flagged and refuse to run on a host', () => {
-    for (const n of ['reconnect', 'inventory_var']) {
-      const m = getModule(n)!;
-      expect(m.controller).toBe(true);
-      expect(() => m.probe({})).toThrow(/runs on the controller/);
-    }
-    expect(isValid(modules.reconnect, { port: 2222, command: 'true' })).toBe(true);
-    expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
-    expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
-    expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
+  it('controller-side work is not a module (it is an action)', () => {
+    expect(getModule('reconnect')).toBeUndefined();
+    expect(getModule('inventory_var')).toBeUndefined();
   });
 });
 
