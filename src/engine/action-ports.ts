@@ -7,6 +7,7 @@ import { connectionSetting } from '../model/connection-vars.js';
 import type { Connection, Host } from '../model/inventory.js';
 import type { ExecResult, HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
+import { pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { RunShared } from './run-shared.js';
 
@@ -67,6 +68,18 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       applyConnectionVar(host.connection, key, value);
     },
     secret: (value) => shared.opts.redactor.add(value),
+    async pinnedHostKeys(name) {
+      const h = shared.inventory.hosts.get(name);
+      if (!h) throw new Error(`host '${name}' is not in the inventory`);
+      const { entries } = await readKnownHosts(shared.inventory.knownHostsFile);
+      const { address, port } = h.connection;
+      const a = address.toLowerCase();
+      const onAnyPort = (hosts: string) => hosts.split(',').some((x) => x.toLowerCase() === a || x.toLowerCase().startsWith(`[${a}]:`));
+      let pinned = pinnedFor(entries, address, port);
+      // Pinned under the port it had before a proven move (harden-ssh): the same server keys.
+      if (!pinned.length) pinned = entries.filter((e) => e.marker === undefined && !e.hosts.startsWith('|') && onAnyPort(e.hosts));
+      return [...new Set(pinned.map((e) => `${e.keyType} ${e.key.toString('base64')}`))];
+    },
   };
 }
 

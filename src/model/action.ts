@@ -64,6 +64,10 @@ export interface ActionPorts {
   setInventoryValue(key: string, value: unknown): void;
   /** A value that must never be printed (a key the action read, a token). */
   secret(value: string): void;
+  /** The host keys fleet pinned for a host of the inventory in its known_hosts ("type
+   * base64" each), for its address and port as fleet reaches it: what another machine may
+   * trust for that host without a first use. */
+  pinnedHostKeys(host: string): Promise<string[]>;
 }
 
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,

@@ -45,6 +45,7 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
     inventoryFile: () => '/inv/hosts.yml',
     setInventoryValue: (k, v) => void written.push([k, v]),
     secret: () => undefined,
+    pinnedHostKeys: async () => [],
   };
 }
 
