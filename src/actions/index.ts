@@ -2,8 +2,9 @@
 import type { AnyAction } from '../model/action.js';
 import { reconnect } from './reconnect.js';
 import { inventoryVar } from './inventory-var.js';
+import { pinnedHostKeys } from './pinned-host-keys.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar];
+const all: AnyAction[] = [reconnect, inventoryVar, pinnedHostKeys];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 
