@@ -6,14 +6,17 @@ import { Type } from '@sinclair/typebox';
 import type { Action } from '../model/action.js';
 import { paramsObject } from '../model/params.js';
 
+// No minLength: parameters are checked for every host before any is contacted, also where
+// the task's `when` will skip it (a host with no repository host set renders "").
 const schema = paramsObject({
-  host: Type.String({ minLength: 1, description: 'an inventory host name' }),
+  host: Type.String({ description: 'an inventory host name' }),
 });
 
 export const pinnedHostKeys: Action<typeof schema> = {
   name: 'pinned_host_keys',
   schema,
   async run(p, _ctx, ports) {
+    if (!p.host) return { status: 'failed', msg: 'pinned_host_keys: host is empty', failure: { msg: 'pinned_host_keys: host is empty' } };
     let keys: string[];
     try {
       keys = await ports.pinnedHostKeys(p.host);
