@@ -1,13 +1,15 @@
 // The ports an action may use (model/action.ts), built by the engine for one host: fresh
 // connections, the run's connections to other hosts, file transfer, the inventory, secrets.
-import { open } from 'node:fs/promises';
+import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import type { ActionPorts, ActionSession, ConnectionOverrides, TransferOptions } from '../model/action.js';
 import { connectionSetting } from '../model/connection-vars.js';
 import type { Connection, Host } from '../model/inventory.js';
 import type { ExecResult, HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
-import { pinnedFor, readKnownHosts } from '../transport/index.js';
+import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { RunShared } from './run-shared.js';
 
@@ -15,10 +17,10 @@ import type { RunShared } from './run-shared.js';
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 
 export function actionPorts(host: Host, shared: RunShared): ActionPorts {
-  const connectTo = (h: Host, portOverride?: number): Promise<HostSession> =>
+  const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
     shared.handshakes.run(() =>
       shared.deps.connect(h, {
-        knownHostsFile: shared.inventory.knownHostsFile,
+        knownHostsFile,
         // A fresh connection proves a known host: a key never seen is not accepted here.
         acceptNewHostKeys: false,
         portOverride,
@@ -49,7 +51,9 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
   return {
     async connect(o: ConnectionOverrides): Promise<ActionSession> {
       const conn: Connection = { ...host.connection, ...definedOnly(o) };
-      return connectTo({ ...host, connection: conn }, o.port);
+      if (o.socksProxy) delete conn.proxyJump;
+      if (o.address === undefined || o.address === host.connection.address) return connectTo({ ...host, connection: conn }, o.port);
+      return connectAsSameHost({ ...host, connection: conn }, host.connection, (h, file) => connectTo(h, o.port, file), shared.inventory.knownHostsFile);
     },
     runOn: (name, script, opts) => withSession(name, (s) => s.run(script, opts)),
     upload: (localFile, dest, opts: TransferOptions & { mode?: string } = {}) =>
@@ -81,6 +85,34 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       return [...new Set(pinned.map((e) => `${e.keyType} ${e.key.toString('base64')}`))];
     },
   };
+}
+
+/**
+ * A fresh connection to another address of the same sshd (its onion address): checked
+ * against the keys pinned for the host's current address, then pinned for the new one, so
+ * later connections there are checked like any other.
+ */
+async function connectAsSameHost(
+  h: Host,
+  current: Connection,
+  connectWith: (h: Host, knownHostsFile: string) => Promise<HostSession>,
+  knownHostsFile: string,
+): Promise<HostSession> {
+  const { entries } = await readKnownHosts(knownHostsFile);
+  const pins = [...new Set([current.port, 22])].flatMap((p) => pinnedFor(entries, current.address, p)).map((e) => e.key);
+  if (pins.length === 0) throw new Error(`no host key is pinned for ${current.address} in ${knownHostsFile} to check ${h.connection.address} against`);
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-pins-'));
+  let session: HostSession;
+  try {
+    const file = join(dir, 'known_hosts');
+    await writeFile(file, pins.map((k) => formatKnownHostsLine(h.connection.address, h.connection.port, k)).join('\n') + '\n');
+    session = await connectWith(h, file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // The first pinned key that fits is enough: known_hosts keeps one key per name.
+  for (const k of pins) await appendKnownHost(knownHostsFile, h.connection.address, h.connection.port, k);
+  return session;
 }
 
 function definedOnly(o: ConnectionOverrides): Partial<Connection> {
@@ -122,4 +154,6 @@ function applyConnectionVar(conn: Connection, key: string, value: unknown): void
   if (setting === 'port' && Number.isInteger(Number(value))) conn.port = Number(value);
   else if (setting === 'user' && typeof value === 'string') conn.user = value;
   else if (setting === 'become') conn.become = value === true || value === 'true' || value === 'yes';
+  else if (setting === 'address' && typeof value === 'string' && value !== '') conn.address = value;
+  else if (setting === 'socks_proxy' && typeof value === 'string') conn.socksProxy = value.replace(/^socks5h?:\/\//, '') || undefined;
 }

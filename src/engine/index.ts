@@ -7,7 +7,8 @@ import { Limiter } from './limiter.js';
 import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
 import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
-import { groupsMap, secretValues, type VarsScope } from './vars.js';
+import { groupsMap, type VarsScope } from './vars.js';
+import { secretValues } from './secrets.js';
 import { batchesOf } from './batches.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
@@ -15,6 +16,22 @@ export type { RunOptions, EngineDeps } from './run-shared.js';
 /** Measured: at 100 hosts on a 2-core controller, unbounded handshakes hit the 10 s connect
  * timeout; 32 at a time keep every handshake well inside it. */
 const MAX_HANDSHAKES = 32;
+
+/** Every name the tasks and handlers of these plays register. */
+function registerNamesIn(programs: PlayProgram[]): Set<string> {
+  const tasks = programs.flatMap((p) => [...p.units.map((u) => u.task), ...p.handlers.map((h) => h.handler)]);
+  return new Set(tasks.flatMap((t) => (t.register ? [t.register] : [])));
+}
+
+/** fn, called the first time only. */
+function once<T>(fn: (x: T) => void): (x: T) => void {
+  let done = false;
+  return (x) => {
+    if (done) return;
+    done = true;
+    fn(x);
+  };
+}
 
 export async function run(opts: RunOptions): Promise<RecapEvent> {
   const started = performance.now();
@@ -40,6 +57,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const runners = new Map<string, HostRunner>();
   let interrupted = false;
   const scopes = new Map<number, VarsScope>();
+  const registerNamesByHost = new Map<string, ReadonlySet<string>>();
   const generation = { value: 0 };
   const shared: RunShared = {
     opts,
@@ -47,7 +65,13 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     inventory: inv,
     deps,
     emit,
-    dumped: false,
+    registerNames: registerNamesIn(programs),
+    registerNamesOf: (host) => {
+      let names = registerNamesByHost.get(host);
+      if (!names) registerNamesByHost.set(host, (names = registerNamesIn(programs.filter((_, i) => playHosts[i].includes(host)))));
+      return names;
+    },
+    dumpOnce: opts.dumpProbe && once(opts.dumpProbe),
     changedValues: () => void generation.value++,
     aborted: () => interrupted || opts.signal?.aborted === true,
     scope: (program): VarsScope => {
@@ -67,7 +91,6 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       return s;
     },
     laterPrograms: (host, playIndex) => programs.filter((_, i) => i > playIndex && playHosts[i].includes(host)),
-    programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
     sessionOf: (host) => runners.get(host)?.session,
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
@@ -108,6 +131,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     mode: opts.mode,
   };
   if (interrupted) recap.interrupted = true;
+  const outputs = Object.fromEntries([...runners].filter(([, r]) => Object.keys(r.outputs).length > 0).map(([n, r]) => [n, { ...r.outputs }]));
+  if (Object.keys(outputs).length > 0) recap.outputs = outputs;
   emit(recap);
   return recap;
 

@@ -47,8 +47,10 @@ function validatorFor(m: { name: string; schema: object }): ValidateFunction {
   return v;
 }
 
-export function isQuery(task: Task): boolean {
-  return (task.module === 'command' || task.module === 'shell') && (task.changedWhen === false || task.changedWhen === 'false');
+/** A task that promises to change nothing (`changed_when: false` on a module that runs a
+ * command) runs with the probes, in check mode too. */
+export function isQuery(task: Task, module: AnyModule): boolean {
+  return module.traits?.query === true && (task.changedWhen === false || task.changedWhen === 'false');
 }
 
 function roleFile(task: Task, sub: 'templates' | 'files', file: string): string {
@@ -62,10 +64,9 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
   if (!module) throw new TaskError(`unknown module '${task.module}'`);
   const origin = task.source;
   const raw: Record<string, unknown> = { ...task.params };
-  if (task.module === 'command' || task.module === 'shell') {
-    if (task.creates !== undefined) raw.creates = task.creates;
-    if (task.unless !== undefined) raw.unless = task.unless;
-  }
+  // Task-level guards become the module's own params (the loader allows them only there).
+  if (task.creates !== undefined) raw.creates = task.creates;
+  if (task.unless !== undefined) raw.unless = task.unless;
   const params = structuredClone(renderValue(raw, ctx, origin)) as Record<string, unknown>;
   const validate = validatorFor(module);
   if (!validate(params)) {
@@ -82,7 +83,7 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
         readRoleFile: (file) => readFileSync(roleFile(task, 'files', file)),
       })
     : params;
-  const query = isQuery(task);
+  const query = isQuery(task, module);
   const section: Section = query
     ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
     : { kind: 'probe', text: module.probe(prepared, facts) };

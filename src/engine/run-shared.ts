@@ -41,6 +41,8 @@ export interface RunOptions {
   redactor: SecretRegistry;
   /** For the benchmark's floor: receives the first script sent to a host. */
   dumpProbe?: (script: string) => void;
+  /** Emit trace events: why each round trip happened (FLEET_TRACE=1). */
+  trace?: boolean;
   deps: EngineDeps;
 }
 
@@ -60,12 +62,15 @@ export interface RunShared {
   scope(program: PlayProgram): VarsScope;
   /** The plays after `playIndex` that include this host, for speculative probing. */
   laterPrograms(host: string, playIndex: number): PlayProgram[];
-  /** Every play this host is in. */
-  programsOf(host: string): PlayProgram[];
   aborted(): boolean;
   /** Some host registered a value or learned facts: cached hostvars are stale. */
   changedValues(): void;
-  dumped: boolean;
+  /** Every name a task or handler of the run registers. */
+  registerNames: ReadonlySet<string>;
+  /** The names this host's tasks and handlers register in the run. */
+  registerNamesOf(host: string): ReadonlySet<string>;
+  /** dumpProbe, called with the first script of the run only. */
+  dumpOnce?: (script: string) => void;
   /** The run's open connection to a host, if it has one. */
   sessionOf(host: string): HostSession | undefined;
 }

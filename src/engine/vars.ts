@@ -88,18 +88,3 @@ export function buildContext(
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
 }
-
-const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
-
-/** Values that must never be printed: variables named like secrets. */
-export function secretValues(vars: Vars): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(vars)) {
-    if (SECRET_NAME.test(k) && typeof v === 'string' && v.length > 0) out.push(v);
-  }
-  return out;
-}
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
-}

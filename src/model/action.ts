@@ -35,6 +35,11 @@ export interface ConnectionOverrides {
   port?: number;
   user?: string;
   connectTimeoutMs?: number;
+  /** Another address of the same sshd (its onion address): the server must show a host key
+   * already pinned for the host, which is then pinned for this address too. */
+  address?: string;
+  /** Through this SOCKS5 proxy ("host:port"; the controller's Tor), instead of directly. */
+  socksProxy?: string;
 }
 
 export interface TransferOptions {
@@ -45,8 +50,8 @@ export interface TransferOptions {
 }
 
 export interface ActionPorts {
-  /** A fresh SSH connection to this host with other settings (a new port, another user),
-   * host key pinned as always; proves that way in works. */
+  /** A fresh SSH connection to this host with other settings (a new port, another user,
+   * its onion address through Tor), host key pinned as always; proves that way in works. */
   connect(overrides: ConnectionOverrides): Promise<ActionSession>;
   /** Run a script on a host of the run over the run's connection to it (one round trip
    * there): e.g. read a swarm join token from a manager just when a worker needs it. */
@@ -81,6 +86,9 @@ export interface ActionResult {
   failure?: { msg: string; cmd?: string; rc?: number; stderr?: string };
   /** What `register` keeps besides changed/failed. */
   registered?: Vars;
+  /** Values to show in the recap (an onion address): path inside the registered value ->
+   * value; the recap names them by the task's register name and this path. */
+  outputs?: Record<string, string>;
 }
 
 export interface Action<S extends TObject = TObject> {
@@ -89,6 +97,9 @@ export interface Action<S extends TObject = TObject> {
   schema: S;
   /** Params whose values are secret: redacted in output. */
   secretParams?: readonly string[];
+  /** What the task registers beyond changed/failed, as placeholders of the right shape for
+   * the checks made before any host is contacted (later tasks read e.g. addresses.web). */
+  registers?(params: Params<S>): Vars;
   run(params: Params<S>, ctx: ActionContext, ports: ActionPorts): Promise<ActionResult>;
 }
 

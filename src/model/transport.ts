@@ -7,10 +7,17 @@ export interface ExecResult {
   stderr: string;
 }
 
+export interface ExecOptions {
+  become?: boolean;
+  /** Output as it arrives (ad-hoc commands streamed with host prefixes); the result still
+   * carries all of it. */
+  onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+}
+
 export interface HostSession {
   /** Run one POSIX sh script (sent on stdin, never on the command line), as root when
    * become is set. Counts as exactly one round trip. */
-  run(script: string, opts?: { become?: boolean }): Promise<ExecResult>;
+  run(script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Exec round trips made so far on this connection. */
   readonly roundTrips: number;
   readonly connectMs: number;

@@ -16,10 +16,11 @@ import { authorizedKey } from './authorized_key.js';
 import { sysctl } from './sysctl.js';
 import { command } from './command.js';
 import { shell } from './shell.js';
+import { drift } from './drift.js';
 
 const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell,
+  authorizedKey, sysctl, command, shell, drift,
 ];
 
 export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));

@@ -149,6 +149,14 @@ export const helpers: Record<string, Helper> = {
       throw fault(options, 'includes', (e as Error).message.replace(/^'in' needs/, 'needs'));
     }
   },
+  /** The items of the first list that the second has, in the first list's order (a preference
+   * order filtered by what a host supports). */
+  intersect(...args) {
+    const { params, options } = arity('intersect', args, 2, 2);
+    const [wanted, have] = params;
+    if (!Array.isArray(wanted) || !Array.isArray(have)) throw fault(options, 'intersect', `needs two lists, got ${typeName(wanted)} and ${typeName(have)}`);
+    return wanted.filter((w) => have.some((h) => deepEqual(w, h)));
+  },
 };
 
 /** Helpers handlebars provides itself and that we keep. */

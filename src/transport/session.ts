@@ -1,8 +1,9 @@
 // HostSession over one ready ssh2 Client: one exec channel per run() = one round trip.
+import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
-import type { ExecResult, HostSession } from '../model/transport.js';
+import type { ExecResult, HostSession, ExecOptions } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
-import { buildExec, interpretBecome } from './become.js';
+import { BECOME_MARKER, buildExec, interpretBecome } from './become.js';
 import { describeCause, lostMessage, unreachableMessage, type Target } from './errors.js';
 
 export interface SessionContext {
@@ -47,7 +48,7 @@ export class SshSession implements HostSession {
     return this.ctx.connectMs;
   }
 
-  run(script: string, opts?: { become?: boolean }): Promise<ExecResult> {
+  run(script: string, opts?: ExecOptions): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     const { target } = this.ctx;
     const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: target.user, password: this.ctx.password });
@@ -66,8 +67,15 @@ export class SshSession implements HostSession {
         const errOut: Buffer[] = [];
         let rc: number | undefined;
         let signal: string | undefined;
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+        const live = opts?.onOutput && liveOutput(opts.onOutput, plan.viaSudo);
+        ch.on('data', (d: Buffer) => {
+          out.push(d);
+          live?.stdout(d);
+        });
+        ch.stderr.on('data', (d: Buffer) => {
+          errOut.push(d);
+          live?.stderr(d);
+        });
         ch.on('exit', (code: number | null, sig?: string) => {
           if (typeof code === 'number') rc = code;
           else if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
@@ -115,4 +123,28 @@ export class SshSession implements HostSession {
     this.ctx.onClose = undefined;
     cb?.();
   }
+}
+
+/** Streams output to a listener as it arrives: whole UTF-8 characters only, and without the
+ * line the sudo wrapper prints before the script starts. */
+function liveOutput(listener: NonNullable<ExecOptions['onOutput']>, viaSudo: boolean): { stdout(d: Buffer): void; stderr(d: Buffer): void } {
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  let head = viaSudo ? '' : undefined;
+  const marker = BECOME_MARKER + '\n';
+  return {
+    stdout(d) {
+      let text = decoders.stdout.write(d);
+      if (head !== undefined) {
+        head += text;
+        if (head.length < marker.length && marker.startsWith(head)) return;
+        text = head.startsWith(marker) ? head.slice(marker.length) : head;
+        head = undefined;
+      }
+      if (text) listener('stdout', text);
+    },
+    stderr(d) {
+      const text = decoders.stderr.write(d);
+      if (text) listener('stderr', text);
+    },
+  };
 }

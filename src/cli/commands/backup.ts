@@ -1,43 +1,67 @@
 // `fleet backup status|run|restore`: read, trigger and restore what the backups role set up,
 // over fleet's own transport (same connection settings, pinned host keys, redaction).
+import { setMaxListeners } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
 import type { Inventory } from '../../model/inventory.js';
+import { effectiveSettings, type SettingFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
-import { repeatable } from '../repeatable.js';
+import { FORKS, INVENTORY } from '../options.js';
+import { applyOptions, type CommandDoc } from '../spec.js';
 import { redactorFor, runOnHosts, type HostOutcome } from './backup-hosts.js';
 import { restoreScript, runScript, statusScript } from './backup-scripts.js';
 import { formatAge, formatBytes, formatTable, judge, parseDuration, parseStatus, type HostBackupStatus, type Verdict } from './backup-status.js';
 
-interface CommonArgs {
-  inventory: string[];
+export const backupDoc: CommandDoc = {
+  name: 'backup',
+  usage: 'fleet backup status [PATTERN] \\| run [PATTERN] \\| restore HOST --snapshot ID\\|latest [--path P]... [--to DIR] [--database NAME]...',
+  summary:
+    "backups the backups role set up: `status` per host (default all: last snapshot, its age and size, the last run; exit 1 when a snapshot is older than the threshold, the last run failed, or a host cannot be read); `run` backs up now and waits; `restore` restores on HOST files (in place, or under DIR; only the given paths) and declared database dumps into the running database",
+  options: [
+    INVENTORY,
+    FORKS,
+    { name: 'json', type: 'boolean', default: false, describe: 'one JSON object per host on stdout' },
+    { name: 'max-age', type: 'string', arg: 'AGE', describe: "status: fail when the last snapshot is older (`26h`, `90m`...; default each host's `backups_max_age_hours`)" },
+    { name: 'snapshot', type: 'string', arg: 'ID', describe: "restore: a snapshot ID, or `latest` (required)" },
+    { name: 'path', type: 'string', arg: 'P', repeatable: true, describe: 'restore: only this path of the snapshot' },
+    { name: 'to', type: 'string', arg: 'DIR', describe: 'restore: under this directory on the host instead of in place' },
+    { name: 'database', type: 'string', arg: 'NAME', repeatable: true, describe: 'restore: this declared database dump into its running database' },
+  ],
+};
+
+interface Args extends SettingFlags {
   json: boolean;
-  forks: number;
-}
-interface PatternArgs extends CommonArgs {
-  pattern: string;
-}
-interface StatusArgs extends PatternArgs {
+  pattern?: string;
+  host?: string;
   'max-age'?: string;
-}
-interface RestoreArgs extends CommonArgs {
-  host: string;
-  snapshot: string;
+  snapshot?: string;
   path: string[];
   to?: string;
   database: string[];
 }
 
-function common<T>(y: Argv<T>): Argv<T & CommonArgs> {
-  return y
-    .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable, describe: 'inventory file or directory (repeatable)' })
-    .option('json', { type: 'boolean', default: false, describe: 'one JSON object per host on stdout' })
-    .option('forks', { alias: 'f', type: 'number', default: 50, describe: 'hosts worked on at once' }) as unknown as Argv<T & CommonArgs>;
+interface Run {
+  inv: Inventory;
+  forks: number;
+  signal: AbortSignal;
 }
 
-function pattern<T>(y: Argv<T>): Argv<T & PatternArgs> {
-  return common(y).positional('pattern', { type: 'string', default: 'all', describe: 'hosts (same syntax as --limit)' }) as unknown as Argv<T & PatternArgs>;
+/** The inventory and forks of the effective settings, and Ctrl-C: nothing new starts after it. */
+async function withRun(args: Args, fn: (r: Run) => Promise<number>): Promise<number> {
+  const settings = effectiveSettings(args);
+  const inv = loadInventory(settings.value<string[]>('inventory'));
+  for (const w of inv.warnings) process.stderr.write(`warning: ${w}\n`);
+  const ac = new AbortController();
+  setMaxListeners(0, ac.signal);
+  const onSigint = () => ac.abort();
+  process.on('SIGINT', onSigint);
+  try {
+    const code = await fn({ inv, forks: settings.value<number>('forks'), signal: ac.signal });
+    return ac.signal.aborted ? EXIT.interrupted : code;
+  } finally {
+    process.off('SIGINT', onSigint);
+  }
 }
 
 const out = (s: string): boolean => process.stdout.write(s);
@@ -54,12 +78,11 @@ function failureText(o: HostOutcome): string | undefined {
   return undefined;
 }
 
-async function status(args: StatusArgs): Promise<number> {
+async function status(args: Args, { inv, forks, signal }: Run): Promise<number> {
   const maxAgeSeconds = args['max-age'] !== undefined ? durationArg(args['max-age']) : undefined;
-  const inv = loadInventory(args.inventory);
-  const hosts = selectHosts(inv, args.pattern);
+  const hosts = selectHosts(inv, args.pattern ?? 'all', { file: 'command line (PATTERN)' });
   const redactor = redactorFor(inv, hosts);
-  const outcomes = await runOnHosts(inv, hosts, () => statusScript(), { forks: args.forks });
+  const outcomes = await runOnHosts(inv, hosts, statusScript(), { forks, signal });
   let bad = 0;
   const rows: string[][] = [['HOST', 'SNAPSHOT', 'AGE', 'SIZE', 'ADDED', 'LAST RUN', 'STATUS']];
   const notes: string[] = [];
@@ -105,11 +128,10 @@ function statusJson(host: string, s: HostBackupStatus | undefined, v: Verdict): 
   };
 }
 
-async function runNow(args: PatternArgs): Promise<number> {
-  const inv = loadInventory(args.inventory);
-  const hosts = selectHosts(inv, args.pattern);
+async function runNow(args: Args, { inv, forks, signal }: Run): Promise<number> {
+  const hosts = selectHosts(inv, args.pattern ?? 'all', { file: 'command line (PATTERN)' });
   const redactor = redactorFor(inv, hosts);
-  const outcomes = await runOnHosts(inv, hosts, () => runScript(), { forks: args.forks });
+  const outcomes = await runOnHosts(inv, hosts, runScript(), { forks, signal });
   let bad = 0;
   for (const o of outcomes) {
     const unset = failureText(o);
@@ -137,17 +159,23 @@ async function runNow(args: PatternArgs): Promise<number> {
 const SNAPSHOT = /^(latest|[0-9a-f]{8,64})$/;
 const DUMP_NAME = /^[A-Za-z0-9][A-Za-z0-9_.-]*$/;
 
-async function restore(args: RestoreArgs): Promise<number> {
+/** Restore's arguments, checked before any host is contacted. */
+function restoreArgs(args: Args): { snapshot: string } {
+  if (args.snapshot === undefined) throw usage('restore needs --snapshot ID|latest');
   if (!SNAPSHOT.test(args.snapshot)) throw usage(`--snapshot must be 'latest' or a snapshot ID (8 to 64 hex digits), got '${args.snapshot}'`);
   for (const p of args.path) if (!p.startsWith('/')) throw usage(`--path must be an absolute path inside the snapshot, got '${p}'`);
   if (args.to !== undefined && !args.to.startsWith('/')) throw usage(`--to must be an absolute directory on the host, got '${args.to}'`);
   for (const d of args.database) if (!DUMP_NAME.test(d)) throw usage(`--database takes the name of a declared dump (backups_postgres / backups_dumps), got '${d}'`);
-  const inv = loadInventory(args.inventory);
-  const hosts = selectHosts(inv, args.host);
+  return { snapshot: args.snapshot };
+}
+
+async function restore(args: Args, { inv, signal }: Run): Promise<number> {
+  const { snapshot } = restoreArgs(args);
+  const hosts = selectHosts(inv, args.host!, { file: 'command line (HOST)' });
   if (hosts.length !== 1) throw usage(`restore works on one host at a time; '${args.host}' matches ${hosts.length}: ${hosts.join(', ')}`);
   const redactor = redactorFor(inv, hosts);
-  const script = restoreScript({ snapshot: args.snapshot, paths: args.path, to: args.to, databases: args.database });
-  const [o] = await runOnHosts(inv, hosts, () => script, { forks: 1 });
+  const script = restoreScript({ snapshot, paths: args.path, to: args.to, databases: args.database });
+  const [o] = await runOnHosts(inv, hosts, script, { forks: 1, signal });
   if ('error' in o) {
     process.stderr.write(redactor.redact(`${o.host}: ${o.error}\n`));
     return EXIT.failed;
@@ -174,42 +202,36 @@ function durationArg(text: string): number {
   }
 }
 
-const statusCommand: CommandModule<object, StatusArgs> = {
-  command: 'status [pattern]',
-  describe: 'per host: last snapshot, its age and size, the last run; exit 1 when one is too old or the last run failed',
-  builder: (y) => pattern(y).option('max-age', { type: 'string', describe: "fail when the last snapshot is older (26h, 90m...; default: each host's backups_max_age_hours)" }) as never,
-  handler: async (args) => {
-    process.exitCode = await status(args);
-  },
-};
+/** Flags that belong to another subcommand are refused, not silently ignored. */
+function onlyFor(args: Args, sub: string): void {
+  const restoreOnly = args.snapshot !== undefined || args.path.length > 0 || args.to !== undefined || args.database.length > 0;
+  if (sub !== 'restore' && restoreOnly) throw usage(`--snapshot, --path, --to and --database belong to 'fleet backup restore', not '${sub}'`);
+  if (sub !== 'status' && args['max-age'] !== undefined) throw usage(`--max-age belongs to 'fleet backup status', not '${sub}'`);
+}
 
-const runCommand: CommandModule<object, PatternArgs> = {
-  command: 'run [pattern]',
-  describe: 'back up now (the same service the timer starts) and wait for it',
-  builder: (y) => pattern(y) as never,
-  handler: async (args) => {
-    process.exitCode = await runNow(args);
-  },
-};
+function sub(name: string, fn: (args: Args, r: Run) => Promise<number>): (args: Args) => Promise<void> {
+  return async (args) => {
+    onlyFor(args, name);
+    if (name === 'restore') restoreArgs(args);
+    process.exitCode = await withRun(args, (r) => fn(args, r));
+  };
+}
 
-const restoreCommand: CommandModule<object, RestoreArgs> = {
-  command: 'restore <host>',
-  describe: 'restore files (in place, or under --to) and database dumps (into the running database) from a snapshot',
-  builder: (y) =>
-    common(y)
-      .positional('host', { type: 'string', demandOption: true, describe: 'the host whose snapshot is restored, on that host' })
-      .option('snapshot', { type: 'string', demandOption: true, describe: "a snapshot ID, or 'latest'" })
-      .option('path', { type: 'string', default: [], coerce: repeatable, describe: 'only this path of the snapshot (repeatable)' })
-      .option('to', { type: 'string', describe: 'restore under this directory instead of in place' })
-      .option('database', { type: 'string', default: [], coerce: repeatable, describe: 'restore this declared database dump into its running database (repeatable)' }) as never,
-  handler: async (args) => {
-    process.exitCode = await restore(args);
-  },
-};
+const pattern = (y: Argv): Argv => y.positional('pattern', { type: 'string', default: 'all', describe: 'hosts (same syntax as --limit)' });
 
-export const backupCommand: CommandModule = {
+export const backupCommand: CommandModule<object, Args> = {
   command: 'backup <command>',
   describe: 'backups set up by the backups role: status, run, restore',
-  builder: (y) => y.command(statusCommand).command(runCommand).command(restoreCommand).demandCommand(1, 'give a backup command: status, run or restore'),
+  builder: (y) =>
+    applyOptions(y, backupDoc.options)
+      .command({ command: 'status [pattern]', describe: 'per host: last snapshot, its age and size, the last run; exit 1 when one is too old or the last run failed', builder: pattern, handler: sub('status', status) as never })
+      .command({ command: 'run [pattern]', describe: 'back up now (the same service the timer starts) and wait for it', builder: pattern, handler: sub('run', runNow) as never })
+      .command({
+        command: 'restore <host>',
+        describe: 'restore files (in place, or under --to) and database dumps (into the running database) from a snapshot',
+        builder: (yy: Argv) => yy.positional('host', { type: 'string', demandOption: true, describe: 'the host whose snapshot is restored, on that host' }),
+        handler: sub('restore', restore) as never,
+      })
+      .demandCommand(1, 'give a backup command: status, run or restore') as never,
   handler: () => undefined,
 };

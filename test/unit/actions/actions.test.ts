@@ -50,8 +50,8 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
 }
 
 describe('action registry', () => {
-  it('holds reconnect, inventory_var and pinned_host_keys, each with a strict schema', () => {
-    expect(Object.keys(actions).sort()).toEqual(['inventory_var', 'pinned_host_keys', 'reconnect']);
+  it('holds reconnect, inventory_var, onion_keys and pinned_host_keys, each with a strict schema', () => {
+    expect(Object.keys(actions).sort()).toEqual(['inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect']);
     expect(getAction('toString')).toBeUndefined();
     const strict = new Ajv({ strict: true, allowUnionTypes: true });
     for (const a of Object.values(actions)) {
@@ -60,6 +60,12 @@ describe('action registry', () => {
     }
     const ok = (a: { schema: object }, raw: object) => ajv.compile(a.schema)(structuredClone(raw));
     expect(ok(reconnect, { port: 2222, command: 'true' })).toBe(true);
+    expect(ok(reconnect, { address: 'x.onion', socks_proxy: '127.0.0.1:9050', wait: 60 })).toBe(true);
+    expect(ok(reconnect, { socks_proxy: '127.0.0.1' })).toBe(false);
+    expect(ok(actions.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'web', ports: [] }, 'api'] })).toBe(true);
+    expect(ok(actions.onion_keys, { state: 'saved', dir: '/var/lib/tor/onion', keys: '', services: [{ name: 'a b' }] })).toBe(false);
+    expect(ok(actions.onion_keys, { state: 'saved', dir: '/var/lib/tor/o n', keys: '' })).toBe(false);
+    expect(ok(actions.onion_keys, { state: 'kept', dir: '/var/lib/tor/onion', keys: '' })).toBe(false);
     expect(ok(reconnect, { port: 70000 })).toBe(false);
     expect(ok(inventoryVar, { key: 'onion', value: { a: 1 } })).toBe(true);
     expect(ok(inventoryVar, { key: 'onion' })).toBe(false);

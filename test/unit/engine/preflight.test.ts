@@ -46,6 +46,8 @@ describe('validateBeforeContact', () => {
     const tasks = [
       task('q', 'shell', { cmd: 'echo hi' }, { register: 'out', changedWhen: false }),
       task('use', 'copy', { dest: '/tmp/y', content: '{{out.stdout}} on {{facts.os_id}} {{facts.openssh_version}}' }, { when: "out.rc == 0 and facts.cpus > 0" }),
+      task('per kind', 'command', { cmd: 'ssh -Q {{item}}' }, { register: 'kinds', changedWhen: false, loop: ['kex', 'mac'] }),
+      task('second item', 'copy', { dest: '/tmp/z', content: '{{join kinds.results.[1].stdout_lines ","}}' }),
     ];
     expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {}, selectHosts })).not.toThrow();
   });

@@ -1,10 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
-import { sh } from './helpers.js';
+import { params, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'drift'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -44,7 +44,7 @@ describe('probes', () => {
       ['service', { name: 'tor', state: 'started' }],
     ];
     for (const [n, p] of cases) {
-      const r = sh(`set -e\n(\n${modules[n].probe(p)}\n)\necho END\n`);
+      const r = sh(`set -e\n(\n${modules[n].probe(params(modules[n], p))}\n)\necho END\n`);
       expect(r.stdout, `${n}: ${r.stderr}`).toMatch(/END\n$/);
       expect(r.stderr, n).toBe('');
     }
