@@ -15,6 +15,8 @@ const schema = paramsObject({
 export const pinnedHostKeys: Action<typeof schema> = {
   name: 'pinned_host_keys',
   schema,
+  // Read by the client's known_hosts template: the checks before contact see a list.
+  registers: () => ({ keys: [] }),
   async run(p, _ctx, ports) {
     if (!p.host) return { status: 'failed', msg: 'pinned_host_keys: host is empty', failure: { msg: 'pinned_host_keys: host is empty' } };
     let keys: string[];
