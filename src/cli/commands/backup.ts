@@ -220,7 +220,7 @@ function sub(name: string, fn: (args: Args, r: Run) => Promise<number>): (args: 
 const pattern = (y: Argv): Argv => y.positional('pattern', { type: 'string', default: 'all', describe: 'hosts (same syntax as --limit)' });
 
 export const backupCommand: CommandModule<object, Args> = {
-  command: 'backup <command>',
+  command: 'backup',
   describe: 'backups set up by the backups role: status, run, restore',
   builder: (y) =>
     applyOptions(y, backupDoc.options)
