@@ -11,6 +11,7 @@ export const ACCEPT_NEW: OptionSpec = { name: 'accept-new-hostkeys', type: 'bool
 export const ROLES_PATH: OptionSpec = { name: 'roles-path', type: 'string', arg: 'DIR', repeatable: true, describe: "directory searched for roles before the playbook's own `roles/`" };
 export const LOG_FILE: OptionSpec = { name: 'log-file', type: 'string', arg: 'FILE', describe: "append the run's events to FILE as NDJSON, secrets redacted" };
 export const LOG_MAX_SIZE: OptionSpec = { name: 'log-max-size', type: 'string', arg: 'SIZE', describe: 'rotate the log file when it grows past SIZE (`10M`)' };
+export const VERBOSE: OptionSpec = { name: 'verbose', alias: 'v', type: 'count', describe: 'on stderr, secrets redacted: `-v` why each round trip happens; `-vv` also each section\'s exit status and output; `-vvv` also the script sent and timings (`FLEET_TRACE=N` is the same as N times `-v`)' };
 export const COLOR: OptionSpec = { name: 'color', type: 'string', arg: 'WHEN', choices: ['auto', 'always', 'never'], describe: 'colour in the human view' };
 
 

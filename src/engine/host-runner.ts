@@ -79,8 +79,9 @@ export class HostRunner {
       return false;
     }
     this.timings.connectMs = Math.round(this.session.connectMs || performance.now() - t0);
-    const trace = this.shared.opts.trace ? (msg: string) => this.shared.emit({ type: 'trace', host: this.host.name, msg }) : undefined;
-    this.wire = new HostWire(this.session, this.timings, { trace, dumpOnce: this.shared.dumpOnce });
+    const verbosity = this.shared.opts.verbosity ?? 0;
+    const trace = verbosity > 0 ? (msg: string) => this.shared.emit({ type: 'trace', host: this.host.name, msg }) : undefined;
+    this.wire = new HostWire(this.session, this.timings, { trace, verbosity, dumpOnce: this.shared.dumpOnce });
     this.shared.emit({ type: 'connect', host: this.host.name, connectMs: this.timings.connectMs });
     return true;
   }

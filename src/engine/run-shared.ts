@@ -41,8 +41,9 @@ export interface RunOptions {
   redactor: SecretRegistry;
   /** For the benchmark's floor: receives the first script sent to a host. */
   dumpProbe?: (script: string) => void;
-  /** Emit trace events: why each round trip happened (FLEET_TRACE=1). */
-  trace?: boolean;
+  /** Trace events on stderr (-v/-vv/-vvv, or FLEET_TRACE=N): 1 why each round trip
+   * happened; 2 also each section's exit status and output; 3 also the script sent and timings. */
+  verbosity?: number;
   deps: EngineDeps;
 }
 

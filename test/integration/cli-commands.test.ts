@@ -46,9 +46,9 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     fs.rmSync(cache, { recursive: true, force: true });
   });
 
-  const fleet = (args: string[], opts: { json?: boolean; env?: NodeJS.ProcessEnv } = {}) =>
+  const fleet = (args: string[], opts: { json?: boolean; env?: NodeJS.ProcessEnv; input?: string } = {}) =>
     // -i before the arguments: everything after `--` is the remote command.
-    runFleet([args[0], '-i', project.inventoryDir, ...args.slice(1)], { cwd: project.dir, json: opts.json ?? false, env: { XDG_CACHE_HOME: cache, ...opts.env } });
+    runFleet([args[0], '-i', project.inventoryDir, ...args.slice(1)], { cwd: project.dir, json: opts.json ?? false, env: { XDG_CACHE_HOME: cache, ...opts.env }, input: opts.input });
 
   it('runs a command on every matching host: each host\'s output in a block, its exit status in the recap', async () => {
     const [a, b, c] = hosts;
@@ -197,5 +197,45 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     const ran = r.events.filter((e) => e.type === 'task').map((e) => (e as { task: string }).task);
     expect(ran).toEqual(['write c', 'mark']);
     expect((await sshRun(h, 'ls /tmp/fleet-sat-* | sort')).stdout.trim().split('\n')).toEqual(['/tmp/fleet-sat-c', '/tmp/fleet-sat-handler']);
+  });
+  it('apply --step asks before each task: n leaves it out, y runs it, end of input skips the rest', async () => {
+    const h = hosts[2];
+    await sshRun(h, 'rm -f /tmp/fleet-step-*');
+    fs.mkdirSync(path.join(project.dir, 'playbooks'), { recursive: true });
+    const tasks = ['a', 'b', 'c'].map((x) => `    - name: write ${x}\n      copy: {dest: /tmp/fleet-step-${x}, content: ${x}}\n`).join('');
+    fs.writeFileSync(path.join(project.dir, 'playbooks', 'step.yml'), `- hosts: ${h}\n  tasks:\n${tasks}`);
+    const r = await fleet(['apply', 'playbooks/step.yml', '--step', '--json'], { json: true, input: 'n\nmaybe\ny\n' });
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('Perform task: write a (N)o/(y)es/(c)ontinue: ');
+    expect(r.stderr).toContain("--step: answer n, y or c (got 'maybe')");
+    expect(r.stderr).toContain('--step: end of input; this task and the rest are skipped');
+    const ran = r.events.filter((e) => e.type === 'task').map((e) => (e as { task: string }).task);
+    expect(ran).toEqual(['write b']);
+    expect((await sshRun(h, 'ls /tmp/fleet-step-* | sort')).stdout.trim()).toBe('/tmp/fleet-step-b');
+  });
+
+  it('-v says why each round trip happens, -vvv adds the scripts and outputs, secrets and file contents left out', async () => {
+    const h = hosts[1];
+    await sshRun(h, 'rm -f /tmp/fleet-verbose');
+    fs.mkdirSync(path.join(project.dir, 'playbooks'), { recursive: true });
+    fs.writeFileSync(
+      path.join(project.dir, 'playbooks', 'verbose.yml'),
+      `- hosts: ${h}\n  tasks:\n    - name: a file with the secret\n      copy: {dest: /tmp/fleet-verbose, content: "{{ db_password }}", mode: "0600"}\n    - name: say it\n      command: echo {{ db_password }}\n      changed_when: false\n`,
+    );
+    const one = await fleet(['apply', 'playbooks/verbose.yml', '-v']);
+    expect(one.code, one.stderr).toBe(0);
+    expect(one.stderr).toMatch(new RegExp(`\\[trace\\] ${h}: round trip 1: facts and first probes`));
+    expect(one.stderr).not.toContain('script sent');
+    await sshRun(h, 'rm -f /tmp/fleet-verbose');
+    const three = await fleet(['apply', 'playbooks/verbose.yml', '-vvv']);
+    expect(three.code, three.stderr).toBe(0);
+    expect(three.stderr).toContain('script sent');
+    expect(three.stderr).toMatch(/section \d+ \(apply\): rc=0/);
+    expect(three.stderr).toMatch(/round trip \d+: \d+ ms, \d+ bytes back/);
+    expect(three.stderr).toContain('base64 characters left out');
+    // The secret is in the script (the command) and in its output: masked; its base64 never shows.
+    expect(three.stderr).not.toContain('hunter2-for-fleet-run');
+    expect(three.stderr).not.toContain(Buffer.from('hunter2-for-fleet-run').toString('base64').slice(0, 16));
+    expect((await sshRun(h, 'cat /tmp/fleet-verbose')).stdout).toBe('hunter2-for-fleet-run');
   });
 });

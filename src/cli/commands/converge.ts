@@ -14,10 +14,11 @@ import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
 import { EXIT } from '../exit-codes.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH, splitList } from '../options.js';
+import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH, splitList, VERBOSE } from '../options.js';
 import { applyOptions, type CommandDoc, type OptionSpec } from '../spec.js';
 import { listPlaybook } from '../playbook-listing.js';
 import { startAtTask } from '../start-at-task.js';
+import { stepThrough, terminalIO } from '../step.js';
 import type { Settings } from '../settings/load.js';
 
 export interface ConvergeArgs extends SettingFlags {
@@ -35,6 +36,8 @@ export interface ConvergeArgs extends SettingFlags {
   'list-tasks': boolean;
   'syntax-check': boolean;
   'start-at-task'?: string;
+  step: boolean;
+  verbose: number;
 }
 
 export const CONVERGE_OPTIONS: OptionSpec[] = [
@@ -51,6 +54,8 @@ export const CONVERGE_OPTIONS: OptionSpec[] = [
   { name: 'list-tasks', type: 'boolean', default: false, describe: 'list the tasks each play would run, after `--tags`/`--skip-tags`, and stop (no host is contacted)' },
   { name: 'syntax-check', type: 'boolean', default: false, describe: 'validate the inventory, playbook, roles and templates, and stop (no host is contacted)' },
   { name: 'start-at-task', type: 'string', arg: 'NAME', describe: 'start at the first task named NAME (or `role : NAME`; `*` and `?` match any text): earlier plays and tasks are left out' },
+  { name: 'step', type: 'boolean', default: false, describe: 'ask before each task: (N)o leaves it out, (y)es runs it, (c)ontinue runs the rest without asking; the answers are read from stdin before the run starts' },
+  VERBOSE,
   ROLES_PATH,
   LOG_FILE,
   LOG_MAX_SIZE,
@@ -76,10 +81,11 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
   const settings = effectiveSettings(args);
   const loaded = loadProject(settings);
   const inventory = loaded.inventory;
-  const playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
+  let playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
   const extraVars = parseExtraVars(args['extra-vars']);
   const tags = splitList(args.tags);
   const skipTags = splitList(args['skip-tags']);
+  const verbosity = Math.max(args.verbose ?? 0, traceLevel(process.env.FLEET_TRACE));
   if (args['list-hosts'] || args['list-tasks']) {
     const text = listPlaybook({ inventory, playbook, limit: args.limit, tags, skipTags, hosts: args['list-hosts'], tasks: args['list-tasks'], json: args.json });
     process.stdout.write(text);
@@ -91,6 +97,14 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
     process.stdout.write(`playbook: ${playbook.file}: OK (${playbook.plays.length} plays, ${tasks} tasks, ${inventory.hosts.size} hosts in the inventory)\n`);
     return EXIT.ok;
+  }
+  if (args.step) {
+    const io = terminalIO(process.stdin, process.stderr);
+    try {
+      playbook = await stepThrough(playbook, { tags, skipTags }, io, process.stderr);
+    } finally {
+      io.close();
+    }
   }
   const redactor = new Redactor();
   for (const s of inventory.warnings) process.stderr.write(`warning: ${s}\n`);
@@ -128,8 +142,8 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
       signal: ac.signal,
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
-      // FLEET_TRACE=1: why each round trip happened, on stderr (report/ renders the events).
-      trace: process.env.FLEET_TRACE === '1',
+      // -v/-vv/-vvv (or FLEET_TRACE=N): on stderr; report/ renders the events.
+      verbosity,
       deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;
@@ -143,6 +157,13 @@ async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<nu
     log?.close();
     process.off('SIGINT', onSigint);
   }
+}
+
+/** FLEET_TRACE=N is N times -v (FLEET_TRACE=1 was the only level before -v existed). */
+function traceLevel(env: string | undefined): number {
+  if (!env) return 0;
+  const n = Number(env);
+  return Number.isInteger(n) && n >= 0 ? Math.min(n, 3) : 1;
 }
 
 export function convergeCommand(mode: 'apply' | 'check'): CommandModule<object, ConvergeArgs> {
