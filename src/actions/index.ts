@@ -3,8 +3,9 @@ import type { AnyAction } from '../model/action.js';
 import { reconnect } from './reconnect.js';
 import { inventoryVar } from './inventory-var.js';
 import { onionKeys } from './onion-keys.js';
+import { pinnedHostKeys } from './pinned-host-keys.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

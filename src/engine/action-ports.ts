@@ -75,6 +75,18 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
     secret: (value) => shared.opts.redactor.add(value),
     encryptForRecipients: (data) => encryptForRecipients(data, shared.inventory.sources),
     decryptWithIdentity: (armored, origin) => decryptWithIdentity(armored, shared.inventory.sources, origin),
+    async pinnedHostKeys(name) {
+      const h = shared.inventory.hosts.get(name);
+      if (!h) throw new Error(`host '${name}' is not in the inventory`);
+      const { entries } = await readKnownHosts(shared.inventory.knownHostsFile);
+      const { address, port } = h.connection;
+      const a = address.toLowerCase();
+      const onAnyPort = (hosts: string) => hosts.split(',').some((x) => x.toLowerCase() === a || x.toLowerCase().startsWith(`[${a}]:`));
+      let pinned = pinnedFor(entries, address, port);
+      // Pinned under the port it had before a proven move (harden-ssh): the same server keys.
+      if (!pinned.length) pinned = entries.filter((e) => e.marker === undefined && !e.hosts.startsWith('|') && onAnyPort(e.hosts));
+      return [...new Set(pinned.map((e) => `${e.keyType} ${e.key.toString('base64')}`))];
+    },
   };
 }
 

@@ -112,7 +112,9 @@ export function combineLoop(results: Outcome[]): Outcome {
       registered,
     };
   }
-  if (results.length > 0 && results.every((r) => r.status === 'skipped')) return { status: 'skipped', registered };
+  // As in Ansible: a loop whose every item was skipped registers skipped: true, so a later
+  // `when: x is skipped` can tell "no item applied" from "some item ran".
+  if (results.length > 0 && results.every((r) => r.status === 'skipped')) return { status: 'skipped', registered: { ...registered, skipped: true } };
   return { status: 'ok', registered };
 }
 

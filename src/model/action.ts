@@ -76,6 +76,10 @@ export interface ActionPorts {
   /** The bytes of such an armored file, decrypted with the controller's age identity; they
    * are masked in all output from then on. `origin` (a file name) is named in errors. */
   decryptWithIdentity(armored: string, origin: string): Uint8Array;
+  /** The host keys fleet pinned for a host of the inventory in its known_hosts ("type
+   * base64" each), for its address and port as fleet reaches it: what another machine may
+   * trust for that host without a first use. */
+  pinnedHostKeys(host: string): Promise<string[]>;
 }
 
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,

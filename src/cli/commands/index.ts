@@ -2,6 +2,7 @@
 // page and the README's tables are rendered from the same list.
 import type { CommandModule } from 'yargs';
 import type { CommandDoc } from '../spec.js';
+import { backupCommand, backupDoc } from './backup.js';
 import { completionCommand, completionDoc } from './completion.js';
 import { configCommand, configDoc } from './config.js';
 import { convergeCommand, convergeDocs } from './converge.js';
@@ -34,5 +35,6 @@ export const COMMANDS: RegisteredCommand[] = [
   reg(nodeCommand, nodeDoc),
   reg(secretsCommand, secretsDoc),
   reg(labCommand, labDoc),
+  reg(backupCommand, backupDoc),
   reg(completionCommand, completionDoc),
 ];

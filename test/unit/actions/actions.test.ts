@@ -47,12 +47,13 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
     secret: () => undefined,
     encryptForRecipients: () => '',
     decryptWithIdentity: () => new Uint8Array(),
+    pinnedHostKeys: async () => [],
   };
 }
 
 describe('action registry', () => {
-  it('holds reconnect, inventory_var and onion_keys, each with a strict schema', () => {
-    expect(Object.keys(actions).sort()).toEqual(['inventory_var', 'onion_keys', 'reconnect']);
+  it('holds reconnect, inventory_var, onion_keys and pinned_host_keys, each with a strict schema', () => {
+    expect(Object.keys(actions).sort()).toEqual(['inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect']);
     expect(getAction('toString')).toBeUndefined();
     const strict = new Ajv({ strict: true, allowUnionTypes: true });
     for (const a of Object.values(actions)) {
@@ -178,5 +179,29 @@ describe('the engine\'s ports', () => {
     expect(written).toEqual([[join(dir, 'hosts.yml'), 'h1', 'ansible_port', 2222], [join(dir, 'hosts.yml'), 'h1', 'ansible_user', 'admin']]);
     expect(h1.connection).toMatchObject({ port: 2222, user: 'admin' });
     expect(h1.vars.ansible_port).toBe(2222);
+  });
+});
+
+describe('pinned_host_keys', () => {
+  const run = (keys: string[] | Error) =>
+    actions.pinned_host_keys.run({ host: 'repo' } as never, ctxOf({}), {
+      ...({} as ActionPorts),
+      pinnedHostKeys: async (h: string) => {
+        expect(h).toBe('repo');
+        if (keys instanceof Error) throw keys;
+        return keys;
+      },
+    });
+
+  it('registers the keys pinned for the host, in check mode too (it changes nothing)', async () => {
+    const r = await run(['ssh-ed25519 AAAA1', 'ssh-rsa AAAA2']);
+    expect(r).toMatchObject({ status: 'ok', registered: { keys: ['ssh-ed25519 AAAA1', 'ssh-rsa AAAA2'], stdout_lines: ['ssh-ed25519 AAAA1', 'ssh-rsa AAAA2'] } });
+    // The shape the checks before contact give to later tasks that read it.
+    expect(actions.pinned_host_keys.registers?.({ host: 'repo' } as never)).toEqual({ keys: [] });
+  });
+
+  it('fails, saying how to pin one, when nothing is pinned; and when the host is unknown', async () => {
+    expect((await run([])).failure?.msg).toMatch(/no host key is pinned for repo .*fleet hostkeys accept repo/);
+    expect((await run(new Error("host 'repo' is not in the inventory"))).failure?.msg).toBe("host 'repo' is not in the inventory");
   });
 });

@@ -3,7 +3,9 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadPlaybook, loadRole } from '../../../src/config/index.js';
+import { loadPlaybook, loadRole, selectHosts } from '../../../src/config/index.js';
+import { validateBeforeContact } from '../../../src/engine/preflight.js';
+import { host, inventory } from '../engine/fixtures.js';
 import { FIXTURES } from './helpers.js';
 
 const REPO = join(FIXTURES, '../../..');
@@ -22,4 +24,14 @@ describe('project roles and playbooks load', () => {
       expect(loadPlaybook(join(REPO, 'playbooks', p)).plays.length).toBeGreaterThan(0);
     });
   }
+});
+
+describe('the project site.yml', () => {
+  // Parameters are checked for every host before any is contacted, also for tasks their
+  // `when` will skip: a host with none of the optional roles configured must pass.
+  it('passes the checks before contact for a host with only the required variables', () => {
+    const pb = loadPlaybook(join(REPO, 'playbooks', 'site.yml'));
+    const inv = inventory([host('web1', { admin_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMI932BZfEttPhsfMGT5pa+GNA3Wlkml3kpAt2/YoJyZ test'] })]);
+    expect(() => validateBeforeContact({ inventory: inv, playbook: pb, extraVars: {}, selectHosts })).not.toThrow();
+  });
 });

@@ -149,6 +149,22 @@ describe('engine', () => {
     expect(r.tasks.filter((t) => t.task === 'still runs')).toHaveLength(2);
   });
 
+  it('a loop whose every item is skipped registers skipped (as Ansible does); one that ran does not', async () => {
+    const inv = inventory([host('h1')]);
+    const pb = playbook([
+      play([
+        task('none apply', 'shell', { cmd: 'echo {{item}}' }, { loop: ['a', 'b'], when: "item == 'z'", register: 'nothing', changedWhen: false }),
+        task('one applies', 'shell', { cmd: 'echo {{item}}' }, { loop: ['a', 'b'], when: "item == 'b'", register: 'one', changedWhen: false }),
+        task('saw none', 'shell', { cmd: 'touch {{base}}/none-skipped' }, { when: 'nothing is skipped' }),
+        task('saw one', 'shell', { cmd: 'touch {{base}}/one-skipped' }, { when: 'one is skipped' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.recap.failures)).toBe(0);
+    expect(existsSync(join(base, 'none-skipped'))).toBe(true);
+    expect(existsSync(join(base, 'one-skipped'))).toBe(false);
+  });
+
   it('tasks that use a registered query value are probed in the same single round trip', async () => {
     const inv = inventory([host('h1')]);
     const pb = playbook([
@@ -319,6 +335,31 @@ describe('engine', () => {
     ]);
     await go(inv, pb);
     expect(readFileSync(join(base, 'w1.tok'), 'utf8')).toBe('tok-mgr\n');
+  });
+
+  it('a loop over hostvars reading other hosts\' registered values probes all its items in one round trip', async () => {
+    // Like the backups role's repository host: one user per client whose registered key names
+    // it. The loop waits until every host registered its key, then its items' probes go out
+    // together (speculated with the values known by then), not one round trip per item.
+    const clients = ['c1', 'c2', 'c3', 'c4'];
+    const inv = inventory([host('repo'), ...clients.map((c) => host(c))]);
+    const pb = playbook([
+      play([
+        task('client key', 'shell', { cmd: "printf 'repo\\nssh-ed25519 %s\\n' $FLEET_TEST_HOST" }, { register: 'key', changedWhen: false, when: "inventory_hostname != 'repo'" }),
+        task('one file per client', 'copy', { dest: '{{base}}/auth-{{item}}', content: '{{item}}\n' }, {
+          loop: '{{ play_hosts }}',
+          when: 'hostvars[item].key.stdout_lines is defined and hostvars[item].key.stdout_lines[0] == inventory_hostname',
+        }),
+      ]),
+    ]);
+    const first = await go(inv, pb);
+    expect(first.recap.hosts.repo, JSON.stringify(first.recap.failures)).toMatchObject({ changed: 1, failed: 0 });
+    for (const c of clients) expect(readFileSync(join(base, `auth-${c}`), 'utf8')).toBe(`${c}\n`);
+    const second = await go(inv, pb);
+    expect(second.recap.hosts.repo).toMatchObject({ changed: 0, failed: 0 });
+    // Facts and first probes, then every item of the loop at once (one round trip per item
+    // when such a task is left out of speculation).
+    expect(second.sessions.get('repo')!.roundTrips).toBe(2);
   });
 
   it('a template that reads other hosts\' inventory values is probed in the first round trip', async () => {

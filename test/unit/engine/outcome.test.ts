@@ -92,6 +92,9 @@ describe('the other rules', () => {
     expect(combineLoop([ok, ch]).registered).toEqual({ results: [ok.registered, ch.registered], changed: true });
     expect(combineLoop([ch, bad]).status).toBe('failed');
     expect(combineLoop([{ status: 'skipped' }, { status: 'skipped' }]).status).toBe('skipped');
+    // Ansible registers skipped: true only when every item was skipped.
+    expect(combineLoop([{ status: 'skipped' }, { status: 'skipped' }]).registered).toMatchObject({ skipped: true });
+    expect(combineLoop([{ status: 'skipped' }, ok]).registered).not.toHaveProperty('skipped');
     expect(combineLoop([]).status).toBe('ok');
   });
 
