@@ -11,6 +11,11 @@ export interface HostSession {
   /** Run one POSIX sh script (sent on stdin, never on the command line), as root when
    * become is set. Counts as exactly one round trip. */
   run(script: string, opts?: { become?: boolean }): Promise<ExecResult>;
+  /** Stream `data` into the file `dest` on the host (a temporary file renamed into place once
+   * the stream ended and, when `size` is given, had that many bytes; mode default 0600), as
+   * root when become is set. One round trip. Optional: a transport without it cannot carry
+   * files (docker images) to the host. */
+  upload?(data: NodeJS.ReadableStream, dest: string, opts?: { become?: boolean; mode?: string; size?: number }): Promise<ExecResult>;
   /** Exec round trips made so far on this connection. */
   readonly roundTrips: number;
   readonly connectMs: number;
