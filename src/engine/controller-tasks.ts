@@ -8,17 +8,36 @@ import type { RunShared } from './run-shared.js';
 import type { HostRunner } from './host-runner.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { Connection } from '../model/inventory.js';
+import { actionPorts } from './action-ports.js';
+import { runDockerImage } from '../modules/docker_image.js';
+import { runSwarmMember } from '../modules/swarm_member.js';
+import { runSwarmNode } from '../modules/swarm_node.js';
+import type { ActionRun } from '../modules/lib/controller.js';
 
-interface ControllerContext {
+export interface ControllerContext {
   runner: HostRunner;
   shared: RunShared;
   check: boolean;
   pendingAfter?: string;
+  /** become for scripts on the task's own host. */
+  become: boolean;
+  /** Hosts of the play being run. */
+  playHosts: string[];
 }
+
+// Actions written against ports (the controller module type to come): the engine only hands
+// them what they may use.
+const ACTIONS: Record<string, ActionRun<any>> = {
+  docker_image: runDockerImage,
+  swarm_member: runSwarmMember,
+  swarm_node: runSwarmNode,
+};
 
 export async function runControllerTask(prepared: PreparedTask, c: ControllerContext): Promise<Outcome> {
   if (prepared.module.name === 'reconnect') return reconnect(prepared.params, c);
   if (prepared.module.name === 'inventory_var') return inventoryVar(prepared.params, c);
+  const action = ACTIONS[prepared.module.name];
+  if (action) return action(prepared.params, actionPorts(c));
   return { status: 'failed', msg: `unknown controller module ${prepared.module.name}`, failure: { msg: `unknown controller module ${prepared.module.name}` } };
 }
 

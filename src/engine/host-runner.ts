@@ -42,6 +42,11 @@ export class HostRunner {
   private notified = new Set<string>();
   /** Where the host is: play index and unit index, for speculation. */
   private cursor = { play: 0, unit: 0 };
+  /** The batch this host is running in, and its unit: actions wait on other hosts with it. */
+  batch?: BatchContext;
+  get unitIndex(): number {
+    return this.cursor.unit;
+  }
 
   constructor(
     readonly host: Host,
@@ -359,6 +364,7 @@ export class HostRunner {
   }
 
   async runPlay(program: PlayProgram, batch: BatchContext): Promise<void> {
+    this.batch = batch;
     try {
       if (!this.done) await this.prime(program);
       for (const unit of program.units) {
@@ -517,12 +523,17 @@ export class HostRunner {
       if (typeof v === 'string' && v) this.shared.opts.redactor.add(v);
     }
     if (prepared.module.controller) {
-      return runControllerTask(prepared, {
+      const o = await runControllerTask(prepared, {
         runner: this,
         shared: this.shared,
         check,
         pendingAfter: this.ledger.last(),
+        become,
+        playHosts: this.shared.scope(program).playHosts,
       });
+      // Later tasks of this host depend on what a controller task would change, too.
+      if (check && o.status === 'changed' && !o.after) this.ledger.add(task.name, []);
+      return o;
     }
     const section = prepared.section as Section;
     if (prepared.query) {

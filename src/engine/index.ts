@@ -69,6 +69,10 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       }
       return s;
     },
+    sessionOf: (host) => {
+      const r = runners.get(host);
+      return r && !r.unreachable ? r.session : undefined;
+    },
     laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
     programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
   };

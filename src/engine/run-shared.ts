@@ -60,6 +60,8 @@ export interface RunShared {
   /** Every play this host is in. */
   programsOf(host: string): PlayProgram[];
   aborted(): boolean;
+  /** The live connection of another host of this run, if it has one (actions run scripts on it). */
+  sessionOf(host: string): HostSession | undefined;
   /** Some host registered a value or learned facts: cached hostvars are stale. */
   changedValues(): void;
   dumped: boolean;
