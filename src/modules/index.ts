@@ -17,10 +17,15 @@ import { command } from './command.js';
 import { shell } from './shell.js';
 import { reconnect } from './reconnect.js';
 import { inventoryVar } from './inventory_var.js';
+import { dockerImage } from './docker_image.js';
+import { dockerNetworks } from './docker_networks.js';
+import { swarmMember } from './swarm_member.js';
+import { swarmNode } from './swarm_node.js';
 
 const all: Module<any>[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
   authorizedKey, sysctl, command, shell, reconnect, inventoryVar,
+  dockerImage, dockerNetworks, swarmMember, swarmNode,
 ];
 
 export const modules: Record<string, Module<any>> = Object.fromEntries(all.map((m) => [m.name, m]));
