@@ -43,7 +43,14 @@ export function actionPorts(c: ControllerContext): ActionPorts {
       const host = inv.hosts.get(name);
       if (!host) throw new Error(`no host '${name}' in the inventory`);
       const live = shared.sessionOf(name);
-      if (live) return borrowed(live, script, becomeFor(host));
+      if (live) {
+        try {
+          return await borrowed(live, script, becomeFor(host));
+        } catch (err) {
+          // Closed under us (that host just finished its run): a connection of our own.
+          if (shared.sessionOf(name) === live) throw err;
+        }
+      }
       // Not in this run (--limit) or not connected yet: a connection of its own, closed after.
       const session = await shared.handshakes.run(() =>
         shared.deps.connect(host, { knownHostsFile: inv.knownHostsFile, acceptNewHostKeys: false, signal: shared.opts.signal }),

@@ -71,7 +71,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     },
     sessionOf: (host) => {
       const r = runners.get(host);
-      return r && !r.unreachable ? r.session : undefined;
+      // A host done with its last play has closed its connection.
+      return r && !r.unreachable && !finished.has(host) ? r.session : undefined;
     },
     laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
     programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),

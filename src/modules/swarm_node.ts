@@ -77,15 +77,18 @@ export const runSwarmNode: ActionRun<SwarmNodeParams> = async (p, ports) => {
   const nodeId = self.state.nodeId;
   // This host when it is a manager, else the first live manager of the group.
   let manager: string | undefined = self.state.manager ? ports.host : undefined;
+  const seen: string[] = [];
   if (!manager) {
     for (const h of ports.groupHosts(p.manager_group).filter((x) => x !== ports.host)) {
-      if (isLiveManager(await probeSwarm(h, (s) => ports.runOn(h, s)))) {
+      const m = await probeSwarm(h, (s) => ports.runOn(h, s));
+      if (isLiveManager(m)) {
         manager = h;
         break;
       }
+      seen.push(m.state ? `${h} is ${m.state.state}${m.state.manager ? '' : ' (not a manager)'}` : `${h}: ${m.unreachable}`);
     }
   }
-  if (!manager) return failed(`no live manager in group '${p.manager_group}' to read ${ports.host}'s node spec from`);
+  if (!manager) return failed(`no live manager in group '${p.manager_group}' to read ${ports.host}'s node spec from${seen.length ? ` (${seen.join('; ')})` : ''}`);
   const runM = (s: string) => (manager === ports.host ? ports.run(s) : ports.runOn(manager!, s));
   const r = await runM(`docker node inspect --format '{{json .Spec}}' ${q(nodeId)}\n`);
   if (r.rc !== 0) return failed(`docker node inspect ${nodeId} failed on ${manager}`, { rc: r.rc, stderr: r.stderr });

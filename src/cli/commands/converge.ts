@@ -10,7 +10,7 @@ import { validateBeforeContact } from '../../engine/preflight.js';
 import { writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 
-async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
+export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
   const inventory = loadInventory(args.inventory);
   const playbook = loadPlaybook(args.playbook);
   const extraVars = parseExtraVars(args['extra-vars']);
