@@ -4,7 +4,8 @@ import { modules, getModule } from '../../../src/modules/index.js';
 import { isValid, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var', 'docker_image', 'docker_networks',
+  'swarm_member', 'swarm_node'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -23,7 +24,7 @@ describe('module registry', () => {
   });
 
   it('controller modules are flagged and refuse to run on a host', () => {
-    for (const n of ['reconnect', 'inventory_var']) {
+    for (const n of ['reconnect', 'inventory_var', 'docker_image', 'swarm_member', 'swarm_node']) {
       const m = getModule(n)!;
       expect(m.controller).toBe(true);
       expect(() => m.probe({})).toThrow(/runs on the controller/);
