@@ -42,6 +42,11 @@ export const swarmMember: Module<SwarmMemberParams> = {
 
 type Role = 'manager' | 'worker';
 
+/** host:port, with brackets around an IPv6 address. */
+function hostPort(addr: string, port: number): string {
+  return addr.includes(':') ? `[${addr}]:${port}` : `${addr}:${port}`;
+}
+
 function desiredRole(p: SwarmMemberParams, ports: ActionPorts): Role | undefined {
   if (ports.groupHosts(p.manager_group).includes(ports.host)) return 'manager';
   if (ports.groupHosts(p.worker_group).includes(ports.host)) return 'worker';
@@ -122,9 +127,9 @@ async function join(p: SwarmMemberParams, ports: ActionPorts, role: Role): Promi
     }
     const busy = probed.filter((x) => x.state && x.state.state !== 'inactive' && x.state.state !== 'nodocker' && x.state.state !== 'down');
     if (busy.length) return failed(`refusing to initialise a new swarm: ${busy.map(describe).join('; ')}`);
-    const what = `initialise the swarm, advertising ${advertise}:${p.port}`;
+    const what = `initialise the swarm, advertising ${hostPort(advertise, p.port)}`;
     if (ports.check) return { status: 'changed', msg: `will ${what}`, diff: membershipDiff(ports.host, 'manager (initialises the swarm)') };
-    const args = [`--advertise-addr ${q(advertise)}`, `--listen-addr ${q(`${advertise}:${p.port}`)}`];
+    const args = [`--advertise-addr ${q(advertise)}`, `--listen-addr ${q(hostPort(advertise, p.port))}`];
     for (const pool of p.default_addr_pool ?? []) args.push(`--default-addr-pool ${q(pool)}`);
     if (p.default_addr_pool_mask_length) args.push(`--default-addr-pool-mask-length ${p.default_addr_pool_mask_length}`);
     if (p.data_path_port) args.push(`--data-path-port ${p.data_path_port}`);
@@ -132,7 +137,7 @@ async function join(p: SwarmMemberParams, ports: ActionPorts, role: Role): Promi
     if (r.rc !== 0) return failed(`docker swarm init failed on ${ports.host}`, { cmd: `docker swarm init ${args.join(' ')}`, rc: r.rc, stderr: r.stderr });
     return verifyJoined(ports, 'manager', what);
   }
-  const via = `${live.state!.addr || ports.address(live.host)}:${p.port}`;
+  const via = hostPort(live.state!.addr || ports.address(live.host), p.port);
   const what = `join the swarm as ${role} via ${live.host} (${via}), advertising ${advertise}`;
   if (ports.check) return { status: 'changed', msg: `will ${what}`, diff: membershipDiff(ports.host, `${role} via ${live.host}`) };
   // The token is read now, from the live manager, and lives only in this process's memory and
@@ -144,8 +149,8 @@ async function join(p: SwarmMemberParams, ports: ActionPorts, role: Role): Promi
     return failed(`could not read the ${role} join token from ${live.host}`, { cmd: `docker swarm join-token -q ${role}`, rc: t.rc, stderr: t.stderr });
   }
   ports.secret(token);
-  const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(`${advertise}:${p.port}`)} ${q(via)}`;
-  const r = await ports.run(`FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(`${advertise}:${p.port}`)} ${q(via)} >/dev/null\n`);
+  const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)}`;
+  const r = await ports.run(`FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null\n`);
   if (r.rc !== 0) return failed(`docker swarm join failed on ${ports.host}`, { cmd: `${cmd} (token from ${live.host})`, rc: r.rc, stderr: r.stderr });
   return verifyJoined(ports, role, what);
 }

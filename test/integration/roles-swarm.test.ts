@@ -118,6 +118,15 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     expect(membership(mgr).msg).toMatch(/will initialise the swarm/);
     expect(membership(three[1]).msg).toMatch(/will join the swarm as worker/);
     expect(membership(three[1]).after).toBeTruthy();
+    // Docker's own repository, when asked: the source file and key it would write.
+    const repo = await fleet(['check', 'playbooks/site.yml', '--diff', '-l', mgr, '-e', 'docker_source=docker'], 'check with Docker\'s repository');
+    expect(repo.code, explain(repo)).toBe(2);
+    const ev = (task: string) => taskEvents(repo, mgr).find((e) => e.task === task);
+    expect(ev("install Docker's repository signing key")?.status).toBe('changed');
+    expect(ev("add Docker's package repository")?.diff).toContain('+URIs: https://download.docker.com/linux/debian');
+    expect(ev("add Docker's package repository")?.diff).toContain('+Suites: bookworm');
+    expect(ev("install docker from Docker's repository")?.status).toBe('changed');
+    expect(ev("install docker from the distribution's packages")?.status).toBe('skipped');
     const after = await Promise.all(three.map((h) => sshRun(h, 'command -v docker dockerd; ls /etc/docker 2>&1; ls /var/lib/fleet 2>&1; echo end')));
     expect(after.map((r) => r.stdout)).toEqual(before.map((r) => r.stdout));
     expect(after[0].stdout).not.toMatch(/dockerd/);
@@ -203,8 +212,27 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     expect(fix.code, explain(fix)).toBe(0);
     expect((await nodeLabels())[worker].zone).toBe('b');
     expect((await sshRun(other, "docker info --format '{{.LoggingDriver}}'")).stdout.trim()).toBe('local');
-    const clean = await fleet(['check', 'playbooks/site.yml'], 'check after repair');
-    expect(clean.code, explain(clean)).toBe(0);
+  });
+
+  it('a daemon.json docker refuses to start with is rolled back: the task fails saying so, docker runs the previous file', async () => {
+    const h = hosts[2].name;
+    const hv = path.join(project.inventoryDir, 'host_vars', `${h}.yml`);
+    const saved = fs.readFileSync(hv, 'utf8');
+    const good = (await sshRun(h, 'cat /etc/docker/daemon.json')).stdout;
+    fs.writeFileSync(hv, `${saved}docker_daemon_options: {fleet-test-no-such-option: true}\n`);
+    try {
+      const run = await fleet(['apply', 'playbooks/site.yml', '-l', h], 'apply with a refused daemon.json');
+      expect(run.code).toBe(1);
+      const failure = run.recap!.failures.find((f) => f.host === h)!;
+      expect(failure.task).toBe('restart docker');
+      expect(failure.stderr).toMatch(/did not start with the new daemon.json .*the previous one is back/);
+      expect(failure.stderr).toContain('fleet-test-no-such-option');
+      expect((await sshRun(h, 'cat /etc/docker/daemon.json')).stdout).toBe(good);
+      expect((await sshRun(h, 'systemctl is-active docker')).stdout.trim()).toBe('active');
+      await until(`${h} is Ready in the swarm again`, async () => (await nodeLabels())[h]?.state === 'ready', 120);
+    } finally {
+      fs.writeFileSync(hv, saved);
+    }
   });
 
   it('fleet node add + apply: the node joins with its labels, the others change only their firewall, and the service runs on it', async () => {
