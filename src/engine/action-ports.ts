@@ -10,6 +10,7 @@ import type { ControllerContext } from './controller-tasks.js';
 import { Limiter } from './limiter.js';
 
 const warned = new WeakMap<RunShared, Set<string>>();
+const memos = new WeakMap<RunShared, Map<string, Promise<unknown>>>();
 // sshd allows 10 channels per connection (MaxSessions): many workers joining at once run
 // their scripts on one manager's connection, so they take turns beyond a few.
 const channels = new WeakMap<HostSession, Limiter>();
@@ -82,5 +83,18 @@ export function actionPorts(c: ControllerContext): ActionPorts {
       shared.emit({ type: 'warning', msg });
     },
     secret: (value) => shared.opts.redactor.add(value),
+    memo: <T>(key: string, read: () => Promise<T>): Promise<T> => {
+      let m = memos.get(shared);
+      if (!m) memos.set(shared, (m = new Map()));
+      let p = m.get(key) as Promise<T> | undefined;
+      if (!p) {
+        p = read();
+        m.set(key, p);
+        // A failed read is not remembered.
+        p.catch(() => m!.delete(key));
+      }
+      return p;
+    },
+    forget: (key) => void memos.get(shared)?.delete(key),
   };
 }

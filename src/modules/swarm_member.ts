@@ -6,7 +6,7 @@
 import type { Module } from '../model/module.js';
 import { objectSchema } from './lib/schema.js';
 import { afterPending, failed, hostSideNever, type ActionPorts, type ActionResult, type ActionRun } from './lib/controller.js';
-import { isLiveManager, NODE_LIST_SCRIPT, parseNodeList, probeSwarm, quorum, type Probed } from './lib/swarm.js';
+import { isLiveManager, NODE_LIST_SCRIPT, parseNodeList, quorum, swarmStateOf, type Probed } from './lib/swarm.js';
 import { q } from './lib/sh.js';
 
 export interface SwarmMemberParams {
@@ -54,9 +54,9 @@ function desiredRole(p: SwarmMemberParams, ports: ActionPorts): Role | undefined
 }
 
 /** Managers of the group other than this host, probed; the live ones first in group order. */
-async function otherManagers(p: SwarmMemberParams, ports: ActionPorts): Promise<Probed[]> {
+async function otherManagers(p: SwarmMemberParams, ports: ActionPorts, fresh = false): Promise<Probed[]> {
   const others = ports.groupHosts(p.manager_group).filter((h) => h !== ports.host);
-  return Promise.all(others.map((h) => probeSwarm(h, (s) => ports.runOn(h, s))));
+  return Promise.all(others.map((h) => swarmStateOf(ports, h, { fresh })));
 }
 
 function warnOddManagers(p: SwarmMemberParams, ports: ActionPorts): void {
@@ -71,7 +71,7 @@ function warnOddManagers(p: SwarmMemberParams, ports: ActionPorts): void {
 export const runSwarmMember: ActionRun<SwarmMemberParams> = async (p, ports) => {
   warnOddManagers(p, ports);
   const role = desiredRole(p, ports);
-  const self = await probeSwarm(ports.host, (s) => ports.run(s));
+  const self = await swarmStateOf(ports, ports.host);
   if (!self.state) return failed(`could not read the swarm state of ${ports.host}: ${self.unreachable}`);
   const st = self.state;
   if (!role) {
@@ -100,7 +100,7 @@ async function findLiveManager(p: SwarmMemberParams, ports: ActionPorts): Promis
   const first = ports.groupHosts(p.manager_group)[0];
   if (first && first !== ports.host && ports.runHosts().includes(first) && !ports.check) {
     await ports.waitForHost(first);
-    probed = await otherManagers(p, ports);
+    probed = await otherManagers(p, ports, true);
     live = probed.find(isLiveManager);
   }
   return { live, probed };
@@ -156,7 +156,7 @@ async function join(p: SwarmMemberParams, ports: ActionPorts, role: Role): Promi
 }
 
 async function verifyJoined(ports: ActionPorts, role: Role, what: string): Promise<ActionResult> {
-  const after = await probeSwarm(ports.host, (s) => ports.run(s));
+  const after = await swarmStateOf(ports, ports.host, { fresh: true });
   const st = after.state;
   if (!st || st.state !== 'active' || st.manager !== (role === 'manager')) {
     return failed(`after '${what}', ${ports.host} is ${st ? `${st.state}${st.manager ? ' manager' : ''}` : `unreadable (${after.unreachable})`}`);
@@ -207,7 +207,7 @@ async function reconcileRole(p: SwarmMemberParams, ports: ActionPorts, role: Rol
   if (r.rc !== 0) return failed(`docker node ${verb} failed`, { cmd: `docker node ${verb} ${st.nodeId}`, rc: r.rc, stderr: r.stderr });
   // Promotion takes effect on the node a moment later.
   for (let i = 0; i < 60; i++) {
-    const now = await probeSwarm(ports.host, (s) => ports.run(s));
+    const now = await swarmStateOf(ports, ports.host, { fresh: true });
     if (now.state?.manager === (role === 'manager')) return { status: 'changed', msg: what, registered: { changed: true, node_id: st.nodeId } };
     await new Promise((res) => setTimeout(res, 1000));
   }

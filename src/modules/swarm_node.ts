@@ -4,7 +4,7 @@
 import type { Module } from '../model/module.js';
 import { objectSchema } from './lib/schema.js';
 import { afterPending, failed, hostSideNever, type ActionRun } from './lib/controller.js';
-import { isLiveManager, probeSwarm } from './lib/swarm.js';
+import { isLiveManager, nodeSpecOf, swarmStateOf, type NodeSpec } from './lib/swarm.js';
 import { q } from './lib/sh.js';
 
 export interface SwarmNodeParams {
@@ -67,7 +67,7 @@ export const runSwarmNode: ActionRun<SwarmNodeParams> = async (p, ports) => {
     labels: Object.fromEntries(Object.entries(p.labels).map(([k, v]) => [k, String(v)])),
     availability: p.availability,
   };
-  const self = await probeSwarm(ports.host, (s) => ports.run(s));
+  const self = await swarmStateOf(ports, ports.host);
   if (!self.state) return failed(`could not read the swarm state of ${ports.host}: ${self.unreachable}`);
   if (self.state.state !== 'active') {
     const pending = afterPending(ports, 'will set the node labels and availability');
@@ -80,7 +80,7 @@ export const runSwarmNode: ActionRun<SwarmNodeParams> = async (p, ports) => {
   const seen: string[] = [];
   if (!manager) {
     for (const h of ports.groupHosts(p.manager_group).filter((x) => x !== ports.host)) {
-      const m = await probeSwarm(h, (s) => ports.runOn(h, s));
+      const m = await swarmStateOf(ports, h);
       if (isLiveManager(m)) {
         manager = h;
         break;
@@ -90,13 +90,11 @@ export const runSwarmNode: ActionRun<SwarmNodeParams> = async (p, ports) => {
   }
   if (!manager) return failed(`no live manager in group '${p.manager_group}' to read ${ports.host}'s node spec from${seen.length ? ` (${seen.join('; ')})` : ''}`);
   const runM = (s: string) => (manager === ports.host ? ports.run(s) : ports.runOn(manager!, s));
-  const r = await runM(`docker node inspect --format '{{json .Spec}}' ${q(nodeId)}\n`);
-  if (r.rc !== 0) return failed(`docker node inspect ${nodeId} failed on ${manager}`, { rc: r.rc, stderr: r.stderr });
-  let spec: { Labels?: Record<string, string>; Availability?: string };
+  let spec: NodeSpec;
   try {
-    spec = JSON.parse(r.stdout) as typeof spec;
-  } catch {
-    return failed(`docker node inspect on ${manager} printed no JSON: ${r.stdout.slice(0, 200)}`);
+    spec = await nodeSpecOf(ports, manager, nodeId);
+  } catch (err) {
+    return failed(err instanceof Error ? err.message : String(err));
   }
   const live: Spec = { labels: spec.Labels ?? {}, availability: spec.Availability ?? 'active' };
   const add = Object.entries(want.labels).filter(([k, v]) => live.labels[k] !== v);

@@ -34,6 +34,11 @@ export interface ActionPorts {
   warn(msg: string): void;
   /** A value that must never be printed: redacted from every output from now on. */
   secret(value: string): void;
+  /** Run-wide memo: the same read made by several hosts' tasks of one run (the managers'
+   * state, the node specs) is made once. Never for secrets. */
+  memo<T>(key: string, read: () => Promise<T>): Promise<T>;
+  /** Drop a memo entry (what it read has changed). */
+  forget(key: string): void;
 }
 
 export interface ActionResult {

@@ -1,6 +1,7 @@
 // A docker engine's view of the swarm, read with `docker info`, and the search for a live
 // manager that swarm_member, swarm_node and `fleet node remove` share.
 import type { ExecResult } from '../../model/transport.js';
+import type { ActionPorts } from './controller.js';
 
 export interface SwarmState {
   /** nodocker, down, inactive, pending, active, error, locked */
@@ -60,6 +61,44 @@ export async function probeSwarm(host: string, run: (script: string) => Promise<
   } catch (err) {
     return { host, unreachable: err instanceof Error ? err.message : String(err) };
   }
+}
+
+/** A host's swarm state, read once per run while nothing changed it: the actions of many
+ * hosts ask the same managers. `fresh` reads again (after a change, or after waiting for a
+ * manager that was initialising the swarm). A failed read is not remembered. */
+export async function swarmStateOf(ports: ActionPorts, host: string, opts: { fresh?: boolean } = {}): Promise<Probed> {
+  const key = `swarm-state:${host}`;
+  if (opts.fresh) ports.forget(key);
+  const p = await ports.memo(key, () => probeSwarm(host, (s) => (host === ports.host ? ports.run(s) : ports.runOn(host, s))));
+  if (!p.state) ports.forget(key);
+  return p;
+}
+
+export interface NodeSpec {
+  Labels?: Record<string, string>;
+  Availability?: string;
+  Role?: string;
+}
+
+/** A node's spec as a manager holds it: every node's spec is read in one go, once per run;
+ * a node that joined after that read is read by itself. */
+export async function nodeSpecOf(ports: ActionPorts, manager: string, nodeId: string): Promise<NodeSpec> {
+  const runM = (s: string) => (manager === ports.host ? ports.run(s) : ports.runOn(manager, s));
+  const all = await ports.memo(`node-specs:${manager}`, async () => {
+    const r = await runM("docker node ls -q | xargs -r docker node inspect --format '{{.ID}} {{json .Spec}}'\n");
+    if (r.rc !== 0) throw new Error(`docker node inspect on ${manager} failed: ${(r.stderr || r.stdout).trim()}`);
+    const m = new Map<string, NodeSpec>();
+    for (const line of r.stdout.split('\n')) {
+      const i = line.indexOf(' ');
+      if (i > 0) m.set(line.slice(0, i), JSON.parse(line.slice(i + 1)) as NodeSpec);
+    }
+    return m;
+  });
+  const hit = all.get(nodeId);
+  if (hit) return hit;
+  const r = await runM(`docker node inspect --format '{{json .Spec}}' ${nodeId}\n`);
+  if (r.rc !== 0) throw new Error(`docker node inspect ${nodeId} on ${manager} failed: ${(r.stderr || r.stdout).trim()}`);
+  return JSON.parse(r.stdout) as NodeSpec;
 }
 
 export function isLiveManager(p: Probed): boolean {

@@ -32,6 +32,7 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
   const secrets: string[] = [];
   const warnings: string[] = [];
   const uploads: string[] = [];
+  const memo = new Map<string, Promise<unknown>>();
   const groups = opts.groups ?? { managers: ['m1'], workers: ['w1', 'w2'] };
   const exec = async (host: string, script: string) => {
     scripts.push({ host, script });
@@ -46,6 +47,10 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
       h.state = 'active';
       h.manager = script.includes('init') || script.includes('manager');
       return { rc: 0, stdout: '', stderr: '' };
+    }
+    if (script.includes('{{.ID}} {{json .Spec}}')) {
+      const lines = Object.values(hosts).filter((x) => x.nodeId).map((x) => `${x.nodeId} ${JSON.stringify(x.spec ?? {})}`);
+      return { rc: 0, stdout: lines.join('\n') + '\n', stderr: '' };
     }
     if (script.includes('docker node inspect')) return { rc: 0, stdout: JSON.stringify(h.spec ?? {}), stderr: '' };
     if (script.includes('docker node update')) return { rc: 0, stdout: '', stderr: '' };
@@ -70,6 +75,11 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
     waitForHost: async () => undefined,
     warn: (m) => void warnings.push(m),
     secret: (v) => void secrets.push(v),
+    memo: <T>(key: string, read: () => Promise<T>) => {
+      if (!memo.has(key)) memo.set(key, read());
+      return memo.get(key) as Promise<T>;
+    },
+    forget: (key) => void memo.delete(key),
   };
   return { ports, scripts, secrets, warnings, uploads };
 }
@@ -161,11 +171,24 @@ describe('swarm_node', () => {
   const spec = { Labels: { zone: 'z', old: '1' }, Availability: 'active' };
   it('label drift is a diff of the node spec; check mode changes nothing', async () => {
     const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'active', nodeId: 'n1', spec } }, { check: true });
-    f.ports.runOn = async (h, s) => (s.includes('node inspect') ? { rc: 0, stdout: JSON.stringify(spec), stderr: '' } : { rc: 0, stdout: 'state=active\nmanager=true\n', stderr: '' });
     const r = await runSwarmNode(params(swarmNode, { manager_group: 'managers', labels: { zone: 'b' } }), f.ports);
     expect(r.status).toBe('changed');
     expect(r.msg).toBe('will set label zone=b, remove label old (on m1)');
     expect(r.diff).toBe('--- swarm node w1 (live)\n+++ swarm node w1 (inventory)\n availability: active\n-label old=1\n-label zone=z\n+label zone=b\n');
+    // Read on the manager; every node's spec in one read.
+    expect(f.scripts.filter((x) => x.script.includes('{{json .Spec}}')).map((x) => x.host)).toEqual(['m1']);
+    expect(f.scripts.some((x) => x.host === 'm1' && /docker node update/.test(x.script))).toBe(false);
+  });
+
+  it('a second host of the same run reuses the managers\' state and the node specs (one read each per run)', async () => {
+    const hosts = { m1: { state: 'active', manager: true, nodeId: 'n0' }, w1: { state: 'active', nodeId: 'n1', spec }, w2: { state: 'active', nodeId: 'n2', spec } };
+    const f = fake('w1', hosts);
+    await runSwarmNode(params(swarmNode, { manager_group: 'managers', labels: { zone: 'z', old: '1' } }), f.ports);
+    const before = f.scripts.filter((x) => x.host === 'm1').length;
+    f.ports.host = 'w2';
+    f.ports.run = (s) => f.ports.runOn('w2', s);
+    expect((await runSwarmNode(params(swarmNode, { manager_group: 'managers', labels: { zone: 'z', old: '1' } }), f.ports)).status).toBe('ok');
+    expect(f.scripts.filter((x) => x.host === 'm1').length).toBe(before);
   });
 
   it('labels as in the inventory: ok; labels_exclusive false keeps foreign labels', async () => {
