@@ -8,6 +8,7 @@ import type { RunShared } from './run-shared.js';
 import type { HostRunner } from './host-runner.js';
 import { inventoryFileOf } from './inventory-file.js';
 import type { Connection } from '../model/inventory.js';
+import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
 import { runDockerImage } from '../modules/docker_image.js';
 import { runSwarmMember } from '../modules/swarm_member.js';
@@ -37,7 +38,17 @@ export async function runControllerTask(prepared: PreparedTask, c: ControllerCon
   if (prepared.module.name === 'reconnect') return reconnect(prepared.params, c);
   if (prepared.module.name === 'inventory_var') return inventoryVar(prepared.params, c);
   const action = ACTIONS[prepared.module.name];
-  if (action) return action(prepared.params, actionPorts(c));
+  if (action) {
+    try {
+      return await action(prepared.params, actionPorts(c));
+    } catch (err) {
+      // This host's own connection dropped: the host is unreachable. Anything else (another
+      // host the action needed could not be reached) is this task's failure, not this host's.
+      if (err instanceof UnreachableError && err.host === c.runner.host.name) throw err;
+      const msg = `${prepared.module.name}: ${err instanceof Error ? err.message : String(err)}`;
+      return { status: 'failed', msg, failure: { msg } };
+    }
+  }
   return { status: 'failed', msg: `unknown controller module ${prepared.module.name}`, failure: { msg: `unknown controller module ${prepared.module.name}` } };
 }
 
