@@ -17,6 +17,8 @@ import {
   type FleetRun, type Project,
 } from './helpers/index.js';
 
+// A fresh apply took 190 s to 400 s on the shared 2-core machine: steps get 20 minutes.
+const STEP_TIMEOUT_MS = 1_200_000;
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stderr.slice(-3000)}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 const sleep = (ms: number) => new Promise((r) => setTimeout(r, ms));
 
@@ -98,7 +100,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     if (cacheDir) fs.rmSync(cacheDir, { recursive: true, force: true });
     // Leave the hosts as the other test files expect them: fresh.
     for (const h of (hosts ?? []).slice(0, 4)) await resetHost(h.name);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('check mode on fresh hosts shows the whole chain (docker, swarm init and join) as will change, and touches nothing', async () => {
     const three = hosts.slice(0, 3).map((h) => h.name);
@@ -130,7 +132,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     const after = await Promise.all(three.map((h) => sshRun(h, 'command -v docker dockerd; ls /etc/docker 2>&1; ls /var/lib/fleet 2>&1; echo end')));
     expect(after.map((r) => r.stdout)).toEqual(before.map((r) => r.stdout));
     expect(after[0].stdout).not.toMatch(/dockerd/);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('apply on 3 fresh hosts makes a swarm: all three Ready with the inventory labels; a second apply changes nothing', async () => {
     const run = await fleet(['apply', 'playbooks/site.yml', '--diff'], 'first apply');
@@ -163,7 +165,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     for (const h of hosts.slice(0, 3)) expect(again.recap!.hosts[h.name], JSON.stringify(changedTasks(again, h.name))).toMatchObject({ changed: 0, failed: 0 });
     // A host that has the image skips the transfer.
     expect(taskEvents(again, hosts[1].name).find((e) => e.task === 'load images carried from the controller')?.status).toBe('ok');
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('a service from the carried image runs on every node; the firewall filters its published port (allowed and disallowed sources)', async () => {
     await onMgr(
@@ -186,7 +188,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     for (const c of [':DOCKER ', ':DOCKER-USER ', '-A DOCKER-USER -j FLEET-DOCKER', '-A FORWARD -j DOCKER-USER']) expect(chains).toContain(c);
     const nat = await onMgr('iptables-save -t nat');
     expect(nat).toMatch(/--dport 8080 -j DNAT/);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('drift (a label changed by hand, daemon.json edited) is a diff in fleet check, and the hosts are left untouched', async () => {
     const worker = hosts[1].name;
@@ -214,7 +216,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     expect(fix.code, explain(fix)).toBe(0);
     expect((await nodeLabels())[worker].zone).toBe('b');
     expect((await sshRun(other, "docker info --format '{{.LoggingDriver}}'")).stdout.trim()).toBe('local');
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('a daemon.json docker refuses to start with is rolled back: the task fails saying so, docker runs the previous file', async () => {
     const h = hosts[2].name;
@@ -235,7 +237,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     } finally {
       fs.writeFileSync(hv, saved);
     }
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('fleet node add + apply: the node joins with its labels, the others change only their firewall, and the service runs on it', async () => {
     const extra = hosts[3];
@@ -267,7 +269,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     await until('the web service runs on the new node', async () => /Running/.test(await onMgr(`docker service ps web --filter node=${extra.name} --filter desired-state=running --format '{{.CurrentState}}'`)));
     const rules = await onMgr('iptables-save -t filter');
     expect(rules).toContain(`-A FLEET-INPUT -s ${extra.address}/32 -p udp -m udp --dport 7946`);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('fleet node remove: its tasks move, it leaves, it is gone from docker node ls and the inventory, and the others no longer admit it', async () => {
     const extra = hosts[3];
@@ -295,7 +297,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
       const rules = (await sshRun(h.name, 'iptables-save -t filter')).stdout;
       expect(rules).not.toContain(extra.address);
     }
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('refuses to remove the last manager, with an explanation, and changes nothing', async () => {
     const before = fs.readFileSync(project.inventoryFile, 'utf8');
@@ -305,7 +307,7 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     expect(run.stderr).toMatch(/last (live )?manager/);
     expect(fs.readFileSync(project.inventoryFile, 'utf8')).toBe(before);
     expect(await onMgr("docker node ls --format '{{.Hostname}} {{.Availability}}'")).toContain(`${mgr} Active`);
-  });
+  }, STEP_TIMEOUT_MS);
 
   it('the join tokens appear in no output, event, diff or cache file, and on no host outside docker', async () => {
     const tokens = [(await onMgr('docker swarm join-token -q worker')).trim(), (await onMgr('docker swarm join-token -q manager')).trim()];
@@ -334,5 +336,5 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
         expect(r.stdout).toBe('end\n');
       }
     }
-  });
+  }, STEP_TIMEOUT_MS);
 });
