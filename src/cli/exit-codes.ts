@@ -1,4 +1,4 @@
-// Documented in the README: scripts and CI depend on these.
+// Documented in the README (generated from EXIT_DOCS): scripts and CI depend on these.
 export const EXIT = {
   ok: 0,
   failed: 1,
@@ -6,3 +6,11 @@ export const EXIT = {
   config: 3,
   interrupted: 130,
 } as const;
+
+export const EXIT_DOCS: { code: number; meaning: string }[] = [
+  { code: EXIT.ok, meaning: 'apply: converged; check: nothing would change; run: the command exited 0 everywhere' },
+  { code: EXIT.failed, meaning: 'a task (or a `fleet run` command) failed, or a host was unreachable' },
+  { code: EXIT.changes, meaning: 'check: something would change' },
+  { code: EXIT.config, meaning: 'usage or configuration error (bad YAML, unknown key, unknown module, undefined variable...), reported before any host is contacted' },
+  { code: EXIT.interrupted, meaning: 'interrupted (Ctrl-C): tasks in flight finish, nothing new starts, the recap is printed; a second Ctrl-C quits at once' },
+];

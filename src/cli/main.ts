@@ -3,25 +3,25 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../model/errors.js';
-import { convergeCommand } from './commands/converge.js';
-import { hostkeysCommand } from './commands/hostkeys.js';
-import { inventoryCommand } from './commands/inventory.js';
-import { labCommand } from './commands/lab.js';
-import { nodeCommand } from './commands/node.js';
-import { varsCommand } from './commands/vars.js';
+import { COMMANDS } from './commands/index.js';
+import { completeWords } from './commands/completion.js';
+import { helpCommand, showHelp } from './commands/help.js';
 import { EXIT } from './exit-codes.js';
+import { versionLine } from './version.js';
 
-try {
-  await yargs(hideBin(process.argv))
-    .scriptName('fleet')
-    .command(convergeCommand('apply'))
-    .command(convergeCommand('check'))
-    .command(inventoryCommand)
-    .command(varsCommand)
-    .command(hostkeysCommand)
-    .command(nodeCommand)
-    .command(labCommand)
-    .demandCommand(1, 'give a command: apply, check, inventory, vars, hostkeys, node or lab')
+async function main(argv: string[]): Promise<void> {
+  // yargs reads a trailing `help` word as --help, so `fleet help [TOPIC]` is answered here.
+  if (argv[0] === 'help' && !argv.includes('--help')) {
+    return showHelp(argv.slice(1).find((a) => !a.startsWith('-')), argv.includes('--man'));
+  }
+  let cli = yargs(argv).scriptName('fleet');
+  for (const c of COMMANDS) cli = cli.command(c.module);
+  await cli
+    .command(helpCommand as never)
+    // A hidden command name: `fleet completion SHELL` is fleet's own (it prints a script for
+    // the shell asked for, not the one yargs guesses); yargs answers --get-yargs-completions.
+    .completion('__complete', false, completeWords as never)
+    .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.doc.name).join(', ')} or help`)
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
@@ -29,8 +29,12 @@ try {
       process.exit(EXIT.config);
     })
     .help()
-    .version()
+    .version(versionLine())
     .parseAsync();
+}
+
+try {
+  await main(hideBin(process.argv));
 } catch (err) {
   if (err instanceof ConfigError) {
     process.stderr.write(`fleet: ${err.message}\n`);

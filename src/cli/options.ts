@@ -1,33 +1,18 @@
-// Flags shared by apply and check.
-import type { Argv } from 'yargs';
-import { repeatable } from './repeatable.js';
+// Flags several commands share, as data (see spec.ts). Flags that override a setting have no
+// parser default: "not given" must stay visible so the setting's own layers decide.
+import type { OptionSpec } from './spec.js';
 
-export interface ConvergeArgs {
-  playbook: string;
-  inventory: string[];
-  limit?: string;
-  tags?: string;
-  'skip-tags'?: string;
-  forks: number;
-  'extra-vars': string[];
-  diff: boolean;
-  json: boolean;
-  'accept-new-hostkeys': boolean;
-}
+export const INVENTORY: OptionSpec = { name: 'inventory', alias: 'i', type: 'string', arg: 'PATH', repeatable: true, describe: 'inventory file or directory (default `inventory`, or the inventory setting)' };
+export const LIMIT: OptionSpec = { name: 'limit', alias: 'l', type: 'string', arg: 'PATTERN', describe: 'only hosts matching the pattern (same syntax as `hosts:`)' };
+export const FORKS: OptionSpec = { name: 'forks', alias: 'f', type: 'number', arg: 'N', describe: 'hosts worked on at once (default 100, or the forks setting)' };
+export const EXTRA_VARS: OptionSpec = { name: 'extra-vars', alias: 'e', type: 'string', arg: 'VARS', repeatable: true, describe: '`key=value`, a JSON object, or `@file.yml`; highest precedence' };
+export const JSON_EVENTS: OptionSpec = { name: 'json', type: 'boolean', default: false, describe: 'NDJSON events on stdout instead of the human view' };
+export const ACCEPT_NEW: OptionSpec = { name: 'accept-new-hostkeys', type: 'boolean', default: false, describe: 'record the key of a host never seen before (a *changed* key is still refused)' };
+export const ROLES_PATH: OptionSpec = { name: 'roles-path', type: 'string', arg: 'DIR', repeatable: true, describe: "directory searched for roles before the playbook's own `roles/`" };
+export const LOG_FILE: OptionSpec = { name: 'log-file', type: 'string', arg: 'FILE', describe: "append the run's events to FILE as NDJSON, secrets redacted" };
+export const LOG_MAX_SIZE: OptionSpec = { name: 'log-max-size', type: 'string', arg: 'SIZE', describe: 'rotate the log file when it grows past SIZE (`10M`)' };
+export const COLOR: OptionSpec = { name: 'color', type: 'string', arg: 'WHEN', choices: ['auto', 'always', 'never'], describe: 'colour in the human view' };
 
-export function convergeOptions<T>(y: Argv<T>): Argv<T & ConvergeArgs> {
-  return y
-    .positional('playbook', { type: 'string', default: 'playbooks/site.yml', describe: 'playbook to run' })
-    .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable, describe: 'inventory file or directory (repeatable)' })
-    .option('limit', { alias: 'l', type: 'string', describe: 'only hosts matching this pattern' })
-    .option('tags', { alias: 't', type: 'string', describe: 'only tasks with these tags (comma-separated)' })
-    .option('skip-tags', { type: 'string', describe: 'skip tasks with these tags (comma-separated)' })
-    .option('forks', { alias: 'f', type: 'number', default: 100, describe: 'hosts worked on at once' })
-    .option('extra-vars', { alias: 'e', type: 'string', default: [], coerce: repeatable, describe: 'key=value, JSON, or @file.yml; highest precedence' })
-    .option('diff', { alias: 'D', type: 'boolean', default: false, describe: 'show unified diffs of changed files' })
-    .option('json', { type: 'boolean', default: false, describe: 'NDJSON events on stdout' })
-    .option('accept-new-hostkeys', { type: 'boolean', default: false, describe: 'record the keys of hosts never seen before (a changed key is still refused)' }) as unknown as Argv<T & ConvergeArgs>;
-}
 
 export function splitList(s: string | undefined): string[] | undefined {
   if (!s) return undefined;

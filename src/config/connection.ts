@@ -3,6 +3,7 @@ import { homedir } from 'node:os';
 import { isAbsolute, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import type { Connection, Source } from '../model/inventory.js';
+import { CONNECTION_ALIASES } from '../model/connection-vars.js';
 
 /** The winning definition of one variable, with its precedence rank (higher wins). */
 export interface Winner {
@@ -12,19 +13,8 @@ export interface Winner {
   rank: number;
 }
 
-/** fleet name -> Ansible names accepted for it (the first is the documented one). */
-const ALIASES: Record<string, string[]> = {
-  address: ['ansible_host', 'ansible_ssh_host'],
-  port: ['ansible_port', 'ansible_ssh_port'],
-  user: ['ansible_user', 'ansible_ssh_user'],
-  become: ['ansible_become'],
-  private_key_file: ['ansible_ssh_private_key_file', 'ansible_private_key_file'],
-  become_password_env: [],
-  become_password_file: [],
-  proxy_jump: [],
-  socks_proxy: [],
-  connect_timeout: ['ansible_ssh_timeout', 'ansible_timeout'],
-};
+/** fleet name -> Ansible names accepted for it (shared with the inventory_var action). */
+const ALIASES = CONNECTION_ALIASES;
 
 export const DEFAULT_PORT = 22;
 export const DEFAULT_USER = 'root';

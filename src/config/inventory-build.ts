@@ -31,8 +31,14 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       if (w) warnings.push(w);
     }
   };
-  for (const g of raw.groups.values()) (warnAll(g.inline), warnAll(g.files));
-  for (const h of raw.hosts.values()) (warnAll(h.inline), warnAll(h.files));
+  for (const g of raw.groups.values()) {
+    warnAll(g.inline);
+    warnAll(g.files);
+  }
+  for (const h of raw.hosts.values()) {
+    warnAll(h.inline);
+    warnAll(h.files);
+  }
 
   const hosts = new Map<string, Host>();
   for (const rh of raw.hosts.values()) {

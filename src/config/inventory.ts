@@ -51,7 +51,7 @@ export function isIni(file: string): boolean {
   const ext = extname(file);
   if (ext === '.ini') return true;
   if (ext === '.yml' || ext === '.yaml' || ext === '.json') return false;
-  let text = '';
+  let text: string;
   try {
     text = readFileSync(file, 'utf8');
   } catch {
@@ -60,7 +60,7 @@ export function isIni(file: string): boolean {
   for (const line of text.split(/\r?\n/)) {
     const t = line.trim();
     if (!t || t.startsWith('#') || t.startsWith(';')) continue;
-    return !(t.startsWith('---') || t.startsWith('{') || /^[^\s\[]+:\s*(#.*)?$/.test(t));
+    return !(t.startsWith('---') || t.startsWith('{') || /^[^\s[]+:\s*(#.*)?$/.test(t));
   }
   return false;
 }

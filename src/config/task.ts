@@ -2,7 +2,7 @@
 import type { Source } from '../model/inventory.js';
 import type { Handler, Task } from '../model/playbook.js';
 import { toBool } from './connection.js';
-import { findModule, moduleNames } from './module-registry.js';
+import { findModule, moduleNames, traitsOf } from './module-registry.js';
 import { checkRoleFile } from './role-files.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, sourceOf, toJS } from './yaml-source.js';
@@ -107,8 +107,9 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
 
   for (const k of ['creates', 'unless']) {
     const e = get(k);
-    if (e && mod.name !== 'command' && mod.name !== 'shell') {
-      throw errAt(yf, e.keyNode, `'${k}' only applies to the command and shell modules, not '${mod.name}'`);
+    if (e && !traitsOf(mod.name).guards) {
+      const guarded = moduleNames().filter((n) => traitsOf(n).guards).join(' and ');
+      throw errAt(yf, e.keyNode, `'${k}' only applies to the ${guarded} modules, not '${mod.name}'`);
     }
   }
 
@@ -143,13 +144,14 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
   return task;
 }
 
-/** Params mapping; for command/shell a string is shorthand for {cmd: "..."}. */
+/** Params mapping; for a free-form module (command, shell) a string is shorthand for {cmd: "..."}. */
 function moduleParams(yf: YamlFile, e: Entry, task: string): Record<string, unknown> {
   if (isNullNode(e.value)) return {};
   const v = toJS(yf, e.value);
-  if (typeof v === 'string' && (e.key === 'command' || e.key === 'shell')) return { cmd: v };
+  const freeForm = traitsOf(e.key).freeForm;
+  if (typeof v === 'string' && freeForm) return { [freeForm]: v };
   if (!isMap(e.value)) {
-    const shorthand = e.key === 'command' || e.key === 'shell' ? ' or a command string' : '';
+    const shorthand = freeForm ? ` or a string (its ${freeForm})` : '';
     throw errAt(yf, e.value, `task '${task}': module '${e.key}' expects a mapping of parameters${shorthand}, got ${kindOf(yf, e.value)}`);
   }
   return v as Record<string, unknown>;

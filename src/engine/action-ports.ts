@@ -1,100 +1,207 @@
-// The ports an action (controller-side module) gets for one task on one host: run scripts on
-// its host or on another host of the inventory, upload a file, read the inventory's groups,
-// wait for another host of the batch, warn once per run, register a secret.
-import { createReadStream, statSync } from 'node:fs';
-import type { ActionPorts } from '../modules/lib/controller.js';
+// The ports an action may use (model/action.ts), built by the engine for one host: fresh
+// connections, the run's connections to other hosts, file transfer, the inventory, secrets.
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
+import { randomBytes } from 'node:crypto';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { ActionPorts, ActionSession, ConnectionOverrides, TransferOptions } from '../model/action.js';
+import { connectionSetting } from '../model/connection-vars.js';
+import type { Connection, Host } from '../model/inventory.js';
 import type { ExecResult, HostSession } from '../model/transport.js';
-import type { Host } from '../model/inventory.js';
-import type { RunShared } from './run-shared.js';
-import type { ControllerContext } from './controller-tasks.js';
+import { b64Heredoc, q } from '../modules/lib/sh.js';
+import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
+import { inventoryFileOf } from './inventory-file.js';
 import { Limiter } from './limiter.js';
+import type { RunShared } from './run-shared.js';
 
+/** Upload chunk: bounded memory on the controller, one round trip per chunk. */
+export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
+
+/** Where the task runs: its play's hosts and its batch. */
+export interface ActionPlace {
+  playHosts: string[];
+  /** Resolves once the host is past this task in the batch (or not in it). */
+  waitForHost(host: string): Promise<void>;
+}
+
+// sshd allows 10 channels per connection (MaxSessions): when many hosts' actions run scripts
+// on one manager's connection at once (workers joining), they take turns beyond a few.
+const MAX_BORROWED_CHANNELS = 4;
+const channels = new WeakMap<HostSession, Limiter>();
 const warned = new WeakMap<RunShared, Set<string>>();
 const memos = new WeakMap<RunShared, Map<string, Promise<unknown>>>();
-// sshd allows 10 channels per connection (MaxSessions): many workers joining at once run
-// their scripts on one manager's connection, so they take turns beyond a few.
-const channels = new WeakMap<HostSession, Limiter>();
-const MAX_BORROWED_CHANNELS = 4;
 
-function borrowed(session: HostSession, script: string, become: boolean): Promise<ExecResult> {
+function borrowed<T>(session: HostSession, fn: () => Promise<T>): Promise<T> {
   let l = channels.get(session);
   if (!l) channels.set(session, (l = new Limiter(MAX_BORROWED_CHANNELS)));
-  return l.run(() => session.run(script, { become }));
+  return l.run(fn);
 }
 
-function becomeFor(host: Host): boolean {
-  return host.connection.become || host.connection.user !== 'root';
-}
+export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
+  const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
+    shared.handshakes.run(() =>
+      shared.deps.connect(h, {
+        knownHostsFile,
+        // A fresh connection proves a known host: a key never seen is not accepted here.
+        acceptNewHostKeys: false,
+        portOverride,
+        signal: shared.opts.signal,
+      }),
+    );
 
-export function actionPorts(c: ControllerContext): ActionPorts {
-  const { runner, shared } = c;
-  const inv = shared.inventory;
-  const own = (): HostSession => {
-    if (!runner.session) throw new Error(`${runner.host.name}: not connected`);
-    return runner.session;
-  };
-  const unitIndex = runner.unitIndex;
-  return {
-    host: runner.host.name,
-    check: c.check,
-    pendingAfter: c.pendingAfter,
-    run: (script) => own().run(script, { become: c.become }),
-    runOn: async (name, script): Promise<ExecResult> => {
-      if (name === runner.host.name) return own().run(script, { become: c.become });
-      const host = inv.hosts.get(name);
-      if (!host) throw new Error(`no host '${name}' in the inventory`);
-      const live = shared.sessionOf(name);
-      if (live) {
-        try {
-          return await borrowed(live, script, becomeFor(host));
-        } catch (err) {
-          // Closed under us (that host just finished its run): a connection of our own.
-          if (shared.sessionOf(name) === live) throw err;
-        }
-      }
-      // Not in this run (--limit) or not connected yet: a connection of its own, closed after.
-      const session = await shared.handshakes.run(() =>
-        shared.deps.connect(host, { knownHostsFile: inv.knownHostsFile, acceptNewHostKeys: false, signal: shared.opts.signal }),
-      );
+  /** The run's connection to `name` (a few channels at a time when it is another host's), or
+   * a fresh one for this call when it has none or it closed under us (that host's run ended). */
+  async function withSession<T>(name: string, fn: (s: HostSession) => Promise<T>): Promise<T> {
+    const live = shared.sessionOf(name);
+    if (live) {
+      if (name === host.name) return fn(live);
       try {
-        return await session.run(script, { become: becomeFor(host) });
-      } finally {
-        session.close();
+        return await borrowed(live, () => fn(live));
+      } catch (err) {
+        if (shared.sessionOf(name) === live) throw err;
       }
+    }
+    const h = shared.inventory.hosts.get(name);
+    if (!h) throw new Error(`host '${name}' is not in the inventory`);
+    const s = await connectTo(h);
+    try {
+      return await fn(s);
+    } finally {
+      s.close();
+    }
+  }
+
+  const runChecked = async (s: HostSession, script: string, become: boolean | undefined, what: string): Promise<ExecResult> => {
+    const r = await s.run(script, become === undefined ? undefined : { become });
+    if (r.rc !== 0) throw new Error(`${what}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
+    return r;
+  };
+
+  return {
+    async connect(o: ConnectionOverrides): Promise<ActionSession> {
+      const conn: Connection = { ...host.connection, ...definedOnly(o) };
+      if (o.socksProxy) delete conn.proxyJump;
+      if (o.address === undefined || o.address === host.connection.address) return connectTo({ ...host, connection: conn }, o.port);
+      return connectAsSameHost({ ...host, connection: conn }, host.connection, (h, file) => connectTo(h, o.port, file), shared.inventory.knownHostsFile);
     },
-    upload: (file, dest, mode) => {
-      const s = own();
-      if (!s.upload) throw new Error(`the transport to ${runner.host.name} cannot upload files`);
-      return s.upload(createReadStream(file), dest, { become: c.become, mode, size: statSync(file).size });
+    runOn: (name, script, opts) => withSession(name, (s) => s.run(script, opts)),
+    upload: (localFile, dest, opts: TransferOptions & { mode?: string } = {}) =>
+      withSession(opts.host ?? host.name, async (s) => {
+        if (!s.upload) return uploadFile(localFile, dest, opts.mode, (script, what) => runChecked(s, script, opts.become, what));
+        // Streamed on one channel: one round trip, bounded memory.
+        const { size } = await stat(localFile);
+        const r = await s.upload(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size });
+        if (r.rc !== 0) throw new Error(`uploading ${localFile} to ${dest}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
+      }),
+    download: (path, opts: TransferOptions = {}) =>
+      withSession(opts.host ?? host.name, async (s) => {
+        const r = await runChecked(s, `base64 -w0 < ${q(path)}\n`, opts.become, `reading ${path}`);
+        return Buffer.from(r.stdout.trim(), 'base64');
+      }),
+    inventoryFile: () => inventoryFileOf(shared.inventory, host.name),
+    setInventoryValue(key, value) {
+      shared.deps.setHostVar(inventoryFileOf(shared.inventory, host.name), host.name, key, value);
+      host.vars[key] = value;
+      shared.changedValues();
+      // Later fresh connections of this run (reconnect) go where the inventory now says.
+      applyConnectionVar(host.connection, key, value);
     },
-    groupHosts: (group) => {
-      const out: string[] = [];
-      for (const h of inv.hosts.values()) if (h.groups.includes(group)) out.push(h.name);
-      return out;
-    },
-    address: (name) => inv.hosts.get(name)?.connection.address ?? name,
-    runHosts: () => c.playHosts,
-    waitForHost: (name) => runner.batch?.progress.waitPast(name, unitIndex) ?? Promise.resolve(),
-    warn: (msg) => {
+    secret: (value) => shared.opts.redactor.add(value),
+    groupHosts: (group) => [...shared.inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name),
+    hostVars: (name) => shared.inventory.hosts.get(name)?.vars,
+    address: (name) => shared.inventory.hosts.get(name)?.connection.address ?? name,
+    playHosts: () => place.playHosts,
+    waitForHost: (name) => place.waitForHost(name),
+    warn(msg) {
       let seen = warned.get(shared);
       if (!seen) warned.set(shared, (seen = new Set()));
       if (seen.has(msg)) return;
       seen.add(msg);
       shared.emit({ type: 'warning', msg });
     },
-    secret: (value) => shared.opts.redactor.add(value),
-    memo: <T>(key: string, read: () => Promise<T>): Promise<T> => {
+    memo<T>(key: string, read: () => Promise<T>): Promise<T> {
       let m = memos.get(shared);
       if (!m) memos.set(shared, (m = new Map()));
-      let p = m.get(key) as Promise<T> | undefined;
-      if (!p) {
-        p = read();
-        m.set(key, p);
-        // A failed read is not remembered.
-        p.catch(() => m!.delete(key));
-      }
+      const known = m.get(key) as Promise<T> | undefined;
+      if (known) return known;
+      const p = read();
+      m.set(key, p);
+      // A failed read is not remembered.
+      p.catch(() => m.delete(key));
       return p;
     },
     forget: (key) => void memos.get(shared)?.delete(key),
   };
+}
+
+/**
+ * A fresh connection to another address of the same sshd (its onion address): checked
+ * against the keys pinned for the host's current address, then pinned for the new one, so
+ * later connections there are checked like any other.
+ */
+async function connectAsSameHost(
+  h: Host,
+  current: Connection,
+  connectWith: (h: Host, knownHostsFile: string) => Promise<HostSession>,
+  knownHostsFile: string,
+): Promise<HostSession> {
+  const { entries } = await readKnownHosts(knownHostsFile);
+  const pins = [...new Set([current.port, 22])].flatMap((p) => pinnedFor(entries, current.address, p)).map((e) => e.key);
+  if (pins.length === 0) throw new Error(`no host key is pinned for ${current.address} in ${knownHostsFile} to check ${h.connection.address} against`);
+  const dir = await mkdtemp(join(tmpdir(), 'fleet-pins-'));
+  let session: HostSession;
+  try {
+    const file = join(dir, 'known_hosts');
+    await writeFile(file, pins.map((k) => formatKnownHostsLine(h.connection.address, h.connection.port, k)).join('\n') + '\n');
+    session = await connectWith(h, file);
+  } finally {
+    await rm(dir, { recursive: true, force: true });
+  }
+  // The first pinned key that fits is enough: known_hosts keeps one key per name.
+  for (const k of pins) await appendKnownHost(knownHostsFile, h.connection.address, h.connection.port, k);
+  return session;
+}
+
+function definedOnly(o: ConnectionOverrides): Partial<Connection> {
+  return Object.fromEntries(Object.entries(o).filter(([, v]) => v !== undefined));
+}
+
+/** Chunks appended to a temporary file next to `dest`, renamed over it once complete: a
+ * transfer cut short never leaves a half file under the real name. */
+export async function uploadFile(
+  localFile: string,
+  dest: string,
+  mode: string | undefined,
+  run: (script: string, what: string) => Promise<ExecResult>,
+  chunkBytes = UPLOAD_CHUNK_BYTES,
+): Promise<void> {
+  const tmp = `${dest}.fleet-${randomBytes(4).toString('hex')}`;
+  const fh = await open(localFile, 'r');
+  try {
+    await run(`umask 077; : > ${q(tmp)}\n`, `creating ${tmp}`);
+    const buf = Buffer.alloc(chunkBytes);
+    for (;;) {
+      const { bytesRead } = await fh.read(buf, 0, buf.length, null);
+      if (bytesRead === 0) break;
+      await run(b64Heredoc(`base64 -d >> ${q(tmp)}`, buf.subarray(0, bytesRead)), `writing ${tmp}`);
+    }
+    await run(`${mode ? `chmod ${q(mode)} ${q(tmp)} && ` : ''}mv -f -- ${q(tmp)} ${q(dest)}\n`, `moving ${tmp} to ${dest}`);
+  } catch (err) {
+    await run(`rm -f -- ${q(tmp)}\n`, `removing ${tmp}`).catch(() => {
+      // The transfer already failed; that error is the one worth reporting.
+    });
+    throw err;
+  } finally {
+    await fh.close();
+  }
+}
+
+function applyConnectionVar(conn: Connection, key: string, value: unknown): void {
+  const setting = connectionSetting(key);
+  if (setting === 'port' && Number.isInteger(Number(value))) conn.port = Number(value);
+  else if (setting === 'user' && typeof value === 'string') conn.user = value;
+  else if (setting === 'become') conn.become = value === true || value === 'true' || value === 'yes';
+  else if (setting === 'address' && typeof value === 'string' && value !== '') conn.address = value;
+  else if (setting === 'socks_proxy' && typeof value === 'string') conn.socksProxy = value.replace(/^socks5h?:\/\//, '') || undefined;
 }

@@ -1,7 +1,4 @@
 // Facts are gathered inside the first probe round trip, never in a round trip of their own.
-import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { homedir } from 'node:os';
-import { join } from 'node:path';
 import type { HostFacts } from '../model/module.js';
 
 /** Builtins and /proc reads only, so facts cost the host almost nothing. SSH_CONNECTION is
@@ -62,56 +59,4 @@ export function factsForTemplates(f: GatheredFacts): Record<string, unknown> {
     cpus: f.cpus,
     openssh_version: f.opensshVersion,
   };
-}
-
-// Facts of the last run, per host and address, let the first round trip probe tasks whose
-// text depends on facts. If the facts changed, the probe texts differ and simply miss.
-function cacheDir(): string {
-  return join(process.env.XDG_CACHE_HOME || join(homedir(), '.cache'), 'fleet', 'facts');
-}
-
-function cacheFile(host: string, address: string, port: number): string {
-  return join(cacheDir(), `${host}@${address}_${port}.json`.replace(/[^\w@.\-]/g, '_'));
-}
-
-export function loadCachedFacts(host: string, address: string, port: number): GatheredFacts | undefined {
-  try {
-    return JSON.parse(readFileSync(cacheFile(host, address, port), 'utf8')) as GatheredFacts;
-  } catch {
-    return undefined;
-  }
-}
-
-export function saveCachedFacts(host: string, address: string, port: number, facts: GatheredFacts): void {
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    writeFileSync(cacheFile(host, address, port), JSON.stringify(facts));
-  } catch {
-    // A cache that cannot be written only costs a round trip next time.
-  }
-}
-
-// Results of read-only queries (`changed_when: false` commands) of the last run. Speculation
-// renders later tasks with them, so tasks built from a query's output (a cipher list read
-// from `ssh -Q`) are probed in the first round trip too; if the output changed, the probe
-// texts differ and simply miss. Never written for names that look like secrets.
-function queryCacheFile(host: string, address: string, port: number): string {
-  return cacheFile(host, address, port).replace(/\.json$/, '.queries.json');
-}
-
-export function loadCachedQueries(host: string, address: string, port: number): Record<string, unknown> {
-  try {
-    return JSON.parse(readFileSync(queryCacheFile(host, address, port), 'utf8')) as Record<string, unknown>;
-  } catch {
-    return {};
-  }
-}
-
-export function saveCachedQueries(host: string, address: string, port: number, values: Record<string, unknown>): void {
-  try {
-    mkdirSync(cacheDir(), { recursive: true });
-    writeFileSync(queryCacheFile(host, address, port), JSON.stringify(values), { mode: 0o600 });
-  } catch {
-    // Only costs round trips next time.
-  }
 }

@@ -1,14 +1,14 @@
 // The engine: plays in order; within a play, batches (serial) in order; within a batch,
 // hosts in parallel bounded by --forks, each running its tasks in order.
 import type { Failure, HostCounts, RecapEvent } from '../model/events.js';
-import { selectHosts, setHostVar } from '../config/index.js';
 import { connect } from '../transport/index.js';
 import { HostRunner } from './host-runner.js';
 import { Limiter } from './limiter.js';
 import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
 import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
-import { groupsMap, secretValues, type VarsScope } from './vars.js';
+import { groupsMap, type VarsScope } from './vars.js';
+import { secretValues } from './secrets.js';
 import { batchesOf } from './batches.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
@@ -17,9 +17,27 @@ export type { RunOptions, EngineDeps } from './run-shared.js';
  * timeout; 32 at a time keep every handshake well inside it. */
 const MAX_HANDSHAKES = 32;
 
+/** Every name the tasks and handlers of these plays register. */
+function registerNamesIn(programs: PlayProgram[]): Set<string> {
+  const tasks = programs.flatMap((p) => [...p.units.map((u) => u.task), ...p.handlers.map((h) => h.handler)]);
+  return new Set(tasks.flatMap((t) => (t.register ? [t.register] : [])));
+}
+
+/** fn, called the first time only. */
+function once<T>(fn: (x: T) => void): (x: T) => void {
+  let done = false;
+  return (x) => {
+    if (done) return;
+    done = true;
+    fn(x);
+  };
+}
+
 export async function run(opts: RunOptions): Promise<RecapEvent> {
   const started = performance.now();
   const inv = opts.inventory;
+  const deps: Required<EngineDeps> = { ...opts.deps, connect: opts.deps.connect ?? connect };
+  const selectHosts = deps.selectHosts;
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   const programs: PlayProgram[] = opts.playbook.plays.map((p, i) => buildProgram(p, i, { tags: opts.tags, skipTags: opts.skipTags }));
   const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
@@ -29,10 +47,6 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   for (const s of secretValues(opts.extraVars)) opts.redactor.add(s);
   for (const p of opts.playbook.plays) for (const s of secretValues(p.vars)) opts.redactor.add(s);
 
-  const deps: EngineDeps = {
-    connect: opts.deps?.connect ?? connect,
-    setHostVar: opts.deps?.setHostVar ?? setHostVar,
-  };
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.
   const emit: RunOptions['emit'] = (e) => {
@@ -43,6 +57,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const runners = new Map<string, HostRunner>();
   let interrupted = false;
   const scopes = new Map<number, VarsScope>();
+  const registerNamesByHost = new Map<string, ReadonlySet<string>>();
   const generation = { value: 0 };
   const shared: RunShared = {
     opts,
@@ -50,7 +65,13 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     inventory: inv,
     deps,
     emit,
-    dumped: false,
+    registerNames: registerNamesIn(programs),
+    registerNamesOf: (host) => {
+      let names = registerNamesByHost.get(host);
+      if (!names) registerNamesByHost.set(host, (names = registerNamesIn(programs.filter((_, i) => playHosts[i].includes(host)))));
+      return names;
+    },
+    dumpOnce: opts.dumpProbe && once(opts.dumpProbe),
     changedValues: () => void generation.value++,
     aborted: () => interrupted || opts.signal?.aborted === true,
     scope: (program): VarsScope => {
@@ -74,8 +95,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       // A host done with its last play has closed its connection.
       return r && !r.unreachable && !finished.has(host) ? r.session : undefined;
     },
-    laterPrograms: (host, playIndex) => programs.filter((p, i) => i > playIndex && playHosts[i].includes(host)),
-    programsOf: (host) => programs.filter((_, i) => playHosts[i].includes(host)),
+    laterPrograms: (host, playIndex) => programs.filter((_, i) => i > playIndex && playHosts[i].includes(host)),
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
   const lastPlay = new Map<string, number>();
@@ -115,6 +135,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     mode: opts.mode,
   };
   if (interrupted) recap.interrupted = true;
+  const outputs = Object.fromEntries([...runners].filter(([, r]) => Object.keys(r.outputs).length > 0).map(([n, r]) => [n, { ...r.outputs }]));
+  if (Object.keys(outputs).length > 0) recap.outputs = outputs;
   emit(recap);
   return recap;
 

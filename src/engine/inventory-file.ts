@@ -8,6 +8,7 @@ export function inventoryFileOf(inv: Inventory, host: string): string {
     try {
       return statSync(s).isFile();
     } catch {
+      // A source that is gone is not where the host is declared.
       return false;
     }
   });

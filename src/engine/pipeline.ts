@@ -4,7 +4,15 @@
 // the plan was made from does its apply run (a plan is a pure function of that output, so it
 // still holds). Otherwise the script stops there and the engine plans that task afresh.
 import { createHash } from 'node:crypto';
+import type { Vars } from '../model/inventory.js';
+import type { HostFacts, Plan } from '../model/module.js';
+import { getModule } from '../modules/index.js';
+import { appliedVerdict } from './verdicts.js';
+import type { Verdict } from './outcome.js';
+import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
+import type { PlayProgram, Unit } from './program.js';
 import type { Section, SectionResult } from './script.js';
+import { readsAnyOf, taskReads } from './task-reads.js';
 
 /** Exit code of a guard whose state moved under it. */
 export const DIVERGED = 97;
@@ -22,4 +30,87 @@ export function guardedSection(probeText: string, planned: SectionResult, applyT
     `if [ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]; then echo ${DIVERGED_MARK}; exit ${DIVERGED}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
+}
+
+/** At most this many tasks ride along with one change. */
+export const MAX_PIPELINED = 64;
+
+/** A task planned from its cached probe, to apply behind its guard. */
+export interface Ahead {
+  unit: Unit;
+  prepared: PreparedModuleTask;
+  plan: Plan<unknown>;
+  /** The probe output the plan was made from. */
+  planned: SectionResult;
+  applyText?: string;
+}
+
+export interface LookaheadPorts {
+  /** The round trip's become. */
+  become: boolean;
+  /** Names registered anywhere in this run: a task reading one waits for the real value. */
+  registerNames: ReadonlySet<string>;
+  /** The unit's variables (without hostvars: a task reading them is not pipelined). */
+  context(unit: Unit): Vars;
+  whenHolds(unit: Unit, ctx: Vars): boolean;
+  prepare(unit: Unit, ctx: Vars): PreparedTask;
+  cached(s: Section): SectionResult | undefined;
+  facts?: HostFacts;
+}
+
+/** The units right after `unit` that can be planned now and applied behind guards in the same
+ * round trip, and the ones among them whose condition is false (skipped; a skip decided here
+ * stays right even if the pipeline stops early: its condition reads no registered value). */
+export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPorts): { ahead: Ahead[]; skipped: Unit[] } {
+  const ahead: Ahead[] = [];
+  const skipped: Unit[] = [];
+  if (unit.task.loop !== undefined) return { ahead, skipped };
+  for (let i = unit.index + 1; i < program.units.length && ahead.length < MAX_PIPELINED; i++) {
+    const u = program.units[i];
+    if (!pipelinable(u, ports)) break;
+    try {
+      const ctx = ports.context(u);
+      if (!ports.whenHolds(u, ctx)) {
+        skipped.push(u);
+        continue;
+      }
+      const prepared = ports.prepare(u, ctx);
+      if (prepared.kind !== 'module') break;
+      const probed = ports.cached(prepared.section);
+      if (!probed || probed.rc !== 0) break;
+      const plan = prepared.module.plan(prepared.params, probed.stdout, ports.facts);
+      if (plan.kind === 'blocked') break;
+      const applyText = plan.kind === 'change' ? prepared.module.apply(prepared.params, plan, ports.facts) : undefined;
+      ahead.push({ unit: u, prepared, plan, planned: probed, applyText });
+    } catch {
+      // Not plannable from here (it cannot render yet): the pipeline stops, the task runs on its own.
+      break;
+    }
+  }
+  return { ahead, skipped };
+}
+
+/** What may ride along: a plain module task whose result nobody reads right away and whose
+ * failure the host sees in order. A command's apply is the operator's own code: only guarded
+ * ones ride along (an unguarded command keeps a round trip of its own, so Ctrl-C between
+ * long commands stops before the next one). */
+function pipelinable(u: Unit, ports: LookaheadPorts): boolean {
+  const t = u.task;
+  const module = getModule(t.module);
+  if (!module) return false;
+  if (module.traits?.guards && (t.changedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) return false;
+  // failed_when could fail a task whose successors already ran on the host.
+  if (t.failedWhen !== undefined || t.register || t.loop !== undefined || t.runOnce) return false;
+  if ((t.become ?? ports.become) !== ports.become) return false;
+  const reads = taskReads(u);
+  return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], ports.registerNames);
+}
+
+/** How a pipelined task ended, from its section's result: undefined when its guard found the
+ * state moved (it is then planned afresh). */
+export function pipelinedVerdict(a: Ahead, r: SectionResult): Verdict | undefined {
+  if (r.rc === DIVERGED && r.stdout.includes(DIVERGED_MARK)) return undefined;
+  if (a.plan.kind === 'ok') return { changed: false, failed: false, msg: a.plan.note };
+  if (a.plan.kind !== 'change') return undefined;
+  return appliedVerdict(a.prepared, a.plan.summary, a.plan.diff, r);
 }

@@ -3,14 +3,14 @@
 // undefined variables, module parameters. Values only a host can give (facts, registered
 // results) stand in as placeholders of the right shape.
 import { Ajv, type ValidateFunction } from 'ajv';
-import { selectHosts } from '../config/index.js';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { evalExpression, renderValue } from '../template/index.js';
-import { hostvarsUse } from './hostvars-use.js';
-import { prepareTask, TaskError } from './prepare-task.js';
+import { taskReads } from './task-reads.js';
+import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
+import type { HostSelector } from './run-shared.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
 
 const PLACEHOLDER_FACTS = {
@@ -36,10 +36,11 @@ export interface PreflightInput {
   playbook: Playbook;
   extraVars: Vars;
   limit?: string;
+  selectHosts: HostSelector;
 }
 
 export function validateBeforeContact(input: PreflightInput): void {
-  const { inventory: inv, playbook } = input;
+  const { inventory: inv, playbook, selectHosts } = input;
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
   for (const [pi, play] of playbook.plays.entries()) {
@@ -52,8 +53,12 @@ export function validateBeforeContact(input: PreflightInput): void {
       for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
       const units = [...program.units.map((u) => ({ task: u.task, ref: u.roleRef })), ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef }))];
       for (const { task, ref } of units) {
-        checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
-        if (task.register) rt.registered[task.register] = PLACEHOLDER_RESULT;
+        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
+        // An action may declare the shape of what it registers (the tor role's addresses).
+        const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
+        const one = { ...PLACEHOLDER_RESULT, ...shape };
+        // A loop registers one result per item, in order.
+        if (task.register) rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
       }
     }
   }
@@ -87,8 +92,11 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   }
 }
 
-function checkTask(task: Task, ctx: Vars): void {
-  if (hostvarsUse(task).reads) return;
+/** Check one task for one host: the loop items it has (as far as known before contact) and the
+ * task as prepared for the last of them. */
+function checkTask(task: Task, ctx: Vars): { items: unknown[]; prepared?: PreparedTask } {
+  // Other hosts' values are only known on the way: such a task is checked when it runs.
+  if (taskReads({ task }).hostvars) return { items: [] };
   const fail = (err: unknown): never => {
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
@@ -104,14 +112,15 @@ function checkTask(task: Task, ctx: Vars): void {
       fail(err);
     }
   }
+  let prepared: PreparedTask | undefined;
   for (const item of items) {
     const c = task.loop !== undefined ? { ...ctx, [task.loopVar]: item } : ctx;
     try {
       for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
-      prepareTask(task, c, undefined);
+      prepared = prepareTask(task, c, undefined);
     } catch (err) {
-      if (err instanceof TaskError) fail(err);
       fail(err);
     }
   }
+  return { items, prepared };
 }

@@ -5,27 +5,42 @@ import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Vars } from '../model/inventory.js';
-import type { HostFacts, Module } from '../model/module.js';
+import type { AnyAction } from '../model/action.js';
+import type { AnyModule, HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
+import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
 import { renderTemplateFile, renderValue } from '../template/index.js';
 import type { Section } from './script.js';
 
-export interface PreparedTask {
-  module: Module;
+/** A task for the host: its module, final params and the section that probes it. */
+export interface PreparedModuleTask {
+  kind: 'module';
+  module: AnyModule;
   params: Record<string, unknown>;
   /** A command that says it never changes anything runs with the probes. */
   query: boolean;
-  /** The probe (or, for a query, the command itself); absent for controller modules. */
+  /** The probe (or, for a query, the command itself). */
+  section: Section;
+}
+
+/** A task for the controller: its action and final params. */
+export interface PreparedActionTask {
+  kind: 'action';
+  action: AnyAction;
+  params: Record<string, unknown>;
+  /** The action's own probe of this host, when it has one. */
   section?: Section;
 }
+
+export type PreparedTask = PreparedModuleTask | PreparedActionTask;
 
 export class TaskError extends Error {}
 
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 const validators = new Map<string, ValidateFunction>();
 
-function validatorFor(m: Module): ValidateFunction {
+function validatorFor(m: { name: string; schema: object }): ValidateFunction {
   let v = validators.get(m.name);
   if (!v) {
     v = ajv.compile(m.schema);
@@ -34,8 +49,10 @@ function validatorFor(m: Module): ValidateFunction {
   return v;
 }
 
-export function isQuery(task: Task): boolean {
-  return (task.module === 'command' || task.module === 'shell') && (task.changedWhen === false || task.changedWhen === 'false');
+/** A task that promises to change nothing (`changed_when: false` on a module that runs a
+ * command) runs with the probes, in check mode too. */
+export function isQuery(task: Task, module: AnyModule): boolean {
+  return module.traits?.query === true && (task.changedWhen === false || task.changedWhen === 'false');
 }
 
 function roleFile(task: Task, sub: 'templates' | 'files', file: string): string {
@@ -45,14 +62,13 @@ function roleFile(task: Task, sub: 'templates' | 'files', file: string): string 
 }
 
 export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
-  const module = getModule(task.module);
+  const module = getModule(task.module) ?? getAction(task.module);
   if (!module) throw new TaskError(`unknown module '${task.module}'`);
   const origin = task.source;
   const raw: Record<string, unknown> = { ...task.params };
-  if (task.module === 'command' || task.module === 'shell') {
-    if (task.creates !== undefined) raw.creates = task.creates;
-    if (task.unless !== undefined) raw.unless = task.unless;
-  }
+  // Task-level guards become the module's own params (the loader allows them only there).
+  if (task.creates !== undefined) raw.creates = task.creates;
+  if (task.unless !== undefined) raw.unless = task.unless;
   const params = structuredClone(renderValue(raw, ctx, origin)) as Record<string, unknown>;
   const validate = validatorFor(module);
   if (!validate(params)) {
@@ -61,7 +77,10 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
       .join('; ');
     throw new TaskError(`invalid parameters for module ${module.name}: ${detail}`);
   }
-  if (module.controller) return { module, params, query: false };
+  if ('run' in module) {
+    const section: Section | undefined = module.probe ? { kind: 'probe', text: module.probe(params) } : undefined;
+    return { kind: 'action', action: module, params, section };
+  }
   const prepared = module.prepare
     ? module.prepare(params, {
         roleDir: task.roleDir,
@@ -69,9 +88,9 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
         readRoleFile: (file) => readFileSync(roleFile(task, 'files', file)),
       })
     : params;
-  const query = isQuery(task);
+  const query = isQuery(task, module);
   const section: Section = query
     ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
     : { kind: 'probe', text: module.probe(prepared, facts) };
-  return { module, params: prepared, query, section };
+  return { kind: 'module', module, params: prepared, query, section };
 }

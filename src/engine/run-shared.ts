@@ -1,25 +1,27 @@
 // What every host runner of one run shares: options, the inventory, the plays, the sinks.
 import type { FleetEvent } from '../model/events.js';
-import type { Host, Inventory, Vars } from '../model/inventory.js';
+import type { Host, Inventory, Source, Vars } from '../model/inventory.js';
 import type { Playbook } from '../model/playbook.js';
+import type { SecretRegistry } from '../model/secrets.js';
 import type { HostSession } from '../model/transport.js';
-import type { Redactor } from '../report/index.js';
+import type { ConnectOptions } from '../transport/index.js';
 import type { BatchProgress } from './progress.js';
 import type { PlayProgram } from './program.js';
 import type { VarsScope } from './vars.js';
 import type { Limiter } from './limiter.js';
 import type { Outcome } from './outcome.js';
 
-export interface ConnectOptions {
-  knownHostsFile: string;
-  acceptNewHostKeys: boolean;
-  signal?: AbortSignal;
-  portOverride?: number;
-}
+/** config/'s host patterns: `all`, globs, `a:&b`, `a:!b`... in inventory order. */
+export type HostSelector = (inv: Inventory, pattern: string, source?: Source) => string[];
 
+/** What the engine uses from the layers around it, passed in by its caller (the CLI wires
+ * config/'s functions; tests may pass their own), so the engine never imports config/. */
 export interface EngineDeps {
-  connect(host: Host, opts: ConnectOptions): Promise<HostSession>;
+  selectHosts: HostSelector;
+  /** Write a host variable into the inventory file that declares the host (config/). */
   setHostVar(inventoryFile: string, host: string, key: string, value: unknown): void;
+  /** Open a host's connection; transport/'s connect unless given (tests: a local shell). */
+  connect?(host: Host, opts: ConnectOptions): Promise<HostSession>;
 }
 
 export interface RunOptions {
@@ -35,10 +37,13 @@ export interface RunOptions {
   acceptNewHostKeys: boolean;
   emit: (e: FleetEvent) => void;
   signal?: AbortSignal;
-  redactor: Redactor;
+  /** Values found secret during the run are registered here (report/'s Redactor masks them). */
+  redactor: SecretRegistry;
   /** For the benchmark's floor: receives the first script sent to a host. */
   dumpProbe?: (script: string) => void;
-  deps?: Partial<EngineDeps>;
+  /** Emit trace events: why each round trip happened (FLEET_TRACE=1). */
+  trace?: boolean;
+  deps: EngineDeps;
 }
 
 export interface BatchContext {
@@ -52,17 +57,22 @@ export interface RunShared {
    * starts 100 at once on two cores makes some exceed the connect timeout. */
   handshakes: Limiter;
   inventory: Inventory;
-  deps: EngineDeps;
+  deps: Required<EngineDeps>;
   emit: (e: FleetEvent) => void;
   scope(program: PlayProgram): VarsScope;
   /** The plays after `playIndex` that include this host, for speculative probing. */
   laterPrograms(host: string, playIndex: number): PlayProgram[];
-  /** Every play this host is in. */
-  programsOf(host: string): PlayProgram[];
   aborted(): boolean;
   /** The live connection of another host of this run, if it has one (actions run scripts on it). */
   sessionOf(host: string): HostSession | undefined;
   /** Some host registered a value or learned facts: cached hostvars are stale. */
   changedValues(): void;
-  dumped: boolean;
+  /** Every name a task or handler of the run registers. */
+  registerNames: ReadonlySet<string>;
+  /** The names this host's tasks and handlers register in the run. */
+  registerNamesOf(host: string): ReadonlySet<string>;
+  /** dumpProbe, called with the first script of the run only. */
+  dumpOnce?: (script: string) => void;
+  /** The run's open connection to a host, if it has one. */
+  sessionOf(host: string): HostSession | undefined;
 }

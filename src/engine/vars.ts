@@ -27,7 +27,12 @@ export interface VarsScope {
 export function groupsMap(inv: Inventory): Record<string, string[]> {
   const out: Record<string, string[]> = { all: [...inv.hosts.keys()] };
   for (const g of inv.groups.keys()) out[g] = [];
-  for (const h of inv.hosts.values()) for (const g of h.groups) (out[g] ??= []).includes(h.name) || out[g].push(h.name);
+  for (const h of inv.hosts.values()) {
+    for (const g of h.groups) {
+      const members = (out[g] ??= []);
+      if (!members.includes(h.name)) members.push(h.name);
+    }
+  }
   return out;
 }
 
@@ -82,19 +87,4 @@ export function buildContext(
   if (opts.withHostvars) ctx.hostvars = hostvars(scope);
   if (opts.extra) Object.assign(ctx, opts.extra);
   return ctx;
-}
-
-const SECRET_NAME = /(password|passwd|passphrase|secret|token|private_key|api_key)$/i;
-
-/** Values that must never be printed: variables named like secrets. */
-export function secretValues(vars: Vars): string[] {
-  const out: string[] = [];
-  for (const [k, v] of Object.entries(vars)) {
-    if (SECRET_NAME.test(k) && typeof v === 'string' && v.length > 0) out.push(v);
-  }
-  return out;
-}
-
-export function isSecretName(name: string): boolean {
-  return SECRET_NAME.test(name);
 }

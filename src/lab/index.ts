@@ -41,7 +41,7 @@ function instanceFile(inst: LabInstance): string {
 
 /** Host names of the instance that exist in its state dir, in index order. */
 export function listHosts(inst: LabInstance): string[] {
-  let names: string[] = [];
+  let names: string[];
   try {
     names = fs.readdirSync(path.join(inst.stateDir, 'hosts'));
   } catch {

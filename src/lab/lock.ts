@@ -34,7 +34,7 @@ export async function withLock<T>(
         continue;
       }
       // A live owner, this process included (two resets at once): wait for it.
-      if (Date.now() > deadline) throw new Error(`lab: ${file} is held by pid ${owner}; gave up waiting`);
+      if (Date.now() > deadline) throw new Error(`lab: ${file} is held by pid ${owner}; gave up waiting`, { cause: e });
       if (!told) opts.onWait?.(owner);
       told = true;
       await sleep(500);

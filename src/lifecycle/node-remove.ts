@@ -7,8 +7,8 @@
 import type { Host, Inventory } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import { connect } from '../transport/index.js';
-import { NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, SWARM_STATE_SCRIPT, type NodeRow, type SwarmState } from '../modules/lib/swarm.js';
-import { q } from '../modules/lib/sh.js';
+import { NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, SWARM_STATE_SCRIPT, type NodeRow, type SwarmState } from '../actions/lib/swarm.js';
+import { q } from '../model/shell.js';
 
 export interface NodeRemoveOptions {
   inventory: Inventory;

@@ -80,11 +80,20 @@ export interface RecapEvent {
   durationMs: number;
   mode: 'apply' | 'check';
   interrupted?: boolean;
+  /** Values tasks published (onion addresses...): host -> variable path -> value. */
+  outputs?: Record<string, Record<string, string>>;
 }
 
 export interface WarningEvent {
   type: 'warning';
   host?: string;
+  msg: string;
+}
+
+/** Why the engine did something costly (a round trip), when tracing was asked for. */
+export interface TraceEvent {
+  type: 'trace';
+  host: string;
   msg: string;
 }
 
@@ -96,4 +105,5 @@ export type FleetEvent =
   | TaskEvent
   | HostEvent
   | RecapEvent
-  | WarningEvent;
+  | WarningEvent
+  | TraceEvent;

@@ -1,5 +1,9 @@
-// The module contract (DESIGN.md): probe -> plan -> apply. Modules are pure:
-// they build shell text and decide; only transport/ touches the network.
+// The module contract (DESIGN.md): probe -> plan -> apply. Modules are pure: they build
+// shell text and decide; only transport/ touches the network. Work that must run on the
+// controller (a fresh connection, an inventory edit) is an action instead (action.ts).
+import type { TObject } from '@sinclair/typebox';
+import type { Vars } from './inventory.js';
+import type { Params } from './params.js';
 
 export interface HostFacts {
   osId: string; // "debian"
@@ -19,23 +23,24 @@ export interface HostFacts {
 export interface PrepareContext {
   /** Directory of the role the task belongs to, to find files/ and templates/. */
   roleDir?: string;
-  /** Render a handlebars template file or string with the task's variables (strict). */
+  /** Render a template file of the role with the task's variables (strict). */
   renderTemplate(file: string): string;
   readRoleFile(file: string): Buffer;
 }
 
+/** A change plan() found, with what apply() needs to make it (typed per module). */
+export type Change<D = undefined> = {
+  kind: 'change';
+  /** One line a person reads: "create /etc/foo (0644 root:root)". */
+  summary: string;
+  /** Unified diff for file content changes, when known. */
+  diff?: string;
+} & ([D] extends [undefined] ? { data?: undefined } : unknown extends D ? { data?: unknown } : { data: D });
+
 /** Result of comparing the probed state with the desired state. */
-export type Plan =
+export type Plan<D = undefined> =
   | { kind: 'ok'; note?: string }
-  | {
-      kind: 'change';
-      /** One line a person reads: "create /etc/foo (0644 root:root)". */
-      summary: string;
-      /** Unified diff for file content changes, when known. */
-      diff?: string;
-      /** Anything apply() needs that plan() found out. */
-      data?: unknown;
-    }
+  | Change<D>
   /** A precondition is missing (unit not found, user absent...). Apply mode: the task
    * fails with `reason`. Check mode after an earlier pending change: "will change (after: X)". */
   | { kind: 'blocked'; reason: string };
@@ -52,33 +57,50 @@ export interface ModuleResult {
   msg?: string;
   /** Command that failed, for the recap. */
   cmd?: string;
-  rc?: number;
-  stdout?: string;
-  stderr?: string;
+  /** What `register` keeps besides changed/failed (a command's rc, stdout, stderr...). */
+  registered?: Vars;
 }
 
-export interface Module<P = Record<string, unknown>> {
+/** How a module fits the task keywords around it: the engine and the playbook loader ask
+ * these instead of a module's name. */
+export interface ModuleTraits {
+  /** A bare string as the task's value fills this parameter (`command: ls -l`). */
+  freeForm?: string;
+  /** Takes the task-level guards `creates` (nothing to do when the path exists) and `unless`
+   * (nothing to do when the command succeeds). Its apply is the operator's own code: without a
+   * guard it reports changed every time, and it is pipelined only when guarded. */
+  guards?: boolean;
+  /** With `changed_when: false` the task promises to change nothing: its apply runs with the
+   * probes, in check mode too, and its result can be registered (a query). */
+  query?: boolean;
+  /** This parameter names a role template file that prepare() renders: what the file reads,
+   * the task reads. */
+  rendersFile?: string;
+}
+
+export interface Module<S extends TObject = TObject, D = undefined, P = Params<S>> {
   name: string;
-  /** Controller-side module (reconnect, inventory_var): the engine runs it itself,
-   * probe/plan/apply are not sent to the host. */
-  controller?: boolean;
-  /** JSON Schema (ajv) for the rendered params; unknown keys are rejected. */
-  schema: Record<string, unknown>;
-  /** Optional controller-side step after rendering: read role files, render templates,
-   * normalise defaults. Runs before any host is contacted for static params. */
-  prepare?(params: P, ctx: PrepareContext): P;
+  /** The parameters (TypeBox; ajv checks the rendered params and fills in defaults). */
+  schema: S;
+  traits?: ModuleTraits;
+  /** Optional controller-side step after validation: read role files, render templates.
+   * Its result is what probe, plan and apply receive. */
+  prepare?(params: Params<S>, ctx: PrepareContext): P;
   /** POSIX sh that prints the current state on stdout. No side effects. */
   probe(params: P, facts?: HostFacts): string;
   /** Pure decision from the probe output. */
-  plan(params: P, probeOutput: string, facts?: HostFacts): Plan;
+  plan(params: P, probeOutput: string, facts?: HostFacts): Plan<D>;
   /** POSIX sh that makes it so. Runs as the task's user (root under become).
    * Exit non-zero on failure, with the reason on stderr. */
-  apply(params: P, plan: Extract<Plan, { kind: 'change' }>, facts?: HostFacts): string;
+  apply(params: P, change: Change<D>, facts?: HostFacts): string;
   /** Interpret the apply outcome (default: failed when rc != 0). */
-  result?(params: P, outcome: ApplyOutcome): ModuleResult & { changed?: boolean };
+  result?(params: P, outcome: ApplyOutcome): ModuleResult;
   /** Params whose values are secret: redacted in output. */
-  secretParams?: string[];
+  secretParams?: readonly string[];
   /** Resources this task touches ("file:/etc/x", "pkg:tor", "unit:tor.service"): a later task
    * touching a resource of an earlier pending change is "will change (after: ...)" in check mode. */
   resources?(params: P): string[];
 }
+
+/** Any module, as the registry and the engine hold them (each module's own types stay inside it). */
+export type AnyModule = Module<TObject, unknown, Record<string, unknown>>;

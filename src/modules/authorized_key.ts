@@ -1,19 +1,28 @@
 // authorized_key: public keys in ~USER/.ssh/authorized_keys (0700 dir, 0600 file, user-owned).
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, rawSchema, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
+import { presentAbsent } from './lib/schema.js';
 import { probePath, parsePath } from './lib/filestate.js';
 import { writeFileSh } from './lib/filewrite.js';
 import { splitText, joinText } from './lib/lines.js';
 import { unifiedDiff } from './lib/diff.js';
 
-export interface AuthorizedKeyParams {
-  user: string;
-  key: string | string[];
-  state?: 'present' | 'absent';
-  exclusive?: boolean;
-}
+const schema = paramsObject({
+  user: Type.String({ pattern: '^[a-z_][a-z0-9_.-]*\\$?$' }),
+  key: rawSchema<string | string[]>({
+    anyOf: [
+      { type: 'string', minLength: 1 },
+      { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
+    ],
+    description: 'public key line(s): "ssh-ed25519 AAAA... comment"',
+  }),
+  state: presentAbsent,
+  exclusive: withDefault(Type.Boolean({ description: 'remove every other key' }), false),
+});
+export type AuthorizedKeyParams = Params<typeof schema>;
 
 export interface AuthorizedKeyPlanData {
   home: string;
@@ -52,7 +61,7 @@ export function probeAuthorizedKey(p: AuthorizedKeyParams): string {
   );
 }
 
-export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan {
+export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan<AuthorizedKeyPlanData> {
   const d = parseProbe(out);
   if (d.need('user') === 'absent') return { kind: 'blocked', reason: `user ${p.user} does not exist` };
   const [, , uid, gid, , home] = d.need('passwd').split(':');
@@ -64,7 +73,7 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan {
   if (bad !== undefined) throw new Error(`authorized_key for ${p.user}: ${JSON.stringify(bad.slice(0, 40))} is not a public key line (expected "ssh-ed25519 AAAA... comment")`);
   const t = splitText(old);
   const why: string[] = [];
-  if ((p.state ?? 'present') === 'absent') {
+  if (p.state === 'absent') {
     const gone = new Set(want.map(keyIdentity));
     const before = t.lines.length;
     t.lines = t.lines.filter((l) => !gone.has(keyIdentity(l)));
@@ -102,8 +111,7 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan {
   };
 }
 
-export function applyAuthorizedKey(p: AuthorizedKeyParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as AuthorizedKeyPlanData;
+export function applyAuthorizedKey({ data }: Change<AuthorizedKeyPlanData>): string {
   const dir = q(`${data.home}/.ssh`);
   const path = `${data.home}/.ssh/authorized_keys`;
   const owner = `${data.uid}:${data.gid}`;
@@ -113,25 +121,11 @@ export function applyAuthorizedKey(p: AuthorizedKeyParams, plan: Extract<Plan, {
   return s;
 }
 
-export const authorizedKey: Module<AuthorizedKeyParams> = {
+export const authorizedKey: Module<typeof schema, AuthorizedKeyPlanData> = {
   name: 'authorized_key',
-  schema: objectSchema(
-    {
-      user: { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*\\$?$' },
-      key: {
-        anyOf: [
-          { type: 'string', minLength: 1 },
-          { type: 'array', minItems: 1, items: { type: 'string', minLength: 1 } },
-        ],
-        description: 'public key line(s): "ssh-ed25519 AAAA... comment"',
-      },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-      exclusive: { type: 'boolean', default: false, description: 'remove every other key' },
-    },
-    ['user', 'key'],
-  ),
+  schema,
   probe: (p) => probeAuthorizedKey(p),
   plan: (p, out) => planAuthorizedKey(p, out),
-  apply: (p, plan) => applyAuthorizedKey(p, plan),
+  apply: (_p, plan) => applyAuthorizedKey(plan),
   resources: (p) => [`user:${p.user}`, `authorized_keys:${p.user}`],
 };

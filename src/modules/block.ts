@@ -1,35 +1,28 @@
 // block: a marked block of lines in a text file (like Ansible's blockinfile).
+import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
-import { objectSchema, pathSchema, textEditProps } from './lib/schema.js';
-import { probeTextFile, planTextFile, applyTextFile, type TextFileParams } from './lib/textfile.js';
+import { paramsObject, withDefault } from '../model/params.js';
+import { pathSchema, textEditProps } from './lib/schema.js';
+import { probeTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
 import { editBlock } from './lib/lines.js';
-
-export interface BlockParams extends TextFileParams {
-  block?: string;
-  marker?: string;
-  marker_begin?: string;
-  marker_end?: string;
-  state?: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-}
 
 export const DEFAULT_MARKER = '# {mark} FLEET MANAGED BLOCK';
 
-export const block: Module<BlockParams> = {
+const schema = paramsObject(
+  {
+    path: pathSchema,
+    block: withDefault(Type.String(), ''),
+    marker: withDefault(Type.String({ pattern: '\\{mark\\}' }), DEFAULT_MARKER),
+    marker_begin: withDefault(Type.String({ minLength: 1 }), 'BEGIN'),
+    marker_end: withDefault(Type.String({ minLength: 1 }), 'END'),
+    ...textEditProps,
+  },
+  { not: { required: ['insertafter', 'insertbefore'] } },
+);
+
+export const block: Module<typeof schema, TextPlanData> = {
   name: 'block',
-  schema: objectSchema(
-    {
-      path: pathSchema,
-      block: { type: 'string', default: '' },
-      marker: { type: 'string', pattern: '\\{mark\\}', default: DEFAULT_MARKER },
-      marker_begin: { type: 'string', minLength: 1, default: 'BEGIN' },
-      marker_end: { type: 'string', minLength: 1, default: 'END' },
-      ...textEditProps,
-    },
-    ['path'],
-    { not: { required: ['insertafter', 'insertbefore'] } },
-  ),
+  schema,
   probe: (p) => probeTextFile(p),
   plan: (p, out) =>
     planTextFile(
@@ -37,11 +30,11 @@ export const block: Module<BlockParams> = {
       out,
       (old) =>
         editBlock(old, {
-          block: p.block ?? '',
-          marker: p.marker ?? DEFAULT_MARKER,
-          markerBegin: p.marker_begin ?? 'BEGIN',
-          markerEnd: p.marker_end ?? 'END',
-          state: p.state ?? 'present',
+          block: p.block,
+          marker: p.marker,
+          markerBegin: p.marker_begin,
+          markerEnd: p.marker_end,
+          state: p.state,
           insertafter: p.insertafter,
           insertbefore: p.insertbefore,
         }),

@@ -1,12 +1,14 @@
 // command: run a program directly (argv list, or a string split into words without a shell).
 import type { Module } from '../model/module.js';
+import { paramsObject, rawSchema, type Params } from '../model/params.js';
 import { q, qa } from './lib/sh.js';
-import { objectSchema } from './lib/schema.js';
-import { runProps, runPrefix, probeRun, planRun, runResult, type RunParams } from './lib/run.js';
+import { runProps, runPrefix, probeRun, planRun, runResult, runTraits } from './lib/run.js';
 
-export interface CommandParams extends RunParams {
-  cmd: string | string[];
-}
+const schema = paramsObject({
+  cmd: rawSchema<string | string[]>({ anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }] }),
+  ...runProps,
+});
+export type CommandParams = Params<typeof schema>;
 
 /** Split a command string into words the way Ansible's command module does (shlex-like). */
 export function splitWords(cmd: string): string[] {
@@ -55,15 +57,10 @@ function display(p: CommandParams): string {
   return typeof p.cmd === 'string' ? p.cmd : qa(p.cmd);
 }
 
-export const command: Module<CommandParams> = {
+export const command: Module<typeof schema> = {
   name: 'command',
-  schema: objectSchema(
-    {
-      cmd: { anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }] },
-      ...runProps,
-    },
-    ['cmd'],
-  ),
+  schema,
+  traits: runTraits,
   probe: (p) => probeRun(p),
   plan: (p, out) => planRun(p, out, display(p)),
   // exec: the command replaces the subshell, so its exit status is the fragment's.

@@ -1,24 +1,22 @@
 // copy: a file whose bytes are given inline (content) or taken from the role's files/ (src).
+import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
-import { objectSchema } from './lib/schema.js';
-import { contentProps, probeContent, planContent, applyContent, type ContentParams } from './lib/content.js';
+import { paramsObject } from '../model/params.js';
+import { contentProps, probeContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
 
-export interface CopyParams extends ContentParams {
-  /** A file in the role (files/NAME), read on the controller by prepare(). */
-  src?: string;
-}
+const schema = paramsObject(
+  {
+    ...contentProps,
+    content: Type.Optional(Type.String()),
+    /** A file in the role (files/NAME), read on the controller by prepare(). */
+    src: Type.Optional(Type.String({ minLength: 1, description: "path in the role's files/ directory" })),
+  },
+  { oneOf: [{ required: ['content'] }, { required: ['src'] }] },
+);
 
-export const copy: Module<CopyParams> = {
+export const copy: Module<typeof schema, ContentPlanData, ContentParams> = {
   name: 'copy',
-  schema: objectSchema(
-    {
-      ...contentProps,
-      content: { type: 'string' },
-      src: { type: 'string', minLength: 1, description: "path in the role's files/ directory" },
-    },
-    ['dest'],
-    { oneOf: [{ required: ['content'] }, { required: ['src'] }] },
-  ),
+  schema,
   prepare(p, ctx) {
     if (p.src === undefined) return p;
     // Bytes, not text: role files may be binary (keys, images).

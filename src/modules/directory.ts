@@ -1,22 +1,20 @@
 // directory: file with state directory (created with parents, like mkdir -p).
 import type { Module } from '../model/module.js';
-import { probeFile, planFile, applyFile, fileResources, fileProps, type FileParams } from './file.js';
-import { objectSchema } from './lib/schema.js';
-
-export type DirectoryParams = Omit<FileParams, 'state' | 'src' | 'force'> & { state?: 'present' | 'absent' };
+import { paramsObject, type Params } from '../model/params.js';
+import { probeFile, planFile, applyFile, fileResources, fileProps, type FileParams, type FilePlanData } from './file.js';
+import { presentAbsent } from './lib/schema.js';
 
 const { path, owner, group, mode, recurse } = fileProps;
+const schema = paramsObject({ path, state: presentAbsent, owner, group, mode, recurse });
+export type DirectoryParams = Params<typeof schema>;
 
 function asFile(p: DirectoryParams): FileParams {
-  return { ...p, state: p.state === 'absent' ? 'absent' : 'directory' };
+  return { ...p, state: p.state === 'absent' ? 'absent' : 'directory', force: false };
 }
 
-export const directory: Module<DirectoryParams> = {
+export const directory: Module<typeof schema, FilePlanData> = {
   name: 'directory',
-  schema: objectSchema(
-    { path, state: { type: 'string', enum: ['present', 'absent'], default: 'present' }, owner, group, mode, recurse },
-    ['path'],
-  ),
+  schema,
   probe: (p) => probeFile(asFile(p)),
   plan: (p, out) => planFile(asFile(p), out),
   apply: (p, plan) => applyFile(asFile(p), plan),

@@ -3,24 +3,26 @@
 // live one differs, the plan shows how as a diff, and applying recreates it (docker refuses
 // while services still use it, and the task fails with docker's own message).
 import type { Module, Plan } from '../model/module.js';
-import { objectSchema } from './lib/schema.js';
+import { Type } from '@sinclair/typebox';
+import { paramsObject, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 
-export interface NetworkSpec {
-  name: string;
-  driver: string;
+const networkSchema = paramsObject({
+  name: Type.String({ pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' }),
+  driver: withDefault(Type.String({ minLength: 1 }), 'overlay'),
   /** Overlay only: IPsec between nodes (needs ESP, IP protocol 50, open between them). */
-  encrypted: boolean;
-  attachable: boolean;
-  internal: boolean;
-  subnet?: string;
-  gateway?: string;
-  labels: Record<string, string>;
-}
+  encrypted: withDefault(Type.Boolean(), false),
+  attachable: withDefault(Type.Boolean(), false),
+  internal: withDefault(Type.Boolean(), false),
+  subnet: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f.:]+/[0-9]{1,3}$' })),
+  gateway: Type.Optional(Type.String({ pattern: '^[0-9A-Fa-f.:]+$' })),
+  labels: withDefault(Type.Record(Type.String(), Type.String()), {}),
+});
 
-export interface DockerNetworksParams {
-  networks: NetworkSpec[];
-}
+const schema = paramsObject({ networks: Type.Array(networkSchema) });
+
+export type NetworkSpec = Params<typeof networkSchema>;
+export type DockerNetworksParams = { networks: NetworkSpec[] };
 
 interface Live {
   Driver?: string;
@@ -100,33 +102,13 @@ function compare(spec: NetworkSpec, text: string): { work: Work; summary: string
   return { work: { spec, recreate: true }, summary: `recreate network ${spec.name} (its settings differ; docker refuses while services use it)`, diff: diff.join('\n') + '\n' };
 }
 
-export const dockerNetworks: Module<DockerNetworksParams> = {
+export const dockerNetworks: Module<typeof schema, Work[], DockerNetworksParams> = {
   name: 'docker_networks',
-  schema: objectSchema(
-    {
-      networks: {
-        type: 'array',
-        items: objectSchema(
-          {
-            name: { type: 'string', pattern: '^[A-Za-z0-9][A-Za-z0-9_.-]*$' },
-            driver: { type: 'string', minLength: 1, default: 'overlay' },
-            encrypted: { type: 'boolean', default: false },
-            attachable: { type: 'boolean', default: false },
-            internal: { type: 'boolean', default: false },
-            subnet: { type: 'string', pattern: '^[0-9A-Fa-f.:]+/[0-9]{1,3}$' },
-            gateway: { type: 'string', pattern: '^[0-9A-Fa-f.:]+$' },
-            labels: { type: 'object', additionalProperties: { type: 'string' }, default: {} },
-          },
-          ['name'],
-        ),
-      },
-    },
-    ['networks'],
-  ),
+  schema,
   probe: (p) =>
     `command -v docker >/dev/null 2>&1 || { echo ${MISSING_DOCKER}; exit 0; }\n` +
     p.networks.map((n) => `echo ${q(MARK + n.name)}\ndocker network inspect --format '{{json .}}' ${q(n.name)} 2>/dev/null || echo ${ABSENT}\n`).join(''),
-  plan: (p, out): Plan => {
+  plan: (p, out): Plan<Work[]> => {
     if (out.trim() === MISSING_DOCKER) return { kind: 'blocked', reason: 'docker is not installed' };
     const found = new Map<string, string>();
     let cur: string | undefined;
@@ -139,7 +121,7 @@ export const dockerNetworks: Module<DockerNetworksParams> = {
     return { kind: 'change', summary: changes.map((c) => c.summary).join('; '), diff: changes.map((c) => c.diff).join(''), data: changes.map((c) => c.work) };
   },
   apply: (_p, plan) =>
-    (plan.data as Work[])
+    plan.data
       .map((w) => `${w.recreate ? `docker network rm ${q(w.spec.name)} >/dev/null || exit 1\n` : ''}${createCmd(w.spec)} >/dev/null || exit 1\n`)
       .join(''),
   resources: (p) => p.networks.map((n) => `docker-network:${n.name}`),

@@ -1,27 +1,27 @@
 // file: a path's existence, kind (file, directory, symlink) and attributes, without content.
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, stringEnum, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
 import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, type PathState } from './lib/filestate.js';
 import { setAttrsSh } from './lib/filewrite.js';
-import { objectSchema, pathSchema, attrProps } from './lib/schema.js';
-import type { ModeInput } from './lib/mode.js';
+import { pathSchema, attrProps } from './lib/schema.js';
 
-export type FileState = 'file' | 'directory' | 'link' | 'absent' | 'touch';
+export const linkTarget = Type.String({ minLength: 1, description: 'link target (state: link)' });
 
-export interface FileParams {
-  path: string;
-  state?: FileState;
-  owner?: string | number;
-  group?: string | number;
-  mode?: ModeInput;
-  /** Link target, for state link. */
-  src?: string;
-  /** Replace an existing non-link when creating a link. */
-  force?: boolean;
-  /** directory: apply owner/group to everything below too. */
-  recurse?: boolean;
-}
+export const fileProps = {
+  path: pathSchema,
+  state: withDefault(stringEnum(['file', 'directory', 'link', 'absent', 'touch']), 'file'),
+  ...attrProps,
+  src: Type.Optional(linkTarget),
+  force: withDefault(Type.Boolean({ description: 'replace an existing non-link when creating a link' }), false),
+  recurse: withDefault(Type.Boolean({ description: 'directory: owner/group applied recursively' }), false),
+};
+
+const schema = paramsObject(fileProps);
+export type FileParams = Params<typeof schema>;
+export type FileState = FileParams['state'];
 
 type Action = 'create' | 'remove' | 'attrs' | 'relink';
 export interface FilePlanData {
@@ -32,19 +32,10 @@ export interface FilePlanData {
   mode?: string;
 }
 
-export const fileProps = {
-  path: pathSchema,
-  state: { type: 'string', enum: ['file', 'directory', 'link', 'absent', 'touch'], default: 'file' },
-  ...attrProps,
-  src: { type: 'string', minLength: 1, description: 'link target (state: link)' },
-  force: { type: 'boolean', default: false },
-  recurse: { type: 'boolean', default: false, description: 'directory: owner/group applied recursively' },
-};
-
 export function probeFile(p: FileParams): string {
   const a = attrsOf(p);
   let s = probePath(p.path, { owner: a.owner, group: a.group, parent: true });
-  const state = p.state ?? 'file';
+  const state = p.state;
   if (state === 'directory' && p.recurse && (a.owner !== undefined || a.group !== undefined)) {
     // One find for the whole tree: prints the first path whose ownership differs, then stops.
     const tests: string[] = [];
@@ -55,15 +46,15 @@ export function probeFile(p: FileParams): string {
   return s;
 }
 
-function change(summary: string, data: FilePlanData): Plan {
+function change(summary: string, data: FilePlanData): Plan<FilePlanData> {
   return { kind: 'change', summary, data };
 }
 
-export function planFile(p: FileParams, out: string): Plan {
+export function planFile(p: FileParams, out: string): Plan<FilePlanData> {
   const d = parseProbe(out);
   const s = parsePath(d);
   const a = attrsOf(p);
-  const state = p.state ?? 'file';
+  const state = p.state;
   const path = p.path;
 
   if (state === 'absent') {
@@ -102,8 +93,7 @@ export function planFile(p: FileParams, out: string): Plan {
   return change(`${path}: ${diffs.join(', ')}`, { action: 'attrs', state, type: s.type, mode });
 }
 
-export function applyFile(p: FileParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as FilePlanData;
+export function applyFile(p: FileParams, { data }: Change<FilePlanData>): string {
   const a = attrsOf(p);
   const path = q(p.path);
   const attrs = { owner: a.owner, group: a.group, mode: data.mode };
@@ -130,9 +120,9 @@ export function fileResources(p: FileParams): string[] {
   return [`file:${p.path}`];
 }
 
-export const file: Module<FileParams> = {
+export const file: Module<typeof schema, FilePlanData> = {
   name: 'file',
-  schema: objectSchema(fileProps, ['path']),
+  schema,
   probe: (p) => probeFile(p),
   plan: (p, out) => planFile(p, out),
   apply: (p, plan) => applyFile(p, plan),

@@ -1,24 +1,28 @@
 // group: a local group (groupadd/groupmod/groupdel).
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
+import { presentAbsent } from './lib/schema.js';
 
-export interface GroupParams {
-  name: string;
-  gid?: number;
-  system?: boolean;
-  state?: 'present' | 'absent';
-}
+const schema = paramsObject({
+  name: Type.String({ pattern: '^[a-z_][a-z0-9_.-]*\\$?$', maxLength: 32 }),
+  gid: Type.Optional(Type.Integer({ minimum: 0 })),
+  system: withDefault(Type.Boolean(), false),
+  state: presentAbsent,
+});
+export type GroupParams = Params<typeof schema>;
+type GroupPlanData = 'create' | 'modify' | 'delete';
 
 export function probeGroup(p: GroupParams): string {
   return `if e=$(getent group ${q(p.name)}); then echo exists=1; echo "entry=$e"; else echo exists=0; fi\n`;
 }
 
-export function planGroup(p: GroupParams, out: string): Plan {
+export function planGroup(p: GroupParams, out: string): Plan<GroupPlanData> {
   const d = parseProbe(out);
   const exists = d.need('exists') === '1';
-  if ((p.state ?? 'present') === 'absent')
+  if (p.state === 'absent')
     return exists ? { kind: 'change', summary: `remove group ${p.name}`, data: 'delete' } : { kind: 'ok' };
   if (!exists) return { kind: 'change', summary: `create group ${p.name}${p.gid !== undefined ? ` (gid ${p.gid})` : ''}`, data: 'create' };
   const gid = d.need('entry').split(':')[2];
@@ -26,7 +30,7 @@ export function planGroup(p: GroupParams, out: string): Plan {
   return { kind: 'ok' };
 }
 
-export function applyGroup(p: GroupParams, plan: Extract<Plan, { kind: 'change' }>): string {
+export function applyGroup(p: GroupParams, plan: Change<GroupPlanData>): string {
   const n = q(p.name);
   const gid = p.gid !== undefined ? `-g ${p.gid} ` : '';
   switch (plan.data) {
@@ -39,17 +43,9 @@ export function applyGroup(p: GroupParams, plan: Extract<Plan, { kind: 'change' 
   }
 }
 
-export const group: Module<GroupParams> = {
+export const group: Module<typeof schema, GroupPlanData> = {
   name: 'group',
-  schema: objectSchema(
-    {
-      name: { type: 'string', pattern: '^[a-z_][a-z0-9_.-]*\\$?$', maxLength: 32 },
-      gid: { type: 'integer', minimum: 0 },
-      system: { type: 'boolean', default: false },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-    },
-    ['name'],
-  ),
+  schema,
   probe: (p) => probeGroup(p),
   plan: (p, out) => planGroup(p, out),
   apply: (p, plan) => applyGroup(p, plan),

@@ -1,5 +1,6 @@
-// Every module by name: what playbooks may use.
-import type { Module } from '../model/module.js';
+// Every module by name: the task types that run on the host (actions, which run on the
+// controller, are in actions/).
+import type { AnyModule } from '../model/module.js';
 import { file } from './file.js';
 import { directory } from './directory.js';
 import { link } from './link.js';
@@ -15,21 +16,16 @@ import { authorizedKey } from './authorized_key.js';
 import { sysctl } from './sysctl.js';
 import { command } from './command.js';
 import { shell } from './shell.js';
-import { reconnect } from './reconnect.js';
-import { inventoryVar } from './inventory_var.js';
-import { dockerImage } from './docker_image.js';
+import { drift } from './drift.js';
 import { dockerNetworks } from './docker_networks.js';
-import { swarmMember } from './swarm_member.js';
-import { swarmNode } from './swarm_node.js';
 
-const all: Module<any>[] = [
+const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, reconnect, inventoryVar,
-  dockerImage, dockerNetworks, swarmMember, swarmNode,
+  authorizedKey, sysctl, command, shell, drift, dockerNetworks,
 ];
 
-export const modules: Record<string, Module<any>> = Object.fromEntries(all.map((m) => [m.name, m]));
+export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));
 
-export function getModule(name: string): Module<any> | undefined {
+export function getModule(name: string): AnyModule | undefined {
   return Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
 }

@@ -1,41 +1,36 @@
 // line: one line in a text file (like Ansible's lineinfile).
+import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
-import { objectSchema, pathSchema, textEditProps } from './lib/schema.js';
-import { probeTextFile, planTextFile, applyTextFile, type TextFileParams } from './lib/textfile.js';
+import { paramsObject } from '../model/params.js';
+import { pathSchema, textEditProps } from './lib/schema.js';
+import { probeTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
 import { editLine } from './lib/lines.js';
 
-export interface LineParams extends TextFileParams {
-  line?: string;
-  regexp?: string;
-  state?: 'present' | 'absent';
-  insertafter?: string;
-  insertbefore?: string;
-}
+const schema = paramsObject(
+  {
+    path: pathSchema,
+    line: Type.Optional(Type.String()),
+    regexp: Type.Optional(Type.String({ minLength: 1 })),
+    ...textEditProps,
+  },
+  {
+    not: { required: ['insertafter', 'insertbefore'] },
+    // present needs the line; absent needs something to match.
+    if: { properties: { state: { const: 'absent' } }, required: ['state'] },
+    then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }] },
+    else: { required: ['line'] },
+  },
+);
 
-export const line: Module<LineParams> = {
+export const line: Module<typeof schema, TextPlanData> = {
   name: 'line',
-  schema: objectSchema(
-    {
-      path: pathSchema,
-      line: { type: 'string' },
-      regexp: { type: 'string', minLength: 1 },
-      ...textEditProps,
-    },
-    ['path'],
-    {
-      not: { required: ['insertafter', 'insertbefore'] },
-      // present needs the line; absent needs something to match.
-      if: { properties: { state: { const: 'absent' } }, required: ['state'] },
-      then: { anyOf: [{ required: ['line'] }, { required: ['regexp'] }] },
-      else: { required: ['line'] },
-    },
-  ),
+  schema,
   probe: (p) => probeTextFile(p),
   plan: (p, out) =>
     planTextFile(
       p,
       out,
-      (old) => editLine(old, { ...p, state: p.state ?? 'present' }),
+      (old) => editLine(old, p),
       p.state === 'absent' ? `remove line ${JSON.stringify(p.regexp ?? p.line)}` : `line ${JSON.stringify(p.line)}`,
     ),
   apply: (p, plan) => applyTextFile(p, plan),

@@ -1,35 +1,26 @@
 // link: a symbolic link path -> src.
 import type { Module } from '../model/module.js';
-import { probeFile, planFile, applyFile, fileResources, fileProps, type FileParams } from './file.js';
-import { objectSchema } from './lib/schema.js';
+import { paramsObject, type Params } from '../model/params.js';
+import { probeFile, planFile, applyFile, fileResources, fileProps, linkTarget, type FileParams, type FilePlanData } from './file.js';
+import { presentAbsent } from './lib/schema.js';
 
-export interface LinkParams {
-  path: string;
-  src: string;
-  owner?: string | number;
-  group?: string | number;
-  force?: boolean;
-  state?: 'present' | 'absent';
-}
-
-const { path, src, owner, group, force } = fileProps;
+const { path, owner, group, force } = fileProps;
+const schema = paramsObject({ path, src: linkTarget, owner, group, force, state: presentAbsent });
+export type LinkParams = Params<typeof schema>;
 
 function asFile(p: LinkParams): FileParams {
-  return { ...p, state: p.state === 'absent' ? 'absent' : 'link' };
+  return { ...p, state: p.state === 'absent' ? 'absent' : 'link', recurse: false };
 }
 
-export const link: Module<LinkParams> = {
+export const link: Module<typeof schema, FilePlanData> = {
   name: 'link',
-  schema: objectSchema(
-    { path, src, owner, group, force, state: { type: 'string', enum: ['present', 'absent'], default: 'present' } },
-    ['path', 'src'],
-  ),
+  schema,
   probe: (p) => probeFile(asFile(p)),
   plan: (p, out) => {
     const plan = planFile(asFile(p), out);
     // Never delete a real file or directory because a *link* was declared absent.
-    if (p.state === 'absent' && plan.kind === 'change' && (plan.data as { type: string }).type !== 'link')
-      return { kind: 'blocked', reason: `${p.path} is a ${(plan.data as { type: string }).type}, not a link; refusing to remove it` };
+    if (p.state === 'absent' && plan.kind === 'change' && plan.data.type !== 'link')
+      return { kind: 'blocked', reason: `${p.path} is a ${plan.data.type}, not a link; refusing to remove it` };
     return plan;
   },
   apply: (p, plan) => applyFile(asFile(p), plan),

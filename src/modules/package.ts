@@ -1,17 +1,27 @@
 // package: Debian packages through dpkg-query (probe) and apt-get (apply).
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '../model/params.js';
 import { qa } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
 
-export interface PackageParams {
-  name: string | string[];
-  state?: 'present' | 'absent' | 'latest';
-  update_cache?: 'auto' | 'always' | 'never';
-  cache_valid_time?: number;
-  install_recommends?: boolean;
-  purge?: boolean;
-}
+const PACKAGE = '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$';
+
+const schema = paramsObject({
+  name: rawSchema<string | string[]>({
+    anyOf: [
+      { type: 'string', pattern: PACKAGE },
+      { type: 'array', minItems: 1, items: { type: 'string', pattern: PACKAGE } },
+    ],
+    description: 'package name(s), optionally name=version',
+  }),
+  state: withDefault(stringEnum(['present', 'absent', 'latest']), 'present'),
+  update_cache: withDefault(stringEnum(['auto', 'always', 'never']), 'auto'),
+  cache_valid_time: withDefault(Type.Integer({ minimum: 0 }), 3600),
+  install_recommends: withDefault(Type.Boolean(), false),
+  purge: withDefault(Type.Boolean(), false),
+});
+export type PackageParams = Params<typeof schema>;
 
 export interface PackagePlanData {
   install: string[];
@@ -50,9 +60,9 @@ interface Installed {
   version: string;
 }
 
-export function planPackage(p: PackageParams, out: string): Plan {
+export function planPackage(p: PackageParams, out: string): Plan<PackagePlanData> {
   const d = parseProbe(out);
-  const state = p.state ?? 'present';
+  const state = p.state;
   const installed = new Map<string, Installed>();
   for (const row of d.all('pkg')) {
     const [name, status, version] = row.split('\t');
@@ -97,15 +107,14 @@ export function planPackage(p: PackageParams, out: string): Plan {
   }
   if (!install.length && !remove.length) return { kind: 'ok' };
   const age = Number(d.get('now') ?? 0) - Number(d.get('lists_mtime') ?? 0);
-  const stale = Number(d.get('lists_mtime') ?? 0) === 0 || age > (p.cache_valid_time ?? 3600);
-  const mode = p.update_cache ?? 'auto';
+  const stale = Number(d.get('lists_mtime') ?? 0) === 0 || age > p.cache_valid_time;
+  const mode = p.update_cache;
   const update = install.length > 0 && (mode === 'always' || (mode === 'auto' && stale));
   const data: PackagePlanData = { install, remove, update };
   return { kind: 'change', summary: why.join(', ') + (update ? ' (after apt-get update)' : ''), data };
 }
 
-export function applyPackage(p: PackageParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as PackagePlanData;
+export function applyPackage(p: PackageParams, { data }: Change<PackagePlanData>): string {
   let s = '';
   if (data.update) s += `${APT} update\n`;
   if (data.install.length) {
@@ -116,25 +125,9 @@ export function applyPackage(p: PackageParams, plan: Extract<Plan, { kind: 'chan
   return s;
 }
 
-export const pkg: Module<PackageParams> = {
+export const pkg: Module<typeof schema, PackagePlanData> = {
   name: 'package',
-  schema: objectSchema(
-    {
-      name: {
-        anyOf: [
-          { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$' },
-          { type: 'array', minItems: 1, items: { type: 'string', pattern: '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$' } },
-        ],
-        description: 'package name(s), optionally name=version',
-      },
-      state: { type: 'string', enum: ['present', 'absent', 'latest'], default: 'present' },
-      update_cache: { type: 'string', enum: ['auto', 'always', 'never'], default: 'auto' },
-      cache_valid_time: { type: 'integer', minimum: 0, default: 3600 },
-      install_recommends: { type: 'boolean', default: false },
-      purge: { type: 'boolean', default: false },
-    },
-    ['name'],
-  ),
+  schema,
   probe: (p) => probePackage(p),
   plan: (p, out) => planPackage(p, out),
   apply: (p, plan) => applyPackage(p, plan),

@@ -1,15 +1,20 @@
 // service: a systemd unit's running state and enablement.
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, stringEnum, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
 
-export interface ServiceParams {
-  name: string;
-  state?: 'started' | 'stopped' | 'restarted' | 'reloaded';
-  enabled?: boolean;
-  daemon_reload?: boolean;
-}
+const schema = paramsObject(
+  {
+    name: Type.String({ minLength: 1, pattern: '^[A-Za-z0-9:_.@\\\\-]+$' }),
+    state: Type.Optional(stringEnum(['started', 'stopped', 'restarted', 'reloaded'])),
+    enabled: Type.Optional(Type.Boolean()),
+    daemon_reload: withDefault(Type.Boolean(), false),
+  },
+  { anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { properties: { daemon_reload: { const: true } }, required: ['daemon_reload'] }] },
+);
+export type ServiceParams = Params<typeof schema>;
 
 export interface ServicePlanData {
   daemonReload: boolean;
@@ -32,7 +37,7 @@ export function probeService(p: ServiceParams): string {
   return `if [ -d /run/systemd/system ] && command -v systemctl >/dev/null 2>&1; then systemctl show -p LoadState,ActiveState,SubState,UnitFileState,NeedDaemonReload -- ${q(unitName(p.name))} || exit 1; else echo LoadState=no-systemd; fi\n`;
 }
 
-export function planService(p: ServiceParams, out: string): Plan {
+export function planService(p: ServiceParams, out: string): Plan<ServicePlanData> {
   const d = parseProbe(out);
   const unit = unitName(p.name);
   const load = d.need('LoadState');
@@ -66,8 +71,7 @@ export function planService(p: ServiceParams, out: string): Plan {
   return { kind: 'change', summary: why.join(', '), data };
 }
 
-export function applyService(p: ServiceParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as ServicePlanData;
+export function applyService(p: ServiceParams, { data }: Change<ServicePlanData>): string {
   const unit = q(unitName(p.name));
   let s = '';
   // daemon_reload is also honoured when the plan did not see the need (a unit file written by
@@ -78,18 +82,9 @@ export function applyService(p: ServiceParams, plan: Extract<Plan, { kind: 'chan
   return s;
 }
 
-export const service: Module<ServiceParams> = {
+export const service: Module<typeof schema, ServicePlanData> = {
   name: 'service',
-  schema: objectSchema(
-    {
-      name: { type: 'string', minLength: 1, pattern: '^[A-Za-z0-9:_.@\\\\-]+$' },
-      state: { type: 'string', enum: ['started', 'stopped', 'restarted', 'reloaded'] },
-      enabled: { type: 'boolean' },
-      daemon_reload: { type: 'boolean', default: false },
-    },
-    ['name'],
-    { anyOf: [{ required: ['state'] }, { required: ['enabled'] }, { properties: { daemon_reload: { const: true } }, required: ['daemon_reload'] }] },
-  ),
+  schema,
   probe: (p) => probeService(p),
   plan: (p, out) => planService(p, out),
   apply: (p, plan) => applyService(p, plan),

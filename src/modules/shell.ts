@@ -1,16 +1,16 @@
 // shell: run a command line through sh -c (pipes, redirections, variables).
+import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
+import { paramsObject } from '../model/params.js';
 import { q } from './lib/sh.js';
-import { objectSchema } from './lib/schema.js';
-import { runProps, runPrefix, probeRun, planRun, runResult, type RunParams } from './lib/run.js';
+import { runProps, runPrefix, probeRun, planRun, runResult, runTraits } from './lib/run.js';
 
-export interface ShellParams extends RunParams {
-  cmd: string;
-}
+const schema = paramsObject({ cmd: Type.String({ minLength: 1 }), ...runProps });
 
-export const shell: Module<ShellParams> = {
+export const shell: Module<typeof schema> = {
   name: 'shell',
-  schema: objectSchema({ cmd: { type: 'string', minLength: 1 }, ...runProps }, ['cmd']),
+  schema,
+  traits: runTraits,
   probe: (p) => probeRun(p),
   plan: (p, out) => planRun(p, out, p.cmd),
   // Its own sh, so the operator's `set -e`-unfriendly pipelines behave as they would by hand.

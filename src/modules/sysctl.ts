@@ -1,20 +1,15 @@
 // sysctl: a kernel parameter, persisted in a sysctl.d file and set live.
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, rawSchema, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
+import { presentAbsent } from './lib/schema.js';
 import { probePath, parsePath } from './lib/filestate.js';
 import { writeFileSh } from './lib/filewrite.js';
 import { splitText, joinText } from './lib/lines.js';
 import { unifiedDiff } from './lib/diff.js';
 
-export interface SysctlParams {
-  name: string;
-  value?: string | number;
-  state?: 'present' | 'absent';
-  sysctl_file?: string;
-  reload?: boolean;
-}
 
 export interface SysctlPlanData {
   /** New content of sysctl_file, when it changes. */
@@ -24,6 +19,18 @@ export interface SysctlPlanData {
 }
 
 export const DEFAULT_SYSCTL_FILE = '/etc/sysctl.d/99-fleet.conf';
+
+const schema = paramsObject(
+  {
+    name: Type.String({ pattern: '^[A-Za-z0-9_][A-Za-z0-9_./-]*$' }),
+    value: Type.Optional(rawSchema<string | number>({ type: ['string', 'integer'] })),
+    state: presentAbsent,
+    sysctl_file: withDefault(Type.String({ pattern: '^/' }), DEFAULT_SYSCTL_FILE),
+    reload: withDefault(Type.Boolean({ description: 'also set the running value' }), true),
+  },
+  { if: { properties: { state: { const: 'absent' } }, required: ['state'] }, else: { required: ['value'] } },
+);
+export type SysctlParams = Params<typeof schema>;
 
 /** Kernel values print tabs between fields ("32768\t60999"): compare on single spaces. */
 function norm(v: string): string {
@@ -42,7 +49,7 @@ function setsName(line: string, name: string): boolean {
 }
 
 export function probeSysctl(p: SysctlParams): string {
-  const file = p.sysctl_file ?? DEFAULT_SYSCTL_FILE;
+  const file = p.sysctl_file;
   // One tr: /proc/sys files do not support the byte-wise reads of sh's `read` builtin, and
   // multi-line values must stay on one key=value line.
   return (
@@ -51,16 +58,16 @@ export function probeSysctl(p: SysctlParams): string {
   );
 }
 
-export function planSysctl(p: SysctlParams, out: string): Plan {
+export function planSysctl(p: SysctlParams, out: string): Plan<SysctlPlanData> {
   const d = parseProbe(out);
-  const file = p.sysctl_file ?? DEFAULT_SYSCTL_FILE;
+  const file = p.sysctl_file;
   const s = parsePath(d);
   if (s.type === 'directory' || s.type === 'other') return { kind: 'blocked', reason: `${file} exists as a ${s.type}, expected a file` };
   const old = s.type === 'file' ? (s.content ?? Buffer.alloc(0)).toString('utf8') : '';
   const t = splitText(old);
   const why: string[] = [];
   let live = false;
-  if ((p.state ?? 'present') === 'absent') {
+  if (p.state === 'absent') {
     // Absent only stops persisting the value; the running kernel keeps what it has.
     t.lines = t.lines.filter((l) => !setsName(l, p.name));
   } else {
@@ -78,7 +85,7 @@ export function planSysctl(p: SysctlParams, out: string): Plan {
     }
     if (d.get('live_missing') === '1') return { kind: 'blocked', reason: `kernel parameter ${p.name} does not exist on this host` };
     const cur = norm(d.get('live') ?? '');
-    if ((p.reload ?? true) && cur !== want) {
+    if (p.reload && cur !== want) {
       live = true;
       why.push(`${p.name} ${cur} -> ${want}`);
     }
@@ -99,29 +106,18 @@ export function planSysctl(p: SysctlParams, out: string): Plan {
   };
 }
 
-export function applySysctl(p: SysctlParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as SysctlPlanData;
+export function applySysctl(p: SysctlParams, { data }: Change<SysctlPlanData>): string {
   let s = '';
-  if (data.content !== undefined) s += writeFileSh({ path: p.sysctl_file ?? DEFAULT_SYSCTL_FILE, data: Buffer.from(data.content) });
+  if (data.content !== undefined) s += writeFileSh({ path: p.sysctl_file, data: Buffer.from(data.content) });
   if (data.live) s += `sysctl -q -w ${q(`${p.name}=${norm(String(p.value))}`)}\n`;
   return s;
 }
 
-export const sysctl: Module<SysctlParams> = {
+export const sysctl: Module<typeof schema, SysctlPlanData> = {
   name: 'sysctl',
-  schema: objectSchema(
-    {
-      name: { type: 'string', pattern: '^[A-Za-z0-9_][A-Za-z0-9_./-]*$' },
-      value: { type: ['string', 'integer'] },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-      sysctl_file: { type: 'string', pattern: '^/', default: DEFAULT_SYSCTL_FILE },
-      reload: { type: 'boolean', default: true, description: 'also set the running value' },
-    },
-    ['name'],
-    { if: { properties: { state: { const: 'absent' } }, required: ['state'] }, else: { required: ['value'] } },
-  ),
+  schema,
   probe: (p) => probeSysctl(p),
   plan: (p, out) => planSysctl(p, out),
   apply: (p, plan) => applySysctl(p, plan),
-  resources: (p) => [`sysctl:${p.name}`, `file:${p.sysctl_file ?? DEFAULT_SYSCTL_FILE}`],
+  resources: (p) => [`sysctl:${p.name}`, `file:${p.sysctl_file}`],
 };

@@ -1,18 +1,15 @@
 // template: a file rendered on the controller from a role's templates/NAME.hbs.
+import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
-import { objectSchema } from './lib/schema.js';
-import { contentProps, probeContent, planContent, applyContent, type ContentParams } from './lib/content.js';
+import { paramsObject } from '../model/params.js';
+import { contentProps, probeContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
 
-export interface TemplateParams extends ContentParams {
-  src: string;
-}
+const schema = paramsObject({ ...contentProps, src: Type.String({ minLength: 1, description: 'templates/NAME.hbs in the role' }) });
 
-export const template: Module<TemplateParams> = {
+export const template: Module<typeof schema, ContentPlanData, ContentParams> = {
   name: 'template',
-  schema: objectSchema(
-    { ...contentProps, src: { type: 'string', minLength: 1, description: 'templates/NAME.hbs in the role' } },
-    ['dest', 'src'],
-  ),
+  schema,
+  traits: { rendersFile: 'src' },
   // The rendered text is kept in `content` (not a user-facing param): probe, plan and apply
   // all work from it.
   prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.src) }),

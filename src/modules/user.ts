@@ -1,32 +1,35 @@
 // user: a local account (useradd/usermod/userdel).
-import type { Module, Plan } from '../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Module, Plan } from '../model/module.js';
+import { paramsObject, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { objectSchema } from './lib/schema.js';
+import { presentAbsent } from './lib/schema.js';
 
-export interface UserParams {
-  name: string;
-  uid?: number;
-  group?: string;
-  groups?: string[];
-  append?: boolean;
-  shell?: string;
-  home?: string;
-  create_home?: boolean;
-  system?: boolean;
-  comment?: string;
-  password?: string;
-  state?: 'present' | 'absent';
-  remove?: boolean;
-}
+const accountPattern = '^[a-z_][a-z0-9_.-]*\\$?$';
+
+const schema = paramsObject({
+  name: Type.String({ pattern: accountPattern, maxLength: 32 }),
+  uid: Type.Optional(Type.Integer({ minimum: 0 })),
+  group: Type.Optional(Type.String({ minLength: 1 })),
+  groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+  append: withDefault(Type.Boolean(), false),
+  shell: Type.Optional(Type.String({ pattern: '^/' })),
+  home: Type.Optional(Type.String({ pattern: '^/' })),
+  create_home: withDefault(Type.Boolean(), true),
+  system: withDefault(Type.Boolean(), false),
+  comment: Type.Optional(Type.String({ pattern: '^[^:\\n]*$' })),
+  password: Type.Optional(Type.String({ pattern: '^[^:\\n]*$', description: 'crypt(3) hash, never plain text' })),
+  state: presentAbsent,
+  remove: withDefault(Type.Boolean({ description: 'absent: also remove the home directory' }), false),
+});
+export type UserParams = Params<typeof schema>;
 
 export interface UserPlanData {
   action: 'create' | 'modify' | 'delete';
   /** usermod/useradd options decided by plan (names of the params to pass). */
   fields: string[];
 }
-
-const accountPattern = '^[a-z_][a-z0-9_.-]*\\$?$';
 
 export function probeUser(p: UserParams): string {
   const n = q(p.name);
@@ -41,10 +44,10 @@ export function probeUser(p: UserParams): string {
   return s;
 }
 
-export function planUser(p: UserParams, out: string): Plan {
+export function planUser(p: UserParams, out: string): Plan<UserPlanData> {
   const d = parseProbe(out);
   const exists = d.need('exists') === '1';
-  if ((p.state ?? 'present') === 'absent') {
+  if (p.state === 'absent') {
     return exists ? { kind: 'change', summary: `remove user ${p.name}`, data: { action: 'delete', fields: [] } satisfies UserPlanData } : { kind: 'ok' };
   }
   const known = new Set(d.all('group_ok'));
@@ -59,12 +62,16 @@ export function planUser(p: UserParams, out: string): Plan {
   const current = new Set((d.get('groups') ?? '').split(' ').filter(Boolean));
   const fields: string[] = [];
   const why: string[] = [];
-  if (p.uid !== undefined && String(p.uid) !== uid) (fields.push('uid'), why.push(`uid ${uid} -> ${p.uid}`));
-  if (p.group !== undefined && p.group !== d.get('primary')) (fields.push('group'), why.push(`group ${d.get('primary')} -> ${p.group}`));
-  if (p.shell !== undefined && p.shell !== shell) (fields.push('shell'), why.push(`shell ${shell} -> ${p.shell}`));
-  if (p.home !== undefined && p.home !== home) (fields.push('home'), why.push(`home ${home} -> ${p.home}`));
-  if (p.comment !== undefined && p.comment !== gecos) (fields.push('comment'), why.push('comment'));
-  if (p.password !== undefined && d.get('password_ok') !== '1') (fields.push('password'), why.push('password'));
+  const change = (field: string, reason: string): void => {
+    fields.push(field);
+    why.push(reason);
+  };
+  if (p.uid !== undefined && String(p.uid) !== uid) change('uid', `uid ${uid} -> ${p.uid}`);
+  if (p.group !== undefined && p.group !== d.get('primary')) change('group', `group ${d.get('primary')} -> ${p.group}`);
+  if (p.shell !== undefined && p.shell !== shell) change('shell', `shell ${shell} -> ${p.shell}`);
+  if (p.home !== undefined && p.home !== home) change('home', `home ${home} -> ${p.home}`);
+  if (p.comment !== undefined && p.comment !== gecos) change('comment', 'comment');
+  if (p.password !== undefined && d.get('password_ok') !== '1') change('password', 'password');
   if (p.groups !== undefined) {
     const primary = d.get('primary');
     const missing = p.groups.filter((g) => !current.has(g));
@@ -92,8 +99,7 @@ function opts(p: UserParams, fields: string[] | 'all', create: boolean): string[
   return o;
 }
 
-export function applyUser(p: UserParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as UserPlanData;
+export function applyUser(p: UserParams, { data }: Change<UserPlanData>): string {
   const n = q(p.name);
   if (data.action === 'delete') return `userdel ${p.remove ? '-r ' : ''}-- ${n}\n`;
   if (data.action === 'create') {
@@ -106,26 +112,9 @@ export function applyUser(p: UserParams, plan: Extract<Plan, { kind: 'change' }>
   return `usermod ${opts(p, data.fields, false).join(' ')} -- ${n}\n`;
 }
 
-export const user: Module<UserParams> = {
+export const user: Module<typeof schema, UserPlanData> = {
   name: 'user',
-  schema: objectSchema(
-    {
-      name: { type: 'string', pattern: accountPattern, maxLength: 32 },
-      uid: { type: 'integer', minimum: 0 },
-      group: { type: 'string', minLength: 1 },
-      groups: { type: 'array', items: { type: 'string', minLength: 1 }, uniqueItems: true },
-      append: { type: 'boolean', default: false },
-      shell: { type: 'string', pattern: '^/' },
-      home: { type: 'string', pattern: '^/' },
-      create_home: { type: 'boolean', default: true },
-      system: { type: 'boolean', default: false },
-      comment: { type: 'string', pattern: '^[^:\\n]*$' },
-      password: { type: 'string', pattern: '^[^:\\n]*$', description: 'crypt(3) hash, never plain text' },
-      state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-      remove: { type: 'boolean', default: false, description: 'absent: also remove the home directory' },
-    },
-    ['name'],
-  ),
+  schema,
   probe: (p) => probeUser(p),
   plan: (p, out) => planUser(p, out),
   apply: (p, plan) => applyUser(p, plan),

@@ -10,6 +10,8 @@ import { createStyle, useColor } from './style.js';
 export { Redactor } from './redact.js';
 export { formatRecap, formatFailure } from './recap.js';
 export { formatDiff } from './diff-format.js';
+export { openEventLog, type EventLog } from './log-file.js';
+export { createStyle, type Style } from './style.js';
 
 export interface Reporter {
   onEvent(e: FleetEvent): void;
@@ -24,6 +26,8 @@ export interface ReporterOptions {
   tty: boolean;
   /** Print diffs the engine attached to task events (human modes). */
   diff: boolean;
+  /** Colour the human view; default: on a terminal unless NO_COLOR is set. */
+  color?: boolean;
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   redactor: Redactor;
@@ -40,7 +44,10 @@ export function createReporter(opts: ReporterOptions): Reporter {
   return {
     onEvent(e) {
       if (closed) return;
-      sink.onEvent(opts.redactor.redactEvent(e));
+      const safe = opts.redactor.redactEvent(e);
+      // Traces (FLEET_TRACE=1) go to stderr in every mode, beside the view, not in it.
+      if (safe.type === 'trace') opts.err.write(`[trace] ${safe.host}: ${safe.msg}\n`);
+      else sink.onEvent(safe);
     },
     close() {
       closed ??= sink.close().then(() => Promise.all([flush(opts.out), flush(opts.err)])).then(() => undefined);
@@ -62,7 +69,7 @@ function createSink(opts: ReporterOptions): Sink {
       close: async () => undefined,
     };
   }
-  const style = createStyle(useColor(opts.tty));
+  const style = createStyle(opts.color ?? useColor(opts.tty));
   if (opts.tty) return new LiveRenderer(opts.out, opts.err, style, opts.diff);
   const plain = new PlainRenderer(write, style, opts.diff);
   return { onEvent: (e) => plain.onEvent(e), close: async () => undefined };

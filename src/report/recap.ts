@@ -22,6 +22,7 @@ export function formatRecap(r: RecapEvent, state: RunState, style: Style): strin
     );
   }
   out.push('', ...table(r, hosts, state, style));
+  if (r.outputs && Object.keys(r.outputs).length > 0) out.push('', style.bold('OUTPUTS'), ...outputs(r.outputs, hosts));
   if (r.failures.length > 0) {
     out.push('', style.bold(style.red(`FAILURES (${r.failures.length})`)));
     for (const f of r.failures) out.push('', ...formatFailure(f, style));
@@ -70,6 +71,17 @@ function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): s
     if (c.failed > 0 || c.unreachable > 0) line = style.red(line);
     else if (c.changed > 0) line = style.yellow(line);
     lines.push(line);
+  }
+  return lines;
+}
+
+/** Published values (onion addresses...), per host, with the variable to read them by. */
+function outputs(o: NonNullable<RecapEvent['outputs']>, hosts: string[]): string[] {
+  const names = [...hosts.filter((h) => h in o), ...Object.keys(o).filter((h) => !hosts.includes(h))];
+  const width = Math.max(...names.map((h) => h.length));
+  const lines: string[] = [];
+  for (const h of names) {
+    Object.entries(o[h]).forEach(([k, v], i) => lines.push(`${(i === 0 ? h : '').padEnd(width)}  ${k} = ${v}`));
   }
   return lines;
 }

@@ -4,6 +4,7 @@ import type { HelperOptions } from 'handlebars';
 import { RenderFault } from './errors.js';
 import { contains, deepEqual, truthy, typeName } from './truthy.js';
 
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars passes template values of any type
 type Helper = (...args: any[]) => unknown;
 
 /** Helpers whose arguments may be undefined (they test or replace missing values). Every
@@ -147,6 +148,14 @@ export const helpers: Record<string, Helper> = {
     } catch (e) {
       throw fault(options, 'includes', (e as Error).message.replace(/^'in' needs/, 'needs'));
     }
+  },
+  /** The items of the first list that the second has, in the first list's order (a preference
+   * order filtered by what a host supports). */
+  intersect(...args) {
+    const { params, options } = arity('intersect', args, 2, 2);
+    const [wanted, have] = params;
+    if (!Array.isArray(wanted) || !Array.isArray(have)) throw fault(options, 'intersect', `needs two lists, got ${typeName(wanted)} and ${typeName(have)}`);
+    return wanted.filter((w) => have.some((h) => deepEqual(w, h)));
   },
 };
 

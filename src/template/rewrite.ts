@@ -21,6 +21,7 @@ interface Loc {
 interface Node {
   type: string;
   loc?: Loc;
+  // eslint-disable-next-line @typescript-eslint/no-explicit-any -- handlebars' AST nodes carry many node-specific fields
   [k: string]: any;
 }
 

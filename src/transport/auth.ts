@@ -20,7 +20,7 @@ function loadKey(file: string): Buffer {
   try {
     data = readFileSync(file);
   } catch (err) {
-    throw new Error(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`);
+    throw new Error(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
   const parsed = ssh2.utils.parseKey(data);
   if (parsed instanceof Error) throw new Error(`cannot use private key ${file}: ${parsed.message}`);

@@ -3,5 +3,5 @@ export { connect, type ConnectOptions } from './connect.js';
 export { scanHostKey, acceptHostKey, type ScannedKey, type ScanOptions } from './scan.js';
 export { BecomeError } from './become.js';
 export { fingerprint, keyTypeOf } from './fingerprint.js';
-export { hostToken, parseKnownHosts, readKnownHosts, checkHostKey, formatKnownHostsLine } from './known-hosts.js';
+export { hostToken, parseKnownHosts, readKnownHosts, checkHostKey, formatKnownHostsLine, pinnedFor, appendKnownHost } from './known-hosts.js';
 export { HostKeyError, UnreachableError } from '../model/transport.js';

@@ -1,8 +1,9 @@
 // HostSession over one ready ssh2 Client: one exec channel per run() = one round trip.
+import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
-import type { ExecResult, HostSession } from '../model/transport.js';
+import type { ExecResult, HostSession, ExecOptions, UploadOptions } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
-import { buildExec, interpretBecome } from './become.js';
+import { BECOME_MARKER, buildExec, interpretBecome } from './become.js';
 import { buildUploadExec } from './upload.js';
 import { describeCause, lostMessage, unreachableMessage, type Target } from './errors.js';
 
@@ -48,14 +49,14 @@ export class SshSession implements HostSession {
     return this.ctx.connectMs;
   }
 
-  run(script: string, opts?: { become?: boolean }): Promise<ExecResult> {
+  run(script: string, opts?: ExecOptions): Promise<ExecResult> {
     const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password });
-    return this.exec(plan.command, plan.viaSudo, (ch) => ch.end(plan.stdin));
+    return this.exec(plan.command, plan.viaSudo, opts?.onOutput, (ch) => ch.end(plan.stdin));
   }
 
-  upload(data: NodeJS.ReadableStream, dest: string, opts?: { become?: boolean; mode?: string; size?: number }): Promise<ExecResult> {
+  upload(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult> {
     const plan = buildUploadExec(dest, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password, mode: opts?.mode, size: opts?.size });
-    return this.exec(plan.command, plan.viaSudo, (ch, fail) => {
+    return this.exec(plan.command, plan.viaSudo, undefined, (ch, fail) => {
       if (plan.preamble.length) ch.write(plan.preamble);
       // A read error ends the stream early; the remote side's size check keeps the half file
       // from being renamed into place (when the size is known).
@@ -68,7 +69,12 @@ export class SshSession implements HostSession {
   }
 
   /** One exec channel = one round trip; `feed` writes its stdin. */
-  private exec(command: string, viaSudo: boolean, feed: (ch: ClientChannel, fail: (err: Error) => void) => void): Promise<ExecResult> {
+  private exec(
+    command: string,
+    viaSudo: boolean,
+    onOutput: ExecOptions['onOutput'],
+    feed: (ch: ClientChannel, fail: (err: Error) => void) => void,
+  ): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     const { target } = this.ctx;
     this.rounds++;
@@ -87,8 +93,15 @@ export class SshSession implements HostSession {
         const errOut: Buffer[] = [];
         let rc: number | undefined;
         let signal: string | undefined;
-        ch.on('data', (d: Buffer) => out.push(d));
-        ch.stderr.on('data', (d: Buffer) => errOut.push(d));
+        const live = onOutput && liveOutput(onOutput, viaSudo);
+        ch.on('data', (d: Buffer) => {
+          out.push(d);
+          live?.stdout(d);
+        });
+        ch.stderr.on('data', (d: Buffer) => {
+          errOut.push(d);
+          live?.stderr(d);
+        });
         ch.on('exit', (code: number | null, sig?: string) => {
           if (typeof code === 'number') rc = code;
           else if (sig) signal = sig.startsWith('SIG') ? sig : `SIG${sig}`;
@@ -137,4 +150,28 @@ export class SshSession implements HostSession {
     this.ctx.onClose = undefined;
     cb?.();
   }
+}
+
+/** Streams output to a listener as it arrives: whole UTF-8 characters only, and without the
+ * line the sudo wrapper prints before the script starts. */
+function liveOutput(listener: NonNullable<ExecOptions['onOutput']>, viaSudo: boolean): { stdout(d: Buffer): void; stderr(d: Buffer): void } {
+  const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
+  let head = viaSudo ? '' : undefined;
+  const marker = BECOME_MARKER + '\n';
+  return {
+    stdout(d) {
+      let text = decoders.stdout.write(d);
+      if (head !== undefined) {
+        head += text;
+        if (head.length < marker.length && marker.startsWith(head)) return;
+        text = head.startsWith(marker) ? head.slice(marker.length) : head;
+        head = undefined;
+      }
+      if (text) listener('stdout', text);
+    },
+    stderr(d) {
+      const text = decoders.stderr.write(d);
+      if (text) listener('stderr', text);
+    },
+  };
 }

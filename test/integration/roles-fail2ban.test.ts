@@ -1,4 +1,4 @@
-// fail2ban over real SSH on a lab host (issue 4): the sshd jail runs on the systemd
+// fail2ban over real SSH on a lab host: the sshd jail runs on the systemd
 // backend, a client that keeps failing is banned and really refused while the controller
 // (in ignoreip) is not, a second apply changes nothing, and a stopped fail2ban is drift.
 import { spawn } from 'node:child_process';

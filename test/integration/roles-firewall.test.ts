@@ -1,4 +1,4 @@
-// firewall over real SSH on a lab host (issue 4): the ruleset is live in iptables and
+// firewall over real SSH on a lab host: the ruleset is live in iptables and
 // ip6tables, idempotent, drift is a diff, it survives a reboot, a ruleset that cuts the
 // controller off is rolled back by the dead-man switch, and docker's chains are kept.
 import fs from 'node:fs';
@@ -115,7 +115,7 @@ describeLab('role firewall', () => {
     expect(run.code, explain(run)).toBe(2);
     const load = taskEvents(run, host.name).find((e) => e.task === 'load the ruleset under the dead-man switch');
     expect(load?.status).toBe('changed');
-    const diff = taskEvents(run, host.name).find((e) => e.task === 'live IPv4 rules drifted from the applied ones');
+    const diff = taskEvents(run, host.name).find((e) => e.task === 'live rules drifted from the applied ones');
     expect(diff?.diff).toMatch(/^--A FLEET-INPUT -p tcp -m tcp --dport 8080 -m comment --comment "fleet: web" -j ACCEPT$/m);
     expect(await rules()).toBe(drifted);
 

@@ -1,4 +1,4 @@
-// harden-ssh over real SSH on a lab host (issue 4): hardened sshd, root refused and the
+// harden-ssh over real SSH on a lab host: hardened sshd, root refused and the
 // admin user with sudo working after one run from root-only access, idempotence, drift,
 // a port move without losing the connection, and an invalid setting that never goes live.
 import fs from 'node:fs';
@@ -74,10 +74,15 @@ describeLab('role harden-ssh', () => {
     expect(hv.ansible_become).toBe(true);
   });
 
-  it('a second apply changes nothing', async () => {
+  it('a second apply changes nothing, in one round trip (now logged in as the admin user), and so does a check', async () => {
+    const roundTrips = (r: FleetRun) => r.events.filter((e) => e.type === 'host').map((e) => (e.type === 'host' ? e.roundTrips : -1));
     const run = await fleet('apply');
     expect(run.code, explain(run)).toBe(0);
     expect(changed(run, host.name)).toBe(0);
+    expect(roundTrips(run)).toEqual([1]);
+    const check = await fleet('check');
+    expect(check.code, explain(check)).toBe(0);
+    expect(roundTrips(check)).toEqual([1]);
   });
 
   it('an edited sshd_config line is drift: check exits 2, shows the diff, and changes nothing', async () => {

@@ -1,31 +1,102 @@
-// `fleet apply` and `fleet check`: load and validate everything, then run the engine.
+// `fleet apply` and `fleet check`: load and validate everything, then run the engine; or,
+// with --list-hosts / --list-tasks / --syntax-check, answer without contacting any host.
 import type { CommandModule } from 'yargs';
-import { loadInventory, loadPlaybook } from '../../config/index.js';
-import { run } from '../../engine/index.js';
-import { createReporter, Redactor } from '../../report/index.js';
-import { EXIT } from '../exit-codes.js';
-import { parseExtraVars } from '../extra-vars.js';
-import { convergeOptions, splitList, type ConvergeArgs } from '../options.js';
-import { validateBeforeContact } from '../../engine/preflight.js';
+import { resolve } from 'node:path';
 import { writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
+import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
+import { run } from '../../engine/index.js';
+import { validateBeforeContact } from '../../engine/preflight.js';
+import type { Inventory } from '../../model/inventory.js';
+import type { Playbook } from '../../model/playbook.js';
+import { createReporter, Redactor } from '../../report/index.js';
+import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
+import { openLog } from '../event-log.js';
+import { EXIT } from '../exit-codes.js';
+import { parseExtraVars } from '../extra-vars.js';
+import { ACCEPT_NEW, COLOR, EXTRA_VARS, FORKS, INVENTORY, JSON_EVENTS, LIMIT, LOG_FILE, LOG_MAX_SIZE, ROLES_PATH, splitList } from '../options.js';
+import { applyOptions, type CommandDoc, type OptionSpec } from '../spec.js';
+import { listPlaybook } from '../playbook-listing.js';
+import { startAtTask } from '../start-at-task.js';
+import type { Settings } from '../settings/load.js';
+
+export interface ConvergeArgs extends SettingFlags {
+  playbook?: string;
+  inventory: string[];
+  limit?: string;
+  tags?: string;
+  'skip-tags'?: string;
+  forks?: number;
+  'extra-vars': string[];
+  diff: boolean;
+  json: boolean;
+  'accept-new-hostkeys': boolean;
+  'list-hosts': boolean;
+  'list-tasks': boolean;
+  'syntax-check': boolean;
+  'start-at-task'?: string;
+}
+
+export const CONVERGE_OPTIONS: OptionSpec[] = [
+  INVENTORY,
+  LIMIT,
+  { name: 'tags', alias: 't', type: 'string', arg: 'a,b', describe: 'only tasks with one of these tags (`always` tasks run too; `never` ones only when named)' },
+  { name: 'skip-tags', type: 'string', arg: 'c', describe: 'skip tasks with these tags' },
+  FORKS,
+  EXTRA_VARS,
+  { name: 'diff', alias: 'D', type: 'boolean', default: false, describe: 'show unified diffs of changed files (and put them in `--json` events)' },
+  JSON_EVENTS,
+  ACCEPT_NEW,
+  { name: 'list-hosts', type: 'boolean', default: false, describe: 'list the hosts each play would run on, and stop (no host is contacted)' },
+  { name: 'list-tasks', type: 'boolean', default: false, describe: 'list the tasks each play would run, after `--tags`/`--skip-tags`, and stop (no host is contacted)' },
+  { name: 'syntax-check', type: 'boolean', default: false, describe: 'validate the inventory, playbook, roles and templates, and stop (no host is contacted)' },
+  { name: 'start-at-task', type: 'string', arg: 'NAME', describe: 'start at the first task named NAME (or `role : NAME`; `*` and `?` match any text): earlier plays and tasks are left out' },
+  ROLES_PATH,
+  LOG_FILE,
+  LOG_MAX_SIZE,
+  COLOR,
+];
+
+export const convergeDocs: CommandDoc[] = [
+  { name: 'apply', usage: 'fleet apply [PLAYBOOK]', summary: 'converge the hosts to the playbook (default `playbooks/site.yml`, or the playbook setting)', options: CONVERGE_OPTIONS },
+  { name: 'check', usage: 'fleet check [PLAYBOOK]', summary: 'probe and plan only: what would change, with diffs; changes nothing', options: CONVERGE_OPTIONS },
+];
+
+function loadProject(settings: Settings): { inventory: Inventory; playbook: Playbook } {
+  const inventory = loadInventory(settings.value<string[]>('inventory'));
+  const file = settings.value<string>('playbook');
+  const extra = settings.value<string[]>('roles_path').map((p) => resolve(p));
+  const dir = resolve(file, '..');
+  // Configured directories first, then the places loadPlaybook searches by default.
+  const rolesPath = extra.length ? [...extra, resolve(dir, '..', 'roles'), resolve(dir, 'roles'), resolve('roles')] : undefined;
+  return { inventory, playbook: loadPlaybook(file, { rolesPath }) };
+}
 
 export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
-  const inventory = loadInventory(args.inventory);
-  const playbook = loadPlaybook(args.playbook);
+  const settings = effectiveSettings(args);
+  const loaded = loadProject(settings);
+  const inventory = loaded.inventory;
+  const playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
   const extraVars = parseExtraVars(args['extra-vars']);
+  const tags = splitList(args.tags);
+  const skipTags = splitList(args['skip-tags']);
+  if (args['list-hosts'] || args['list-tasks']) {
+    const text = listPlaybook({ inventory, playbook, limit: args.limit, tags, skipTags, hosts: args['list-hosts'], tasks: args['list-tasks'], json: args.json });
+    process.stdout.write(text);
+    return EXIT.ok;
+  }
   // Everything that can be checked without a host is checked before any host is contacted.
-  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit });
+  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts });
+  if (args['syntax-check']) {
+    const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
+    process.stdout.write(`playbook: ${playbook.file}: OK (${playbook.plays.length} plays, ${tasks} tasks, ${inventory.hosts.size} hosts in the inventory)\n`);
+    return EXIT.ok;
+  }
   const redactor = new Redactor();
   for (const s of inventory.warnings) process.stderr.write(`warning: ${s}\n`);
-  const reporter = createReporter({
-    json: args.json,
-    tty: Boolean(process.stdout.isTTY) && !args.json,
-    diff: args.diff,
-    out: process.stdout,
-    err: process.stderr,
-    redactor,
-  });
+  const log = openLog(settings, redactor);
+  const tty = Boolean(process.stdout.isTTY) && !args.json;
+  const reporter = createReporter({ json: args.json, tty, diff: args.diff, color: colorFor(settings, tty), out: process.stdout, err: process.stderr, redactor });
   const ac = new AbortController();
   // Every host's connection listens on this one signal: hundreds of listeners are expected.
   setMaxListeners(0, ac.signal);
@@ -44,16 +115,22 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
       inventory,
       playbook,
       limit: args.limit,
-      tags: splitList(args.tags),
-      skipTags: splitList(args['skip-tags']),
-      forks: args.forks,
+      tags,
+      skipTags,
+      forks: settings.value<number>('forks'),
       extraVars,
       diff: args.diff,
       acceptNewHostKeys: args['accept-new-hostkeys'],
-      emit: (e) => reporter.onEvent(e),
+      emit: (e) => {
+        reporter.onEvent(e);
+        log?.onEvent(e);
+      },
       signal: ac.signal,
       redactor,
       dumpProbe: dump ? (script) => writeFileSync(dump, script) : undefined,
+      // FLEET_TRACE=1: why each round trip happened, on stderr (report/ renders the events).
+      trace: process.env.FLEET_TRACE === '1',
+      deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);
@@ -63,15 +140,17 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
   } finally {
     // Closed before any error is printed: the live view holds the terminal until then.
     await reporter.close();
+    log?.close();
     process.off('SIGINT', onSigint);
   }
 }
 
 export function convergeCommand(mode: 'apply' | 'check'): CommandModule<object, ConvergeArgs> {
+  const doc = convergeDocs.find((d) => d.name === mode)!;
   return {
     command: `${mode} [playbook]`,
-    describe: mode === 'apply' ? 'converge the hosts to the playbook' : 'dry run: show what would change, with diffs; exit 2 when something would',
-    builder: (y) => convergeOptions(y),
+    describe: doc.summary,
+    builder: (y) => applyOptions(y.positional('playbook', { type: 'string', describe: 'playbook to run' }), doc.options) as never,
     handler: async (args) => {
       process.exitCode = await converge(mode, args);
     },

@@ -2,7 +2,9 @@
 import type { CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
 import { acceptHostKey } from '../../transport/index.js';
-import { repeatable } from '../repeatable.js';
+import { effectiveSettings } from '../context.js';
+import { INVENTORY } from '../options.js';
+import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Args {
   action: string;
@@ -10,16 +12,23 @@ interface Args {
   inventory: string[];
 }
 
+export const hostkeysDoc: CommandDoc = {
+  name: 'hostkeys',
+  usage: 'fleet hostkeys accept PATTERN',
+  summary: 'connect, and pin the offered host key in `inventory/known_hosts`',
+  options: [INVENTORY],
+};
+
 export const hostkeysCommand: CommandModule<object, Args> = {
   command: 'hostkeys <action> <hosts..>',
-  describe: "accept: record the current host key of hosts (a pattern) in the inventory's known_hosts",
+  describe: hostkeysDoc.summary,
   builder: (y) =>
-    y
-      .positional('action', { type: 'string', choices: ['accept'], demandOption: true })
-      .positional('hosts', { type: 'string', array: true, demandOption: true })
-      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable }) as never,
+    applyOptions(
+      y.positional('action', { type: 'string', choices: ['accept'], demandOption: true }).positional('hosts', { type: 'string', array: true, demandOption: true }),
+      hostkeysDoc.options,
+    ) as never,
   handler: async (args) => {
-    const inv = loadInventory(args.inventory);
+    const inv = loadInventory(effectiveSettings(args).value<string[]>('inventory'));
     const names = selectHosts(inv, args.hosts.join(':'));
     let failed = 0;
     for (const name of names) {

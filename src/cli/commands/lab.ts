@@ -3,6 +3,18 @@
 import type { Argv, CommandModule } from 'yargs';
 import { labDown, labShell, labStatus, labUp, type LabInstanceSpec, type LabOptions } from '../../lab/index.js';
 import { EXIT } from '../exit-codes.js';
+import type { CommandDoc } from '../spec.js';
+
+export const labDoc: CommandDoc = {
+  name: 'lab',
+  usage: 'fleet lab up [N] \\| down \\| status \\| ssh HOST [-- CMD]',
+  summary: 'the lab of real test hosts (below)',
+  options: [
+    { name: 'name', type: 'string', arg: 'NAME', default: 'lab', describe: 'lab instance (another name needs --subnet)' },
+    { name: 'subnet', type: 'string', arg: 'A.B.C.0/24', describe: 'IPv4 /24 of a non-default instance' },
+    { name: 'json', type: 'boolean', default: false, describe: 'status: as JSON' },
+  ],
+};
 
 interface Args {
   n?: number;

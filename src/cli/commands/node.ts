@@ -92,6 +92,9 @@ async function remove(args: Args): Promise<number> {
     diff: false,
     json: args.json,
     'accept-new-hostkeys': false,
+    'list-hosts': false,
+    'list-tasks': false,
+    'syntax-check': false,
   });
 }
 

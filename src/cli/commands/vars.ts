@@ -4,8 +4,10 @@ import type { CommandModule } from 'yargs';
 import { stringify } from 'yaml';
 import { describeVar, loadInventory } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
+import { effectiveSettings } from '../context.js';
 import { parseExtraVars } from '../extra-vars.js';
-import { repeatable } from '../repeatable.js';
+import { EXTRA_VARS, INVENTORY } from '../options.js';
+import { applyOptions, type CommandDoc } from '../spec.js';
 
 interface Args {
   host: string;
@@ -15,22 +17,24 @@ interface Args {
   json: boolean;
 }
 
+export const varsDoc: CommandDoc = {
+  name: 'vars',
+  usage: 'fleet vars HOST [VAR] [-e k=v] [--json]',
+  summary: "a host's merged variables; for one variable the winning value, its source file:line and the values it shadowed",
+  options: [INVENTORY, EXTRA_VARS, { name: 'json', type: 'boolean', default: false, describe: 'as JSON' }],
+};
+
 const where = (s: { file: string; line?: number }): string => `${s.file}${s.line ? `:${s.line}` : ''}`;
 
 export const varsCommand: CommandModule<object, Args> = {
   command: 'vars <host> [var]',
-  describe: "show a host's merged variables, or one variable with its source and what it shadowed",
-  builder: (y) =>
-    y
-      .positional('host', { type: 'string', demandOption: true })
-      .positional('var', { type: 'string' })
-      .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
-      .option('extra-vars', { alias: 'e', type: 'string', default: [], coerce: repeatable })
-      .option('json', { type: 'boolean', default: false }) as never,
+  describe: varsDoc.summary,
+  builder: (y) => applyOptions(y.positional('host', { type: 'string', demandOption: true }).positional('var', { type: 'string' }), varsDoc.options) as never,
   handler: (args) => {
-    const inv = loadInventory(args.inventory);
+    const inventory = effectiveSettings(args).value<string[]>('inventory');
+    const inv = loadInventory(inventory);
     const host = inv.hosts.get(args.host);
-    if (!host) throw new ConfigError(args.inventory.join(','), undefined, undefined, `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`);
+    if (!host) throw new ConfigError(inventory.join(','), undefined, undefined, `unknown host '${args.host}' (known: ${[...inv.hosts.keys()].join(', ')})`);
     const extra = parseExtraVars(args['extra-vars']);
     if (!args.var) {
       const merged = { ...host.vars, ...extra };

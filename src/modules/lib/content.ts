@@ -1,5 +1,7 @@
 // Shared logic of copy and template: a whole file with known desired bytes.
-import type { Plan } from '../../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Change, Plan } from '../../model/module.js';
+import { withDefault } from '../../model/params.js';
 import { parseProbe } from './kv.js';
 import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs } from './filestate.js';
 import { writeFileSh, setAttrsSh } from './filewrite.js';
@@ -8,7 +10,8 @@ import { unifiedDiff } from './diff.js';
 import { attrProps, pathSchema } from './schema.js';
 import type { ModeInput } from './mode.js';
 
-export interface ContentParams {
+/** What copy and template hand to probe, plan and apply once prepared: the desired bytes. */
+export type ContentParams = {
   dest: string;
   /** Desired text (copy's content, template's rendered output). */
   content?: string;
@@ -18,10 +21,10 @@ export interface ContentParams {
   group?: string | number;
   mode?: ModeInput;
   validate?: string;
-  backup?: boolean;
+  backup: boolean;
   /** The content is secret: no diff, no content in any message. */
-  secret?: boolean;
-}
+  secret: boolean;
+};
 
 export interface ContentPlanData {
   write: boolean;
@@ -31,9 +34,9 @@ export interface ContentPlanData {
 export const contentProps = {
   dest: pathSchema,
   ...attrProps,
-  validate: { type: 'string', minLength: 1, description: 'command run on the temp file (%s = its path) before it replaces dest' },
-  backup: { type: 'boolean', default: false },
-  secret: { type: 'boolean', default: false, description: 'never show the content or a diff' },
+  validate: Type.Optional(Type.String({ minLength: 1, description: 'command run on the temp file (%s = its path) before it replaces dest' })),
+  backup: withDefault(Type.Boolean(), false),
+  secret: withDefault(Type.Boolean({ description: 'never show the content or a diff' }), false),
 };
 
 export function desiredBytes(p: ContentParams, module: string): Buffer {
@@ -47,7 +50,7 @@ export function probeContent(p: ContentParams, module: string): string {
   return probePath(p.dest, { follow: true, desiredSha256: sha256(desiredBytes(p, module)), owner: a.owner, group: a.group, parent: true });
 }
 
-export function planContent(p: ContentParams, out: string, module: string): Plan {
+export function planContent(p: ContentParams, out: string, module: string): Plan<ContentPlanData> {
   const want = desiredBytes(p, module);
   const s = parsePath(parseProbe(out));
   const a = attrsOf(p);
@@ -80,8 +83,7 @@ export function planContent(p: ContentParams, out: string, module: string): Plan
   return { kind: 'change', summary: `update ${p.dest}: ${parts.join(', ')}`, diff, data };
 }
 
-export function applyContent(p: ContentParams, plan: Extract<Plan, { kind: 'change' }>, module: string): string {
-  const data = plan.data as ContentPlanData;
+export function applyContent(p: ContentParams, { data }: Change<ContentPlanData>, module: string): string {
   const a = attrsOf(p);
   if (!data.write) return setAttrsSh(p.dest, { owner: a.owner, group: a.group, mode: data.mode });
   return writeFileSh({

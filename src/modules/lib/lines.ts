@@ -23,7 +23,7 @@ export function compile(re: string, what: string): RegExp {
   try {
     return new RegExp(re);
   } catch (e) {
-    throw new Error(`${what} ${JSON.stringify(re)}: not a valid regular expression (${(e as Error).message})`);
+    throw new Error(`${what} ${JSON.stringify(re)}: not a valid regular expression (${(e as Error).message})`, { cause: e });
   }
 }
 

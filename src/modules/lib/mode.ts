@@ -1,14 +1,16 @@
 // File modes as operators write them ("0644", "644", 644 from YAML, "u=rw,g=r,o=r", "a+x")
 // normalised to a four-digit octal string ("0644") that stat's %a output can be compared to.
 
+import { rawSchema } from '../../model/params.js';
+
 export type ModeInput = string | number;
 
-/** JSON Schema for a mode param: a string of octal digits or symbolic clauses, or an integer. */
-export const modeSchema = {
+/** A mode param: a string of octal digits or symbolic clauses, or an integer. */
+export const modeSchema = rawSchema<ModeInput>({
   type: ['string', 'integer'],
   pattern: '^(0?[0-7]{3,4}|[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*(,[ugoa]*[-+=][rwxXst]*([-+=][rwxXst]*)*)*)$',
   description: 'octal ("0644", 644) or symbolic ("u=rw,g=r,o=r")',
-};
+});
 
 const WHO_BITS: Record<string, number> = { u: 0o4700, g: 0o2070, o: 0o1007 };
 

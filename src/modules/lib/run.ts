@@ -1,5 +1,7 @@
 // Shared by command and shell: guards (creates, removes, unless), chdir, environment.
-import type { Plan, ApplyOutcome, ModuleResult } from '../../model/module.js';
+import { Type } from '@sinclair/typebox';
+import type { Plan, ApplyOutcome, ModuleResult, ModuleTraits } from '../../model/module.js';
+import { rawSchema } from '../../model/params.js';
 import { q } from './sh.js';
 import { parseProbe } from './kv.js';
 
@@ -12,16 +14,21 @@ export interface RunParams {
 }
 
 export const runProps = {
-  chdir: { type: 'string', pattern: '^/' },
-  creates: { type: 'string', minLength: 1, description: 'nothing to do when this path exists' },
-  removes: { type: 'string', minLength: 1, description: 'nothing to do when this path does not exist' },
-  unless: { type: 'string', minLength: 1, description: 'sh command: nothing to do when it exits 0' },
-  environment: {
-    type: 'object',
-    propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
-    additionalProperties: { type: ['string', 'number', 'boolean'] },
-  },
+  chdir: Type.Optional(Type.String({ pattern: '^/' })),
+  creates: Type.Optional(Type.String({ minLength: 1, description: 'nothing to do when this path exists' })),
+  removes: Type.Optional(Type.String({ minLength: 1, description: 'nothing to do when this path does not exist' })),
+  unless: Type.Optional(Type.String({ minLength: 1, description: 'sh command: nothing to do when it exits 0' })),
+  environment: Type.Optional(
+    rawSchema<Record<string, string | number | boolean>>({
+      type: 'object',
+      propertyNames: { pattern: '^[A-Za-z_][A-Za-z0-9_]*$' },
+      additionalProperties: { type: ['string', 'number', 'boolean'] },
+    }),
+  ),
 };
+
+/** command and shell: `command: ls -l`, guarded by creates/unless, a query with changed_when: false. */
+export const runTraits: ModuleTraits = { freeForm: 'cmd', guards: true, query: true };
 
 /** "cd DIR && " plus exported variables, as a prefix for the guard and the command. */
 export function runPrefix(p: RunParams, inProbe = false): string {
@@ -51,14 +58,14 @@ export function planRun(p: RunParams, out: string, display: string): Plan {
   return { kind: 'change', summary: `run: ${display}` };
 }
 
-export function runResult(display: string, o: ApplyOutcome): ModuleResult & { changed: boolean } {
+/** What a command gives `register`: rc, stdout, stderr (without the last newline), stdout_lines. */
+export function runResult(display: string, o: ApplyOutcome): ModuleResult {
+  const stdout = o.stdout.replace(/\n$/, '');
+  const stderr = o.stderr.replace(/\n$/, '');
   return {
-    changed: true,
     failed: o.rc !== 0,
     msg: o.rc !== 0 ? `command exited ${o.rc}` : undefined,
     cmd: display,
-    rc: o.rc,
-    stdout: o.stdout.replace(/\n$/, ''),
-    stderr: o.stderr.replace(/\n$/, ''),
+    registered: { rc: o.rc, stdout, stderr, stdout_lines: stdout ? stdout.split('\n') : [], cmd: display },
   };
 }

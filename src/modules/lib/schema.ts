@@ -1,31 +1,32 @@
-// JSON Schema fragments shared by several modules' params.
+// Parameter schema fragments shared by several modules (TypeBox: the JSON Schema and the type).
+import { Type } from '@sinclair/typebox';
+import { rawSchema, stringEnum, withDefault } from '../../model/params.js';
 import { modeSchema } from './mode.js';
 
-export const pathSchema = { type: 'string', minLength: 1, pattern: '^/', description: 'absolute path' };
-const account = { type: ['string', 'integer'], minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' };
+export const pathSchema = Type.String({ minLength: 1, pattern: '^/', description: 'absolute path' });
+const account = (description: string) =>
+  rawSchema<string | number>({ type: ['string', 'integer'], minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$', description });
 
 /** owner, group, mode: the attributes every file-like module manages. */
 export const attrProps = {
-  owner: { ...account, description: 'user name or uid' },
-  group: { ...account, description: 'group name or gid' },
-  mode: modeSchema,
+  owner: Type.Optional(account('user name or uid')),
+  group: Type.Optional(account('group name or gid')),
+  mode: Type.Optional(modeSchema),
 };
 
-export const nameSchema = { type: 'string', minLength: 1 };
+export const nameSchema = Type.String({ minLength: 1 });
 
-/** An object schema: every key known, nothing else accepted. */
-export function objectSchema(properties: Record<string, unknown>, required: string[] = [], extra: Record<string, unknown> = {}): Record<string, unknown> {
-  return { type: 'object', additionalProperties: false, properties, required, ...extra };
-}
+/** state: present (the default) or absent. */
+export const presentAbsent = withDefault(stringEnum(['present', 'absent']), 'present');
 
 /** Options of the modules that edit part of a text file (line, block), like lineinfile and
  * blockinfile share theirs. */
 export const textEditProps = {
-  state: { type: 'string', enum: ['present', 'absent'], default: 'present' },
-  insertafter: { type: 'string', minLength: 1, description: 'EOF, BOF or a regular expression' },
-  insertbefore: { type: 'string', minLength: 1, description: 'BOF or a regular expression' },
-  create: { type: 'boolean', default: false },
-  validate: { type: 'string', minLength: 1 },
-  backup: { type: 'boolean', default: false },
+  state: presentAbsent,
+  insertafter: Type.Optional(Type.String({ minLength: 1, description: 'EOF, BOF or a regular expression' })),
+  insertbefore: Type.Optional(Type.String({ minLength: 1, description: 'BOF or a regular expression' })),
+  create: withDefault(Type.Boolean(), false),
+  validate: Type.Optional(Type.String({ minLength: 1 })),
+  backup: withDefault(Type.Boolean(), false),
   ...attrProps,
 };

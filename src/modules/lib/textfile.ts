@@ -1,20 +1,21 @@
 // Shared plan/apply of line and block: probe the whole current text, compute the new text
 // in TypeScript, write the whole file when it differs.
-import type { Plan } from '../../model/module.js';
+import type { Change, Plan } from '../../model/module.js';
 import { parseProbe } from './kv.js';
 import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs } from './filestate.js';
 import { writeFileSh, setAttrsSh } from './filewrite.js';
 import { unifiedDiff } from './diff.js';
 import type { ModeInput } from './mode.js';
 
+/** What line and block share (their schemas: textEditProps). */
 export interface TextFileParams {
   path: string;
-  create?: boolean;
+  create: boolean;
   owner?: string | number;
   group?: string | number;
   mode?: ModeInput;
   validate?: string;
-  backup?: boolean;
+  backup: boolean;
 }
 
 export interface TextPlanData {
@@ -28,7 +29,7 @@ export function probeTextFile(p: TextFileParams): string {
   return probePath(p.path, { follow: true, alwaysContent: true, owner: a.owner, group: a.group, parent: true });
 }
 
-export function planTextFile(p: TextFileParams, out: string, edit: (old: string) => string, what: string): Plan {
+export function planTextFile(p: TextFileParams, out: string, edit: (old: string) => string, what: string): Plan<TextPlanData> {
   const s = parsePath(parseProbe(out));
   const a = attrsOf(p);
   if (s.type === 'directory' || s.type === 'other') return { kind: 'blocked', reason: `${p.path} exists as a ${s.type}, expected a file` };
@@ -53,8 +54,7 @@ export function planTextFile(p: TextFileParams, out: string, edit: (old: string)
   return { kind: 'change', summary, diff: contentChanges ? unifiedDiff(p.path, exists ? old : undefined, next) : undefined, data };
 }
 
-export function applyTextFile(p: TextFileParams, plan: Extract<Plan, { kind: 'change' }>): string {
-  const data = plan.data as TextPlanData;
+export function applyTextFile(p: TextFileParams, { data }: Change<TextPlanData>): string {
   const a = attrsOf(p);
   if (data.content === undefined) return setAttrsSh(p.path, { owner: a.owner, group: a.group, mode: data.mode });
   return writeFileSh({

@@ -53,7 +53,7 @@ export function runFleet(
     child.on('error', reject);
     child.on('close', (code) => {
       clearTimeout(timer);
-      let events: FleetEvent[] = [];
+      let events: FleetEvent[];
       try {
         events = json ? parseNdjson(stdout) : [];
       } catch (e) {

@@ -3,3 +3,4 @@ export * from './fleet.js';
 export * from './project.js';
 export * from './snapshot.js';
 export * from './test-image.js';
+export * from './swarm.js';

@@ -3,6 +3,7 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { selectHosts } from '../../../src/config/index.js';
 import { run } from '../../../src/engine/index.js';
 import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
 import type { Inventory } from '../../../src/model/inventory.js';
@@ -31,7 +32,7 @@ async function go(inv: Inventory, pb: Playbook, opts: Partial<Parameters<typeof 
     acceptNewHostKeys: false,
     emit: (e) => events.push(e),
     redactor: new Redactor(),
-    deps: { connect: localConnector(sessions), setHostVar: () => undefined },
+    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
     ...opts,
   });
   const tasks = events.filter((e): e is TaskEvent => e.type === 'task');
@@ -163,6 +164,51 @@ describe('engine', () => {
     expect(second.sessions.get('h1')!.roundTrips).toBe(1);
   });
 
+  it('changed_when and failed_when decide on every module, not only commands', async () => {
+    const inv = inventory([host('h1')]);
+    const pb = playbook([
+      play([
+        task('quiet copy', 'copy', { dest: '{{base}}/quiet', content: 'x\n' }, { changedWhen: false, register: 'quiet', notify: ['never'] }),
+        task('sees it', 'shell', { cmd: 'touch {{base}}/seen-changed' }, { when: 'quiet.changed' }),
+        task('strict dir', 'directory', { path: '{{base}}/d' }, { failedWhen: "'d' in inventory_hostname or changed" }),
+      ], { handlers: [handler('never', 'shell', { cmd: 'touch {{base}}/handler-ran' })] }),
+    ]);
+    const r = await go(inv, pb);
+    const status = (name: string) => r.tasks.find((t) => t.task === name)?.status;
+    expect(readFileSync(join(base, 'quiet'), 'utf8')).toBe('x\n');
+    expect(status('quiet copy')).toBe('ok');
+    expect(status('sees it')).toBe('skipped');
+    expect(existsSync(join(base, 'handler-ran'))).toBe(false);
+    expect(status('strict dir')).toBe('failed');
+    expect(r.tasks.find((t) => t.task === 'strict dir')?.failure?.msg).toMatch(/failed_when is true/);
+  });
+
+  it('the run right after a converge costs one round trip, even when a query now answers differently than last time', async () => {
+    // Like harden-ssh's root login: a task manages the file only when the login user (a query)
+    // is the admin; a run logged in as root leaves it to a handler at the end of the play. The
+    // next run is logged in as the admin: the query's result differs from the last run's, and
+    // the task it enables must still be probed in the first round trip.
+    const inv = inventory([host('h1')]);
+    writeFileSync(join(base, 'login'), 'root\n');
+    const conf = { dest: '{{base}}/root-login.conf', content: 'PermitRootLogin no\n' };
+    const pb = playbook([
+      play(
+        [
+          task('who am I', 'shell', { cmd: 'cat {{base}}/login' }, { register: 'login', changedWhen: false }),
+          task('as root: at the end', 'command', { cmd: 'true' }, { when: "login.stdout == 'root'", notify: ['root login off'] }),
+          task('set root login', 'copy', conf, { when: "login.stdout != 'root'" }),
+        ],
+        { handlers: [handler('root login off', 'copy', conf)] },
+      ),
+    ]);
+    const first = await go(inv, pb);
+    expect(first.tasks.find((t) => t.task === 'root login off')?.status).toBe('changed');
+    writeFileSync(join(base, 'login'), 'admin\n');
+    const next = await go(inv, pb);
+    expect(next.recap.hosts.h1).toMatchObject({ ok: 2, skipped: 1, changed: 0 });
+    expect(next.sessions.get('h1')!.roundTrips).toBe(1);
+  });
+
   it('changes are pipelined: a first run of ten file tasks costs two round trips, not eleven', async () => {
     const inv = inventory([host('h1')]);
     const tasks = Array.from({ length: 10 }, (_, i) => task(`f${i}`, 'copy', { dest: `{{base}}/f${i}`, content: `${i}\n` }));
@@ -275,7 +321,7 @@ describe('engine', () => {
     expect(readFileSync(join(base, 'w1.tok'), 'utf8')).toBe('tok-mgr\n');
   });
 
-  it('a template that reads other hosts\' inventory values needs no barrier and is probed in the first round trip', async () => {
+  it('a template that reads other hosts\' inventory values is probed in the first round trip', async () => {
     const roleDir = join(base, 'role');
     mkdirSync(join(roleDir, 'templates'), { recursive: true });
     writeFileSync(join(roleDir, 'templates', 'peers.hbs'), '{{#each groups.all}}{{lookup (lookup ../hostvars this) "ansible_host"}}\n{{/each}}');

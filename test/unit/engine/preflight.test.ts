@@ -3,6 +3,7 @@ import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { selectHosts } from '../../../src/config/index.js';
 import { validateBeforeContact } from '../../../src/engine/preflight.js';
 import { ConfigError } from '../../../src/model/errors.js';
 import { host, inventory, play, playbook, role, task } from './fixtures.js';
@@ -26,7 +27,7 @@ describe('validateBeforeContact', () => {
 
   it('an undefined variable in a task parameter names the task file and line', () => {
     const t = task('uses typo', 'copy', { dest: '/tmp/x', content: '{{ prot_var }}' });
-    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {}, selectHosts }));
     expect(e.file).toBe(t.source.file);
     expect(e.line).toBe(t.source.line);
     expect(e.message).toContain('prot_var');
@@ -36,7 +37,7 @@ describe('validateBeforeContact', () => {
     mkdirSync(join(dir, 'templates'));
     writeFileSync(join(dir, 'templates', 'app.conf.hbs'), 'port={{port_var}}\nuser={{app_usr}}\n');
     const t = task('render', 'template', { src: 'app.conf.hbs', dest: '/etc/app.conf' }, { roleDir: dir });
-    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {}, selectHosts }));
     expect(e.message).toMatch(/app\.conf\.hbs:2/);
     expect(e.message).toContain('app_usr');
   });
@@ -45,8 +46,10 @@ describe('validateBeforeContact', () => {
     const tasks = [
       task('q', 'shell', { cmd: 'echo hi' }, { register: 'out', changedWhen: false }),
       task('use', 'copy', { dest: '/tmp/y', content: '{{out.stdout}} on {{facts.os_id}} {{facts.openssh_version}}' }, { when: "out.rc == 0 and facts.cpus > 0" }),
+      task('per kind', 'command', { cmd: 'ssh -Q {{item}}' }, { register: 'kinds', changedWhen: false, loop: ['kex', 'mac'] }),
+      task('second item', 'copy', { dest: '/tmp/z', content: '{{join kinds.results.[1].stdout_lines ","}}' }),
     ];
-    expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {} })).not.toThrow();
+    expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {}, selectHosts })).not.toThrow();
   });
 
   it('a role variable of the wrong type is refused, naming the role and the host', () => {
@@ -54,14 +57,14 @@ describe('validateBeforeContact', () => {
     r.varsSchema = { type: 'object', properties: { web_port: { type: 'integer', default: 80 } } };
     const bad = inventory([host('h1', { web_port: 'eighty' })]);
     const pb = playbook([play([], { roles: [{ role: r, vars: {}, tags: [] }] })]);
-    const e = errorOf(() => validateBeforeContact({ inventory: bad, playbook: pb, extraVars: {} }));
+    const e = errorOf(() => validateBeforeContact({ inventory: bad, playbook: pb, extraVars: {}, selectHosts }));
     expect(e.message).toMatch(/role web, variable 'web_port' for host h1/);
     expect(e.file).toBe('roles/web/role.yml');
   });
 
   it('a module parameter of the wrong type, once rendered, is refused', () => {
     const t = task('bad port', 'sysctl', { name: 'net.core.somaxconn', value: '1024', state: 'maybe' });
-    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {} }));
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {}, selectHosts }));
     expect(e.message).toMatch(/state/);
     expect(e.line).toBe(t.source.line);
   });

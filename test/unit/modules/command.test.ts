@@ -44,18 +44,16 @@ describe('command', () => {
     expect(readFileSync(join(t.dir, 'out'), 'utf8')).toBe("it's me\n");
   });
 
-  it('result(): changed with rc, stdout, stderr and the command', () => {
-    const p = params(command, { cmd: ['sh', '-c', 'echo out; echo err >&2; exit 4'] });
+  it('result(): failed with rc, and registers rc, stdout, stderr, stdout_lines and the command', () => {
+    const p = params(command, { cmd: ['sh', '-c', 'echo out; echo more; echo err >&2; exit 4'] });
     const r = runApply(command, p, planOf(command, p));
     expect(r.rc).toBe(4);
+    const cmd = "sh -c 'echo out; echo more; echo err >&2; exit 4'";
     expect(command.result!(p, r)).toEqual({
-      changed: true,
       failed: true,
       msg: 'command exited 4',
-      cmd: "sh -c 'echo out; echo err >&2; exit 4'",
-      rc: 4,
-      stdout: 'out',
-      stderr: 'err',
+      cmd,
+      registered: { rc: 4, stdout: 'out\nmore', stderr: 'err', stdout_lines: ['out', 'more'], cmd },
     });
   });
 

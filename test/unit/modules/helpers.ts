@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { expect } from 'vitest';
+import type { TObject } from '@sinclair/typebox';
 import type { Module, Plan } from '../../../src/model/module.js';
+import type { Params } from '../../../src/model/params.js';
+
+/** A module whose probe/plan/apply take P (tests do not care about its schema or plan data). */
+type M<P> = Module<TObject, any, P>;
 
 export interface Run {
   rc: number;
@@ -22,35 +27,35 @@ export function sh(script: string): Run {
 const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
 
 /** Params after schema validation with defaults filled in, as the engine hands them over. */
-export function params<P>(m: Module<P>, raw: Record<string, unknown>): P {
+export function params<S extends TObject, D, P>(m: Module<S, D, P>, raw: Record<string, unknown>): Params<S> & P {
   const copy = structuredClone(raw);
   const validate = ajv.compile(m.schema);
   if (!validate(copy)) throw new Error(`invalid params for ${m.name}: ${ajv.errorsText(validate.errors)}`);
-  return copy as P;
+  return copy as Params<S> & P;
 }
 
-export function isValid(m: Module<any>, raw: Record<string, unknown>): boolean {
+export function isValid(m: { schema: object }, raw: Record<string, unknown>): boolean {
   return ajv.compile(m.schema)(structuredClone(raw)) as boolean;
 }
 
-export function runProbe<P>(m: Module<P>, p: P): string {
+export function runProbe<P>(m: M<P>, p: P): string {
   const r = sh(`(\n${m.probe(p)}\n)\n`);
   expect(r.stderr).toBe('');
   expect(r.rc).toBe(0);
   return r.stdout;
 }
 
-export function planOf<P>(m: Module<P>, p: P): Plan {
+export function planOf<P>(m: M<P>, p: P): Plan {
   return m.plan(p, runProbe(m, p));
 }
 
-export function runApply<P>(m: Module<P>, p: P, plan: Plan): Run {
+export function runApply<P>(m: M<P>, p: P, plan: Plan): Run {
   if (plan.kind !== 'change') throw new Error(`expected a change, got ${JSON.stringify(plan)}`);
   return sh(`(\nset -e\n${m.apply(p, plan)}\n)\n`);
 }
 
 /** probe -> plan (a change) -> apply (rc 0) -> probe -> plan (ok): the idempotence cycle. */
-export function converge<P>(m: Module<P>, p: P, stderr: RegExp = /^$/): Extract<Plan, { kind: 'change' }> {
+export function converge<P>(m: M<P>, p: P, stderr: RegExp = /^$/): Extract<Plan, { kind: 'change' }> {
   const first = planOf(m, p);
   expect(first.kind).toBe('change');
   const r = runApply(m, p, first);

@@ -1,11 +1,10 @@
 import { describe, it, expect } from 'vitest';
 import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
-import { isValid, sh } from './helpers.js';
+import { params, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'reconnect', 'inventory_var', 'docker_image', 'docker_networks',
-  'swarm_member', 'swarm_node'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
@@ -23,16 +22,9 @@ describe('module registry', () => {
     }
   });
 
-  it('controller modules are flagged and refuse to run on a host', () => {
-    for (const n of ['reconnect', 'inventory_var', 'docker_image', 'swarm_member', 'swarm_node']) {
-      const m = getModule(n)!;
-      expect(m.controller).toBe(true);
-      expect(() => m.probe({})).toThrow(/runs on the controller/);
-    }
-    expect(isValid(modules.reconnect, { port: 2222, command: 'true' })).toBe(true);
-    expect(isValid(modules.reconnect, { port: 70000 })).toBe(false);
-    expect(isValid(modules.inventory_var, { key: 'onion', value: { a: 1 } })).toBe(true);
-    expect(isValid(modules.inventory_var, { key: 'onion' })).toBe(false);
+  it('controller-side work is not a module (it is an action)', () => {
+    expect(getModule('reconnect')).toBeUndefined();
+    expect(getModule('inventory_var')).toBeUndefined();
   });
 });
 
@@ -52,7 +44,7 @@ describe('probes', () => {
       ['service', { name: 'tor', state: 'started' }],
     ];
     for (const [n, p] of cases) {
-      const r = sh(`set -e\n(\n${modules[n].probe(p)}\n)\necho END\n`);
+      const r = sh(`set -e\n(\n${modules[n].probe(params(modules[n], p))}\n)\necho END\n`);
       expect(r.stdout, `${n}: ${r.stderr}`).toMatch(/END\n$/);
       expect(r.stderr, n).toBe('');
     }

@@ -29,6 +29,15 @@ describe('recap', () => {
     expect(text).toContain('1 host changed, 1 host failed, 1 host unreachable');
   });
 
+  it('lists the values tasks published, per host, under the variable that reads them', () => {
+    const events = applyRun().map((e) =>
+      e.type === 'recap' ? { ...e, outputs: { web1: { 'tor_onion.addresses.web': 'abc.onion', 'tor_onion.addresses.ssh': 'def.onion' }, db1: { 'tor_onion.addresses.db': 'ghi.onion' } } } : e,
+    );
+    const text = recapOf(events);
+    expect(text).toContain(['OUTPUTS', 'web1  tor_onion.addresses.web = abc.onion', '      tor_onion.addresses.ssh = def.onion', 'db1   tor_onion.addresses.db = ghi.onion'].join('\n'));
+    expect(recapOf(applyRun())).not.toContain('OUTPUTS');
+  });
+
   it('details every failure: host, task, location, command, exit code, last 20 lines of stderr', () => {
     const text = recapOf(applyRun());
     const failure = text.slice(text.indexOf('FAILURES (2)'));

@@ -1,0 +1,16 @@
+// Every action by name: task types that run on the controller (model/action.ts).
+import type { AnyAction } from '../model/action.js';
+import { reconnect } from './reconnect.js';
+import { inventoryVar } from './inventory-var.js';
+import { onionKeys } from './onion-keys.js';
+import { dockerImage } from './docker-image.js';
+import { swarmMember } from './swarm-member.js';
+import { swarmNodes } from './swarm-nodes.js';
+
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, dockerImage, swarmMember, swarmNodes];
+
+export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
+
+export function getAction(name: string): AnyAction | undefined {
+  return Object.prototype.hasOwnProperty.call(actions, name) ? actions[name] : undefined;
+}

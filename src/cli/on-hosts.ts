@@ -1,0 +1,88 @@
+// One script on many hosts, as `fleet run` and `fleet facts` need it: the transport's own
+// connect (pinned host keys, sudo, ProxyJump, SOCKS), at most --forks hosts at once, every
+// host's result kept whatever happens to the others, nothing new started after Ctrl-C.
+import { Limiter } from '../engine/limiter.js';
+import { secretValues } from '../engine/secrets.js';
+import type { Inventory } from '../model/inventory.js';
+import type { HostSession } from '../model/transport.js';
+import type { Redactor } from '../report/index.js';
+import type { AdhocResultEvent } from '../report/adhoc.js';
+import { connect } from '../transport/index.js';
+import { resolveBecomePassword } from '../transport/become.js';
+
+/** The engine's bound on SSH handshakes in flight, for the same reason: on a small
+ * controller, hundreds of simultaneous handshakes push some past the connect timeout. */
+const MAX_HANDSHAKES = 32;
+
+/** One host's end: what the ad-hoc reporter shows as a `result` event. */
+export type HostOutcome = Omit<AdhocResultEvent, 'type'>;
+
+export interface OnHostsOptions {
+  inventory: Inventory;
+  hosts: string[];
+  script: string;
+  forks: number;
+  /** Default: each host's own `become`. */
+  become?: boolean;
+  acceptNewHostKeys: boolean;
+  signal: AbortSignal;
+  onOutput?: (host: string, stream: 'stdout' | 'stderr', text: string) => void;
+  onConnect?: (host: string, connectMs: number) => void;
+  onDone: (o: HostOutcome) => void;
+}
+
+/** Teach the redactor every secret these hosts' variables and sudo passwords hold. */
+export function learnSecrets(inv: Inventory, hosts: string[], redactor: Redactor): void {
+  for (const name of hosts) {
+    const host = inv.hosts.get(name)!;
+    for (const s of secretValues(host.vars)) redactor.add(s);
+    try {
+      const pw = resolveBecomePassword(name, host.connection);
+      if (pw) redactor.add(pw);
+    } catch {
+      // The connection reports it, for this host alone.
+    }
+  }
+}
+
+export async function onHosts(opts: OnHostsOptions): Promise<HostOutcome[]> {
+  const forks = new Limiter(Math.max(1, opts.forks));
+  const handshakes = new Limiter(MAX_HANDSHAKES);
+  const one = async (name: string): Promise<HostOutcome> => {
+    const started = performance.now();
+    const ms = () => Math.round(performance.now() - started);
+    if (opts.signal.aborted) return { host: name, status: 'interrupted', stdout: '', stderr: '', durationMs: 0 };
+    const host = opts.inventory.hosts.get(name)!;
+    let session: HostSession;
+    try {
+      session = await handshakes.run(() => connect(host, { knownHostsFile: opts.inventory.knownHostsFile, acceptNewHostKeys: opts.acceptNewHostKeys, signal: opts.signal }));
+    } catch (err) {
+      const status = opts.signal.aborted ? 'interrupted' : 'unreachable';
+      return { host: name, status, stdout: '', stderr: '', msg: (err as Error).message, durationMs: ms() };
+    }
+    opts.onConnect?.(name, session.connectMs);
+    try {
+      const r = await session.run(opts.script, {
+        become: opts.become ?? host.connection.become,
+        onOutput: opts.onOutput && ((stream, text) => opts.onOutput!(name, stream, text)),
+      });
+      return { host: name, status: r.rc === 0 ? 'ok' : 'failed', rc: r.rc, stdout: r.stdout, stderr: r.stderr, connectMs: session.connectMs, durationMs: ms() };
+    } catch (err) {
+      // Dropped mid-command, or sudo refused: the host answered, or it did not.
+      const lost = (err as Error).name === 'UnreachableError';
+      const status = opts.signal.aborted ? 'interrupted' : lost ? 'unreachable' : 'failed';
+      return { host: name, status, stdout: '', stderr: '', msg: (err as Error).message, connectMs: session.connectMs, durationMs: ms() };
+    } finally {
+      session.close();
+    }
+  };
+  return Promise.all(
+    opts.hosts.map((h) =>
+      forks.run(async () => {
+        const o = await one(h);
+        opts.onDone(o);
+        return o;
+      }),
+    ),
+  );
+}

@@ -1,0 +1,138 @@
+// One task on one host: its loop items, each rendered, probed, planned and applied (or, for
+// an action, run on the controller), each result judged by the task's rules (outcome.ts).
+import type { ActionResult } from '../model/action.js';
+import type { Vars } from '../model/inventory.js';
+import type { HostFacts } from '../model/module.js';
+import type { SecretRegistry } from '../model/secrets.js';
+import { evalExpression, renderValue, truthy } from '../template/index.js';
+import type { CheckLedger } from './check-ledger.js';
+import { CONDITION_FALSE, combineLoop, errorText, failed, ignoreErrors, judge, unlessPending, willChangeAfter, type Evaluate, type Outcome } from './outcome.js';
+import { prepareTask, TaskError, type PreparedActionTask, type PreparedTask } from './prepare-task.js';
+import type { Unit } from './program.js';
+import type { Section, SectionResult } from './script.js';
+import { registerParamSecrets } from './secrets.js';
+import type { Timings } from './timings.js';
+import { actionVerdict, appliedVerdict, planVerdict, queryVerdict } from './verdicts.js';
+
+/** What executing a task needs from its host. */
+export interface TaskEnv {
+  check: boolean;
+  facts?: HostFacts;
+  ledger: CheckLedger;
+  timings: Timings;
+  secrets: SecretRegistry;
+  /** The probe's result: from the cache, or a round trip (that also speculates). */
+  probe(section: Section): Promise<SectionResult>;
+  /** Apply the change (and what can be pipelined after it) in one round trip. */
+  apply(text: string): Promise<SectionResult>;
+  /** Run the action, with what its own probe printed (when it has one). */
+  runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
+}
+
+/** Every item of the task's loop (one without a loop), stopping at the first failure. */
+export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv): Promise<Outcome> {
+  const task = unit.task;
+  let base: Vars;
+  let items: unknown[];
+  try {
+    base = context();
+    items = loopItems(unit, base);
+  } catch (err) {
+    return ignoreErrors(task, renderFailure(err, env));
+  }
+  if (items === NO_LOOP) return ignoreErrors(task, await executeItem(unit, base, env));
+  const results: Outcome[] = [];
+  for (const item of items) {
+    const r = await executeItem(unit, { ...base, [task.loopVar]: item }, env);
+    results.push(r);
+    if (r.status === 'failed') break;
+  }
+  const combined = combineLoop(results);
+  // A loop of queries is a query: its results seed the next run's speculation too.
+  if (results.length && results.every((r) => r.query)) combined.query = true;
+  return ignoreErrors(task, combined);
+}
+
+const NO_LOOP: unknown[] = [undefined];
+
+/** The loop's items (NO_LOOP when the task has none): a list, or a template or expression
+ * that gives one. */
+export function loopItems(unit: Unit, ctx: Vars): unknown[] {
+  const task = unit.task;
+  if (task.loop === undefined) return NO_LOOP;
+  const loop = task.loop;
+  const items =
+    typeof loop === 'string' && !loop.trim().startsWith('{{') ? evalExpression(loop.trim(), ctx, task.source) : renderValue(loop, ctx, task.source);
+  if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
+  return items;
+}
+
+/** The unit's conditions (its role's, then its own) all hold. */
+export function whenHolds(unit: Unit, ctx: Vars): boolean {
+  for (const cond of [unit.roleWhen, unit.task.when]) {
+    if (cond === undefined) continue;
+    for (const c of Array.isArray(cond) ? cond : [cond]) if (!truthy(evalExpression(c, ctx, unit.task.source))) return false;
+  }
+  return true;
+}
+
+/** The task's conditions (changed_when, failed_when) evaluated in its item's variables. */
+export function evaluator(unit: Unit, ctx: Vars): Evaluate {
+  return (cond, extra) => evalExpression(cond, { ...ctx, ...extra }, unit.task.source);
+}
+
+async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {
+  const task = unit.task;
+  let prepared: PreparedTask;
+  try {
+    const go = env.timings.measure('renderMs', () => whenHolds(unit, ctx));
+    if (!go) return CONDITION_FALSE;
+    prepared = env.timings.measure('renderMs', () => prepareTask(task, ctx, env.facts));
+  } catch (err) {
+    return renderFailure(err, env);
+  }
+  const evaluate = evaluator(unit, ctx);
+  registerParamSecrets(prepared.kind === 'module' ? prepared.module.secretParams : prepared.action.secretParams, prepared.params, env.secrets);
+  if (prepared.kind === 'action') {
+    const probed = prepared.section ? await env.probe(prepared.section) : undefined;
+    const res = await env.runAction(prepared, probed);
+    // In check mode, later tasks of this host cannot see what this action would change.
+    if (env.check && res.status === 'changed' && !res.after) env.ledger.add(task.name, []);
+    // A skip (nothing to prove in check mode) or a wait for a pending change is not a result to judge.
+    if (res.status === 'skipped' || res.after) return { status: res.status, msg: res.msg, after: res.after, registered: res.registered };
+    return judge(task, actionVerdict(res), evaluate);
+  }
+  const { module, params, section } = prepared;
+  const probed = await env.probe(section);
+  if (prepared.query) return { ...judge(task, queryVerdict(prepared, probed), evaluate), query: true };
+  const pending = env.check ? env.ledger.last() : undefined;
+  if (probed.rc !== 0) {
+    return unlessPending(pending, failed('probe failed', { msg: 'probing the current state failed', cmd: section.text.trim().split('\n')[0], rc: probed.rc, stderr: probed.stderr }));
+  }
+  let plan;
+  try {
+    plan = env.timings.measure('planMs', () => module.plan(params, probed.stdout, env.facts));
+  } catch (err) {
+    return failed(errorText(err));
+  }
+  const resources = module.resources?.(params) ?? [];
+  if (plan.kind === 'ok') {
+    const after = env.check ? env.ledger.touching(resources) : undefined;
+    return after ? willChangeAfter(after) : judge(task, planVerdict(plan), evaluate);
+  }
+  if (plan.kind === 'blocked') return unlessPending(pending, judge(task, planVerdict(plan), evaluate));
+  if (env.check) {
+    env.ledger.add(task.name, resources);
+    // The operator's command did not run: there is no result for its rules to judge yet.
+    if (module.traits?.guards) return { status: 'changed', msg: plan.summary, registered: { changed: true, failed: false } };
+    return judge(task, planVerdict(plan), evaluate);
+  }
+  const out = await env.apply(module.apply(params, plan, env.facts));
+  return judge(task, appliedVerdict(prepared, plan.summary, plan.diff, out), evaluate);
+}
+
+/** The task could not be rendered: a failure, unless in check mode an earlier change that was
+ * not made is what it needs. */
+function renderFailure(err: unknown, env: TaskEnv): Outcome {
+  return unlessPending(env.check ? env.ledger.last() : undefined, failed(errorText(err)));
+}

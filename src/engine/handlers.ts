@@ -1,0 +1,39 @@
+// Handlers run once at the end of a play when a task that notifies them changed; run_once
+// tasks run on the first host of the batch still standing, and the others take its result.
+import type { Outcome } from './outcome.js';
+import type { PlayProgram, Unit } from './program.js';
+import type { BatchContext } from './run-shared.js';
+
+/** The handler names this host's changed tasks notified in the current play. */
+export class Notifications {
+  private names = new Set<string>();
+
+  notify(names: readonly string[]): void {
+    for (const n of names) this.names.add(n);
+  }
+
+  /** The notified handlers of the play, in the order they are written, as units after its
+   * tasks; forgets the notifications. */
+  take(program: PlayProgram): Unit[] {
+    if (this.names.size === 0) return [];
+    const notified = this.names;
+    this.names = new Set();
+    return program.handlers
+      .filter(({ handler }) => handler.listen.some((n) => notified.has(n)))
+      .map(({ handler, roleRef }) => ({ task: handler, roleRef, index: program.units.length, roleWhen: roleRef?.when }));
+  }
+}
+
+/** run_once: wait until every host of the batch got here; the first runs it, the others get
+ * its registered result (skipped when it failed there). */
+export async function runOnce(unit: Unit, batch: BatchContext, host: string, execute: () => Promise<Outcome>): Promise<Outcome> {
+  await batch.progress.waitAll(unit.index);
+  const ran = batch.runOnce.get(unit.index);
+  if (!ran) {
+    const mine = execute().then((outcome) => ({ outcome, host }));
+    batch.runOnce.set(unit.index, mine);
+    return (await mine).outcome;
+  }
+  const { outcome, host: ranOn } = await ran;
+  return { status: outcome.status === 'failed' ? 'skipped' : 'ok', msg: `ran once on ${ranOn}`, registered: outcome.registered };
+}

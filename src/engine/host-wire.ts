@@ -1,0 +1,53 @@
+// This host's round trips, each one script: the first (facts and every probe that can be
+// speculated), a probe that missed the cache, and an apply with what rides along (guarded
+// pipelined applies and the re-probes after them). Speculated results fill the probe cache.
+import type { HostSession } from '../model/transport.js';
+import { FACTS_PROBE } from './facts.js';
+import { ProbeCache } from './probe-cache.js';
+import { roundTrip, type RoundTripSinks } from './round-trip.js';
+import type { Section, SectionResult } from './script.js';
+import type { Timings } from './timings.js';
+
+const NO_RESULT = (what: string): SectionResult => ({ stdout: '', stderr: `${what} produced no result`, rc: 255 });
+
+export class HostWire {
+  readonly cache = new ProbeCache();
+
+  constructor(
+    private readonly session: HostSession,
+    private readonly timings: Timings,
+    private readonly sinks: RoundTripSinks,
+  ) {}
+
+  private send(sections: Section[], become: boolean, why: string): Promise<Map<number, SectionResult>> {
+    return roundTrip(this.session, sections, become, why, this.sinks);
+  }
+
+  /** Facts, and the speculated probes: the facts probe's output. */
+  async prime(speculated: Section[], become: boolean): Promise<string> {
+    const results = await this.timings.measureAsync('probeMs', () => this.send([{ kind: 'probe', text: FACTS_PROBE }, ...speculated], become, 'facts and first probes'));
+    this.cache.fill(speculated, results, 1);
+    return results.get(0)?.stdout ?? '';
+  }
+
+  /** A probe the cache did not have, with the speculated ones. */
+  async probe(section: Section, speculated: Section[], become: boolean, why: string): Promise<SectionResult> {
+    const results = await this.timings.measureAsync('probeMs', () => this.send([section, ...speculated], become, why));
+    this.cache.fill(speculated, results, 1);
+    return results.get(0) ?? NO_RESULT('probe');
+  }
+
+  /** The apply, then the guarded pipelined applies, then the re-probes. The cache must have been
+   * cleared by the caller once the pipeline was planned from it. */
+  async apply(text: string, guarded: Section[], speculated: Section[], become: boolean, why: string): Promise<{ result: SectionResult; guarded: Map<number, SectionResult> }> {
+    const sections: Section[] = [{ kind: 'apply', text }, ...guarded, ...speculated];
+    const results = await this.timings.measureAsync('applyMs', () => this.send(sections, become, why));
+    this.cache.fill(speculated, results, 1 + guarded.length);
+    const ridden = new Map<number, SectionResult>();
+    guarded.forEach((_, i) => {
+      const r = results.get(1 + i);
+      if (r) ridden.set(i, r);
+    });
+    return { result: results.get(0) ?? NO_RESULT('apply'), guarded: ridden };
+  }
+}

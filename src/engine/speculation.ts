@@ -1,0 +1,87 @@
+// Speculation: which probes of later tasks to send now, in the same round trip, so a host
+// with nothing to change costs one round trip for the whole run. A speculative probe is keyed
+// by its exact text (probe-cache.ts): if the task later renders differently, it is a miss and
+// costs a round trip, never a wrong answer. So guessing is allowed; deciding is not: a
+// condition that reads a guessed value never skips a probe.
+import type { Vars } from '../model/inventory.js';
+import type { PlayProgram, Unit } from './program.js';
+import type { Section } from './script.js';
+import { readsAnyOf, taskReads } from './task-reads.js';
+
+export interface SpecCandidate {
+  unit: Unit;
+  program: PlayProgram;
+  /** From a later play than the one running. */
+  later: boolean;
+}
+
+export interface SpeculationInput {
+  /** The units after the current one, in run order. */
+  candidates: Iterable<SpecCandidate>;
+  /** The round trip's become: only units run the same way can share it. */
+  become: boolean;
+  /** At most this many sections. */
+  max: number;
+  /** Names whose values are guesses for now: registered later in the run, not yet in this one. */
+  guessed: ReadonlySet<string>;
+}
+
+export interface SpeculationPorts {
+  becomeOf(c: SpecCandidate): boolean;
+  /** The unit's probe sections (one per loop item), rendered with the guesses standing in.
+   * With `decideWhen`, items whose condition is false give none. Throws when the unit cannot be
+   * rendered yet (it reads something no guess stands in for). */
+  sections(c: SpecCandidate, decideWhen: boolean): Section[];
+  /** Already answered: no need to send it again. */
+  cached(s: Section): boolean;
+}
+
+export function speculate(input: SpeculationInput, ports: SpeculationPorts): Section[] {
+  const out: Section[] = [];
+  const seen = new Set<string>();
+  for (const c of input.candidates) {
+    if (out.length >= input.max) break;
+    // A later play's run_once runs on one host only: probing it everywhere is waste.
+    if (c.later && c.unit.task.runOnce) continue;
+    if (ports.becomeOf(c) !== input.become) continue;
+    const decideWhen = !readsAnyOf(taskReads(c.unit).when, input.guessed);
+    let sections: Section[];
+    try {
+      sections = ports.sections(c, decideWhen);
+    } catch {
+      // Not renderable yet (it reads a value this run has not produced): the real run probes it.
+      continue;
+    }
+    for (const s of sections) {
+      const key = `${s.kind}\0${s.text}`;
+      if (seen.has(key) || ports.cached(s)) continue;
+      seen.add(key);
+      out.push(s);
+      if (out.length >= input.max) break;
+    }
+  }
+  return out;
+}
+
+/** What a task that changed nothing registers: the guess for results this run has not produced. */
+export const STEADY_RESULT: Readonly<Vars> = Object.freeze({ changed: false, failed: false, skipped: false });
+
+/** Stand-ins for the names this host registers later in the run: a query's result from the
+ * last run, else a result that changed nothing. Its text (stdout...) is unknown, so a probe
+ * built from it cannot be rendered and is not guessed at. */
+export function guessRegistered(names: Iterable<string>, registered: Vars, lastRunQueries: Vars): { values: Vars; guessed: Set<string> } {
+  const values: Vars = {};
+  const guessed = new Set<string>();
+  for (const name of names) {
+    if (name in registered) continue;
+    guessed.add(name);
+    values[name] = name in lastRunQueries ? lastRunQueries[name] : STEADY_RESULT;
+  }
+  return { values: { ...values, ...registered }, guessed };
+}
+
+/** The units to consider after `from` in this play, then this host's later plays. */
+export function* candidatesFrom(program: PlayProgram, from: number, later: readonly PlayProgram[]): Generator<SpecCandidate> {
+  for (let i = from; i < program.units.length; i++) yield { unit: program.units[i], program, later: false };
+  for (const p of later) for (const unit of p.units) yield { unit, program: p, later: true };
+}

@@ -1,0 +1,79 @@
+// Speculation as a pure function: which later probes go into this round trip, and what
+// stands in for values the run has not produced yet.
+import { describe, expect, it } from 'vitest';
+import { buildProgram } from '../../../src/engine/program.js';
+import type { Section } from '../../../src/engine/script.js';
+import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate, type SpeculationPorts } from '../../../src/engine/speculation.js';
+import type { Task } from '../../../src/model/playbook.js';
+import { play, task } from './fixtures.js';
+
+const probe = (text: string): Section => ({ kind: 'probe', text });
+
+/** Ports whose "rendering" gives one probe per task name, recording how conditions were treated. */
+function ports(opts: { unrenderable?: string[]; cached?: string[]; become?: Record<string, boolean> } = {}) {
+  const decided: Record<string, boolean> = {};
+  const p: SpeculationPorts = {
+    becomeOf: (c) => opts.become?.[c.unit.task.name] ?? false,
+    sections: (c, decideWhen) => {
+      decided[c.unit.task.name] = decideWhen;
+      if (opts.unrenderable?.includes(c.unit.task.name)) throw new Error('undefined variable');
+      return [probe(`probe ${c.unit.task.name}`)];
+    },
+    cached: (s) => opts.cached?.includes(s.text) ?? false,
+  };
+  return { ports: p, decided };
+}
+
+const t = (name: string, extra: Partial<Task> = {}) => task(name, 'file', { path: '/x' }, extra);
+
+function candidates(tasks: Task[], later: Task[] = []): SpecCandidate[] {
+  const first = buildProgram(play(tasks), 0, {});
+  const second = buildProgram(play(later), 1, {});
+  return [...candidatesFrom(first, 1, [second])];
+}
+
+describe('speculate', () => {
+  it('probes the units after the current one, then later plays, in order, each text once', () => {
+    const cs = candidates([t('current'), t('a'), t('b')], [t('c'), t('a')]);
+    const { ports: p } = ports();
+    const out = speculate({ candidates: cs, become: false, max: 100, guessed: new Set() }, p);
+    expect(out.map((s) => s.text)).toEqual(['probe a', 'probe b', 'probe c']);
+  });
+
+  it('leaves out what is cached, what runs another way (become), a later play\'s run_once, and what cannot render yet', () => {
+    const cs = candidates([t('current'), t('cached'), t('as root'), t('not yet'), t('fine')], [t('once', { runOnce: true })]);
+    const { ports: p } = ports({ cached: ['probe cached'], become: { 'as root': true }, unrenderable: ['not yet'] });
+    expect(speculate({ candidates: cs, become: false, max: 100, guessed: new Set() }, p).map((s) => s.text)).toEqual(['probe fine']);
+  });
+
+  it('stops at max sections', () => {
+    const cs = candidates([t('current'), t('a'), t('b'), t('c')]);
+    expect(speculate({ candidates: cs, become: false, max: 2, guessed: new Set() }, ports().ports)).toHaveLength(2);
+  });
+
+  it('a condition that reads a guessed value never skips a probe; one that reads known values may', () => {
+    const cs = candidates([
+      t('current'),
+      t('on a guess', { when: "login.stdout == 'admin'" }),
+      t('on a fact', { when: "facts.os_id == 'debian'" }),
+      t('on a guess via role', {}),
+    ]);
+    cs[2].unit.roleWhen = 'login.changed';
+    const { ports: p, decided } = ports();
+    speculate({ candidates: cs, become: false, max: 100, guessed: new Set(['login']) }, p);
+    // A role's condition (roles: [{role, when}]) counts as the unit's own.
+    expect(decided).toEqual({ 'on a guess': false, 'on a fact': true, 'on a guess via role': false });
+  });
+});
+
+describe('guessRegistered', () => {
+  it('a query\'s last-run result stands in for it; any other name gets a result that changed nothing', () => {
+    const g = guessRegistered(['login', 'conf', 'done'], { done: { changed: true } }, { login: { stdout: 'root', rc: 0 } });
+    expect(g.values).toEqual({ login: { stdout: 'root', rc: 0 }, conf: STEADY_RESULT, done: { changed: true } });
+    expect([...g.guessed].sort()).toEqual(['conf', 'login']);
+  });
+
+  it('a guess has no text: a probe built from a result\'s output cannot render on a guess', () => {
+    expect(guessRegistered(['conf'], {}, {}).values.conf).not.toHaveProperty('stdout');
+  });
+});
