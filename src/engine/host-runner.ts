@@ -167,11 +167,14 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
       apply: (text) => this.apply(text, program, unit, become),
-      runAction: (p, probed) => {
+      runAction: async (p, probed) => {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
         const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index) };
-        return p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
+        const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
+        // The action changed the host with scripts of its own: what was probed before may be stale.
+        if (!env.check && res.status === 'changed') this.wire?.cache.clear();
+        return res;
       },
     };
     return executeTask(unit, () => this.context(program, unit, taskReads(unit).hostvars), env);

@@ -369,9 +369,19 @@ describe('actions with a probe of their own host', () => {
     registry[probeAction.name] = probeAction;
     try {
       const inv = inventory([host('h1')]);
-      const pb = () => playbook([play([...filesPlay().tasks, task('marker by action', 'test_marker_action', { path: '{{base}}/h1/action-made' })])]);
+      const pb = () =>
+        playbook([
+          play([
+            ...filesPlay().tasks,
+            task('marker by action', 'test_marker_action', { path: '{{base}}/h1/action-made' }),
+            // Probed in the first round trip, before the action wrote the file: a changed action
+            // makes the host's earlier probes stale.
+            task('same file', 'copy', { dest: '{{base}}/h1/action-made', content: 'made\n' }),
+          ]),
+        ]);
       const first = await go(inv, pb());
       expect(first.tasks.find((t) => t.task === 'marker by action')?.status).toBe('changed');
+      expect(first.tasks.find((t) => t.task === 'same file')?.status).toBe('ok');
       expect(readFileSync(join(base, 'h1/action-made'), 'utf8')).toBe('made\n');
       const second = await go(inv, pb());
       expect(second.tasks.find((t) => t.task === 'marker by action')?.status).toBe('ok');
