@@ -4,8 +4,11 @@ import { reconnect } from './reconnect.js';
 import { inventoryVar } from './inventory-var.js';
 import { onionKeys } from './onion-keys.js';
 import { pinnedHostKeys } from './pinned-host-keys.js';
+import { dockerImage } from './docker-image.js';
+import { swarmMember } from './swarm-member.js';
+import { swarmNodes } from './swarm-nodes.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

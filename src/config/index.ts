@@ -5,5 +5,5 @@ export { describeVar } from './describe-var.js';
 export type { VarDescription } from './describe-var.js';
 export { loadPlaybook } from './playbook.js';
 export { loadRole } from './role.js';
-export { addHost, setHostVar } from './inventory-writer.js';
+export { addHost, removeHost, setHostVar } from './inventory-writer.js';
 export type { HostSpec } from './inventory-writer.js';

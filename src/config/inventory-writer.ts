@@ -94,6 +94,40 @@ export function addHost(inventoryFile: string, spec: HostSpec): void {
   save(yt);
 }
 
+/** Remove every entry of a host from the file (all groups it is listed under), comments and
+ * layout of everything else kept. Returns the number of entries removed (0: not in this file). */
+export function removeHost(inventoryFile: string, host: string): number {
+  if (existsSync(inventoryFile) && statSync(inventoryFile).isDirectory()) inventoryFile = fileDeclaring(inventoryFile, host);
+  refuseIni(inventoryFile);
+  const yt = open(inventoryFile);
+  let removed = 0;
+  // One edit at a time: each edit re-parses, so look the entry up again every time.
+  for (;;) {
+    const found = hostEntries(yt).find((e) => e.name === host);
+    if (!found) break;
+    yt.removeEntry(found.map, found.pair);
+    removed++;
+  }
+  if (removed) save(yt);
+  return removed;
+}
+
+/** Every host entry in the file with the hosts map holding it, in document order. */
+function hostEntries(yt: YamlText): { name: string; pair: Pair; map: YAMLMap }[] {
+  const out: { name: string; pair: Pair; map: YAMLMap }[] = [];
+  const visit = (groups: unknown) => {
+    if (!isMap(groups)) return;
+    for (const g of groups.items as Pair[]) {
+      if (!isMap(g.value)) continue;
+      const hosts = mapGet(g.value, 'hosts')?.value;
+      if (isMap(hosts)) for (const p of hosts.items as Pair[]) if (isScalar(p.key)) out.push({ name: String(p.key.value), pair: p, map: hosts });
+      visit(mapGet(g.value, 'children')?.value);
+    }
+  };
+  visit(yt.yf.doc.contents);
+  return out;
+}
+
 /** Walk `path` from `start`; create what is missing in one edit. `start` is a group's pair
  * (its value may be empty) or the root map. */
 function insertPath(yt: YamlText, start: Pair | YAMLMap, path: string[], value: unknown): void {
@@ -143,18 +177,7 @@ function findGroup(root: YAMLMap, name: string): Pair | undefined {
 
 /** Every host entry in the file, in document order. */
 function hostPairs(yt: YamlText): { name: string; pair: Pair }[] {
-  const out: { name: string; pair: Pair }[] = [];
-  const visit = (groups: unknown) => {
-    if (!isMap(groups)) return;
-    for (const g of groups.items as Pair[]) {
-      if (!isMap(g.value)) continue;
-      const hosts = mapGet(g.value, 'hosts')?.value;
-      if (isMap(hosts)) for (const p of hosts.items as Pair[]) if (isScalar(p.key)) out.push({ name: String(p.key.value), pair: p });
-      visit(mapGet(g.value, 'children')?.value);
-    }
-  };
-  visit(yt.yf.doc.contents);
-  return out;
+  return hostEntries(yt);
 }
 
 function fileDeclaring(dir: string, host: string): string {

@@ -59,6 +59,33 @@ export class YamlText {
     this.splice(end, end, lead + blockLines(key, value, indent));
   }
 
+  /** Remove one entry of a map: in a block map its lines (key through value), in a flow
+   * map the entry and one separating comma. Comments on other lines stay. */
+  removeEntry(map: YAMLMap, pair: Pair): void {
+    const keyStart = (pair.key as { range: number[] }).range[0];
+    const valueEnd = ((pair.value as { range?: number[] } | null)?.range ?? (pair.key as { range: number[] }).range)[1];
+    if (map.flow) {
+      const items = map.items as Pair[];
+      const i = items.indexOf(pair);
+      if (i < items.length - 1) {
+        const next = (items[i + 1].key as { range: number[] }).range[0];
+        this.splice(keyStart, next, '');
+      } else if (i > 0) {
+        const prev = items[i - 1];
+        const prevEnd = ((prev.value as { range?: number[] } | null)?.range ?? (prev.key as { range: number[] }).range)[1];
+        this.splice(prevEnd, valueEnd, '');
+      } else this.splice(keyStart, valueEnd, '');
+      return;
+    }
+    const lineStart = this.text.lastIndexOf('\n', keyStart - 1) + 1;
+    let end = valueEnd;
+    if (this.text[end - 1] !== '\n') {
+      const nl = this.text.indexOf('\n', end);
+      end = nl < 0 ? this.text.length : nl + 1;
+    }
+    this.splice(lineStart, end, '');
+  }
+
   /** Append a top-level entry to a document whose root is empty (comments only). */
   appendTop(key: string, value: unknown): void {
     const lead = this.text.length && !this.text.endsWith('\n') ? '\n' : '';

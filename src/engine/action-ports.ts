@@ -1,6 +1,7 @@
 // The ports an action may use (model/action.ts), built by the engine for one host: fresh
 // connections, the run's connections to other hosts, file transfer, the inventory, secrets.
-import { mkdtemp, open, rm, writeFile } from 'node:fs/promises';
+import { createReadStream } from 'node:fs';
+import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -11,13 +12,34 @@ import type { ExecResult, HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
 import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
+import { Limiter } from './limiter.js';
 import type { RunShared } from './run-shared.js';
 import { decryptWithIdentity, encryptForRecipients } from '../secrets/index.js';
 
 /** Upload chunk: bounded memory on the controller, one round trip per chunk. */
 export const UPLOAD_CHUNK_BYTES = 8 * 1024 * 1024;
 
-export function actionPorts(host: Host, shared: RunShared): ActionPorts {
+/** Where the task runs: its play's hosts and its batch. */
+export interface ActionPlace {
+  playHosts: string[];
+  /** Resolves once the host is past this task in the batch (or not in it). */
+  waitForHost(host: string): Promise<void>;
+}
+
+// sshd allows 10 channels per connection (MaxSessions): when many hosts' actions run scripts
+// on one manager's connection at once (workers joining), they take turns beyond a few.
+const MAX_BORROWED_CHANNELS = 4;
+const channels = new WeakMap<HostSession, Limiter>();
+const warned = new WeakMap<RunShared, Set<string>>();
+const memos = new WeakMap<RunShared, Map<string, Promise<unknown>>>();
+
+function borrowed<T>(session: HostSession, fn: () => Promise<T>): Promise<T> {
+  let l = channels.get(session);
+  if (!l) channels.set(session, (l = new Limiter(MAX_BORROWED_CHANNELS)));
+  return l.run(fn);
+}
+
+export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
   const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
     shared.handshakes.run(() =>
       shared.deps.connect(h, {
@@ -29,10 +51,18 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       }),
     );
 
-  /** The run's connection to `name`, or a fresh one for this call when it has none. */
+  /** The run's connection to `name` (a few channels at a time when it is another host's), or
+   * a fresh one for this call when it has none or it closed under us (that host's run ended). */
   async function withSession<T>(name: string, fn: (s: HostSession) => Promise<T>): Promise<T> {
     const live = shared.sessionOf(name);
-    if (live) return fn(live);
+    if (live) {
+      if (name === host.name) return fn(live);
+      try {
+        return await borrowed(live, () => fn(live));
+      } catch (err) {
+        if (shared.sessionOf(name) === live) throw err;
+      }
+    }
     const h = shared.inventory.hosts.get(name);
     if (!h) throw new Error(`host '${name}' is not in the inventory`);
     const s = await connectTo(h);
@@ -58,7 +88,13 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
     },
     runOn: (name, script, opts) => withSession(name, (s) => s.run(script, opts)),
     upload: (localFile, dest, opts: TransferOptions & { mode?: string } = {}) =>
-      withSession(opts.host ?? host.name, (s) => uploadFile(localFile, dest, opts.mode, (script, what) => runChecked(s, script, opts.become, what))),
+      withSession(opts.host ?? host.name, async (s) => {
+        if (!s.upload) return uploadFile(localFile, dest, opts.mode, (script, what) => runChecked(s, script, opts.become, what));
+        // Streamed on one channel: one round trip, bounded memory.
+        const { size } = await stat(localFile);
+        const r = await s.upload(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size });
+        if (r.rc !== 0) throw new Error(`uploading ${localFile} to ${dest}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
+      }),
     download: (path, opts: TransferOptions = {}) =>
       withSession(opts.host ?? host.name, async (s) => {
         const r = await runChecked(s, `base64 -w0 < ${q(path)}\n`, opts.become, `reading ${path}`);
@@ -87,6 +123,30 @@ export function actionPorts(host: Host, shared: RunShared): ActionPorts {
       if (!pinned.length) pinned = entries.filter((e) => e.marker === undefined && !e.hosts.startsWith('|') && onAnyPort(e.hosts));
       return [...new Set(pinned.map((e) => `${e.keyType} ${e.key.toString('base64')}`))];
     },
+    groupHosts: (group) => [...shared.inventory.hosts.values()].filter((h) => h.groups.includes(group)).map((h) => h.name),
+    hostVars: (name) => shared.inventory.hosts.get(name)?.vars,
+    address: (name) => shared.inventory.hosts.get(name)?.connection.address ?? name,
+    playHosts: () => place.playHosts,
+    waitForHost: (name) => place.waitForHost(name),
+    warn(msg) {
+      let seen = warned.get(shared);
+      if (!seen) warned.set(shared, (seen = new Set()));
+      if (seen.has(msg)) return;
+      seen.add(msg);
+      shared.emit({ type: 'warning', msg });
+    },
+    memo<T>(key: string, read: () => Promise<T>): Promise<T> {
+      let m = memos.get(shared);
+      if (!m) memos.set(shared, (m = new Map()));
+      const known = m.get(key) as Promise<T> | undefined;
+      if (known) return known;
+      const p = read();
+      m.set(key, p);
+      // A failed read is not remembered.
+      p.catch(() => m.delete(key));
+      return p;
+    },
+    forget: (key) => void memos.get(shared)?.delete(key),
   };
 }
 

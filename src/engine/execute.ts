@@ -25,7 +25,8 @@ export interface TaskEnv {
   probe(section: Section): Promise<SectionResult>;
   /** Apply the change (and what can be pipelined after it) in one round trip. */
   apply(text: string): Promise<SectionResult>;
-  runAction(prepared: PreparedActionTask): Promise<ActionResult>;
+  /** Run the action, with what its own probe printed (when it has one). */
+  runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
 }
 
 /** Every item of the task's loop (one without a loop), stopping at the first failure. */
@@ -93,7 +94,10 @@ async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome
   const evaluate = evaluator(unit, ctx);
   registerParamSecrets(prepared.kind === 'module' ? prepared.module.secretParams : prepared.action.secretParams, prepared.params, env.secrets);
   if (prepared.kind === 'action') {
-    const res = await env.runAction(prepared);
+    const probed = prepared.section ? await env.probe(prepared.section) : undefined;
+    const res = await env.runAction(prepared, probed);
+    // In check mode, later tasks of this host cannot see what this action would change.
+    if (env.check && res.status === 'changed' && !res.after) env.ledger.add(task.name, []);
     // A skip (nothing to prove in check mode) or a wait for a pending change is not a result to judge.
     if (res.status === 'skipped' || res.after) return { status: res.status, msg: res.msg, after: res.after, registered: res.registered };
     return judge(task, actionVerdict(res), evaluate);

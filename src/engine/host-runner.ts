@@ -135,9 +135,9 @@ export class HostRunner {
       if ('status' in ahead) return ahead;
       return ignoreErrors(unit.task, judge(unit.task, ahead, evaluator(unit, this.context(program, unit, false))));
     }
-    if (unit.task.runOnce && !handler) return runOnce(unit, batch, this.host.name, () => this.execute(unit, program));
+    if (unit.task.runOnce && !handler) return runOnce(unit, batch, this.host.name, () => this.execute(unit, program, batch));
     if (readsOtherHostsResults(taskReads(unit), this.shared.registerNames)) await batch.progress.waitAll(unit.index);
-    return this.execute(unit, program);
+    return this.execute(unit, program, batch);
   }
 
   /** What the outcome changes for the rest of the run: registered values, notified handlers,
@@ -158,7 +158,7 @@ export class HostRunner {
     this.counts[outcome.ignored ? 'ok' : outcome.status]++;
   }
 
-  private execute(unit: Unit, program: PlayProgram): Promise<Outcome> {
+  private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
     const become = unit.task.become ?? this.becomeOf(program);
     const env: TaskEnv = {
       check: this.shared.opts.mode === 'check',
@@ -168,10 +168,14 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
       apply: (text) => this.apply(text, program, unit, become),
-      runAction: (p) => {
+      runAction: async (p, probed) => {
         const c = this.host.connection;
-        const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last() };
-        return p.action.run(p.params, ctx, actionPorts(this.host, this.shared));
+        const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
+        const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index) };
+        const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
+        // The action changed the host with scripts of its own: what was probed before may be stale.
+        if (!env.check && res.status === 'changed') this.wire?.cache.clear();
+        return res;
       },
     };
     return executeTask(unit, () => this.context(program, unit, taskReads(unit).hostvars), env);
@@ -254,7 +258,7 @@ export class HostRunner {
       const ctx = c.unit.task.loop === undefined ? base : { ...base, [c.unit.task.loopVar]: item };
       if (decideWhen && !holdsOrUnknown(c.unit, ctx)) continue;
       const prepared = prepareTask(c.unit.task, ctx, facts);
-      if (prepared.kind === 'module') out.push(prepared.section);
+      if (prepared.section) out.push(prepared.section);
     }
     return out;
   }

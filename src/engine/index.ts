@@ -91,8 +91,12 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       }
       return s;
     },
+    sessionOf: (host) => {
+      const r = runners.get(host);
+      // A host done with its last play has closed its connection.
+      return r && !r.unreachable && !finished.has(host) ? r.session : undefined;
+    },
     laterPrograms: (host, playIndex) => programs.filter((_, i) => i > playIndex && playHosts[i].includes(host)),
-    sessionOf: (host) => runners.get(host)?.session,
   };
   for (const h of allHosts) runners.set(h, new HostRunner(inv.hosts.get(h)!, shared));
   const lastPlay = new Map<string, number>();

@@ -29,6 +29,8 @@ export interface PreparedActionTask {
   kind: 'action';
   action: AnyAction;
   params: Record<string, unknown>;
+  /** The action's own probe of this host, when it has one. */
+  section?: Section;
 }
 
 export type PreparedTask = PreparedModuleTask | PreparedActionTask;
@@ -75,7 +77,10 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
       .join('; ');
     throw new TaskError(`invalid parameters for module ${module.name}: ${detail}`);
   }
-  if ('run' in module) return { kind: 'action', action: module, params };
+  if ('run' in module) {
+    const section: Section | undefined = module.probe ? { kind: 'probe', text: module.probe(params) } : undefined;
+    return { kind: 'action', action: module, params, section };
+  }
   const prepared = module.prepare
     ? module.prepare(params, {
         roleDir: task.roleDir,

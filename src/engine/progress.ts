@@ -24,6 +24,18 @@ export class BatchProgress {
     return new Promise((resolve) => this.waiters.push({ index, resolve }));
   }
 
+  /** Resolves once `host` is past task `index` (or done, or not in this batch). */
+  waitPast(host: string, index: number): Promise<void> {
+    if (!this.at.has(host)) return Promise.resolve();
+    return new Promise((resolve) => {
+      const check = () => (this.at.get(host) ?? Number.POSITIVE_INFINITY) > index;
+      if (check()) return resolve();
+      this.hostWaiters.push({ check, resolve });
+    });
+  }
+
+  private readonly hostWaiters: { check: () => boolean; resolve: () => void }[] = [];
+
   private min(): number {
     let m = Number.POSITIVE_INFINITY;
     for (const v of this.at.values()) m = Math.min(m, v);
@@ -31,6 +43,9 @@ export class BatchProgress {
   }
 
   private wake(): void {
+    for (let i = this.hostWaiters.length - 1; i >= 0; i--) {
+      if (this.hostWaiters[i].check()) this.hostWaiters.splice(i, 1)[0].resolve();
+    }
     const min = this.min();
     for (let i = this.waiters.length - 1; i >= 0; i--) {
       const w = this.waiters[i];

@@ -64,6 +64,8 @@ export interface RunShared {
   /** The plays after `playIndex` that include this host, for speculative probing. */
   laterPrograms(host: string, playIndex: number): PlayProgram[];
   aborted(): boolean;
+  /** The live connection of another host of this run, if it has one (actions run scripts on it). */
+  sessionOf(host: string): HostSession | undefined;
   /** Some host registered a value or learned facts: cached hostvars are stale. */
   changedValues(): void;
   /** Every name a task or handler of the run registers. */

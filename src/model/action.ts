@@ -21,6 +21,9 @@ export interface ActionContext {
   /** Check mode: the latest earlier task of this host that would change, whose new state the
    * action cannot see yet (it then says "will change (after: X)"). */
   pendingAfter?: string;
+  /** What the action's own probe (`Action.probe`) printed on this host: read with the host's
+   * other probes, so an action with nothing to do costs no round trip of its own. */
+  probed?: ExecResult;
 }
 
 /** A connection the action opened itself; it must close it. */
@@ -80,6 +83,24 @@ export interface ActionPorts {
    * base64" each), for its address and port as fleet reaches it: what another machine may
    * trust for that host without a first use. */
   pinnedHostKeys(host: string): Promise<string[]>;
+  /** Members of an inventory group, in inventory order ([] for an unknown group). */
+  groupHosts(group: string): string[];
+  /** Another inventory host's variables as the inventory gives them (group and host vars; not
+   * rendered), or undefined for a host not in the inventory. */
+  hostVars(host: string): Readonly<Vars> | undefined;
+  /** The address fleet reaches a host on. */
+  address(host: string): string;
+  /** The hosts of the play being run (after --limit). */
+  playHosts(): string[];
+  /** Resolves once `host` is past this task in the current batch (or is not in it, or stopped). */
+  waitForHost(host: string): Promise<void>;
+  /** A run-level warning, shown once however many hosts report it. */
+  warn(msg: string): void;
+  /** Run-wide memo: a read that several hosts' tasks of one run make (a manager's view of the
+   * swarm) is made once. A failed read is not kept. Never for secrets. */
+  memo<T>(key: string, read: () => Promise<T>): Promise<T>;
+  /** Drop a memo entry (what it read has changed). */
+  forget(key: string): void;
 }
 
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,
@@ -107,6 +128,9 @@ export interface Action<S extends TObject = TObject> {
   /** What the task registers beyond changed/failed, as placeholders of the right shape for
    * the checks made before any host is contacted (later tasks read e.g. addresses.web). */
   registers?(params: Params<S>): Vars;
+  /** What the action reads on its own host (POSIX sh, no side effects): sent with the host's
+   * other probes in its batched round trip; `run` finds the output in `ctx.probed`. */
+  probe?(params: Params<S>): string;
   run(params: Params<S>, ctx: ActionContext, ports: ActionPorts): Promise<ActionResult>;
 }
 

@@ -14,10 +14,23 @@ export interface ExecOptions {
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
 }
 
+export interface UploadOptions {
+  become?: boolean;
+  /** Octal mode of the file (default 0600). */
+  mode?: string;
+  /** Bytes expected: a shorter stream is not renamed into place. */
+  size?: number;
+}
+
 export interface HostSession {
   /** Run one POSIX sh script (sent on stdin, never on the command line), as root when
    * become is set. Counts as exactly one round trip. */
   run(script: string, opts?: ExecOptions): Promise<ExecResult>;
+  /** Stream `data` into the file `dest` on the host (a temporary file renamed into place once
+   * the stream ended and, when `size` is given, had that many bytes; mode default 0600), as
+   * root when become is set. One round trip. Optional: a transport without it cannot carry
+   * files (docker images) to the host. */
+  upload?(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult>;
   /** Exec round trips made so far on this connection. */
   readonly roundTrips: number;
   readonly connectMs: number;

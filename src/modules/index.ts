@@ -17,10 +17,11 @@ import { sysctl } from './sysctl.js';
 import { command } from './command.js';
 import { shell } from './shell.js';
 import { drift } from './drift.js';
+import { dockerNetworks } from './docker_networks.js';
 
 const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, drift,
+  authorizedKey, sysctl, command, shell, drift, dockerNetworks,
 ];
 
 export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));

@@ -1,9 +1,10 @@
 // HostSession over one ready ssh2 Client: one exec channel per run() = one round trip.
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
-import type { ExecResult, HostSession, ExecOptions } from '../model/transport.js';
+import type { ExecResult, HostSession, ExecOptions, UploadOptions } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { BECOME_MARKER, buildExec, interpretBecome } from './become.js';
+import { buildUploadExec } from './upload.js';
 import { describeCause, lostMessage, unreachableMessage, type Target } from './errors.js';
 
 export interface SessionContext {
@@ -49,12 +50,37 @@ export class SshSession implements HostSession {
   }
 
   run(script: string, opts?: ExecOptions): Promise<ExecResult> {
+    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password });
+    return this.exec(plan.command, plan.viaSudo, opts?.onOutput, (ch) => ch.end(plan.stdin));
+  }
+
+  upload(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult> {
+    const plan = buildUploadExec(dest, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password, mode: opts?.mode, size: opts?.size });
+    return this.exec(plan.command, plan.viaSudo, undefined, (ch, fail) => {
+      if (plan.preamble.length) ch.write(plan.preamble);
+      // A read error ends the stream early; the remote side's size check keeps the half file
+      // from being renamed into place (when the size is known).
+      data.on('error', (err) => {
+        fail(new Error(`${this.ctx.target.name}: upload to ${dest}: reading the source failed: ${err.message}`));
+        ch.close();
+      });
+      data.pipe(ch);
+    });
+  }
+
+  /** One exec channel = one round trip; `feed` writes its stdin. */
+  private exec(
+    command: string,
+    viaSudo: boolean,
+    onOutput: ExecOptions['onOutput'],
+    feed: (ch: ClientChannel, fail: (err: Error) => void) => void,
+  ): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
     const { target } = this.ctx;
-    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: target.user, password: this.ctx.password });
     this.rounds++;
     return new Promise<ExecResult>((resolve, reject) => {
       this.pending.add(reject);
+      let failed: Error | undefined;
       const done = (fn: () => void) => {
         this.pending.delete(reject);
         fn();
@@ -67,7 +93,7 @@ export class SshSession implements HostSession {
         const errOut: Buffer[] = [];
         let rc: number | undefined;
         let signal: string | undefined;
-        const live = opts?.onOutput && liveOutput(opts.onOutput, plan.viaSudo);
+        const live = onOutput && liveOutput(onOutput, viaSudo);
         ch.on('data', (d: Buffer) => {
           out.push(d);
           live?.stdout(d);
@@ -84,13 +110,14 @@ export class SshSession implements HostSession {
           // Give a concurrent connection-level close the chance to mark the session lost first.
           setImmediate(() =>
             done(() => {
+              if (failed) return reject(failed);
               let stderr = Buffer.concat(errOut).toString('utf8');
               if (rc === undefined) {
                 if (this.lost) return reject(this.lost);
                 stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}${signal ? `killed by signal ${signal}` : 'channel closed without an exit status'}\n`;
               }
               const result = { rc: rc ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr };
-              if (!plan.viaSudo) return resolve(result);
+              if (!viaSudo) return resolve(result);
               try {
                 resolve(interpretBecome(result, { host: target.name, user: target.user, password: this.ctx.password }));
               } catch (e) {
@@ -101,10 +128,10 @@ export class SshSession implements HostSession {
         });
         // The remote side may exit before reading all of stdin (sudo refused): ignore EPIPE-like errors.
         ch.on('error', () => undefined);
-        ch.end(plan.stdin);
+        feed(ch, (e) => (failed ??= e));
       };
       try {
-        this.client.exec(plan.command, onChannel);
+        this.client.exec(command, onChannel);
       } catch (err) {
         done(() => reject(this.lost ?? new UnreachableError(target.name, unreachableMessage(target, describeCause(err, target, this.ctx.timeoutMs)))));
       }

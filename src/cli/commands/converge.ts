@@ -80,7 +80,7 @@ function loadProject(settings: Settings): { inventory: Inventory; playbook: Play
   return { inventory, playbook: loadPlaybook(file, { rolesPath }) };
 }
 
-async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
+export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Promise<number> {
   const settings = effectiveSettings(args);
   const loaded = loadProject(settings);
   const inventory = loaded.inventory;

@@ -1,16 +1,7 @@
-// Building POSIX sh text safely: every value that reaches a script goes through q().
+// Building POSIX sh text safely: every value that reaches a script goes through q() (model/shell.ts).
 import { createHash } from 'node:crypto';
 
-/** Quote a string as one POSIX sh word (single quotes; embedded quotes closed and escaped). */
-export function q(value: string): string {
-  if (value !== '' && /^[A-Za-z0-9_@%+=:,./-]+$/.test(value)) return value;
-  return `'${value.replace(/'/g, `'\\''`)}'`;
-}
-
-/** Quote several words and join them with spaces. */
-export function qa(values: string[]): string {
-  return values.map(q).join(' ');
-}
+export { q, qa } from '../../model/shell.js';
 
 export function sha256(data: Buffer | string): string {
   return createHash('sha256').update(data).digest('hex');

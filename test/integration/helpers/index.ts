@@ -2,3 +2,5 @@ export * from './lab.js';
 export * from './fleet.js';
 export * from './project.js';
 export * from './snapshot.js';
+export * from './test-image.js';
+export * from './swarm.js';

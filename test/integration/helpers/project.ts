@@ -83,10 +83,23 @@ export function makeProject(spec: ProjectSpec = {}): Project {
   };
 }
 
+/** Roles that need a swarm of hosts (docker installs, joins): the base roles' tests leave
+ * their plays out, the swarm tests keep them (`containers: true`). */
+const CONTAINER_ROLES = new Set(['docker', 'swarm']);
+
+function sitePlaybook(containers: boolean): string {
+  const text = fs.readFileSync(path.join(REPO_ROOT, 'playbooks/site.yml'), 'utf8');
+  if (containers) return text;
+  const plays = YAML.parse(text) as { roles?: (string | { role: string })[] }[];
+  const kept = plays.filter((p) => !(p.roles ?? []).some((r) => CONTAINER_ROLES.has(typeof r === 'string' ? r : r.role)));
+  return YAML.stringify(kept);
+}
+
 /** A project that runs the repository's own playbooks/site.yml and roles/ (linked, not copied),
- * with an empty inventory/group_vars/ for the test's settings. */
-export function makeSiteProject(spec: Omit<ProjectSpec, 'playbook' | 'roles'> = {}): Project {
-  const p = makeProject({ ...spec, files: { ...spec.files, 'playbooks/site.yml': fs.readFileSync(path.join(REPO_ROOT, 'playbooks/site.yml'), 'utf8') } });
+ * with an empty inventory/group_vars/ for the test's settings. Without `containers`, the
+ * plays of docker and swarm are left out. */
+export function makeSiteProject(spec: Omit<ProjectSpec, 'playbook' | 'roles'> & { containers?: boolean } = {}): Project {
+  const p = makeProject({ ...spec, files: { ...spec.files, 'playbooks/site.yml': sitePlaybook(spec.containers ?? false) } });
   fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(p.dir, 'roles'));
   fs.mkdirSync(path.join(p.inventoryDir, 'group_vars'), { recursive: true });
   return p;

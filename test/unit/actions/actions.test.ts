@@ -10,11 +10,13 @@ import { inventoryVar, keysToWrite } from '../../../src/actions/inventory-var.js
 import { reconnect } from '../../../src/actions/reconnect.js';
 import { actionPorts, uploadFile } from '../../../src/engine/action-ports.js';
 import type { RunShared } from '../../../src/engine/run-shared.js';
+import { stubPorts } from './stub-ports.js';
 import type { ActionContext, ActionPorts, ActionSession, ConnectionOverrides } from '../../../src/model/action.js';
 import { Redactor } from '../../../src/report/index.js';
 import { host, inventory } from '../engine/fixtures.js';
 import { LocalSession } from '../engine/local-session.js';
 
+const PLACE = { playHosts: ['h1', 'h2'], waitForHost: async () => undefined };
 const ajv = new Ajv({ useDefaults: true, strict: false });
 function params<T>(a: { schema: object }, raw: Record<string, unknown>): T {
   const copy = structuredClone(raw);
@@ -34,6 +36,7 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
   return {
     written,
     connects,
+    ...stubPorts(),
     async connect(o) {
       connects.push(o);
       if (!session) throw new Error('connection refused');
@@ -52,8 +55,8 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
 }
 
 describe('action registry', () => {
-  it('holds reconnect, inventory_var, onion_keys and pinned_host_keys, each with a strict schema', () => {
-    expect(Object.keys(actions).sort()).toEqual(['inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect']);
+  it('holds every action, each with a strict schema', () => {
+    expect(Object.keys(actions).sort()).toEqual(['docker_image', 'inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect', 'swarm_member', 'swarm_nodes']);
     expect(getAction('toString')).toBeUndefined();
     const strict = new Ajv({ strict: true, allowUnionTypes: true });
     for (const a of Object.values(actions)) {
@@ -140,7 +143,7 @@ describe('the engine\'s ports', () => {
 
   it('upload streams a file in chunks into place; download reads it back; runOn uses the run\'s connection', async () => {
     const s = new LocalSession();
-    const ports = actionPorts(shared(new Map([['h2', s]])).inventory.hosts.get('h1')!, shared(new Map([['h1', s], ['h2', s]])));
+    const ports = actionPorts(shared(new Map([['h2', s]])).inventory.hosts.get('h1')!, shared(new Map([['h1', s], ['h2', s]])), PLACE);
     const src = join(dir, 'image.tar');
     const bytes = Buffer.from(Array.from({ length: 70_000 }, (_, i) => (i * 7) % 256));
     writeFileSync(src, bytes);
@@ -163,7 +166,7 @@ describe('the engine\'s ports', () => {
 
   it('a failed transfer leaves no file under the real name', async () => {
     const s = new LocalSession();
-    const ports = actionPorts(shared(new Map()).inventory.hosts.get('h1')!, shared(new Map([['h1', s]])));
+    const ports = actionPorts(shared(new Map()).inventory.hosts.get('h1')!, shared(new Map([['h1', s]])), PLACE);
     await expect(ports.upload(join(dir, 'missing'), join(dir, 'x'))).rejects.toThrow(/ENOENT/);
     await expect(ports.upload(join(dir, 'hosts.yml'), join(dir, 'no-such-dir', 'x'))).rejects.toThrow(/creating/);
     await expect(ports.download(join(dir, 'absent'))).rejects.toThrow(/reading/);
@@ -173,7 +176,7 @@ describe('the engine\'s ports', () => {
     const written: unknown[][] = [];
     const sh = shared(new Map(), written);
     const h1 = sh.inventory.hosts.get('h1')!;
-    const ports = actionPorts(h1, sh);
+    const ports = actionPorts(h1, sh, PLACE);
     ports.setInventoryValue('ansible_port', 2222);
     ports.setInventoryValue('ansible_user', 'admin');
     expect(written).toEqual([[join(dir, 'hosts.yml'), 'h1', 'ansible_port', 2222], [join(dir, 'hosts.yml'), 'h1', 'ansible_user', 'admin']]);

@@ -7,6 +7,7 @@ import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { onionAddress, onionKeys, parseKeyList, runOnionKeys, type OnionKeysParams } from '../../../src/actions/onion-keys.js';
 import { openKeyVault } from '../../../src/actions/onion-key-vault.js';
+import { stubPorts } from './stub-ports.js';
 import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
 import { host } from '../engine/fixtures.js';
 
@@ -42,6 +43,7 @@ describe('onion_keys', () => {
   });
   const ctx = (check = false, pendingAfter?: string): ActionContext => ({ host: 'relay1', connection: host('relay1').connection, vars: {}, check, pendingAfter });
   const ports: ActionPorts = {
+    ...stubPorts(),
     connect: async () => {
       throw new Error('onion_keys opens no connection of its own');
     },

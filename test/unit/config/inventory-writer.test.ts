@@ -1,7 +1,7 @@
 import { readFileSync, statSync, chmodSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { addHost, loadInventory, setHostVar } from '../../../src/config/index.js';
+import { addHost, loadInventory, removeHost, setHostVar } from '../../../src/config/index.js';
 import { expectConfigError, tree } from './helpers.js';
 
 const INV = `# Production inventory: keep this comment
@@ -140,5 +140,30 @@ describe('addHost', () => {
     const f = join(tree({ hosts: '[web]\nw1\n' }), 'hosts');
     expect(() => setHostVar(f, 'w1', 'a', 1)).toThrow(/writing supports YAML inventories only/);
     expect(() => addHost(f, { name: 'w2', address: 'x', groups: [] })).toThrow(/writing supports YAML inventories only/);
+  });
+});
+
+describe('removeHost', () => {
+  it('removes the host from every group it is listed under, keeping comments and the rest byte for byte', () => {
+    const file = inv();
+    const text = readFileSync(file, 'utf8');
+    expect(removeHost(file, 'm1')).toBe(1);
+    const after = readFileSync(file, 'utf8');
+    expect(after).toBe(text.replace('        m1:\n          address: 10.0.0.1\n          ansible_port: 22\n', ''));
+    expect(loadInventory([file]).hosts.has('m1')).toBe(false);
+    // a flow-style entry, then a host with an empty value
+    expect(removeHost(file, 'w1')).toBe(1);
+    expect(removeHost(file, 'w2')).toBe(1);
+    const inv2 = loadInventory([file]);
+    expect([...inv2.hosts.keys()]).toEqual(['bastion']);
+    expect(readFileSync(file, 'utf8')).toContain('# Production inventory: keep this comment');
+    expect(readFileSync(file, 'utf8')).toContain('    bastion:   # the jump host');
+    expect(removeHost(file, 'nope')).toBe(0);
+  });
+
+  it('a host listed in two groups and in a flow mapping goes from both', () => {
+    const file = join(tree({ 'hosts.yml': 'all:\n  children:\n    a:\n      hosts: {x: {address: 1.2.3.4}, y: {}}\n    b:\n      hosts:\n        x:\n        z: {}\n' }), 'hosts.yml');
+    expect(removeHost(file, 'x')).toBe(2);
+    expect(readFileSync(file, 'utf8')).toBe('all:\n  children:\n    a:\n      hosts: {y: {}}\n    b:\n      hosts:\n        z: {}\n');
   });
 });

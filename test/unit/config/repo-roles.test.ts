@@ -31,7 +31,10 @@ describe('the project site.yml', () => {
   // `when` will skip: a host with none of the optional roles configured must pass.
   it('passes the checks before contact for a host with only the required variables', () => {
     const pb = loadPlaybook(join(REPO, 'playbooks', 'site.yml'));
-    const inv = inventory([host('web1', { admin_keys: ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMI932BZfEttPhsfMGT5pa+GNA3Wlkml3kpAt2/YoJyZ test'] })]);
+    const admin_keys = ['ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIMI932BZfEttPhsfMGT5pa+GNA3Wlkml3kpAt2/YoJyZ test'];
+    // The swarm's groups as the project's inventory/hosts.yml declares them: a manager, a
+    // worker, and a host in neither (it gets the base roles and backups only).
+    const inv = inventory([host('m1', { admin_keys }, ['managers']), host('w1', { admin_keys }, ['workers']), host('web1', { admin_keys })]);
     expect(() => validateBeforeContact({ inventory: inv, playbook: pb, extraVars: {}, selectHosts })).not.toThrow();
   });
 });

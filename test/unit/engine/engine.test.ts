@@ -9,6 +9,10 @@ import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
 import type { Inventory } from '../../../src/model/inventory.js';
 import type { Playbook } from '../../../src/model/playbook.js';
 import { Redactor } from '../../../src/report/index.js';
+import { Type } from '@sinclair/typebox';
+import { actions } from '../../../src/actions/index.js';
+import type { AnyAction } from '../../../src/model/action.js';
+import { paramsObject } from '../../../src/model/params.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { LocalSession, localConnector } from './local-session.js';
 
@@ -384,5 +388,48 @@ describe('engine', () => {
     const r = await go(inv, pb);
     expect(r.tasks.filter((t) => t.task === 'second play')).toHaveLength(0);
     expect(r.events.some((e) => e.type === 'warning' && e.msg.includes('max_fail_percentage'))).toBe(true);
+  });
+});
+
+describe('actions with a probe of their own host', () => {
+  it('the probe rides in the host\'s batched round trip: an action with nothing to do costs no round trip of its own', async () => {
+    const seen: (string | undefined)[] = [];
+    const probeAction: AnyAction = {
+      name: 'test_marker_action',
+      schema: paramsObject({ path: Type.String() }),
+      probe: (p) => `cat ${String(p.path)} 2>/dev/null || echo absent\n`,
+      async run(p, ctx, ports) {
+        seen.push(ctx.probed?.stdout);
+        if (ctx.probed?.stdout.trim() === 'made') return { status: 'ok' };
+        if (ctx.check) return { status: 'changed', msg: 'will make it' };
+        await ports.runOn(ctx.host, `echo made > ${String(p.path)}\n`);
+        return { status: 'changed' };
+      },
+    };
+    const registry = actions as Record<string, AnyAction>;
+    registry[probeAction.name] = probeAction;
+    try {
+      const inv = inventory([host('h1')]);
+      const pb = () =>
+        playbook([
+          play([
+            ...filesPlay().tasks,
+            task('marker by action', 'test_marker_action', { path: '{{base}}/h1/action-made' }),
+            // Probed in the first round trip, before the action wrote the file: a changed action
+            // makes the host's earlier probes stale.
+            task('same file', 'copy', { dest: '{{base}}/h1/action-made', content: 'made\n' }),
+          ]),
+        ]);
+      const first = await go(inv, pb());
+      expect(first.tasks.find((t) => t.task === 'marker by action')?.status).toBe('changed');
+      expect(first.tasks.find((t) => t.task === 'same file')?.status).toBe('ok');
+      expect(readFileSync(join(base, 'h1/action-made'), 'utf8')).toBe('made\n');
+      const second = await go(inv, pb());
+      expect(second.tasks.find((t) => t.task === 'marker by action')?.status).toBe('ok');
+      expect(second.sessions.get('h1')!.roundTrips).toBe(1);
+      expect(seen).toEqual(['absent\n', 'made\n']);
+    } finally {
+      delete registry[probeAction.name];
+    }
   });
 });

@@ -1,0 +1,349 @@
+// The docker and swarm actions' decisions, with fake ports: a converged member or manager
+// decides from its own probe alone (no round trip of its own); which host initialises, who
+// joins through whom, what is refused, what a drift diff looks like, and that the join token
+// only ever travels inside the join script and is registered as a secret first.
+import { execFileSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
+import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Ajv } from 'ajv';
+import { describe, expect, it } from 'vitest';
+import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
+import type { Vars } from '../../../src/model/inventory.js';
+import { parseNodeList, parseNodeSpecs, parseSwarmState, SWARM_STATE_SCRIPT, NODE_SPECS_SCRIPT } from '../../../src/actions/lib/swarm.js';
+import { readDockerArchive } from '../../../src/actions/lib/docker-archive.js';
+import { swarmMember } from '../../../src/actions/swarm-member.js';
+import { swarmNodes } from '../../../src/actions/swarm-nodes.js';
+import { dockerImage, normaliseRef } from '../../../src/actions/docker-image.js';
+import { dockerNetworks } from '../../../src/modules/docker_networks.js';
+import { params as moduleParams } from '../modules/helpers.js';
+import { host } from '../engine/fixtures.js';
+import { stubPorts } from './stub-ports.js';
+
+const TOKEN = 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx';
+const ajv = new Ajv({ useDefaults: true, strict: false });
+function params<T>(a: { schema: object }, raw: Record<string, unknown>): T {
+  const copy = structuredClone(raw);
+  if (!ajv.compile(a.schema)(copy)) throw new Error(`invalid params: ${ajv.errorsText()}`);
+  return copy as T;
+}
+
+interface FakeHost {
+  state: string; // inactive, active, nodocker
+  manager?: boolean;
+  nodeId?: string;
+  unreachable?: boolean;
+  labels?: Record<string, string>;
+  availability?: string;
+  imageId?: string;
+  vars?: Vars;
+}
+
+function stateOut(host: string, h: FakeHost): string {
+  if (h.state === 'nodocker') return 'state=nodocker\n';
+  const active = h.state === 'active';
+  return `state=${h.state}\nnode=${h.nodeId ?? ''}\nmanager=${!!h.manager}\ncluster=${active ? 'c1' : ''}\naddr=${active ? `${host}-addr` : ''}\nmanagers=1\nerror=\n`;
+}
+
+function specsOut(hosts: Record<string, FakeHost>): string {
+  return Object.entries(hosts)
+    .filter(([, x]) => x.state === 'active')
+    .map(([name, x]) =>
+      [x.nodeId ?? `n-${name}`, name, { Labels: x.labels ?? {}, Availability: x.availability ?? 'active', Role: x.manager ? 'manager' : 'worker' }, { State: 'ready', Addr: `${name}-addr` }, x.manager ? { Addr: `${name}-addr:2377` } : null]
+        .map((v) => JSON.stringify(v))
+        .join('\t'),
+    )
+    .join('\n');
+}
+
+function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boolean; pendingAfter?: string; groups?: Record<string, string[]> } = {}) {
+  const scripts: { host: string; script: string }[] = [];
+  const secrets: string[] = [];
+  const warnings: string[] = [];
+  const uploads: string[] = [];
+  const groups = opts.groups ?? { managers: ['m1'], workers: ['w1', 'w2'] };
+  const exec = async (name: string, script: string) => {
+    scripts.push({ host: name, script });
+    const h = hosts[name];
+    if (!h || h.unreachable) throw new Error(`${name}: cannot connect`);
+    if (script === SWARM_STATE_SCRIPT) return { rc: 0, stdout: stateOut(name, h), stderr: '' };
+    if (script === NODE_SPECS_SCRIPT) return { rc: 0, stdout: specsOut(hosts), stderr: '' };
+    if (script.includes('join-token')) return { rc: 0, stdout: `${TOKEN}\n`, stderr: '' };
+    if (script.includes('docker swarm init') || script.includes('docker swarm join')) {
+      h.state = 'active';
+      h.manager = script.includes('init') || script.includes('manager');
+      h.nodeId ??= `n-${name}`;
+      return { rc: 0, stdout: '', stderr: '' };
+    }
+    if (script.includes('docker node ls -q | xargs')) return { rc: 0, stdout: '"m1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n', stderr: '' };
+    if (script.includes('docker load')) return { rc: 0, stdout: `${h.imageId}\n`, stderr: '' };
+    return { rc: 0, stdout: '', stderr: '' };
+  };
+  const ports: ActionPorts = {
+    ...stubPorts(),
+    runOn: (h, s) => exec(h, s),
+    upload: async (file, dest) => void uploads.push(`${file} -> ${dest}`),
+    groupHosts: (g) => groups[g] ?? [],
+    hostVars: (h) => hosts[h]?.vars ?? {},
+    address: (h) => `${h}-addr`,
+    playHosts: () => Object.keys(hosts),
+    warn: (m) => void warnings.push(m),
+    secret: (v) => void secrets.push(v),
+  };
+  const ctx = (probe: string): ActionContext => ({
+    host: self,
+    connection: host(self).connection,
+    vars: {},
+    check: opts.check ?? false,
+    pendingAfter: opts.pendingAfter,
+    probed: { rc: 0, stdout: probe, stderr: '' },
+  });
+  return { ports, scripts, secrets, warnings, uploads, hosts, self, ctx };
+}
+
+type Fake = ReturnType<typeof fake>;
+const member = (extra: Record<string, unknown> = {}) => params<never>(swarmMember, { manager_group: 'managers', worker_group: 'workers', ...extra });
+const runMember = (f: Fake, extra: Record<string, unknown> = {}) => swarmMember.run(member(extra), f.ctx(stateOut(f.self, f.hosts[f.self])), f.ports);
+const nodesParams = (extra: Record<string, unknown> = {}) => params<never>(swarmNodes, { manager_group: 'managers', worker_group: 'workers', ...extra });
+const runNodes = (f: Fake, extra: Record<string, unknown> = {}) => swarmNodes.run(nodesParams(extra), f.ctx(specsOut(f.hosts)), f.ports);
+
+describe('swarm_member', () => {
+  it('reads its state with the host\'s probes; a member in the right role is ok without a round trip', async () => {
+    expect(swarmMember.probe!(member())).toBe(SWARM_STATE_SCRIPT);
+    for (const self of ['m1', 'w1']) {
+      const f = fake(self, { m1: { state: 'active', manager: true }, w1: { state: 'active' } });
+      expect(await runMember(f)).toMatchObject({ status: 'ok', msg: `${self === 'm1' ? 'manager' : 'worker'} of swarm c1` });
+      expect(f.scripts, `${self} made a round trip`).toEqual([]);
+    }
+  });
+
+  it('the first manager initialises the swarm when no other manager runs one, advertising its address, with its labels', async () => {
+    const f = fake('m1', { m1: { state: 'inactive' } });
+    const r = await runMember(f, { labels: { zone: 'a' } });
+    expect(r).toMatchObject({ status: 'changed', msg: 'initialise the swarm, advertising m1-addr:2377' });
+    expect(f.scripts.find((s) => s.script.includes('swarm init'))!.script).toContain('docker swarm init --advertise-addr m1-addr --listen-addr m1-addr:2377');
+    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=a n-m1 >/dev/null\n' });
+  });
+
+  it('a worker joins through the live manager with a token read at that moment: registered as a secret, only in the join script', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    const r = await runMember(f, { labels: { zone: 'b' } });
+    expect(r.status).toBe('changed');
+    expect(r.msg).toBe('join the swarm as worker via m1 (m1-addr:2377), advertising w1-addr');
+    expect(f.secrets).toEqual([TOKEN]);
+    const read = f.scripts.findIndex((s) => s.script.includes('join-token -q worker') && s.host === 'm1');
+    const joined = f.scripts.findIndex((s) => s.script.includes('docker swarm join --token'));
+    expect(read).toBeGreaterThanOrEqual(0);
+    expect(joined).toBeGreaterThan(read);
+    expect(f.scripts[joined].host).toBe('w1');
+    expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual(['w1']);
+    expect(JSON.stringify(r)).not.toContain(TOKEN);
+    // Its labels are set on the manager it joined through.
+    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=b n-w1 >/dev/null\n' });
+  });
+
+  it('check mode says who it would join through, reads no token and changes nothing', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } }, { check: true });
+    const r = await runMember(f);
+    expect(r).toMatchObject({ status: 'changed', msg: 'will join the swarm as worker via m1 (m1-addr:2377), advertising w1-addr' });
+    expect(r.diff).toContain('-not in a swarm\n+worker via m1');
+    expect(f.scripts.some((s) => /join-token|swarm join|swarm init|node update/.test(s.script))).toBe(false);
+  });
+
+  it('check mode on a host without docker yet: will change after the pending docker install', async () => {
+    const f = fake('w1', { m1: { state: 'nodocker' }, w1: { state: 'nodocker' } }, { check: true, pendingAfter: 'install docker' });
+    expect(await runMember(f)).toMatchObject({ status: 'changed', after: 'install docker' });
+    expect(f.scripts).toEqual([]);
+  });
+
+  it('never initialises a second swarm: refused while another manager cannot be read', async () => {
+    const f = fake('m1', { m1: { state: 'inactive' }, m2: { state: 'inactive', unreachable: true }, m3: { state: 'inactive' } }, { groups: { managers: ['m1', 'm2', 'm3'], workers: [] } });
+    const r = await runMember(f);
+    expect(r.status).toBe('failed');
+    expect(r.msg).toMatch(/refusing to initialise a new swarm: cannot tell whether m2 unreachable/);
+    expect(f.scripts.some((s) => s.script.includes('swarm init'))).toBe(false);
+  });
+
+  it('a worker with no live manager fails with what it saw', async () => {
+    const f = fake('w1', { m1: { state: 'inactive' }, w1: { state: 'inactive' } });
+    f.ports.playHosts = () => ['w1'];
+    const r = await runMember(f);
+    expect(r.status).toBe('failed');
+    expect(r.msg).toMatch(/no live manager to join: none of m1 runs the swarm \(m1 is inactive\); apply to m1 first/);
+  });
+
+  it('warns about an even number of managers', async () => {
+    const f = fake('m1', { m1: { state: 'active', manager: true }, m2: { state: 'active', manager: true } }, { groups: { managers: ['m1', 'm2'], workers: [] } });
+    expect((await runMember(f)).status).toBe('ok');
+    expect(f.warnings[0]).toMatch(/2 managers in group 'managers'.*use an odd number/);
+  });
+
+  it('refuses to demote the last manager', async () => {
+    const f = fake('m1', { m1: { state: 'active', manager: true, nodeId: 'm1' } }, { groups: { managers: [], workers: ['m1'] } });
+    const r = await runMember(f);
+    expect(r.status).toBe('failed');
+    expect(r.msg).toMatch(/refusing to demote m1: it is the swarm's last manager/);
+  });
+
+  it('promotes a worker moved to the managers group, on a live manager; check mode shows the role diff', async () => {
+    const hosts = { m1: { state: 'active', manager: true }, w1: { state: 'active', manager: false, nodeId: 'n-w1' } };
+    const groups = { managers: ['m1', 'w1'], workers: [] };
+    const c = fake('w1', structuredClone(hosts), { check: true, groups });
+    const rc = await runMember(c);
+    expect(rc, JSON.stringify(rc)).toMatchObject({ status: 'changed', msg: 'will promote w1 to manager (on m1)' });
+    expect(rc.diff).toContain('-worker\n+manager');
+    const f = fake('w1', structuredClone(hosts), { groups });
+    const runOn = f.ports.runOn;
+    f.ports.runOn = async (h, s) => {
+      const r = await runOn(h, s);
+      if (s.includes('docker node promote')) f.hosts.w1.manager = true;
+      return r;
+    };
+    expect(await runMember(f)).toMatchObject({ status: 'changed', msg: 'promote w1 to manager (on m1)' });
+    expect(f.scripts.find((s) => s.script.includes('docker node promote'))).toMatchObject({ host: 'm1', script: 'docker node promote n-w1 >/dev/null\n' });
+  });
+});
+
+describe('swarm_nodes', () => {
+  const swarm = (): Record<string, FakeHost> => ({
+    m1: { state: 'active', manager: true, labels: { zone: 'a' }, vars: { swarm_labels: { zone: 'a' } } },
+    w1: { state: 'active', labels: { zone: 'z', old: '1' }, vars: { swarm_labels: { zone: 'b' } } },
+    w2: { state: 'active', labels: { zone: 'b' }, vars: { swarm_labels: { zone: 'b' }, swarm_availability: 'drain' } },
+  });
+
+  it('every node as the inventory says: ok from the probe alone, no round trip', async () => {
+    const hosts = swarm();
+    hosts.w1.labels = { zone: 'b' };
+    hosts.w2.availability = 'drain';
+    const f = fake('m1', hosts);
+    expect(await runNodes(f)).toMatchObject({ status: 'ok', msg: '3 nodes as the inventory says' });
+    expect(f.scripts).toEqual([]);
+  });
+
+  it('drift is a diff per node; check mode changes nothing; apply updates each drifted node in one round trip', async () => {
+    const c = fake('m1', swarm(), { check: true });
+    const r = await runNodes(c);
+    expect(r.status).toBe('changed');
+    expect(r.msg).toBe('will set w1: label zone=b, remove label old; w2: availability drain');
+    expect(r.diff).toBe(
+      '--- swarm node w1 (live)\n+++ swarm node w1 (inventory)\n availability: active\n-label old=1\n-label zone=z\n+label zone=b\n' +
+        '--- swarm node w2 (live)\n+++ swarm node w2 (inventory)\n-availability: active\n+availability: drain\n label zone=b\n',
+    );
+    expect(c.scripts).toEqual([]);
+    const f = fake('m1', swarm());
+    expect((await runNodes(f)).status).toBe('changed');
+    expect(f.scripts).toEqual([
+      { host: 'm1', script: 'docker node update --label-add zone=b --label-rm old n-w1 >/dev/null || exit 1\ndocker node update --availability drain n-w2 >/dev/null || exit 1\n' },
+    ]);
+  });
+
+  it('labels_exclusive false keeps labels the inventory does not name', async () => {
+    const hosts = swarm();
+    hosts.w1.labels = { zone: 'b', old: '1' };
+    hosts.w2.availability = 'drain';
+    expect((await runNodes(fake('m1', hosts))).status).toBe('changed');
+    expect((await runNodes(fake('m1', hosts), { labels_exclusive: false })).status).toBe('ok');
+  });
+
+  it('a member of the run not in the swarm yet: waits until it joined, then reads the list again', async () => {
+    const hosts = swarm();
+    hosts.w1.labels = { zone: 'b' };
+    hosts.w2 = { state: 'inactive', vars: { swarm_labels: { zone: 'b' } } };
+    const f = fake('m1', hosts);
+    const waited: string[] = [];
+    f.ports.waitForHost = async (h) => {
+      waited.push(h);
+      Object.assign(f.hosts.w2, { state: 'active', labels: { zone: 'b' } });
+    };
+    expect(await runNodes(f)).toMatchObject({ status: 'ok' });
+    expect(waited).toEqual(['w2']);
+    expect(f.scripts.map((s) => s.host)).toEqual(['m1']);
+  });
+
+  it('on a host that is not a manager yet: will change after the pending task in check mode, else fails', async () => {
+    const c = fake('m1', swarm(), { check: true, pendingAfter: 'swarm membership' });
+    expect(await swarmNodes.run(nodesParams(), c.ctx('@@fleet-not-a-manager\n'), c.ports)).toMatchObject({ status: 'changed', after: 'swarm membership' });
+    const f = fake('m1', swarm());
+    expect(await swarmNodes.run(nodesParams(), f.ctx('@@fleet-not-a-manager\n'), f.ports)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/is not a swarm manager/) });
+  });
+
+  it('refuses labels it cannot use', async () => {
+    const hosts = swarm();
+    hosts.w1.vars = { swarm_labels: { zone: '{{ x }}' } };
+    expect(await runNodes(fake('m1', hosts))).toMatchObject({ status: 'failed', msg: expect.stringMatching(/w1: swarm_labels.zone is a template/) });
+  });
+});
+
+function dockerSave(tags: string[]): { file: string; id: string } {
+  const d = mkdtempSync(join(tmpdir(), 'fleet-save-'));
+  const img = join(d, 'img');
+  mkdirSync(join(img, 'abc'), { recursive: true });
+  writeFileSync(join(img, 'abc', 'layer.tar'), 'x'.repeat(2000));
+  const config = JSON.stringify({ architecture: 'amd64', os: 'linux', rootfs: { type: 'layers', diff_ids: [] } });
+  writeFileSync(join(img, 'cfg.json'), config);
+  writeFileSync(join(img, 'manifest.json'), JSON.stringify([{ Config: 'cfg.json', RepoTags: tags, Layers: ['abc/layer.tar'] }]));
+  const file = join(d, 'img.tar');
+  execFileSync('tar', ['-C', img, '-cf', file, '.']);
+  return { file, id: `sha256:${createHash('sha256').update(config).digest('hex')}` };
+}
+
+describe('docker_image', () => {
+  it('reads the image id and tags of a docker save tarball', () => {
+    const { file, id } = dockerSave(['app:1']);
+    expect(readDockerArchive(file)).toMatchObject({ id, tags: ['app:1'] });
+    const bad = join(mkdtempSync(join(tmpdir(), 'fleet-save-')), 'x.tar');
+    execFileSync('tar', ['-C', tmpdir(), '-cf', bad, '--files-from=/dev/null']);
+    expect(() => readDockerArchive(bad)).toThrow(/no manifest.json in the archive/);
+    expect(normaliseRef('app')).toBe('app:latest');
+    expect(normaliseRef('reg:5000/app')).toBe('reg:5000/app:latest');
+  });
+
+  it('skips the transfer when its probe shows the same image id; uploads and loads otherwise', async () => {
+    const { file, id } = dockerSave(['app:1']);
+    const p = params<never>(dockerImage, { name: 'app:1', src: file });
+    expect(dockerImage.probe!(p)).toContain("docker image inspect --format '{{.Id}}' app:1");
+    const same = fake('w1', { w1: { state: 'active', imageId: id } });
+    expect(await dockerImage.run(p, same.ctx(`id=${id}\n`), same.ports)).toMatchObject({ status: 'ok' });
+    expect(same.uploads).toEqual([]);
+    expect(same.scripts).toEqual([]);
+    const other = fake('w1', { w1: { state: 'active', imageId: id } });
+    const r = await dockerImage.run(p, other.ctx('id=sha256:0000\n'), other.ports);
+    expect(r.status).toBe('changed');
+    expect(other.uploads).toEqual([`${file} -> /var/tmp/fleet-image-${id.slice(7, 19)}.tar`]);
+  });
+
+  it('refuses an archive that does not hold the named image', async () => {
+    const { file } = dockerSave(['other:2']);
+    const f = fake('w1', { w1: { state: 'active' } });
+    const r = await dockerImage.run(params<never>(dockerImage, { name: 'app:1', src: file }), f.ctx('id=none\n'), f.ports);
+    expect(r).toMatchObject({ status: 'failed' });
+    expect(r.msg).toMatch(/holds other:2, not app:1/);
+  });
+});
+
+describe('docker_networks', () => {
+  const p = moduleParams(dockerNetworks, { networks: [{ name: 'net', encrypted: true }] });
+  it('plans a missing network, an identical one, and a drifted one', () => {
+    expect(dockerNetworks.plan(p, '@@fleet-no-docker\n')).toEqual({ kind: 'blocked', reason: 'docker is not installed' });
+    expect(dockerNetworks.plan(p, '@@fleet-network net\n@@fleet-network-absent\n')).toMatchObject({ kind: 'change', summary: 'create overlay network net (encrypted)' });
+    const live = { Driver: 'overlay', Attachable: false, Internal: false, Options: { encrypted: '' }, Labels: {} };
+    expect(dockerNetworks.plan(p, `@@fleet-network net\n${JSON.stringify(live)}\n`)).toEqual({ kind: 'ok', note: 'net' });
+    const drift = dockerNetworks.plan(p, `@@fleet-network net\n${JSON.stringify({ ...live, Options: {} })}\n`);
+    expect(drift).toMatchObject({ kind: 'change' });
+    expect((drift as { diff: string }).diff).toContain('-encrypted: false\n');
+    expect((drift as { diff: string }).diff).toContain('+encrypted: true\n');
+  });
+});
+
+describe('swarm state parsing', () => {
+  it('reads docker info, node list lines and node specs', () => {
+    expect(parseSwarmState('state=active\nnode=abc\nmanager=true\ncluster=c\naddr=10.0.0.1\nmanagers=3\nerror=\n')).toEqual({ state: 'active', nodeId: 'abc', manager: true, cluster: 'c', addr: '10.0.0.1', managers: 3, error: '' });
+    expect(parseNodeList('"id1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n"id2"\t"w1"\t"worker"\t"drain"\t"down"\t""\t"10.0.0.2"\n')).toEqual([
+      { id: 'id1', hostname: 'm1', role: 'manager', availability: 'active', status: 'ready', managerStatus: 'Leader', addr: '10.0.0.1' },
+      { id: 'id2', hostname: 'w1', role: 'worker', availability: 'drain', status: 'down', managerStatus: '', addr: '10.0.0.2' },
+    ]);
+    const line = ['"n1"', '"m1"', '{"Labels":null,"Role":"manager","Availability":"active"}', '{"State":"ready","Addr":"0.0.0.0"}', '{"Addr":"[fd00::1]:2377"}'].join('\t');
+    expect(parseNodeSpecs(line)).toEqual([{ id: 'n1', hostname: 'm1', labels: {}, availability: 'active', role: 'manager', state: 'ready', addrs: ['fd00::1'] }]);
+  });
+});
