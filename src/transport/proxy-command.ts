@@ -63,6 +63,8 @@ export function spawnProxyCommand(command: string): ProxyProcess {
   child.stderr.on('data', (b: Buffer) => {
     stderr = (stderr + b.toString('utf8')).slice(-STDERR_KEEP);
   });
+  // 'exit' can come before the last of stderr has been read: failure() waits for its end too.
+  const stderrEnded = new Promise<void>((resolve) => child.stderr.on('close', () => resolve()));
   child.stdin.on('error', () => undefined); // EPIPE when the command has died: reported via failure()
   const sock = Duplex.from({ readable: child.stdout, writable: child.stdin });
   sock.on('error', () => undefined);
@@ -81,6 +83,8 @@ export function spawnProxyCommand(command: string): ProxyProcess {
     async failure() {
       // When its output has ended, the exit status usually arrives a moment later.
       if (ended) await Promise.race([exited, new Promise((r) => setTimeout(r, 1000).unref())]);
+      // Bounded: a grandchild may keep stderr open after the command itself has exited.
+      if (exit) await Promise.race([stderrEnded, new Promise((r) => setTimeout(r, 1000).unref())]);
       const tail = stderr.trim().split('\n').slice(-5).join(' | ');
       if (spawnError) return `the proxy command could not start: ${spawnError.message}`;
       if (!exit || killedByUs) return tail ? `the proxy command said: ${tail}` : undefined;

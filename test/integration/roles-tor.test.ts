@@ -89,7 +89,18 @@ describeLab('role tor', () => {
         keepaliveIntervalMs: 15_000,
       },
     };
-    return connect(host, { knownHostsFile: project.knownHostsFile, acceptNewHostKeys: false });
+    // A private Tor network on a loaded machine sometimes answers a first connection with a
+    // general SOCKS failure (a descriptor or circuit not ready yet, e.g. after another host was
+    // wiped); Tor itself retries, so the test does too, as curlUntil does for HTTP.
+    const deadline = Date.now() + 240_000;
+    for (;;) {
+      try {
+        return await connect(host, { knownHostsFile: project.knownHostsFile, acceptNewHostKeys: false });
+      } catch (err) {
+        if (Date.now() > deadline || !/SOCKS5 proxy said/.test(String((err as Error).message))) throw err;
+        await new Promise((r) => setTimeout(r, 5000));
+      }
+    }
   };
   const curl = async (url: string, timeoutS = 30): Promise<{ code: number; out: string }> => {
     try {
