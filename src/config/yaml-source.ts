@@ -7,6 +7,7 @@ import type { Source } from '../model/inventory.js';
 import { openVaultFile, vaultTags } from '../secrets/vault-yaml.js';
 import { ansibleTags, YAML_OPTIONS } from './yaml-schema.js';
 import { yamlSurprises } from './yaml-surprises.js';
+import { aliasProblem } from './yaml-aliases.js';
 
 export interface YamlFile {
   file: string;
@@ -48,11 +49,19 @@ export function parseYaml(file: string, text: string, opts: { vault?: boolean } 
     const pos = err.linePos?.[0];
     const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     const tag = /^Unresolved tag: (\S+)/.exec(firstLine)?.[1];
-    if (tag) throw new ConfigError(file, pos?.line, pos?.col, `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`);
+    if (tag)
+      throw new ConfigError(
+        file,
+        pos?.line,
+        pos?.col,
+        `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`,
+      );
     // A tag that could not be resolved (a vault with a wrong password) says so itself.
     throw new ConfigError(file, pos?.line, pos?.col, err.code === 'TAG_RESOLVE_FAILED' ? firstLine : `invalid YAML: ${firstLine}`);
   }
   const yf: YamlFile = { file, doc, lc, warnings: [] };
+  const alias = aliasProblem(doc);
+  if (alias) throw errAt(yf, alias.node, alias.message);
   yf.warnings = yamlSurprises(yf);
   return yf;
 }
@@ -78,8 +87,16 @@ export function errAt(yf: YamlFile, node: unknown, detail: string): ConfigError 
 /** Plain JS value of a node (aliases and merge keys resolved). */
 export function toJS(yf: YamlFile, node: unknown): unknown {
   if (node === null || node === undefined) return null;
-  if (typeof (node as Node).toJS === 'function') return (node as Node).toJS(yf.doc);
-  return node;
+  if (typeof (node as Node).toJS !== 'function') return node;
+  try {
+    // Aliases were checked when the file was read (yaml-aliases.ts), so the library's own
+    // per-anchor limit (maxAliasCount) is lifted to that check's.
+    return (node as Node).toJS(yf.doc, { maxAliasCount: -1 });
+  } catch (e) {
+    // A backstop: the library throws ReferenceError for aliases it cannot expand.
+    if (e instanceof ReferenceError) throw errAt(yf, node, `YAML: ${e.message}`);
+    throw e;
+  }
 }
 
 /** A node's key/value pairs with string keys. Merge keys (<<) are expanded in order. */

@@ -1,0 +1,76 @@
+// Bad input found at load, with file:line:col and what was expected (issue 13): YAML aliases,
+// host ranges, values that can never converge or that a shell would change.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadInventory, loadPlaybook } from '../../../src/config/index.js';
+import { expectConfigError, tree } from './helpers.js';
+
+const play = (body: string) => {
+  const dir = tree({ 'playbooks/site.yml': body });
+  return join(dir, 'playbooks/site.yml');
+};
+
+describe('YAML aliases', () => {
+  it('an alias with no anchor is an error at the alias', () => {
+    const f = play('- hosts: all\n  vars:\n    a: *nowhere\n  tasks: []\n');
+    expectConfigError(() => loadPlaybook(f), f, 3, 8, 'alias *nowhere has no anchor');
+  });
+
+  it('an alias bomb is refused at an alias, without expanding it', () => {
+    const levels = ['    a: &a [x,x,x,x,x,x,x,x,x]'];
+    for (let i = 1; i < 9; i++) {
+      const prev = String.fromCharCode(96 + i);
+      const cur = String.fromCharCode(97 + i);
+      levels.push(
+        `    ${cur}: &${cur} [${Array(9)
+          .fill('*' + prev)
+          .join(',')}]`,
+      );
+    }
+    const f = play(`- hosts: all\n  vars:\n${levels.join('\n')}\n  tasks: []\n`);
+    const e = expectConfigError(() => loadPlaybook(f), f, 8, 12, 'expand to more than', 'alias bomb');
+    expect(e.detail).toContain('100000');
+  });
+
+  it('an alias inside its own anchor is refused', () => {
+    const f = play('- hosts: all\n  vars:\n    a: &a [1, *a]\n  tasks: []\n');
+    expectConfigError(() => loadPlaybook(f), f, 3, 15, 'inside the node');
+  });
+
+  it('ordinary anchors, aliases and merge keys still load', () => {
+    const f = play('- hosts: all\n  vars:\n    base: &b {x: 1}\n    more:\n      <<: *b\n      y: 2\n    same: *b\n  tasks: []\n');
+    const pb = loadPlaybook(f);
+    expect(pb.plays[0].vars).toMatchObject({ base: { x: 1 }, more: { x: 1, y: 2 }, same: { x: 1 } });
+  });
+
+  it('an inventory with an alias bomb is refused too', () => {
+    const dir = tree({
+      'hosts.yml':
+        'all:\n  vars:\n    a: &a [x,x,x,x,x,x,x,x,x,x]\n    b: &b [*a,*a,*a,*a,*a,*a,*a,*a,*a,*a]\n    c: &c [*b,*b,*b,*b,*b,*b,*b,*b,*b,*b]\n    d: &d [*c,*c,*c,*c,*c,*c,*c,*c,*c,*c]\n    e: [*d,*d,*d,*d,*d,*d,*d,*d,*d,*d,*d]\n',
+    });
+    const f = join(dir, 'hosts.yml');
+    expectConfigError(() => loadInventory([f]), f, 7, 30, 'alias bomb');
+  });
+});
+
+describe('host ranges', () => {
+  it('a range over the limit is refused with file:line:col, counted without expanding it', () => {
+    const dir = tree({ 'hosts.yml': 'all:\n  hosts:\n    h[1:100000000]:\n' });
+    const f = join(dir, 'hosts.yml');
+    expectConfigError(() => loadInventory([f]), f, 3, 5, "host range 'h[1:100000000]' would make 100000000 hosts", 'at most 10000');
+  });
+
+  it('nested ranges multiply; INI inventories are limited the same way', () => {
+    const dir = tree({ hosts: '[web]\nr[1:200]-n[1:200]\n' });
+    const f = join(dir, 'hosts');
+    expectConfigError(() => loadInventory([f]), f, 2, 1, 'would make 40000 hosts');
+  });
+
+  it('a range at the limit loads, every host in its group once', () => {
+    const dir = tree({ 'hosts.yml': 'all:\n  children:\n    web:\n      hosts:\n        w[00001:10000]:\n        w00002:\n' });
+    const inv = loadInventory([join(dir, 'hosts.yml')]);
+    expect(inv.hosts.size).toBe(10000);
+    expect(inv.groups.get('web')!.hosts.length).toBe(10000);
+    expect(inv.hosts.get('w10000')!.groups).toContain('web');
+  });
+});
