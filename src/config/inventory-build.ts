@@ -41,6 +41,9 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
   }
 
   const hosts = new Map<string, Host>();
+  // Which groups list each host directly, computed once (not a scan of every group per host).
+  const directGroups = new Map<string, string[]>();
+  for (const g of raw.groups.values()) for (const h of new Set(g.hosts)) directGroups.set(h, [...(directGroups.get(h) ?? []), g.name]);
   for (const rh of raw.hosts.values()) {
     const member = new Set<string>();
     const addWithAncestors = (g: string) => {
@@ -48,7 +51,7 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       member.add(g);
       for (const p of parents.get(g) ?? []) addWithAncestors(p);
     };
-    for (const g of raw.groups.values()) if (g.hosts.includes(rh.name)) addWithAncestors(g.name);
+    for (const g of directGroups.get(rh.name) ?? []) addWithAncestors(g);
     addWithAncestors('all');
     // Ansible's order: shallow groups first, then by name; the later one wins a conflict.
     const ordered = [...member].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || a.localeCompare(b));
@@ -78,7 +81,10 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       winners.set(k, win);
       varSources[k] = {
         source: win.source,
-        shadowed: defs.slice(0, -1).reverse().map((d) => ({ value: d.value, source: d.source })),
+        shadowed: defs
+          .slice(0, -1)
+          .reverse()
+          .map((d) => ({ value: d.value, source: d.source })),
       };
     }
     const connectionSources: ConnectionSources = {};
