@@ -6,7 +6,7 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { Lazy, TemplateError, VarChainError, evalExpression, renderValue, resolveVar } from '../template/index.js';
+import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar } from '../template/index.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
@@ -57,7 +57,7 @@ export function validateBeforeContact(input: PreflightInput): void {
   setVariableTemplates(inv, playbook, input.extraVars);
   const hostvarsNames = { inventory: inv, extraVars: input.extraVars, runtime: runtimeNames(playbook) };
   for (const [pi, play] of playbook.plays.entries()) {
-    const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
+    const hosts = selectHosts(inv, play.hosts, play.hostsSource ?? play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
     const scope: VarsScope = {
       inventory: inv,
@@ -158,6 +158,10 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
   // the names it reads of them are checked here.
   const reads = taskReads({ task });
   if (reads.hostvars) {
+    // Not renderable yet, but a syntax error is one whatever the hosts say.
+    checkSyntax(task.params, 'value', task.source);
+    checkSyntax(task.loop, 'value', task.source);
+    for (const c of [task.when, task.changedWhen, task.failedWhen]) checkSyntax(c, 'condition', task.source);
     checkHostvarsReads(task, [...reads.render, ...reads.when], names.inventory, names.extraVars, names.runtime);
     return { items: [] };
   }

@@ -68,6 +68,8 @@ export interface Play {
   maxFailPercentage?: number;
   become?: boolean;
   source: Source;
+  /** Where the host pattern is written: pattern errors point there. */
+  hostsSource?: Source;
 }
 
 export interface Playbook {

@@ -74,3 +74,22 @@ describe('host ranges', () => {
     expect(inv.hosts.get('w10000')!.groups).toContain('web');
   });
 });
+
+describe('values that could never converge are refused at load', () => {
+  it('line: a value with a newline, at the value', () => {
+    const f = play('- hosts: all\n  tasks:\n    - name: l\n      line: {path: /tmp/x, line: "a\\nb"}\n');
+    expectConfigError(() => loadPlaybook(f), f, 4, 34, "parameter 'line' must be one line, without a newline");
+  });
+
+  it('block: a marker with a newline, at the marker', () => {
+    const f = play(
+      '- hosts: all\n  tasks:\n    - name: b\n      block:\n        path: /tmp/x\n        block: "x"\n        marker: "# {mark}\\nmore"\n',
+    );
+    expectConfigError(() => loadPlaybook(f), f, 7, 17, "parameter 'marker' must be one line containing {mark}");
+  });
+
+  it('block: marker_begin with a newline', () => {
+    const f = play('- hosts: all\n  tasks:\n    - name: b\n      block: {path: /tmp/x, block: "x", marker_begin: "A\\nB"}\n');
+    expectConfigError(() => loadPlaybook(f), f, 4, 55, "parameter 'marker_begin' must be one line");
+  });
+});
