@@ -5,8 +5,10 @@ import { buildConnection } from './connection.js';
 import type { Winner } from './winner.js';
 import type { RawInventory, RawVar, RawVars } from './inventory-raw.js';
 import { groupDepths } from './inventory-structure.js';
+import { checkAddress, checkRawInventory } from './inventory-checks.js';
 
 export function buildInventory(raw: RawInventory, sources: string[], knownHostsFile: string): Inventory {
+  checkRawInventory(raw);
   const depth = groupDepths(raw);
   const parents = new Map<string, string[]>();
   for (const g of raw.groups.values()) for (const c of g.children) parents.set(c.name, [...(parents.get(c.name) ?? []), g.name]);
@@ -88,14 +90,16 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       };
     }
     const connectionSources: ConnectionSources = {};
-    hosts.set(rh.name, {
+    const built: Host = {
       name: rh.name,
       connection: buildConnection(rh.name, winners, connectionSources),
       groups: ordered,
       vars,
       varSources,
       connectionSources,
-    });
+    };
+    checkAddress(built);
+    hosts.set(rh.name, built);
   }
   return { sources, hosts, groups, knownHostsFile, warnings };
 }

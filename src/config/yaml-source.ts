@@ -1,6 +1,6 @@
 // Parse YAML keeping node positions, so every later error can name file:line:column.
 import { readFileSync } from 'node:fs';
-import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Node } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
@@ -62,8 +62,30 @@ export function parseYaml(file: string, text: string, opts: { vault?: boolean } 
   const yf: YamlFile = { file, doc, lc, warnings: [] };
   const alias = aliasProblem(doc);
   if (alias) throw errAt(yf, alias.node, alias.message);
+  const nul = nulScalar(doc);
+  if (nul)
+    throw errAt(
+      yf,
+      nul,
+      'a NUL character (\\0) in a value: no command line, file name or shell variable can hold one (the host would silently drop it)',
+    );
   yf.warnings = yamlSurprises(yf);
   return yf;
+}
+
+/** The first scalar whose text holds a NUL character ("\\0" in a double-quoted string). */
+function nulScalar(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Scalar(_k, node) {
+      if (typeof node.value === 'string' && node.value.includes('\0')) {
+        found = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** 1-based line/column of a node (or of the document start when the node has no range). */

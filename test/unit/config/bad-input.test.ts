@@ -93,3 +93,54 @@ describe('values that could never converge are refused at load', () => {
     expectConfigError(() => loadPlaybook(f), f, 4, 55, "parameter 'marker_begin' must be one line");
   });
 });
+
+describe('inventory names and values that would be read as something else', () => {
+  const inv = (text: string, extra: Record<string, string> = {}) => {
+    const dir = tree({ 'inventory/hosts.yml': text, ...extra });
+    return { dir, f: join(dir, 'inventory/hosts.yml'), load: () => loadInventory([join(dir, 'inventory')]) };
+  };
+
+  it('an address with a space (an ssh option smuggled in) or a newline', () => {
+    const a = inv('all:\n  hosts:\n    h1: {ansible_host: "192.0.2.1 -oProxyCommand=x"}\n');
+    expectConfigError(a.load, a.f, 3, 10, "host 'h1': address", 'is not a host name or IP address');
+    const b = inv('all:\n  hosts:\n    h1:\n      address: "a\\nb"\n');
+    expectConfigError(b.load, b.f, 4, 7, 'is not a host name or IP address');
+  });
+
+  it('a group named "a b"', () => {
+    const a = inv('all:\n  children:\n    "a b":\n      hosts:\n        h1:\n');
+    expectConfigError(a.load, a.f, 3, 5, 'group name "a b"', 'host patterns could not name it');
+  });
+
+  it('an empty key in group_vars', () => {
+    const a = inv('all:\n  hosts:\n    h1:\n', { 'inventory/group_vars/all.yml': 'x: 1\n"": 2\n' });
+    const gv = join(a.dir, 'inventory/group_vars/all.yml');
+    expectConfigError(a.load, gv, 2, 1, 'empty name');
+  });
+
+  it('a NUL byte in a value, in an inventory or a playbook', () => {
+    const a = inv('all:\n  hosts:\n    h1: {x: "a\\0b"}\n');
+    expectConfigError(a.load, a.f, 3, 13, 'NUL character');
+    const f = play('- hosts: all\n  tasks:\n    - name: t\n      command: "echo a\\0b"\n');
+    expectConfigError(() => loadPlaybook(f), f, 4, 16, 'NUL character');
+  });
+
+  it('a known_hosts path that is a directory', () => {
+    const a = inv('all:\n  hosts:\n    h1:\n', { 'inventory/known_hosts/x': '' });
+    let err: unknown;
+    try {
+      a.load();
+    } catch (e) {
+      err = e;
+    }
+    expect(String(err)).toContain(join(a.dir, 'inventory/known_hosts'));
+    expect(String(err)).toContain('found a directory');
+  });
+
+  it('ordinary names and addresses still load (dashes in group names, IPv6, host names)', () => {
+    const a = inv(
+      'all:\n  children:\n    web-servers:\n      hosts:\n        h1: {ansible_host: "2001:db8::1"}\n        h2: {ansible_host: relay.example.org}\n',
+    );
+    expect([...a.load().hosts.keys()]).toEqual(['h1', 'h2']);
+  });
+});
