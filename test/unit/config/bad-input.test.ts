@@ -144,3 +144,31 @@ describe('inventory names and values that would be read as something else', () =
     expect([...a.load().hosts.keys()]).toEqual(['h1', 'h2']);
   });
 });
+
+describe('Ansible role dependencies (meta/main.yml)', () => {
+  it('are refused loudly, at the dependencies list, rather than silently not run', () => {
+    const dir = tree({
+      'playbooks/site.yml': '- hosts: all\n  roles: [app]\n',
+      'roles/app/tasks/main.yml': '- name: t\n  command: echo\n',
+      'roles/app/meta/main.yml': 'galaxy_info: {author: x}\ndependencies:\n  - role: common\n',
+    });
+    const meta = join(dir, 'roles/app/meta/main.yml');
+    expectConfigError(
+      () => loadPlaybook(join(dir, 'playbooks/site.yml')),
+      meta,
+      3,
+      3,
+      'role dependencies (meta/main.yml) are not run by fleet',
+      "before 'app'",
+    );
+  });
+
+  it('an empty dependencies list is fine', () => {
+    const dir = tree({
+      'playbooks/site.yml': '- hosts: all\n  roles: [app]\n',
+      'roles/app/tasks/main.yml': '- name: t\n  command: echo\n',
+      'roles/app/meta/main.yml': 'dependencies: []\n',
+    });
+    expect(loadPlaybook(join(dir, 'playbooks/site.yml')).plays[0].roles[0].role.name).toBe('app');
+  });
+});
