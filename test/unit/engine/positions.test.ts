@@ -60,3 +60,14 @@ describe('error positions', () => {
     expect(e.detail).toContain('host pattern');
   });
 });
+
+describe('when as a list (Ansible: every condition must hold)', () => {
+  it('loads, and an error in its second item points at that item', () => {
+    const ok = '- hosts: all\n  tasks:\n    - name: w\n      command: echo\n      when:\n        - x == 1\n        - true\n';
+    const dir = tree({ 'playbooks/site.yml': ok });
+    expect(loadPlaybook(join(dir, 'playbooks/site.yml')).plays[0].tasks[0].when).toEqual(['x == 1', true]);
+    const e = errorOf('- hosts: all\n  tasks:\n    - name: w\n      command: echo\n      when:\n        - x == 1\n        - nosuch == 2\n');
+    expect(at(e)).toBe('7:11');
+    expect(e.detail).toContain("undefined variable 'nosuch'");
+  });
+});
