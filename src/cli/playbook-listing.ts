@@ -28,7 +28,7 @@ export function listPlaybook(input: ListingInput): string {
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const plays: PlayListing[] = playbook.plays.map((play, i) => {
     const out: PlayListing = { play: play.name, pattern: play.hosts };
-    if (input.hosts) out.hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
+    if (input.hosts) out.hosts = selectHosts(inv, play.hosts, play.hostsSource ?? play.source).filter((h) => !limited || limited.has(h));
     if (input.tasks) {
       const program = buildProgram(play, i, { tags: input.tags, skipTags: input.skipTags });
       out.tasks = program.units.map((u) => ({
@@ -45,7 +45,8 @@ export function listPlaybook(input: ListingInput): string {
   plays.forEach((p, i) => {
     lines.push('', `  play #${i + 1} (${p.pattern}): ${p.play}\tTAGS: []`, `    pattern: ['${p.pattern}']`);
     if (p.hosts) lines.push(`    hosts (${p.hosts.length}):`, ...p.hosts.map((h) => `      ${h}`));
-    if (p.tasks) lines.push('    tasks:', ...p.tasks.map((t) => `      ${t.role ? `${t.role} : ` : ''}${t.task}\tTAGS: [${t.tags.join(', ')}]`));
+    if (p.tasks)
+      lines.push('    tasks:', ...p.tasks.map((t) => `      ${t.role ? `${t.role} : ` : ''}${t.task}\tTAGS: [${t.tags.join(', ')}]`));
   });
   return lines.join('\n') + '\n';
 }

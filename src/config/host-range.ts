@@ -1,9 +1,33 @@
 // Ansible host ranges: "web[01:03]" -> web01, web02, web03; "db-[a:c]"; "[1:9:2]" with a stride.
 const RANGE = /^(.*?)\[([0-9a-zA-Z]+):([0-9a-zA-Z]+)(?::(\d+))?\](.*)$/;
 
+/** Hosts one entry may expand to: far above any fleet fleet manages, far below what would
+ * exhaust memory ("h[1:100000000]" grew to 5 GB). */
+export const MAX_RANGE_HOSTS = 10_000;
+
 /** Expand one host entry; returns [name] unchanged when it has no range. Throws a plain
- * Error with the reason when the range is malformed (the caller adds file:line). */
+ * Error with the reason when the range is malformed or too large (the caller adds file:line). */
 export function expandHostRange(name: string): string[] {
+  const n = rangeSize(name);
+  if (n > MAX_RANGE_HOSTS)
+    throw new Error(`host range '${name}' would make ${n > 1e15 ? 'more than 10^15' : n} hosts; at most ${MAX_RANGE_HOSTS} per entry`);
+  return expand(name);
+}
+
+/** How many names an entry expands to, counted without expanding it. */
+function rangeSize(name: string): number {
+  const m = RANGE.exec(name);
+  if (!m) return 1;
+  const [, , from, to, strideText, tail] = m;
+  const stride = strideText ? Number(strideText) : 1;
+  const numeric = /^\d+$/.test(from) && /^\d+$/.test(to);
+  const a = numeric ? Number(from) : from.charCodeAt(0);
+  const b = numeric ? Number(to) : to.charCodeAt(0);
+  const here = stride >= 1 && b >= a ? Math.floor((b - a) / stride) + 1 : 1;
+  return here * rangeSize(tail);
+}
+
+function expand(name: string): string[] {
   const m = RANGE.exec(name);
   if (!m) return [name];
   const [, head, from, to, strideText, tail] = m;
@@ -26,5 +50,5 @@ export function expandHostRange(name: string): string[] {
     throw new Error(`host range '${name}': expected [START:END] with two numbers or two lowercase letters`);
   }
   // The tail may hold another range ("r[1:2]-n[a:b]").
-  return out.flatMap((mid) => expandHostRange(`${head}${mid}${tail}`));
+  return out.flatMap((mid) => expand(`${head}${mid}${tail}`));
 }

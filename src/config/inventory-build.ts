@@ -5,8 +5,10 @@ import { buildConnection } from './connection.js';
 import type { Winner } from './winner.js';
 import type { RawInventory, RawVar, RawVars } from './inventory-raw.js';
 import { groupDepths } from './inventory-structure.js';
+import { checkAddress, checkRawInventory } from './inventory-checks.js';
 
 export function buildInventory(raw: RawInventory, sources: string[], knownHostsFile: string): Inventory {
+  checkRawInventory(raw);
   const depth = groupDepths(raw);
   const parents = new Map<string, string[]>();
   for (const g of raw.groups.values()) for (const c of g.children) parents.set(c.name, [...(parents.get(c.name) ?? []), g.name]);
@@ -41,6 +43,9 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
   }
 
   const hosts = new Map<string, Host>();
+  // Which groups list each host directly, computed once (not a scan of every group per host).
+  const directGroups = new Map<string, string[]>();
+  for (const g of raw.groups.values()) for (const h of new Set(g.hosts)) directGroups.set(h, [...(directGroups.get(h) ?? []), g.name]);
   for (const rh of raw.hosts.values()) {
     const member = new Set<string>();
     const addWithAncestors = (g: string) => {
@@ -48,7 +53,7 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       member.add(g);
       for (const p of parents.get(g) ?? []) addWithAncestors(p);
     };
-    for (const g of raw.groups.values()) if (g.hosts.includes(rh.name)) addWithAncestors(g.name);
+    for (const g of directGroups.get(rh.name) ?? []) addWithAncestors(g);
     addWithAncestors('all');
     // Ansible's order: shallow groups first, then by name; the later one wins a conflict.
     const ordered = [...member].sort((a, b) => (depth.get(a) ?? 0) - (depth.get(b) ?? 0) || a.localeCompare(b));
@@ -78,18 +83,23 @@ export function buildInventory(raw: RawInventory, sources: string[], knownHostsF
       winners.set(k, win);
       varSources[k] = {
         source: win.source,
-        shadowed: defs.slice(0, -1).reverse().map((d) => ({ value: d.value, source: d.source })),
+        shadowed: defs
+          .slice(0, -1)
+          .reverse()
+          .map((d) => ({ value: d.value, source: d.source })),
       };
     }
     const connectionSources: ConnectionSources = {};
-    hosts.set(rh.name, {
+    const built: Host = {
       name: rh.name,
       connection: buildConnection(rh.name, winners, connectionSources),
       groups: ordered,
       vars,
       varSources,
       connectionSources,
-    });
+    };
+    checkAddress(built);
+    hosts.set(rh.name, built);
   }
   return { sources, hosts, groups, knownHostsFile, warnings };
 }

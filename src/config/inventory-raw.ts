@@ -42,6 +42,8 @@ export class RawInventory {
   /** Insertion order is inventory order. */
   readonly hosts = new Map<string, RawHost>();
   readonly warnings: string[] = [];
+  /** Each group's members as a set: a range of 10000 hosts added one by one stays linear. */
+  private readonly members = new WeakMap<RawGroup, Set<string>>();
 
   group(name: string, source: Source): RawGroup {
     let g = this.groups.get(name);
@@ -62,7 +64,11 @@ export class RawInventory {
   }
 
   addHostToGroup(host: string, group: RawGroup): void {
-    if (!group.hosts.includes(host)) group.hosts.push(host);
+    let set = this.members.get(group);
+    if (!set) this.members.set(group, (set = new Set(group.hosts)));
+    if (set.has(host)) return;
+    set.add(host);
+    group.hosts.push(host);
   }
 
   addChild(parent: RawGroup, child: string, source: Source): void {

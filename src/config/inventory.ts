@@ -20,7 +20,8 @@ export function loadInventory(paths: string[]): Inventory {
   const files: string[] = [];
   const varDirs: string[] = [];
   for (const p of paths.map((x) => resolve(x))) {
-    if (!existsSync(p)) throw new ConfigError(p, undefined, undefined, 'inventory not found: expected a YAML or INI file, or a directory of them');
+    if (!existsSync(p))
+      throw new ConfigError(p, undefined, undefined, 'inventory not found: expected a YAML or INI file, or a directory of them');
     if (statSync(p).isDirectory()) {
       const found = readdirSync(p)
         .filter((f) => ((INVENTORY_EXTS.has(extname(f)) && !f.includes('.example.')) || f === 'hosts') && !NOT_INVENTORY.has(f))
@@ -43,7 +44,24 @@ export function loadInventory(paths: string[]): Inventory {
   for (const f of [...new Set(files)]) formats.push(readInventoryFile(f, raw));
   finalizeStructure(raw, files[0] ?? first);
   for (const d of [...new Set(varDirs)]) readVarsDirs(d, raw);
-  return { ...buildInventory(raw, paths.map((x) => resolve(x)), join(firstDir, 'known_hosts')), files: formats };
+  const knownHosts = join(firstDir, 'known_hosts');
+  // Pinned host keys are read and appended there: anything but a file (or nothing yet) fails
+  // every connection later, as EISDIR with no path.
+  if (existsSync(knownHosts) && !statSync(knownHosts).isFile())
+    throw new ConfigError(
+      knownHosts,
+      undefined,
+      undefined,
+      'expected the known_hosts file (pinned host keys), found a directory or another non-file: move it away',
+    );
+  return {
+    ...buildInventory(
+      raw,
+      paths.map((x) => resolve(x)),
+      knownHosts,
+    ),
+    files: formats,
+  };
 }
 
 function readText(file: string): string {
@@ -98,8 +116,12 @@ const at = (e: ConfigError) => `line ${e.line ?? '?'}${e.column !== undefined ? 
 /** Both readers failed: name both, placed where the reader that got further stopped. */
 function neitherFormat(file: string, asYamlErr: ConfigError, asIniErr: ConfigError): ConfigError {
   const further = (asIniErr.line ?? 0) > (asYamlErr.line ?? 0) ? asIniErr : asYamlErr;
-  return new ConfigError(file, further.line, further.column,
-    `not an inventory in either format Ansible reads: as YAML, ${at(asYamlErr)}: ${asYamlErr.detail}; as INI, ${at(asIniErr)}: ${asIniErr.detail}`);
+  return new ConfigError(
+    file,
+    further.line,
+    further.column,
+    `not an inventory in either format Ansible reads: as YAML, ${at(asYamlErr)}: ${asYamlErr.detail}; as INI, ${at(asIniErr)}: ${asIniErr.detail}`,
+  );
 }
 
 /** The format a file would be read in (for writers, which edit YAML only). */

@@ -42,7 +42,7 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
   }
   const get = (k: string): Entry | undefined => all.find((e) => e.key === k);
   const hostsE = get('hosts');
-  if (!hostsE) throw errAt(yf, node, "play has no 'hosts': expected a host pattern like \"all\" or \"web\"");
+  if (!hostsE) throw errAt(yf, node, 'play has no \'hosts\': expected a host pattern like "all" or "web"');
   const hosts = readHosts(yf, hostsE.value);
 
   const nameE = get('name');
@@ -61,6 +61,7 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
     handlers: parseHandlers(yf, get('handlers')?.value, { role: '' }, 'play handlers'),
     vars: readVarsMap(yf, get('vars'), 'play vars'),
     source: sourceOf(yf, node),
+    hostsSource: sourceOf(yf, hostsE.value),
   };
   const serial = readSerial(yf, get('serial')?.value);
   if (serial) play.serial = serial;
@@ -84,12 +85,14 @@ function readVarsMap(yf: YamlFile, e: Entry | undefined, what: string): Vars {
 
 function readRoleRefs(yf: YamlFile, e: Entry | undefined, ctx: Ctx): RoleRef[] {
   if (!e || isNullNode(e.value)) return [];
-  if (!isSeq(e.value)) throw errAt(yf, e.value, `'roles' must be a list of role names or {role, vars, tags, when}, got ${kindOf(yf, e.value)}`);
+  if (!isSeq(e.value))
+    throw errAt(yf, e.value, `'roles' must be a list of role names or {role, vars, tags, when}, got ${kindOf(yf, e.value)}`);
   return e.value.items.map((n) => {
     if (isMap(n)) {
       const all = entries(yf, n);
       for (const x of all) {
-        if (!ROLE_REF_KEYS.includes(x.key)) throw errAt(yf, x.keyNode, `unknown key '${x.key}' in role entry (allowed: ${ROLE_REF_KEYS.join(', ')})`);
+        if (!ROLE_REF_KEYS.includes(x.key))
+          throw errAt(yf, x.keyNode, `unknown key '${x.key}' in role entry (allowed: ${ROLE_REF_KEYS.join(', ')})`);
       }
       const get = (k: string) => all.find((x) => x.key === k);
       const roleE = get('role');
@@ -101,15 +104,22 @@ function readRoleRefs(yf: YamlFile, e: Entry | undefined, ctx: Ctx): RoleRef[] {
         // Names are checked now (a typo would silently fall back to the default); values
         // may be templates and are validated by the engine after rendering.
         checkAgainstSchema({
-          yf, schema: role.varsSchema, data: vars, node: varsE.value, ownerNode: varsE.keyNode,
-          what: `role '${role.name}'`, noun: 'variable', reportRequired: false,
+          yf,
+          schema: role.varsSchema,
+          data: vars,
+          node: varsE.value,
+          ownerNode: varsE.keyNode,
+          what: `role '${role.name}'`,
+          noun: 'variable',
+          reportRequired: false,
         });
       }
       const ref: RoleRef = { role, vars, tags: stringList(yf, get('tags'), 'tags', 'a tag or a list of tags').values };
       const whenE = get('when');
       if (whenE && !isNullNode(whenE.value)) {
         const w = toJS(yf, whenE.value);
-        if (typeof w !== 'string' && typeof w !== 'boolean') throw errAt(yf, whenE.value, `'when' must be a condition string or true/false, got ${kindOf(yf, whenE.value)}`);
+        if (typeof w !== 'string' && typeof w !== 'boolean')
+          throw errAt(yf, whenE.value, `'when' must be a condition string or true/false, got ${kindOf(yf, whenE.value)}`);
         ref.when = w;
       }
       return ref;
@@ -146,8 +156,12 @@ function checkNotify(play: Play): void {
     t.notify.forEach((n, i) => {
       if (names.has(n)) return;
       const s = notifySourcesOf(t)[i] ?? t.source;
-      throw new ConfigError(s.file, s.line, s.column,
-        `notify '${n}' names no handler of play '${play.name}' (handlers: ${[...names].map((x) => `'${x}'`).join(', ') || 'none'})`);
+      throw new ConfigError(
+        s.file,
+        s.line,
+        s.column,
+        `notify '${n}' names no handler of play '${play.name}' (handlers: ${[...names].map((x) => `'${x}'`).join(', ') || 'none'})`,
+      );
     });
   }
 }

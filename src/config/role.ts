@@ -7,7 +7,7 @@ import type { Vars } from '../model/inventory.js';
 import type { Handler, Role, Task } from '../model/playbook.js';
 import { readVarsSchema } from './role-vars-schema.js';
 import { parseHandlers, parseTasks } from './task.js';
-import { entries, errAt, isMap, isNullNode, kindOf, readYaml, toJS } from './yaml-source.js';
+import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, toJS } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
 const ROLE_KEYS = ['description', 'variables', 'handlers'];
@@ -25,12 +25,14 @@ export function loadRole(dir: string): Role {
     return yf;
   };
   const withWarnings = (r: Role): Role => (warnings.length ? { ...r, warnings } : r);
-  if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml'))) return withWarnings(loadFleetRole(root, name, owner, read));
+  if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml')))
+    return withWarnings(loadFleetRole(root, name, owner, read));
   if (existsSync(join(root, 'tasks', 'main.yml'))) return withWarnings(loadAnsibleRole(root, name, owner, read));
   throw new ConfigError(root, undefined, undefined, `not a role: expected role.yml and tasks.yml (or Ansible's tasks/main.yml) in ${root}`);
 }
 
 function loadFleetRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
+  refuseDependencies(root, name, read);
   let description = '';
   let varsSchema: Record<string, unknown> = { type: 'object', properties: {} };
   let defaults: Vars = {};
@@ -44,7 +46,8 @@ function loadFleetRole(root: string, name: string, owner: { role: string; roleDi
       for (const e of entries(yf, doc)) {
         if (e.key === 'description') {
           const v = toJS(yf, e.value);
-          if (v !== null && typeof v !== 'string') throw errAt(yf, e.value, `role '${name}': 'description' must be a string, got ${kindOf(yf, e.value)}`);
+          if (v !== null && typeof v !== 'string')
+            throw errAt(yf, e.value, `role '${name}': 'description' must be a string, got ${kindOf(yf, e.value)}`);
           description = (v ?? '').trim();
         } else if (e.key === 'variables') {
           ({ schema: varsSchema, defaults } = readVarsSchema(yf, e.value, name));
@@ -66,7 +69,27 @@ function loadFleetRole(root: string, name: string, owner: { role: string; roleDi
   return { name, dir: root, description, varsSchema, defaults, tasks, handlers, source };
 }
 
+/** Ansible runs the roles a role's meta/main.yml lists under `dependencies` first. fleet does
+ * not: refused loudly rather than silently running the role without them. */
+function refuseDependencies(root: string, name: string, read: Read): void {
+  for (const f of ['main.yml', 'main.yaml']) {
+    const file = join(root, 'meta', f);
+    if (!existsSync(file)) continue;
+    const yf = read(file);
+    const doc = yf.doc.contents;
+    if (!isMap(doc)) continue;
+    const dep = entries(yf, doc).find((e) => e.key === 'dependencies');
+    if (!dep || isNullNode(dep.value) || (isSeq(dep.value) && dep.value.items.length === 0)) continue;
+    throw errAt(
+      yf,
+      dep.value,
+      `role '${name}': role dependencies (meta/main.yml) are not run by fleet; list those roles in the play's roles, before '${name}'`,
+    );
+  }
+}
+
 function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
+  refuseDependencies(root, name, read);
   const tasksFile = join(root, 'tasks', 'main.yml');
   const tyf = read(tasksFile);
   const tasks = parseTasks(tyf, tyf.doc.contents, owner, `role '${name}' tasks/main.yml`);
@@ -87,7 +110,13 @@ function loadAnsibleRole(root: string, name: string, owner: { role: string; role
   // No schema in this layout: every default is a known variable, anything else is allowed.
   const properties = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { default: v }]));
   return {
-    name, dir: root, description: '', varsSchema: { type: 'object', properties }, defaults, tasks, handlers,
+    name,
+    dir: root,
+    description: '',
+    varsSchema: { type: 'object', properties },
+    defaults,
+    tasks,
+    handlers,
     source: { file: tasksFile, line: 1, column: 1 },
   };
 }

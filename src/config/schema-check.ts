@@ -29,7 +29,8 @@ export function checkAgainstSchema(c: SchemaCheck): void {
   const names = Object.keys(props).sort();
   if (c.schema.additionalProperties === false) {
     for (const k of Object.keys(c.data)) {
-      if (!(k in props)) throw errAt(c.yf, keyNode(c, k), `unknown ${c.noun} '${k}' for ${c.what} (allowed: ${names.join(', ') || 'none'})`);
+      if (!(k in props))
+        throw errAt(c.yf, keyNode(c, k), `unknown ${c.noun} '${k}' for ${c.what} (allowed: ${names.join(', ') || 'none'})`);
     }
   }
   if (c.reportRequired) {
@@ -55,7 +56,8 @@ function checkAlternatives(c: SchemaCheck, kw: 'oneOf' | 'anyOf'): void {
   const sets = branches.map((b) => b.required as string[]);
   const met = sets.filter((s) => s.every((k) => k in c.data)).length;
   const list = [...new Set(sets.flat())].join(', ');
-  if (met === 0) throw errAt(c.yf, c.ownerNode, `${c.what} needs ${kw === 'oneOf' ? 'exactly one' : 'at least one'} of the ${c.noun}s ${list}`);
+  if (met === 0)
+    throw errAt(c.yf, c.ownerNode, `${c.what} needs ${kw === 'oneOf' ? 'exactly one' : 'at least one'} of the ${c.noun}s ${list}`);
   if (kw === 'oneOf' && met > 1) throw errAt(c.yf, c.ownerNode, `${c.what} takes only one of the ${c.noun}s ${list}`);
 }
 
@@ -72,19 +74,30 @@ function valueProblem(p: Schema, v: unknown): string | undefined {
     return `must be one of ${p.enum.map((e) => JSON.stringify(e)).join(', ')}, got ${describe(v)}`;
   }
   if ('const' in p && JSON.stringify(p.const) !== JSON.stringify(v)) return `must be ${JSON.stringify(p.const)}`;
+  if (typeof p.pattern === 'string' && typeof v === 'string' && !new RegExp(p.pattern, 'u').test(v)) {
+    return `must be ${typeof p.description === 'string' ? p.description : `text matching /${p.pattern}/`}, got ${describe(v)}`;
+  }
   return undefined;
 }
 
 function isType(t: string, v: unknown): boolean {
   switch (t) {
-    case 'string': return typeof v === 'string';
-    case 'integer': return typeof v === 'number' && Number.isInteger(v);
-    case 'number': return typeof v === 'number';
-    case 'boolean': return typeof v === 'boolean';
-    case 'array': return Array.isArray(v);
-    case 'object': return !!v && typeof v === 'object' && !Array.isArray(v);
-    case 'null': return v === null;
-    default: return true;
+    case 'string':
+      return typeof v === 'string';
+    case 'integer':
+      return typeof v === 'number' && Number.isInteger(v);
+    case 'number':
+      return typeof v === 'number';
+    case 'boolean':
+      return typeof v === 'boolean';
+    case 'array':
+      return Array.isArray(v);
+    case 'object':
+      return !!v && typeof v === 'object' && !Array.isArray(v);
+    case 'null':
+      return v === null;
+    default:
+      return true;
   }
 }
 
@@ -93,7 +106,9 @@ function yaml11Hint(p: Schema, v: unknown): string {
   if (typeof v !== 'boolean') return '';
   const words = (Array.isArray(p.enum) ? p.enum : []).filter((e): e is string => typeof e === 'string' && /^(?:yes|no|on|off)$/i.test(e));
   const word = words.find((w) => /^(?:yes|on)$/i.test(w) === v) ?? (v ? 'yes' : 'no');
-  return words.length || p.type === 'string' ? ` (an unquoted yes/no/on/off is a boolean in YAML 1.1, as in Ansible: write "${word}" in quotes)` : '';
+  return words.length || p.type === 'string'
+    ? ` (an unquoted yes/no/on/off is a boolean in YAML 1.1, as in Ansible: write "${word}" in quotes)`
+    : '';
 }
 
 function typeWords(t: unknown): string | undefined {
@@ -129,7 +144,13 @@ function valueNode(c: SchemaCheck, key: string): unknown {
 /** The YAML node at a JSON pointer below `node`, or the deepest one found. */
 export function nodeAt(c: { yf: YamlFile; node: unknown }, pointer: string): unknown {
   let n = c.node;
-  const segs = pointer === '' ? [] : pointer.slice(1).split('/').map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
+  const segs =
+    pointer === ''
+      ? []
+      : pointer
+          .slice(1)
+          .split('/')
+          .map((s) => s.replace(/~1/g, '/').replace(/~0/g, '~'));
   for (const s of segs) {
     let next: unknown;
     if (isMap(n)) {

@@ -1,6 +1,6 @@
 // One task (or handler) mapping -> Task: task keys, exactly one module, module params.
 import type { Source } from '../model/inventory.js';
-import type { Handler, Task } from '../model/playbook.js';
+import type { Condition, Handler, Task } from '../model/playbook.js';
 import { toBool } from './connection.js';
 import { findModule, moduleNames, traitsOf } from './module-registry.js';
 import { checkRoleFile } from './role-files.js';
@@ -9,16 +9,35 @@ import { entries, errAt, isMap, isNullNode, isScalar, isSeq, kindOf, sourceOf, t
 import type { Entry, YAMLMap, YamlFile } from './yaml-source.js';
 
 export const TASK_KEYS = [
-  'name', 'when', 'notify', 'tags', 'register', 'loop', 'loop_control', 'become', 'ignore_errors',
-  'run_once', 'creates', 'unless', 'changed_when', 'failed_when',
+  'name',
+  'when',
+  'notify',
+  'tags',
+  'register',
+  'loop',
+  'loop_control',
+  'become',
+  'ignore_errors',
+  'run_once',
+  'creates',
+  'unless',
+  'changed_when',
+  'failed_when',
 ];
 const HANDLER_KEYS = [...TASK_KEYS, 'listen'];
 const IDENT = /^[A-Za-z_][A-Za-z0-9_]*$/;
 /** Ansible task keys people carry over, and what fleet uses instead. */
 const ANSIBLE_HINTS: Record<string, string> = {
-  with_items: 'use loop', with_list: 'use loop', with_dict: 'use loop', args: 'put the parameters under the module',
-  vars: 'set variables on the play or the role entry', become_user: 'fleet becomes root only', delegate_to: 'not supported',
-  block: 'not supported: list the tasks one by one', include_tasks: 'not supported', import_tasks: 'not supported',
+  with_items: 'use loop',
+  with_list: 'use loop',
+  with_dict: 'use loop',
+  args: 'put the parameters under the module',
+  vars: 'set variables on the play or the role entry',
+  become_user: 'fleet becomes root only',
+  delegate_to: 'not supported',
+  block: 'not supported: list the tasks one by one',
+  include_tasks: 'not supported',
+  import_tasks: 'not supported',
 };
 
 /** Where each notify entry was written, for the "unknown handler" check after the play is read. */
@@ -55,7 +74,11 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
   const mods = all.filter((e) => !allowed.includes(e.key) && findModule(e.key));
   const unknown = all.filter((e) => !allowed.includes(e.key) && !findModule(e.key));
   if (mods.length > 1) {
-    throw errAt(yf, mods[1].keyNode, `${kind} has two modules, '${mods[0].key}' and '${mods[1].key}': expected exactly one module per ${kind}`);
+    throw errAt(
+      yf,
+      mods[1].keyNode,
+      `${kind} has two modules, '${mods[0].key}' and '${mods[1].key}': expected exactly one module per ${kind}`,
+    );
   }
   if (unknown.length > 0) {
     const u = unknown[0];
@@ -63,7 +86,11 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
       throw errAt(yf, u.keyNode, `unknown module '${u.key}' (known modules: ${known.join(', ')})`);
     }
     const hint = ANSIBLE_HINTS[u.key] ? ` (${ANSIBLE_HINTS[u.key]})` : '';
-    throw errAt(yf, u.keyNode, `unknown ${kind} key '${u.key}'${hint} (allowed: ${allowed.join(', ')}; or one module: ${known.join(', ')})`);
+    throw errAt(
+      yf,
+      u.keyNode,
+      `unknown ${kind} key '${u.key}'${hint} (allowed: ${allowed.join(', ')}; or one module: ${known.join(', ')})`,
+    );
   }
   if (mods.length === 0) throw errAt(yf, node, `${kind} has no module: expected exactly one of ${known.join(', ')}`);
 
@@ -78,17 +105,30 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
   const mod = findModule(modE.key)!;
   const params = moduleParams(yf, modE, name);
   checkAgainstSchema({
-    yf, schema: mod.schema, data: params, node: modE.value, ownerNode: modE.keyNode,
-    what: `module '${mod.name}'`, noun: 'parameter', reportRequired: true,
+    yf,
+    schema: mod.schema,
+    data: params,
+    node: modE.value,
+    ownerNode: modE.keyNode,
+    what: `module '${mod.name}'`,
+    noun: 'parameter',
+    reportRequired: true,
   });
   checkRoleFile(yf, mod.name, params, modE.value, owner.roleDir);
 
-  const cond = (k: string): string | boolean | undefined => {
+  const cond = (k: string): Condition | undefined => {
     const e = get(k);
     if (!e || isNullNode(e.value)) return undefined;
     const v = toJS(yf, e.value);
     if (typeof v === 'string' || typeof v === 'boolean') return v;
-    throw errAt(yf, e.value, `'${k}' must be a condition (a string like "x.changed") or true/false, got ${kindOf(yf, e.value)}`);
+    // A list: every condition must hold (Ansible's `when: [a, b]`).
+    if (Array.isArray(v) && v.length > 0 && v.every((x) => typeof x === 'string' || typeof x === 'boolean'))
+      return v as (string | boolean)[];
+    throw errAt(
+      yf,
+      e.value,
+      `'${k}' must be a condition (a string like "x.changed"), true/false, or a list of them, got ${kindOf(yf, e.value)}`,
+    );
   };
   const bool = (k: string): boolean | undefined => {
     const e = get(k);
@@ -101,14 +141,17 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     const e = get(k);
     if (!e || isNullNode(e.value)) return undefined;
     const v = toJS(yf, e.value);
-    if (typeof v !== 'string' || (pattern && !pattern.test(v))) throw errAt(yf, e.value, `'${k}' must be ${expected}, got ${kindOf(yf, e.value)}`);
+    if (typeof v !== 'string' || (pattern && !pattern.test(v)))
+      throw errAt(yf, e.value, `'${k}' must be ${expected}, got ${kindOf(yf, e.value)}`);
     return v;
   };
 
   for (const k of ['creates', 'unless']) {
     const e = get(k);
     if (e && !traitsOf(mod.name).guards) {
-      const guarded = moduleNames().filter((n) => traitsOf(n).guards).join(' and ');
+      const guarded = moduleNames()
+        .filter((n) => traitsOf(n).guards)
+        .join(' and ');
       throw errAt(yf, e.keyNode, `'${k}' only applies to the ${guarded} modules, not '${mod.name}'`);
     }
   }
@@ -120,7 +163,12 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     params,
     when: cond('when'),
     notify: notify.values,
-    tags: stringList(yf, get('tags'), 'tags', 'a tag or a list of tags').values.flatMap((t) => t.split(',').map((x) => x.trim()).filter(Boolean)),
+    tags: stringList(yf, get('tags'), 'tags', 'a tag or a list of tags').values.flatMap((t) =>
+      t
+        .split(',')
+        .map((x) => x.trim())
+        .filter(Boolean),
+    ),
     register: str('register', IDENT, 'a variable name (letters, digits, _)'),
     loop: get('loop') && !isNullNode(get('loop')!.value) ? toJS(yf, get('loop')!.value) : undefined,
     loopVar: loopVar(yf, get('loop_control'), !!get('loop')),
@@ -168,7 +216,11 @@ function refuseDecimalMode(yf: YamlFile, params: YAMLMap): void {
   if (/^[-+]?0[0-7_]*$/.test(text)) return; // octal (or 0)
   const n = node.value;
   const asAnsible = Number.isInteger(n) && n >= 0 && n <= 0o7777 ? ` (Ansible would apply it as the mode 0${n.toString(8)})` : '';
-  throw errAt(yf, node, `mode ${text} is a decimal number${asAnsible}: write it in octal, 0${text.replace(/^0+/, '')} or '0${text.replace(/^0+/, '')}'`);
+  throw errAt(
+    yf,
+    node,
+    `mode ${text} is a decimal number${asAnsible}: write it in octal, 0${text.replace(/^0+/, '')} or '0${text.replace(/^0+/, '')}'`,
+  );
 }
 
 function loopVar(yf: YamlFile, e: Entry | undefined, hasLoop: boolean): string {
@@ -179,7 +231,8 @@ function loopVar(yf: YamlFile, e: Entry | undefined, hasLoop: boolean): string {
   for (const x of entries(yf, e.value)) {
     if (x.key !== 'loop_var') throw errAt(yf, x.keyNode, `unknown key '${x.key}' in loop_control (allowed: loop_var)`);
     const v = toJS(yf, x.value);
-    if (typeof v !== 'string' || !IDENT.test(v)) throw errAt(yf, x.value, `'loop_var' must be a variable name (letters, digits, _), got ${kindOf(yf, x.value)}`);
+    if (typeof v !== 'string' || !IDENT.test(v))
+      throw errAt(yf, x.value, `'loop_var' must be a variable name (letters, digits, _), got ${kindOf(yf, x.value)}`);
     name = v;
   }
   return name;

@@ -1,12 +1,13 @@
 // Parse YAML keeping node positions, so every later error can name file:line:column.
 import { readFileSync } from 'node:fs';
-import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseDocument } from 'yaml';
+import { Document, LineCounter, Scalar, YAMLMap, YAMLSeq, isAlias, isMap, isPair, isScalar, isSeq, parseDocument, visit } from 'yaml';
 import type { Node } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import type { Source } from '../model/inventory.js';
 import { openVaultFile, vaultTags } from '../secrets/vault-yaml.js';
 import { ansibleTags, YAML_OPTIONS } from './yaml-schema.js';
 import { yamlSurprises } from './yaml-surprises.js';
+import { aliasProblem } from './yaml-aliases.js';
 
 export interface YamlFile {
   file: string;
@@ -48,13 +49,43 @@ export function parseYaml(file: string, text: string, opts: { vault?: boolean } 
     const pos = err.linePos?.[0];
     const firstLine = err.message.split('\n')[0].replace(/ at line \d+, column \d+:?$/, '');
     const tag = /^Unresolved tag: (\S+)/.exec(firstLine)?.[1];
-    if (tag) throw new ConfigError(file, pos?.line, pos?.col, `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`);
+    if (tag)
+      throw new ConfigError(
+        file,
+        pos?.line,
+        pos?.col,
+        `unknown YAML tag ${tag}${UNSUPPORTED_TAGS[tag] ? `: ${UNSUPPORTED_TAGS[tag]}` : ''}`,
+      );
     // A tag that could not be resolved (a vault with a wrong password) says so itself.
     throw new ConfigError(file, pos?.line, pos?.col, err.code === 'TAG_RESOLVE_FAILED' ? firstLine : `invalid YAML: ${firstLine}`);
   }
   const yf: YamlFile = { file, doc, lc, warnings: [] };
+  const alias = aliasProblem(doc);
+  if (alias) throw errAt(yf, alias.node, alias.message);
+  const nul = nulScalar(doc);
+  if (nul)
+    throw errAt(
+      yf,
+      nul,
+      'a NUL character (\\0) in a value: no command line, file name or shell variable can hold one (the host would silently drop it)',
+    );
   yf.warnings = yamlSurprises(yf);
   return yf;
+}
+
+/** The first scalar whose text holds a NUL character ("\\0" in a double-quoted string). */
+function nulScalar(doc: Document): Node | undefined {
+  let found: Node | undefined;
+  visit(doc, {
+    Scalar(_k, node) {
+      if (typeof node.value === 'string' && node.value.includes('\0')) {
+        found = node;
+        return visit.BREAK;
+      }
+      return undefined;
+    },
+  });
+  return found;
 }
 
 /** 1-based line/column of a node (or of the document start when the node has no range). */
@@ -78,8 +109,16 @@ export function errAt(yf: YamlFile, node: unknown, detail: string): ConfigError 
 /** Plain JS value of a node (aliases and merge keys resolved). */
 export function toJS(yf: YamlFile, node: unknown): unknown {
   if (node === null || node === undefined) return null;
-  if (typeof (node as Node).toJS === 'function') return (node as Node).toJS(yf.doc);
-  return node;
+  if (typeof (node as Node).toJS !== 'function') return node;
+  try {
+    // Aliases were checked when the file was read (yaml-aliases.ts), so the library's own
+    // per-anchor limit (maxAliasCount) is lifted to that check's.
+    return (node as Node).toJS(yf.doc, { maxAliasCount: -1 });
+  } catch (e) {
+    // A backstop: the library throws ReferenceError for aliases it cannot expand.
+    if (e instanceof ReferenceError) throw errAt(yf, node, `YAML: ${e.message}`);
+    throw e;
+  }
 }
 
 /** A node's key/value pairs with string keys. Merge keys (<<) are expanded in order. */

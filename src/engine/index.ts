@@ -42,11 +42,14 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const limited = opts.limit ? new Set(selectHosts(inv, opts.limit)) : undefined;
   setVariableTemplates(inv, opts.playbook, opts.extraVars);
   const programs: PlayProgram[] = opts.playbook.plays.map((p, i) => buildProgram(p, i, { tags: opts.tags, skipTags: opts.skipTags }));
-  const playHosts = programs.map((p) => selectHosts(inv, p.play.hosts, p.play.source).filter((h) => !limited || limited.has(h)));
+  const playHosts = programs.map((p) =>
+    selectHosts(inv, p.play.hosts, p.play.hostsSource ?? p.play.source).filter((h) => !limited || limited.has(h)),
+  );
   const allHosts = [...new Set(playHosts.flat())];
 
   // Variables named like secrets, at any depth, from every place a value can be set.
-  for (const v of markNamedSecrets({ inventory: inv, playbook: opts.playbook, extraVars: opts.extraVars, hosts: allHosts })) opts.redactor.add(String(v));
+  for (const v of markNamedSecrets({ inventory: inv, playbook: opts.playbook, extraVars: opts.extraVars, hosts: allHosts }))
+    opts.redactor.add(String(v));
 
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.

@@ -44,7 +44,7 @@ export interface Verdict {
 }
 
 /** Evaluates a condition of the task with these values on top of its variables. */
-export type Evaluate = (cond: string | boolean, extra: Vars) => unknown;
+export type Evaluate = (cond: string | boolean | (string | boolean)[], extra: Vars) => unknown;
 
 export const CONDITION_FALSE: Outcome = { status: 'skipped', msg: 'condition false', registered: { changed: false, skipped: true } };
 
@@ -106,15 +106,23 @@ export function combineLoop(results: Outcome[]): Outcome {
   if (changed.length > 0) {
     return {
       status: 'changed',
-      msg: changed.map((r) => r.msg).filter(Boolean).join('; '),
-      diff: changed.map((r) => r.diff).filter(Boolean).join('\n') || undefined,
+      msg: changed
+        .map((r) => r.msg)
+        .filter(Boolean)
+        .join('; '),
+      diff:
+        changed
+          .map((r) => r.diff)
+          .filter(Boolean)
+          .join('\n') || undefined,
       after: changed.find((r) => r.after)?.after,
       registered,
     };
   }
   // As in Ansible: a loop whose every item was skipped registers skipped: true, so a later
   // `when: x is skipped` can tell "no item applied" from "some item ran".
-  if (results.length > 0 && results.every((r) => r.status === 'skipped')) return { status: 'skipped', registered: { ...registered, skipped: true } };
+  if (results.length > 0 && results.every((r) => r.status === 'skipped'))
+    return { status: 'skipped', registered: { ...registered, skipped: true } };
   return { status: 'ok', registered };
 }
 

@@ -6,8 +6,9 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { Lazy, TemplateError, VarChainError, evalExpression, renderValue, resolveVar } from '../template/index.js';
+import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar } from '../template/index.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
+import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
@@ -54,8 +55,9 @@ export function validateBeforeContact(input: PreflightInput): void {
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
   setVariableTemplates(inv, playbook, input.extraVars);
+  const hostvarsNames = { inventory: inv, extraVars: input.extraVars, runtime: runtimeNames(playbook) };
   for (const [pi, play] of playbook.plays.entries()) {
-    const hosts = selectHosts(inv, play.hosts, play.source).filter((h) => !limited || limited.has(h));
+    const hosts = selectHosts(inv, play.hosts, play.hostsSource ?? play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
     const scope: VarsScope = {
       inventory: inv,
@@ -81,7 +83,7 @@ export function validateBeforeContact(input: PreflightInput): void {
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
       ];
       for (const { task, ref } of units) {
-        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }));
+        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
         const one = { ...PLACEHOLDER_RESULT, ...shape };
@@ -136,18 +138,33 @@ const SKIP = Symbol('not checkable before contact');
 
 /** Check one task for one host: the loop items it has (as far as known before contact) and the
  * task as prepared for the last of them. */
-function checkTask(task: Task, ctx: Vars): { items: unknown[]; prepared?: PreparedTask } {
+function checkTask(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask } {
   try {
-    return checkTaskItems(task, ctx);
+    return checkTaskItems(task, ctx, names);
   } catch (e) {
     if (e !== SKIP) throw e;
     return { items: [] };
   }
 }
 
-function checkTaskItems(task: Task, ctx: Vars): { items: unknown[]; prepared?: PreparedTask } {
-  // Other hosts' values are only known on the way: such a task is checked when it runs.
-  if (taskReads({ task }).hostvars) return { items: [] };
+interface HostvarsNames {
+  inventory: Inventory;
+  extraVars: Vars;
+  runtime: Set<string> | undefined;
+}
+
+function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask } {
+  // Other hosts' values are only known on the way: such a task is rendered when it runs; only
+  // the names it reads of them are checked here.
+  const reads = taskReads({ task });
+  if (reads.hostvars) {
+    // Not renderable yet, but a syntax error is one whatever the hosts say.
+    checkSyntax(task.params, 'value', task.source);
+    checkSyntax(task.loop, 'value', task.source);
+    for (const c of [task.when, task.changedWhen, task.failedWhen]) checkSyntax(c, 'condition', task.source);
+    checkHostvarsReads(task, [...reads.render, ...reads.when], names.inventory, names.extraVars, names.runtime);
+    return { items: [] };
+  }
   const fail = (err: unknown): never => {
     // Another host's registered values are not known before contact.
     if (err instanceof TemplateError && err.variable?.startsWith('hostvars')) throw SKIP;

@@ -1,13 +1,16 @@
 // Typed playbook, roles and tasks: what config/ produces and engine/ consumes.
 import type { Source, Vars } from './inventory.js';
 
+/** A condition: a Jinja expression, a boolean, or a list of them that must all hold (as in Ansible). */
+export type Condition = string | boolean | (string | boolean)[];
+
 export interface Task {
   name: string;
   /** Module name, e.g. "file", "template", "command". */
   module: string;
   /** Raw (unrendered) module parameters; strings may hold {{ handlebars }}. */
   params: Record<string, unknown>;
-  when?: string | boolean;
+  when?: Condition;
   notify: string[];
   tags: string[];
   register?: string;
@@ -20,8 +23,8 @@ export interface Task {
   /** command/shell only. */
   creates?: string;
   unless?: string;
-  changedWhen?: string | boolean;
-  failedWhen?: string | boolean;
+  changedWhen?: Condition;
+  failedWhen?: Condition;
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */
   role: string;
   roleDir?: string;
@@ -68,6 +71,8 @@ export interface Play {
   maxFailPercentage?: number;
   become?: boolean;
   source: Source;
+  /** Where the host pattern is written: pattern errors point there. */
+  hostsSource?: Source;
 }
 
 export interface Playbook {

@@ -12,9 +12,14 @@ const schema = paramsObject(
   {
     path: pathSchema,
     block: withDefault(Type.String(), ''),
-    marker: withDefault(Type.String({ pattern: '\\{mark\\}' }), DEFAULT_MARKER),
-    marker_begin: withDefault(Type.String({ minLength: 1 }), 'BEGIN'),
-    marker_end: withDefault(Type.String({ minLength: 1 }), 'END'),
+    // Markers are found line by line: one with a newline would never be found, and the block
+    // would be appended again on every run.
+    marker: withDefault(
+      Type.String({ pattern: '^[^\\n\\r]*\\{mark\\}[^\\n\\r]*$', description: 'one line containing {mark}, without a newline' }),
+      DEFAULT_MARKER,
+    ),
+    marker_begin: withDefault(Type.String({ pattern: '^[^\\n\\r]+$', description: 'one line, without a newline' }), 'BEGIN'),
+    marker_end: withDefault(Type.String({ pattern: '^[^\\n\\r]+$', description: 'one line, without a newline' }), 'END'),
     ...textEditProps,
   },
   { not: { required: ['insertafter', 'insertbefore'] } },

@@ -9,7 +9,8 @@ import { editLine } from './lib/lines.js';
 const schema = paramsObject(
   {
     path: pathSchema,
-    line: Type.Optional(Type.String()),
+    // One line: a newline in it would be appended again on every run, never found as one line.
+    line: Type.Optional(Type.String({ pattern: '^[^\\n\\r]*$', description: 'one line, without a newline' })),
     regexp: Type.Optional(Type.String({ minLength: 1 })),
     ...textEditProps,
   },

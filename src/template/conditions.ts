@@ -3,7 +3,8 @@
 import type { Source, Vars } from '../model/inventory.js';
 import { TemplateError } from './errors.js';
 import { VarChainError } from './lazy/lazy.js';
-import { evaluateCondition, makeEnv, parseCondition } from './jinja/render.js';
+import { evaluateCondition, makeEnv, parseCondition, toTemplateError } from './jinja/render.js';
+import { withCondition } from './syntax.js';
 import { JinjaError } from './jinja/undefined.js';
 import { dirsFor, renderValue, templateServices } from './render.js';
 import { truthy } from './truthy.js';
@@ -30,7 +31,8 @@ function evalOne(expr: string | boolean, ctx: Vars, origin: Source): unknown {
     return evaluateText(expr, ctx, origin);
   } catch (e) {
     if (e instanceof VarChainError) throw e.usedFrom(origin);
-    if (e instanceof JinjaError) throw fail(origin, `${e.message} ${where}`, e.variable);
+    // At the line and column inside the condition (a multi-line `when: >` included).
+    if (e instanceof JinjaError) throw withCondition(toTemplateError(e, expr, origin), expr);
     throw e;
   }
 }

@@ -3,6 +3,7 @@
 export { TemplateError } from './errors.js';
 export { renderString, renderValue, renderTemplateFile, resolveVar, contextView } from './render.js';
 export { evalExpression } from './conditions.js';
+export { checkSyntax } from './syntax.js';
 export { referencesHostvars } from './hostvars.js';
 export { freeVariables, freeVariablesInFile, freeVariablesHandlebars, ANY_VARIABLE, type VarRef } from './free-vars.js';
 export { truthy } from './truthy.js';

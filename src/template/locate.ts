@@ -56,6 +56,16 @@ export function locateInFile(
     const found = search(lines, origin.line! - 1, textLines, line - 1);
     if (found) return { line: found.line + 1, column: column === undefined ? undefined : found.offset + column + 1 };
   }
+  // A folded scalar (`when: >`) joins file lines: its text line is not in the file, but the
+  // failing part is, from the column on (or at least its first word).
+  if (lines && column !== undefined) {
+    const rest = wanted.slice(column).trim();
+    for (const part of [rest, rest.split(/\s/)[0]]) {
+      if (part.length < 3) continue;
+      const found = search(lines, origin.line! - 1, [part], 0);
+      if (found) return { line: found.line + 1, column: found.offset + 1 };
+    }
+  }
   return offsetFrom(origin, line, column);
 }
 

@@ -70,7 +70,12 @@ export function parseKnownHosts(text: string, file = 'known_hosts'): ParsedKnown
 /** OpenSSH glob: '*' any run, '?' one character; whole-string, case-insensitive. */
 function globMatch(pattern: string, text: string): boolean {
   const re = new RegExp(
-    '^' + pattern.replace(/[.+^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*').replace(/\?/g, '.') + '$',
+    '^' +
+      pattern
+        .replace(/[.+^${}()|[\]\\]/g, '\\$&')
+        .replace(/\*/g, '.*')
+        .replace(/\?/g, '.') +
+      '$',
     'i',
   );
   return re.test(text);
@@ -113,12 +118,7 @@ export function pinnedFor(entries: KnownHostEntry[], address: string, port: numb
   return entries.filter((e) => e.marker === undefined && entryMatches(e, token));
 }
 
-export function checkHostKey(
-  entries: KnownHostEntry[],
-  address: string,
-  port: number,
-  offered: Buffer,
-): HostKeyVerdict {
+export function checkHostKey(entries: KnownHostEntry[], address: string, port: number, offered: Buffer): HostKeyVerdict {
   // A revoked key is refused for every host, whatever its pattern says.
   const revoked = entries.find((e) => e.marker === 'revoked' && e.key.equals(offered));
   if (revoked) return { kind: 'revoked', entry: revoked };
@@ -150,7 +150,8 @@ export async function readKnownHosts(file: string): Promise<ParsedKnownHosts> {
   try {
     text = await readFile(file, 'utf8');
   } catch (err) {
-    if ((err as NodeJS.ErrnoException).code !== 'ENOENT') throw err;
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`cannot read the known_hosts file ${file}: ${(err as Error).message}`, { cause: err });
   }
   return parseKnownHosts(text, file);
 }

@@ -11,7 +11,18 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { Host } from '../../src/model/inventory.js';
 import { HostKeyError, UnreachableError } from '../../src/model/transport.js';
 import { connect } from '../../src/transport/index.js';
-import { describeLab, labAvailable, labHost, labHosts, labInfo, makeProject, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
+import {
+  describeLab,
+  labAvailable,
+  labHost,
+  labHosts,
+  labInfo,
+  makeProject,
+  runFleet,
+  sshRun,
+  taskEvents,
+  type Project,
+} from './helpers/index.js';
 
 let bastion = '';
 let target = '';
@@ -38,10 +49,19 @@ function proxiesFor(address: string): string[] {
 
 function host(name: string, proxyCommand: string): Host {
   return {
-    name, groups: ['all'], vars: {}, varSources: {},
+    name,
+    groups: ['all'],
+    vars: {},
+    varSources: {},
     connection: {
-      address: labHost(name).address, port: 22, user: 'root', become: false, privateKeyFile: labInfo().keyFile,
-      connectTimeoutMs: 10_000, keepaliveIntervalMs: 15_000, proxyCommand,
+      address: labHost(name).address,
+      port: 22,
+      user: 'root',
+      become: false,
+      privateKeyFile: labInfo().keyFile,
+      connectTimeoutMs: 10_000,
+      keepaliveIntervalMs: 15_000,
+      proxyCommand,
     },
   };
 }
@@ -62,7 +82,13 @@ describeLab('ProxyCommand through a lab bastion', () => {
       `      ansible_ssh_common_args: '-o ProxyCommand="${sshW()}" -o ServerAliveInterval=30'\n`;
     project = makeProject({
       inventory,
-      playbook: [{ name: 'through the bastion', hosts: 'all', tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-proxycmd' } }] }],
+      playbook: [
+        {
+          name: 'through the bastion',
+          hosts: 'all',
+          tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-proxycmd' } }],
+        },
+      ],
     });
     // fleet vars shows the proxy command read out of the ssh arguments, with where it was written.
     const inv = await runFleet(['vars', target, 'proxy_command', '--json', '-i', project.inventoryDir], { cwd: project.dir, json: false });
@@ -103,9 +129,13 @@ describeLab('ProxyCommand through a lab bastion', () => {
 
   it("a failing proxy is reported with its exit status and the proxy's own stderr", async () => {
     const bad = sshW('nosuchuser', false);
-    const err = await connect(host(target, bad), { knownHostsFile: labInfo().knownHostsFile, acceptNewHostKeys: false }).catch((e: Error) => e);
+    const err = await connect(host(target, bad), { knownHostsFile: labInfo().knownHostsFile, acceptNewHostKeys: false }).catch(
+      (e: Error) => e,
+    );
     expect(err).toBeInstanceOf(UnreachableError);
-    expect((err as Error).message).toMatch(new RegExp(`^${target}: cannot connect to .*:22 through proxy command ".*": the proxy command exited 255: .*Permission denied`));
+    expect((err as Error).message).toMatch(
+      new RegExp(`^${target}: cannot connect to .*:22 through proxy command ".*": the proxy command exited 255: .*Permission denied`),
+    );
   });
 
   it('~/.ssh/config aliases: the inventory names only the alias; HostName, User, IdentityFile and a ProxyJump alias come from the file', async () => {
@@ -115,7 +145,9 @@ describeLab('ProxyCommand through a lab bastion', () => {
     const p = makeProject({
       inventory: `all:\n  vars:\n    ssh_config_file: ssh_config\n  hosts:\n    app-alias:\n`,
       files: { 'inventory/ssh_config': cfg },
-      playbook: [{ name: 'alias', hosts: 'all', tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-alias' } }] }],
+      playbook: [
+        { name: 'alias', hosts: 'all', tasks: [{ name: 'who connects', shell: { cmd: 'echo "$SSH_CONNECTION" > /tmp/fleet-alias' } }] },
+      ],
     });
     try {
       const vars = await runFleet(['vars', 'app-alias', '-i', p.inventoryDir], { cwd: p.dir, json: false });
@@ -139,10 +171,56 @@ describeLab('ProxyCommand through a lab bastion', () => {
     try {
       const run = await runFleet(['apply', 'playbooks/site.yml', '-i', p.inventoryDir], { cwd: p.dir, json: false });
       expect(run.code).toBe(3);
-      expect(run.stderr).toMatch(/hosts\.yml:5:\d+: host '.*': ansible_ssh_common_args: cannot split the arguments like a shell: no closing quotation .*fleet will not connect directly instead/);
+      expect(run.stderr).toMatch(
+        /hosts\.yml:5:\d+: host '.*': ansible_ssh_common_args: cannot split the arguments like a shell: no closing quotation .*fleet will not connect directly instead/,
+      );
       expect(taskEvents(run)).toEqual([]);
     } finally {
       p.cleanup();
     }
+  });
+});
+
+describeLab('fleet hostkeys accept behind a jump host', () => {
+  let project: Project | undefined;
+  afterAll(() => project?.cleanup());
+
+  it("pins the TARGET's key (not the bastion's), under the target's address, and prints the target's fingerprint", async () => {
+    const t = labHost(target);
+    const b = labHost(bastion);
+    const inventory =
+      `all:\n  hosts:\n    ${target}:\n      ansible_host: ${t.address}\n      ansible_user: root\n` +
+      `      ansible_ssh_private_key_file: ${labInfo().keyFile}\n      proxy_jump: root@${b.address}\n`;
+    project = makeProject({ inventory, playbook: [{ name: 'noop', hosts: 'all', tasks: [] }] });
+    // The bastion is known; the target is not.
+    const { readFileSync, writeFileSync } = await import('node:fs');
+    const lab = readFileSync(labInfo().knownHostsFile, 'utf8').split('\n');
+    const isFor = (l: string, h: { name: string; address: string }) =>
+      l
+        .split(' ')[0]
+        ?.split(',')
+        .some((n) => n === h.address || n === h.name);
+    const kh = join(project.inventoryDir, 'known_hosts');
+    writeFileSync(kh, lab.filter((l) => isFor(l, b)).join('\n') + '\n');
+    const r = await runFleet(['hostkeys', 'accept', target, '-i', project.inventoryDir], { cwd: project.dir, json: false });
+    expect(r.code, r.stderr).toBe(0);
+    const pinned = readFileSync(kh, 'utf8')
+      .split('\n')
+      .filter((l) => isFor(l, { name: '', address: t.address }));
+    expect(pinned.length).toBeGreaterThan(0);
+    const key = pinned[0].split(' ').slice(1, 3).join(' ');
+    const targetKeys = lab.filter((l) => isFor(l, t)).map((l) => l.split(' ').slice(1, 3).join(' '));
+    const bastionKeys = lab.filter((l) => isFor(l, b)).map((l) => l.split(' ').slice(1, 3).join(' '));
+    expect(targetKeys).toContain(key);
+    expect(bastionKeys).not.toContain(key);
+    const { createHash } = await import('node:crypto');
+    const fp = `SHA256:${createHash('sha256')
+      .update(Buffer.from(key.split(' ')[1], 'base64'))
+      .digest('base64')
+      .replace(/=+$/, '')}`;
+    expect(r.stdout + r.stderr).toContain(fp);
+    // And a run through the bastion is then verified against it.
+    const run = await runFleet(['apply', 'playbooks/site.yml', '-i', project.inventoryDir], { cwd: project.dir });
+    expect(run.code, run.stderr).toBe(0);
   });
 });

@@ -190,6 +190,13 @@ describeLab('secrets: the canary never leaks', () => {
   const CANARY = `cAnArY-7f3a9c1e5d"x\\y'z`;
   const INVENTORY_PW = 'inv-smtp-pw-0b8e1d77';
   const VAULT_PW = 's3cr3t-from-a-vault-file';
+  // Every other way a value becomes secret (issue 13): nested under a secret name, not a
+  // string, a role default, a role parameter, an -e value.
+  const NESTED_PW = 'nested-db-pw-5c1d9e';
+  const NUMBER_TOKEN = 918273645546;
+  const ROLE_DEFAULT = 'role-default-api-key-3e8a';
+  const ROLE_PARAM = 'role-param-secret-6f2b';
+  const EXTRA_TOKEN = 'extra-var-token-9d4c';
   let project: Project;
   let hosts: string[];
   let id: ReturnType<typeof identityEnv>;
@@ -204,7 +211,9 @@ describeLab('secrets: the canary never leaks', () => {
     opts: { json?: boolean; input?: string; env?: NodeJS.ProcessEnv } = {},
   ): Promise<FleetRun> => {
     const watchers = hosts.map(watchProcesses);
-    const run = await runFleet([...args, '-i', project.inventoryDir], {
+    // The -e secret rides along on every run of the playbook.
+    const extra = args[0] === 'apply' || args[0] === 'check' ? ['-e', `{"extra_token": "${EXTRA_TOKEN}"}`] : [];
+    const run = await runFleet([...args, ...extra, '-i', project.inventoryDir], {
       cwd: project.dir,
       env: { ...env, ...opts.env },
       json: opts.json,
@@ -225,7 +234,7 @@ describeLab('secrets: the canary never leaks', () => {
     env = { ...id.env, XDG_CACHE_HOME: cache, ANSIBLE_VAULT_PASSWORD_FILE: path.join(VAULT_FIXTURES, 'vault-pass.txt') };
     const inventory = {
       all: {
-        vars: { smtp_password: INVENTORY_PW },
+        vars: { smtp_password: INVENTORY_PW, db: { password: NESTED_PW }, backup_token: NUMBER_TOKEN },
         children: {
           lab: {
             hosts: Object.fromEntries(
@@ -239,12 +248,20 @@ describeLab('secrets: the canary never leaks', () => {
     };
     project = makeProject({
       inventory,
-      playbook: [{ name: 'canary', hosts: 'lab', roles: ['canary'] }],
+      playbook: [{ name: 'canary', hosts: 'lab', roles: [{ role: 'canary', vars: { canary_param_secret: ROLE_PARAM } }] }],
       roles: {
         canary: {
           'role.yml': {
             description: 'handles a secret every way a role can',
-            variables: { type: 'object', properties: { canary_fail: { type: 'boolean', default: false } }, additionalProperties: false },
+            variables: {
+              type: 'object',
+              properties: {
+                canary_fail: { type: 'boolean', default: false },
+                canary_api_key: { type: 'string', default: ROLE_DEFAULT },
+                canary_param_secret: { type: 'string' },
+              },
+              additionalProperties: false,
+            },
           },
           'tasks.yml': [
             { name: 'config from a template', template: { src: 'canary.conf.hbs', dest: '/etc/canary.conf', mode: '0640' } },
@@ -267,7 +284,9 @@ describeLab('secrets: the canary never leaks', () => {
             },
           ],
           'templates/canary.conf.hbs':
-            'token = {{ secrets.canary_token }}\nsmtp = {{ smtp_password }}\nvault = {{ vault_db_password }}\n{{json secrets.canary_token}}\n{{b64 secrets.canary_token}}\n',
+            'token = {{ secrets.canary_token }}\nsmtp = {{ smtp_password }}\nvault = {{ vault_db_password }}\n{{json secrets.canary_token}}\n{{b64 secrets.canary_token}}\n' +
+            'nested = {{ db.password }}\nnumber = {{ backup_token }}\ndefault = {{ canary_api_key }}\nparam = {{ canary_param_secret }}\n' +
+            'extra = {{ extra_token }}\n{{json db}}\n',
         },
       },
     });
@@ -292,6 +311,10 @@ describeLab('secrets: the canary never leaks', () => {
     for (const h of hosts) {
       const r = await sshRun(h, 'cat /root/canary.secret; echo; head -3 /etc/canary.conf');
       expect(r.stdout).toBe(`${CANARY}\ntoken = ${CANARY}\nsmtp = ${INVENTORY_PW}\nvault = ${VAULT_PW}\n`);
+      const more = await sshRun(h, "grep -E '^(nested|number|default|param|extra) = ' /etc/canary.conf");
+      expect(more.stdout).toBe(
+        `nested = ${NESTED_PW}\nnumber = ${NUMBER_TOKEN}\ndefault = ${ROLE_DEFAULT}\nparam = ${ROLE_PARAM}\nextra = ${EXTRA_TOKEN}\n`,
+      );
     }
     const second = await fleet('second apply --json', ['apply', 'playbooks/site.yml']);
     for (const h of hosts) expect(second.recap!.hosts[h]).toMatchObject({ failed: 0, changed: 0 });
@@ -313,6 +336,11 @@ describeLab('secrets: the canary never leaks', () => {
     expect(plain.stdout).toContain('config from a template');
     const traced = await fleet('apply FLEET_TRACE', ['apply', 'playbooks/site.yml'], { env: { FLEET_TRACE: '1' } });
     expect(traced.stderr).toContain('[trace]');
+    // -vvv: the scripts themselves, file bodies included, on stderr.
+    await sshRun(hosts[1], "sed -i 's/^nested = .*/nested = old/' /etc/canary.conf");
+    const vvv = await fleet('apply -vvv --diff', ['apply', 'playbooks/site.yml', '-vvv', '--diff'], { json: false });
+    expect(vvv.code, vvv.stderr).toBe(0);
+    expect(vvv.stderr.length).toBeGreaterThan(10_000);
     const logFile = path.join(cache, 'fleet-run.log');
     const failing = await fleet('failing task', ['apply', 'playbooks/site.yml', '-e', '{"canary_fail": true}', '--log-file', logFile]);
     expect(fs.readFileSync(logFile, 'utf8')).toContain('"status":"failed"');
@@ -346,6 +374,7 @@ describeLab('secrets: the canary never leaks', () => {
       INVENTORY_PW,
       ...base64Forms(INVENTORY_PW),
       VAULT_PW,
+      ...[NESTED_PW, String(NUMBER_TOKEN), ROLE_DEFAULT, ROLE_PARAM, EXTRA_TOKEN].flatMap((v) => [v, ...base64Forms(v)]),
     ];
     expect(outputs.length).toBeGreaterThanOrEqual(10);
     for (const o of outputs) for (const f of forms) expect(o.text.includes(f), `${o.what} shows ${JSON.stringify(f)}`).toBe(false);

@@ -4,6 +4,7 @@
 // from the node list), out of the inventory, then converge the others (their firewalls
 // stop admitting it).
 import type { CommandModule } from 'yargs';
+import { existsSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { addHost, loadInventory, removeHost } from '../../config/index.js';
 import { acceptHostKey } from '../../transport/index.js';
 import { removeFromSwarm } from '../../lifecycle/node-remove.js';
@@ -29,7 +30,8 @@ interface Args {
 
 export const nodeCommand: CommandModule<object, Args> = {
   command: 'node <action> <name>',
-  describe: 'add: add a host to an inventory file (comments kept) and pin its host key; remove: drain it, take it out of the swarm and the inventory, converge the others',
+  describe:
+    'add: add a host to an inventory file (comments kept) and pin its host key; remove: drain it, take it out of the swarm and the inventory, converge the others',
   builder: (y) =>
     y
       .positional('action', { type: 'string', choices: ['add', 'remove'], demandOption: true })
@@ -41,8 +43,16 @@ export const nodeCommand: CommandModule<object, Args> = {
       .option('file', { type: 'string', default: 'inventory/hosts.yml', describe: 'add: inventory file to edit' })
       .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
       .option('accept-hostkey', { type: 'boolean', default: true, describe: 'add: connect once and pin the key' })
-      .option('keep-inventory', { type: 'boolean', default: false, describe: 'remove: leave the inventory file alone (and the others\' firewalls)' })
-      .option('playbook', { type: 'string', default: 'playbooks/site.yml', describe: 'remove: the playbook that converges the other hosts afterwards' })
+      .option('keep-inventory', {
+        type: 'boolean',
+        default: false,
+        describe: "remove: leave the inventory file alone (and the others' firewalls)",
+      })
+      .option('playbook', {
+        type: 'string',
+        default: 'playbooks/site.yml',
+        describe: 'remove: the playbook that converges the other hosts afterwards',
+      })
       .option('timeout', { type: 'number', default: 300, describe: 'remove: seconds to wait for its tasks to run elsewhere' })
       .option('json', { type: 'boolean', default: false, describe: 'remove: NDJSON events for the converge of the others' })
       .check((a) => {
@@ -54,14 +64,37 @@ export const nodeCommand: CommandModule<object, Args> = {
       process.exitCode = await remove(args);
       return;
     }
-    addHost(args.file, { name: args.name, address: args.address!, port: args.port, user: args.user, groups: args.group });
-    process.stdout.write(`added ${args.name} (${args.address}) to ${args.file}${args.group.length ? ` in ${args.group.join(', ')}` : ''}\n`);
-    if (!args['accept-hostkey']) return;
-    const inv = loadInventory(args.inventory.includes(args.file) ? args.inventory : [...args.inventory, args.file]);
-    const fp = await acceptHostKey(inv.knownHostsFile, inv.hosts.get(args.name)!);
-    process.stdout.write(`${args.name}: pinned ${fp} in ${inv.knownHostsFile}\n`);
+    process.exitCode = await add(args);
   },
 };
+
+/** Transactional: the host stays in the inventory only once its key is pinned (a retry after
+ * "nothing answers" must not fail with "already exists"); --no-accept-hostkey says what is
+ * left to do. */
+async function add(args: Args): Promise<number> {
+  const before = existsSync(args.file) ? readFileSync(args.file, 'utf8') : undefined;
+  addHost(args.file, { name: args.name, address: args.address!, port: args.port, user: args.user, groups: args.group });
+  const where = `${args.file}${args.group.length ? ` in ${args.group.join(', ')}` : ''}`;
+  if (!args['accept-hostkey']) {
+    process.stdout.write(
+      `added ${args.name} (${args.address}) to ${where}, not connected (--no-accept-hostkey): its host key is not pinned; run fleet hostkeys accept ${args.name}, or pass --accept-new-hostkeys to the first apply\n`,
+    );
+    return EXIT.ok;
+  }
+  try {
+    const inv = loadInventory(args.inventory.includes(args.file) ? args.inventory : [...args.inventory, args.file]);
+    const fp = await acceptHostKey(inv.knownHostsFile, inv.hosts.get(args.name)!);
+    process.stdout.write(`added ${args.name} (${args.address}) to ${where}\n${args.name}: pinned ${fp} in ${inv.knownHostsFile}\n`);
+    return EXIT.ok;
+  } catch (err) {
+    // Undo the inventory edit, byte for byte.
+    if (before === undefined) rmSync(args.file, { force: true });
+    else writeFileSync(args.file, before);
+    const why = err instanceof Error ? err.message : String(err);
+    process.stderr.write(`fleet: node add ${args.name}: could not pin its host key (${why}); the inventory is unchanged\n`);
+    return EXIT.failed;
+  }
+}
 
 async function remove(args: Args): Promise<number> {
   const inv = loadInventory(args.inventory);
@@ -74,13 +107,17 @@ async function remove(args: Args): Promise<number> {
     return EXIT.failed;
   }
   if (args['keep-inventory']) {
-    log(`${args.name}: left in the inventory (--keep-inventory): the others' firewalls still admit it, and the next apply would join it again while it is in a swarm group`);
+    log(
+      `${args.name}: left in the inventory (--keep-inventory): the others' firewalls still admit it, and the next apply would join it again while it is in a swarm group`,
+    );
     return EXIT.ok;
   }
   let removed = 0;
   for (const p of args.inventory) removed += tryRemove(p, args.name);
   if (!removed) {
-    process.stderr.write(`fleet: node remove ${args.name}: it is in no YAML inventory file of ${args.inventory.join(', ')}; remove it by hand\n`);
+    process.stderr.write(
+      `fleet: node remove ${args.name}: it is in no YAML inventory file of ${args.inventory.join(', ')}; remove it by hand\n`,
+    );
     return EXIT.failed;
   }
   log(`${args.name}: removed from the inventory; converging the other hosts`);

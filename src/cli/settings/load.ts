@@ -115,7 +115,13 @@ function parseFileValue(yf: YamlFile, spec: SettingSpec, node: unknown, source: 
 /** One setting's value from a file, the environment or a flag; paths are resolved against
  * the file's directory (a file) or the working directory. */
 export function parseValue(spec: SettingSpec, raw: unknown, source: Source, baseDir: string, from: 'file' | 'env' | 'flag'): unknown {
-  const bad = (expected: string) => new ConfigError(source.file, source.line, source.column, `${spec.key}: expected ${expected}, got ${JSON.stringify(raw)}`);
+  const bad = (expected: string) =>
+    new ConfigError(
+      source.file,
+      source.line,
+      source.column,
+      `${spec.key}: expected ${expected}, got ${Number.isNaN(raw) ? 'something that is not a number' : JSON.stringify(raw)}`,
+    );
   switch (spec.type) {
     case 'path':
       if (typeof raw !== 'string') throw bad('a path');

@@ -74,3 +74,37 @@ describe('validateBeforeContact', () => {
     expect(e.line).toBe(t.source.line);
   });
 });
+
+describe("validateBeforeContact: reads of other hosts' variables", () => {
+  const inv = inventory([host('h1', { db_port: 5432 }), host('h2')]);
+  const check =
+    (tasks: ReturnType<typeof task>[], extraVars = {}) =>
+    () =>
+      validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars, selectHosts });
+
+  it('a typo in the name read through hostvars is an error at the task, before contact', () => {
+    const t = task('uses typo', 'command', { cmd: "echo {{ hostvars['h1'].db_prot }}" });
+    const e = errorOf(check([t]));
+    expect(e.file).toBe(t.source.file);
+    expect(e.line).toBe(t.source.line);
+    expect(e.message).toContain("hostvars['h1'].db_prot");
+    expect(e.message).toContain("no variable 'db_prot'");
+  });
+
+  it('a typo in a when condition through hostvars is found too; a host not in the inventory as well', () => {
+    expect(errorOf(check([task('c', 'command', { cmd: 'true' }, { when: "hostvars['h2'].nope == 1" })])).message).toContain('nope');
+    expect(errorOf(check([task('d', 'command', { cmd: "echo {{ hostvars['h9'].db_port }}" })])).message).toContain('no host h9');
+  });
+
+  it('inventory values, registered results, inventory_var keys, -e and facts read through hostvars pass', () => {
+    const tasks = [
+      task('q', 'command', { cmd: 'echo hi' }, { register: 'out' }),
+      task('w', 'inventory_var', { key: 'admin_user', value: 'x' }),
+      task('use', 'command', {
+        cmd: "echo {{ hostvars['h1'].db_port }} {{ hostvars['h2'].out.stdout }} {{ hostvars['h2'].admin_user }} {{ hostvars['h1'].extra }} {{ hostvars['h1'].facts.os_id }} {{ hostvars['h1'].inventory_hostname }}",
+      }),
+      task('dynamic', 'command', { cmd: 'echo {{ hostvars[item].anything }}' }, { loop: ['h1'] }),
+    ];
+    expect(check(tasks, { extra: 1 })).not.toThrow();
+  });
+});

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/model/inventory.js';
+import { Redactor } from '../../../src/report/redact.js';
 import {
   BECOME_MARKER,
   RUNNER,
@@ -35,7 +36,10 @@ function consumeLines(buf: Buffer, n: number): Buffer {
 
 describe('buildExec', () => {
   it('no become, or user root: plain sh with the script on stdin', () => {
-    for (const p of [buildExec(SCRIPT, { become: false, user: 'deploy' }), buildExec(SCRIPT, { become: true, user: 'root', password: PW })]) {
+    for (const p of [
+      buildExec(SCRIPT, { become: false, user: 'deploy' }),
+      buildExec(SCRIPT, { become: true, user: 'root', password: PW }),
+    ]) {
       expect(p).toEqual({ command: `sh -c '${RUNNER}'`, stdin: Buffer.from(SCRIPT), viaSudo: false });
     }
   });
@@ -47,7 +51,9 @@ describe('buildExec', () => {
   });
 
   it('exit codes and set -e behave as in a script file', () => {
-    expect(runWrapper(buildExec('set -e\nfalse\necho no\n', { become: false, user: 'root' }).command, Buffer.from('set -e\nfalse\necho no\n'))).toMatchObject({ rc: 1, stdout: '' });
+    expect(
+      runWrapper(buildExec('set -e\nfalse\necho no\n', { become: false, user: 'root' }).command, Buffer.from('set -e\nfalse\necho no\n')),
+    ).toMatchObject({ rc: 1, stdout: '' });
     expect(runWrapper(buildExec('', { become: false, user: 'root' }).command, Buffer.from('exit 7\n')).rc).toBe(7);
   });
 
@@ -96,22 +102,27 @@ describe('buildExec', () => {
 describe('interpretBecome', () => {
   const ctx = { host: 'lab3', user: 'deploypw', password: PW };
   it('strips the marker when sudo let the script run, keeping rc and stderr', () => {
-    expect(interpretBecome({ rc: 2, stdout: `${BECOME_MARKER}\nhello\n`, stderr: 'x\n' }, ctx)).toEqual({ rc: 2, stdout: 'hello\n', stderr: 'x\n' });
+    expect(interpretBecome({ rc: 2, stdout: `${BECOME_MARKER}\nhello\n`, stderr: 'x\n' }, ctx)).toEqual({
+      rc: 2,
+      stdout: 'hello\n',
+      stderr: 'x\n',
+    });
   });
 
   it('wrong password: a clear error naming user and host, without the password', () => {
-    const run = () => interpretBecome({ rc: 1, stdout: '', stderr: `Sorry, try again.\nSorry, try again.\nsudo: 3 incorrect password attempts\n` }, ctx);
+    const run = () =>
+      interpretBecome({ rc: 1, stdout: '', stderr: `Sorry, try again.\nSorry, try again.\nsudo: 3 incorrect password attempts\n` }, ctx);
     expect(run).toThrow(BecomeError);
     expect(run).toThrow('sudo: incorrect password for deploypw on lab3');
   });
 
   it('password required: says how to provide one', () => {
-    expect(() => interpretBecome({ rc: 1, stdout: '', stderr: 'sudo: a password is required\n' }, { host: 'lab2', user: 'deploy' })).toThrow(
-      /a password is required for deploy on lab2: set become_password_env or become_password_file/,
-    );
+    expect(() =>
+      interpretBecome({ rc: 1, stdout: '', stderr: 'sudo: a password is required\n' }, { host: 'lab2', user: 'deploy' }),
+    ).toThrow(/a password is required for deploy on lab2: set become_password_env or become_password_file/);
   });
 
-  it('other sudo refusals carry sudo\'s words, with the password scrubbed', () => {
+  it("other sudo refusals carry sudo's words, with the password scrubbed", () => {
     let msg = '';
     try {
       interpretBecome({ rc: 1, stdout: '', stderr: `deploypw is not in the sudoers file (${PW})\n` }, ctx);
@@ -131,7 +142,21 @@ describe('resolveBecomePassword', () => {
     process.env.FLEET_TEST_PW = PW;
     expect(resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW' })).toBe(PW);
     delete process.env.FLEET_TEST_PW;
-    expect(() => resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW' })).toThrow(/become_password_env names FLEET_TEST_PW, which is not set/);
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW' })).toThrow(
+      /become_password_env names FLEET_TEST_PW, which is not set/,
+    );
+  });
+
+  it('gives the password to every redactor: a sudo error, a trace or a stack that quotes it shows ********', () => {
+    const pw = 'sudo-pw-canary-41c7"\\';
+    process.env.FLEET_TEST_PW2 = pw;
+    expect(resolveBecomePassword('h', { ...base, becomePasswordEnv: 'FLEET_TEST_PW2' })).toBe(pw);
+    delete process.env.FLEET_TEST_PW2;
+    const text = `sudo: 3 incorrect password attempts for ${pw}; json ${JSON.stringify(pw)}; b64 ${Buffer.from(pw).toString('base64')}`;
+    const out = new Redactor().redact(text);
+    expect(out).not.toContain('sudo-pw-canary');
+    expect(out).not.toContain(Buffer.from(pw).toString('base64').slice(0, 12));
+    expect(out).toContain('********');
   });
 
   it('reads a file, dropping one final newline; refuses empty and multi-line passwords', () => {
@@ -142,7 +167,9 @@ describe('resolveBecomePassword', () => {
     expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: f })).toThrow(/is empty/);
     writeFileSync(f, 'a\nb\n');
     expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: f })).toThrow(/spans several lines/);
-    expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: join(dir, 'missing') })).toThrow(/cannot read become_password_file .*missing: ENOENT/);
+    expect(() => resolveBecomePassword('h', { ...base, becomePasswordFile: join(dir, 'missing') })).toThrow(
+      /cannot read become_password_file .*missing: ENOENT/,
+    );
   });
 
   it('no password configured: undefined (NOPASSWD sudo)', () => {
