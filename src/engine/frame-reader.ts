@@ -3,11 +3,15 @@
 // (a flood in one section costs a few MiB and never touches the others), and markers that
 // break the script's own order mean the output cannot be attributed: the round trip is refused
 // rather than read wrongly.
-import { CappedOutput } from '../model/capped-output.js';
+import { CappedOutput, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../model/capped-output.js';
 import type { Section, SectionResult } from './script.js';
 
 /** A probe's answer is read whole or not at all: its first 16 MiB, and a longer one is a failure. */
 export const PROBE_OUTPUT_BYTES = 16 * 1024 * 1024;
+/** All sections of one round trip together keep at most this much (thousands of probes each
+ * just under their own bound would add up): past it, a section keeps nothing, so its probe
+ * fails and its command's output says how much was dropped. */
+export const ROUND_TRIP_BYTES = 64 * 1024 * 1024;
 
 /** Longest marker tag ("e:123456:255"). */
 const MAX_TAG = 20;
@@ -39,6 +43,8 @@ export class FrameReader {
   private readonly stray = new CappedOutput(4096, 4096);
   private broken?: string;
   private bytes = 0;
+  /** Bytes kept by the sections finished so far. */
+  private kept = 0;
 
   constructor(
     nonce: string,
@@ -126,7 +132,7 @@ export class FrameReader {
         else if (s.at !== 'between') return fail(`the end of step ${s.i}`);
         if (i !== this.next || (this.kinds && i >= this.kinds.length)) return fail(`step ${this.next} to begin`);
         const probe = this.kinds?.[i] === 'probe';
-        this.current = { stdout: probe ? new CappedOutput(PROBE_OUTPUT_BYTES, 0) : new CappedOutput(), rc: 0 };
+        this.current = { stdout: probe ? this.capped(PROBE_OUTPUT_BYTES, 0) : this.capped(OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES), rc: 0 };
         this.openField(this.current.stdout);
         this.state = { at: 'stdout', i };
         return;
@@ -139,7 +145,7 @@ export class FrameReader {
         return;
       case 'x':
         if (s.at !== 'after' || s.i !== i) return fail('no stderr marker here');
-        this.current!.stderr = new CappedOutput();
+        this.current!.stderr = this.capped(OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES);
         this.openField(this.current!.stderr);
         this.state = { at: 'stderr', i };
         return;
@@ -149,6 +155,12 @@ export class FrameReader {
         this.finish(i);
         return;
     }
+  }
+
+  /** A field's bound, within what is left of the round trip's. */
+  private capped(head: number, tail: number): CappedOutput {
+    const left = Math.max(0, ROUND_TRIP_BYTES - this.kept - (this.current ? this.current.stdout.total - this.current.stdout.dropped : 0));
+    return new CappedOutput(Math.min(head, left), Math.min(tail, Math.max(0, left - head)));
   }
 
   private openField(f: CappedOutput): void {
@@ -170,6 +182,7 @@ export class FrameReader {
   private finish(i: number): void {
     const c = this.current!;
     const dropped = c.stdout.dropped + (c.stderr?.dropped ?? 0);
+    this.kept += c.stdout.total + (c.stderr?.total ?? 0) - dropped;
     const r: SectionResult = { stdout: c.stdout.text(), stderr: c.stderr?.text() ?? '', rc: c.rc };
     if (dropped) r.dropped = { stdout: c.stdout.dropped, stderr: c.stderr?.dropped ?? 0 };
     this.results.set(i, r);

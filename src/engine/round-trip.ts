@@ -1,6 +1,6 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
 import type { HostSession } from '../model/transport.js';
-import { FrameReader, PROBE_OUTPUT_BYTES } from './frame-reader.js';
+import { FrameReader, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
 import { buildScript, type Section, type SectionResult } from './script.js';
 
 export interface RoundTripSinks {
@@ -41,7 +41,8 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   // A probe read in part could be read wrongly (a digest cut off, a file half there): it fails.
   for (const [i, r] of parsed) {
     if (sections[i].kind === 'probe' && r.dropped?.stdout) {
-      parsed.set(i, { stdout: '', stderr: `fleet: this probe printed ${PROBE_OUTPUT_BYTES + r.dropped.stdout} bytes, more than the ${PROBE_OUTPUT_BYTES} fleet reads from a probe; a partial answer is not trusted`, rc: 255 });
+      const why = `fleet reads at most ${PROBE_OUTPUT_BYTES} bytes of a probe and ${ROUND_TRIP_BYTES} of a round trip`;
+      parsed.set(i, { stdout: '', stderr: `fleet: this probe's answer was cut (${r.dropped.stdout} of its bytes dropped: ${why}); a partial answer is not trusted`, rc: 255 });
     }
   }
   if (level >= 3) sinks.trace!(`round trip ${n}: ${Math.round(performance.now() - t0)} ms, ${framed.bytes} bytes back`);

@@ -6,7 +6,19 @@ import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { FleetEvent, RecapEvent } from '../../src/model/events.js';
-import { describeLab, FLEET_MAIN, labHost, labHosts, labInfo, makeProject, parseNdjson, resetHost, runFleet, sshRun, type Project } from './helpers/index.js';
+import {
+  describeLab,
+  FLEET_MAIN,
+  labHost,
+  labHosts,
+  labInfo,
+  makeProject,
+  parseNdjson,
+  resetHost,
+  runFleet,
+  sshRun,
+  type Project,
+} from './helpers/index.js';
 
 /** The login shell of the user `hostile` on the hostile host: it runs what sshd hands it, and
  * tampers with the output as /etc/fleet-hostile-mode says. */
@@ -98,9 +110,15 @@ describeLab('a hostile host cannot hurt the controller, the operator or the othe
     );
     expect(setup.code, setup.stderr).toBe(0);
     const info = labInfo();
-    const entry = (name: string, user: string) => ({ ansible_host: labHost(name).address, ansible_user: user, ansible_ssh_private_key_file: info.keyFile });
+    const entry = (name: string, user: string) => ({
+      ansible_host: labHost(name).address,
+      ansible_user: user,
+      ansible_ssh_private_key_file: info.keyFile,
+    });
     // `bad` twice: as root (floods, escapes), and as `hostile` behind the tampering shell.
-    project = makeProject({ inventory: { all: { hosts: { [bad]: entry(bad, 'root'), [good]: entry(good, 'root'), evil: entry(bad, 'hostile') } } } });
+    project = makeProject({
+      inventory: { all: { hosts: { [bad]: entry(bad, 'root'), [good]: entry(good, 'root'), evil: entry(bad, 'hostile') } } },
+    });
   }, 120_000);
 
   afterAll(async () => {
@@ -125,13 +143,16 @@ describeLab('a hostile host cannot hurt the controller, the operator or the othe
   }
 
   it('a host printing 350 MB fails its own task with the output cut (dropped bytes counted), memory stays bounded, the other converges', async () => {
-    const file = writePlaybook([bad, good], [
-      {
-        name: 'flood',
-        shell: `if [ {{ inventory_hostname }} = ${bad} ]; then yes 'fleet flood line' | head -c 300000000; yes 'fleet err flood' | head -c 50000000 >&2; exit 3; fi`,
-      },
-      { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: 'flood\n' } },
-    ]);
+    const file = writePlaybook(
+      [bad, good],
+      [
+        {
+          name: 'flood',
+          shell: `if [ {{ inventory_hostname }} = ${bad} ]; then yes 'fleet flood line' | head -c 300000000; yes 'fleet err flood' | head -c 50000000 >&2; exit 3; fi`,
+        },
+        { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: 'flood\n' } },
+      ],
+    );
     const run = await runMeasured(['apply', file, '-i', project.inventoryDir, '--json'], project.dir);
     expect(run.stderr).not.toMatch(STACK_TRACE);
     const events = parseNdjson(run.stdout);
@@ -153,11 +174,14 @@ describeLab('a hostile host cannot hurt the controller, the operator or the othe
   });
 
   it("escape sequences from a host reach the operator's terminal escaped: diffs, task output, traces, recap, fleet run", async () => {
-    const file = writePlaybook([bad, good], [
-      { name: 'config', copy: { dest: '/tmp/fleet-hostile.conf', content: 'clean\n' } },
-      { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: 'escapes\n' } },
-      { name: 'noisy', shell: `printf '${ESCAPES}'; printf 'err ${ESCAPES}' >&2; [ {{ inventory_hostname }} != ${bad} ]` },
-    ]);
+    const file = writePlaybook(
+      [bad, good],
+      [
+        { name: 'config', copy: { dest: '/tmp/fleet-hostile.conf', content: 'clean\n' } },
+        { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: 'escapes\n' } },
+        { name: 'noisy', shell: `printf '${ESCAPES}'; printf 'err ${ESCAPES}' >&2; [ {{ inventory_hostname }} != ${bad} ]` },
+      ],
+    );
     const run = await runFleet(['apply', file, '-i', project.inventoryDir, '--diff', '-vv'], { cwd: project.dir, json: false });
     const shown = run.stdout + run.stderr;
     expect(run.code, shown).toBe(1);
@@ -175,11 +199,17 @@ describeLab('a hostile host cannot hurt the controller, the operator or the othe
     expect(run.stderr).toContain('link\\x1b]8;;http://evil.example/\\x1b\\click');
     // --json keeps the exact bytes.
     const json = await runFleet(['apply', file, '-i', project.inventoryDir], { cwd: project.dir });
-    const task = json.events.find((e) => e.type === 'task' && e.host === bad && e.task === 'noisy') as Extract<FleetEvent, { type: 'task' }>;
+    const task = json.events.find((e) => e.type === 'task' && e.host === bad && e.task === 'noisy') as Extract<
+      FleetEvent,
+      { type: 'task' }
+    >;
     expect(task.failure?.stderr).toContain('err title\u001b]0;pwned-title\u0007');
     // fleet run, as one block per host and streamed.
     for (const extra of [[], ['--stream']]) {
-      const adhoc = await runFleet(['run', `${bad}:${good}`, '-i', project.inventoryDir, ...extra, '--', `printf '${ESCAPES}'`], { cwd: project.dir, json: false });
+      const adhoc = await runFleet(['run', `${bad}:${good}`, '-i', project.inventoryDir, ...extra, '--', `printf '${ESCAPES}'`], {
+        cwd: project.dir,
+        json: false,
+      });
       expect(adhoc.code, adhoc.stderr).toBe(0);
       expect(adhoc.stdout + adhoc.stderr).not.toMatch(RAW_CONTROL);
       expect(adhoc.stdout).toContain('clip\\x1b]52;c;cHduZWQ=\\x07');
@@ -194,11 +224,14 @@ describeLab('a hostile host cannot hurt the controller, the operator or the othe
   ] as const) {
     it(`malformed framing (${mode}): the host fails clearly, never ok; the other converges and the recap is printed`, async () => {
       expect((await sshRun(bad, `echo ${mode} > /etc/fleet-hostile-mode`)).code).toBe(0);
-      const file = writePlaybook(['evil', good], [
-        // Fails as the unprivileged `hostile` user, succeeds as root: a forged "exit 0" would turn it into a wrong ok.
-        { name: 'must be root', shell: 'id -u | grep -qx 0' },
-        { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: `${mode}\n` } },
-      ]);
+      const file = writePlaybook(
+        ['evil', good],
+        [
+          // Fails as the unprivileged `hostile` user, succeeds as root: a forged "exit 0" would turn it into a wrong ok.
+          { name: 'must be root', shell: 'id -u | grep -qx 0' },
+          { name: 'converge', copy: { dest: '/tmp/fleet-hostile-good', content: `${mode}\n` } },
+        ],
+      );
       const run = await runFleet(['apply', file, '-i', project.inventoryDir], { cwd: project.dir, json: false });
       const shown = run.stdout + run.stderr;
       expect(run.code, shown).toBe(1);

@@ -2,7 +2,7 @@
 // refused when its markers break the script's order.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES } from '../../../src/engine/frame-reader.js';
+import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { buildScript, type Section } from '../../../src/engine/script.js';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
@@ -110,6 +110,22 @@ describe('FrameReader', () => {
     for (const c of cases) expect(parseScriptOutput(c, n, ['probe', 'probe']).broken, c).toBeDefined();
   });
 
+  it('all sections of a round trip together keep a bounded amount: past it, a probe keeps nothing (and so fails)', () => {
+    const n = 'cccccccccccc';
+    const count = Math.ceil(ROUND_TRIP_BYTES / (4 * 1024 * 1024)) + 2;
+    const r = new FrameReader(n, Array<Section['kind']>(count).fill('probe'));
+    const body = Buffer.alloc(4 * 1024 * 1024, 'z');
+    for (let i = 0; i < count; i++) {
+      r.push(Buffer.from(`@@F${n}:b:${i}@@\n`));
+      r.push(body);
+      r.push(Buffer.from(`\n@@F${n}:e:${i}:0@@\n`));
+    }
+    const out = r.end();
+    const kept = [...out.sections.values()].filter((x) => !x.dropped).length;
+    expect(kept).toBe(ROUND_TRIP_BYTES / (4 * 1024 * 1024));
+    expect(out.sections.get(count - 1)!.dropped).toEqual({ stdout: 4 * 1024 * 1024, stderr: 0 });
+  });
+
   it('output that ends inside a step is no answer for that step', () => {
     const n = 'bbbbbbbbbbbb';
     const r = parseScriptOutput(`@@F${n}:b:0@@\nsha256=0123\n@@F${n}:e:0:0@@\n@@F${n}:b:1@@\nsha256=ab`, n, ['probe', 'probe']);
@@ -131,7 +147,9 @@ describe('roundTrip over untrusted output', () => {
     const r = await roundTrip(session, sections, false, 'test', {});
     expect(r.get(0)!.rc).toBe(255);
     expect(r.get(0)!.stdout).toBe('');
-    expect(r.get(0)!.stderr).toMatch(/more than the 16777216 fleet reads from a probe/);
+    expect(r.get(0)!.stderr).toMatch(
+      /this probe's answer was cut \(25 of its bytes dropped: fleet reads at most 16777216 bytes of a probe/,
+    );
     expect(r.get(1)).toEqual({ stdout: 'small\n', stderr: '', rc: 0 });
   });
 
