@@ -58,6 +58,9 @@ export interface AdhocReporterOptions {
   redactor: Redactor;
 }
 
+/** --stream: the longest unfinished line kept while waiting for its end. */
+const MAX_PARTIAL_LINE = 64 * 1024;
+
 export class AdhocReporter {
   /** --stream: the unfinished last line of each host's stream, printed once it ends. */
   private readonly partial = new Map<string, string>();
@@ -98,7 +101,14 @@ export class AdhocReporter {
     const key = `${e.host}\0${e.stream}`;
     const text = (this.partial.get(key) ?? '') + e.text;
     const lines = text.split('\n');
-    this.partial.set(key, lines.pop()!);
+    let rest = lines.pop()!;
+    // A host that never ends its line must not grow this buffer without bound: past a bound,
+    // the unfinished line is shown in pieces.
+    if (rest.length > MAX_PARTIAL_LINE) {
+      lines.push(rest);
+      rest = '';
+    }
+    this.partial.set(key, rest);
     for (const l of lines) this.prefixed(e.host, e.stream, l);
   }
 

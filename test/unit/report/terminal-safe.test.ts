@@ -154,4 +154,21 @@ describe('human views show what hosts sent escaped', () => {
       .map((l) => JSON.parse(l) as { type: string; stdout?: string })[1];
     expect(result.stdout).toBe(`one${OSC0}\r\ntwo\rTHREE\n`);
   });
+
+  it('fleet run --stream: a host that never ends its line is shown in bounded pieces, not buffered whole', () => {
+    const out = capture();
+    const r = new AdhocReporter({
+      mode: 'stream',
+      out: out.stream,
+      err: capture().stream,
+      style: createStyle(false),
+      redactor: new Redactor(),
+    });
+    r.onEvent({ type: 'run', mode: 'run', command: 'x', hosts: ['h1'], become: false });
+    for (let i = 0; i < 100; i++) r.onEvent({ type: 'output', host: 'h1', stream: 'stdout', text: 'z'.repeat(10_000) });
+    // Shown while it streams, not held back until the line ends.
+    expect(out.text().length).toBeGreaterThan(900_000);
+    r.onEvent({ type: 'result', host: 'h1', status: 'ok', rc: 0, stdout: '', stderr: '', durationMs: 1 });
+    expect(out.text().replace(/h1 \| |\n/g, '')).toBe('z'.repeat(1_000_000));
+  });
 });
