@@ -5,6 +5,8 @@ export const EXIT = {
   changes: 2,
   config: 3,
   interrupted: 130,
+  /** 128 + SIGPIPE, as a tool the signal killed. */
+  pipeClosed: 141,
 } as const;
 
 export const EXIT_DOCS: { code: number; meaning: string }[] = [
@@ -13,4 +15,5 @@ export const EXIT_DOCS: { code: number; meaning: string }[] = [
   { code: EXIT.changes, meaning: 'check: something would change' },
   { code: EXIT.config, meaning: 'usage or configuration error (bad YAML, unknown key, unknown module, undefined variable...), reported before any host is contacted' },
   { code: EXIT.interrupted, meaning: 'interrupted (Ctrl-C): tasks in flight finish, nothing new starts, the recap is printed; a second Ctrl-C quits at once' },
+  { code: EXIT.pipeClosed, meaning: 'the reader of fleet\'s output went away (`fleet inventory` piped into `head -1`): fleet stops at once, quietly, as a tool killed by SIGPIPE does' },
 ];

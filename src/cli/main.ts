@@ -10,10 +10,20 @@ import { EXIT } from './exit-codes.js';
 import { versionLine } from './version.js';
 import { configureVaultFlags } from './commands/secrets-vault-options.js';
 import { secretsHint } from './commands/secrets-hint.js';
-import { Redactor } from '../report/index.js';
+import { Redactor, terminalSafe } from '../report/index.js';
 
-// Error messages and stack traces can quote values: every secret seen so far is masked.
-const redact = (text: string): string => new Redactor().redact(text);
+// Error messages and stack traces can quote values: every secret seen so far is masked; and
+// they can quote a host's words: shown terminal-safe.
+const redact = (text: string): string => terminalSafe(new Redactor().redact(text));
+
+// `fleet inventory | head -1`: the reader is gone, nothing more can be shown. Stop at once and
+// quietly, as a tool killed by SIGPIPE does (Node ignores the signal and reports EPIPE instead).
+for (const stream of [process.stdout, process.stderr]) {
+  stream.on('error', (err: NodeJS.ErrnoException) => {
+    if (err.code === 'EPIPE') process.exit(EXIT.pipeClosed);
+    throw err;
+  });
+}
 
 async function main(argv: string[]): Promise<void> {
   // yargs reads a trailing `help` word as --help, so `fleet help [TOPIC]` is answered here.

@@ -66,7 +66,9 @@ export async function onHosts(opts: OnHostsOptions): Promise<HostOutcome[]> {
         become: opts.become ?? host.connection.become,
         onOutput: opts.onOutput && ((stream, text) => opts.onOutput!(name, stream, text)),
       });
-      return { host: name, status: r.rc === 0 ? 'ok' : 'failed', rc: r.rc, stdout: r.stdout, stderr: r.stderr, connectMs: session.connectMs, durationMs: ms() };
+      const o: HostOutcome = { host: name, status: r.rc === 0 ? 'ok' : 'failed', rc: r.rc, stdout: r.stdout, stderr: r.stderr, connectMs: session.connectMs, durationMs: ms() };
+      if (r.dropped) o.dropped = r.dropped;
+      return o;
     } catch (err) {
       // Dropped mid-command, or sudo refused: the host answered, or it did not.
       const lost = (err as Error).name === 'UnreachableError';

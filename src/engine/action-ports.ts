@@ -98,6 +98,8 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
     download: (path, opts: TransferOptions = {}) =>
       withSession(opts.host ?? host.name, async (s) => {
         const r = await runChecked(s, `base64 -w0 < ${q(path)}\n`, opts.become, `reading ${path}`);
+        // Only part of a large file came back (the transport keeps a bounded part of any output).
+        if (r.dropped?.stdout) throw new Error(`reading ${path}: the file is too large to read back over a script (${r.dropped.stdout} bytes of its base64 were dropped)`);
         return Buffer.from(r.stdout.trim(), 'base64');
       }),
     inventoryFile: () => inventoryFileOf(shared.inventory, host.name),

@@ -27,7 +27,10 @@ export class HostWire {
   async prime(speculated: Section[], become: boolean): Promise<string> {
     const results = await this.timings.measureAsync('probeMs', () => this.send([{ kind: 'probe', text: FACTS_PROBE }, ...speculated], become, 'facts and first probes'));
     this.cache.fill(speculated, results, 1);
-    return results.get(0)?.stdout ?? '';
+    // Without facts, a condition on them would be decided on empty values: the host stops here.
+    const facts = results.get(0);
+    if (!facts || facts.rc !== 0) throw new Error(`gathering facts failed${facts ? ` (exit ${facts.rc})` : ''}: ${facts?.stderr.trim() || 'no answer'}`);
+    return facts.stdout;
   }
 
   /** A probe the cache did not have, with the speculated ones. */

@@ -1,6 +1,7 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
 import type { HostSession } from '../model/transport.js';
-import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
+import { FrameReader, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
+import { buildScript, type Section, type SectionResult } from './script.js';
 
 export interface RoundTripSinks {
   /** Trace lines (-v and up), to see what keeps a role from one round trip. */
@@ -19,14 +20,32 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   sinks.dumpOnce?.(built.script);
   if (level >= 3) sinks.trace!(`round trip ${n}: script sent${become ? ' (become)' : ''}:\n${indent(elidePayloads(built.script))}`);
   const t0 = performance.now();
-  const res = await session.run(built.script, { become });
-  const parsed = parseScriptOutput(res.stdout, built.nonce);
-  if (parsed.size === 0 && res.rc !== 0) {
-    // The script itself could not start (sudo refused, no sh): every section failed alike.
-    const reason = (res.stderr || res.stdout).trim() || `exit ${res.rc}`;
-    sections.forEach((_, i) => parsed.set(i, { stdout: '', stderr: reason, rc: res.rc || 1 }));
+  // Split as it streams: the controller keeps a bounded part of each section, never the whole output.
+  const reader = new FrameReader(built.nonce, sections.map((s) => s.kind));
+  const res = await session.run(built.script, { become, stdoutSink: (d) => reader.push(d) });
+  // A transport that does not stream (a test's) hands the whole output back instead.
+  if (res.stdout) reader.push(Buffer.from(res.stdout, 'utf8'));
+  const framed = reader.end();
+  if (framed.broken) {
+    throw new Error(
+      `the host's output does not follow fleet's framing (${framed.broken}): something on the host printed fleet's own step markers; nothing it answered in this round trip is trusted`,
+    );
   }
-  if (level >= 3) sinks.trace!(`round trip ${n}: ${Math.round(performance.now() - t0)} ms, ${res.stdout.length} bytes back`);
+  const parsed = framed.sections;
+  if (parsed.size === 0 && sections.length > 0) {
+    // The script never started its first step: sudo refused, no sh, or a shell that does not run it.
+    const said = (res.stderr || framed.stray).trim();
+    if (res.rc === 0) throw new Error(`the host's shell exited 0 without running fleet's script${said ? `; it printed: ${said.slice(0, 500)}` : ''}`);
+    sections.forEach((_, i) => parsed.set(i, { stdout: '', stderr: said || `exit ${res.rc}`, rc: res.rc }));
+  }
+  // A probe read in part could be read wrongly (a digest cut off, a file half there): it fails.
+  for (const [i, r] of parsed) {
+    if (sections[i].kind === 'probe' && r.dropped?.stdout) {
+      const why = `fleet reads at most ${PROBE_OUTPUT_BYTES} bytes of a probe and ${ROUND_TRIP_BYTES} of a round trip`;
+      parsed.set(i, { stdout: '', stderr: `fleet: this probe's answer was cut (${r.dropped.stdout} of its bytes dropped: ${why}); a partial answer is not trusted`, rc: 255 });
+    }
+  }
+  if (level >= 3) sinks.trace!(`round trip ${n}: ${Math.round(performance.now() - t0)} ms, ${framed.bytes} bytes back`);
   if (level >= 2) {
     for (const [i, s] of sections.entries()) {
       const r = parsed.get(i);

@@ -1,4 +1,4 @@
-// Builds the one script a round trip sends, and splits its output back into sections.
+// Builds the one script a round trip sends (frame-reader.ts splits its output back into sections).
 // Every fragment runs in its own subshell so an `exit` or `set -e` inside it stays local;
 // markers carry a per-script nonce so no file content can forge a section boundary.
 import { randomBytes } from 'node:crypto';
@@ -10,9 +10,12 @@ export interface Section {
 }
 
 export interface SectionResult {
+  /** Bounded (frame-reader.ts): a line in the text says where bytes were dropped. */
   stdout: string;
   stderr: string;
   rc: number;
+  /** Bytes of output not kept, when any were dropped. */
+  dropped?: { stdout: number; stderr: number };
 }
 
 export interface BuiltScript {
@@ -44,35 +47,4 @@ export function buildScript(sections: Section[]): BuiltScript {
   parts.push('}');
   parts.push('fleet_main </dev/null');
   return { script: parts.join('\n') + '\n', nonce };
-}
-
-/** Split the output of a built script. Sections the script never reached are absent. */
-export function parseScriptOutput(stdout: string, nonce: string): Map<number, SectionResult> {
-  const m = `@@F${nonce}`;
-  const out = new Map<number, SectionResult>();
-  let pos = 0;
-  for (;;) {
-    const bMark = stdout.indexOf(`${m}:b:`, pos);
-    if (bMark < 0) break;
-    const bEnd = stdout.indexOf('@@\n', bMark + m.length);
-    if (bEnd < 0) break;
-    const idx = Number(stdout.slice(bMark + m.length + 3, bEnd));
-    const bodyStart = bEnd + 3;
-    const eMark = stdout.indexOf(`\n${m}:e:${idx}:`, bodyStart);
-    if (eMark < 0) break;
-    const eEnd = stdout.indexOf('@@\n', eMark + 1);
-    const rc = Number(stdout.slice(eMark + 1 + m.length + `:e:${idx}:`.length, eEnd));
-    const result: SectionResult = { stdout: stdout.slice(bodyStart, eMark), stderr: '', rc };
-    pos = eEnd + 3;
-    const xMark = `${m}:x:${idx}@@\n`;
-    if (stdout.startsWith(xMark, pos)) {
-      const yMark = stdout.indexOf(`\n${m}:y:${idx}@@\n`, pos + xMark.length);
-      if (yMark >= 0) {
-        result.stderr = stdout.slice(pos + xMark.length, yMark);
-        pos = yMark + `\n${m}:y:${idx}@@\n`.length;
-      }
-    }
-    out.set(idx, result);
-  }
-  return out;
 }

@@ -3,8 +3,12 @@
 
 export interface ExecResult {
   rc: number;
+  /** At most the first and last MiB of each stream (model/capped-output.ts); a line in the
+   * text says how many bytes were dropped between them. */
   stdout: string;
   stderr: string;
+  /** Bytes received but not kept, when any were dropped. */
+  dropped?: { stdout: number; stderr: number };
 }
 
 export interface ExecOptions {
@@ -12,6 +16,10 @@ export interface ExecOptions {
   /** Output as it arrives (ad-hoc commands streamed with host prefixes); the result still
    * carries all of it. */
   onOutput?: (stream: 'stdout' | 'stderr', text: string) => void;
+  /** Raw stdout bytes as they arrive (after the sudo wrapper's own line), for a caller that
+   * keeps its own bounded view of them (the engine splits a round trip into sections as it
+   * streams); the result's stdout is then empty. */
+  stdoutSink?: (chunk: Buffer) => void;
 }
 
 export interface UploadOptions {

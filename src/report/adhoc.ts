@@ -1,10 +1,12 @@
 // Output of ad-hoc commands (`fleet run`): each host's output in one block when it finishes,
 // or every line as it arrives with the host in front (--stream), or NDJSON (--json); then a
-// recap with each host's exit status. Every line passes the redactor first.
+// recap with each host's exit status. Every line passes the redactor first, and in the human
+// modes terminalSafe (a host's output may hold escape sequences meant for the terminal).
 import type { HostCounts } from '../model/events.js';
 import type { Redactor } from './redact.js';
 import { formatMs, plural } from './state.js';
 import type { Style } from './style.js';
+import { terminalSafe, terminalSafeValue } from './terminal-safe.js';
 
 export type AdhocStatus = 'ok' | 'failed' | 'unreachable' | 'interrupted';
 
@@ -30,6 +32,8 @@ export interface AdhocResultEvent {
   rc?: number;
   stdout: string;
   stderr: string;
+  /** Bytes of output not kept (a line in stdout/stderr says where), when any were dropped. */
+  dropped?: { stdout: number; stderr: number };
   msg?: string;
   connectMs?: number;
   durationMs: number;
@@ -54,6 +58,9 @@ export interface AdhocReporterOptions {
   redactor: Redactor;
 }
 
+/** --stream: the longest unfinished line kept while waiting for its end. */
+const MAX_PARTIAL_LINE = 64 * 1024;
+
 export class AdhocReporter {
   /** --stream: the unfinished last line of each host's stream, printed once it ends. */
   private readonly partial = new Map<string, string>();
@@ -62,13 +69,14 @@ export class AdhocReporter {
   constructor(private readonly o: AdhocReporterOptions) {}
 
   onEvent(raw: AdhocEvent): void {
-    const e = this.o.redactor.redactEvent(raw);
+    const redacted = this.o.redactor.redactEvent(raw);
     if (this.o.mode === 'json') {
-      if (e.type === 'output') return; // the result event carries it, already split by stream
-      const { type, ...rest } = e;
+      if (redacted.type === 'output') return; // the result event carries it, already split by stream
+      const { type, ...rest } = redacted;
       this.o.out.write(JSON.stringify({ type, ...rest }) + '\n');
       return;
     }
+    const e = terminalSafeValue(redacted);
     switch (e.type) {
       case 'run':
         this.width = Math.max(0, ...e.hosts.map((h) => h.length));
@@ -93,7 +101,14 @@ export class AdhocReporter {
     const key = `${e.host}\0${e.stream}`;
     const text = (this.partial.get(key) ?? '') + e.text;
     const lines = text.split('\n');
-    this.partial.set(key, lines.pop()!);
+    let rest = lines.pop()!;
+    // A host that never ends its line must not grow this buffer without bound: past a bound,
+    // the unfinished line is shown in pieces.
+    if (rest.length > MAX_PARTIAL_LINE) {
+      lines.push(rest);
+      rest = '';
+    }
+    this.partial.set(key, rest);
     for (const l of lines) this.prefixed(e.host, e.stream, l);
   }
 
@@ -109,7 +124,8 @@ export class AdhocReporter {
   private prefixed(host: string, stream: 'stdout' | 'stderr', line: string): void {
     const s = this.o.style;
     const prefix = host.padEnd(this.width);
-    const text = this.o.redactor.redact(line);
+    // A line that ended in \r\n: the \r belongs to the line ending, not to the text.
+    const text = terminalSafe(this.o.redactor.redact(line.endsWith('\r') ? line.slice(0, -1) : line));
     if (stream === 'stdout') this.o.out.write(`${s.cyan(prefix)} | ${text}\n`);
     else this.o.err.write(`${s.cyan(prefix)} ! ${text}\n`);
   }

@@ -1,17 +1,20 @@
 // The report layer: picks a renderer for the run and makes sure every event passes through
-// the redactor before any renderer sees it.
+// the redactor before any renderer sees it, and, for the human views, through terminalSafe
+// (text from hosts may hold escape sequences meant for the operator's terminal).
 import type { FleetEvent } from '../model/events.js';
 import { LiveRenderer } from './live.js';
 import { ndjsonLine } from './ndjson.js';
 import { PlainRenderer } from './plain.js';
 import { Redactor } from './redact.js';
 import { createStyle, useColor } from './style.js';
+import { terminalSafe, terminalSafeValue } from './terminal-safe.js';
 
 export { Redactor } from './redact.js';
 export { formatRecap, formatFailure } from './recap.js';
 export { formatDiff } from './diff-format.js';
 export { openEventLog, type EventLog } from './log-file.js';
 export { createStyle, type Style } from './style.js';
+export { terminalSafe, terminalSafeValue } from './terminal-safe.js';
 
 export interface Reporter {
   onEvent(e: FleetEvent): void;
@@ -46,8 +49,9 @@ export function createReporter(opts: ReporterOptions): Reporter {
       if (closed) return;
       const safe = opts.redactor.redactEvent(e);
       // Traces (FLEET_TRACE=1) go to stderr in every mode, beside the view, not in it.
-      if (safe.type === 'trace') opts.err.write(`[trace] ${safe.host}: ${safe.msg}\n`);
-      else sink.onEvent(safe);
+      // They are for people in every mode, so they are made terminal-safe even beside --json.
+      if (safe.type === 'trace') opts.err.write(terminalSafe(`[trace] ${safe.host}: ${safe.msg}`) + '\n');
+      else sink.onEvent(opts.json ? safe : terminalSafeValue(safe));
     },
     close() {
       closed ??= sink.close().then(() => Promise.all([flush(opts.out), flush(opts.err)])).then(() => undefined);

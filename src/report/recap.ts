@@ -3,7 +3,7 @@
 import type { Failure, RecapEvent, TaskStatus } from '../model/events.js';
 import type { RunState } from './state.js';
 import { formatMs, plural } from './state.js';
-import { stripAnsi, type Style } from './style.js';
+import type { Style } from './style.js';
 
 const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachable'];
 const STDERR_LINES = 20;
@@ -95,7 +95,8 @@ export function formatFailure(f: Failure, style: Style): string[] {
   if (f.cmd !== undefined) out.push(...block('  command:', f.cmd));
   if (f.rc !== undefined) out.push(`  exit code: ${f.rc}`);
   if (f.stderr !== undefined && f.stderr.trim() !== '') {
-    const lines = stripAnsi(f.stderr).replace(/\s+$/, '').split(/\r?\n/);
+    // Already terminal-safe (report/index.ts): a host's colour codes show escaped, not stripped.
+    const lines = f.stderr.replace(/\s+$/, '').split(/\r?\n/);
     const shown = lines.slice(-STDERR_LINES);
     const omitted = lines.length - shown.length;
     out.push(`  stderr${omitted ? ` (last ${STDERR_LINES} lines, ${omitted} earlier omitted)` : ''}:`);

@@ -69,18 +69,23 @@ export function interpretBecome(
 ): { rc: number; stdout: string; stderr: string } {
   const head = BECOME_MARKER + '\n';
   if (out.stdout.startsWith(head)) return { ...out, stdout: out.stdout.slice(head.length) };
+  throw becomeRefused(out, ctx);
+}
+
+/** Why sudo did not start the script (its marker line never came), from what it printed. */
+export function becomeRefused(out: { rc: number; stderr: string }, ctx: { host: string; user: string; password?: string }): BecomeError {
   let why = out.stderr.trim();
   if (ctx.password) why = why.split(ctx.password).join('********');
   if (/incorrect password|Sorry, try again/i.test(why)) {
-    throw new BecomeError(ctx.host, `sudo: incorrect password for ${ctx.user} on ${ctx.host}`);
+    return new BecomeError(ctx.host, `sudo: incorrect password for ${ctx.user} on ${ctx.host}`);
   }
   if (/a password is required/i.test(why)) {
-    throw new BecomeError(
+    return new BecomeError(
       ctx.host,
       `sudo: a password is required for ${ctx.user} on ${ctx.host}: set become_password_env or become_password_file, or give ${ctx.user} NOPASSWD sudo`,
     );
   }
-  throw new BecomeError(
+  return new BecomeError(
     ctx.host,
     `sudo failed for ${ctx.user} on ${ctx.host} (rc ${out.rc})${why ? `: ${why}` : ''}`,
   );

@@ -1,9 +1,10 @@
 // HostSession over one ready ssh2 Client: one exec channel per run() = one round trip.
 import { StringDecoder } from 'node:string_decoder';
 import type { Client, ClientChannel } from 'ssh2';
+import { CappedOutput } from '../model/capped-output.js';
 import type { ExecResult, HostSession, ExecOptions, UploadOptions } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
-import { BECOME_MARKER, buildExec, interpretBecome } from './become.js';
+import { BECOME_MARKER, becomeRefused, buildExec } from './become.js';
 import { buildUploadExec } from './upload.js';
 import { describeCause, lostMessage, unreachableMessage, type Target } from './errors.js';
 
@@ -51,7 +52,7 @@ export class SshSession implements HostSession {
 
   run(script: string, opts?: ExecOptions): Promise<ExecResult> {
     const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password });
-    return this.exec(plan.command, plan.viaSudo, opts?.onOutput, (ch) => ch.end(plan.stdin));
+    return this.exec(plan.command, plan.viaSudo, opts, (ch) => ch.end(plan.stdin));
   }
 
   upload(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult> {
@@ -72,7 +73,7 @@ export class SshSession implements HostSession {
   private exec(
     command: string,
     viaSudo: boolean,
-    onOutput: ExecOptions['onOutput'],
+    opts: Pick<ExecOptions, 'onOutput' | 'stdoutSink'> | undefined,
     feed: (ch: ClientChannel, fail: (err: Error) => void) => void,
   ): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
@@ -89,14 +90,19 @@ export class SshSession implements HostSession {
         if (err) {
           return done(() => reject(this.lost ?? new Error(`${target.name}: cannot open an exec channel: ${err.message}`)));
         }
-        const out: Buffer[] = [];
-        const errOut: Buffer[] = [];
+        // Bounded: a host that floods its output costs at most what CappedOutput keeps.
+        const out = opts?.stdoutSink ? undefined : new CappedOutput();
+        const errOut = new CappedOutput();
+        const gate = viaSudo ? new BecomeGate() : undefined;
+        const live = opts?.onOutput && liveOutput(opts.onOutput);
         let rc: number | undefined;
         let signal: string | undefined;
-        const live = onOutput && liveOutput(onOutput, viaSudo);
         ch.on('data', (d: Buffer) => {
-          out.push(d);
-          live?.stdout(d);
+          const rest = gate ? gate.pass(d) : d;
+          if (rest.length === 0) return;
+          if (out) out.push(rest);
+          else opts!.stdoutSink!(rest);
+          live?.stdout(rest);
         });
         ch.stderr.on('data', (d: Buffer) => {
           errOut.push(d);
@@ -111,18 +117,16 @@ export class SshSession implements HostSession {
           setImmediate(() =>
             done(() => {
               if (failed) return reject(failed);
-              let stderr = Buffer.concat(errOut).toString('utf8');
+              let stderr = errOut.text();
               if (rc === undefined) {
                 if (this.lost) return reject(this.lost);
                 stderr += `${stderr && !stderr.endsWith('\n') ? '\n' : ''}${signal ? `killed by signal ${signal}` : 'channel closed without an exit status'}\n`;
               }
-              const result = { rc: rc ?? 255, stdout: Buffer.concat(out).toString('utf8'), stderr };
-              if (!viaSudo) return resolve(result);
-              try {
-                resolve(interpretBecome(result, { host: target.name, user: target.user, password: this.ctx.password }));
-              } catch (e) {
-                reject(e);
-              }
+              // sudo never started the wrapper (no marker line): say why, from what it printed.
+              if (gate && !gate.started) return reject(becomeRefused({ rc: rc ?? 255, stderr }, { host: target.name, user: target.user, password: this.ctx.password }));
+              const result: ExecResult = { rc: rc ?? 255, stdout: out?.text() ?? '', stderr };
+              if (out?.dropped || errOut.dropped) result.dropped = { stdout: out?.dropped ?? 0, stderr: errOut.dropped };
+              resolve(result);
             }),
           );
         });
@@ -152,21 +156,12 @@ export class SshSession implements HostSession {
   }
 }
 
-/** Streams output to a listener as it arrives: whole UTF-8 characters only, and without the
- * line the sudo wrapper prints before the script starts. */
-function liveOutput(listener: NonNullable<ExecOptions['onOutput']>, viaSudo: boolean): { stdout(d: Buffer): void; stderr(d: Buffer): void } {
+/** Streams output to a listener as it arrives: whole UTF-8 characters only. */
+function liveOutput(listener: NonNullable<ExecOptions['onOutput']>): { stdout(d: Buffer): void; stderr(d: Buffer): void } {
   const decoders = { stdout: new StringDecoder('utf8'), stderr: new StringDecoder('utf8') };
-  let head = viaSudo ? '' : undefined;
-  const marker = BECOME_MARKER + '\n';
   return {
     stdout(d) {
-      let text = decoders.stdout.write(d);
-      if (head !== undefined) {
-        head += text;
-        if (head.length < marker.length && marker.startsWith(head)) return;
-        text = head.startsWith(marker) ? head.slice(marker.length) : head;
-        head = undefined;
-      }
+      const text = decoders.stdout.write(d);
       if (text) listener('stdout', text);
     },
     stderr(d) {
@@ -174,4 +169,28 @@ function liveOutput(listener: NonNullable<ExecOptions['onOutput']>, viaSudo: boo
       if (text) listener('stderr', text);
     },
   };
+}
+
+/** The start of stdout under sudo: the wrapper's marker line, proof that the script started
+ * as root, is held back until it is complete, then dropped; anything else passes through. */
+class BecomeGate {
+  private held: Buffer | undefined = Buffer.alloc(0);
+  started = false;
+  private static readonly LINE = Buffer.from(BECOME_MARKER + '\n');
+
+  pass(d: Buffer): Buffer {
+    if (!this.held) return d;
+    const all = Buffer.concat([this.held, d]);
+    const line = BecomeGate.LINE;
+    if (all.length < line.length && line.subarray(0, all.length).equals(all)) {
+      this.held = all;
+      return Buffer.alloc(0);
+    }
+    this.held = undefined;
+    if (all.subarray(0, line.length).equals(line)) {
+      this.started = true;
+      return all.subarray(line.length);
+    }
+    return all;
+  }
 }

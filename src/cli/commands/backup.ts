@@ -6,6 +6,7 @@ import { loadInventory, selectHosts } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
 import type { Inventory } from '../../model/inventory.js';
 import { effectiveSettings, type SettingFlags } from '../context.js';
+import { terminalSafe } from '../../report/index.js';
 import { EXIT } from '../exit-codes.js';
 import { FORKS, INVENTORY } from '../options.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
@@ -65,6 +66,8 @@ async function withRun(args: Args, fn: (r: Run) => Promise<number>): Promise<num
 }
 
 const out = (s: string): boolean => process.stdout.write(s);
+/** For people: what the hosts said is shown terminal-safe (--json output keeps it exact). */
+const human = (s: string): boolean => out(terminalSafe(s));
 
 /** An inventory value that turns backups off for a host (then "not set up" is fine). */
 function disabled(inv: Inventory, host: string): boolean {
@@ -106,7 +109,7 @@ async function status(args: Args, { inv, forks, signal }: Run): Promise<number> 
     rows.push([o.host, s?.snapshotId ?? '-', v.ageSeconds !== undefined ? formatAge(v.ageSeconds) : '-', formatBytes(s?.snapshotBytes), formatBytes(s?.snapshotAdded), `${lastRun}${s?.running === 'activating' ? ', running now' : ''}`, state]);
     for (const p of v.problems) notes.push(`${o.host}: ${p}`);
   }
-  if (!args.json) out(redactor.redact(formatTable(rows) + notes.map((n) => `${n}\n`).join('')));
+  if (!args.json) human(redactor.redact(formatTable(rows) + notes.map((n) => `${n}\n`).join('')));
   return bad ? EXIT.failed : EXIT.ok;
 }
 
@@ -151,7 +154,7 @@ async function runNow(args: Args, { inv, forks, signal }: Run): Promise<number> 
       const r = 'result' in o ? o.result : undefined;
       line = `${o.host}: FAILED: ${s?.lastRunMessage ?? (r ? (r.stderr || r.stdout).trim() : 'no status')}`;
     }
-    out(redactor.redact(line) + '\n');
+    human(redactor.redact(line) + '\n');
   }
   return bad ? EXIT.failed : EXIT.ok;
 }
@@ -177,13 +180,13 @@ async function restore(args: Args, { inv, signal }: Run): Promise<number> {
   const script = restoreScript({ snapshot, paths: args.path, to: args.to, databases: args.database });
   const [o] = await runOnHosts(inv, hosts, script, { forks: 1, signal });
   if ('error' in o) {
-    process.stderr.write(redactor.redact(`${o.host}: ${o.error}\n`));
+    process.stderr.write(terminalSafe(redactor.redact(`${o.host}: ${o.error}\n`)));
     return EXIT.failed;
   }
   const text = `${o.result.stdout}${o.result.stderr}`.trim();
   if (args.json) out(redactor.redact(JSON.stringify({ host: o.host, ok: o.result.rc === 0, rc: o.result.rc, output: text })) + '\n');
   else {
-    if (text) out(redactor.redact(`${text.split('\n').map((l) => `${o.host}: ${l}`).join('\n')}\n`));
+    if (text) human(redactor.redact(`${text.split('\n').map((l) => `${o.host}: ${l}`).join('\n')}\n`));
     out(`${o.host}: ${o.result.rc === 0 ? 'restored' : `restore FAILED (exit ${o.result.rc})`}\n`);
   }
   return o.result.rc === 0 ? EXIT.ok : EXIT.failed;

@@ -6,7 +6,7 @@ import { stringify } from 'yaml';
 import { loadInventory, selectHosts } from '../../config/index.js';
 import { FACTS_PROBE, factsForTemplates, parseFacts } from '../../engine/facts.js';
 import { saveCachedFacts } from '../../engine/last-run.js';
-import { createStyle, Redactor } from '../../report/index.js';
+import { createStyle, Redactor, terminalSafe } from '../../report/index.js';
 import { colorFor, effectiveSettings, type SettingFlags } from '../context.js';
 import { openLog } from '../event-log.js';
 import { EXIT } from '../exit-codes.js';
@@ -67,7 +67,7 @@ async function facts(args: Args): Promise<number> {
     for (const o of outcomes) {
       if (o.status !== 'ok') {
         failed++;
-        process.stderr.write(style.red(redactor.redact(`${o.host} | ${o.status.toUpperCase()} | ${o.msg || o.stderr.trim() || `rc=${o.rc}`}`)) + '\n');
+        process.stderr.write(style.red(terminalSafe(redactor.redact(`${o.host} | ${o.status.toUpperCase()} | ${o.msg || o.stderr.trim() || `rc=${o.rc}`}`))) + '\n');
         log?.onEvent({ type: 'facts', host: o.host, status: o.status, msg: o.msg } as { type: string });
         continue;
       }
@@ -84,7 +84,7 @@ async function facts(args: Args): Promise<number> {
   if (args.json) process.stdout.write(JSON.stringify(redactor.redactEvent(gathered), null, 2) + '\n');
   else {
     for (const [h, f] of Object.entries(gathered)) {
-      process.stdout.write(style.bold(h) + '\n' + redactor.redact(stringify(f)).replace(/^/gm, '  ').replace(/ {2}$/, ''));
+      process.stdout.write(style.bold(h) + '\n' + terminalSafe(redactor.redact(stringify(f))).replace(/^/gm, '  ').replace(/ {2}$/, ''));
     }
   }
   if (ac.signal.aborted) return EXIT.interrupted;

@@ -5,6 +5,7 @@ import { acceptHostKey } from '../../transport/index.js';
 import { effectiveSettings } from '../context.js';
 import { INVENTORY } from '../options.js';
 import { applyOptions, type CommandDoc } from '../spec.js';
+import { terminalSafe } from '../../report/index.js';
 
 interface Args {
   action: string;
@@ -37,7 +38,7 @@ export const hostkeysCommand: CommandModule<object, Args> = {
         process.stdout.write(`${name}: pinned ${fp} in ${inv.knownHostsFile}\n`);
       } catch (err) {
         failed++;
-        process.stderr.write(`${name}: ${err instanceof Error ? err.message : String(err)}\n`);
+        process.stderr.write(terminalSafe(`${name}: ${err instanceof Error ? err.message : String(err)}`) + '\n');
       }
     }
     if (failed) process.exitCode = 1;

@@ -11,6 +11,7 @@ import { removeFromSwarm } from '../../lifecycle/node-remove.js';
 import { repeatable } from '../repeatable.js';
 import { converge } from './converge.js';
 import { EXIT } from '../exit-codes.js';
+import { terminalSafe } from '../../report/index.js';
 
 interface Args {
   action: string;
@@ -103,7 +104,7 @@ async function remove(args: Args): Promise<number> {
   try {
     await removeFromSwarm({ inventory: inv, name: args.name, timeoutS: args.timeout, log });
   } catch (err) {
-    process.stderr.write(`fleet: node remove ${args.name}: ${err instanceof Error ? err.message : String(err)}\n`);
+    process.stderr.write(terminalSafe(`fleet: node remove ${args.name}: ${err instanceof Error ? err.message : String(err)}`) + '\n');
     return EXIT.failed;
   }
   if (args['keep-inventory']) {

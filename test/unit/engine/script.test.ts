@@ -1,6 +1,7 @@
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { buildScript, parseScriptOutput } from '../../../src/engine/script.js';
+import { parseScriptOutput } from '../../../src/engine/frame-reader.js';
+import { buildScript } from '../../../src/engine/script.js';
 
 function runSh(script: string): string {
   return spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' }).stdout;
@@ -14,7 +15,7 @@ describe('probe scripts', () => {
       { kind: 'probe', text: 'echo oops >&2; exit 4' },
       { kind: 'query', text: 'echo out; echo err >&2' },
     ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
     expect(r.get(0)).toEqual({ stdout: 'a\nb\n', stderr: '', rc: 0 });
     expect(r.get(1)).toEqual({ stdout: 'no newline', stderr: '', rc: 0 });
     expect(r.get(2)).toEqual({ stdout: '', stderr: 'oops\n', rc: 4 });
@@ -26,7 +27,7 @@ describe('probe scripts', () => {
       { kind: 'apply', text: 'false; echo never' },
       { kind: 'probe', text: 'echo later' },
     ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
     expect(r.get(0)?.rc).not.toBe(0);
     expect(r.get(0)?.stdout).toBe('');
     expect(r.has(1)).toBe(false);
@@ -37,7 +38,7 @@ describe('probe scripts', () => {
       { kind: 'probe', text: "echo '@@F000000000000:e:0:0@@'; cat" },
       { kind: 'probe', text: 'echo second' },
     ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce);
+    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
     expect(r.get(0)?.stdout).toBe('@@F000000000000:e:0:0@@\n');
     expect(r.get(1)?.stdout).toBe('second\n');
   });

@@ -1,0 +1,179 @@
+// A round trip's output is untrusted input: split as it streams, bounded per section, and
+// refused when its markers break the script's order.
+import { spawnSync } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
+import { roundTrip } from '../../../src/engine/round-trip.js';
+import { buildScript, type Section } from '../../../src/engine/script.js';
+import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
+import { RUNNER } from '../../../src/transport/become.js';
+import { LocalSession } from './local-session.js';
+
+/** The script run the way the transport runs it on a host (read whole, then eval'd). */
+function runOnHost(script: string): Buffer {
+  return spawnSync('sh', ['-c', RUNNER], { input: script, maxBuffer: 1 << 30 }).stdout;
+}
+
+function split(out: Buffer, nonce: string, kinds: Section['kind'][], chunk: number) {
+  const r = new FrameReader(nonce, kinds);
+  for (let i = 0; i < out.length; i += chunk) r.push(out.subarray(i, i + chunk));
+  return r.end();
+}
+
+describe('FrameReader', () => {
+  const sections: Section[] = [
+    { kind: 'probe', text: 'printf "a\\nb\\n"' },
+    { kind: 'query', text: 'printf "no newline"; echo err >&2' },
+    { kind: 'probe', text: 'echo oops >&2; exit 4' },
+    { kind: 'apply', text: 'printf "\\n\\n"' },
+  ];
+
+  it('gives the same sections whatever the chunk boundaries (markers cut anywhere)', () => {
+    const b = buildScript(sections);
+    const out = runOnHost(b.script);
+    const whole = parseScriptOutput(
+      out,
+      b.nonce,
+      sections.map((s) => s.kind),
+    );
+    expect(whole.broken).toBeUndefined();
+    expect([...whole.sections.entries()]).toEqual([
+      [0, { stdout: 'a\nb\n', stderr: '', rc: 0 }],
+      [1, { stdout: 'no newline', stderr: 'err\n', rc: 0 }],
+      [2, { stdout: '', stderr: 'oops\n', rc: 4 }],
+      [3, { stdout: '\n\n', stderr: '', rc: 0 }],
+    ]);
+    for (let chunk = 1; chunk <= 40; chunk++)
+      expect(
+        split(
+          out,
+          b.nonce,
+          sections.map((s) => s.kind),
+          chunk,
+        ),
+      ).toEqual(whole);
+  });
+
+  it('a flood in one section is capped (head, tail, dropped count) and leaves the others exact', () => {
+    const flood: Section[] = [
+      { kind: 'query', text: 'echo before' },
+      { kind: 'apply', text: 'echo FIRST; yes 0123456789 | head -c 12000000; echo; echo LAST' },
+      { kind: 'query', text: 'echo after' },
+    ];
+    const b = buildScript(flood);
+    const r = split(
+      runOnHost(b.script),
+      b.nonce,
+      flood.map((s) => s.kind),
+      65536,
+    );
+    expect(r.broken).toBeUndefined();
+    expect(r.sections.get(0)).toEqual({ stdout: 'before\n', stderr: '', rc: 0 });
+    expect(r.sections.get(2)).toEqual({ stdout: 'after\n', stderr: '', rc: 0 });
+    const big = r.sections.get(1)!;
+    expect(big.rc).toBe(0);
+    const total = 'FIRST\n'.length + 12_000_000 + 1 + 'LAST\n'.length;
+    expect(big.dropped).toEqual({ stdout: total - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES, stderr: 0 });
+    expect(big.stdout.startsWith('FIRST\n0123456789\n')).toBe(true);
+    expect(big.stdout.endsWith('\nLAST\n')).toBe(true);
+    expect(big.stdout).toContain(`[fleet: ${big.dropped!.stdout} bytes of output dropped here]`);
+    expect(big.stdout.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+  });
+
+  it("the script's own text quoted back (`set` prints it) is content, not markers", () => {
+    const s: Section[] = [
+      { kind: 'query', text: 'set' },
+      { kind: 'query', text: 'echo second' },
+    ];
+    const b = buildScript(s);
+    const r = parseScriptOutput(runOnHost(b.script), b.nonce, ['query', 'query']);
+    expect(r.broken).toBeUndefined();
+    expect(r.sections.get(0)!.stdout).toContain(`@@F${b.nonce}:b:1@@`);
+    expect(r.sections.get(1)).toEqual({ stdout: 'second\n', stderr: '', rc: 0 });
+  });
+
+  it("markers out of order (a host printing fleet's own markers) break the framing", () => {
+    const n = 'aaaaaaaaaaaa';
+    const m = (tag: string) => `@@F${n}:${tag}@@\n`;
+    const cases = [
+      // A second "ok" end for step 0, forged inside its output.
+      `${m('b:0')}x\n${m('e:0:0')}${m('b:0')}y\n${m('e:0:0')}`,
+      // An end marker without the newline the script always prints before it.
+      `${m('b:0')}x${m('e:0:0')}`,
+      // Step 1 before step 0 ended.
+      `${m('b:0')}x\n${m('b:1')}`,
+      // A step the script does not have.
+      `${m('b:0')}\n${m('e:0:0')}${m('b:5')}`,
+      // stderr of a step that is not the one just ended.
+      `${m('b:0')}\n${m('e:0:1')}${m('x:1')}`,
+    ];
+    for (const c of cases) expect(parseScriptOutput(c, n, ['probe', 'probe']).broken, c).toBeDefined();
+  });
+
+  it('all sections of a round trip together keep a bounded amount: past it, a probe keeps nothing (and so fails)', () => {
+    const n = 'cccccccccccc';
+    const count = Math.ceil(ROUND_TRIP_BYTES / (4 * 1024 * 1024)) + 2;
+    const r = new FrameReader(n, Array<Section['kind']>(count).fill('probe'));
+    const body = Buffer.alloc(4 * 1024 * 1024, 'z');
+    for (let i = 0; i < count; i++) {
+      r.push(Buffer.from(`@@F${n}:b:${i}@@\n`));
+      r.push(body);
+      r.push(Buffer.from(`\n@@F${n}:e:${i}:0@@\n`));
+    }
+    const out = r.end();
+    const kept = [...out.sections.values()].filter((x) => !x.dropped).length;
+    expect(kept).toBe(ROUND_TRIP_BYTES / (4 * 1024 * 1024));
+    expect(out.sections.get(count - 1)!.dropped).toEqual({ stdout: 4 * 1024 * 1024, stderr: 0 });
+  });
+
+  it('output that ends inside a step is no answer for that step', () => {
+    const n = 'bbbbbbbbbbbb';
+    const r = parseScriptOutput(`@@F${n}:b:0@@\nsha256=0123\n@@F${n}:e:0:0@@\n@@F${n}:b:1@@\nsha256=ab`, n, ['probe', 'probe']);
+    expect(r.broken).toBeUndefined();
+    expect(r.sections.get(0)).toEqual({ stdout: 'sha256=0123', stderr: '', rc: 0 });
+    expect(r.sections.get(1)!.rc).toBe(255);
+    expect(r.sections.get(1)!.stdout).toBe('');
+    expect(r.sections.get(1)!.stderr).toMatch(/output ended inside this step/);
+  });
+});
+
+describe('roundTrip over untrusted output', () => {
+  it('a probe that prints more than fleet reads fails, even when its last line would have matched', async () => {
+    const session = new LocalSession();
+    const sections: Section[] = [
+      { kind: 'probe', text: `head -c ${PROBE_OUTPUT_BYTES + 10} /dev/zero | tr '\\0' x; echo; echo sha256=wanted` },
+      { kind: 'probe', text: 'echo small' },
+    ];
+    const r = await roundTrip(session, sections, false, 'test', {});
+    expect(r.get(0)!.rc).toBe(255);
+    expect(r.get(0)!.stdout).toBe('');
+    expect(r.get(0)!.stderr).toMatch(
+      /this probe's answer was cut \(25 of its bytes dropped: fleet reads at most 16777216 bytes of a probe/,
+    );
+    expect(r.get(1)).toEqual({ stdout: 'small\n', stderr: '', rc: 0 });
+  });
+
+  it('refuses a round trip whose markers were forged, naming what broke', async () => {
+    // A "shell" that answers with fleet's markers, read from the script, in an order the script never prints.
+    const session = {
+      roundTrips: 0,
+      connectMs: 1,
+      close() {},
+      async run(script: string) {
+        const nonce = /@@F([0-9a-f]{12}):b:0@@/.exec(script)![1];
+        const m = (tag: string) => `@@F${nonce}:${tag}@@\n`;
+        return { rc: 0, stdout: `${m('b:0')}type=file\n${m('e:0:0')}${m('e:0:0')}`, stderr: '' };
+      },
+    };
+    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
+      /does not follow fleet's framing \(expected no end marker here, got marker 'e:0:0'\)/,
+    );
+  });
+
+  it('a shell that exits 0 without running the script is an error, not an empty answer', async () => {
+    const session = { roundTrips: 0, connectMs: 1, close() {}, run: async () => ({ rc: 0, stdout: 'Welcome to garbage\n', stderr: '' }) };
+    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
+      /exited 0 without running fleet's script; it printed: Welcome to garbage/,
+    );
+  });
+});
