@@ -1,6 +1,6 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
 import type { HostSession } from '../model/transport.js';
-import { buildScript, parseScriptOutput, type Section, type SectionResult } from './script.js';
+import { buildScript, cutOffSection, parseScriptOutput, type Section, type SectionResult } from './script.js';
 
 export interface RoundTripSinks {
   /** Trace lines (-v and up), to see what keeps a role from one round trip. */
@@ -21,7 +21,12 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   const t0 = performance.now();
   const res = await session.run(built.script, { become });
   const parsed = parseScriptOutput(res.stdout, built.nonce);
-  if (parsed.size === 0 && res.rc !== 0) {
+  const cut = cutOffSection(res.stdout, built.nonce, parsed);
+  if (cut !== undefined) {
+    // Started, never finished: an apply cut off here may or may not have made its change.
+    const reason = (res.stderr || '').trim() || `exit ${res.rc}`;
+    parsed.set(cut, { stdout: '', stderr: `cut off before it finished: ${reason}`, rc: res.rc || 255, cutOff: true });
+  } else if (parsed.size === 0 && res.rc !== 0) {
     // The script itself could not start (sudo refused, no sh): every section failed alike.
     const reason = (res.stderr || res.stdout).trim() || `exit ${res.rc}`;
     sections.forEach((_, i) => parsed.set(i, { stdout: '', stderr: reason, rc: res.rc || 1 }));

@@ -13,6 +13,9 @@ export interface SectionResult {
   stdout: string;
   stderr: string;
   rc: number;
+  /** The section started but its end never came back (the shell was killed, the connection
+   * dropped): what it did is unknown. */
+  cutOff?: boolean;
 }
 
 export interface BuiltScript {
@@ -75,4 +78,15 @@ export function parseScriptOutput(stdout: string, nonce: string): Map<number, Se
     out.set(idx, result);
   }
   return out;
+}
+
+/** The section that started and never reported its end, if any (at most one: sections run in
+ * order and the script stops where it was cut off). */
+export function cutOffSection(stdout: string, nonce: string, parsed: Map<number, SectionResult>): number | undefined {
+  const m = `@@F${nonce}:b:`;
+  let pos = stdout.lastIndexOf(m);
+  if (pos < 0) return undefined;
+  pos += m.length;
+  const idx = Number(stdout.slice(pos, stdout.indexOf('@@', pos)));
+  return Number.isInteger(idx) && !parsed.has(idx) ? idx : undefined;
 }
