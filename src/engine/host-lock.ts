@@ -61,19 +61,21 @@ while [ "$p" -gt 1 ]; do
   p=$pp
 done
 [ "$p" -gt 1 ] || p=$$
-starttime() { s=; [ -r /proc/$1/stat ] && read -r s </proc/$1/stat 2>/dev/null; s=$${'{'}s##*) }; set -- $s; echo "$${'{'}20:-}"; }
-start=$(starttime "$p")
+# Builtins only from here (each fork costs the host more than the rest of the script).
+starttime() { st=; s=; [ -r /proc/$1/stat ] && read -r s </proc/$1/stat 2>/dev/null; s=$${'{'}s##*) }; set -- $s; st=$${'{'}20:-}; }
+starttime "$p"; start=$st
+stale=
 if [ -s "$L" ]; then
   read -r op os ob od <"$L" || :
-  if [ "$ob" = "$boot" ] && [ -n "$op" ] && [ "$(starttime "$op")" = "$os" ] && [ "$op" != "$p" ]; then
+  st=
+  [ -z "$op" ] || starttime "$op"
+  if [ "$ob" = "$boot" ] && [ -n "$op" ] && [ "$st" = "$os" ] && [ "$op" != "$p" ]; then
     echo "held $od"
     exit ${LOCK_BUSY}
   fi
   stale=$od
-else
-  stale=
 fi
-${mode === 'take' ? `printf '%s %s %s %s\\n' "$p" "$start" "$boot" ${q(owner)} >"$L.$$"\nmv -f "$L.$$" "$L"` : ':'}
+${mode === 'take' ? `line="$p $start $boot "${q(owner)}\n# Written in place (readers hold the mutex); another user's file is replaced instead.\n{ printf '%s\\n' "$line" >"$L"; } 2>/dev/null || { printf '%s\\n' "$line" >"$L.$$" && mv -f "$L.$$" "$L"; }` : ':'}
 [ -z "$stale" ] || echo "stale $stale"
 `;
   return { kind: 'apply', text };

@@ -6,7 +6,8 @@ import type { TaskEvent } from '../../src/model/events.js';
 import { describeLab, labHosts, makeProject, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
 import { startFleet, waitForFile } from './helpers/background.js';
 
-const LINES = 30;
+// Each line edit is a round trip of its own (same file): few, to keep the test cheap.
+const LINES = 8;
 const LOCK = '/run/lock/fleet.lock';
 
 /** A slow first task (holds the host while the other run arrives), then LINES line edits. */
