@@ -16,6 +16,8 @@ export interface Proxy {
   winner?: Winner;
   /** Set explicitly to none somewhere: nothing (not even ~/.ssh/config) may add a proxy. */
   none?: boolean;
+  /** -o ServerAliveInterval in the ssh arguments (the first one, as ssh takes it). */
+  keepaliveIntervalMs?: number;
   /** -F in the ssh arguments: the ssh config file to read. */
   configFile?: { value: string; w: Winner };
 }
@@ -40,6 +42,7 @@ export function pickProxy(_host: string, winners: Map<string, Winner>, bad: (w: 
   // fleet cannot read is refused rather than silently ignored.
   const fromArgs: Proxy[] = [];
   let configFile: Proxy['configFile'];
+  let keepaliveIntervalMs: number | undefined;
   for (const key of SSH_ARGS_VARS) {
     const a = text(key);
     if (!a) continue;
@@ -48,6 +51,7 @@ export function pickProxy(_host: string, winners: Map<string, Winner>, bad: (w: 
     if (parsed.proxyCommand !== undefined) fromArgs.push({ command: parsed.proxyCommand, from: key, winner: a.w });
     else if (parsed.proxyJump !== undefined) fromArgs.push({ jump: parsed.proxyJump, from: key, winner: a.w });
     if (parsed.configFile && !configFile) configFile = { value: parsed.configFile, w: a.w };
+    keepaliveIntervalMs ??= parsed.serverAliveIntervalMs;
   }
   const cmd = text('proxy_command');
   const jump = text('proxy_jump');
@@ -61,7 +65,7 @@ export function pickProxy(_host: string, winners: Map<string, Winner>, bad: (w: 
   }
   const chosen: Proxy =
     (cmd && { command: cmd.value, from: 'proxy_command', winner: cmd.w }) ?? (jump && { jump: jump.value, from: 'proxy_jump', winner: jump.w }) ?? fromArgs[0] ?? {};
-  if (chosen.command === 'none' || chosen.jump === 'none') return { none: true, configFile };
-  return { ...chosen, configFile };
+  if (chosen.command === 'none' || chosen.jump === 'none') return { none: true, configFile, keepaliveIntervalMs };
+  return { ...chosen, configFile, keepaliveIntervalMs };
 }
 

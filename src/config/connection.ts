@@ -127,7 +127,7 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
     // root needs no sudo; become only means something for another user.
     become: becomeSet && finalUser !== 'root',
     connectTimeoutMs,
-    keepaliveIntervalMs: KEEPALIVE_INTERVAL_MS,
+    keepaliveIntervalMs: proxy.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
   };
   if (privateKeyFile) conn.privateKeyFile = privateKeyFile;
   const env = str('become_password_env');

@@ -12,6 +12,9 @@ export interface SshArgs {
   proxyJump?: string;
   /** -F: an ssh_config file to read instead of ~/.ssh/config. */
   configFile?: string;
+  /** -o ServerAliveInterval=N (seconds): how often fleet's keepalives go, so a cut link is
+   * noticed after about 3 of them (ssh's ServerAliveCountMax default). */
+  serverAliveIntervalMs?: number;
   /** Options fleet does not apply (for a warning). */
   ignored: string[];
   /** Why a proxy setting could not be understood (refuse to connect). */
@@ -97,6 +100,7 @@ export function parseSshArgs(text: string): SshArgs {
       if (key === 'proxycommand') setProxy('command', kv.value, 'ProxyCommand');
       else if (key === 'proxyjump') setProxy('jump', kv.value, 'ProxyJump');
       else if (key.startsWith('proxy')) out.problem ??= `ssh option ${kv.key} is not supported by fleet`;
+      else if (key === 'serveraliveinterval' && /^[1-9][0-9]{0,4}$/.test(kv.value)) out.serverAliveIntervalMs ??= Number(kv.value) * 1000;
       else out.ignored.push(`-o ${kv.key}=${kv.value}`);
     } else if (flag === 'J') {
       setProxy('jump', arg() ?? '', '-J');

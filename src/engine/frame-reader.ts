@@ -72,6 +72,7 @@ export class FrameReader {
           stdout: '',
           stderr: `fleet: the host's output ended inside this step (${this.bytes} bytes received): its shell stopped before the step finished`,
           rc: 255,
+          cutOff: true,
         });
       }
     }

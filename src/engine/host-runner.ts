@@ -16,6 +16,7 @@ import { Notifications, runOnce } from './handlers.js';
 import { HostWire } from './host-wire.js';
 import { loadCachedFacts, QueryCache, saveCachedFacts } from './last-run.js';
 import { CONDITION_FALSE, errorText, ignoreErrors, judge, registeredOf, type Outcome, type Verdict } from './outcome.js';
+import { lockSection, parseLockResult, type LockState } from './host-lock.js';
 import { guardedSection, lookahead, pipelinedVerdict } from './pipeline.js';
 import { cacheKey } from './probe-cache.js';
 import { prepareTask } from './prepare-task.js';
@@ -34,6 +35,14 @@ const MAX_SPECULATIVE_SECTIONS = 4000;
 /** After a change, the next tasks re-probed with it: not everything left, or a run where every
  * task changes re-probes quadratically. A no-change stretch past it costs one more round trip. */
 const REPROBE_WINDOW = 160;
+/** How often a run waiting for another run's lock looks again (one round trip each). */
+const LOCK_POLL_MS = 2000;
+
+/** The run lock could not be had: the host fails (it answered), the run goes on. */
+class LockError extends Error {}
+
+/** An apply was cut off after it started: whether it made its change is unknown. */
+class OutcomeUnknownError extends Error {}
 
 export class HostRunner {
   readonly rt: HostRuntime;
@@ -54,6 +63,11 @@ export class HostRunner {
   private readonly decided = new Map<Unit, Outcome | Verdict>();
   /** The task running now, to name it when the connection fails under it. */
   private current = 'connection';
+  /** A task of this host is between task_start and its result. */
+  private inTask = false;
+  /** A round trip that changes the host (or an action) is in flight: if the connection is lost
+   * now, the change may or may not have been made. */
+  private applying = false;
 
   constructor(
     readonly host: Host,
@@ -100,22 +114,52 @@ export class HostRunner {
       }
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
-      // the run goes on.
-      this.stop(err instanceof UnreachableError ? 'unreachable' : 'failed', this.current, program.play.name, err);
+      // the run goes on. A change in flight then has an unknown outcome, never "failed".
+      const unknown = this.unknownOutcome(err);
+      if (unknown) this.stopUnknown(this.current, program.play.name, unknown);
+      else this.stop(err instanceof UnreachableError ? 'unreachable' : 'failed', err instanceof LockError ? 'run lock' : this.current, program.play.name, err);
     } finally {
       batch.progress.done(this.host.name);
     }
   }
 
-  /** First contact in a play: facts (once per run) and every probe that can be speculated. */
+  /** First contact in a play: the run lock (apply: taken; check: waited for), facts (once per
+   * run) and every probe that can be speculated, all in one round trip. */
   private async prime(program: PlayProgram): Promise<void> {
     if (this.facts) return;
     const become = this.becomeOf(program);
-    this.facts = parseFacts(await this.wire!.prime(this.speculate(program, 0, become), become));
+    const lockOpts = this.shared.opts.lock;
+    const lock = lockOpts && lockSection(this.shared.opts.mode === 'apply' ? 'take' : 'test', lockOpts.owner);
+    const started = Date.now();
+    let told = false;
+    for (;;) {
+      const res = await this.wire!.prime(this.speculate(program, 0, become), become, lock);
+      const state: LockState = lock ? parseLockResult(res.lock) : { state: 'free' };
+      if (state.state === 'error') throw new LockError(state.msg);
+      if (state.state === 'free') {
+        if (state.stale) this.trace(`run lock: the lock of a run that has ended was taken over (${state.stale})`);
+        this.facts = parseFacts(res.facts ?? '');
+        break;
+      }
+      const waited = Date.now() - started;
+      const timeout = lockOpts!.timeoutMs;
+      if (!lockOpts!.wait) throw new LockError(`locked by another fleet run (${state.owner}); --no-wait was given, so this host was left alone`);
+      if (waited >= timeout) throw new LockError(`still locked by another fleet run (${state.owner}) after ${Math.round(waited / 1000)} s (--lock-timeout); this host was left alone`);
+      if (!told) {
+        told = true;
+        this.shared.emit({ type: 'warning', host: this.host.name, msg: `locked by another fleet run (${state.owner}): waiting up to ${Math.round(timeout / 1000)} s (--no-wait fails at once)` });
+      }
+      // A Ctrl-C while waiting: nothing was started here, so nothing is left to finish.
+      if (await this.shared.pause(Math.min(LOCK_POLL_MS, timeout - waited))) return;
+    }
     this.rt.facts = factsForTemplates(this.facts);
     this.rt.controllerIp = this.facts.controllerIp;
     this.shared.changedValues();
     saveCachedFacts(this.host.name, this.host.connection, this.facts);
+  }
+
+  private trace(msg: string): void {
+    if ((this.shared.opts.verbosity ?? 0) > 0) this.shared.emit({ type: 'trace', host: this.host.name, msg });
   }
 
   private async runUnit(unit: Unit, program: PlayProgram, batch: BatchContext, handler: boolean): Promise<void> {
@@ -123,7 +167,10 @@ export class HostRunner {
     this.current = task.name;
     const t0 = performance.now();
     this.shared.emit({ type: 'task_start', host: this.host.name, play: program.play.name, role: task.role, task: task.name });
+    this.inTask = true;
+    this.applying = false;
     const outcome = await this.outcomeOf(unit, program, batch, handler);
+    this.inTask = false;
     this.record(unit, outcome, handler);
     this.shared.emit(taskEvent(this.host.name, program.play.name, task, outcome, performance.now() - t0, { handler, diff: this.shared.opts.diff }));
   }
@@ -155,7 +202,8 @@ export class HostRunner {
     for (const [k, v] of Object.entries(outcome.outputs ?? {})) this.outputs[task.register ? `${task.register}.${k}` : k] = v;
     if (outcome.status === 'changed' && !handler) this.notifications.notify(task.notify);
     if (outcome.status === 'failed' && !outcome.ignored) this.failed = true;
-    this.counts[outcome.ignored ? 'ok' : outcome.status]++;
+    const counted = outcome.ignored ? 'ok' : outcome.status;
+    this.counts[counted] = (this.counts[counted] ?? 0) + 1;
   }
 
   private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
@@ -172,7 +220,9 @@ export class HostRunner {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
         const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index) };
+        this.applying = !env.check;
         const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
+        this.applying = false;
         // The action changed the host with scripts of its own: what was probed before may be stale.
         if (!env.check && res.status === 'changed') this.wire?.cache.clear();
         return res;
@@ -218,7 +268,13 @@ export class HostRunner {
     const spec = this.speculate(program, last + 1, become, REPROBE_WINDOW);
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
+    this.applying = true;
+    // Left set when the round trip throws: the catch in runPlay reads it.
     const { result, guarded: ridden } = await wire.apply(text, guarded, spec, become, why);
+    this.applying = false;
+    if (result.cutOff || [...ridden.values()].some((r) => r.cutOff)) {
+      throw new OutcomeUnknownError(`the apply script was cut off before it reported (${(result.stderr || [...ridden.values()].find((r) => r.cutOff)?.stderr || '').trim()})`);
+    }
     ahead.forEach((a, i) => {
       const r = ridden.get(i);
       const verdict = r && pipelinedVerdict(a, r);
@@ -270,6 +326,29 @@ export class HostRunner {
     else this.failed = true;
     this.counts[status]++;
     this.shared.emit(stoppedEvent(this.host, play, task, status, errorText(err)));
+  }
+
+  /** Why the task in flight has an unknown outcome, if it has one: the run was aborted under it
+   * (a second Ctrl-C), or its change was cut off or lost with the connection. */
+  private unknownOutcome(err: unknown): string | undefined {
+    if (!this.inTask) return undefined;
+    if (this.shared.opts.signal?.aborted) {
+      return this.applying
+        ? 'aborted (second Ctrl-C) while its change was being applied: it may or may not have been made; run fleet check to see the real state'
+        : 'aborted (second Ctrl-C) while it ran (nothing was being changed yet)';
+    }
+    if (err instanceof OutcomeUnknownError) return `${err.message}: the change may or may not have been made; run fleet check to see the real state`;
+    if (err instanceof UnreachableError && this.applying) {
+      return `the connection was lost while its change was being applied (${errorText(err)}): it may or may not have been made; run fleet check to see the real state`;
+    }
+    return undefined;
+  }
+
+  private stopUnknown(task: string, play: string, msg: string): void {
+    this.unreachable = true;
+    this.counts.unknown = (this.counts.unknown ?? 0) + 1;
+    const ev = stoppedEvent(this.host, play, task, 'unknown', msg);
+    this.shared.emit(ev);
   }
 
   hostEvent(): HostEvent {

@@ -23,14 +23,19 @@ export class HostWire {
     return roundTrip(this.session, sections, become, why, this.sinks);
   }
 
-  /** Facts, and the speculated probes: the facts probe's output. */
-  async prime(speculated: Section[], become: boolean): Promise<string> {
-    const results = await this.timings.measureAsync('probeMs', () => this.send([{ kind: 'probe', text: FACTS_PROBE }, ...speculated], become, 'facts and first probes'));
-    this.cache.fill(speculated, results, 1);
+  /** The run lock's section (when given: it stops the script when the lock is not ours, so
+   * nothing is read while another run may be writing), facts, and the speculated probes. */
+  async prime(speculated: Section[], become: boolean, lock?: Section): Promise<{ facts?: string; lock?: SectionResult }> {
+    const head: Section[] = lock ? [lock] : [];
+    const sections = [...head, { kind: 'probe' as const, text: FACTS_PROBE }, ...speculated];
+    const results = await this.timings.measureAsync('probeMs', () => this.send(sections, become, lock ? 'run lock, facts and first probes' : 'facts and first probes'));
+    const lockResult = lock ? (results.get(0) ?? NO_RESULT('run lock')) : undefined;
+    if (lockResult && lockResult.rc !== 0) return { lock: lockResult };
+    this.cache.fill(speculated, results, head.length + 1);
     // Without facts, a condition on them would be decided on empty values: the host stops here.
-    const facts = results.get(0);
+    const facts = results.get(head.length);
     if (!facts || facts.rc !== 0) throw new Error(`gathering facts failed${facts ? ` (exit ${facts.rc})` : ''}: ${facts?.stderr.trim() || 'no answer'}`);
-    return facts.stdout;
+    return { facts: facts.stdout, lock: lockResult };
   }
 
   /** A probe the cache did not have, with the speculated ones. */

@@ -13,6 +13,7 @@ import { batchesOf } from './batches.js';
 import { setVariableTemplates } from './task-reads.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
+export { ownerDescription, LOCK_FILE } from './host-lock.js';
 
 /** Measured: at 100 hosts on a 2-core controller, unbounded handshakes hit the 10 s connect
  * timeout; 32 at a time keep every handshake well inside it. */
@@ -32,6 +33,22 @@ function once<T>(fn: (x: T) => void): (x: T) => void {
     done = true;
     fn(x);
   };
+}
+
+/** ms, or until one of the signals fires: true when one did. */
+function pause(ms: number, signals: (AbortSignal | undefined)[]): Promise<boolean> {
+  const live = signals.filter((s): s is AbortSignal => s !== undefined);
+  if (live.some((s) => s.aborted)) return Promise.resolve(true);
+  return new Promise((resolve) => {
+    const done = (stopped: boolean) => {
+      clearTimeout(timer);
+      for (const s of live) s.removeEventListener('abort', onAbort);
+      resolve(stopped);
+    };
+    const onAbort = () => done(true);
+    const timer = setTimeout(() => done(false), Math.max(0, ms));
+    for (const s of live) s.addEventListener('abort', onAbort, { once: true });
+  });
 }
 
 export async function run(opts: RunOptions): Promise<RecapEvent> {
@@ -77,7 +94,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     },
     dumpOnce: opts.dumpProbe && once(opts.dumpProbe),
     changedValues: () => void generation.value++,
-    aborted: () => interrupted || opts.signal?.aborted === true,
+    aborted: () => interrupted || opts.signal?.aborted === true || opts.stop?.aborted === true,
+    pause: (ms) => pause(ms, [opts.signal, opts.stop]),
     scope: (program): VarsScope => {
       let s = scopes.get(program.playIndex);
       if (!s) {
@@ -127,7 +145,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
       else r.close();
     }
   }
-  if (opts.signal?.aborted) interrupted = true;
+  if (opts.signal?.aborted || opts.stop?.aborted) interrupted = true;
 
   const hostsRecap: Record<string, HostCounts> = {};
   for (const [name, r] of runners) hostsRecap[name] = { ...r.counts };

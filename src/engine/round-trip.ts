@@ -32,6 +32,10 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
     );
   }
   const parsed = framed.sections;
+  for (const [i, r] of parsed) {
+    // Started, never finished: an apply cut off here may or may not have made its change.
+    if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${(res.stderr || '').trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });
+  }
   if (parsed.size === 0 && sections.length > 0) {
     // The script never started its first step: sudo refused, no sh, or a shell that does not run it.
     const said = (res.stderr || framed.stray).trim();

@@ -9,6 +9,7 @@ import type { BatchProgress } from './progress.js';
 import type { PlayProgram } from './program.js';
 import type { VarsScope } from './vars.js';
 import type { Limiter } from './limiter.js';
+import type { LockOptions } from './host-lock.js';
 import type { Outcome } from './outcome.js';
 
 /** config/'s host patterns: `all`, globs, `a:&b`, `a:!b`... in inventory order. */
@@ -36,7 +37,12 @@ export interface RunOptions {
   diff: boolean;
   acceptNewHostKeys: boolean;
   emit: (e: FleetEvent) => void;
+  /** Aborts at once: connections close, tasks in flight end with an unknown outcome (a second Ctrl-C). */
   signal?: AbortSignal;
+  /** Stops gently: no new task starts, tasks in flight finish and report (a first Ctrl-C). */
+  stop?: AbortSignal;
+  /** The per-host run lock (host-lock.ts); none when absent (tests of the engine, ad-hoc reads). */
+  lock?: LockOptions;
   /** Values found secret during the run are registered here (report/'s Redactor masks them). */
   redactor: SecretRegistry;
   /** For the benchmark's floor: receives the first script sent to a host. */
@@ -64,6 +70,8 @@ export interface RunShared {
   /** The plays after `playIndex` that include this host, for speculative probing. */
   laterPrograms(host: string, playIndex: number): PlayProgram[];
   aborted(): boolean;
+  /** Wait ms, or less if the run is stopped meanwhile: true when it was. */
+  pause(ms: number): Promise<boolean>;
   /** The live connection of another host of this run, if it has one (actions run scripts on it). */
   sessionOf(host: string): HostSession | undefined;
   /** Some host registered a value or learned facts: cached hostvars are stale. */

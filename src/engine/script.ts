@@ -16,6 +16,9 @@ export interface SectionResult {
   rc: number;
   /** Bytes of output not kept, when any were dropped. */
   dropped?: { stdout: number; stderr: number };
+  /** The section started but its end never came back (the shell was killed, the connection
+   * dropped): what it did is unknown. */
+  cutOff?: boolean;
 }
 
 export interface BuiltScript {

@@ -16,7 +16,7 @@ export function taskEvent(host: string, play: string, task: Task, outcome: Outco
 }
 
 /** The host stopped under `task`: its connection failed (unreachable) or sudo refused (failed). */
-export function stoppedEvent(host: Host, play: string, task: string, status: Extract<TaskStatus, 'unreachable' | 'failed'>, msg: string): TaskEvent {
+export function stoppedEvent(host: Host, play: string, task: string, status: Extract<TaskStatus, 'unreachable' | 'failed' | 'unknown'>, msg: string): TaskEvent {
   const location = `${host.connection.address}:${host.connection.port}`;
   return { type: 'task', host: host.name, play, role: '', task, status, durationMs: 0, msg, failure: { host: host.name, task, role: '', location, msg } };
 }

@@ -106,7 +106,7 @@ export interface ActionPorts {
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,
  * ignore_errors, register) on top. */
 export interface ActionResult {
-  status: Exclude<TaskStatus, 'unreachable'>;
+  status: Exclude<TaskStatus, 'unreachable' | 'unknown'>;
   msg?: string;
   diff?: string;
   /** Check mode: the pending task this result waits for. */

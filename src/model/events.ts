@@ -1,6 +1,8 @@
 // The engine's event stream. Reporters (report/) only render these.
 
-export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable';
+/** `unknown`: the task was in flight when its connection was lost or the run was aborted (a
+ * second Ctrl-C): it may or may not have changed the host; the next check tells. */
+export type TaskStatus = 'ok' | 'changed' | 'failed' | 'skipped' | 'unreachable' | 'unknown';
 
 export interface RunEvent {
   type: 'run';
@@ -71,7 +73,8 @@ export interface HostEvent {
   timings?: { connectMs: number; probeMs: number; planMs: number; applyMs: number; renderMs: number };
 }
 
-export type HostCounts = Record<TaskStatus, number>;
+/** `unknown` is present only when some task's outcome is unknown (older readers see the rest). */
+export type HostCounts = Record<Exclude<TaskStatus, 'unknown'>, number> & { unknown?: number };
 
 export interface RecapEvent {
   type: 'recap';

@@ -60,7 +60,7 @@ export class PlainRenderer {
   }
 
   private paint(e: TaskEvent, line: string): string {
-    if (e.status === 'failed' || e.status === 'unreachable') return this.style.red(line);
+    if (e.status === 'failed' || e.status === 'unreachable' || e.status === 'unknown') return this.style.red(line);
     if (e.status === 'changed') return this.style.yellow(line);
     if (e.status === 'ok') return this.style.green(line);
     return this.style.dim(line);

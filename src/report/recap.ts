@@ -6,6 +6,8 @@ import { formatMs, plural } from './state.js';
 import type { Style } from './style.js';
 
 const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachable'];
+/** A column of its own only in a run where some task's outcome is unknown. */
+const hasUnknown = (r: RecapEvent): boolean => Object.values(r.hosts).some((c) => (c.unknown ?? 0) > 0);
 const STDERR_LINES = 20;
 
 export function formatRecap(r: RecapEvent, state: RunState, style: Style): string {
@@ -37,7 +39,7 @@ function recapHosts(r: RecapEvent, state: RunState): string[] {
 }
 
 function headline(r: RecapEvent, hosts: string[], style: Style): string {
-  const n = (s: TaskStatus) => hosts.filter((h) => r.hosts[h][s] > 0).length;
+  const n = (s: TaskStatus) => hosts.filter((h) => (r.hosts[h][s] ?? 0) > 0).length;
   const changed = n('changed');
   let text =
     r.mode === 'check'
@@ -51,15 +53,18 @@ function headline(r: RecapEvent, hosts: string[], style: Style): string {
   const unreachable = n('unreachable');
   if (failed) text += ', ' + style.red(`${plural(failed, 'host')} failed`);
   if (unreachable) text += ', ' + style.red(`${plural(unreachable, 'host')} unreachable`);
+  const unknown = n('unknown');
+  if (unknown) text += ', ' + style.red(`${plural(unknown, 'host')} with a task of unknown outcome (run fleet check to see the real state)`);
   return text;
 }
 
 function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): string[] {
-  const header = ['host', ...STATUSES, 'round trips'];
+  const statuses: TaskStatus[] = hasUnknown(r) ? [...STATUSES, 'unknown'] : STATUSES;
+  const header = ['host', ...statuses, 'round trips'];
   const rows = hosts.map((h) => {
     const c = r.hosts[h];
     const done = state.hosts.get(h)?.done;
-    return [h, ...STATUSES.map((s) => String(c[s])), done ? String(done.roundTrips) : '-'];
+    return [h, ...statuses.map((s) => String(c[s] ?? 0)), done ? String(done.roundTrips) : '-'];
   });
   const widths = header.map((t, i) => Math.max(t.length, ...rows.map((row) => row[i].length)));
   const pad = (cells: string[]) =>
@@ -68,7 +73,7 @@ function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): s
   for (const row of rows) {
     const c = r.hosts[row[0]];
     let line = pad(row);
-    if (c.failed > 0 || c.unreachable > 0) line = style.red(line);
+    if (c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0) line = style.red(line);
     else if (c.changed > 0) line = style.yellow(line);
     lines.push(line);
   }

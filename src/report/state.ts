@@ -48,7 +48,7 @@ export class RunState {
         break;
       case 'task': {
         const h = this.host(e.host);
-        h.counts[e.status] += 1;
+        h.counts[e.status] = (h.counts[e.status] ?? 0) + 1;
         h.current = undefined;
         if (e.diff) this.diffs.push(e);
         break;

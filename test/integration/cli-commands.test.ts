@@ -224,7 +224,7 @@ describeLab('fleet run, fleet facts and the log file over real SSH', () => {
     );
     const one = await fleet(['apply', 'playbooks/verbose.yml', '-v']);
     expect(one.code, one.stderr).toBe(0);
-    expect(one.stderr).toMatch(new RegExp(`\\[trace\\] ${h}: round trip 1: facts and first probes`));
+    expect(one.stderr).toMatch(new RegExp(`\\[trace\\] ${h}: round trip 1: run lock, facts and first probes`));
     expect(one.stderr).not.toContain('script sent');
     await sshRun(h, 'rm -f /tmp/fleet-verbose');
     const three = await fleet(['apply', 'playbooks/verbose.yml', '-vvv']);

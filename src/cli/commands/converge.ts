@@ -6,6 +6,8 @@ import { chmodSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
 import { run } from '../../engine/index.js';
+import { ownerDescription } from '../../engine/index.js';
+import { ConfigError } from '../../model/errors.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
 import type { Inventory } from '../../model/inventory.js';
 import type { Playbook } from '../../model/playbook.js';
@@ -40,6 +42,8 @@ export interface ConvergeArgs extends SettingFlags {
   'start-at-task'?: string;
   step: boolean;
   verbose: number;
+  wait?: boolean;
+  'lock-timeout'?: number;
 }
 
 export const CONVERGE_OPTIONS: OptionSpec[] = [
@@ -57,6 +61,8 @@ export const CONVERGE_OPTIONS: OptionSpec[] = [
   { name: 'syntax-check', type: 'boolean', default: false, describe: 'validate the inventory, playbook, roles and templates, and stop (no host is contacted)' },
   { name: 'start-at-task', type: 'string', arg: 'NAME', describe: 'start at the first task named NAME (or `role : NAME`; `*` and `?` match any text): earlier plays and tasks are left out' },
   { name: 'step', type: 'boolean', default: false, describe: 'ask before each task: (N)o leaves it out, (y)es runs it, (c)ontinue runs the rest without asking; the answers are read from stdin before the run starts' },
+  { name: 'wait', type: 'boolean', default: true, describe: "`--no-wait`: when another fleet run holds a host's run lock, fail that host at once (default: wait for it with a message, up to `--lock-timeout`); the other hosts go on. apply takes the lock, check waits for it (see \"Concurrent runs and Ctrl-C\")" },
+  { name: 'lock-timeout', type: 'number', arg: 'SECONDS', default: 600, describe: 'how long to wait for a busy run lock before that host fails' },
   VERBOSE,
   ROLES_PATH,
   LOG_FILE,
@@ -124,17 +130,29 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
   const log = openLog(settings, redactor);
   const tty = Boolean(process.stdout.isTTY) && !args.json;
   const reporter = createReporter({ json: args.json, tty, diff: args.diff, color: colorFor(settings, tty), out: process.stdout, err: process.stderr, redactor });
+  // First Ctrl-C: `stop` (nothing new starts, tasks in flight finish and report). Second:
+  // `ac` (connections close, tasks in flight end with an unknown outcome, the recap is printed).
+  // Third: quit at once.
+  const stop = new AbortController();
   const ac = new AbortController();
   // Every host's connection listens on this one signal: hundreds of listeners are expected.
   setMaxListeners(0, ac.signal);
+  setMaxListeners(0, stop.signal);
   let sigints = 0;
   const onSigint = (): void => {
     sigints++;
-    if (sigints > 1) process.exit(EXIT.interrupted);
-    process.stderr.write('\ninterrupted: finishing the tasks in flight, then the recap (Ctrl-C again to quit now)\n');
-    ac.abort();
+    if (sigints > 2) process.exit(EXIT.interrupted);
+    if (sigints === 1) {
+      process.stderr.write('\ninterrupted: no new task starts; the tasks in flight finish, then the recap (Ctrl-C again to abort them)\n');
+      stop.abort();
+    } else {
+      process.stderr.write('\naborting: connections closed; the tasks in flight have an unknown outcome (Ctrl-C again to quit without a recap)\n');
+      ac.abort();
+    }
   };
   process.on('SIGINT', onSigint);
+  const lockTimeout = Number(args['lock-timeout'] ?? 600);
+  if (!Number.isFinite(lockTimeout) || lockTimeout < 0) throw new ConfigError('command line', undefined, undefined, `--lock-timeout: expected a number of seconds >= 0, got ${String(args['lock-timeout'])}`);
   const dump = process.env.FLEET_DUMP_PROBE;
   try {
     const recap = await run({
@@ -153,6 +171,8 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
         log?.onEvent(e);
       },
       signal: ac.signal,
+      stop: stop.signal,
+      lock: { wait: args.wait !== false, timeoutMs: lockTimeout * 1000, owner: ownerDescription(mode) },
       redactor,
       dumpProbe: dump ? (script) => dumpProbe(dump, script) : undefined,
       // -v/-vv/-vvv (or FLEET_TRACE=N): on stderr; report/ renders the events.
@@ -161,7 +181,7 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
     });
     if (recap.interrupted) return EXIT.interrupted;
     const counts = Object.values(recap.hosts);
-    if (counts.some((c) => c.failed > 0 || c.unreachable > 0)) return EXIT.failed;
+    if (counts.some((c) => c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0)) return EXIT.failed;
     if (mode === 'check' && counts.some((c) => c.changed > 0)) return EXIT.changes;
     return EXIT.ok;
   } finally {

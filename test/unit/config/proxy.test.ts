@@ -27,8 +27,11 @@ describe('proxies in an Ansible INI inventory with a bastion', () => {
     expect(c('db1').proxyCommand).toBeUndefined();
   });
 
-  it('options fleet does not apply are named, once per definition', () => {
-    expect(inv.warnings.filter((w) => /ServerAliveInterval/.test(w))).toHaveLength(1);
+  it('options fleet does not apply are named, once per definition; ServerAliveInterval is applied', () => {
+    expect(inv.warnings.filter((w) => /ServerAliveInterval/.test(w))).toHaveLength(0);
+    // app2 takes the group's common args (ServerAliveInterval=30); app1 its own, without one.
+    expect(c('app2').keepaliveIntervalMs).toBe(30_000);
+    expect(c('app1').keepaliveIntervalMs).toBe(15_000);
     expect(inv.warnings.some((w) => /StrictHostKeyChecking=no/.test(w))).toBe(true);
   });
 });

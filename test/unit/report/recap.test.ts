@@ -61,6 +61,15 @@ describe('recap', () => {
     expect(text).not.toContain('stderr');
   });
 
+  it('gives tasks of unknown outcome a column and a headline of their own, only when there are some', () => {
+    const counts = { ok: 1, changed: 0, failed: 0, skipped: 0, unreachable: 0 };
+    const r: RecapEvent = { type: 'recap', mode: 'apply', durationMs: 10, failures: [], hosts: { a: { ...counts, unknown: 1 }, b: counts } };
+    const text = recapOf([r]);
+    expect(text).toContain('1 host with a task of unknown outcome (run fleet check to see the real state)');
+    expect(text).toMatch(/host +ok +changed +failed +skipped +unreachable +unknown +round trips\na +1 +0 +0 +0 +0 +1 +-\nb +1 +0 +0 +0 +0 +0 +-/);
+    expect(recapOf([{ ...r, hosts: { b: counts } }])).not.toContain('unknown');
+  });
+
   it('says what check mode would do', () => {
     expect(recapOf(checkRun())).toContain('RECAP (check, 800 ms)\n1 host would change\n');
     const calm: RecapEvent = {
