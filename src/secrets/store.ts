@@ -101,7 +101,8 @@ export class SecretStore {
         entry ? this.where(key) : { file: this.file },
       );
     }
-    return opts.dryRun ? this.generateInMemory(key, generator) : this.generateInto(key, generator);
+    const why = generatedFor(key, opts.declared);
+    return opts.dryRun ? this.generateInMemory(key, generator, why) : this.generateInto(key, generator, why);
   }
 
   /** The public half of a generated key pair (generated now if it does not exist yet). */
@@ -122,13 +123,13 @@ export class SecretStore {
    * exist yet is made up for this process only, so templates render and diffs show a
    * (masked) change; the first apply generates the value that is kept.
    */
-  private generateInMemory(key: string, generator: GeneratorSpec): string {
+  private generateInMemory(key: string, generator: GeneratorSpec, why: string): string {
     const made = this.dryPlain.get(key);
     if (made !== undefined) return made;
     this.reload();
     const now = this.entry(key);
     if (now?.armored) return this.remember(key, this.decryptEntry(now));
-    this.writableRecipients(); // what would stop the apply stops the check too
+    this.writableRecipients(why); // what would stop the apply stops the check too
     const g = generate(generator);
     revealSecret(g.value);
     this.dryPlain.set(key, g.value);
@@ -137,7 +138,7 @@ export class SecretStore {
     return g.value;
   }
 
-  private generateInto(key: string, generator: GeneratorSpec): string {
+  private generateInto(key: string, generator: GeneratorSpec, why: string): string {
     const made = withFileLock(this.file, () => {
       // Another run sharing the file may have generated it since we read the file: theirs
       // wins, so the value stays one value.
@@ -146,7 +147,7 @@ export class SecretStore {
       if (now?.armored) return undefined;
       const g = generate(generator);
       revealSecret(g.value);
-      const armored = ageEncrypt(g.value, this.writableRecipients());
+      const armored = ageEncrypt(g.value, this.writableRecipients(why));
       this.update((doc) => setEntryValue(doc.doc, key, armored, { generator, public: g.public }));
       return g;
     });
@@ -270,12 +271,13 @@ export class SecretStore {
     return e ? { file: this.file, line: e.line, column: e.column } : { file: this.file };
   }
 
-  /** Recipients to encrypt for; refuses when this controller could not read back what it writes. */
-  private writableRecipients(): string[] {
+  /** Recipients to encrypt for; refuses when this controller could not read back what it writes.
+   * `why` (a secret about to be generated, and who declared it) leads the message. */
+  private writableRecipients(why = ''): string[] {
     const rs = this.recipients;
     if (rs.length === 0) {
       throw new SecretsError(
-        `${this.exists ? 'the file lists no recipients' : 'there is no secrets file yet'}: run \`fleet secrets init\` (or \`fleet secrets recipients add age1...\`) first`,
+        `${why}${this.exists ? 'the file lists no recipients' : 'there is no secrets file yet'}: run \`fleet secrets init\` (or \`fleet secrets recipients add age1...\`) first`,
         { file: this.file },
       );
     }
@@ -287,7 +289,7 @@ export class SecretStore {
     }
     if (!mine.some((k) => rs.includes(k))) {
       throw new SecretsError(
-        `your age key ${mine[0]} is not one of the recipients, so you could not read back what you write. ` +
+        `${why}your age key ${mine[0]} is not one of the recipients, so you could not read back what you write. ` +
           `Ask someone who is to run \`fleet secrets recipients add ${mine[0]}\``,
         { file: this.file },
       );
@@ -339,6 +341,13 @@ export class SecretStore {
       this.sd = parseStore(this.file, fresh.doc.toString({ lineWidth: 0 }));
     });
   }
+}
+
+/** "secret 'NAME' (declared in FILE:LINE: what it is) must be generated, but ": what an error
+ * about the secrets file says first, so the reader knows which role needs the store, and why. */
+function generatedFor(key: string, declared: Declaration | undefined): string {
+  const by = declared ? ` (declared in ${declared.where}${declared.description ? `: ${declared.description}` : ''})` : '';
+  return `secret '${key}'${by} must be generated, but `;
 }
 
 function checkRecipient(r: string): void {

@@ -4,14 +4,21 @@
 // compared), a status that fails when the repository host is blocked during a run or the
 // last snapshot is too old, a password that shows up nowhere, a wrong password that changes
 // nothing, idempotence and drift.
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { REPO_ROOT, describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
+import YAML from 'yaml';
+import { ageGenerateIdentity, ageRecipientOf } from '../../src/secrets/age-sync.js';
+import { SecretStore } from '../../src/secrets/store.js';
+import { BUILD_POSTGRES_IMAGE, REPO_ROOT, describeLab, runPostgresContainer, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
 
 const PASSWORD = 'Tr0ub4dor-and-3-horses-battery-staple';
+// The controller's age identity for the secrets store (its own, not the machine's).
+const IDENTITY = ageGenerateIdentity();
+const STORE_SECRET = 'backups_repository_password';
 const changed = (run: FleetRun, host: string) => run.recap?.hosts[host]?.changed ?? -1;
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stdout.slice(-3000)}\n${run.stderr}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 
@@ -55,7 +62,7 @@ describeLab('role backups and fleet backup', () => {
   let cacheDir: string;
   const outputs: string[] = [];
   const fleet = async (args: string[], json = true): Promise<FleetRun> => {
-    const r = await runFleet([...args, '-i', project.inventoryDir], { cwd: project.dir, json, env: { XDG_CACHE_HOME: cacheDir } });
+    const r = await runFleet([...args, '-i', project.inventoryDir], { cwd: project.dir, json, env: { XDG_CACHE_HOME: cacheDir, FLEET_AGE_IDENTITY: IDENTITY } });
     outputs.push(r.stdout, r.stderr);
     return r;
   };
@@ -66,6 +73,12 @@ describeLab('role backups and fleet backup', () => {
   // PostgreSQL's install is the slowest step: it runs while the check on new hosts runs (a
   // check takes no package lock) and is awaited before the first apply.
   let postgres: Promise<string> | undefined;
+  // docker for the volume and container tests, installed on a (which has PostgreSQL's
+  // binaries for the container image) while the tests before them run: after the first
+  // apply, which installs restic there (one package install at a time).
+  let docker: Promise<string> | undefined;
+  // Every repository password the store generated in this file (none may show up anywhere).
+  const generated = new Set<string>();
 
   beforeAll(async () => {
     [a, b, repo] = labHosts();
@@ -120,6 +133,7 @@ describeLab('role backups and fleet backup', () => {
   afterAll(async () => {
     server?.close();
     await postgres?.catch(() => undefined);
+    await docker?.catch(() => undefined);
     project?.cleanup();
     if (a) await Promise.all([a, b, repo].map((h) => resetHost(h.name)));
   });
@@ -176,6 +190,8 @@ describeLab('role backups and fleet backup', () => {
       .map((l) => `fleet-backups-repository ${l.split(' ').slice(1, 3).join(' ')}`);
     expect(controllerPins.length).toBeGreaterThan(0);
     expect(pinned.sort()).toEqual(controllerPins.sort());
+    docker = must(a.name, 'apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq -o DPkg::Lock::Timeout=300 docker.io >/dev/null && docker version --format "{{.Server.Version}}"', 600_000);
+    docker.catch(() => undefined);
   }, 900_000); // PostgreSQL's install may still be running: it is awaited here.
 
   it('a second apply changes nothing', async () => {
@@ -325,15 +341,171 @@ describeLab('role backups and fleet backup', () => {
     expect(await must(a.name, 'systemctl is-active fleet-backups.timer; grep ^BACKUPS_KEEP_DAILY= /etc/fleet-backups/config')).toBe('active\nBACKUPS_KEEP_DAILY=7\n');
   });
 
+  // ---- the password from the secrets store -------------------------------------------------
+  const secretsFile = () => path.join(project.inventoryDir, 'secrets.yml');
+  /** This host's value in the store, read as a new process would (the test's own store). */
+  const storeValue = (host: string) => {
+    const v = new SecretStore(secretsFile(), { env: { FLEET_AGE_IDENTITY: IDENTITY } }).reveal(`${STORE_SECRET}@${host}`);
+    generated.add(v);
+    return v;
+  };
+  const sha = (v: string) => createHash('sha256').update(v).digest('hex');
+  const REPO_FACTS = `sha256sum < /etc/fleet-backups/password | cut -d' ' -f1; /usr/local/sbin/fleet-backups restic snapshots --json | tr "," "\\n" | grep -c '"id"'; /usr/local/sbin/fleet-backups restic key list | grep -c '^[ *][0-9a-f]'`;
+  /** Does this password (sent on stdin, into a root-only file) open the host's repository? */
+  const opens = async (host: string, password: string) =>
+    (await sshRun(host, `f=$(mktemp); cat > "$f"; /usr/local/sbin/fleet-backups restic --no-lock --password-file "$f" cat config >/dev/null 2>&1; rc=$?; rm -f "$f"; exit $rc`, { input: password })).code === 0;
+  const before: Record<string, string[]> = {};
+
+  it('the password from the secrets store: the first apply generates one per host, encrypted into the secrets file, and moves the repository onto it', async () => {
+    // An operator's project gets a secrets file, and the hand-set password goes.
+    const init = await fleet(['secrets', 'init'], false);
+    expect(init.code, explain(init)).toBe(0);
+    const allVars = path.join(project.inventoryDir, 'group_vars', 'all.yml');
+    const vars = YAML.parse(fs.readFileSync(allVars, 'utf8')) as Record<string, unknown>;
+    delete vars.backups_password;
+    fs.writeFileSync(allVars, YAML.stringify(vars));
+    for (const h of [a, b]) before[h.name] = (await must(h.name, REPO_FACTS)).trim().split('\n');
+    expect(before[a.name][0]).toBe(sha(PASSWORD));
+    expect(before[a.name][2]).toBe('1');
+
+    const run = await converge('apply');
+    expect(run.code, explain(run)).toBe(0);
+    // Generated for the two clients only (the repository host backs nothing up), and said so.
+    for (const h of [a, b]) expect(run.stderr).toContain(`note: generated secret ${STORE_SECRET}@${h.name}, encrypted into ${secretsFile()}`);
+    expect(run.stderr).not.toContain('throwaway');
+    const file = fs.readFileSync(secretsFile(), 'utf8');
+    const entries = new SecretStore(secretsFile(), { env: { FLEET_AGE_IDENTITY: IDENTITY } }).entries().map((e) => e.name).sort();
+    expect(entries).toEqual([`${STORE_SECRET}@${a.name}`, `${STORE_SECRET}@${b.name}`].sort());
+    expect(new SecretStore(secretsFile()).recipients).toEqual([ageRecipientOf(IDENTITY)]);
+    for (const h of [a, b]) {
+      const value = storeValue(h.name);
+      expect(value).toMatch(/^[A-Za-z0-9]{48}$/);
+      expect(file).not.toContain(value);
+      // The host's password file is the store's value; restic opens the repository with it,
+      // every snapshot is still there, and the hand-set password's key is gone.
+      const now = (await must(h.name, REPO_FACTS)).trim().split('\n');
+      expect(now).toEqual([sha(value), before[h.name][1], '1']);
+      expect(await opens(h.name, value)).toBe(true);
+      expect(await opens(h.name, PASSWORD)).toBe(false);
+      const ev = (task: string) => taskEvents(run, h.name).find((e) => e.task === task)?.status;
+      expect(ev('store the repository password')).toBe('changed');
+      expect(ev('remove the key of a rotated-out password')).toBe('changed');
+    }
+    expect(changed(run, repo.name)).toBe(0);
+  });
+
+  it('a second apply reuses the stored password: 0 changed, the secrets file untouched, a backup runs with it', async () => {
+    const file = fs.readFileSync(secretsFile(), 'utf8');
+    const run = await converge('apply');
+    expect(run.code, explain(run)).toBe(0);
+    for (const h of [a, b, repo]) expect(changed(run, h.name), h.name).toBe(0);
+    expect(run.stderr).not.toContain('generated secret');
+    expect(fs.readFileSync(secretsFile(), 'utf8')).toBe(file);
+    for (const h of [a, b]) expect((await must(h.name, REPO_FACTS)).trim().split('\n')[0]).toBe(sha(storeValue(h.name)));
+    const bk = await fleet(['backup', 'run', b.name], false);
+    expect(bk.code, explain(bk)).toBe(0);
+    expect(bk.stdout).toMatch(new RegExp(`^${b.name}: ok: snapshot [0-9a-f]{8}`, 'm'));
+  });
+
+  it('fleet secrets rotate: the next apply adds the new key, replaces the password file, removes the old key; snapshots stay', async () => {
+    const old = { [a.name]: storeValue(a.name), [b.name]: storeValue(b.name) };
+    const counts = Object.fromEntries(await Promise.all([a, b].map(async (h) => [h.name, (await must(h.name, REPO_FACTS)).trim().split('\n')[1]])));
+    const rot = await fleet(['secrets', 'rotate', STORE_SECRET], false);
+    expect(rot.code, explain(rot)).toBe(0);
+    const run = await converge('apply');
+    expect(run.code, explain(run)).toBe(0);
+    for (const h of [a, b]) {
+      const value = storeValue(h.name);
+      expect(value).not.toBe(old[h.name]);
+      expect((await must(h.name, REPO_FACTS)).trim().split('\n')).toEqual([sha(value), counts[h.name], '1']);
+      expect(await opens(h.name, value)).toBe(true);
+      expect(await opens(h.name, old[h.name])).toBe(false);
+      expect(taskEvents(run, h.name).find((e) => e.task === 'remove the key of a rotated-out password')?.status).toBe('changed');
+    }
+    // Restores still work with the rotated password.
+    const st = await fleet(['backup', 'status', 'clients'], false);
+    expect(st.code, explain(st)).toBe(0);
+  });
+
+  // ---- docker volumes, for real ------------------------------------------------------------
+  it('a docker volume: backed up by the role, the volume destroyed, restored by fleet backup restore, identical', async () => {
+    expect(await docker).toMatch(/^\d+\.\d+/m);
+    const VOL = 'fleet-test-data';
+    await must(a.name, `docker volume rm -f ${VOL} >/dev/null; docker volume create ${VOL} >/dev/null`);
+    const mp = (await must(a.name, `docker volume inspect --format '{{ .Mountpoint }}' ${VOL}`)).trim();
+    expect(mp).toBe(`/var/lib/docker/volumes/${VOL}/_data`);
+    await must(a.name, `set -e; cd ${mp}; mkdir -p db/sub; head -c 400000 /dev/urandom > db/sub/data.bin; printf 'volume of %s\\n' "$(hostname)" > 'a file.txt'; chown 999:999 db/sub/data.bin; chmod 0600 db/sub/data.bin`);
+    const volSums = `cd ${mp} && find . -type f | LC_ALL=C sort | while IFS= read -r f; do printf '%s %s %s\\n' "$(stat -c '%a %u' "$f")" "$(sha256sum < "$f" | cut -d' ' -f1)" "$f"; done`;
+    const sums = await must(a.name, volSums);
+    expect(sums.trim().split('\n')).toHaveLength(2);
+
+    fs.writeFileSync(path.join(project.inventoryDir, 'host_vars', `${a.name}.yml`), YAML.stringify({ backups_postgres: [{ name: 'app', database: 'app' }], backups_docker_volumes: [VOL] }));
+    const run = await converge('apply', ['-l', `${a.name}:${repo.name}`]);
+    expect(run.code, explain(run)).toBe(0);
+    expect(taskEvents(run, a.name).find((e) => e.task === 'write the backup configuration')?.status).toBe('changed');
+    const bk = await fleet(['backup', 'run', a.name], false);
+    expect(bk.code, explain(bk)).toBe(0);
+    expect(await must(a.name, '/usr/local/sbin/fleet-backups restic ls latest')).toContain(`${mp}/db/sub/data.bin`);
+
+    // Destroyed with the volume itself; a new, empty volume of the same name takes its place.
+    await must(a.name, `docker volume rm ${VOL} >/dev/null && docker volume create ${VOL} >/dev/null && test -z "$(ls -A ${mp})"`);
+    const rs = await fleet(['backup', 'restore', a.name, '--snapshot', 'latest', '--path', mp], false);
+    expect(rs.code, explain(rs)).toBe(0);
+    expect(await must(a.name, volSums)).toBe(sums);
+    // docker sees the data in its volume.
+    expect(await must(a.name, `docker volume inspect --format '{{ .Mountpoint }}' ${VOL} && cat '${mp}/a file.txt'`)).toBe(`${mp}\nvolume of ${a.name}\n`);
+  }, 900_000); // docker's install may still be running: it is awaited here.
+
+  it('PostgreSQL in a container: dumped with docker exec before the snapshot, the database dropped, restored by fleet backup restore --database, identical', async () => {
+    // The image: Debian's PostgreSQL from a's own package (see helpers/postgres-image.ts).
+    expect((await must(a.name, BUILD_POSTGRES_IMAGE, 300_000)).trim()).toMatch(/^\d+$/);
+    await must(a.name, `docker volume rm -f fleet-pgdata >/dev/null 2>&1; ${runPostgresContainer('fleet-pg', 'fleet-pgdata')}`, 120_000);
+    const psql = (sql: string) => `docker exec fleet-pg psql -U postgres -d shop -v ON_ERROR_STOP=1 -tAc "${sql}"`;
+    const fingerprint = psql("SELECT count(*) || ' ' || md5(string_agg(id || ':' || v, ',' ORDER BY id)) FROM orders");
+    await must(a.name, `docker exec fleet-pg createdb -U postgres shop && ${psql("CREATE TABLE orders (id int PRIMARY KEY, v text); INSERT INTO orders SELECT g, md5(g::text) || ' order ''' || g FROM generate_series(1, 3000) g")}`);
+    const rows = (await must(a.name, fingerprint)).trim();
+    expect(rows).toMatch(/^3000 [0-9a-f]{32}$/);
+    // The server really runs in the container: its process is the container's, not a host service.
+    expect(await must(a.name, 'docker top fleet-pg -eo pid,args')).toMatch(/^\s*\d+\s+postgres$/m);
+
+    fs.writeFileSync(
+      path.join(project.inventoryDir, 'host_vars', `${a.name}.yml`),
+      YAML.stringify({ backups_postgres: [{ name: 'app', database: 'app' }, { name: 'shop', database: 'shop', container: 'fleet-pg' }] }),
+    );
+    const run = await converge('apply', ['-l', `${a.name}:${repo.name}`]);
+    expect(run.code, explain(run)).toBe(0);
+    const bk = await fleet(['backup', 'run', a.name], false);
+    expect(bk.code, explain(bk)).toBe(0);
+    expect(await must(a.name, '/usr/local/sbin/fleet-backups restic ls latest')).toContain('/var/lib/fleet-backups/dumps/shop.pgdump');
+
+    // Dropped: restored by creating it from the dump.
+    await must(a.name, 'docker exec fleet-pg dropdb -U postgres shop');
+    const r1 = await fleet(['backup', 'restore', a.name, '--snapshot', 'latest', '--database', 'shop'], false);
+    expect(r1.code, explain(r1)).toBe(0);
+    expect((await must(a.name, fingerprint)).trim()).toBe(rows);
+    // Changed in place: restored into the running database.
+    await must(a.name, psql("DELETE FROM orders WHERE id > 10; UPDATE orders SET v = 'x'"));
+    const r2 = await fleet(['backup', 'restore', a.name, '--snapshot', 'latest', '--database', 'shop'], false);
+    expect(r2.code, explain(r2)).toBe(0);
+    expect((await must(a.name, fingerprint)).trim()).toBe(rows);
+  }, 600_000);
+
   it('the password is in no output, event, cache or log', async () => {
     expect(outputs.length).toBeGreaterThan(10);
-    for (const o of outputs) expect(o).not.toContain(PASSWORD);
-    for (const h of hooks) expect(h.body).not.toContain(PASSWORD);
+    expect(generated.size).toBeGreaterThanOrEqual(4); // two hosts, before and after the rotation
+    const all = [PASSWORD, ...generated];
+    for (const o of outputs) for (const pw of all) expect(o).not.toContain(pw);
+    for (const h of hooks) for (const pw of all) expect(h.body).not.toContain(pw);
     const cached = fs.existsSync(cacheDir) ? fs.readdirSync(cacheDir, { recursive: true, withFileTypes: true }).filter((e) => e.isFile()) : [];
     expect(cached.length).toBeGreaterThan(0);
-    for (const f of cached) expect(fs.readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(PASSWORD);
+    for (const f of cached) for (const pw of all) expect(fs.readFileSync(path.join(f.parentPath, f.name), 'utf8')).not.toContain(pw);
     for (const h of [a, b]) {
-      const r = await sshRun(h.name, `grep -rlF -- '${PASSWORD}' /var/cache/fleet-backups /root/.cache /var/lib/fleet-backups /tmp /var/log 2>/dev/null; journalctl --no-pager -q | grep -cF -- '${PASSWORD}'`);
+      // The passwords go in on stdin, into a file outside the searched directories.
+      const r = await sshRun(
+        h.name,
+        `pf=/run/fleet-test-patterns; cat > $pf; grep -rlF -f $pf /var/cache/fleet-backups /root/.cache /var/lib/fleet-backups /tmp /var/log 2>/dev/null; journalctl --no-pager -q | grep -cF -f $pf; rm -f $pf`,
+        { input: `${all.join('\n')}\n` },
+      );
       expect(r.stdout.trim(), h.name).toBe('0');
     }
   });

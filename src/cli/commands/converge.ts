@@ -95,13 +95,16 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
   // Before anything can print them (a validation error quoting a value included).
   markNamedSecrets({ inventory, playbook, extraVars });
   checkDeclarations(playbook.plays.flatMap((p) => p.roles.map((r) => r.role.dir)));
-  onSecretGenerated((name, file, written) =>
+  onSecretGenerated((name, file, written) => {
+    // An apply's checks before contact stand in a throwaway too; the apply itself then
+    // generates the kept value and says so: one note, the true one.
+    if (!written && mode === 'apply') return;
     process.stderr.write(
       written
         ? `note: generated secret ${name}, encrypted into ${file} (commit it)\n`
         : `note: secret ${name} is not generated yet: check mode uses a throwaway value and writes nothing; the first apply generates it into ${file}\n`,
-    ),
-  );
+    );
+  });
   const tags = splitList(args.tags);
   const skipTags = splitList(args['skip-tags']);
   const verbosity = Math.max(args.verbose ?? 0, traceLevel(process.env.FLEET_TRACE));

@@ -4,3 +4,4 @@ export * from './project.js';
 export * from './snapshot.js';
 export * from './test-image.js';
 export * from './swarm.js';
+export * from './postgres-image.js';
