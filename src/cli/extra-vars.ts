@@ -21,11 +21,16 @@ export function parseExtraVars(args: string[]): Vars {
       if (!data || typeof data !== 'object' || Array.isArray(data)) throw new ConfigError(file, 1, 1, 'expected a mapping of variables');
       Object.assign(out, data);
     } else if (a.trim().startsWith('{')) {
+      let data: unknown;
       try {
-        Object.assign(out, JSON.parse(a));
+        data = JSON.parse(a);
       } catch (err) {
         throw new ConfigError('-e', undefined, undefined, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
+      // As in YAML files: the remote shell would silently drop the NUL and change the argument.
+      const nul = pathToNul(data);
+      if (nul !== undefined) throw new ConfigError('-e', undefined, undefined, `a NUL character (\\u0000) in ${nul || 'the value'}: no command line, file name or shell variable can hold one`);
+      Object.assign(out, data);
     } else {
       for (const pair of a.split(/\s+(?=[\w.-]+=)/)) {
         const i = pair.indexOf('=');
@@ -35,4 +40,18 @@ export function parseExtraVars(args: string[]): Vars {
     }
   }
   return out;
+}
+
+/** Where the first NUL character sits in JSON data (a dotted path; '' for the top), if any. */
+function pathToNul(v: unknown, at = ''): string | undefined {
+  if (typeof v === 'string') return v.includes('\0') ? at : undefined;
+  if (v && typeof v === 'object') {
+    for (const [k, x] of Object.entries(v)) {
+      const where = at ? `${at}.${k}` : k;
+      if (k.includes('\0')) return where;
+      const found = pathToNul(x, where);
+      if (found !== undefined) return found;
+    }
+  }
+  return undefined;
 }
