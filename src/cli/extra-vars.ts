@@ -2,7 +2,7 @@
 import { readFileSync } from 'node:fs';
 import { ConfigError } from '../model/errors.js';
 import type { Vars } from '../model/inventory.js';
-import { parseYaml, toJS } from '../config/yaml-source.js';
+import { NUL_REASON, parseYaml, toJS } from '../config/yaml-source.js';
 
 export function parseExtraVars(args: string[]): Vars {
   const out: Vars = {};
@@ -27,9 +27,9 @@ export function parseExtraVars(args: string[]): Vars {
       } catch (err) {
         throw new ConfigError('-e', undefined, undefined, `invalid JSON: ${err instanceof Error ? err.message : String(err)}`);
       }
-      // As in YAML files: the remote shell would silently drop the NUL and change the argument.
+      // As in YAML files (parseYaml refuses it there).
       const nul = pathToNul(data);
-      if (nul !== undefined) throw new ConfigError('-e', undefined, undefined, `a NUL character (\\u0000) in ${nul || 'the value'}: no command line, file name or shell variable can hold one`);
+      if (nul !== undefined) throw new ConfigError('-e', undefined, undefined, `a NUL character (\\u0000) in ${nul || 'the value'}: ${NUL_REASON}`);
       Object.assign(out, data);
     } else {
       for (const pair of a.split(/\s+(?=[\w.-]+=)/)) {

@@ -63,15 +63,13 @@ export function parseYaml(file: string, text: string, opts: { vault?: boolean } 
   const alias = aliasProblem(doc);
   if (alias) throw errAt(yf, alias.node, alias.message);
   const nul = nulScalar(doc);
-  if (nul)
-    throw errAt(
-      yf,
-      nul,
-      'a NUL character (\\0) in a value: no command line, file name or shell variable can hold one (the host would silently drop it)',
-    );
+  if (nul) throw errAt(yf, nul, `a NUL character (\\0) in a value: ${NUL_REASON}`);
   yf.warnings = yamlSurprises(yf);
   return yf;
 }
+
+/** Why a value may not hold a NUL character (YAML files and -e say the same). */
+export const NUL_REASON = 'no command line, file name or shell variable can hold one (the host would silently drop it)';
 
 /** The first scalar whose text holds a NUL character ("\\0" in a double-quoted string). */
 function nulScalar(doc: Document): Node | undefined {

@@ -347,8 +347,7 @@ export class HostRunner {
   private stopUnknown(task: string, play: string, msg: string): void {
     this.unreachable = true;
     this.counts.unknown = (this.counts.unknown ?? 0) + 1;
-    const ev = stoppedEvent(this.host, play, task, 'unknown', msg);
-    this.shared.emit(ev);
+    this.shared.emit(stoppedEvent(this.host, play, task, 'unknown', msg));
   }
 
   hostEvent(): HostEvent {

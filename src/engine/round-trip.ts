@@ -32,19 +32,17 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
     );
   }
   const parsed = framed.sections;
-  for (const [i, r] of parsed) {
-    // Started, never finished: an apply cut off here may or may not have made its change.
-    if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${(res.stderr || '').trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });
-  }
   if (parsed.size === 0 && sections.length > 0) {
     // The script never started its first step: sudo refused, no sh, or a shell that does not run it.
     const said = (res.stderr || framed.stray).trim();
     if (res.rc === 0) throw new Error(`the host's shell exited 0 without running fleet's script${said ? `; it printed: ${said.slice(0, 500)}` : ''}`);
     sections.forEach((_, i) => parsed.set(i, { stdout: '', stderr: said || `exit ${res.rc}`, rc: res.rc }));
   }
-  // A probe read in part could be read wrongly (a digest cut off, a file half there): it fails.
   for (const [i, r] of parsed) {
-    if (sections[i].kind === 'probe' && r.dropped?.stdout) {
+    // Started, never finished: an apply cut off here may or may not have made its change.
+    if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${(res.stderr || '').trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });
+    // A probe read in part could be read wrongly (a digest cut off, a file half there): it fails.
+    else if (sections[i].kind === 'probe' && r.dropped?.stdout) {
       const why = `fleet reads at most ${PROBE_OUTPUT_BYTES} bytes of a probe and ${ROUND_TRIP_BYTES} of a round trip`;
       parsed.set(i, { stdout: '', stderr: `fleet: this probe's answer was cut (${r.dropped.stdout} of its bytes dropped: ${why}); a partial answer is not trusted`, rc: 255 });
     }

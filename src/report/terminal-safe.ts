@@ -11,11 +11,10 @@
 // eslint-disable-next-line no-control-regex
 const UNSAFE = /\r(?!\n)|[\x00-\x08\x0b\x0c\x0e-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 
-const NAMED: Record<string, string> = { '\r': '\\r', '\x1b': '\\x1b' };
-
 function escape(c: string): string {
+  if (c === '\r') return '\\r';
   const code = c.charCodeAt(0);
-  return NAMED[c] ?? (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
+  return (code <= 0xff ? `\\x${code.toString(16).padStart(2, '0')}` : `\\u${code.toString(16).padStart(4, '0')}`);
 }
 
 /** The text with every control character that could act on a terminal shown escaped. */
