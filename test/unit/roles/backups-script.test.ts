@@ -140,3 +140,60 @@ describe('fleet-backups run', () => {
     expect(r.err).toContain("no database dump named 'nope' is declared for this host (declared: synapse)");
   });
 });
+
+describe('fleet-backups and the repository lock', () => {
+  // restic that finds the repository locked for its first LOCKED_TIMES exclusive calls.
+  const LOCKED_RESTIC = `#!/bin/sh
+echo "restic $*" >> "$FAKE_LOG"
+case " $* " in
+*" --no-lock key list "*) echo "*aaaa1111  root  h1  2026-12-04 10:00:00"; echo " bbbb2222  root  h1  2026-12-01 10:00:00" ;;
+*" --no-lock "*) ;;
+*" unlock "*) ;;
+*" key remove "*)
+  n=$(cat "$FAKE_COUNT" 2>/dev/null || echo 0)
+  if [ "$n" -lt "$LOCKED_TIMES" ]; then
+    echo $((n + 1)) > "$FAKE_COUNT"
+    printf 'unable to create lock in backend: repository is already locked by PID 2701 on h1 by root\n' >&2
+    exit 1
+  fi ;;
+esac
+exit 0
+`;
+  function retire(lockedTimes: number, lockWait: string) {
+    writeFileSync(join(bin, 'restic'), LOCKED_RESTIC);
+    render({});
+    mkdirSync(join(root, 'var/lib/fleet-backups'), { recursive: true });
+    writeFileSync(join(root, 'etc/fleet-backups/password'), 'pw\n');
+    writeFileSync(join(root, 'var/lib/fleet-backups/retired-key'), 'bbbb2222\n');
+    const r = spawnSync('/bin/sh', [SCRIPT, 'retire-key'], {
+      encoding: 'utf8',
+      env: {
+        PATH: `${bin}:${process.env.PATH}`,
+        FLEET_BACKUPS_ROOT: root,
+        FAKE_LOG: log,
+        FAKE_COUNT: join(root, 'count'),
+        LOCKED_TIMES: String(lockedTimes),
+        FLEET_BACKUPS_LOCK_POLL: '0',
+        BACKUPS_LOCK_WAIT: lockWait,
+      },
+    });
+    return { rc: r.status, err: r.stderr, calls: readFileSync(log, 'utf8') };
+  }
+
+  it('a key change waits while another restic holds the lock (stale locks removed), then succeeds', () => {
+    const r = retire(2, '600');
+    expect(r.rc, r.err).toBe(0);
+    expect(r.err).toMatch(/locked by another restic run; waiting/);
+    expect(r.calls.match(/ key remove bbbb2222/g)).toHaveLength(3);
+    expect(r.calls.match(/ unlock$/gm)).toHaveLength(2);
+    expect(r.err).toContain('removed the key of the rotated-out password (bbbb2222)');
+  });
+
+  it('a lock that outlasts BACKUPS_LOCK_WAIT fails with restic\'s own message, and the key id is kept', () => {
+    const r = retire(1000, '0');
+    expect(r.rc).toBe(1);
+    expect(r.err).toContain('repository is already locked by PID 2701');
+    expect(r.err).toContain('retire-key: restic key remove bbbb2222 failed');
+    expect(readFileSync(join(root, 'var/lib/fleet-backups/retired-key'), 'utf8')).toBe('bbbb2222\n');
+  });
+});
