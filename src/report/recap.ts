@@ -1,6 +1,7 @@
 // The recap: the last thing a person reads. Per host counts, then every failure in full
 // (where, what ran, how it ended, what it said), so nobody has to rerun with -vvv.
 import type { Failure, RecapEvent, TaskStatus } from '../model/events.js';
+import { retryNote } from './retry-note.js';
 import type { RunState } from './state.js';
 import { formatMs, plural } from './state.js';
 import type { Style } from './style.js';
@@ -24,6 +25,11 @@ export function formatRecap(r: RecapEvent, state: RunState, style: Style): strin
     );
   }
   out.push('', ...table(r, hosts, state, style));
+  const retried = hosts.filter((h) => state.hosts.get(h)?.retries?.length);
+  if (retried.length > 0) {
+    out.push('', style.bold(style.yellow(`CONNECTED AFTER RETRIES (${retried.length})`)));
+    for (const h of retried) out.push(`${h}: ${retryNote(state.hosts.get(h)!.retries!)}`);
+  }
   if (r.outputs && Object.keys(r.outputs).length > 0) out.push('', style.bold('OUTPUTS'), ...outputs(r.outputs, hosts));
   if (r.failures.length > 0) {
     out.push('', style.bold(style.red(`FAILURES (${r.failures.length})`)));
