@@ -10,6 +10,9 @@ const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachab
 /** A column of its own only in a run where some task's outcome is unknown. */
 const hasUnknown = (r: RecapEvent): boolean => Object.values(r.hosts).some((c) => (c.unknown ?? 0) > 0);
 const STDERR_LINES = 20;
+/** Past this many hosts the table lists only the hosts that went wrong; the rest are counts
+ * (a thousand rows of "ok" hide the few that matter). --json keeps every host. */
+export const RECAP_MAX_ROWS = 50;
 
 export function formatRecap(r: RecapEvent, state: RunState, style: Style): string {
   const hosts = recapHosts(r, state);
@@ -67,7 +70,12 @@ function headline(r: RecapEvent, hosts: string[], style: Style): string {
 function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): string[] {
   const statuses: TaskStatus[] = hasUnknown(r) ? [...STATUSES, 'unknown'] : STATUSES;
   const header = ['host', ...statuses, 'round trips'];
-  const rows = hosts.map((h) => {
+  const wrong = (h: string) => {
+    const c = r.hosts[h];
+    return c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0;
+  };
+  const listed = hosts.length > RECAP_MAX_ROWS ? hosts.filter(wrong) : hosts;
+  const rows = listed.map((h) => {
     const c = r.hosts[h];
     const done = state.hosts.get(h)?.done;
     return [h, ...statuses.map((s) => String(c[s] ?? 0)), done ? String(done.roundTrips) : '-'];
@@ -82,6 +90,14 @@ function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): s
     if (c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0) line = style.red(line);
     else if (c.changed > 0) line = style.yellow(line);
     lines.push(line);
+  }
+  if (listed.length < hosts.length) {
+    const rest = hosts.filter((h) => !wrong(h));
+    const changed = rest.filter((h) => r.hosts[h].changed > 0).length;
+    const what = r.mode === 'check' ? 'would change' : 'changed';
+    lines.push(
+      style.dim(`${plural(rest.length, 'more host')} not listed (over ${RECAP_MAX_ROWS} hosts, only those that went wrong are): ${changed} ${what}, ${rest.length - changed} unchanged; --json has every host`),
+    );
   }
   return lines;
 }
