@@ -17,6 +17,8 @@ export interface BenchArgs {
   markdown?: string;
   /** A separate lab instance ("name:a.b.c.0/24"), so a benchmark leaves the shared lab alone. */
   lab?: { name: string; subnet: string };
+  /** --scale on light hosts (fleet lab up --light) instead of lab hosts: fleet and floor only. */
+  light: boolean;
 }
 
 function labSpec(v: unknown): BenchArgs['lab'] {
@@ -48,6 +50,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     .option('json', { type: 'string', describe: 'also write every measurement to this file' })
     .option('markdown', { type: 'string', describe: 'also write the tables as markdown to this file' })
     .option('lab', { type: 'string', describe: 'use a separate lab instance NAME:A.B.C.0/24 instead of the shared lab' })
+    .option('light', { type: 'boolean', default: false, describe: 'with --scale: light hosts (one sshd each on a loopback address) instead of lab hosts; fleet and the floor only' })
     .strict()
     .help()
     .parseSync();
@@ -58,8 +61,9 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
   const tasks = intList('tasks', a.tasks, 40);
   if (tasks.some((t) => t % 40 !== 0)) throw new Error(`--tasks: expected multiples of 40, got "${a.tasks}"`);
   const scale = intList('scale', a.scale, 0).filter((n) => n > 0);
+  if (a.light && scale.length === 0) throw new Error('--light: give the host counts with --scale (e.g. --scale 200,1000 --light)');
   if (a.quick) {
-    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab) };
+    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false };
   }
   return {
     hosts: intList('hosts', a.hosts, 1),
@@ -72,5 +76,6 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     json: a.json,
     markdown: a.markdown,
     lab: labSpec(a.lab),
+    light: a.light,
   };
 }

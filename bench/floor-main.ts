@@ -10,9 +10,12 @@ if (!keyFile || !knownHosts || !probeFile || specs.length === 0) {
   process.exit(64);
 }
 const hosts = specs.map((s) => {
-  const [name, address] = s.split('=');
-  return { name, address };
+  const [name, target] = s.split('=');
+  const [address, port] = target.split(':');
+  return { name, address, port: port ? Number(port) : undefined };
 });
-const results = await runFloor(hosts, keyFile, knownHosts, readFileSync(probeFile, 'utf8'));
+// FLOOR_CONCURRENCY: at most this many hosts at once (default: all at once).
+const limit = Number(process.env.FLOOR_CONCURRENCY) || hosts.length;
+const results = await runFloor(hosts, keyFile, knownHosts, readFileSync(probeFile, 'utf8'), limit);
 process.stdout.write(JSON.stringify(results) + '\n');
 process.exit(results.every((r) => r.rc === 0) ? 0 : 1);

@@ -75,8 +75,17 @@ function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: st
   });
 }
 
-export async function runFloor(hosts: FloorHost[], keyFile: string, knownHostsFile: string, script: string): Promise<FloorHostResult[]> {
+export async function runFloor(hosts: FloorHost[], keyFile: string, knownHostsFile: string, script: string, limit = hosts.length): Promise<FloorHostResult[]> {
   const privateKey = readFileSync(keyFile);
   const knownHosts = readFileSync(knownHostsFile, 'utf8');
-  return Promise.all(hosts.map((h) => runOne(h, privateKey, knownHosts, script)));
+  const results: FloorHostResult[] = new Array(hosts.length);
+  let next = 0;
+  const worker = async (): Promise<void> => {
+    while (next < hosts.length) {
+      const i = next++;
+      results[i] = await runOne(hosts[i], privateKey, knownHosts, script);
+    }
+  };
+  await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, hosts.length)) }, worker));
+  return results;
 }

@@ -13,6 +13,7 @@ import { ensureGnuTime } from './measure.js';
 import { aggregate, benchExitCode, comparisonTable, growthLines, profileTable, scalingTable, targetLines } from './report.js';
 import { ansiblePair, compareStates, fleetPair, type Context, type Sample } from './runner.js';
 import { writeFleetVariant } from './variants.js';
+import { lightMachine, lightScale, lightTable } from './light.js';
 
 const projectDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const log = (m: string): void => {
@@ -28,6 +29,7 @@ async function main(args: BenchArgs): Promise<number> {
   if (!existsSync(join(projectDir, 'dist', 'cli', 'main.js'))) {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench does)');
   }
+  if (args.light) return lightMain(args);
   const machineAtStart = machine();
   ensureGnuTime();
   const ansibleBin = args.skipAnsible ? undefined : ensureAnsible(log);
@@ -120,6 +122,27 @@ async function main(args: BenchArgs): Promise<number> {
   if (args.json) writeFileSync(args.json, JSON.stringify({ header, args, samples, rows }, null, 2) + '\n');
   rmSync(workDir, { recursive: true, force: true });
   return benchExitCode(samples);
+}
+
+/** --scale N --light: fleet and the floor on light hosts (bench/light.ts). */
+async function lightMain(args: BenchArgs): Promise<number> {
+  ensureGnuTime();
+  const machineAtStart = lightMachine();
+  const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  const rows = await lightScale(projectDir, workDir, args.scale, log);
+  const text = [
+    `fleet benchmark, light hosts: ${new Date().toISOString()}`,
+    `machine: ${machineAtStart}; hosts: one sshd each on 127.79.x.y on this same machine (fleet lab up --light)`,
+    `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
+    `workload: the 40-task workload less its 5 package tasks, under each host's light_root; floor: connect + the no-change run's first script, 16 hosts at a time`,
+    '',
+    lightTable(rows),
+  ].join('\n');
+  process.stdout.write(text + '\n');
+  if (args.markdown) writeFileSync(args.markdown, text + '\n');
+  if (args.json) writeFileSync(args.json, JSON.stringify({ args, rows }, null, 2) + '\n');
+  rmSync(workDir, { recursive: true, force: true });
+  return rows.every((r) => r.problems.length === 0) ? 0 : 1;
 }
 
 let args: BenchArgs;

@@ -2,6 +2,8 @@
 // connect (pinned host keys, sudo, ProxyJump, SOCKS), at most --forks hosts at once, every
 // host's result kept whatever happens to the others, nothing new started after Ctrl-C.
 import { Limiter } from '../engine/limiter.js';
+import { HandshakeWindow } from '../engine/handshake-window.js';
+import { connectWithRetry } from '../engine/connect-retry.js';
 import { secretValues } from '../engine/secrets.js';
 import type { Inventory } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
@@ -9,10 +11,6 @@ import type { Redactor } from '../report/index.js';
 import type { AdhocResultEvent } from '../report/adhoc.js';
 import { connect } from '../transport/index.js';
 import { resolveBecomePassword } from '../transport/become.js';
-
-/** The engine's bound on SSH handshakes in flight, for the same reason: on a small
- * controller, hundreds of simultaneous handshakes push some past the connect timeout. */
-const MAX_HANDSHAKES = 32;
 
 /** One host's end: what the ad-hoc reporter shows as a `result` event. */
 export type HostOutcome = Omit<AdhocResultEvent, 'type'>;
@@ -47,7 +45,15 @@ export function learnSecrets(inv: Inventory, hosts: string[], redactor: Redactor
 
 export async function onHosts(opts: OnHostsOptions): Promise<HostOutcome[]> {
   const forks = new Limiter(Math.max(1, opts.forks));
-  const handshakes = new Limiter(MAX_HANDSHAKES);
+  // The engine's adaptive bound on handshakes in flight and its retries, for the same reason:
+  // on a small controller, hundreds of simultaneous handshakes push some past the timeout.
+  const handshakes = new HandshakeWindow();
+  const pause = (ms: number) =>
+    new Promise<boolean>((resolve) => {
+      if (opts.signal.aborted) return resolve(true);
+      const t = setTimeout(() => resolve(false), ms);
+      opts.signal.addEventListener('abort', () => (clearTimeout(t), resolve(true)), { once: true });
+    });
   const one = async (name: string): Promise<HostOutcome> => {
     const started = performance.now();
     const ms = () => Math.round(performance.now() - started);
@@ -55,7 +61,10 @@ export async function onHosts(opts: OnHostsOptions): Promise<HostOutcome[]> {
     const host = opts.inventory.hosts.get(name)!;
     let session: HostSession;
     try {
-      session = await handshakes.run(() => connect(host, { knownHostsFile: opts.inventory.knownHostsFile, acceptNewHostKeys: opts.acceptNewHostKeys, signal: opts.signal }));
+      ({ session } = await connectWithRetry(
+        () => connect(host, { knownHostsFile: opts.inventory.knownHostsFile, acceptNewHostKeys: opts.acceptNewHostKeys, signal: opts.signal }),
+        { window: handshakes, timeoutMs: host.connection.connectTimeoutMs, pause },
+      ));
     } catch (err) {
       const status = opts.signal.aborted ? 'interrupted' : 'unreachable';
       return { host: name, status, stdout: '', stderr: '', msg: (err as Error).message, durationMs: ms() };

@@ -17,6 +17,11 @@ const ALIASES = CONNECTION_ALIASES;
 export const DEFAULT_PORT = 22;
 export const DEFAULT_USER = 'root';
 export const DEFAULT_CONNECT_TIMEOUT_MS = 10_000;
+/** Over a proxy the handshake crosses two hops (a bastion's own handshake, a ProxyCommand's
+ * start); over SOCKS it may cross Tor, whose circuits take seconds to build. Defaults only:
+ * connect_timeout set anywhere wins. */
+export const DEFAULT_CONNECT_TIMEOUT_PROXY_MS = 20_000;
+export const DEFAULT_CONNECT_TIMEOUT_SOCKS_MS = 30_000;
 export const KEEPALIVE_INTERVAL_MS = 15_000;
 
 export function buildConnection(host: string, winners: Map<string, Winner>, sources: ConnectionSources = {}): Connection {
@@ -65,7 +70,7 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
     becomeSet = b;
   }
 
-  let connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_MS;
+  let connectTimeoutMs: number | undefined;
   const tw = pick('connect_timeout');
   if (tw && tw.value !== null && tw.value !== undefined) {
     const n = typeof tw.value === 'string' && tw.value.trim() !== '' ? Number(tw.value) : tw.value;
@@ -126,7 +131,7 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
     user: finalUser,
     // root needs no sudo; become only means something for another user.
     become: becomeSet && finalUser !== 'root',
-    connectTimeoutMs,
+    connectTimeoutMs: connectTimeoutMs ?? DEFAULT_CONNECT_TIMEOUT_MS,
     keepaliveIntervalMs: proxy.keepaliveIntervalMs ?? KEEPALIVE_INTERVAL_MS,
   };
   if (privateKeyFile) conn.privateKeyFile = privateKeyFile;
@@ -144,6 +149,10 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
     if (conn.proxyCommand) {
       throw bad(socks.w, `'socks_proxy' and a ProxyCommand (${proxy.from}) are both set: the ProxyCommand carries the connection itself; set one of them`);
     }
+  }
+  if (connectTimeoutMs === undefined) {
+    if (conn.socksProxy) conn.connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_SOCKS_MS;
+    else if (conn.proxyCommand || conn.proxyJump) conn.connectTimeoutMs = DEFAULT_CONNECT_TIMEOUT_PROXY_MS;
   }
   return conn;
 }

@@ -13,6 +13,7 @@ import { b64Heredoc, q } from '../modules/lib/sh.js';
 import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
 import { Limiter } from './limiter.js';
+import { connectHost } from './connect-host.js';
 import type { RunShared } from './run-shared.js';
 import { decryptWithIdentity, encryptForRecipients } from '../secrets/index.js';
 
@@ -41,15 +42,8 @@ function borrowed<T>(session: HostSession, fn: () => Promise<T>): Promise<T> {
 
 export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
   const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
-    shared.handshakes.run(() =>
-      shared.deps.connect(h, {
-        knownHostsFile,
-        // A fresh connection proves a known host: a key never seen is not accepted here.
-        acceptNewHostKeys: false,
-        portOverride,
-        signal: shared.opts.signal,
-      }),
-    );
+    // A fresh connection proves a known host: a key never seen is not accepted here.
+    connectHost(shared, h, { fresh: true, port: portOverride, knownHostsFile }).then((c) => c.session);
 
   /** The run's connection to `name` (a few channels at a time when it is another host's), or
    * a fresh one for this call when it has none or it closed under us (that host's run ended). */

@@ -42,7 +42,9 @@ export function ownerDescription(mode: 'apply' | 'check', now = new Date()): str
  * Exit 0: taken/free (stdout `stale OWNER` when a dead run's lock was broken); LOCK_BUSY:
  * held, stdout `held OWNER`; anything else: the lock could not be handled (stderr says why). */
 export function lockSection(mode: 'take' | 'test', owner: string): Section {
-  const text = String.raw`L=${LOCK_FILE}
+  // FLEET_LOCK_FILE (set by the host's sshd): hosts that share one filesystem, as the light
+  // hosts of scale tests do, each need a lock of their own.
+  const text = String.raw`L=$${'{'}FLEET_LOCK_FILE:-${LOCK_FILE}}
 umask 022
 # The mutex is opened read-only (flock needs no write access): another user's mutex file in
 # the sticky /run/lock cannot be opened for writing, even by root (fs.protected_regular).

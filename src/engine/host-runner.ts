@@ -86,8 +86,9 @@ export class HostRunner {
     if (this.session) return true;
     if (this.done) return false;
     const t0 = performance.now();
+    let retries: string[];
     try {
-      this.session = await connectHost(this.shared, this.host, { fresh: false });
+      ({ session: this.session, retries } = await connectHost(this.shared, this.host, { fresh: false }));
     } catch (err) {
       this.stop('unreachable', 'connect', '', err);
       return false;
@@ -96,7 +97,7 @@ export class HostRunner {
     const verbosity = this.shared.opts.verbosity ?? 0;
     const trace = verbosity > 0 ? (msg: string) => this.shared.emit({ type: 'trace', host: this.host.name, msg }) : undefined;
     this.wire = new HostWire(this.session, this.timings, { trace, verbosity, dumpOnce: this.shared.dumpOnce });
-    this.shared.emit({ type: 'connect', host: this.host.name, connectMs: this.timings.connectMs });
+    this.shared.emit({ type: 'connect', host: this.host.name, connectMs: this.timings.connectMs, ...(retries.length ? { retries } : {}) });
     return true;
   }
 

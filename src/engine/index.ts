@@ -3,6 +3,7 @@
 import type { Failure, HostCounts, RecapEvent } from '../model/events.js';
 import { connect } from '../transport/index.js';
 import { HostRunner } from './host-runner.js';
+import { HandshakeWindow } from './handshake-window.js';
 import { Limiter } from './limiter.js';
 import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
@@ -14,10 +15,6 @@ import { setVariableTemplates } from './task-reads.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
 export { ownerDescription, LOCK_FILE } from './host-lock.js';
-
-/** Measured: at 100 hosts on a 2-core controller, unbounded handshakes hit the 10 s connect
- * timeout; 32 at a time keep every handshake well inside it. */
-const MAX_HANDSHAKES = 32;
 
 /** Every name the tasks and handlers of these plays register. */
 function registerNamesIn(programs: PlayProgram[]): Set<string> {
@@ -82,7 +79,8 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const generation = { value: 0 };
   const shared: RunShared = {
     opts,
-    handshakes: new Limiter(MAX_HANDSHAKES),
+    handshakes: new HandshakeWindow(),
+    retryPolicy: opts.retryPolicy,
     inventory: inv,
     deps,
     emit,

@@ -8,7 +8,8 @@ import type { ConnectOptions } from '../transport/index.js';
 import type { BatchProgress } from './progress.js';
 import type { PlayProgram } from './program.js';
 import type { VarsScope } from './vars.js';
-import type { Limiter } from './limiter.js';
+import type { HandshakeWindow } from './handshake-window.js';
+import type { RetryPolicy } from './connect-retry.js';
 import type { LockOptions } from './host-lock.js';
 import type { Outcome } from './outcome.js';
 
@@ -47,6 +48,8 @@ export interface RunOptions {
   redactor: SecretRegistry;
   /** For the benchmark's floor: receives the first script sent to a host. */
   dumpProbe?: (script: string) => void;
+  /** How failed connects are retried; default DEFAULT_RETRY (connect-retry.ts). */
+  retryPolicy?: RetryPolicy;
   /** Trace events on stderr (-v/-vv/-vvv, or FLEET_TRACE=N): 1 why each round trip
    * happened; 2 also each section's exit status and output; 3 also the script sent and timings. */
   verbosity?: number;
@@ -60,9 +63,11 @@ export interface BatchContext {
 
 export interface RunShared {
   opts: RunOptions;
-  /** Bounds SSH handshakes in flight: they are CPU-bound on both ends, and a controller that
-   * starts 100 at once on two cores makes some exceed the connect timeout. */
-  handshakes: Limiter;
+  /** Bounds SSH handshakes in flight, adapting to how they fare: they are CPU-bound on both
+   * ends, and a controller that starts 100 at once on two cores makes some exceed the timeout. */
+  handshakes: HandshakeWindow;
+  /** How failed connects are retried (tests: no waiting). */
+  retryPolicy?: RetryPolicy;
   inventory: Inventory;
   deps: Required<EngineDeps>;
   emit: (e: FleetEvent) => void;

@@ -22,6 +22,8 @@ export interface ConnectEvent {
   type: 'connect';
   host: string;
   connectMs: number;
+  /** Present when the first tries failed for a passing reason: why each one failed. */
+  retries?: string[];
 }
 
 export interface TaskStartEvent {

@@ -45,13 +45,26 @@ export interface HostSession {
   close(): void;
 }
 
+/** Why a connection attempt failed, as far as the host's answer goes: `no-answer` (refused, no
+ * route, nothing at the address), `transient` (it answered, or may have, but too slowly or it
+ * turned us away for now: a timeout, a reset or close before the handshake ended, sshd's
+ * MaxStartups), `final` (it answered no: authentication, an aborted run...). Only transient
+ * failures are worth another try. */
+export type ConnectFailureKind = 'no-answer' | 'transient' | 'final';
+
 export class UnreachableError extends Error {
+  readonly kind: ConnectFailureKind;
+  /** The cause alone ("timed out after 10 s before the SSH banner"), for retry notes. */
+  readonly reason?: string;
   constructor(
     public readonly host: string,
     message: string,
+    opts: { kind?: ConnectFailureKind; reason?: string } = {},
   ) {
     super(message);
     this.name = 'UnreachableError';
+    this.kind = opts.kind ?? 'final';
+    this.reason = opts.reason;
   }
 }
 

@@ -1,5 +1,6 @@
 // Plain lines for CI logs and pipes: one line per result, greppable by host or status,
 // nothing redrawn, then the recap.
+import { retryNote } from './retry-note.js';
 import type { FleetEvent, TaskEvent } from '../model/events.js';
 import { formatDiff } from './diff-format.js';
 import { formatRecap } from './recap.js';
@@ -53,6 +54,9 @@ export class PlainRenderer {
         this.write(formatRecap(e, this.state, this.style));
         break;
       case 'connect':
+        // A host that needed retries is worth a line: it was slow or turned us away at first.
+        if (e.retries?.length) this.write(this.style.yellow(`${e.host} | ${retryNote(e.retries)}`) + '\n');
+        break;
       case 'task_start':
         // Progress, not results: the live view shows them, a log does not need them.
         break;

@@ -1,6 +1,7 @@
 // The recap: the last thing a person reads. Per host counts, then every failure in full
 // (where, what ran, how it ended, what it said), so nobody has to rerun with -vvv.
 import type { Failure, RecapEvent, TaskStatus } from '../model/events.js';
+import { retryNote } from './retry-note.js';
 import type { RunState } from './state.js';
 import { formatMs, plural } from './state.js';
 import type { Style } from './style.js';
@@ -9,6 +10,9 @@ const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachab
 /** A column of its own only in a run where some task's outcome is unknown. */
 const hasUnknown = (r: RecapEvent): boolean => Object.values(r.hosts).some((c) => (c.unknown ?? 0) > 0);
 const STDERR_LINES = 20;
+/** Past this many hosts the table lists only the hosts that went wrong; the rest are counts
+ * (a thousand rows of "ok" hide the few that matter). --json keeps every host. */
+export const RECAP_MAX_ROWS = 50;
 
 export function formatRecap(r: RecapEvent, state: RunState, style: Style): string {
   const hosts = recapHosts(r, state);
@@ -24,6 +28,11 @@ export function formatRecap(r: RecapEvent, state: RunState, style: Style): strin
     );
   }
   out.push('', ...table(r, hosts, state, style));
+  const retried = hosts.filter((h) => state.hosts.get(h)?.retries?.length);
+  if (retried.length > 0) {
+    out.push('', style.bold(style.yellow(`CONNECTED AFTER RETRIES (${retried.length})`)));
+    for (const h of retried) out.push(`${h}: ${retryNote(state.hosts.get(h)!.retries!)}`);
+  }
   if (r.outputs && Object.keys(r.outputs).length > 0) out.push('', style.bold('OUTPUTS'), ...outputs(r.outputs, hosts));
   if (r.failures.length > 0) {
     out.push('', style.bold(style.red(`FAILURES (${r.failures.length})`)));
@@ -61,7 +70,12 @@ function headline(r: RecapEvent, hosts: string[], style: Style): string {
 function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): string[] {
   const statuses: TaskStatus[] = hasUnknown(r) ? [...STATUSES, 'unknown'] : STATUSES;
   const header = ['host', ...statuses, 'round trips'];
-  const rows = hosts.map((h) => {
+  const wrong = (h: string) => {
+    const c = r.hosts[h];
+    return c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0;
+  };
+  const listed = hosts.length > RECAP_MAX_ROWS ? hosts.filter(wrong) : hosts;
+  const rows = listed.map((h) => {
     const c = r.hosts[h];
     const done = state.hosts.get(h)?.done;
     return [h, ...statuses.map((s) => String(c[s] ?? 0)), done ? String(done.roundTrips) : '-'];
@@ -76,6 +90,14 @@ function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): s
     if (c.failed > 0 || c.unreachable > 0 || (c.unknown ?? 0) > 0) line = style.red(line);
     else if (c.changed > 0) line = style.yellow(line);
     lines.push(line);
+  }
+  if (listed.length < hosts.length) {
+    const rest = hosts.filter((h) => !wrong(h));
+    const changed = rest.filter((h) => r.hosts[h].changed > 0).length;
+    const what = r.mode === 'check' ? 'would change' : 'changed';
+    lines.push(
+      style.dim(`${plural(rest.length, 'more host')} not listed (over ${RECAP_MAX_ROWS} hosts, only those that went wrong are): ${changed} ${what}, ${rest.length - changed} unchanged; --json has every host`),
+    );
   }
   return lines;
 }

@@ -11,6 +11,8 @@ export interface HostState {
   current?: string;
   done?: HostEvent;
   connectMs?: number;
+  /** Why the first connection tries failed, when some did (the recap names these hosts). */
+  retries?: string[];
 }
 
 export class RunState {
@@ -42,6 +44,7 @@ export class RunState {
         break;
       case 'connect':
         this.host(e.host).connectMs = e.connectMs;
+        if (e.retries?.length) this.host(e.host).retries = e.retries;
         break;
       case 'task_start':
         this.host(e.host).current = taskName(e);

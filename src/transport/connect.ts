@@ -4,7 +4,7 @@ import type { HostSession } from '../model/transport.js';
 import { HostKeyError, UnreachableError } from '../model/transport.js';
 import { planAuth, type AuthPlan } from './auth.js';
 import { resolveBecomePassword } from './become.js';
-import { describeCause, removeHint, unreachableMessage, type Target } from './errors.js';
+import { classifyConnectFailure, HandshakeError, removeHint, unreachableMessage, type Target } from './errors.js';
 import { pinningPolicy, type HostKeyPolicy } from './host-key-policy.js';
 import { SshSession } from './session.js';
 import { openSsh } from './ssh-client.js';
@@ -34,7 +34,9 @@ export function connectError(err: unknown, t: Target, timeoutMs: number, tried: 
         `Refusing to connect. If the host was really reinstalled, remove the old key with: ${removeHint(knownHostsFile, t.address, t.port)}, then run: fleet hostkeys accept ${t.name}`,
     );
   }
-  return new UnreachableError(t.name, unreachableMessage(t, describeCause(err, t, timeoutMs, tried)));
+  const phase = err instanceof HandshakeError ? err.phase : 'tcp';
+  const { kind, cause } = classifyConnectFailure(err, phase, t, timeoutMs, tried);
+  return new UnreachableError(t.name, unreachableMessage(t, cause), { kind, reason: cause });
 }
 
 export async function connect(host: Host, opts: ConnectOptions): Promise<HostSession> {

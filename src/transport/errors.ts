@@ -2,6 +2,7 @@
 import { describeKey } from './fingerprint.js';
 import type { KnownHostEntry } from './known-hosts.js';
 import { hostToken } from './known-hosts.js';
+import type { ConnectFailureKind } from '../model/transport.js';
 
 export interface Target {
   name: string;
@@ -16,6 +17,7 @@ export interface Target {
 
 /** Why the connection failed, from an ssh2/net/socks error. */
 export function describeCause(err: unknown, t: Target, timeoutMs: number, tried: string[] = []): string {
+  if (err instanceof HandshakeError) err = err.error;
   const e = err as NodeJS.ErrnoException & { level?: string };
   const code = e?.code ?? '';
   const msg = String(e?.message ?? err);
@@ -72,4 +74,55 @@ export function changedKeyMessage(
 
 export function revokedKeyMessage(t: Target, offered: Buffer, entry: KnownHostEntry, knownHostsFile: string): string {
   return `host key for ${t.label ?? t.name} (${t.address}:${t.port}) is revoked (${knownHostsFile}:${entry.line}): ${describeKey(offered)}. Refusing to connect`;
+}
+
+/** How far a handshake got: TCP connect, waiting for the server's SSH banner, key exchange,
+ * authentication. Where it stopped tells a host that never answered from a slow one. */
+export type HandshakePhase = 'tcp' | 'banner' | 'kex' | 'auth';
+
+/** What openSsh rejects with (host key refusals aside): the error, and how far the handshake got. */
+export class HandshakeError extends Error {
+  constructor(
+    readonly error: unknown,
+    readonly phase: HandshakePhase,
+  ) {
+    super(String((error as Error)?.message ?? error));
+    this.name = 'HandshakeError';
+  }
+}
+
+export interface ConnectFailure {
+  kind: ConnectFailureKind;
+  cause: string;
+}
+
+/** Whether a failed handshake is worth another try, and why it failed in words. A refusal or a
+ * missing route is an answer (nothing listens there): trying again would only be slower. A
+ * timeout, or a close before the handshake ended, is what a loaded host (or sshd's MaxStartups,
+ * which drops new connections before its banner) looks like: those are retried. */
+export function classifyConnectFailure(err: unknown, phase: HandshakePhase, t: Target, timeoutMs: number, tried: string[] = []): ConnectFailure {
+  if (err instanceof HandshakeError) err = err.error;
+  const cause = describeCause(err, t, timeoutMs, tried);
+  const e = err as NodeJS.ErrnoException & { level?: string };
+  const msg = String(e?.message ?? err);
+  const secs = `${Math.round(timeoutMs / 100) / 10} s`;
+  if (/^connection refused$|^cannot resolve |^no route to host$|^network unreachable$/.test(cause)) return { kind: 'no-answer', cause };
+  if (/^authentication failed/.test(cause) || /aborted/i.test(msg)) return { kind: 'final', cause };
+  if (cause.startsWith('timed out after')) {
+    const where: Record<HandshakePhase, string> = {
+      tcp: `no answer to the TCP connect within ${secs}`,
+      banner: `connected, but no SSH banner within ${secs}`,
+      kex: `SSH key exchange not finished within ${secs}`,
+      auth: `authentication not finished within ${secs}`,
+    };
+    return { kind: 'transient', cause: where[phase] };
+  }
+  const closed = cause === 'connection reset by peer' || /closed by the server|No response from server|Connection lost before handshake/i.test(msg);
+  if (closed) {
+    if (phase === 'tcp' || phase === 'banner') {
+      return { kind: 'transient', cause: `${cause === 'connection reset by peer' ? 'connection reset' : 'connection closed'} by the server before its SSH banner (its MaxStartups limit, or not an SSH server)` };
+    }
+    return { kind: 'transient', cause: `${cause === 'connection reset by peer' ? 'connection reset' : 'connection closed'} by the server during the ${phase === 'kex' ? 'key exchange' : 'authentication'}` };
+  }
+  return { kind: 'final', cause };
 }

@@ -3,6 +3,7 @@ import type { Duplex } from 'node:stream';
 import ssh2 from 'ssh2'; // CommonJS: named imports fail under Node's ESM loader
 import type { Algorithms, Client, ConnectConfig } from 'ssh2';
 import type { AuthPlan } from './auth.js';
+import { HandshakeError, type HandshakePhase } from './errors.js';
 
 /** Fast and modern first; the rest stays for older servers. */
 export const KEX = [
@@ -71,12 +72,17 @@ export function openSsh(o: OpenOptions): Promise<OpenClient> {
     const config = buildConnectConfig(o);
     let settled = false;
     let keyError: unknown;
+    // A given stream (SOCKS, bastion) is connected already: the server is next to speak.
+    let phase: HandshakePhase = o.sock ? 'banner' : 'tcp';
     const fail = (err: unknown) => {
       if (settled) return;
       settled = true;
       o.signal?.removeEventListener('abort', onAbort);
+      // ssh2 records the server's banner as it parses it; read, never listened for, so that
+      // nothing here can put its socket into flowing mode early.
+      if (phase === 'banner' && (client as unknown as { _remoteVer?: string })._remoteVer !== undefined) phase = 'kex';
       client.destroy();
-      reject(keyError ?? err);
+      reject(keyError ?? new HandshakeError(err, phase));
     };
     const onAbort = () => fail(new Error('connection aborted'));
     if (o.signal?.aborted) return fail(new Error('connection aborted'));
@@ -91,6 +97,12 @@ export function openSsh(o: OpenOptions): Promise<OpenClient> {
         },
       );
     };
+    client.on('connect', () => {
+      phase = 'banner';
+    });
+    client.on('handshake', () => {
+      phase = 'auth';
+    });
     client.on('error', (err) => fail(err));
     client.on('close', () => fail(new Error('connection closed by the server before it was ready')));
     client.on('ready', () => {

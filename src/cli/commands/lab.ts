@@ -3,6 +3,7 @@
 import type { Argv, CommandModule } from 'yargs';
 import { labDown, labShell, labStatus, labUp, type LabInstanceSpec, type LabOptions } from '../../lab/index.js';
 import { loadInventory } from '../../config/index.js';
+import { lightDown, lightStatus, lightUp } from '../../lab/light.js';
 import { EXIT } from '../exit-codes.js';
 import type { CommandDoc } from '../spec.js';
 
@@ -14,6 +15,7 @@ export const labDoc: CommandDoc = {
     { name: 'name', type: 'string', arg: 'NAME', default: 'lab', describe: 'lab instance (another name needs --subnet)' },
     { name: 'subnet', type: 'string', arg: 'A.B.C.0/24', describe: 'IPv4 /24 of a non-default instance' },
     { name: 'json', type: 'boolean', default: false, describe: 'status: as JSON' },
+    { name: 'light', type: 'boolean', default: false, describe: 'up/down/status: light hosts for scale tests, one sshd each on 127.77.x.y:2222 (below)' },
   ],
 };
 
@@ -24,7 +26,11 @@ interface Args {
   name: string;
   subnet?: string;
   json: boolean;
+  light: boolean;
 }
+
+/** The light lab's name: --name, or "light" when it was left at the lab's default. */
+const lightName = (args: Args): string => (args.name === 'lab' ? 'light' : args.name);
 
 function instanceOf(args: Args): LabOptions {
   if (args.name === 'lab' && !args.subnet) return {};
@@ -54,11 +60,17 @@ export const labCommand: CommandModule<object, Args> = {
     y
       .option('name', { type: 'string', default: 'lab', describe: 'lab instance (another name needs --subnet)' })
       .option('subnet', { type: 'string', describe: 'IPv4 /24 of a non-default instance, e.g. 10.231.1.0/24' })
+      .option('light', { type: 'boolean', default: false, describe: 'light hosts for scale tests: one sshd each on a loopback address (up, down, status)' })
       .command({
         command: 'up [n]',
         describe: 'boot N hosts (default 3; existing hosts are kept), write inventory/lab.yml',
         builder: (yy: Argv) => yy.positional('n', { type: 'number', default: 3 }) as never,
         handler: act(async (args) => {
+          if (args.light) {
+            const lab = await lightUp(args.n ?? 3, { name: lightName(args), onProgress: progress });
+            process.stdout.write(`inventory: ${lab.inventoryFile}\nknown_hosts: ${lab.knownHostsFile}\n`);
+            return EXIT.ok;
+          }
           const info = await labUp(args.n ?? 3, { ...instanceOf(args), onProgress: progress, projectDir: process.cwd() });
           for (const h of info.hosts) process.stdout.write(`${h.name}\t${h.address}\t${h.group}\n`);
           if (info.inventoryFile) process.stdout.write(`inventory: ${info.inventoryFile}\nknown_hosts: ${info.projectKnownHostsFile}\n`);
@@ -69,6 +81,10 @@ export const labCommand: CommandModule<object, Args> = {
         command: 'down',
         describe: 'stop every host and remove everything the lab made, then verify nothing is left',
         handler: act(async (args) => {
+          if (args.light) {
+            await lightDown({ name: lightName(args), onProgress: progress });
+            return EXIT.ok;
+          }
           await labDown({ ...instanceOf(args), onProgress: progress });
           return EXIT.ok;
         }),
@@ -78,6 +94,16 @@ export const labCommand: CommandModule<object, Args> = {
         describe: 'hosts, addresses, up or down (exit 0 only when the lab is up)',
         builder: (yy: Argv) => yy.option('json', { type: 'boolean', default: false }) as never,
         handler: act(async (args) => {
+          if (args.light) {
+            const l = lightStatus({ name: lightName(args) });
+            const up = l.hosts.filter((h) => h.up).length;
+            if (args.json) process.stdout.write(JSON.stringify(l) + '\n');
+            else {
+              process.stdout.write(`light lab ${l.name}: ${up} of ${l.hosts.length} hosts up (${l.stateDir})\n`);
+              for (const h of l.hosts) process.stdout.write(`${h.name}\t${h.address}\t${h.up ? 'up' : 'down'}\n`);
+            }
+            return l.hosts.length > 0 && up === l.hosts.length ? EXIT.ok : EXIT.failed;
+          }
           const s = await labStatus(instanceOf(args));
           if (args.json) process.stdout.write(JSON.stringify(s) + '\n');
           else {

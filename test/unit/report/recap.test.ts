@@ -104,3 +104,20 @@ describe('recap', () => {
     expect(useColor(true, { NO_COLOR: '' })).toBe(true);
   });
 });
+
+describe('recap of a big run', () => {
+  it('past the row limit lists only the hosts that went wrong, the rest as counts', async () => {
+    const { RECAP_MAX_ROWS } = await import('../../../src/report/recap.js');
+    const n = RECAP_MAX_ROWS + 10;
+    const names = Array.from({ length: n }, (_, i) => `h${i + 1}`);
+    const counts = (over: Partial<Record<'ok' | 'changed' | 'failed' | 'unreachable', number>>) => ({ ok: 0, changed: 0, failed: 0, skipped: 0, unreachable: 0, ...over });
+    const hosts = Object.fromEntries(names.map((h, i) => [h, i === 3 ? counts({ failed: 1 }) : i === 7 ? counts({ unreachable: 1 }) : i % 2 ? counts({ changed: 1 }) : counts({ ok: 1 })]));
+    const recap: RecapEvent = { type: 'recap', mode: 'apply', hosts, failures: [], durationMs: 1000, interrupted: false };
+    const text = recapOf([{ type: 'run', mode: 'apply', playbook: 'p.yml', hosts: names }, recap]);
+    const rows = text.split('\n').filter((l) => /^h\d+ /.test(l));
+    expect(rows.map((l) => l.split(' ')[0])).toEqual(['h4', 'h8']);
+    // 58 others: h2, h6, h10... (odd indexes but h8) changed.
+    const changed = names.filter((_, i) => i % 2 === 1 && i !== 3 && i !== 7).length;
+    expect(text).toContain(`${n - 2} more hosts not listed (over ${RECAP_MAX_ROWS} hosts, only those that went wrong are): ${changed} changed, ${n - 2 - changed} unchanged; --json has every host`);
+  });
+});
