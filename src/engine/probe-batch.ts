@@ -49,7 +49,7 @@ export function batchProbes(sections: Section[]): BatchedSend {
           return;
         }
         const whole = r.rc === 0 && !r.cutOff && !r.dropped?.stdout;
-        for (const m of sl.members) out.set(m.orig, whole ? { ...r, stdout: getBatcher(sl.kind).split(r.stdout, m.need) } : { ...r });
+        sl.members.forEach((m, k) => out.set(m.orig, whole ? { ...r, stdout: getBatcher(sl.kind).split(r.stdout, m.need, k) } : { ...r }));
       });
       return out;
     },

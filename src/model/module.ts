@@ -80,7 +80,10 @@ export interface ModuleTraits {
 
 /** What a probe asks, in a form the engine can merge with the same kind of question from other
  * tasks of the round trip: one command for all of them instead of one per task. */
-export type ProbeBatch = { kind: 'dpkg'; names: string[] };
+export type ProbeBatch =
+  | { kind: 'dpkg'; names: string[] }
+  /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
+  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean };
 
 /** Merges probes of one kind (modules/batchers.ts). `split` must hand each task exactly what
  * its own probe would have printed, so plan() decides the same either way. */
@@ -88,8 +91,8 @@ export interface ProbeBatcher {
   kind: ProbeBatch['kind'];
   /** POSIX sh, read-only, answering every need at once. */
   script(needs: ProbeBatch[]): string;
-  /** One task's probe output, cut from the merged output. */
-  split(stdout: string, need: ProbeBatch): string;
+  /** One task's probe output, cut from the merged output (`index`: its place in `needs`). */
+  split(stdout: string, need: ProbeBatch, index: number): string;
 }
 
 export interface Module<S extends TObject = TObject, D = undefined, P = Params<S>> {
