@@ -34,9 +34,10 @@ const STAT_FORMAT = (k: string): string => `${k}mode=%a\\n${k}uid=%u\\n${k}gid=%
 /** Lines STAT_FORMAT prints for one path. */
 const STAT_LINES = 6;
 
-/** probePath's text; `statSh`, when given, stands in for its own stat of the path (a merged
- * probe reads the line from one stat over every path instead: pathBatchScript). */
-function probePathWith(path: string, o: PathProbeOptions, statSh?: string): string {
+/** probePath's text. `swap`, when given, stands in for its own stat of the path and its own
+ * sha256sum (the digest, in `$s`): a merged probe reads them back from one stat and one
+ * sha256sum over every path instead (pathBatchScript). */
+function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string }): string {
   const k = o.prefix ?? '';
   const p = o.expr ?? q(path);
   const lines: string[] = [];
@@ -47,12 +48,12 @@ function probePathWith(path: string, o: PathProbeOptions, statSh?: string): stri
       ? `if [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -L ${p} ]; then echo ${k}type=dangling; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`
       : `if [ -L ${p} ]; then echo ${k}type=link; printf '${k}target_b64=%s\\n' "$(printf '%s' "$(readlink -- ${p})" | base64 -w0)"; elif [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`,
   );
-  lines.push(statSh ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
+  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
   if (o.alwaysContent) {
     lines.push(`if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
   } else if (o.desiredSha256) {
     lines.push(
-      `if [ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1; s=\${s%% *}; echo "${k}sha256=$s"; ` +
+      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
         `if [ "$s" != ${o.desiredSha256} ] && [ "$(stat -L -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf '${k}content_b64='; base64 -w0 < ${p}; echo; fi; fi`,
     );
   }
@@ -189,10 +190,23 @@ export function pathBatchScript(needs: PathBatch[]): string {
     });
     out.push(`: >${file}; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" >${file} || exit 1`);
   }
-  out.push('exec 7<"$T/bP" 8<"$T/bL"');
+  // One sha256sum over the regular files whose digest is asked; it prints one line per file,
+  // in order (a name with a newline or backslash is escaped, its line starts with "\\").
+  out.push('set --');
+  needs.forEach((n, i) => {
+    if (!n.desiredSha256 || n.alwaysContent) return;
+    const p = q(n.path);
+    out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fh_${i}=1; else fh_${i}=; fi`);
+  });
+  out.push(': >"$T/bH"; [ $# -eq 0 ] || sha256sum -- "$@" >"$T/bH" || exit 1');
+  out.push('exec 6<"$T/bH" 7<"$T/bP" 8<"$T/bL"');
   needs.forEach((n, i) => {
     out.push(`printf '${MEMBER_MARK}${i}\\n'`);
-    out.push(probePathWith(n.path, optionsOf(n), `if [ "$fe_${i}" = 1 ]; then fleet_rec <&${n.follow ? 8 : 7}; fi`).replace(/\n$/, ''));
+    const swap = {
+      stat: `if [ "$fe_${i}" = 1 ]; then fleet_rec <&${n.follow ? 8 : 7}; fi`,
+      sha256: `[ "$fh_${i}" = 1 ]; then IFS= read -r s <&6 || exit 1; s=\${s#\\\\}`,
+    };
+    out.push(probePathWith(n.path, optionsOf(n), swap).replace(/\n$/, ''));
   });
   return out.join('\n') + '\n';
 }

@@ -80,12 +80,14 @@ const section = ({ m, p: params }: { m: AnyModule; p: Record<string, unknown> })
 });
 
 describe('merged path probes', () => {
-  it('send one stat and one stat -L for every path of a run of probes', () => {
+  it('send one stat, one stat -L and one sha256sum for every path of a run of probes', () => {
     const sections = corpus().map(section);
     expect(sections.every((s) => s.batch?.kind === 'path')).toBe(true);
     const sent = batchProbes(sections).sent;
     expect(sent.length).toBe(1);
     expect(sent[0].text.match(/\bstat (-L )?--printf/g)).toEqual(['stat --printf', 'stat -L --printf']);
+    // One sha256sum for every digest asked (copy, template), none per task.
+    expect(sent[0].text.match(/\bsha256sum\b/g)).toEqual(['sha256sum']);
   });
 
   it('answer each task as its own probe does, and plan the same, over the corpus (real shell)', async () => {
