@@ -11,14 +11,6 @@ export interface FloorHost {
   port?: number;
 }
 
-export interface FloorHostResult {
-  name: string;
-  connectMs: number;
-  execMs: number;
-  rc: number;
-  stdoutBytes: number;
-  error?: string;
-}
 
 /** Keys pinned for address:port, from plain or hashed (|1|salt|hash) known_hosts lines. */
 export function pinnedKeys(knownHosts: string, address: string, port = 22): Buffer[] {
@@ -39,9 +31,60 @@ export function pinnedKeys(knownHosts: string, address: string, port = 22): Buff
   return keys;
 }
 
-function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: string): Promise<FloorHostResult> {
+/** CPU the host used during one exec over the already-open connection, idle use subtracted. */
+export interface ExecCpu {
+  /** 'bare' (`true`), 'probe' (fleet's probe script), 'minimal' (the minimal probe). */
+  label: string;
+  hostCpuMs: number;
+  execMs: number;
+  rc: number;
+}
+
+export interface FloorHostResult {
+  name: string;
+  connectMs: number;
+  execMs: number;
+  rc: number;
+  stdoutBytes: number;
+  error?: string;
+  /** Host CPU from before connecting to the end of the first exec (login + probe), idle use
+   * subtracted; present when a meter was given. */
+  firstHostCpuMs?: number;
+  /** The measured execs that followed on the same connection, in order. */
+  execs?: ExecCpu[];
+}
+
+/** Reads a host's CPU counter (microseconds) and its idle rate (microseconds per ms). */
+export interface CpuMeter {
+  usec(host: string): number | undefined;
+  idleRate(host: string): number;
+}
+
+function exec(c: Client, script: string): Promise<{ rc: number; bytes: number; error?: string }> {
+  return new Promise((resolve) => {
+    c.exec('sh -s', (err, ch) => {
+      if (err) return resolve({ rc: -1, bytes: 0, error: err.message });
+      let bytes = 0;
+      ch.on('data', (b: Buffer) => (bytes += b.length));
+      ch.stderr.on('data', () => undefined);
+      ch.on('exit', (code: number | null) => {
+        ch.on('close', () => resolve({ rc: code ?? -1, bytes }));
+      });
+      ch.end(script);
+    });
+  });
+}
+
+function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: string, extra: { label: string; script: string }[], meter?: CpuMeter): Promise<FloorHostResult> {
   const t0 = performance.now();
+  const cpu0 = meter?.usec(h.name);
   const pinned = pinnedKeys(knownHosts, h.address, h.port);
+  // CPU the host used since `from`, minus what it uses idle over the same time.
+  const since = (from: number | undefined, at: number): number | undefined => {
+    const now = meter?.usec(h.name);
+    if (from === undefined || now === undefined || !meter) return undefined;
+    return Math.max(0, (now - from - meter.idleRate(h.name) * (performance.now() - at)) / 1000);
+  };
   return new Promise((resolve) => {
     const c = new Client();
     let connectMs = 0;
@@ -52,17 +95,22 @@ function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: st
     c.on('error', (e) => done({ execMs: 0, rc: -1, stdoutBytes: 0, error: e.message }));
     c.on('ready', () => {
       connectMs = performance.now() - t0;
-      const t1 = performance.now();
-      c.exec('sh -s', (err, ch) => {
-        if (err) return done({ execMs: 0, rc: -1, stdoutBytes: 0, error: err.message });
-        let bytes = 0;
-        ch.on('data', (b: Buffer) => (bytes += b.length));
-        ch.stderr.on('data', () => undefined);
-        ch.on('exit', (code: number | null) => {
-          ch.on('close', () => done({ execMs: performance.now() - t1, rc: code ?? -1, stdoutBytes: bytes }));
-        });
-        ch.end(script);
-      });
+      void (async () => {
+        const t1 = performance.now();
+        const first = await exec(c, script);
+        const execMs = performance.now() - t1;
+        const firstHostCpuMs = since(cpu0, t0);
+        if (first.rc !== 0) return done({ execMs, rc: first.rc, stdoutBytes: first.bytes, error: first.error, firstHostCpuMs });
+        // The same connection, already logged in: what each script costs the host on its own.
+        const execs: ExecCpu[] = [];
+        for (const x of extra) {
+          const a = meter?.usec(h.name);
+          const ta = performance.now();
+          const r = await exec(c, x.script);
+          execs.push({ label: x.label, hostCpuMs: since(a, ta) ?? NaN, execMs: performance.now() - ta, rc: r.rc });
+        }
+        done({ execMs, rc: first.rc, stdoutBytes: first.bytes, firstHostCpuMs, execs });
+      })();
     });
     c.connect({
       host: h.address,
@@ -75,7 +123,16 @@ function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: st
   });
 }
 
-export async function runFloor(hosts: FloorHost[], keyFile: string, knownHostsFile: string, script: string, limit = hosts.length): Promise<FloorHostResult[]> {
+/** extra: scripts run after the first one over the same connection, each measured alone. */
+export async function runFloor(
+  hosts: FloorHost[],
+  keyFile: string,
+  knownHostsFile: string,
+  script: string,
+  extra: { label: string; script: string }[] = [],
+  meter?: CpuMeter,
+  limit = hosts.length,
+): Promise<FloorHostResult[]> {
   const privateKey = readFileSync(keyFile);
   const knownHosts = readFileSync(knownHostsFile, 'utf8');
   const results: FloorHostResult[] = new Array(hosts.length);
@@ -83,7 +140,7 @@ export async function runFloor(hosts: FloorHost[], keyFile: string, knownHostsFi
   const worker = async (): Promise<void> => {
     while (next < hosts.length) {
       const i = next++;
-      results[i] = await runOne(hosts[i], privateKey, knownHosts, script);
+      results[i] = await runOne(hosts[i], privateKey, knownHosts, script, extra, meter);
     }
   };
   await Promise.all(Array.from({ length: Math.max(1, Math.min(limit, hosts.length)) }, worker));

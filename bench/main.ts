@@ -10,7 +10,7 @@ import { ANSIBLE_SETTINGS, ansibleVersion, ensureAnsible, writeAnsibleSetup } fr
 import { parseArgs, type BenchArgs } from './args.js';
 import { writeBenchInventory } from './inventory.js';
 import { ensureGnuTime } from './measure.js';
-import { aggregate, benchExitCode, comparisonTable, growthLines, profileTable, scalingTable, targetLines } from './report.js';
+import { aggregate, benchExitCode, comparisonTable, growthLines, hostCpuTable, hostCpuTargetLines, profileTable, scalingTable, targetLines } from './report.js';
 import { ansiblePair, compareStates, fleetPair, type Context, type Sample } from './runner.js';
 import { writeFleetVariant } from './variants.js';
 import { lightMachine, lightScale, lightTable } from './light.js';
@@ -68,7 +68,7 @@ async function main(args: BenchArgs): Promise<number> {
   for (const tasks of args.tasks.filter((t) => t !== 40 || !args.hosts.includes(args.tasksHosts))) {
     const ctx: Context = { projectDir, workDir, inv: writeBenchInventory(workDir, lab, args.tasksHosts), tasks, log, lab: labOpts, cgroupName };
     const playbook = tasks === 40 ? fleetPlaybook : writeFleetVariant(projectDir, workDir, tasks);
-    for (let run = 1; run <= args.runs; run++) keep(await fleetPair(ctx, playbook, run, false));
+    for (let run = 1; run <= args.runs; run++) keep(await fleetPair(ctx, playbook, run, true));
   }
 
   compareStates(samples);
@@ -89,10 +89,12 @@ async function main(args: BenchArgs): Promise<number> {
     scalingTable(rows, 'text'),
     'fleet profile (per host, medians; from fleet --json host timings):',
     profileTable(rows, 'text'),
+    'host CPU per host, login taken out (medians; each exec measured alone on an open connection):',
+    hostCpuTable(rows, 'text'),
     ...growthLines(rows),
     '',
     'targets (reported, not asserted):',
-    ...targetLines(rows, args.hosts).map((l) => `  ${l}`),
+    ...[...targetLines(rows, args.hosts), ...hostCpuTargetLines(rows)].map((l) => `  ${l}`),
   ].join('\n');
   process.stdout.write(text + '\n');
   const failures = samples.filter((s) => !s.ok);
@@ -111,11 +113,14 @@ async function main(args: BenchArgs): Promise<number> {
       '**fleet profile** (per host, medians, from `fleet --json` host timings)',
       '',
       profileTable(rows, 'md'),
+      '**host CPU per host, login taken out** (medians; each exec measured alone on an open connection)',
+      '',
+      hostCpuTable(rows, 'md'),
       ...growthLines(rows).map((l) => `- ${l}`),
       '',
       '**targets** (reported, not asserted)',
       '',
-      ...targetLines(rows, args.hosts).map((l) => `- ${l}`),
+      ...[...targetLines(rows, args.hosts), ...hostCpuTargetLines(rows)].map((l) => `- ${l}`),
     ].join('\n');
     writeFileSync(args.markdown, md + '\n');
   }

@@ -19,6 +19,8 @@ export interface Row {
   rt: { med: number; min: number; max: number };
   hostCpuMs: number;
   timings?: Timings;
+  /** Floor rows: host CPU ms of single execs over an open connection (runner.ts ExecCpuSample). */
+  execCpu?: { bare: number; probe: number; minimal: number; login: number };
 }
 
 export function aggregate(samples: Sample[]): Row[] {
@@ -46,6 +48,14 @@ export function aggregate(samples: Sample[]): Row[] {
       changedPerHost: median(g.flatMap((s) => s.changedPerHost)),
       rt: { med: median(rts), min: min(rts), max: max(rts) },
       hostCpuMs: median(g.flatMap((s) => s.hostCpuMs)),
+      execCpu: g.some((s) => s.execCpu)
+        ? {
+            bare: median(g.flatMap((s) => s.execCpu?.bare ?? [])),
+            probe: median(g.flatMap((s) => s.execCpu?.probe ?? [])),
+            minimal: median(g.flatMap((s) => s.execCpu?.minimal ?? [])),
+            login: median(g.flatMap((s) => s.execCpu?.login ?? [])),
+          }
+        : undefined,
       timings: allTimings.length ? { connectMs: t('connectMs'), renderMs: t('renderMs'), probeMs: t('probeMs'), planMs: t('planMs'), applyMs: t('applyMs') } : undefined,
     };
   });
@@ -129,6 +139,43 @@ export function profileTable(rows: Row[], format: 'text' | 'md'): string {
     fmt(r.hostCpuMs),
   ]);
   return renderTable(headers, out, format);
+}
+
+/** fleet's run with the login taken out: the no-change run's host CPU minus the login and a
+ * bare `true` (both measured in the same run, on the same hosts), next to the probe's own exec
+ * and the minimal probe (stat, sha256sum and dpkg-query once each over the same resources). */
+export function hostCpuTable(rows: Row[], format: 'text' | 'md'): string {
+  const headers = ['N', 'tasks', 'login ms', 'bare `true` ms', 'fleet no-change run ms (login and `true` taken out)', 'fleet probe exec ms (`true` taken out)', 'minimal probe ms (`true` taken out)', 'fleet probe / minimal'];
+  const out: string[][] = [];
+  for (const f of rows.filter((r) => r.tool === 'floor' && r.execCpu).sort((a, b) => a.tasks - b.tasks || a.n - b.n)) {
+    const e = f.execCpu!;
+    const nc = find(rows, 'fleet', f.n, f.tasks, 'no-change');
+    out.push([
+      String(f.n),
+      String(f.tasks),
+      fmt(e.login),
+      fmt(e.bare),
+      nc ? fmt(nc.hostCpuMs - e.login - e.bare) : '',
+      fmt(e.probe),
+      fmt(e.minimal),
+      ratio(e.probe, e.minimal),
+    ]);
+  }
+  return renderTable(headers, out, format);
+}
+
+/** The issue-15 host CPU targets: a no-change run without its login, 40 and 1000 tasks. */
+export function hostCpuTargetLines(rows: Row[]): string[] {
+  const lines: string[] = [];
+  for (const [tasks, limit] of [[40, 60], [1000, 400]] as const) {
+    for (const f of rows.filter((r) => r.tool === 'floor' && r.tasks === tasks && r.execCpu)) {
+      const nc = find(rows, 'fleet', f.n, tasks, 'no-change');
+      if (!nc) continue;
+      const v = nc.hostCpuMs - f.execCpu!.login - f.execCpu!.bare;
+      lines.push(`host CPU per host, no-change run of ${tasks} tasks, login and a bare \`true\` taken out, at most ${limit} ms (N=${f.n}): ${fmt(v)} ms, ${v <= limit ? 'met' : `NOT met (${ratio(v, limit)} of the target)`}`);
+    }
+  }
+  return lines;
 }
 
 /** How wall time and CPU grow: against the smallest N (40 tasks) and against 40 tasks. */

@@ -6,10 +6,13 @@ import { join } from 'node:path';
 import { labExec, resetHost, type LabOptions } from '../src/lab/index.js';
 import { runAnsible, type AnsibleSetup } from './ansible-run.js';
 import { runFleet } from './fleet-run.js';
+import type { FloorHostResult } from './floor.js';
 import { startHostCpu, stopHostCpu } from './hostcpu.js';
 import type { BenchInventory } from './inventory.js';
 import { measure } from './measure.js';
-import { stateCommand } from './workload.js';
+import { minimalProbeScript, stateCommand } from './workload.js';
+import { median } from './stats.js';
+import { writeFileSync } from 'node:fs';
 
 export type Tool = 'fleet' | 'ansible' | 'floor';
 export type Phase = 'first' | 'no-change';
@@ -41,6 +44,18 @@ export interface Sample {
   timings?: Timings[];
   /** What the run left on the first host (40-task workload only), to compare the tools. */
   state?: string;
+  /** Floor only: host CPU ms of single execs over an open connection, one median per host. */
+  execCpu?: ExecCpuSample;
+}
+
+/** Per host (medians of the repeats): `bare` a `true`; `probe` fleet's probe script and
+ * `minimal` the minimal probe, both with `bare` subtracted; `login` the first exec's host CPU
+ * from before connecting (login + probe) minus the probe's own exec. */
+export interface ExecCpuSample {
+  bare: number[];
+  probe: number[];
+  minimal: number[];
+  login: number[];
 }
 
 export interface Context {
@@ -138,7 +153,38 @@ export async function floorSample(ctx: Context, probeFile: string, run: number):
   } catch {
     s.problems.push(`floor client output unreadable (rc ${m.rc}): ${lastLines(m.stderr || m.stdout)}`);
   }
+  try {
+    s.execCpu = await execCpuSample(ctx, probeFile, main);
+  } catch (e) {
+    s.problems.push(`host CPU per exec: ${(e as Error).message}`);
+  }
   return judge(s);
+}
+
+/** A second floor process, not timed (it first watches the idle hosts for a second): over one
+ * connection per host, `true`, fleet's probe and the minimal probe, five times in turn, each
+ * exec's host CPU read from the host's cgroup around it. */
+async function execCpuSample(ctx: Context, probeFile: string, main: string): Promise<ExecCpuSample> {
+  const minimalFile = join(ctx.workDir, `minimal-${ctx.tasks}.sh`);
+  writeFileSync(minimalFile, minimalProbeScript(ctx.tasks));
+  const m = await measure(
+    process.execPath,
+    [main, `--cgroup=${ctx.cgroupName}`, `--minimal=${minimalFile}`, '--repeat=5', ctx.inv.keyFile, ctx.inv.knownHosts, probeFile, ...ctx.inv.hosts.map((h) => `${h.name}=${h.address}`)],
+    { cwd: ctx.projectDir },
+  );
+  if (m.rc !== 0) throw new Error(`floor client exited ${m.rc}: ${lastLines(m.stderr || m.stdout)}`);
+  const results = JSON.parse(m.stdout) as FloorHostResult[];
+  const out: ExecCpuSample = { bare: [], probe: [], minimal: [], login: [] };
+  for (const r of results) {
+    const of = (label: string) => median((r.execs ?? []).filter((e) => e.label === label).map((e) => e.hostCpuMs));
+    const bare = of('bare');
+    const probe = of('probe');
+    out.bare.push(bare);
+    out.probe.push(probe - bare);
+    out.minimal.push(of('minimal') - bare);
+    out.login.push((r.firstHostCpuMs ?? NaN) - probe);
+  }
+  return out;
 }
 
 /** One fleet first+no-change pair on pristine hosts, plus the floor right after. */

@@ -128,3 +128,19 @@ export function statePaths(): string[] {
 export function stateCommand(): string {
   return `for f in ${statePaths().join(' ')}; do if [ -e "$f" ]; then stat -c '%n %F %a %U:%G %s' "$f"; if [ -f "$f" ]; then sha256sum < "$f"; fi; else echo "$f missing"; fi; done`;
 }
+
+/** The benchmark's second floor: the least a probe of this workload can do on a host. One
+ * `stat` over every managed path, one `sha256sum` over every managed file, one `dpkg-query`
+ * over every package: three processes, however many tasks. fleet's probe is compared with it. */
+export function minimalProbeScript(tasks: number): string {
+  const bs = blocks(tasks);
+  const files = bs.flatMap((b) => [...b.lines.map((l) => l.path), ...b.templates.map((t) => t.dest), ...b.copies.map((c) => c.dest)]);
+  const paths = [...bs.flatMap((b) => [...b.dirs.map((d) => d.path), ...b.commands.map((c) => c.creates)]), ...files];
+  const packages = [...new Set(bs.flatMap((b) => b.packages))];
+  return [
+    `stat -c '%n %F %a %u %g %s' -- ${paths.join(' ')}`,
+    `sha256sum -- ${files.join(' ')}`,
+    `dpkg-query -W -f='\${Package} \${Status} \${Version}\\n' -- ${packages.join(' ')}`,
+    '',
+  ].join('\n');
+}

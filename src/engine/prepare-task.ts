@@ -91,6 +91,6 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
   const query = isQuery(task, module);
   const section: Section = query
     ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
-    : { kind: 'probe', text: module.probe(prepared, facts) };
+    : { kind: 'probe', text: module.probe(prepared, facts), batch: module.batchProbe?.(prepared, facts) };
   return { kind: 'module', module, params: prepared, query, section };
 }

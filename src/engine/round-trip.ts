@@ -1,6 +1,7 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
 import type { HostSession } from '../model/transport.js';
 import { FrameReader, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
+import { batchProbes } from './probe-batch.js';
 import { buildScript, type Section, type SectionResult } from './script.js';
 
 export interface RoundTripSinks {
@@ -16,12 +17,14 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   const level = sinks.trace ? (sinks.verbosity ?? 1) : 0;
   const n = session.roundTrips + 1;
   sinks.trace?.(`round trip ${n}: ${why} (${sections.length} sections)`);
-  const built = buildScript(sections);
+  // Probes of one kind go as one command; results come back per section as before.
+  const batched = batchProbes(sections);
+  const built = buildScript(batched.sent);
   sinks.dumpOnce?.(built.script);
   if (level >= 3) sinks.trace!(`round trip ${n}: script sent${become ? ' (become)' : ''}:\n${indent(elidePayloads(built.script))}`);
   const t0 = performance.now();
   // Split as it streams: the controller keeps a bounded part of each section, never the whole output.
-  const reader = new FrameReader(built.nonce, sections.map((s) => s.kind));
+  const reader = new FrameReader(built.nonce, batched.sent.map((s) => s.kind));
   const res = await session.run(built.script, { become, stdoutSink: (d) => reader.push(d) });
   // A transport that does not stream (a test's) hands the whole output back instead.
   if (res.stdout) reader.push(Buffer.from(res.stdout, 'utf8'));
@@ -31,13 +34,13 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
       `the host's output does not follow fleet's framing (${framed.broken}): something on the host printed fleet's own step markers; nothing it answered in this round trip is trusted`,
     );
   }
-  const parsed = framed.sections;
-  if (parsed.size === 0 && sections.length > 0) {
+  if (framed.sections.size === 0 && sections.length > 0) {
     // The script never started its first step: sudo refused, no sh, or a shell that does not run it.
     const said = (res.stderr || framed.stray).trim();
     if (res.rc === 0) throw new Error(`the host's shell exited 0 without running fleet's script${said ? `; it printed: ${said.slice(0, 500)}` : ''}`);
-    sections.forEach((_, i) => parsed.set(i, { stdout: '', stderr: said || `exit ${res.rc}`, rc: res.rc }));
+    batched.sent.forEach((_, i) => framed.sections.set(i, { stdout: '', stderr: said || `exit ${res.rc}`, rc: res.rc }));
   }
+  const parsed = batched.split(framed.sections);
   for (const [i, r] of parsed) {
     // Started, never finished: an apply cut off here may or may not have made its change.
     if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${(res.stderr || '').trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });

@@ -2,11 +2,14 @@
 // Every fragment runs in its own subshell so an `exit` or `set -e` inside it stays local;
 // markers carry a per-script nonce so no file content can forge a section boundary.
 import { randomBytes } from 'node:crypto';
+import type { ProbeBatch } from '../model/module.js';
 
 export interface Section {
   /** 'probe' and 'query' sections are read-only; 'apply' stops the script when it fails. */
   kind: 'probe' | 'query' | 'apply';
   text: string;
+  /** The same question as `text` in a form that merges with other probes (probe-batch.ts). */
+  batch?: ProbeBatch;
 }
 
 export interface SectionResult {

@@ -78,6 +78,23 @@ export interface ModuleTraits {
   rendersFile?: string;
 }
 
+/** What a probe asks, in a form the engine can merge with the same kind of question from other
+ * tasks of the round trip: one command for all of them instead of one per task. */
+export type ProbeBatch =
+  | { kind: 'dpkg'; names: string[] }
+  /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
+  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean };
+
+/** Merges probes of one kind (modules/batchers.ts). `split` must hand each task exactly what
+ * its own probe would have printed, so plan() decides the same either way. */
+export interface ProbeBatcher {
+  kind: ProbeBatch['kind'];
+  /** POSIX sh, read-only, answering every need at once. */
+  script(needs: ProbeBatch[]): string;
+  /** One task's probe output, cut from the merged output (`index`: its place in `needs`). */
+  split(stdout: string, need: ProbeBatch, index: number): string;
+}
+
 export interface Module<S extends TObject = TObject, D = undefined, P = Params<S>> {
   name: string;
   /** The parameters (TypeBox; ajv checks the rendered params and fills in defaults). */
@@ -88,6 +105,9 @@ export interface Module<S extends TObject = TObject, D = undefined, P = Params<S
   prepare?(params: Params<S>, ctx: PrepareContext): P;
   /** POSIX sh that prints the current state on stdout. No side effects. */
   probe(params: P, facts?: HostFacts): string;
+  /** The same question as probe(), in a form the engine may merge with other tasks' (undefined:
+   * this task's probe runs on its own). plan() gets the same text either way. */
+  batchProbe?(params: P, facts?: HostFacts): ProbeBatch | undefined;
   /** Pure decision from the probe output. */
   plan(params: P, probeOutput: string, facts?: HostFacts): Plan<D>;
   /** POSIX sh that makes it so. Runs as the task's user (root under become).

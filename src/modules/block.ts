@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
 import { paramsObject, withDefault } from '../model/params.js';
 import { pathSchema, textEditProps } from './lib/schema.js';
-import { probeTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
+import { probeTextFile, batchTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
 import { editBlock } from './lib/lines.js';
 
 export const DEFAULT_MARKER = '# {mark} FLEET MANAGED BLOCK';
@@ -29,6 +29,7 @@ export const block: Module<typeof schema, TextPlanData> = {
   name: 'block',
   schema,
   probe: (p) => probeTextFile(p),
+  batchProbe: (p) => batchTextFile(p),
   plan: (p, out) =>
     planTextFile(
       p,

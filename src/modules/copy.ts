@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
-import { contentProps, probeContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
+import { contentProps, probeContent, batchContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
 
 const schema = paramsObject(
   {
@@ -23,6 +23,7 @@ export const copy: Module<typeof schema, ContentPlanData, ContentParams> = {
     return { ...p, content_b64: ctx.readRoleFile(p.src).toString('base64') };
   },
   probe: (p) => probeContent(p, 'copy'),
+  batchProbe: (p) => batchContent(p, 'copy'),
   plan: (p, out) => planContent(p, out, 'copy'),
   apply: (p, plan) => applyContent(p, plan, 'copy'),
   resources: (p) => [`file:${p.dest}`],

@@ -1,7 +1,7 @@
 // directory: file with state directory (created with parents, like mkdir -p).
 import type { Module } from '../model/module.js';
 import { paramsObject, type Params } from '../model/params.js';
-import { probeFile, planFile, applyFile, fileResources, fileProps, type FileParams, type FilePlanData } from './file.js';
+import { probeFile, batchFile, planFile, applyFile, fileResources, fileProps, type FileParams, type FilePlanData } from './file.js';
 import { presentAbsent } from './lib/schema.js';
 
 const { path, owner, group, mode, recurse } = fileProps;
@@ -16,6 +16,7 @@ export const directory: Module<typeof schema, FilePlanData> = {
   name: 'directory',
   schema,
   probe: (p) => probeFile(asFile(p)),
+  batchProbe: (p) => batchFile(asFile(p)),
   plan: (p, out) => planFile(asFile(p), out),
   apply: (p, plan) => applyFile(asFile(p), plan),
   resources: (p) => fileResources(asFile(p)),

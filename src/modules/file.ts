@@ -1,10 +1,10 @@
 // file: a path's existence, kind (file, directory, symlink) and attributes, without content.
 import { Type } from '@sinclair/typebox';
-import type { Change, Module, Plan } from '../model/module.js';
+import type { Change, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, stringEnum, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, type PathState } from './lib/filestate.js';
+import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions, type PathState } from './lib/filestate.js';
 import { setAttrsSh } from './lib/filewrite.js';
 import { pathSchema, attrProps } from './lib/schema.js';
 
@@ -32,11 +32,21 @@ export interface FilePlanData {
   mode?: string;
 }
 
+const recursive = (p: FileParams): boolean => p.state === 'directory' && p.recurse && (p.owner !== undefined || p.group !== undefined);
+const pathOptions = (p: FileParams): PathProbeOptions => {
+  const a = attrsOf(p);
+  return { owner: a.owner, group: a.group, parent: true };
+};
+
+/** probeFile's question in mergeable form; not with a recursive ownership check (its own find). */
+export function batchFile(p: FileParams): ProbeBatch | undefined {
+  return recursive(p) ? undefined : pathBatch(p.path, pathOptions(p));
+}
+
 export function probeFile(p: FileParams): string {
   const a = attrsOf(p);
-  let s = probePath(p.path, { owner: a.owner, group: a.group, parent: true });
-  const state = p.state;
-  if (state === 'directory' && p.recurse && (a.owner !== undefined || a.group !== undefined)) {
+  let s = probePath(p.path, pathOptions(p));
+  if (recursive(p)) {
     // One find for the whole tree: prints the first path whose ownership differs, then stops.
     const tests: string[] = [];
     if (a.owner !== undefined) tests.push(`! -user ${q(a.owner)}`);
@@ -124,6 +134,7 @@ export const file: Module<typeof schema, FilePlanData> = {
   name: 'file',
   schema,
   probe: (p) => probeFile(p),
+  batchProbe: (p) => batchFile(p),
   plan: (p, out) => planFile(p, out),
   apply: (p, plan) => applyFile(p, plan),
   resources: fileResources,

@@ -29,3 +29,4 @@ export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m)
 export function getModule(name: string): AnyModule | undefined {
   return Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
 }
+export { getBatcher } from './batchers.js';

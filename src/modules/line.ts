@@ -3,7 +3,7 @@ import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
 import { pathSchema, textEditProps } from './lib/schema.js';
-import { probeTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
+import { probeTextFile, batchTextFile, planTextFile, applyTextFile, type TextPlanData } from './lib/textfile.js';
 import { editLine } from './lib/lines.js';
 
 const schema = paramsObject(
@@ -27,6 +27,7 @@ export const line: Module<typeof schema, TextPlanData> = {
   name: 'line',
   schema,
   probe: (p) => probeTextFile(p),
+  batchProbe: (p) => batchTextFile(p),
   plan: (p, out) =>
     planTextFile(
       p,

@@ -1,7 +1,7 @@
 // link: a symbolic link path -> src.
 import type { Module } from '../model/module.js';
 import { paramsObject, type Params } from '../model/params.js';
-import { probeFile, planFile, applyFile, fileResources, fileProps, linkTarget, type FileParams, type FilePlanData } from './file.js';
+import { probeFile, batchFile, planFile, applyFile, fileResources, fileProps, linkTarget, type FileParams, type FilePlanData } from './file.js';
 import { presentAbsent } from './lib/schema.js';
 
 const { path, owner, group, force } = fileProps;
@@ -16,6 +16,7 @@ export const link: Module<typeof schema, FilePlanData> = {
   name: 'link',
   schema,
   probe: (p) => probeFile(asFile(p)),
+  batchProbe: (p) => batchFile(asFile(p)),
   plan: (p, out) => {
     const plan = planFile(asFile(p), out);
     // Never delete a real file or directory because a *link* was declared absent.

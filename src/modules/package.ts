@@ -1,6 +1,6 @@
 // package: Debian packages through dpkg-query (probe) and apt-get (apply).
 import { Type } from '@sinclair/typebox';
-import type { Change, Module, Plan } from '../model/module.js';
+import type { Change, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '../model/params.js';
 import { qa } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
@@ -42,17 +42,30 @@ export function packageNames(p: PackageParams): string[] {
   return typeof p.name === 'string' ? [p.name] : p.name;
 }
 
+/** One dpkg-query for all names; unknown names print nothing (and make it exit 1: a state). */
+export function dpkgQuerySh(pkgs: string[]): string {
+  return `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null || :\n`;
+}
+
+/** Age of the package index: the newest *_Packages* list (none at all means never updated). */
+export const LISTS_AGE_SH = `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then echo "lists_mtime=$(stat -c %Y -- ${LISTS} "$@" | sort -n | tail -n 1)"; else echo lists_mtime=0; fi; echo "now=$(date +%s)"\n`;
+
 export function probePackage(p: PackageParams): string {
   const pkgs = packageNames(p).map((n) => splitName(n).pkg);
-  let s = '';
-  // One dpkg-query for all names; unknown names print nothing (and make it exit 1: a state).
-  s += `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null || :\n`;
-  // Age of the package index: the newest *_Packages* list (none at all means never updated).
-  s += `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then echo "lists_mtime=$(stat -c %Y -- ${LISTS} "$@" | sort -n | tail -n 1)"; else echo lists_mtime=0; fi; echo "now=$(date +%s)"\n`;
+  let s = dpkgQuerySh(pkgs) + LISTS_AGE_SH;
   if (p.state === 'latest') {
     s += `LC_ALL=C apt-cache policy ${qa(pkgs)} 2>/dev/null | while IFS= read -r l; do case "$l" in [!\\ ]*:) n=\${l%:}; echo "policy_pkg=$n";; *Candidate:*) echo "candidate=$n \${l##*: }";; esac; done\n`;
   }
   return s;
+}
+
+/** present/absent ask dpkg and the index age only, which merge across tasks (modules/batchers.ts).
+ * Not `latest` (apt-cache policy per task) nor `name:arch` (dpkg's answer names no arch, so it
+ * could not be told apart from the other architectures' lines). */
+export function batchPackage(p: PackageParams): ProbeBatch | undefined {
+  if (p.state === 'latest') return undefined;
+  const names = packageNames(p).map((n) => splitName(n).pkg);
+  return names.every((n) => !n.includes(':')) ? { kind: 'dpkg', names } : undefined;
 }
 
 interface Installed {
@@ -129,6 +142,7 @@ export const pkg: Module<typeof schema, PackagePlanData> = {
   name: 'package',
   schema,
   probe: (p) => probePackage(p),
+  batchProbe: (p) => batchPackage(p),
   plan: (p, out) => planPackage(p, out),
   apply: (p, plan) => applyPackage(p, plan),
   resources: (p) => packageNames(p).map((n) => `pkg:${splitName(n).pkg}`),

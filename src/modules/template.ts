@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
-import { contentProps, probeContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
+import { contentProps, probeContent, batchContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
 
 const schema = paramsObject({ ...contentProps, src: Type.String({ minLength: 1, description: 'templates/NAME.hbs in the role' }) });
 
@@ -14,6 +14,7 @@ export const template: Module<typeof schema, ContentPlanData, ContentParams> = {
   // all work from it.
   prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.src) }),
   probe: (p) => probeContent(p, 'template'),
+  batchProbe: (p) => batchContent(p, 'template'),
   plan: (p, out) => planContent(p, out, 'template'),
   apply: (p, plan) => applyContent(p, plan, 'template'),
   resources: (p) => [`file:${p.dest}`],

@@ -1,9 +1,9 @@
 // Shared logic of copy and template: a whole file with known desired bytes.
 import { Type } from '@sinclair/typebox';
-import type { Change, Plan } from '../../model/module.js';
+import type { Change, Plan, ProbeBatch } from '../../model/module.js';
 import { withDefault } from '../../model/params.js';
 import { parseProbe } from './kv.js';
-import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs } from './filestate.js';
+import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions } from './filestate.js';
 import { writeFileSh, setAttrsSh } from './filewrite.js';
 import { sha256 } from './sh.js';
 import { unifiedDiff } from './diff.js';
@@ -45,9 +45,17 @@ export function desiredBytes(p: ContentParams, module: string): Buffer {
   throw new Error(`${module} ${p.dest}: no content (prepare() did not run?)`);
 }
 
-export function probeContent(p: ContentParams, module: string): string {
+function contentOptions(p: ContentParams, module: string): PathProbeOptions {
   const a = attrsOf(p);
-  return probePath(p.dest, { follow: true, desiredSha256: sha256(desiredBytes(p, module)), owner: a.owner, group: a.group, parent: true });
+  return { follow: true, desiredSha256: sha256(desiredBytes(p, module)), owner: a.owner, group: a.group, parent: true };
+}
+
+export function probeContent(p: ContentParams, module: string): string {
+  return probePath(p.dest, contentOptions(p, module));
+}
+
+export function batchContent(p: ContentParams, module: string): ProbeBatch {
+  return pathBatch(p.dest, contentOptions(p, module));
 }
 
 export function planContent(p: ContentParams, out: string, module: string): Plan<ContentPlanData> {

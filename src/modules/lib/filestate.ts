@@ -3,6 +3,7 @@
 import { q, dirnameOf } from './sh.js';
 import { ProbeData } from './kv.js';
 import { normaliseMode, statMode, type ModeInput } from './mode.js';
+import type { ProbeBatch } from '../../model/module.js';
 
 /** Only print file content for diffs up to this size: big files get "content differs". */
 export const MAX_DIFF_BYTES = 256 * 1024;
@@ -26,6 +27,17 @@ export interface PathProbeOptions {
 
 /** sh that prints type=, mode=, uid=, gid=, owner=, group=, size= (and sha256=, content_b64=). */
 export function probePath(path: string, o: PathProbeOptions = {}): string {
+  return probePathWith(path, o);
+}
+
+const STAT_FORMAT = (k: string): string => `${k}mode=%a\\n${k}uid=%u\\n${k}gid=%g\\n${k}owner=%U\\n${k}group=%G\\n${k}size=%s\\n`;
+/** Lines STAT_FORMAT prints for one path. */
+const STAT_LINES = 6;
+
+/** probePath's text. `swap`, when given, stands in for its own stat of the path and its own
+ * sha256sum (the digest, in `$s`): a merged probe reads them back from one stat and one
+ * sha256sum over every path instead (pathBatchScript). */
+function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string }): string {
   const k = o.prefix ?? '';
   const p = o.expr ?? q(path);
   const lines: string[] = [];
@@ -36,14 +48,12 @@ export function probePath(path: string, o: PathProbeOptions = {}): string {
       ? `if [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -L ${p} ]; then echo ${k}type=dangling; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`
       : `if [ -L ${p} ]; then echo ${k}type=link; printf '${k}target_b64=%s\\n' "$(printf '%s' "$(readlink -- ${p})" | base64 -w0)"; elif [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`,
   );
-  lines.push(
-    `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${k}mode=%a\\n${k}uid=%u\\n${k}gid=%g\\n${k}owner=%U\\n${k}group=%G\\n${k}size=%s\\n' -- ${p} || exit 1; fi`,
-  );
+  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
   if (o.alwaysContent) {
     lines.push(`if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
   } else if (o.desiredSha256) {
     lines.push(
-      `if [ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1; s=\${s%% *}; echo "${k}sha256=$s"; ` +
+      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
         `if [ "$s" != ${o.desiredSha256} ] && [ "$(stat -L -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf '${k}content_b64='; base64 -w0 < ${p}; echo; fi; fi`,
     );
   }
@@ -148,4 +158,64 @@ export function describeAttrs(mode: string | undefined, a: Attrs): string {
   if (mode) parts.push(mode);
   if (a.owner !== undefined || a.group !== undefined) parts.push(`${a.owner ?? '-'}:${a.group ?? '-'}`);
   return parts.length ? ` (${parts.join(' ')})` : '';
+}
+
+/** The mergeable form of a probePath without prefix or expression (the file-like modules). */
+export type PathBatch = Extract<ProbeBatch, { kind: 'path' }>;
+
+export function pathBatch(path: string, o: PathProbeOptions): PathBatch {
+  if (o.prefix !== undefined || o.expr !== undefined) throw new Error('pathBatch: a prefixed or computed path is probed on its own');
+  return { kind: 'path', path, follow: !!o.follow, alwaysContent: !!o.alwaysContent, desiredSha256: o.desiredSha256, owner: o.owner, group: o.group, parent: !!o.parent };
+}
+
+const optionsOf = (b: PathBatch): PathProbeOptions => ({ follow: b.follow, alwaysContent: b.alwaysContent, desiredSha256: b.desiredSha256, owner: b.owner, group: b.group, parent: b.parent });
+
+/** Marks where one path's answer starts in a merged probe's output (no answer line starts so). */
+export const MEMBER_MARK = '@@path ';
+
+/** Every path's probe in one script, with one `stat` for the paths not followed and one `stat -L`
+ * for those followed, instead of one per path. Each path's existence is tested once, before its
+ * stat, and decides both whether it is in the stat and whether its record is read back, so the
+ * records cannot fall out of step; a stat that fails fails the whole probe (the path changed
+ * under it), as a path's own probe fails. The records go through files in the script's
+ * temporary directory ($T, script.ts): the shell reads them back with builtins. */
+export function pathBatchScript(needs: PathBatch[]): string {
+  const out: string[] = [`fleet_rec() { for _ in ${Array.from({ length: STAT_LINES }, (_, i) => i + 1).join(' ')}; do IFS= read -r l || exit 1; printf '%s\\n' "$l"; done; }`];
+  for (const [follow, file] of [[false, '"$T/bP"'], [true, '"$T/bL"']] as const) {
+    out.push('set --');
+    needs.forEach((n, i) => {
+      if (n.follow !== follow) return;
+      const p = q(n.path);
+      out.push(`if [ -e ${p} ] || [ -L ${p} ]; then set -- "$@" ${p}; fe_${i}=1; else fe_${i}=; fi`);
+    });
+    out.push(`: >${file}; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" >${file} || exit 1`);
+  }
+  // One sha256sum over the regular files whose digest is asked; it prints one line per file,
+  // in order (a name with a newline or backslash is escaped, its line starts with "\\").
+  out.push('set --');
+  needs.forEach((n, i) => {
+    if (!n.desiredSha256 || n.alwaysContent) return;
+    const p = q(n.path);
+    out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fh_${i}=1; else fh_${i}=; fi`);
+  });
+  out.push(': >"$T/bH"; [ $# -eq 0 ] || sha256sum -- "$@" >"$T/bH" || exit 1');
+  out.push('exec 6<"$T/bH" 7<"$T/bP" 8<"$T/bL"');
+  needs.forEach((n, i) => {
+    out.push(`printf '${MEMBER_MARK}${i}\\n'`);
+    const swap = {
+      stat: `if [ "$fe_${i}" = 1 ]; then fleet_rec <&${n.follow ? 8 : 7}; fi`,
+      sha256: `[ "$fh_${i}" = 1 ]; then IFS= read -r s <&6 || exit 1; s=\${s#\\\\}`,
+    };
+    out.push(probePathWith(n.path, optionsOf(n), swap).replace(/\n$/, ''));
+  });
+  return out.join('\n') + '\n';
+}
+
+/** Path `index`'s answer in a merged probe's output. */
+export function pathBatchSplit(stdout: string, index: number): string {
+  const start = stdout.indexOf(`${MEMBER_MARK}${index}\n`);
+  if (start < 0) return '';
+  const from = start + MEMBER_MARK.length + String(index).length + 1;
+  const next = stdout.indexOf(`\n${MEMBER_MARK}`, from - 1);
+  return next < 0 ? stdout.slice(from) : stdout.slice(from, next + 1);
 }

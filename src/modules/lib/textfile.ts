@@ -1,8 +1,8 @@
 // Shared plan/apply of line and block: probe the whole current text, compute the new text
 // in TypeScript, write the whole file when it differs.
-import type { Change, Plan } from '../../model/module.js';
+import type { Change, Plan, ProbeBatch } from '../../model/module.js';
 import { parseProbe } from './kv.js';
-import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs } from './filestate.js';
+import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions } from './filestate.js';
 import { writeFileSh, setAttrsSh } from './filewrite.js';
 import { unifiedDiff } from './diff.js';
 import type { ModeInput } from './mode.js';
@@ -24,9 +24,17 @@ export interface TextPlanData {
   mode?: string;
 }
 
-export function probeTextFile(p: TextFileParams): string {
+function textOptions(p: TextFileParams): PathProbeOptions {
   const a = attrsOf(p);
-  return probePath(p.path, { follow: true, alwaysContent: true, owner: a.owner, group: a.group, parent: true });
+  return { follow: true, alwaysContent: true, owner: a.owner, group: a.group, parent: true };
+}
+
+export function probeTextFile(p: TextFileParams): string {
+  return probePath(p.path, textOptions(p));
+}
+
+export function batchTextFile(p: TextFileParams): ProbeBatch {
+  return pathBatch(p.path, textOptions(p));
 }
 
 export function planTextFile(p: TextFileParams, out: string, edit: (old: string) => string, what: string): Plan<TextPlanData> {

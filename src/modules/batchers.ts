@@ -1,0 +1,43 @@
+// Probes merged by kind (model/module.ts ProbeBatcher): the engine sends one command per kind
+// for a round trip and cuts each task's answer back out, byte for byte what the task's own
+// probe prints (test/unit/engine/probe-batch.test.ts runs both in a real shell and compares).
+import type { ProbeBatch, ProbeBatcher } from '../model/module.js';
+import { pathBatchScript, pathBatchSplit, type PathBatch } from './lib/filestate.js';
+import { dpkgQuerySh, LISTS_AGE_SH } from './package.js';
+
+type DpkgBatch = Extract<ProbeBatch, { kind: 'dpkg' }>;
+
+function only<K extends ProbeBatch['kind']>(kind: K, b: ProbeBatch): Extract<ProbeBatch, { kind: K }> {
+  if (b.kind !== kind) throw new Error(`a ${b.kind} probe handed to the ${kind} batcher`);
+  return b as Extract<ProbeBatch, { kind: K }>;
+}
+
+/** dpkg's package name, without the architecture suffix some versions print. */
+const pkgOf = (line: string): string => line.slice('pkg='.length).split('\t')[0].replace(/:[a-z0-9]+$/, '');
+
+/** package present/absent: one dpkg-query over every name, and the index age once. */
+const dpkg: ProbeBatcher = {
+  kind: 'dpkg',
+  script: (needs) => dpkgQuerySh([...new Set(needs.flatMap((n) => only('dpkg', n).names))]) + LISTS_AGE_SH,
+  split(stdout, need) {
+    const wanted = new Set((only('dpkg', need) as DpkgBatch).names);
+    const lines = stdout.split('\n');
+    if (lines[lines.length - 1] === '') lines.pop();
+    const pkgs = lines.filter((l) => l.startsWith('pkg=') && wanted.has(pkgOf(l)));
+    const rest = lines.filter((l) => !l.startsWith('pkg='));
+    return [...pkgs, ...rest].map((l) => `${l}\n`).join('');
+  },
+};
+
+/** file-like modules: one stat (and one stat -L) over every path. */
+const path: ProbeBatcher = {
+  kind: 'path',
+  script: (needs) => pathBatchScript(needs.map((n) => only('path', n) as PathBatch)),
+  split: (stdout, _need, index) => pathBatchSplit(stdout, index),
+};
+
+const batchers: Record<ProbeBatch['kind'], ProbeBatcher> = { dpkg, path };
+
+export function getBatcher(kind: ProbeBatch['kind']): ProbeBatcher {
+  return batchers[kind];
+}

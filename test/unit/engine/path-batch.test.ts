@@ -1,0 +1,125 @@
+// Path probes merged into one stat (and one stat -L) must decide exactly as each task's own
+// probe: both run in a real local shell over a corpus of states in a temporary directory, and
+// the answers and plan() decisions of every file-like module are compared.
+import { Ajv } from 'ajv';
+import { execFileSync } from 'node:child_process';
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { batchProbes } from '../../../src/engine/probe-batch.js';
+import { roundTrip } from '../../../src/engine/round-trip.js';
+import type { Section } from '../../../src/engine/script.js';
+import type { AnyModule } from '../../../src/model/module.js';
+import { getModule } from '../../../src/modules/index.js';
+import { LocalSession } from './local-session.js';
+
+let d = '';
+beforeAll(() => {
+  d = mkdtempSync(join(tmpdir(), 'fleet-pathbatch-'));
+  writeFileSync(join(d, 'same'), 'hello\n');
+  writeFileSync(join(d, 'other'), 'something else\n');
+  writeFileSync(join(d, 'lines'), 'a=1\nkey=old\n');
+  chmodSync(join(d, 'lines'), 0o600);
+  writeFileSync(join(d, 'empty'), '');
+  mkdirSync(join(d, 'dir'));
+  chmodSync(join(d, 'dir'), 0o700);
+  mkdirSync(join(d, 'dir with space'));
+  symlinkSync(join(d, 'same'), join(d, 'link-to-file'));
+  symlinkSync(join(d, 'dir'), join(d, 'link-to-dir'));
+  execFileSync('mkfifo', [join(d, 'fifo')]);
+});
+afterAll(() => rmSync(d, { recursive: true, force: true }));
+
+const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+/** Params as the engine hands them over: validated with defaults, then what prepare() adds. */
+function task(module: string, raw: Record<string, unknown>, prepared: Record<string, unknown> = {}): { m: AnyModule; p: Record<string, unknown> } {
+  const m = getModule(module)!;
+  const p = structuredClone(raw);
+  if (!ajv.validate(m.schema, p)) throw new Error(`${module}: ${ajv.errorsText()}`);
+  return { m, p: { ...p, ...prepared } };
+}
+
+const p = (name: string): string => join(d, name);
+/** The corpus: every file-like module over files, directories, links, a fifo, absent paths,
+ * missing parents, differing content and modes, known and unknown owners. */
+const corpus = (): { m: AnyModule; p: Record<string, unknown> }[] => [
+  task('directory', { path: p('dir'), mode: '0700' }),
+  task('directory', { path: p('dir'), mode: '0755' }),
+  task('directory', { path: p('new-dir') }),
+  task('directory', { path: p('same') }),
+  task('directory', { path: p('dir with space') }),
+  task('directory', { path: p('dir'), state: 'absent' }),
+  task('file', { path: p('same'), state: 'file', mode: '0644' }),
+  task('file', { path: p('fifo'), state: 'file' }),
+  task('file', { path: p('missing/x'), state: 'touch' }),
+  task('file', { path: p('same'), owner: 'fleet-no-such-user' }),
+  task('file', { path: p('same'), owner: 'root', group: 'root' }),
+  task('link', { path: p('link-to-file'), src: p('same') }),
+  task('link', { path: p('link-to-file'), src: p('other') }),
+  task('link', { path: p('new-link'), src: p('same') }),
+  task('copy', { dest: p('same'), content: 'hello\n' }),
+  task('copy', { dest: p('same'), content: 'changed\n' }),
+  task('copy', { dest: p('link-to-file'), content: 'hello\n', mode: '0600' }),
+  task('copy', { dest: p('absent-file'), content: 'x' }),
+  task('copy', { dest: p('no-parent/f'), content: 'x' }),
+  task('copy', { dest: p('dir'), content: 'x' }),
+  task('copy', { dest: p('empty'), content: '' }),
+  task('template', { dest: p('other'), src: 't.j2' }, { content: 'something else\n' }),
+  task('line', { path: p('lines'), regexp: '^key=', line: 'key=new' }),
+  task('line', { path: p('lines'), line: 'a=1' }),
+  task('line', { path: p('new-lines'), line: 'x=1', create: true }),
+  task('line', { path: p('link-to-file'), line: 'hello' }),
+  task('block', { path: p('lines'), block: 'b=2' }),
+];
+
+const section = ({ m, p: params }: { m: AnyModule; p: Record<string, unknown> }): Section => ({
+  kind: 'probe',
+  text: m.probe(params),
+  batch: m.batchProbe?.(params),
+});
+
+describe('merged path probes', () => {
+  it('send one stat, one stat -L and one sha256sum for every path of a run of probes', () => {
+    const sections = corpus().map(section);
+    expect(sections.every((s) => s.batch?.kind === 'path')).toBe(true);
+    const sent = batchProbes(sections).sent;
+    expect(sent.length).toBe(1);
+    expect(sent[0].text.match(/\bstat (-L )?--printf/g)).toEqual(['stat --printf', 'stat -L --printf']);
+    // One sha256sum for every digest asked (copy, template), none per task.
+    expect(sent[0].text.match(/\bsha256sum\b/g)).toEqual(['sha256sum']);
+  });
+
+  it('answer each task as its own probe does, and plan the same, over the corpus (real shell)', async () => {
+    const tasks = corpus();
+    const sections = tasks.map(section);
+    const merged = await roundTrip(new LocalSession(), sections, false, 'test', {});
+    const alone = await roundTrip(new LocalSession(), sections.map((s) => ({ kind: s.kind, text: s.text })), false, 'test', {});
+    expect(merged.size).toBe(tasks.length);
+    const plans: string[] = [];
+    for (const [i, t] of tasks.entries()) {
+      const got = merged.get(i)!;
+      const own = alone.get(i)!;
+      expect({ i, rc: got.rc, stdout: got.stdout }).toEqual({ i, rc: own.rc, stdout: own.stdout });
+      const plan = t.m.plan(t.p, got.stdout);
+      expect(plan).toEqual(t.m.plan(t.p, own.stdout));
+      plans.push(plan.kind);
+    }
+    // The corpus reaches every kind of decision.
+    expect(new Set(plans)).toEqual(new Set(['ok', 'change', 'blocked']));
+  });
+
+  it('fail every merged task when a path cannot be read, as that path alone fails', async () => {
+    const dangling = join(d, 'dangling');
+    symlinkSync(join(d, 'nowhere'), dangling);
+    try {
+      const bad = task('copy', { dest: dangling, content: 'x' });
+      const own = (await roundTrip(new LocalSession(), [{ kind: 'probe', text: bad.m.probe(bad.p) }], false, 'test', {})).get(0)!;
+      expect(own.rc).not.toBe(0);
+      const merged = await roundTrip(new LocalSession(), [section(task('directory', { path: p('dir') })), section(bad)], false, 'test', {});
+      expect([...merged.values()].map((r) => r.rc !== 0)).toEqual([true, true]);
+    } finally {
+      rmSync(dangling);
+    }
+  });
+});

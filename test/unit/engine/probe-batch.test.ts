@@ -1,0 +1,146 @@
+// Probes merged by kind must decide exactly as each task's own probe: both run in a real local
+// shell against a corpus of dpkg states (a fake dpkg database through --admindir), and the
+// answers and plan() decisions are compared.
+import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { roundTrip } from '../../../src/engine/round-trip.js';
+import { batchProbes } from '../../../src/engine/probe-batch.js';
+import type { Section } from '../../../src/engine/script.js';
+import { batchPackage, planPackage, probePackage, type PackageParams } from '../../../src/modules/package.js';
+import { LocalSession } from './local-session.js';
+
+const status = (name: string, arch: string, st: string, version: string): string =>
+  `Package: ${name}\nStatus: ${st}\nPriority: optional\nSection: misc\nMaintainer: t <t@t>\nArchitecture: ${arch}\n${arch !== 'all' ? 'Multi-Arch: same\n' : ''}Version: ${version}\nDescription: test\n\n`;
+
+// The corpus: installed, config files only, unpacked (half-installed), held, two architectures
+// of one package, and (by absence) unknown.
+const DB = [
+  status('alpha', 'all', 'install ok installed', '1.0'),
+  status('beta', 'all', 'deinstall ok config-files', '2.0'),
+  status('gamma', 'all', 'install ok unpacked', '3.0'),
+  status('held', 'all', 'hold ok installed', '4.0'),
+  status('multi', 'amd64', 'install ok installed', '5.0'),
+  status('multi', 'i386', 'install ok installed', '5.0'),
+].join('');
+
+let dir = '';
+let env: Record<string, string> = {};
+beforeAll(() => {
+  dir = mkdtempSync(join(tmpdir(), 'fleet-batch-'));
+  const admin = join(dir, 'dpkg');
+  mkdirSync(join(admin, 'info'), { recursive: true });
+  mkdirSync(join(admin, 'updates'));
+  writeFileSync(join(admin, 'status'), DB);
+  writeFileSync(join(admin, 'available'), '');
+  mkdirSync(join(dir, 'bin'));
+  const real = '/usr/bin/dpkg-query';
+  writeFileSync(join(dir, 'bin', 'dpkg-query'), `#!/bin/sh\nexec ${real} --admindir=${admin} "$@"\n`);
+  chmodSync(join(dir, 'bin', 'dpkg-query'), 0o755);
+  env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
+});
+afterAll(() => rmSync(dir, { recursive: true, force: true }));
+
+const params = (name: string | string[], state: PackageParams['state'] = 'present', purge = false): PackageParams => ({
+  name,
+  state,
+  purge,
+  update_cache: 'never',
+  cache_valid_time: 3600,
+  install_recommends: false,
+});
+
+const CORPUS: PackageParams[] = [
+  params('alpha'),
+  params('beta'),
+  params('gamma'),
+  params('held'),
+  params('multi'),
+  params('unknown-pkg'),
+  params(['alpha', 'beta', 'unknown-pkg']),
+  params('alpha=1.0'),
+  params('alpha=0.9'),
+  params('alpha', 'absent'),
+  params('beta', 'absent'),
+  params('beta', 'absent', true),
+  params(['gamma', 'multi'], 'absent'),
+  params('unknown-pkg', 'absent'),
+  params(['alpha', 'alpha']),
+];
+
+const section = (p: PackageParams): Section => ({ kind: 'probe', text: probePackage(p), batch: batchPackage(p) });
+/** The clock line differs when the two runs straddle a second; nothing else may. */
+const noClock = (s: string): string => s.replace(/^now=\d+$/m, 'now=');
+
+describe('merged package probes', () => {
+  it('send one dpkg-query per run of probes, never across an apply', () => {
+    const sections: Section[] = [
+      { kind: 'apply', text: 'true\n' },
+      section(CORPUS[0]),
+      { kind: 'probe', text: 'echo plain=1\n' },
+      section(CORPUS[1]),
+      { kind: 'apply', text: 'true\n' },
+      section(CORPUS[2]),
+      section(CORPUS[3]),
+    ];
+    const sent = batchProbes(sections).sent;
+    expect(sent.map((s) => s.kind)).toEqual(['apply', 'probe', 'probe', 'apply', 'probe']);
+    expect(sent.filter((s) => s.text.includes('dpkg-query')).length).toBe(2);
+    expect(sent[2].text).toBe('echo plain=1\n');
+  });
+
+  it('leave alone what cannot be merged: latest, name:arch, a kind asked once', () => {
+    expect(batchPackage(params('alpha', 'latest'))).toBeUndefined();
+    expect(batchPackage(params('multi:i386'))).toBeUndefined();
+    const one = [section(CORPUS[0]), { kind: 'probe' as const, text: 'echo x=1\n' }];
+    expect(batchProbes(one).sent).toEqual(one);
+  });
+
+  it('answer each task as its own probe does, and plan the same, over the corpus (real shell)', async () => {
+    const sections = CORPUS.map(section);
+    expect(sections.every((s) => s.batch)).toBe(true);
+    const merged = await roundTrip(new LocalSession(env), sections, false, 'test', {});
+    const alone = new LocalSession(env);
+    expect(merged.size).toBe(CORPUS.length);
+    for (const [i, p] of CORPUS.entries()) {
+      const own = (await roundTrip(alone, [{ kind: 'probe', text: sections[i].text }], false, 'test', {})).get(0)!;
+      const got = merged.get(i)!;
+      expect(got.rc).toBe(own.rc);
+      expect(noClock(got.stdout)).toBe(noClock(own.stdout));
+      expect(planPackage(p, got.stdout)).toEqual(planPackage(p, own.stdout));
+    }
+    // The corpus covers every kind of decision: ok, install, reinstall, version change, remove, purge.
+    const summaries = CORPUS.map((p, i) => {
+      const pl = planPackage(p, merged.get(i)!.stdout);
+      return pl.kind === 'change' ? pl.summary : pl.kind;
+    });
+    expect(summaries).toEqual([
+      'ok',
+      'install beta',
+      'reinstall gamma (dpkg status "iU")',
+      'ok',
+      'ok',
+      'install unknown-pkg',
+      'install beta, install unknown-pkg',
+      'ok',
+      'alpha 1.0 -> 0.9',
+      'remove alpha',
+      'ok',
+      'purge beta',
+      'remove gamma, remove multi',
+      'ok',
+      'ok',
+    ]);
+  });
+
+  it('fail every task a merged probe answers when that probe fails or is cut off', () => {
+    const sections = [section(CORPUS[0]), section(CORPUS[1])];
+    const b = batchProbes(sections);
+    const failed = b.split(new Map([[0, { stdout: 'pkg=alpha\tii \t1.0\n', stderr: 'boom', rc: 2 }]]));
+    expect([...failed.values()].map((r) => [r.rc, r.stderr])).toEqual([[2, 'boom'], [2, 'boom']]);
+    const cut = b.split(new Map([[0, { stdout: 'x', stderr: '', rc: 0, dropped: { stdout: 10, stderr: 0 } }]]));
+    expect([...cut.values()].every((r) => r.dropped?.stdout === 10)).toBe(true);
+    expect(b.split(new Map()).size).toBe(0);
+  });
+});
