@@ -13,6 +13,8 @@ export interface AnsibleModule {
   params: readonly string[];
   /** Parameters Ansible documents that fleet refuses, with what to do instead. */
   refused?: Record<string, string>;
+  /** Any identifier is a parameter (set_fact's variable names). */
+  anyParams?: boolean;
   /** Free-form modules: a string value is the command; these keys may be written inside it. */
   freeFormKeys?: readonly string[];
   /** Ansible's parameters -> fleet's (the values may still be templates). */
@@ -60,6 +62,19 @@ function pkg(extra: readonly string[]): AnsibleModule {
     },
     translate(p) {
       const q = alias(p, 'name', ['pkg', 'package']);
+      // apt: update_cache alone refreshes the lists when older than cache_valid_time (0: always),
+      // and reports changed when it did (a guarded shell: ok when they are fresh).
+      if (
+        q.name === undefined &&
+        q.update_cache !== undefined &&
+        Object.keys(q).every((k) => ['update_cache', 'cache_valid_time'].includes(k))
+      ) {
+        const valid = Number(q.cache_valid_time ?? 0);
+        if (!Number.isInteger(valid) || valid < 0) throw new Error('cache_valid_time must be a number of seconds');
+        if (q.update_cache === false) throw new Error('update_cache: false with no name does nothing: remove the task');
+        const fresh = `set -- /var/lib/apt/lists/*_Packages*; [ -e "$1" ] && [ $(( $(date +%s) - $(stat -c %Y -- "$@" | sort -n | tail -n 1) )) -le ${valid} ]`;
+        return { [MODULE]: 'shell', cmd: 'DEBIAN_FRONTEND=noninteractive apt-get update -q', ...(valid > 0 ? { unless: fresh } : {}) };
+      }
       const out: P = { name: q.name, state: pkgState(q.state ?? 'present') };
       // Ansible leaves recommends to apt's configuration (Debian installs them by default).
       out.install_recommends = q.install_recommends ?? true;
@@ -318,12 +333,32 @@ export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
   },
   command: run('command'),
   shell: run('shell'),
+  set_fact: {
+    fleet: 'set_fact',
+    params: [],
+    anyParams: true,
+    refused: { cacheable: 'fleet keeps no fact cache between runs: set the value in a variable file instead' },
+    translate: (p) => p,
+  },
+  // search and names are filled by the task reader (it knows the role's directories).
+  include_vars: {
+    fleet: 'include_vars',
+    params: ['file', '_raw_params'],
+    refused: {
+      dir: 'name one file',
+      name: 'not supported: the variables are set at the top level',
+      depth: 'name one file',
+      files_matching: 'name one file',
+      ignore_files: 'name one file',
+      extensions: 'name one file',
+      hash_behaviour: 'not supported',
+    },
+    translate: (p) => alias(p, 'file', ['_raw_params']),
+  },
 };
 
 /** Modules Ansible roles often use that fleet does not map (yet), with what to do instead. */
 export const UNSUPPORTED_MODULES: Record<string, string> = {
-  include_vars: "put the variables in the role's vars/main.yml or defaults/main.yml (per-OS files are not chosen at run time yet)",
-  set_fact: 'not supported yet: compute the value in a variable ({{ }} in vars or defaults)',
   debug: 'not supported yet: remove it (fleet -v shows what each task did)',
   assert: 'not supported yet: use failed_when on a command, or a when on the tasks',
   fail: 'not supported yet: use a command task with failed_when',

@@ -2,7 +2,7 @@
 // fleet's modules, `block:` (the keyword, not fleet's module), import_tasks/include_tasks
 // expanded at load, with_items/with_dict as loop. What fleet cannot do the way Ansible
 // documents it is refused here, before any host is contacted, naming file:line:col.
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
 import type { Condition, Handler, Task } from '../../model/playbook.js';
@@ -102,7 +102,7 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     checkOnly(yf, all, [inc.key, ...INHERITED], inc.key);
     return included(yf, inc, owner).map((t) => inherit(yf, t, all));
   }
-  return [parseTask(yf, node, owner, handler, translate(yf, node, all, kind))];
+  return [parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner))];
 }
 
 /** A block or include may carry only the keywords fleet passes on to its tasks. */
@@ -182,7 +182,7 @@ function checkBecomeUser(yf: YamlFile, e: Entry): void {
 
 /** The task's entries as fleet's parser reads them: the module renamed to fleet's, its
  * parameters translated, Ansible's loop spellings as loop. */
-function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string): Entry[] {
+function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string, owner: AnsibleOwner): Entry[] {
   const out: Entry[] = [];
   const others = all.filter(
     (e) =>
@@ -231,6 +231,7 @@ function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string): Ent
     else if (e.key === 'check_mode') checkMode(yf, e, all, spec.fleet);
     else if (e.key === 'become_user') checkBecomeUser(yf, e);
   }
+  if (found.short === 'include_vars') Object.assign(fleetParams, varsSearch(yf, fleetParams.file, owner));
   const fleetName = typeof fleetParams[MODULE] === 'string' ? fleetParams[MODULE] : spec.fleet;
   delete fleetParams[MODULE];
   out.push({ key: fleetName, keyNode: modE.keyNode, value: nodeAt(yf, fleetParams, (modE.value as Node | undefined) ?? modE.keyNode) });
@@ -246,9 +247,12 @@ function moduleParams(yf: YamlFile, modE: Entry, argsE: Entry | undefined, short
   const at = modE.value ?? modE.keyNode;
   if (typeof v === 'string') {
     try {
-      const kv = parseKv(v, spec.freeFormKeys);
-      p = kv.params;
-      if (spec.freeFormKeys && kv.rest.trim() !== '') p.cmd = kv.rest.trim();
+      if (short === 'include_vars') p = { file: v };
+      else {
+        const kv = parseKv(v, spec.freeFormKeys);
+        p = typedKv(kv.params);
+        if (spec.freeFormKeys && kv.rest.trim() !== '') p.cmd = kv.rest.trim();
+      }
     } catch (e) {
       throw errAt(yf, at, `${short}: ${(e as Error).message}`);
     }
@@ -265,13 +269,75 @@ function moduleParams(yf: YamlFile, modE: Entry, argsE: Entry | undefined, short
   }
   const keyNodes = isMap(modE.value) ? entries(yf, modE.value) : [];
   for (const k of Object.keys(p)) {
-    if (spec.params.includes(k)) continue;
+    if (spec.params.includes(k) || (spec.anyParams && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !spec.refused?.[k])) continue;
     const where = keyNodes.find((e) => e.key === k)?.keyNode ?? at;
     const hint = spec.refused?.[k];
     if (hint) throw errAt(yf, where, `${short}: parameter '${k}' is not supported by fleet: ${hint}`);
     throw errAt(yf, where, `${short}: unknown parameter '${k}' (fleet's ${short} takes: ${spec.params.join(', ')})`);
   }
   return p;
+}
+
+/** Ansible's key=value text is all strings; its modules read booleans and numbers from them
+ * (`enabled=yes`, `cache_valid_time=86400`). */
+const BOOL_PARAMS = new Set([
+  'update_cache',
+  'enabled',
+  'daemon_reload',
+  'purge',
+  'install_recommends',
+  'create',
+  'backup',
+  'recurse',
+  'force',
+  'append',
+  'system',
+  'create_home',
+  'createhome',
+  'remove',
+  'exclusive',
+  'reload',
+  'sysctl_set',
+]);
+const INT_PARAMS = new Set(['cache_valid_time', 'uid', 'gid']);
+function typedKv(p: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) {
+    const low = v.toLowerCase();
+    if (BOOL_PARAMS.has(k) && ['yes', 'true', 'on', '1'].includes(low)) out[k] = true;
+    else if (BOOL_PARAMS.has(k) && ['no', 'false', 'off', '0'].includes(low)) out[k] = false;
+    else if (INT_PARAMS.has(k) && /^\d+$/.test(v)) out[k] = Number(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** include_vars: where its file is looked for (the role's vars/, the including file's
+ * directory), and every name the files it may choose define (for the engine's ordering). */
+function varsSearch(yf: YamlFile, file: unknown, owner: AnsibleOwner): { search: string[]; names: string[] } {
+  const search = [...(owner.roleDir ? [join(owner.roleDir, 'vars')] : []), dirname(yf.file), owner.tasksDir].filter(
+    (d, i, a) => a.indexOf(d) === i,
+  );
+  const f = String(file);
+  const candidates = f.includes('{{')
+    ? search
+        .filter((d) => existsSync(d))
+        .flatMap((d) =>
+          readdirSync(d)
+            .filter((x) => /\.(ya?ml|json)$/.test(x))
+            .map((x) => join(d, x)),
+        )
+    : search
+        .map((d) => join(d, f))
+        .filter((x) => existsSync(x))
+        .slice(0, 1);
+  const names = new Set<string>();
+  for (const c of candidates) {
+    const cyf = (owner.read ?? readYaml)(c);
+    const d = cyf.doc.contents;
+    if (isMap(d)) for (const e of entries(cyf, d)) names.add(e.key);
+  }
+  return { search: search.map((d) => resolve(d)), names: [...names] };
 }
 
 /** with_items flattens one level (Ansible's documented difference from loop); with_dict is

@@ -85,8 +85,8 @@ describe('Ansible module names and parameters', () => {
   });
 
   it('an unsupported module is an error at its key with what to do instead; a collection must be the right one', () => {
-    roleError('- name: v\n  set_fact: {a: 1}\n', 2, 3, "module 'set_fact' is not supported", 'compute the value');
-    roleError('- name: v\n  include_vars: x.yml\n', 2, 3, "module 'include_vars' is not supported", 'vars/main.yml');
+    roleError('- name: v\n  debug: {msg: hi}\n', 2, 3, "module 'debug' is not supported");
+    roleError('- name: v\n  stat: {path: /x}\n', 2, 3, "module 'stat' is not supported", 'test -e');
     roleError('- ansible.builtin.sysctl: {name: a, value: 1}\n', 1, 3, "unknown module 'ansible.builtin.sysctl'");
     roleError('- frobnicate: {}\n', 1, 3, "unknown module 'frobnicate'");
   });
@@ -248,5 +248,38 @@ describe('Ansible facts', () => {
       ansible_os_family: 'Debian',
       ansible_distribution_major_version: '24',
     });
+  });
+});
+
+describe('set_fact and include_vars', () => {
+  it('set_fact takes any variable name; include_vars knows its search path and every name its candidate files define', () => {
+    const [inc, sf] = roleTasks(
+      '- include_vars: "{{ ansible_facts.os_family }}.yml"\n- set_fact:\n    u: "{{ __u }}"\n  when: u is not defined\n',
+      {
+        'roles/r/vars/Debian.yml': '__u: memcache\nconf: /etc/memcached.conf\n',
+        'roles/r/vars/RedHat.yml': '__u: memcached\nother: 1\n',
+      },
+    );
+    expect(inc.module).toBe('include_vars');
+    expect(inc.params.file).toBe('{{ ansible_facts.os_family }}.yml');
+    expect([...(inc.params.names as string[])].sort()).toEqual(['__u', 'conf', 'other']);
+    expect(sf.module).toBe('set_fact');
+    expect(sf.params).toEqual({ u: '{{ __u }}' });
+    roleError('- set_fact: {a: 1, cacheable: true}\n', 1, 20, "'cacheable' is not supported");
+    roleError('- include_vars: {file: a.yml, dir: vars}\n', 1, 31, "'dir' is not supported");
+  });
+
+  it('apt: update_cache alone refreshes lists older than cache_valid_time, as a guarded command', () => {
+    const [t] = roleTasks('- apt: update_cache=yes cache_valid_time=86400\n');
+    expect(t.module).toBe('shell');
+    expect(t.params.cmd).toContain('apt-get update');
+    expect(String(t.params.unless)).toContain('-le 86400');
+  });
+
+  it('the vendored geerlingguy.memcached loads unchanged (include_vars, set_fact, key=value booleans)', () => {
+    const pb = loadPlaybook(join(__dirname, '../../fixtures/ansible/memcached.yml'));
+    const tasks = pb.plays[0].roles[0].role.tasks;
+    expect(tasks.map((t) => t.module)).toEqual(['include_vars', 'set_fact', 'shell', 'package', 'template', 'service']);
+    expect(tasks[5].params).toEqual({ name: 'memcached', state: 'started', enabled: true });
   });
 });
