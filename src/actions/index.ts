@@ -7,8 +7,10 @@ import { pinnedHostKeys } from './pinned-host-keys.js';
 import { dockerImage } from './docker-image.js';
 import { swarmMember } from './swarm-member.js';
 import { swarmNodes } from './swarm-nodes.js';
+import { setFact } from './set-fact.js';
+import { includeVars } from './include-vars.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

@@ -3,42 +3,103 @@ import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import type { Handler, Play, Playbook, RoleRef, Role, Task } from '../model/playbook.js';
-import type { Vars } from '../model/inventory.js';
+import type { Source, Vars } from '../model/inventory.js';
+import { ansibleRolesPath, findAnsibleCfg } from './ansible/cfg.js';
+import { parseAnsibleTasks } from './ansible/tasks.js';
 import { toBool } from './connection.js';
 import { readHosts, readMaxFail, readSerial } from './play-fields.js';
 import { loadRole } from './role.js';
 import { checkAgainstSchema } from './schema-check.js';
 import { notifySourcesOf, parseHandlers, parseTasks, stringList } from './task.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from './yaml-source.js';
-import type { Entry, YamlFile } from './yaml-source.js';
+import type { Entry, YAMLMap, YamlFile } from './yaml-source.js';
 
 export const PLAY_KEYS = ['name', 'hosts', 'roles', 'tasks', 'handlers', 'vars', 'serial', 'max_fail_percentage', 'become'];
 const ROLE_REF_KEYS = ['role', 'vars', 'tags', 'when'];
+/** Keys of an Ansible role entry that are keywords, not role parameters. */
+const ANSIBLE_REF_REFUSED = ['become', 'become_user', 'delegate_to', 'environment', 'no_log', 'ignore_errors', 'any_errors_fatal'];
+
+/** Play keys only Ansible's format has: a playbook using one is read as Ansible's. */
+const ANSIBLE_PLAY_KEYS = [
+  'pre_tasks',
+  'post_tasks',
+  'gather_facts',
+  'become_user',
+  'vars_files',
+  'import_playbook',
+  'ansible.builtin.import_playbook',
+];
+const ANSIBLE_ONLY_PLAY_KEYS = ['pre_tasks', 'post_tasks', 'gather_facts', 'become_user', 'vars_files'];
+const IMPORT_PLAYBOOK = ['import_playbook', 'ansible.builtin.import_playbook'];
+/** Play keywords of Ansible fleet does not run, with what to do instead. */
+const REFUSED_PLAY_KEYS: Record<string, string> = {
+  strategy: 'fleet runs each host through the play on its own (like strategy: free with barriers where tasks read other hosts)',
+  any_errors_fatal: 'use max_fail_percentage: 0',
+  environment: 'not supported on a play',
+  vars_prompt: 'pass the values with -e',
+  tags: 'put the tags on the roles or tasks',
+  connection: 'fleet connects over SSH only',
+  order: 'fleet runs hosts in inventory order',
+  collections: 'fleet maps ansible.builtin and ansible.posix names itself',
+  module_defaults: 'not supported',
+  force_handlers: 'not supported',
+  remote_user: 'set ansible_user in the inventory',
+  port: 'set ansible_port in the inventory',
+};
 
 export function loadPlaybook(file: string, opts: { rolesPath?: string[] } = {}): Playbook {
   const path = resolve(file);
-  const yf = readYaml(path);
   const dir = dirname(path);
-  const rolesPath = (opts.rolesPath ?? [join(dir, '..', 'roles'), join(dir, 'roles'), resolve('roles')]).map((p) => resolve(dir, p));
+  const cfg = findAnsibleCfg(dir);
+  const defaults = [...ansibleRolesPath(cfg), join(dir, '..', 'roles'), join(dir, 'roles'), resolve('roles')];
+  const rolesPath = (opts.rolesPath ? [...opts.rolesPath, ...ansibleRolesPath(cfg)] : defaults).map((p) => resolve(dir, p));
   const roles = new Map<string, Role>(); // one Role object per directory, shared by plays
+  const warnings: string[] = [];
+  const plays = readPlays(path, { dir, rolesPath, roles, ansible: !!cfg }, warnings, [path]);
+  warnings.push(...[...roles.values()].flatMap((r) => r.warnings ?? []));
+  return warnings.length ? { file: path, plays, warnings } : { file: path, plays };
+}
+
+function readPlays(path: string, base: Ctx, warnings: string[], stack: string[]): Play[] {
+  const yf = readYaml(path);
+  warnings.push(...yf.warnings);
   const root = yf.doc.contents;
   if (!isSeq(root)) throw errAt(yf, root, `expected a list of plays (each "- hosts: ..."), got ${kindOf(yf, root)}`);
-  const plays = root.items.map((n) => readPlay(yf, n, { dir, rolesPath, roles }));
-  const warnings = [...yf.warnings, ...[...roles.values()].flatMap((r) => r.warnings ?? [])];
-  return warnings.length ? { file: path, plays, warnings } : { file: path, plays };
+  // A playbook next to an ansible.cfg, or one using a play key only Ansible has, is Ansible's format.
+  const ansible = base.ansible || root.items.some((n) => isMap(n) && entries(yf, n).some((e) => ANSIBLE_PLAY_KEYS.includes(e.key)));
+  const ctx: Ctx = { ...base, dir: dirname(path), ansible };
+  return root.items.flatMap((n) => {
+    const imp = isMap(n) ? entries(yf, n).find((e) => IMPORT_PLAYBOOK.includes(e.key)) : undefined;
+    if (!imp) return [readPlay(yf, n, ctx)];
+    for (const e of entries(yf, n as YAMLMap))
+      if (e.key !== imp.key && e.key !== 'name')
+        throw errAt(yf, e.keyNode, `'${e.key}' on import_playbook is not supported (fleet takes the file name only)`);
+    const name = toJS(yf, imp.value);
+    if (typeof name !== 'string' || name.trim() === '' || name.includes('{{'))
+      throw errAt(yf, imp.value, `import_playbook expects a file name (no variables), got ${kindOf(yf, imp.value)}`);
+    const target = resolve(ctx.dir, name);
+    if (!existsSync(target)) throw errAt(yf, imp.value, `import_playbook: file not found: ${target}`);
+    if (stack.includes(target)) throw errAt(yf, imp.value, `import_playbook imports ${target} again: ${[...stack, target].join(' -> ')}`);
+    return readPlays(target, ctx, warnings, [...stack, target]);
+  });
 }
 
 interface Ctx {
   dir: string;
   rolesPath: string[];
   roles: Map<string, Role>;
+  /** Read in Ansible's format: Ansible's modules and keywords, `block:` the keyword. */
+  ansible: boolean;
 }
 
 function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
   if (!isMap(node)) throw errAt(yf, node, `expected a play: a mapping with hosts and roles or tasks, got ${kindOf(yf, node)}`);
   const all = entries(yf, node);
+  const keys = ctx.ansible ? [...PLAY_KEYS, ...ANSIBLE_ONLY_PLAY_KEYS] : PLAY_KEYS;
   for (const e of all) {
-    if (!PLAY_KEYS.includes(e.key)) throw errAt(yf, e.keyNode, `unknown key '${e.key}' in play (allowed: ${PLAY_KEYS.join(', ')})`);
+    if (ctx.ansible && REFUSED_PLAY_KEYS[e.key])
+      throw errAt(yf, e.keyNode, `play key '${e.key}' is not supported by fleet: ${REFUSED_PLAY_KEYS[e.key]}`);
+    if (!keys.includes(e.key)) throw errAt(yf, e.keyNode, `unknown key '${e.key}' in play (allowed: ${keys.join(', ')})`);
   }
   const get = (k: string): Entry | undefined => all.find((e) => e.key === k);
   const hostsE = get('hosts');
@@ -53,16 +114,34 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
     name = v;
   }
 
+  const owner = { role: '', tasksDir: ctx.dir };
+  const tasksOf = (k: string): Task[] =>
+    ctx.ansible
+      ? (parseAnsibleTasks(yf, get(k)?.value, owner, `play ${k}`) as Task[])
+      : parseTasks(yf, get(k)?.value, { role: '' }, `play ${k}`);
   const play: Play = {
     name,
     hosts,
     roles: readRoleRefs(yf, get('roles'), ctx),
-    tasks: parseTasks(yf, get('tasks')?.value, { role: '' }, 'play tasks'),
-    handlers: parseHandlers(yf, get('handlers')?.value, { role: '' }, 'play handlers'),
-    vars: readVarsMap(yf, get('vars'), 'play vars'),
+    tasks: tasksOf('tasks'),
+    handlers: ctx.ansible
+      ? (parseAnsibleTasks(yf, get('handlers')?.value, owner, 'play handlers', true) as Handler[])
+      : parseHandlers(yf, get('handlers')?.value, { role: '' }, 'play handlers'),
+    vars: { ...readVarsMap(yf, get('vars'), 'play vars'), ...readVarsFiles(yf, get('vars_files'), ctx) },
     source: sourceOf(yf, node),
     hostsSource: sourceOf(yf, hostsE.value),
   };
+  if (ctx.ansible) {
+    const pre = tasksOf('pre_tasks');
+    const post = tasksOf('post_tasks');
+    if (pre.length) play.preTasks = pre;
+    refuseEarlyHandlers(yf, play, post, get('post_tasks'));
+    // After the tasks, before the handlers: the same order as a tasks list (handlers checked above).
+    play.tasks.push(...post);
+    const bu = get('become_user');
+    if (bu && toJS(yf, bu.value) !== 'root')
+      throw errAt(yf, bu.value, "play 'become_user' other than root is not supported yet: fleet becomes root only");
+  }
   const serial = readSerial(yf, get('serial')?.value);
   if (serial) play.serial = serial;
   const mfp = readMaxFail(yf, get('max_fail_percentage')?.value);
@@ -77,6 +156,48 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
   return play;
 }
 
+/** vars_files: YAML mappings next to the playbook, above the play's vars (as in Ansible). */
+function readVarsFiles(yf: YamlFile, e: Entry | undefined, ctx: Ctx): Vars {
+  if (!e || isNullNode(e.value)) return {};
+  const items = isSeq(e.value) ? e.value.items : [e.value];
+  const out: Vars = {};
+  for (const n of items) {
+    const name = toJS(yf, n);
+    if (typeof name !== 'string' || name.includes('{{'))
+      throw errAt(yf, n, `vars_files: expected a file name (no variables; a list of alternatives is not supported), got ${kindOf(yf, n)}`);
+    const file = resolve(ctx.dir, name);
+    if (!existsSync(file)) throw errAt(yf, n, `vars_files: file not found: ${file}`);
+    const vf = readYaml(file);
+    const d = vf.doc.contents;
+    if (isNullNode(d)) continue;
+    if (!isMap(d)) throw errAt(vf, d, `expected a mapping of variables, got ${kindOf(vf, d)}`);
+    Object.assign(out, toJS(vf, d) as Vars);
+  }
+  return out;
+}
+
+/** Ansible runs the handlers notified in pre_tasks before the roles, and those notified by
+ * roles and tasks before post_tasks; fleet runs handlers once, at the end of the play. So a
+ * notify that would run earlier under Ansible is refused rather than run late. */
+function refuseEarlyHandlers(yf: YamlFile, play: Play, post: Task[], postE: Entry | undefined): void {
+  const notifying = (ts: Task[]) => ts.find((t) => t.notify.length > 0);
+  const pre = notifying(play.preTasks ?? []);
+  if (pre)
+    throw new ConfigError(
+      pre.source.file,
+      pre.source.line,
+      pre.source.column,
+      `notify in pre_tasks is not supported: fleet runs handlers at the end of the play, Ansible right after pre_tasks; move the task into tasks`,
+    );
+  const main = notifying([...play.roles.flatMap((r) => r.role.tasks), ...play.tasks]);
+  if (main && post.length)
+    throw errAt(
+      yf,
+      postE?.keyNode,
+      `post_tasks with handlers notified before them (${main.source.file}:${main.source.line}) is not supported: Ansible runs those handlers before post_tasks, fleet at the end of the play; move the post_tasks into tasks or a second play`,
+    );
+}
+
 function readVarsMap(yf: YamlFile, e: Entry | undefined, what: string): Vars {
   if (!e || isNullNode(e.value)) return {};
   if (!isMap(e.value)) throw errAt(yf, e.value, `${what}: expected a mapping of variables, got ${kindOf(yf, e.value)}`);
@@ -84,21 +205,54 @@ function readVarsMap(yf: YamlFile, e: Entry | undefined, what: string): Vars {
 }
 
 function readRoleRefs(yf: YamlFile, e: Entry | undefined, ctx: Ctx): RoleRef[] {
+  const refs = readRoleRefsAsWritten(yf, e, ctx);
+  if (!refs.some((r) => r.role.dependencies?.length)) return refs;
+  const out: RoleRef[] = [];
+  const seen = new Set<string>();
+  for (const r of refs) withDependencies(r, ctx, out, seen, [r.role.dir]);
+  return out;
+}
+
+/** Ansible runs a role's meta dependencies before it, each once per play for the same
+ * parameters (a role listed again with the same parameters does not run again). */
+function withDependencies(ref: RoleRef, ctx: Ctx, out: RoleRef[], seen: Set<string>, stack: string[]): void {
+  for (const d of ref.role.dependencies ?? []) {
+    const role = findRoleByName(d.name, d.source, ctx);
+    if (stack.includes(role.dir))
+      throw new ConfigError(d.source.file, d.source.line, d.source.column, `role dependency cycle: ${[...stack, role.dir].join(' -> ')}`);
+    const dep: RoleRef = { role, vars: d.vars, tags: [...d.tags, ...ref.tags] };
+    const when = [ref.when, d.when].filter((w): w is string | boolean => w !== undefined);
+    if (when.length) dep.when = when.length === 1 ? when[0] : when.map((w) => `(${String(w)})`).join(' and ');
+    const key = `${role.dir}\0${JSON.stringify(d.vars)}`;
+    if (seen.has(key)) continue;
+    seen.add(key);
+    withDependencies(dep, ctx, out, seen, [...stack, role.dir]);
+  }
+  out.push(ref);
+}
+
+function readRoleRefsAsWritten(yf: YamlFile, e: Entry | undefined, ctx: Ctx): RoleRef[] {
   if (!e || isNullNode(e.value)) return [];
   if (!isSeq(e.value))
     throw errAt(yf, e.value, `'roles' must be a list of role names or {role, vars, tags, when}, got ${kindOf(yf, e.value)}`);
   return e.value.items.map((n) => {
     if (isMap(n)) {
       const all = entries(yf, n);
+      // Ansible: any other key of the entry is a role parameter (`- { role: ntp, ntp_area: de }`).
+      const params: Vars = {};
       for (const x of all) {
-        if (!ROLE_REF_KEYS.includes(x.key))
-          throw errAt(yf, x.keyNode, `unknown key '${x.key}' in role entry (allowed: ${ROLE_REF_KEYS.join(', ')})`);
+        if (ROLE_REF_KEYS.includes(x.key) || (ctx.ansible && x.key === 'name')) continue;
+        if (ctx.ansible && ANSIBLE_REF_REFUSED.includes(x.key))
+          throw errAt(yf, x.keyNode, `'${x.key}' on a role entry is not supported by fleet`);
+        if (ctx.ansible) params[x.key] = toJS(yf, x.value);
+        else throw errAt(yf, x.keyNode, `unknown key '${x.key}' in role entry (allowed: ${ROLE_REF_KEYS.join(', ')})`);
       }
-      const get = (k: string) => all.find((x) => x.key === k);
+      const get = (k: string) =>
+        all.find((x) => x.key === k) ?? (ctx.ansible && k === 'role' ? all.find((x) => x.key === 'name') : undefined);
       const roleE = get('role');
       if (!roleE) throw errAt(yf, n, "role entry has no 'role': expected {role: NAME, vars: {...}}");
       const role = findRole(yf, roleE.value, ctx);
-      const vars = readVarsMap(yf, get('vars'), `role '${role.name}' vars`);
+      const vars = { ...readVarsMap(yf, get('vars'), `role '${role.name}' vars`), ...params };
       const varsE = get('vars');
       if (varsE && isMap(varsE.value)) {
         // Names are checked now (a typo would silently fall back to the default); values
@@ -128,6 +282,20 @@ function readRoleRefs(yf: YamlFile, e: Entry | undefined, ctx: Ctx): RoleRef[] {
   });
 }
 
+function findRoleByName(name: string, at: Source, ctx: Ctx): Role {
+  const candidates = name.includes('/')
+    ? [isAbsolute(name) ? name : resolve(dirname(at.file), name)]
+    : ctx.rolesPath.map((p) => join(p, name));
+  const dir = candidates.find((c) => existsSync(c));
+  if (!dir) throw new ConfigError(at.file, at.line, at.column, `role '${name}' not found (looked in: ${candidates.join(', ')})`);
+  let role = ctx.roles.get(dir);
+  if (!role) {
+    role = loadRole(dir);
+    ctx.roles.set(dir, role);
+  }
+  return role;
+}
+
 function findRole(yf: YamlFile, node: unknown, ctx: Ctx): Role {
   const name = toJS(yf, node);
   if (typeof name !== 'string' || name.trim() === '') throw errAt(yf, node, `expected a role name, got ${kindOf(yf, node)}`);
@@ -151,7 +319,7 @@ function findRole(yf: YamlFile, node: unknown, ctx: Ctx): Role {
 function checkNotify(play: Play): void {
   const handlers: Handler[] = [...play.roles.flatMap((r) => r.role.handlers), ...play.handlers];
   const names = new Set(handlers.flatMap((h) => h.listen));
-  const tasks: Task[] = [...play.roles.flatMap((r) => r.role.tasks), ...play.tasks, ...handlers];
+  const tasks: Task[] = [...(play.preTasks ?? []), ...play.roles.flatMap((r) => r.role.tasks), ...play.tasks, ...handlers];
   for (const t of tasks) {
     t.notify.forEach((n, i) => {
       if (names.has(n)) return;

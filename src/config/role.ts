@@ -4,10 +4,11 @@ import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
 import type { Vars } from '../model/inventory.js';
-import type { Handler, Role, Task } from '../model/playbook.js';
+import type { Handler, Role, RoleDependency, Task } from '../model/playbook.js';
+import { parseAnsibleTasks } from './ansible/tasks.js';
 import { readVarsSchema } from './role-vars-schema.js';
 import { parseHandlers, parseTasks } from './task.js';
-import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, toJS } from './yaml-source.js';
+import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
 const ROLE_KEYS = ['description', 'variables', 'handlers'];
@@ -27,7 +28,7 @@ export function loadRole(dir: string): Role {
   const withWarnings = (r: Role): Role => (warnings.length ? { ...r, warnings } : r);
   if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml')))
     return withWarnings(loadFleetRole(root, name, owner, read));
-  if (existsSync(join(root, 'tasks', 'main.yml'))) return withWarnings(loadAnsibleRole(root, name, owner, read));
+  if (mainFile(join(root, 'tasks'))) return withWarnings(loadAnsibleRole(root, name, owner, read));
   throw new ConfigError(root, undefined, undefined, `not a role: expected role.yml and tasks.yml (or Ansible's tasks/main.yml) in ${root}`);
 }
 
@@ -69,8 +70,8 @@ function loadFleetRole(root: string, name: string, owner: { role: string; roleDi
   return { name, dir: root, description, varsSchema, defaults, tasks, handlers, source };
 }
 
-/** Ansible runs the roles a role's meta/main.yml lists under `dependencies` first. fleet does
- * not: refused loudly rather than silently running the role without them. */
+/** A fleet-format role has no dependencies (its roles are listed in the play); an
+ * Ansible-layout role's meta/main.yml dependencies are run (readDependencies). */
 function refuseDependencies(root: string, name: string, read: Read): void {
   for (const f of ['main.yml', 'main.yaml']) {
     const file = join(root, 'meta', f);
@@ -89,27 +90,22 @@ function refuseDependencies(root: string, name: string, read: Read): void {
 }
 
 function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
-  refuseDependencies(root, name, read);
-  const tasksFile = join(root, 'tasks', 'main.yml');
+  const tasksDir = join(root, 'tasks');
+  const aOwner = { ...owner, tasksDir, read };
+  const tasksFile = mainFile(tasksDir)!;
   const tyf = read(tasksFile);
-  const tasks = parseTasks(tyf, tyf.doc.contents, owner, `role '${name}' tasks/main.yml`);
+  const tasks = parseAnsibleTasks(tyf, tyf.doc.contents, aOwner, `role '${name}' tasks/main.yml`) as Task[];
   let handlers: Handler[] = [];
-  const hFile = join(root, 'handlers', 'main.yml');
-  if (existsSync(hFile)) {
+  const hFile = mainFile(join(root, 'handlers'));
+  if (hFile) {
     const yf = read(hFile);
-    handlers = parseHandlers(yf, yf.doc.contents, owner, `role '${name}' handlers/main.yml`);
+    handlers = parseAnsibleTasks(yf, yf.doc.contents, aOwner, `role '${name}' handlers/main.yml`, true) as Handler[];
   }
-  let defaults: Vars = {};
-  const dFile = join(root, 'defaults', 'main.yml');
-  if (existsSync(dFile)) {
-    const yf = read(dFile);
-    const d = yf.doc.contents;
-    if (!isNullNode(d) && !isMap(d)) throw errAt(yf, d, `role '${name}': defaults must be a mapping of variables, got ${kindOf(yf, d)}`);
-    defaults = (toJS(yf, d) as Vars | null) ?? {};
-  }
+  const defaults = varsFile(mainFile(join(root, 'defaults')), name, 'defaults', read);
+  const vars = varsFile(mainFile(join(root, 'vars')), name, 'vars', read);
   // No schema in this layout: every default is a known variable, anything else is allowed.
   const properties = Object.fromEntries(Object.entries(defaults).map(([k, v]) => [k, { default: v }]));
-  return {
+  const role: Role = {
     name,
     dir: root,
     description: '',
@@ -119,4 +115,60 @@ function loadAnsibleRole(root: string, name: string, owner: { role: string; role
     handlers,
     source: { file: tasksFile, line: 1, column: 1 },
   };
+  if (Object.keys(vars).length) role.vars = vars;
+  const deps = readDependencies(root, name, read);
+  if (deps.length) role.dependencies = deps;
+  return role;
+}
+
+/** Ansible reads main.yml, main.yaml or main in each of a role's directories. */
+function mainFile(dir: string): string | undefined {
+  return ['main.yml', 'main.yaml', 'main'].map((f) => join(dir, f)).find((f) => existsSync(f));
+}
+
+function varsFile(file: string | undefined, name: string, what: string, read: Read): Vars {
+  if (!file) return {};
+  const yf = read(file);
+  const d = yf.doc.contents;
+  if (!isNullNode(d) && !isMap(d)) throw errAt(yf, d, `role '${name}': ${what} must be a mapping of variables, got ${kindOf(yf, d)}`);
+  return (toJS(yf, d) as Vars | null) ?? {};
+}
+
+const DEP_KEYS = ['role', 'name', 'vars', 'when', 'tags'];
+
+/** meta/main.yml `dependencies`: names, or {role, vars, when, tags} (Ansible also takes a
+ * role's variables as keys of the entry itself: read as vars, as Ansible does). */
+function readDependencies(root: string, name: string, read: Read): RoleDependency[] {
+  const file = mainFile(join(root, 'meta'));
+  if (!file) return [];
+  const yf = read(file);
+  const doc = yf.doc.contents;
+  if (!isMap(doc)) return [];
+  const dep = entries(yf, doc).find((e) => e.key === 'dependencies');
+  if (!dep || isNullNode(dep.value)) return [];
+  if (!isSeq(dep.value)) throw errAt(yf, dep.value, `role '${name}': dependencies must be a list of roles, got ${kindOf(yf, dep.value)}`);
+  return dep.value.items.map((n) => {
+    const source = sourceOf(yf, n);
+    const v = toJS(yf, n);
+    if (typeof v === 'string' && v.trim()) return { name: v.trim(), vars: {}, tags: [], source };
+    if (!isMap(n) || !v || typeof v !== 'object')
+      throw errAt(yf, n, `role '${name}': a dependency is a role name or {role: NAME, vars: {...}}, got ${kindOf(yf, n)}`);
+    const m = v as Record<string, unknown>;
+    const roleName = m.role ?? m.name;
+    if (typeof roleName !== 'string' || !roleName.trim()) throw errAt(yf, n, `role '${name}': dependency has no 'role'`);
+    for (const e of entries(yf, n)) {
+      if (['src', 'scm', 'version'].includes(e.key))
+        throw errAt(yf, e.keyNode, `role '${name}': '${e.key}' in a dependency is for ansible-galaxy; fleet reads roles from roles_path`);
+    }
+    const vars: Vars = { ...(m.vars as Vars | undefined) };
+    for (const [k, x] of Object.entries(m)) if (!DEP_KEYS.includes(k)) vars[k] = x;
+    const d: RoleDependency = {
+      name: roleName.trim(),
+      vars,
+      tags: Array.isArray(m.tags) ? m.tags.map(String) : typeof m.tags === 'string' ? [m.tags] : [],
+      source,
+    };
+    if (typeof m.when === 'string' || typeof m.when === 'boolean') d.when = m.when;
+    return d;
+  });
 }

@@ -63,10 +63,11 @@ export function parseHandlers(yf: YamlFile, node: unknown, owner: TaskOwner, wha
   return node.items.map((n) => parseTask(yf, n, owner, true) as Handler);
 }
 
-export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler: boolean): Task | Handler {
+/** `translated`: the entries as another front door (Ansible's format) rewrote them. */
+export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler: boolean, translated?: Entry[]): Task | Handler {
   const kind = handler ? 'handler' : 'task';
   if (!isMap(node)) throw errAt(yf, node, `expected a ${kind}: a mapping with a name and one module, got ${kindOf(yf, node)}`);
-  const all = entries(yf, node);
+  const all = translated ?? entries(yf, node);
   const allowed = handler ? HANDLER_KEYS : TASK_KEYS;
   const known = moduleNames();
 
@@ -199,6 +200,12 @@ function moduleParams(yf: YamlFile, e: Entry, task: string): Record<string, unkn
   const freeForm = traitsOf(e.key).freeForm;
   if (typeof v === 'string' && freeForm) return { [freeForm]: v };
   if (!isMap(e.value)) {
+    if (e.key === 'block' && isSeq(e.value))
+      throw errAt(
+        yf,
+        e.value,
+        "in fleet's format 'block' is the module that writes a marked block of text into a file; Ansible's block keyword (a list of tasks) works in Ansible-format files: a role with tasks/main.yml, or a playbook next to an ansible.cfg",
+      );
     const shorthand = freeForm ? ` or a string (its ${freeForm})` : '';
     throw errAt(yf, e.value, `task '${task}': module '${e.key}' expects a mapping of parameters${shorthand}, got ${kindOf(yf, e.value)}`);
   }

@@ -199,6 +199,10 @@ export class HostRunner {
       this.shared.changedValues();
       registerResultSecrets(task.register, reg, this.shared.opts.redactor);
     }
+    if (outcome.facts && outcome.status !== 'failed') {
+      Object.assign(this.rt.registered, outcome.facts);
+      this.shared.changedValues();
+    }
     // Named by where they are read: the register name, then the path inside its value.
     for (const [k, v] of Object.entries(outcome.outputs ?? {})) this.outputs[task.register ? `${task.register}.${k}` : k] = v;
     if (outcome.status === 'changed' && !handler) this.notifications.notify(task.notify);

@@ -17,7 +17,7 @@ const ALWAYS = new Set(['inventory_hostname', 'ansible_host', 'groups', 'group_n
 export function runtimeNames(playbook: Playbook): Set<string> | undefined {
   const out = new Set<string>();
   for (const play of playbook.plays) {
-    const tasks: Task[] = [...play.tasks, ...play.handlers, ...play.roles.flatMap((r) => [...r.role.tasks, ...r.role.handlers])];
+    const tasks: Task[] = [...(play.preTasks ?? []), ...play.tasks, ...play.handlers, ...play.roles.flatMap((r) => [...r.role.tasks, ...r.role.handlers])];
     for (const t of tasks) {
       if (t.register) out.add(t.register);
       if (t.module === 'inventory_var') {

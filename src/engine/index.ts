@@ -12,6 +12,7 @@ import { groupsMap, type VarsScope } from './vars.js';
 import { markNamedSecrets } from '../secrets/index.js';
 import { batchesOf } from './batches.js';
 import { setVariableTemplates } from './task-reads.js';
+import { factNamesOf } from './fact-names.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
 export { ownerDescription, LOCK_FILE } from './host-lock.js';
@@ -19,7 +20,7 @@ export { ownerDescription, LOCK_FILE } from './host-lock.js';
 /** Every name the tasks and handlers of these plays register. */
 function registerNamesIn(programs: PlayProgram[]): Set<string> {
   const tasks = programs.flatMap((p) => [...p.units.map((u) => u.task), ...p.handlers.map((h) => h.handler)]);
-  return new Set(tasks.flatMap((t) => (t.register ? [t.register] : [])));
+  return new Set(tasks.flatMap((t) => [...(t.register ? [t.register] : []), ...factNamesOf(t)]));
 }
 
 /** fn, called the first time only. */

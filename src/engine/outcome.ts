@@ -27,6 +27,8 @@ export interface Outcome {
   query?: boolean;
   /** Values the task publishes for the recap (an onion address), by the name to read them. */
   outputs?: Record<string, string>;
+  /** Variables the task sets for the rest of the host's run (set_fact, include_vars). */
+  facts?: Vars;
 }
 
 /** What a module (or action) said about one run of a task, before the task's own rules. */
@@ -41,6 +43,7 @@ export interface Verdict {
   result?: Vars;
   /** Values published for the recap (an action's outputs). */
   outputs?: Record<string, string>;
+  facts?: Vars;
 }
 
 /** Evaluates a condition of the task with these values on top of its variables. */
@@ -86,7 +89,7 @@ export function judge(task: Pick<Task, 'changedWhen' | 'failedWhen' | 'register'
     const failure = v.failed ? (v.failure ?? { msg: v.msg ?? 'failed' }) : { msg: `failed_when is true (${String(task.failedWhen)})` };
     return { status: 'failed', msg: v.failed ? (v.msg ?? failure.msg) : failure.msg, failure, registered: reg };
   }
-  const outputs = v.outputs ? { outputs: v.outputs } : {};
+  const outputs = { ...(v.outputs ? { outputs: v.outputs } : {}), ...(v.facts ? { facts: v.facts } : {}) };
   if (isChanged) return { status: 'changed', msg: v.msg, diff: v.diff, registered: reg, ...outputs };
   return { status: 'ok', msg: v.changed ? undefined : v.msg, registered: reg, ...outputs };
 }

@@ -7,6 +7,7 @@ import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar } from '../template/index.js';
+import { varsFromFile } from '../actions/include-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
@@ -90,8 +91,20 @@ export function validateBeforeContact(input: PreflightInput): void {
         // A loop registers one result per item, in order.
         if (task.register)
           rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
+        // set_fact / include_vars: later tasks read these names (placeholder facts choose the file).
+        if (prepared?.kind === 'action') Object.assign(rt.registered, factsOf(task, prepared.action.name, prepared.params));
       }
     }
+  }
+}
+
+function factsOf(task: Task, action: string, params: Record<string, unknown>): Vars {
+  if (action === 'set_fact') return params;
+  if (action !== 'include_vars') return {};
+  try {
+    return varsFromFile(params as Parameters<typeof varsFromFile>[0]);
+  } catch (e) {
+    throw new ConfigError(task.source.file, task.source.line, task.source.column, (e as Error).message);
   }
 }
 

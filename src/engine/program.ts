@@ -41,6 +41,7 @@ export function buildProgram(play: Play, playIndex: number, filter: TagFilter): 
     if (!selectedByTags(tags, filter)) return;
     units.push({ task, roleRef, index: units.length, roleWhen: roleRef?.when });
   };
+  for (const t of play.preTasks ?? []) add(t);
   for (const ref of play.roles) for (const t of ref.role.tasks) add(t, ref);
   for (const t of play.tasks) add(t);
   const handlers: PlayProgram['handlers'] = [];

@@ -3,6 +3,7 @@
 import type { Host, Inventory, Vars } from '../model/inventory.js';
 import type { Play, RoleRef } from '../model/playbook.js';
 import { addSecretsToContext } from '../secrets/index.js';
+import { ansibleFactVars } from './ansible-facts.js';
 import { assignVars, lazyHostvars, type VarOrigin } from '../template/index.js';
 
 export interface HostRuntime {
@@ -83,7 +84,10 @@ export function buildContext(
   if (roleRef) assignVars(ctx, roleRef.role.defaults, roleOrigin(roleRef));
   assignVars(ctx, rt.host.vars, inventoryOrigin(rt.host));
   assignVars(ctx, play.vars, playOrigin(play));
+  // Ansible's role vars (vars/main.yml): above play vars, below role parameters.
+  if (roleRef?.role.vars) assignVars(ctx, roleRef.role.vars, roleOrigin(roleRef));
   if (roleRef) assignVars(ctx, roleRef.vars, playOrigin(play));
+  if (rt.facts) Object.assign(ctx, ansibleFactVars(rt.facts));
   Object.assign(ctx, rt.registered, rt.facts ? { facts: rt.facts } : {});
   assignVars(ctx, scope.extraVars, extraOrigin);
   ctx.inventory_hostname = rt.host.name;

@@ -50,5 +50,6 @@ export function actionVerdict(res: ActionResult): Verdict {
     failure: res.status === 'failed' ? (res.failure ?? { msg: res.msg ?? 'failed' }) : undefined,
     result: res.registered,
     outputs: res.outputs,
+    facts: res.facts,
   };
 }

@@ -117,6 +117,8 @@ export interface ActionResult {
   /** Values to show in the recap (an onion address): path inside the registered value ->
    * value; the recap names them by the task's register name and this path. */
   outputs?: Record<string, string>;
+  /** Variables for the rest of this host's run (set_fact, include_vars). */
+  facts?: Vars;
 }
 
 export interface Action<S extends TObject = TObject> {

@@ -45,10 +45,22 @@ export interface Role {
   defaults: Vars;
   tasks: Task[];
   handlers: Handler[];
+  /** Ansible's vars/main.yml: above play vars, below role parameters. */
+  vars?: Vars;
+  /** Ansible's meta/main.yml dependencies, as written: the playbook loader finds and runs them first. */
+  dependencies?: RoleDependency[];
   /** Values this role publishes for others, by name -> template (e.g. onion address). */
   source: Source;
   /** Things its files say that a reader may not expect (YAML 1.1 readings), file:line each. */
   warnings?: string[];
+}
+
+export interface RoleDependency {
+  name: string;
+  vars: Vars;
+  when?: string | boolean;
+  tags: string[];
+  source: Source;
 }
 
 export interface RoleRef {
@@ -66,6 +78,8 @@ export interface Play {
   tasks: Task[];
   handlers: Handler[];
   vars: Vars;
+  /** Ansible's pre_tasks: run before the roles (post_tasks are appended to tasks). */
+  preTasks?: Task[];
   /** Batch sizes: a number of hosts or "30%"; a list means successive batches. */
   serial?: (number | string)[];
   maxFailPercentage?: number;

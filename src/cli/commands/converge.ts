@@ -115,7 +115,7 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
   // Everything that can be checked without a host is checked before any host is contacted.
   validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts });
   if (args['syntax-check']) {
-    const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
+    const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + (p.preTasks?.length ?? 0) + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
     process.stdout.write(`playbook: ${playbook.file}: OK (${playbook.plays.length} plays, ${tasks} tasks, ${inventory.hosts.size} hosts in the inventory)\n`);
     return EXIT.ok;
   }

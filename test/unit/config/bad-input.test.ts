@@ -146,21 +146,14 @@ describe('inventory names and values that would be read as something else', () =
 });
 
 describe('Ansible role dependencies (meta/main.yml)', () => {
-  it('are refused loudly, at the dependencies list, rather than silently not run', () => {
+  it('a dependency that is not found is an error at its entry, naming where fleet looked', () => {
     const dir = tree({
       'playbooks/site.yml': '- hosts: all\n  roles: [app]\n',
       'roles/app/tasks/main.yml': '- name: t\n  command: echo\n',
       'roles/app/meta/main.yml': 'galaxy_info: {author: x}\ndependencies:\n  - role: common\n',
     });
     const meta = join(dir, 'roles/app/meta/main.yml');
-    expectConfigError(
-      () => loadPlaybook(join(dir, 'playbooks/site.yml')),
-      meta,
-      3,
-      3,
-      'role dependencies (meta/main.yml) are not run by fleet',
-      "before 'app'",
-    );
+    expectConfigError(() => loadPlaybook(join(dir, 'playbooks/site.yml')), meta, 3, 5, "role 'common' not found", 'looked in');
   });
 
   it('an empty dependencies list is fine', () => {

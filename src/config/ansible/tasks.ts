@@ -1,0 +1,410 @@
+// Tasks in Ansible's format -> fleet's Task: Ansible module names and parameters mapped onto
+// fleet's modules, `block:` (the keyword, not fleet's module), import_tasks/include_tasks
+// expanded at load, with_items/with_dict as loop. What fleet cannot do the way Ansible
+// documents it is refused here, before any host is contacted, naming file:line:col.
+import { existsSync, readdirSync } from 'node:fs';
+import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
+import type { Condition, Handler, Task } from '../../model/playbook.js';
+import { parseTask, type TaskOwner } from '../task.js';
+import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, toJS } from '../yaml-source.js';
+import type { Entry, YamlFile } from '../yaml-source.js';
+import { parseKv } from './kv.js';
+import { ANSIBLE_MODULES, MODULE, UNSUPPORTED_MODULES, ansibleModuleName } from './modules.js';
+
+/** Keys fleet's task parser takes as they are. */
+const PASSED = [
+  'name',
+  'when',
+  'notify',
+  'tags',
+  'register',
+  'loop',
+  'become',
+  'ignore_errors',
+  'run_once',
+  'changed_when',
+  'failed_when',
+  'listen',
+];
+/** Ansible keywords fleet does not run (yet), with what to do instead. */
+const REFUSED_KEYWORDS: Record<string, string> = {
+  vars: "task and block vars are not supported yet: set them in the role's vars/main.yml or defaults/main.yml, or the play's vars",
+  no_log: 'not supported yet: fleet already masks secrets (secrets.NAME, *password variables) in every output',
+  until: 'retries are not supported yet: use a shell loop in the command (until ...; do sleep N; done)',
+  retries: 'retries are not supported yet: use a shell loop in the command',
+  delay: 'retries are not supported yet: use a shell loop in the command',
+  delegate_to: 'not supported yet: run the task in a play for that host',
+  delegate_facts: 'not supported',
+  local_action: 'not supported yet: run the task in a play for localhost',
+  environment: "not supported on this task yet: command and shell take environment as a parameter in fleet's own format",
+  any_errors_fatal: 'not supported yet (fleet stops a failed host; max_fail_percentage on the play stops the run)',
+  async: 'fleet runs every task to completion',
+  poll: 'fleet runs every task to completion',
+  throttle: "use the play's serial or --forks",
+  diff: 'use fleet check --diff / fleet apply --diff',
+  collections: 'fleet maps ansible.builtin and ansible.posix names itself',
+  module_defaults: 'not supported',
+  debugger: 'not supported',
+  connection: 'fleet connects over SSH only',
+  rescue: 'block/rescue is not supported yet: make the failing task safe with failed_when, or split the play',
+  always: 'block/always is not supported yet: put the tasks after the block',
+  with_fileglob: 'not supported yet: list the files in loop',
+  with_first_found: 'not supported yet: name the file',
+  with_together: 'use loop with the zip filter',
+  with_nested: 'use loop with the product filter',
+  with_sequence: 'use loop with range()',
+  with_subelements: 'use loop with the subelements filter',
+  with_indexed_items: 'not supported',
+  with_lines: 'not supported',
+  import_role: "list the role in the play's roles: instead",
+  include_role: "list the role in the play's roles: instead",
+  include: 'use import_tasks',
+  'ansible.builtin.import_role': "list the role in the play's roles: instead",
+  'ansible.builtin.include_role': "list the role in the play's roles: instead",
+};
+const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
+/** Keywords a block or an import carries to each of its tasks (as Ansible does). */
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors'];
+
+export interface AnsibleOwner extends TaskOwner {
+  /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
+  tasksDir: string;
+  /** Reads a YAML file (the role's reader keeps its warnings). */
+  read?: (file: string) => YamlFile;
+  /** Files being included, outermost first: an include of one of them is a cycle. */
+  stack?: string[];
+}
+
+export function parseAnsibleTasks(yf: YamlFile, node: unknown, owner: AnsibleOwner, what: string, handler = false): (Task | Handler)[] {
+  if (isNullNode(node)) return [];
+  if (!isSeq(node)) throw errAt(yf, node, `${what}: expected a list of tasks, got ${kindOf(yf, node)}`);
+  return node.items.flatMap((n) => ansibleTask(yf, n, owner, handler));
+}
+
+function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: boolean): (Task | Handler)[] {
+  const kind = handler ? 'handler' : 'task';
+  if (!isMap(node)) throw errAt(yf, node, `expected a ${kind}: a mapping with one module, got ${kindOf(yf, node)}`);
+  const all = entries(yf, node);
+  for (const e of all) {
+    const hint = REFUSED_KEYWORDS[e.key];
+    if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
+  }
+  const block = all.find((e) => e.key === 'block' || e.key === 'ansible.builtin.block');
+  if (block) {
+    checkOnly(yf, all, [block.key, ...INHERITED], 'block');
+    const inner = parseAnsibleTasks(yf, block.value, owner, 'block', handler);
+    return inner.map((t) => inherit(yf, t, all));
+  }
+  const inc = all.find((e) => INCLUDES.includes(e.key));
+  if (inc) {
+    if (handler) throw errAt(yf, inc.keyNode, `'${inc.key}' in handlers is not supported: list the handlers`);
+    checkOnly(yf, all, [inc.key, ...INHERITED], inc.key);
+    return included(yf, inc, owner).map((t) => inherit(yf, t, all));
+  }
+  return [parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner))];
+}
+
+/** A block or include may carry only the keywords fleet passes on to its tasks. */
+function checkOnly(yf: YamlFile, all: Entry[], allowed: string[], what: string): void {
+  for (const e of all) {
+    if (!allowed.includes(e.key))
+      throw errAt(yf, e.keyNode, `'${e.key}' on a ${what} is not supported (allowed there: ${allowed.slice(1).join(', ')})`);
+  }
+}
+
+function included(yf: YamlFile, inc: Entry, owner: AnsibleOwner): (Task | Handler)[] {
+  let v = toJS(yf, inc.value);
+  if (isMap(inc.value)) {
+    const m = v as Record<string, unknown>;
+    const bad = Object.keys(m).find((k) => k !== 'file');
+    if (bad) throw errAt(yf, inc.value, `'${inc.key}': only 'file' is supported here, got '${bad}'`);
+    v = m.file;
+  }
+  if (typeof v !== 'string' || v.trim() === '')
+    throw errAt(yf, inc.value, `'${inc.key}' expects a file name, got ${kindOf(yf, inc.value)}`);
+  if (v.includes('{{') || v.includes('{%'))
+    throw errAt(
+      yf,
+      inc.value,
+      `'${inc.key}': a file name built from variables is not supported (fleet reads every task before contact): name the file`,
+    );
+  const file = isAbsolute(v)
+    ? v
+    : ([join(owner.tasksDir, v), join(dirname(yf.file), v)].find((f) => existsSync(f)) ?? join(owner.tasksDir, v));
+  if (!existsSync(file)) throw errAt(yf, inc.value, `'${inc.key}': file not found: ${file}`);
+  const stack = owner.stack ?? [resolve(yf.file)];
+  if (stack.includes(resolve(file)))
+    throw errAt(yf, inc.value, `'${inc.key}' includes ${file} again: ${[...stack, resolve(file)].join(' -> ')}`);
+  const iyf = (owner.read ?? readYaml)(file);
+  return parseAnsibleTasks(iyf, iyf.doc.contents, { ...owner, stack: [...stack, resolve(file)] }, file);
+}
+
+/** A block's or import's when/tags/become/ignore_errors, carried to one of its tasks. */
+function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handler {
+  const out = { ...t };
+  for (const e of outer) {
+    if (isNullNode(e.value)) continue;
+    const v = toJS(yf, e.value);
+    if (e.key === 'when') out.when = andConditions(v as Condition, t.when);
+    else if (e.key === 'tags')
+      out.tags = [
+        ...new Set([
+          ...(Array.isArray(v)
+            ? v.map(String)
+            : String(v)
+                .split(',')
+                .map((s) => s.trim())),
+          ...t.tags,
+        ]),
+      ];
+    else if (e.key === 'become' && out.become === undefined) out.become = v === true || v === 'yes' || v === 'true';
+    else if (e.key === 'become_user') checkBecomeUser(yf, e);
+    else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
+  }
+  return out;
+}
+
+function andConditions(outer: Condition, inner: Condition | undefined): Condition {
+  const list = (c: Condition | undefined): (string | boolean)[] => (c === undefined ? [] : Array.isArray(c) ? c : [c]);
+  return [...list(outer), ...list(inner)];
+}
+
+function checkBecomeUser(yf: YamlFile, e: Entry): void {
+  const v = toJS(yf, e.value);
+  if (v !== 'root')
+    throw errAt(
+      yf,
+      e.value,
+      `'become_user: ${String(v)}' is not supported yet: fleet becomes root only; run the command as that user itself (command: runuser -u USER -- ...)`,
+    );
+}
+
+/** The task's entries as fleet's parser reads them: the module renamed to fleet's, its
+ * parameters translated, Ansible's loop spellings as loop. */
+function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string, owner: AnsibleOwner): Entry[] {
+  const out: Entry[] = [];
+  const others = all.filter(
+    (e) =>
+      !PASSED.includes(e.key) &&
+      !['args', 'with_items', 'with_list', 'with_dict', 'loop_control', 'check_mode', 'become_user'].includes(e.key),
+  );
+  if (others.length === 0) throw errAt(yf, node, `${kind} has no module`);
+  if (others.length > 1) {
+    const known = others.filter((e) => ansibleModuleName(e.key));
+    const bad = known.length === 1 ? others.find((e) => e !== known[0])! : others[1];
+    throw errAt(
+      yf,
+      bad.keyNode,
+      `unknown ${kind} key '${bad.key}' (fleet reads this file in Ansible's format; a task has one module and Ansible's keywords)`,
+    );
+  }
+  const modE = others[0];
+  const found = ansibleModuleName(modE.key);
+  if (!found)
+    throw errAt(
+      yf,
+      modE.keyNode,
+      `unknown module '${modE.key}' (fleet maps these Ansible modules: ${Object.keys(ANSIBLE_MODULES).join(', ')})`,
+    );
+  if (!found.known) throw errAt(yf, modE.keyNode, `module '${modE.key}' is not supported by fleet: ${UNSUPPORTED_MODULES[found.short]}`);
+  const spec = ANSIBLE_MODULES[found.short];
+  const params = moduleParams(
+    yf,
+    modE,
+    all.find((e) => e.key === 'args'),
+    found.short,
+  );
+  let fleetParams: Record<string, unknown>;
+  try {
+    fleetParams = spec.translate(params);
+  } catch (e) {
+    throw errAt(yf, modE.value ?? modE.keyNode, `${found.short}: ${(e as Error).message}`);
+  }
+
+  if (!all.some((e) => e.key === 'name')) out.push({ key: 'name', keyNode: undefined, value: found.short });
+  for (const e of all) {
+    if (PASSED.includes(e.key)) out.push(e);
+    else if (e.key === 'with_items' || e.key === 'with_list' || e.key === 'with_dict')
+      out.push({ key: 'loop', keyNode: e.keyNode, value: loopOf(yf, e) });
+    else if (e.key === 'loop_control') out.push({ ...e, value: loopControl(yf, e) });
+    else if (e.key === 'check_mode') checkMode(yf, e, all, spec.fleet);
+    else if (e.key === 'become_user') checkBecomeUser(yf, e);
+  }
+  if (found.short === 'include_vars') Object.assign(fleetParams, varsSearch(yf, fleetParams.file, owner));
+  const fleetName = typeof fleetParams[MODULE] === 'string' ? fleetParams[MODULE] : spec.fleet;
+  delete fleetParams[MODULE];
+  out.push({ key: fleetName, keyNode: modE.keyNode, value: nodeAt(yf, fleetParams, (modE.value as Node | undefined) ?? modE.keyNode) });
+  return out;
+}
+
+/** The module's parameters: a mapping, `key=value` text, or (command/shell) the command with
+ * `creates=` & co. inside it; plus `args:`. Every name is checked against the mapping. */
+function moduleParams(yf: YamlFile, modE: Entry, argsE: Entry | undefined, short: string): Record<string, unknown> {
+  const spec = ANSIBLE_MODULES[short];
+  let p: Record<string, unknown>;
+  const v = isNullNode(modE.value) ? {} : toJS(yf, modE.value);
+  const at = modE.value ?? modE.keyNode;
+  if (typeof v === 'string') {
+    try {
+      if (short === 'include_vars') p = { file: v };
+      else {
+        const kv = parseKv(v, spec.freeFormKeys);
+        p = typedKv(kv.params);
+        if (spec.freeFormKeys && kv.rest.trim() !== '') p.cmd = kv.rest.trim();
+      }
+    } catch (e) {
+      throw errAt(yf, at, `${short}: ${(e as Error).message}`);
+    }
+  } else if (v && typeof v === 'object' && !Array.isArray(v)) {
+    p = { ...(v as Record<string, unknown>) };
+  } else {
+    throw errAt(yf, at, `module '${modE.key}' expects a mapping of parameters, got ${kindOf(yf, modE.value)}`);
+  }
+  if (argsE && !isNullNode(argsE.value)) {
+    const a = toJS(yf, argsE.value);
+    if (!a || typeof a !== 'object' || Array.isArray(a))
+      throw errAt(yf, argsE.value, `'args' must be a mapping of parameters, got ${kindOf(yf, argsE.value)}`);
+    p = { ...(a as Record<string, unknown>), ...p };
+  }
+  const keyNodes = isMap(modE.value) ? entries(yf, modE.value) : [];
+  for (const k of Object.keys(p)) {
+    if (spec.params.includes(k) || (spec.anyParams && /^[A-Za-z_][A-Za-z0-9_]*$/.test(k) && !spec.refused?.[k])) continue;
+    const where = keyNodes.find((e) => e.key === k)?.keyNode ?? at;
+    const hint = spec.refused?.[k];
+    if (hint) throw errAt(yf, where, `${short}: parameter '${k}' is not supported by fleet: ${hint}`);
+    throw errAt(yf, where, `${short}: unknown parameter '${k}' (fleet's ${short} takes: ${spec.params.join(', ')})`);
+  }
+  return p;
+}
+
+/** Ansible's key=value text is all strings; its modules read booleans and numbers from them
+ * (`enabled=yes`, `cache_valid_time=86400`). */
+const BOOL_PARAMS = new Set([
+  'update_cache',
+  'enabled',
+  'daemon_reload',
+  'purge',
+  'install_recommends',
+  'create',
+  'backup',
+  'recurse',
+  'force',
+  'append',
+  'system',
+  'create_home',
+  'createhome',
+  'remove',
+  'exclusive',
+  'reload',
+  'sysctl_set',
+]);
+const INT_PARAMS = new Set(['cache_valid_time', 'uid', 'gid']);
+function typedKv(p: Record<string, string>): Record<string, unknown> {
+  const out: Record<string, unknown> = {};
+  for (const [k, v] of Object.entries(p)) {
+    const low = v.toLowerCase();
+    if (BOOL_PARAMS.has(k) && ['yes', 'true', 'on', '1'].includes(low)) out[k] = true;
+    else if (BOOL_PARAMS.has(k) && ['no', 'false', 'off', '0'].includes(low)) out[k] = false;
+    else if (INT_PARAMS.has(k) && /^\d+$/.test(v)) out[k] = Number(v);
+    else out[k] = v;
+  }
+  return out;
+}
+
+/** include_vars: where its file is looked for (the role's vars/, the including file's
+ * directory), and every name the files it may choose define (for the engine's ordering). */
+function varsSearch(yf: YamlFile, file: unknown, owner: AnsibleOwner): { search: string[]; names: string[] } {
+  const search = [...(owner.roleDir ? [join(owner.roleDir, 'vars')] : []), dirname(yf.file), owner.tasksDir].filter(
+    (d, i, a) => a.indexOf(d) === i,
+  );
+  const f = String(file);
+  const candidates = f.includes('{{')
+    ? search
+        .filter((d) => existsSync(d))
+        .flatMap((d) =>
+          readdirSync(d)
+            .filter((x) => /\.(ya?ml|json)$/.test(x))
+            .map((x) => join(d, x)),
+        )
+    : search
+        .map((d) => join(d, f))
+        .filter((x) => existsSync(x))
+        .slice(0, 1);
+  const names = new Set<string>();
+  for (const c of candidates) {
+    const cyf = (owner.read ?? readYaml)(c);
+    const d = cyf.doc.contents;
+    if (isMap(d)) for (const e of entries(cyf, d)) names.add(e.key);
+  }
+  return { search: search.map((d) => resolve(d)), names: [...names] };
+}
+
+/** with_items flattens one level (Ansible's documented difference from loop); with_dict is
+ * dict2items. A template string stays a template. */
+function loopOf(yf: YamlFile, e: Entry): unknown {
+  const v = toJS(yf, e.value);
+  const expr = typeof v === 'string' ? /^\s*\{\{(.*)\}\}\s*$/s.exec(v)?.[1] : undefined;
+  if (typeof v === 'string' && expr === undefined)
+    throw errAt(yf, e.value, `'${e.key}' must be a list or "{{ expression }}", got ${kindOf(yf, e.value)}`);
+  if (e.key === 'with_items')
+    return expr !== undefined
+      ? `{{ (${expr}) | flatten(levels=1) }}`
+      : Array.isArray(v)
+        ? v.flatMap((x) => (Array.isArray(x) ? x : [x]))
+        : [v];
+  if (e.key === 'with_dict') {
+    if (expr !== undefined) return `{{ (${expr}) | dict2items }}`;
+    if (!v || typeof v !== 'object' || Array.isArray(v))
+      throw errAt(yf, e.value, `'with_dict' must be a mapping, got ${kindOf(yf, e.value)}`);
+    return Object.entries(v).map(([key, value]) => ({ key, value }));
+  }
+  return expr !== undefined ? v : Array.isArray(v) ? v : [v];
+}
+
+/** loop_control: loop_var is fleet's; label only changes what Ansible prints. */
+function loopControl(yf: YamlFile, e: Entry): unknown {
+  if (!isMap(e.value)) return e.value;
+  const kept = entries(yf, e.value).filter((x) => {
+    if (x.key === 'loop_var') return true;
+    if (x.key === 'label') return false;
+    throw errAt(yf, x.keyNode, `loop_control '${x.key}' is not supported yet (fleet takes loop_var and label)`);
+  });
+  const m = toJS(yf, e.value) as Record<string, unknown>;
+  return nodeAt(yf, Object.fromEntries(kept.map((x) => [x.key, m[x.key]])), e.value as Node);
+}
+
+/** `check_mode: false` (run even in check mode) is what fleet does with a command whose
+ * `changed_when: false` says it changes nothing; anything else is refused. */
+function checkMode(yf: YamlFile, e: Entry, all: Entry[], fleet: string): void {
+  const v = toJS(yf, e.value);
+  const cw = all.find((x) => x.key === 'changed_when');
+  const query = cw && toJS(yf, cw.value) === false && (fleet === 'command' || fleet === 'shell');
+  if ((v === false || v === 'no') && query) return;
+  throw errAt(
+    yf,
+    e.value,
+    `'check_mode: ${String(v)}' is supported only as check_mode: false on a command or shell task with changed_when: false (fleet runs those in check mode too)`,
+  );
+}
+
+/** A YAML node for a computed value, placed where the original was written (errors point there). */
+function nodeAt(yf: YamlFile, value: unknown, at: Node | undefined): Node {
+  const n = yf.doc.createNode(value) as Node;
+  const range = at?.range;
+  if (range) {
+    const set = (x: unknown): void => {
+      if (!x || typeof x !== 'object') return;
+      (x as Node).range = [range[0], range[1], range[2]];
+      if (yamlIsMap(x))
+        for (const it of x.items) {
+          set(it.key);
+          set(it.value);
+        }
+      else if (yamlIsSeq(x)) for (const it of x.items) set(it);
+      else if (!yamlIsScalar(x)) return;
+    };
+    set(n);
+  }
+  return n;
+}

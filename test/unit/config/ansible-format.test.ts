@@ -1,0 +1,285 @@
+// The second front door: Ansible-format roles and playbooks load as fleet tasks, with Ansible's
+// module names, parameters and keywords mapped; what fleet cannot do is refused at file:line:col.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlaybook } from '../../../src/config/index.js';
+import type { Task } from '../../../src/model/playbook.js';
+import { ansibleFactVars } from '../../../src/engine/ansible-facts.js';
+import { buildProgram } from '../../../src/engine/program.js';
+import { expectConfigError, tree } from './helpers.js';
+
+/** A role `r` with these tasks (Ansible layout), run by an Ansible-shaped playbook. */
+function roleTasks(tasks: string, files: Record<string, string> = {}): Task[] {
+  const dir = tree({ 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks, ...files });
+  return loadPlaybook(join(dir, 'site.yml')).plays[0].roles[0].role.tasks;
+}
+function roleError(tasks: string, line: number, column: number, ...text: string[]): void {
+  const dir = tree({ 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks });
+  expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'roles/r/tasks/main.yml'), line, column, ...text);
+}
+
+describe('Ansible module names and parameters', () => {
+  it('apt: update_cache with cache_valid_time refreshes lists older than that; without it, always before an install', () => {
+    const [a, b, c] = roleTasks(
+      '- apt: {name: [nginx, curl], update_cache: true, cache_valid_time: 600}\n' +
+        '- ansible.builtin.apt: {pkg: tor, update_cache: yes, state: latest}\n' +
+        '- apt: {name: ntp, state: absent, purge: true}\n',
+    );
+    expect(a.module).toBe('package');
+    expect(a.params).toEqual({
+      name: ['nginx', 'curl'],
+      state: 'present',
+      install_recommends: true,
+      update_cache: 'auto',
+      cache_valid_time: 600,
+    });
+    expect(b.params).toEqual({ name: 'tor', state: 'latest', install_recommends: true, update_cache: 'always' });
+    expect(c.params).toMatchObject({ name: 'ntp', state: 'absent', purge: true });
+  });
+
+  it('key=value arguments (package: name=iptables state=present) and the old state spellings', () => {
+    const [t, u] = roleTasks('- package: name=iptables state=installed\n- service: name=firewall state=restarted\n');
+    expect(t.params).toMatchObject({ name: 'iptables', state: 'present' });
+    expect(u.module).toBe('service');
+    expect(u.params).toEqual({ name: 'firewall', state: 'restarted' });
+    expect(t.name).toBe('package'); // no name: Ansible shows the module's
+  });
+
+  it("command's free form: creates=/chdir= are taken out of the command text", () => {
+    const [t] = roleTasks('- command: >\n    iptables -F\n    creates=/etc/firewall.bash\n');
+    expect(t.module).toBe('command');
+    expect(t.params).toEqual({ cmd: 'iptables -F', creates: '/etc/firewall.bash' });
+    const [s] = roleTasks('- ansible.builtin.shell: "echo {{ x }} > /tmp/y chdir=/tmp"\n');
+    expect(s.params).toEqual({ cmd: 'echo {{ x }} > /tmp/y', chdir: '/tmp' });
+  });
+
+  it('lineinfile, blockinfile, file, copy, template, systemd, user, sysctl, authorized_key', () => {
+    const ts = roleTasks(
+      [
+        '- lineinfile: {dest: /etc/x, regexp: "^a", line: "a=1", validate: "sshd -T -f %s", mode: "0644"}',
+        '- blockinfile: {path: /etc/y, content: "k v", marker: "# {mark} X"}',
+        '- file: {name: /srv/d, state: directory, owner: root}',
+        '- copy: {content: "hi\\n", dest: /etc/hi}',
+        '- systemd_service: {daemon_reload: true}',
+        '- ansible.builtin.systemd: {name: tor, enabled: true, state: started}',
+        '- user: {name: deploy, groups: "adm,sudo", createhome: yes}',
+        '- ansible.posix.sysctl: {name: vm.swappiness, value: 10, sysctl_set: true}',
+        '- ansible.posix.authorized_key: {user: root, key: "ssh-ed25519 AAAA a\\nssh-ed25519 BBBB b"}',
+      ].join('\n') + '\n',
+    );
+    expect(ts.map((t) => t.module)).toEqual(['line', 'block', 'file', 'copy', 'command', 'service', 'user', 'sysctl', 'authorized_key']);
+    expect(ts[0].params).toMatchObject({ path: '/etc/x', regexp: '^a', line: 'a=1', validate: 'sshd -T -f %s' });
+    expect(ts[1].params).toMatchObject({ path: '/etc/y', block: 'k v' });
+    expect(ts[2].params).toMatchObject({ path: '/srv/d', state: 'directory' });
+    expect(ts[4].params).toEqual({ cmd: 'systemctl daemon-reload' }); // daemon_reload alone: no unit
+    expect(ts[5].params).toEqual({ name: 'tor', enabled: true, state: 'started' });
+    expect(ts[6].params).toMatchObject({ name: 'deploy', groups: ['adm', 'sudo'], create_home: true });
+    expect(ts[7].params).toMatchObject({ name: 'vm.swappiness', value: 10, reload: true });
+    expect(ts[8].params).toMatchObject({ key: ['ssh-ed25519 AAAA a', 'ssh-ed25519 BBBB b'] });
+  });
+
+  it('an unsupported parameter is an error at its key naming what to do instead', () => {
+    roleError('- name: x\n  apt:\n    name: x\n    deb: /tmp/x.deb\n', 4, 5, "apt: parameter 'deb' is not supported", 'dpkg -i');
+    roleError('- name: x\n  service: {name: x, state: started, bogus: 1}\n', 2, 38, "service: unknown parameter 'bogus'");
+    roleError('- systemd: {name: x, masked: true}\n', 1, 22, "'masked' is not supported");
+  });
+
+  it('an unsupported module is an error at its key with what to do instead; a collection must be the right one', () => {
+    roleError('- name: v\n  debug: {msg: hi}\n', 2, 3, "module 'debug' is not supported");
+    roleError('- name: v\n  stat: {path: /x}\n', 2, 3, "module 'stat' is not supported", 'test -e');
+    roleError('- ansible.builtin.sysctl: {name: a, value: 1}\n', 1, 3, "unknown module 'ansible.builtin.sysctl'");
+    roleError('- frobnicate: {}\n', 1, 3, "unknown module 'frobnicate'");
+  });
+});
+
+describe('Ansible keywords', () => {
+  it('block: its when, tags and become go to each task (as Ansible documents); block is the keyword here', () => {
+    const ts = roleTasks(
+      '- name: group\n  when: a\n  tags: [t1]\n  become: true\n  block:\n    - command: echo 1\n      when: b\n    - command: echo 2\n      tags: t2\n',
+    );
+    expect(ts.map((t) => [t.when, t.tags, t.become])).toEqual([
+      [['a', 'b'], ['t1'], true],
+      [['a'], ['t1', 't2'], true],
+    ]);
+  });
+
+  it('rescue/always, task vars, until, delegate_to are refused at the keyword', () => {
+    roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n', 3, 3, "'rescue' is not supported", 'failed_when');
+    roleError('- command: a\n  vars: {x: 1}\n', 2, 3, "'vars' is not supported");
+    roleError('- command: a\n  register: r\n  until: r.rc == 0\n', 3, 3, "'until' is not supported");
+    roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- command: a\n  become_user: postgres\n', 2, 16, "'become_user: postgres' is not supported", 'runuser');
+  });
+
+  it("in fleet's own format, a block: with a list says where the keyword works", () => {
+    const dir = tree({ 'playbooks/site.yml': '- hosts: all\n  tasks:\n    - name: b\n      block:\n        - command: x\n' });
+    expectConfigError(
+      () => loadPlaybook(join(dir, 'playbooks/site.yml')),
+      join(dir, 'playbooks/site.yml'),
+      5,
+      9,
+      "Ansible's block keyword",
+    );
+  });
+
+  it('import_tasks / include_tasks are read at load, with their when and tags on each task', () => {
+    const ts = roleTasks('- import_tasks: a.yml\n  when: x\n- include_tasks: {file: b.yml}\n  tags: bt\n', {
+      'roles/r/tasks/a.yml': '- command: echo a\n  when: y\n',
+      'roles/r/tasks/b.yml': '- command: echo b\n',
+    });
+    expect(ts.map((t) => [t.params.cmd, t.when, t.tags])).toEqual([
+      ['echo a', ['x', 'y'], []],
+      ['echo b', undefined, ['bt']],
+    ]);
+    roleError('- include_tasks: "{{ os }}.yml"\n', 1, 18, 'built from variables');
+    roleError('- include_tasks: missing.yml\n', 1, 18, 'file not found');
+  });
+
+  it('an include cycle is an error naming the chain', () => {
+    const dir = tree({
+      'site.yml': '- hosts: all\n  roles: [r]\n',
+      'roles/r/tasks/main.yml': '- import_tasks: a.yml\n',
+      'roles/r/tasks/a.yml': '- import_tasks: main.yml\n',
+    });
+    expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'roles/r/tasks/a.yml'), 1, 17, 'includes', '->');
+  });
+
+  it('with_items flattens one level, with_dict gives key/value items; loop_control label is display only', () => {
+    const [a, b, c, d] = roleTasks(
+      '- command: echo {{ item }}\n  with_items: [[1, 2], 3]\n- command: echo\n  with_items: "{{ xs }}"\n- command: echo {{ item.key }}\n  with_dict: {a: 1}\n' +
+        '- command: echo {{ p }}\n  loop: [1]\n  loop_control: {loop_var: p, label: "{{ p }}"}\n',
+    );
+    expect(a.loop).toEqual([1, 2, 3]);
+    expect(b.loop).toBe('{{ ( xs ) | flatten(levels=1) }}');
+    expect(c.loop).toEqual([{ key: 'a', value: 1 }]);
+    expect(d.loopVar).toBe('p');
+    roleError('- command: echo\n  loop: [1]\n  loop_control: {index_var: i}\n', 3, 18, "loop_control 'index_var' is not supported");
+  });
+
+  it('check_mode: false is taken only where fleet runs the task in check mode too (a command with changed_when: false)', () => {
+    const [t] = roleTasks('- command: yum list installed x\n  register: r\n  changed_when: false\n  check_mode: false\n');
+    expect(t.changedWhen).toBe(false);
+    roleError('- command: touch /x\n  check_mode: false\n', 2, 15, 'check_mode: false');
+  });
+});
+
+describe('Ansible role layout and playbook shape', () => {
+  it('vars/main.yml, handlers, meta dependencies run first and once per play for the same parameters', () => {
+    const dir = tree({
+      'site.yml': '- hosts: all\n  roles: [app, web]\n',
+      'roles/common/tasks/main.yml': '- command: echo common\n',
+      'roles/app/tasks/main.yml': '- command: echo app\n  notify: restart app\n',
+      'roles/app/handlers/main.yml': '- name: restart app\n  service: name=app state=restarted\n',
+      'roles/app/vars/main.yml': 'app_port: 80\n',
+      'roles/app/meta/main.yml': 'dependencies:\n  - common\n',
+      'roles/web/tasks/main.yml': '- command: echo web\n',
+      'roles/web/meta/main.yml': 'dependencies:\n  - role: common\n  - {role: common, common_x: 2}\n',
+    });
+    const play = loadPlaybook(join(dir, 'site.yml')).plays[0];
+    expect(play.roles.map((r) => [r.role.name, r.vars])).toEqual([
+      ['common', {}],
+      ['app', {}],
+      ['common', { common_x: 2 }],
+      ['web', {}],
+    ]);
+    expect(play.roles[1].role.vars).toEqual({ app_port: 80 });
+    expect(play.roles[1].role.handlers[0].listen).toEqual(['restart app']);
+  });
+
+  it('pre_tasks run before the roles, post_tasks after the tasks; roles_path comes from ansible.cfg', () => {
+    const dir = tree({
+      'ansible.cfg': '[defaults]\nroles_path = ./vendor/roles:./other\n',
+      'site.yml':
+        '- hosts: all\n  gather_facts: false\n  pre_tasks: [{command: echo pre}]\n  roles: [{role: r, r_x: 1}]\n  tasks: [{command: echo task}]\n  post_tasks: [{command: echo post}]\n',
+      'vendor/roles/r/tasks/main.yml': '- command: echo role\n',
+    });
+    const play = loadPlaybook(join(dir, 'site.yml')).plays[0];
+    expect(play.roles[0].vars).toEqual({ r_x: 1 });
+    const order = buildProgram(play, 0, {}).units.map((u) => u.task.params.cmd);
+    expect(order).toEqual(['echo pre', 'echo role', 'echo task', 'echo post']);
+  });
+
+  it('a notify in pre_tasks is refused: Ansible runs that handler before the roles, fleet at the end', () => {
+    const dir = tree({
+      'site.yml': '- hosts: all\n  pre_tasks:\n    - command: a\n      notify: h\n  handlers:\n    - name: h\n      command: b\n',
+    });
+    expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'site.yml'), 3, 7, 'notify in pre_tasks');
+  });
+
+  it('import_playbook reads the plays of another file in place; a cycle is an error', () => {
+    const dir = tree({
+      'site.yml': '- import_playbook: a.yml\n- hosts: web\n  tasks: [{command: echo}]\n',
+      'a.yml': '- hosts: db\n  tasks: [{apt: {name: x}}]\n',
+      'loop.yml': '- import_playbook: loop.yml\n',
+    });
+    expect(loadPlaybook(join(dir, 'site.yml')).plays.map((p) => p.hosts)).toEqual(['db', 'web']);
+    expectConfigError(() => loadPlaybook(join(dir, 'loop.yml')), join(dir, 'loop.yml'), 1, 20, 'imports');
+  });
+
+  it('play keys fleet does not run are refused by name', () => {
+    const dir = tree({ 'site.yml': '- hosts: all\n  gather_facts: no\n  strategy: free\n  tasks: []\n' });
+    expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'site.yml'), 3, 3, "play key 'strategy' is not supported");
+  });
+});
+
+describe('Ansible facts', () => {
+  it("fleet's facts under Ansible's names, both spellings", () => {
+    const v = ansibleFactVars({
+      os_id: 'debian',
+      os_version: '12',
+      os_codename: 'bookworm',
+      arch: 'x86_64',
+      hostname: 'h',
+      init: 'systemd',
+      addresses: ['10.0.0.2', 'fe80::1'],
+      memory_mb: 512,
+      cpus: 2,
+    });
+    expect(v).toMatchObject({
+      ansible_os_family: 'Debian',
+      ansible_distribution: 'Debian',
+      ansible_distribution_major_version: '12',
+      ansible_service_mgr: 'systemd',
+      ansible_system: 'Linux',
+    });
+    expect(v.ansible_facts).toMatchObject({ os_family: 'Debian', distribution_release: 'bookworm', all_ipv4_addresses: ['10.0.0.2'] });
+    expect(ansibleFactVars({ os_id: 'ubuntu', os_version: '24.04' })).toMatchObject({
+      ansible_distribution: 'Ubuntu',
+      ansible_os_family: 'Debian',
+      ansible_distribution_major_version: '24',
+    });
+  });
+});
+
+describe('set_fact and include_vars', () => {
+  it('set_fact takes any variable name; include_vars knows its search path and every name its candidate files define', () => {
+    const [inc, sf] = roleTasks(
+      '- include_vars: "{{ ansible_facts.os_family }}.yml"\n- set_fact:\n    u: "{{ __u }}"\n  when: u is not defined\n',
+      {
+        'roles/r/vars/Debian.yml': '__u: memcache\nconf: /etc/memcached.conf\n',
+        'roles/r/vars/RedHat.yml': '__u: memcached\nother: 1\n',
+      },
+    );
+    expect(inc.module).toBe('include_vars');
+    expect(inc.params.file).toBe('{{ ansible_facts.os_family }}.yml');
+    expect([...(inc.params.names as string[])].sort()).toEqual(['__u', 'conf', 'other']);
+    expect(sf.module).toBe('set_fact');
+    expect(sf.params).toEqual({ u: '{{ __u }}' });
+    roleError('- set_fact: {a: 1, cacheable: true}\n', 1, 20, "'cacheable' is not supported");
+    roleError('- include_vars: {file: a.yml, dir: vars}\n', 1, 31, "'dir' is not supported");
+  });
+
+  it('apt: update_cache alone refreshes lists older than cache_valid_time, as a guarded command', () => {
+    const [t] = roleTasks('- apt: update_cache=yes cache_valid_time=86400\n');
+    expect(t.module).toBe('shell');
+    expect(t.params.cmd).toContain('apt-get update');
+    expect(String(t.params.unless)).toContain('-le 86400');
+  });
+
+  it('the vendored geerlingguy.memcached loads unchanged (include_vars, set_fact, key=value booleans)', () => {
+    const pb = loadPlaybook(join(__dirname, '../../fixtures/ansible/memcached.yml'));
+    const tasks = pb.plays[0].roles[0].role.tasks;
+    expect(tasks.map((t) => t.module)).toEqual(['include_vars', 'set_fact', 'shell', 'package', 'template', 'service']);
+    expect(tasks[5].params).toEqual({ name: 'memcached', state: 'started', enabled: true });
+  });
+});
