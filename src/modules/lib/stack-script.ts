@@ -6,6 +6,8 @@ import { MARK } from './stack-compare.js';
 import type { RenderedStack } from './stack-render.js';
 
 export const STATE_DIR = '/var/lib/fleet/stacks';
+/** Seconds every task of a service must run in a row before its rollout counts as done. */
+export const STABLE_SECONDS = 5;
 
 const ns = (stack: string) => q(`label=com.docker.stack.namespace=${stack}`);
 
@@ -41,41 +43,50 @@ export interface ApplyWork {
   resolveImage: string;
 }
 
-/** The rollout wait, per service: follow UpdateStatus when its task template changed,
- * then until every task runs (a task with a healthcheck runs only once healthy). */
+/** The rollout wait, per service. A rollout is an UpdateStatus that started after the
+ * deploy: followed until completed (a rollback or pause is the service's failure). Whether
+ * or not one started (a scale or a label change starts none, and docker's own spec
+ * comparison is not ours to guess), every task must run, a task with a healthcheck only
+ * once healthy, for STABLE seconds in a row: like docker's own `--detach=false` monitor,
+ * this also covers the moment before the orchestrator has picked the change up. */
 // A plain template literal: $\{ is the shell's ${.
 const WAIT_FN = `fleet_svc_error() {
 	echo "fleet: service $1: $2" >&2
 	docker service ps --no-trunc --format '  {{.Name}} {{.Image}} {{.CurrentState}} {{.Error}}' "$1" 2>&1 | head -n 8 >&2
 }
 fleet_wait() {
-	svc=$1 before=$2
-	rolling=$(docker service inspect --format '{{if .PreviousSpec}}{{if ne (json .Spec.TaskTemplate) (json .PreviousSpec.TaskTemplate)}}yes{{end}}{{end}}' "$svc") || return 1
+	svc=$1 before=$2 stable=0 reps=
 	while :; do
 		st=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}|{{.UpdateStatus.Message}}{{end}}' "$svc") || return 1
-		state=$\{st%%|*} rest=$\{st#*|}
-		started=$\{rest%%|*} msg=$\{rest#*|}
-		[ -n "$st" ] || state=none
-		if [ "$rolling" = yes ] && [ "$started" = "$before" ]; then state=pending; fi
+		state=none started=
+		if [ -n "$st" ]; then state=$\{st%%|*} rest=$\{st#*|}; started=$\{rest%%|*} msg=$\{rest#*|}; fi
+		[ "$started" != "$before" ] || state=none
 		case $state in
 		paused|rollback_paused|rollback_completed)
 			fleet_svc_error "$svc" "update $state: $msg"
 			return 1 ;;
-		completed|none)
+		updating|rollback_started)
+			stable=0 ;;
+		*)
 			reps=$(docker service ls --filter "name=$svc" --format '{{.Name}} {{.Replicas}}' | awk -v s="$svc" '$1 == s { print $2 }')
-			run=$\{reps%%/*} want=$\{reps#*/}
-			if [ -n "$reps" ] && [ "$run" = "$want" ]; then return 0; fi
-			if [ "$rolling" != yes ]; then
-				failed=$(docker service ps --filter desired-state=shutdown --format '{{.CurrentState}}' "$svc" | grep -c -E '^(Failed|Rejected)' || :)
-				if [ "$failed" -ge 3 ]; then fleet_svc_error "$svc" "its tasks keep failing ($failed failed, $reps running)"; return 1; fi
+			if [ -n "$reps" ] && [ "$\{reps%%/*}" = "$\{reps#*/}" ]; then
+				stable=$((stable + 1))
+				[ "$stable" -lt ${STABLE_SECONDS} ] || return 0
+			else
+				stable=0
+				# A new service has no previous version: tasks failing again and again are its error.
+				if [ "$before" = @absent ]; then
+					failed=$(docker service ps --filter desired-state=shutdown --format '{{.CurrentState}}' "$svc" | grep -c -E '^(Failed|Rejected)' || :)
+					if [ "$failed" -ge 3 ]; then fleet_svc_error "$svc" "its tasks keep failing ($failed failed, $reps running)"; return 1; fi
+				fi
 			fi ;;
 		esac
 		if [ "$(date +%s)" -ge "$deadline" ]; then
-			if [ "$rolling" = yes ]; then
-				fleet_svc_error "$svc" "no rollout within $timeout s (state $state): rolling back to the previous version"
+			if [ "$state" = updating ]; then
+				fleet_svc_error "$svc" "the rollout did not finish within $timeout s: rolling back to the previous version"
 				docker service rollback -d "$svc" >/dev/null 2>&1 || echo "fleet: docker service rollback $svc failed" >&2
 			else
-				fleet_svc_error "$svc" "its tasks did not all run within $timeout s ($reps running)"
+				fleet_svc_error "$svc" "its tasks did not all run within $timeout s ($\{reps:-no} running)"
 			fi
 			return 1
 		fi
@@ -101,7 +112,7 @@ export function applyScript(r: RenderedStack, w: ApplyWork): string {
     out.push(WAIT_FN);
     // When each changed service's last update started: a new rollout is one that started after.
     for (const [i, s] of w.deploy.entries()) {
-      out.push(`b_${i}=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.StartedAt}}{{end}}' ${q(`${stack}_${s}`)} 2>/dev/null || :)`);
+      out.push(`b_${i}=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.StartedAt}}{{end}}' ${q(`${stack}_${s}`)} 2>/dev/null || echo @absent)`);
     }
     const args = ['docker stack deploy', `--resolve-image ${q(w.resolveImage)}`, ...(w.prune ? ['--prune'] : []), '-c "$d/compose.json"', q(stack)];
     out.push(`( cd "$d" && ${args.join(' ')} ) >&2 || { echo "fleet: docker stack deploy ${stack} failed" >&2; exit 1; }`);
