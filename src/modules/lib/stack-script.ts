@@ -50,7 +50,7 @@ export interface ApplyWork {
  * once healthy, for STABLE seconds in a row: like docker's own `--detach=false` monitor,
  * this also covers the moment before the orchestrator has picked the change up. */
 // A plain template literal: $\{ is the shell's ${.
-const WAIT_FN = `fleet_svc_error() {
+export const WAIT_FN = `fleet_svc_error() {
 	echo "fleet: service $1: $2" >&2
 	docker service ps --no-trunc --format '  {{.Name}} {{.Image}} {{.CurrentState}} {{.Error}}' "$1" 2>&1 | head -n 8 >&2
 }

@@ -3,8 +3,12 @@
 // (no change, drift, a changed config, removed services, unused objects), and its shell.
 import { describe, expect, it } from 'vitest';
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { dockerStack, type PreparedStack } from '../../../src/modules/docker_stack.js';
 import { MARK } from '../../../src/modules/lib/stack-compare.js';
+import { WAIT_FN } from '../../../src/modules/lib/stack-script.js';
 import { knownSecrets } from '../../../src/model/secret-values.js';
 import { isValid, params } from './helpers.js';
 
@@ -214,5 +218,77 @@ describe('docker_stack shell', () => {
     const p = stack();
     const r = dockerStack.result!(p, { rc: 1, stdout: '', stderr: 'fleet: service app_web: update rollback_completed: update rolled back due to failure\n  app_web.1 x Failed task: non-zero exit (3)\n' });
     expect(r).toMatchObject({ failed: true, msg: 'service app_web: update rollback_completed: update rolled back due to failure' });
+  });
+});
+
+describe('docker_stack rollout wait (against a scripted docker)', () => {
+  /** Runs fleet_wait with a fake docker: each `service inspect` prints the next line of
+   * `statuses` (the last one repeats), `service ls` the replicas, `service ps` the tasks. */
+  function wait(o: { before: string; statuses: string[]; replicas: string; ps?: string; timeout?: number }) {
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-fake-docker-'));
+    try {
+      writeFileSync(join(dir, 'statuses'), o.statuses.join('\n') + '\n');
+      writeFileSync(join(dir, 'ps'), o.ps ? `${o.ps}\n` : '');
+      writeFileSync(
+        join(dir, 'docker'),
+        `#!/bin/sh
+d=${dir}
+case "$1 $2" in
+"service inspect") n=$(cat $d/n 2>/dev/null || echo 1); echo $((n + 1)) > $d/n
+  l=$(sed -n "\${n}p" $d/statuses); [ -n "$l" ] || l=$(tail -n 1 $d/statuses); [ "$l" = - ] && l=; echo "$l" ;;
+"service ls") echo "app_web ${o.replicas}" ;;
+"service ps") cat $d/ps ;;
+"service rollback") echo "$@" >> $d/rollback ;;
+esac
+`,
+        { mode: 0o755 },
+      );
+      const script = `PATH=${dir}:$PATH\nsleep() { :; }\n${WAIT_FN}\ntimeout=${o.timeout ?? 20}\ndeadline=$(( $(date +%s) + timeout ))\nfleet_wait app_web '${o.before}'\necho rc=$?\n`;
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      let rollback = '';
+      try {
+        rollback = readFileSync(join(dir, 'rollback'), 'utf8');
+      } catch {
+        /* none */
+      }
+      return { out: r.stdout, err: r.stderr, rollback };
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  }
+
+  it('a rollout that completes and tasks that keep running: done', () => {
+    const r = wait({ before: 'T0', statuses: ['completed|T0|old', 'updating|T1|', 'updating|T1|', 'completed|T1|done'], replicas: '2/2' });
+    expect(r.out).toBe('rc=0\n');
+  });
+
+  it('a rollout rolled back by docker fails with its message and the tasks\' errors', () => {
+    const r = wait({ before: 'T0', statuses: ['updating|T1|', 'rollback_started|T1|', 'rollback_completed|T1|update rolled back due to failure'], replicas: '1/1', ps: '  app_web.1 img Failed 2 seconds ago "task: non-zero exit (3)"' });
+    expect(r.out).toBe('rc=1\n');
+    expect(r.err).toContain('fleet: service app_web: update rollback_completed: update rolled back due to failure');
+    expect(r.err).toContain('task: non-zero exit (3)');
+    expect(r.rollback).toBe('');
+  });
+
+  it('an old rollback (started before this deploy) is not this deploy\'s failure: a scale back is done once its tasks run', () => {
+    const r = wait({ before: 'T0', statuses: ['rollback_completed|T0|rollback completed'], replicas: '1/1' });
+    expect(r.out).toBe('rc=0\n');
+  });
+
+  it('a rollout still updating at the timeout is rolled back by fleet, and fails', () => {
+    const r = wait({ before: 'T0', statuses: ['updating|T1|'], replicas: '1/1', timeout: 1 });
+    expect(r.out).toBe('rc=1\n');
+    expect(r.err).toMatch(/did not finish within 1 s: rolling back/);
+    expect(r.rollback).toContain('service rollback -d app_web');
+  });
+
+  it('a new service whose tasks keep failing fails with their errors; an old one just waits', () => {
+    const ps = 'Failed 1 second ago\nFailed 3 seconds ago\nRejected 5 seconds ago';
+    const fresh = wait({ before: '@absent', statuses: ['-'], replicas: '0/1', ps });
+    expect(fresh.out).toBe('rc=1\n');
+    expect(fresh.err).toContain('its tasks keep failing (3 failed, 0/1 running)');
+    const old = wait({ before: '', statuses: ['-'], replicas: '0/1', ps, timeout: 1 });
+    expect(old.err).toContain('its tasks did not all run within 1 s (0/1 running)');
+    expect(old.rollback).toBe('');
   });
 });
