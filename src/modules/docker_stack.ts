@@ -12,7 +12,7 @@ import { revealSecret } from '../model/secret-values.js';
 import { unifiedDiff } from './lib/diff.js';
 import { compareStack, parseProbe, type StackPlan } from './lib/stack-compare.js';
 import { renderStack, type Obj, type RenderedStack } from './lib/stack-render.js';
-import { applyScript, probeScript, STATE_DIR } from './lib/stack-script.js';
+import { applyScript, probeScript, removeScript, STATE_DIR } from './lib/stack-script.js';
 
 /** The service keys of compose file format 3.8 that `docker stack deploy` reads. */
 const SERVICE_KEYS = [
@@ -38,7 +38,9 @@ const sourceSchema = paramsObject(
 
 const schema = paramsObject({
   name: Type.String({ pattern: NAME, maxLength: 40 }),
-  services: Type.Record(Type.String(), serviceSchema),
+  /** absent: the stack's services, configs, secrets and networks are removed (docker stack rm). */
+  state: withDefault(stringEnum(['present', 'absent'] as const), 'present'),
+  services: withDefault(Type.Record(Type.String(), serviceSchema), {}),
   networks: withDefault(Type.Record(Type.String(), Type.Unknown()), {}),
   volumes: withDefault(Type.Record(Type.String(), Type.Unknown()), {}),
   configs: withDefault(Type.Record(Type.String(), sourceSchema), {}),
@@ -69,6 +71,7 @@ export const dockerStack: Module<typeof schema, StackPlan, PreparedStack> = {
       return ctx.readRoleFile(src.file!).toString('utf8');
     };
     for (const k of Object.keys(p.services)) checkName('service', p.name, k);
+    if (p.state === 'present' && !Object.keys(p.services).length) throw new Error(`stack ${p.name}: no services (state: absent removes a stack)`);
     const configs = Object.fromEntries(Object.entries(p.configs).map(([k, s]) => [k, read('config', k, s)]));
     const secrets = Object.fromEntries(Object.entries(p.secrets).map(([k, s]) => [k, read('secret', k, s)]));
     // A secret's content is masked in every output from here on, however it was given.
@@ -81,6 +84,12 @@ export const dockerStack: Module<typeof schema, StackPlan, PreparedStack> = {
     const live = parseProbe(out, p.name, p.rendered);
     if (live.docker === 'missing') return { kind: 'blocked', reason: 'docker is not installed' };
     if (live.docker !== 'true') return { kind: 'blocked', reason: live.docker === 'false' ? 'this host is not a swarm manager (docker stack deploy runs on a manager)' : 'the docker daemon does not answer' };
+    if (p.state === 'absent') {
+      const left = [...[...live.services.keys()].map((n) => `service ${n}`), ...[...live.configs.keys()].map((n) => `config ${n}`), ...live.secrets.map((n) => `secret ${n}`)];
+      if (!left.length && live.composeFile === undefined) return { kind: 'ok', note: `stack ${p.name} is absent` };
+      const diff = `--- stack ${p.name} (swarm)\n+++ stack ${p.name} (absent)\n${left.map((l) => `-${l}`).join('\n')}\n`;
+      return { kind: 'change', summary: `remove stack ${p.name}${left.length ? ` (${left.join(', ')})` : ''}`, diff, data: { deploy: [], remove: [...live.services.keys()], unused: [], lines: [], diff } };
+    }
     const plan = compareStack(p.rendered, live, p.prune);
     if (!plan.lines.length) return { kind: 'ok', note: `stack ${p.name}: ${Object.keys(p.rendered.services).length} services as wanted` };
     let diff = plan.diff;
@@ -88,7 +97,7 @@ export const dockerStack: Module<typeof schema, StackPlan, PreparedStack> = {
     return { kind: 'change', summary: `stack ${p.name}: ${plan.lines.join('; ')}`, diff, data: plan };
   },
   apply: (p, change: Change<StackPlan>) =>
-    applyScript(p.rendered, { deploy: change.data.deploy, remove: change.data.remove, prune: p.prune, timeout: p.timeout, resolveImage: p.resolve_image }),
+    p.state === 'absent' ? removeScript(p.name, p.timeout) : applyScript(p.rendered, { deploy: change.data.deploy, remove: change.data.remove, prune: p.prune, timeout: p.timeout, resolveImage: p.resolve_image }),
   result(p, o): ModuleResult {
     if (o.rc === 0) return { failed: false, registered: { services: Object.keys(p.rendered.services) } };
     // The service's own error (fleet: lines and docker's task errors) is the message.

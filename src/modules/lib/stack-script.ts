@@ -131,3 +131,19 @@ export function applyScript(r: RenderedStack, w: ApplyWork): string {
   );
   return out.join('\n');
 }
+
+/** state: absent. docker stack rm returns before the services' tasks, networks, configs and
+ * secrets are gone: wait until nothing of the stack is left (a network still in use by a
+ * task being shut down is removed by docker when it frees). */
+export function removeScript(stack: string, timeout: number): string {
+  return [
+    `docker stack rm ${q(stack)} >&2 || { echo "fleet: docker stack rm ${stack} failed" >&2; exit 1; }`,
+    `deadline=$(( $(date +%s) + ${timeout} ))`,
+    `while [ -n "$(docker service ls -q --filter ${ns(stack)}; docker network ls -q --filter ${ns(stack)})" ]; do`,
+    `	[ "$(date +%s)" -lt "$deadline" ] || { echo "fleet: stack ${stack}: still not gone after ${timeout} s" >&2; exit 1; }`,
+    '	sleep 1',
+    'done',
+    `rm -rf ${q(`${STATE_DIR}/${stack}`)}`,
+    '',
+  ].join('\n');
+}

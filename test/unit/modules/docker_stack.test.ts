@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { dockerStack, type PreparedStack } from '../../../src/modules/docker_stack.js';
 import { MARK } from '../../../src/modules/lib/stack-compare.js';
-import { WAIT_FN } from '../../../src/modules/lib/stack-script.js';
+import { STABLE_SECONDS, WAIT_FN } from '../../../src/modules/lib/stack-script.js';
 import { knownSecrets } from '../../../src/model/secret-values.js';
 import { isValid, params } from './helpers.js';
 
@@ -201,6 +201,24 @@ describe('docker_stack comparison', () => {
   });
 });
 
+describe('docker_stack state: absent', () => {
+  it('removes what is left of the stack (check shows it), and is ok when nothing is', () => {
+    const p = stack();
+    const gone = dockerStack.prepare!(params(dockerStack, { name: 'app', state: 'absent' }), ctx);
+    const plan = dockerStack.plan(gone, inspected(p));
+    expect(plan.kind === 'change' && plan.summary).toMatch(/^remove stack app \(service web, service db, config app_page_[0-9a-f]{12}, secret app_dbpass_[0-9a-f]{12}\)$/);
+    expect(plan.kind === 'change' && plan.diff).toContain('-service web');
+    expect(dockerStack.plan(gone, probeOut([], [], []))).toEqual({ kind: 'ok', note: 'stack app is absent' });
+    const script = dockerStack.apply(gone, plan as never);
+    expect(script).toContain('docker stack rm app');
+    expect(spawnSync('sh', ['-n'], { input: script }).status).toBe(0);
+  });
+
+  it('a present stack needs services', () => {
+    expect(() => dockerStack.prepare!(params(dockerStack, { name: 'app' }), ctx)).toThrow(/stack app: no services/);
+  });
+});
+
 describe('docker_stack shell', () => {
   it('probe and apply are valid sh; apply deploys only when services change, and always cleans up unused objects', () => {
     const p = stack();
@@ -243,8 +261,8 @@ esac
 `,
         { mode: 0o755 },
       );
-      const script = `PATH=${dir}:$PATH\nsleep() { :; }\n${WAIT_FN}\ntimeout=${o.timeout ?? 20}\ndeadline=$(( $(date +%s) + timeout ))\nfleet_wait app_web '${o.before}'\necho rc=$?\n`;
-      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 20_000 });
+      const script = `PATH=${dir}:$PATH\nsleep() { :; }\n${WAIT_FN.replace(`-lt ${STABLE_SECONDS} ]`, '-lt 2 ]')}\ntimeout=${o.timeout ?? 60}\ndeadline=$(( $(date +%s) + timeout ))\nfleet_wait app_web '${o.before}'\necho rc=$?\n`;
+      const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 90_000 });
       let rollback = '';
       try {
         rollback = readFileSync(join(dir, 'rollback'), 'utf8');
