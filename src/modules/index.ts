@@ -18,10 +18,11 @@ import { command } from './command.js';
 import { shell } from './shell.js';
 import { drift } from './drift.js';
 import { dockerNetworks } from './docker_networks.js';
+import { dockerStack } from './docker_stack.js';
 
 const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, drift, dockerNetworks,
+  authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack,
 ];
 
 export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));
