@@ -14,6 +14,7 @@ import { nodeCommand } from './node.js';
 import { nodeDoc } from './node-doc.js';
 import { runCommandModule, runDoc } from './run.js';
 import { secretsCommand, secretsDoc } from './secrets.js';
+import { statusCommand, statusDoc } from './status.js';
 import { varsCommand, varsDoc } from './vars.js';
 
 export interface RegisteredCommand {
@@ -36,5 +37,6 @@ export const COMMANDS: RegisteredCommand[] = [
   reg(secretsCommand, secretsDoc),
   reg(labCommand, labDoc),
   reg(backupCommand, backupDoc),
+  reg(statusCommand, statusDoc),
   reg(completionCommand, completionDoc),
 ];
