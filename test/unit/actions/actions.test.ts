@@ -56,13 +56,18 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
 
 describe('action registry', () => {
   it('holds every action, each with a strict schema', () => {
-    expect(Object.keys(actions).sort()).toEqual(['docker_image', 'inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect', 'swarm_member', 'swarm_nodes']);
+    expect(Object.keys(actions).sort()).toEqual(['docker_image', 'include_vars', 'inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect', 'set_fact', 'swarm_member', 'swarm_nodes']);
     expect(getAction('toString')).toBeUndefined();
     const strict = new Ajv({ strict: true, allowUnionTypes: true });
     for (const a of Object.values(actions)) {
       expect(() => strict.compile(a.schema), a.name).not.toThrow();
-      expect(a.schema.additionalProperties, a.name).toBe(false);
+      // set_fact's keys are the facts it sets: any variable name, and nothing else.
+      if (a.name === 'set_fact') expect((a.schema as { propertyNames?: { pattern?: string } }).propertyNames?.pattern, a.name).toBe('^[A-Za-z_][A-Za-z0-9_]*$');
+      else expect(a.schema.additionalProperties, a.name).toBe(false);
     }
+    expect(ok(actions.set_fact, { motd_text: 'hi' })).toBe(true);
+    expect(ok(actions.set_fact, { 'not a name': 'hi' })).toBe(false);
+    expect(ok(actions.set_fact, {})).toBe(false);
     const ok = (a: { schema: object }, raw: object) => ajv.compile(a.schema)(structuredClone(raw));
     expect(ok(reconnect, { port: 2222, command: 'true' })).toBe(true);
     expect(ok(reconnect, { address: 'x.onion', socks_proxy: '127.0.0.1:9050', wait: 60 })).toBe(true);
