@@ -65,10 +65,10 @@ describe('action registry', () => {
       if (a.name === 'set_fact') expect((a.schema as { propertyNames?: { pattern?: string } }).propertyNames?.pattern, a.name).toBe('^[A-Za-z_][A-Za-z0-9_]*$');
       else expect(a.schema.additionalProperties, a.name).toBe(false);
     }
+    const ok = (a: { schema: object }, raw: object) => ajv.compile(a.schema)(structuredClone(raw));
     expect(ok(actions.set_fact, { motd_text: 'hi' })).toBe(true);
     expect(ok(actions.set_fact, { 'not a name': 'hi' })).toBe(false);
     expect(ok(actions.set_fact, {})).toBe(false);
-    const ok = (a: { schema: object }, raw: object) => ajv.compile(a.schema)(structuredClone(raw));
     expect(ok(reconnect, { port: 2222, command: 'true' })).toBe(true);
     expect(ok(reconnect, { address: 'x.onion', socks_proxy: '127.0.0.1:9050', wait: 60 })).toBe(true);
     expect(ok(reconnect, { socks_proxy: '127.0.0.1' })).toBe(false);
