@@ -4,7 +4,7 @@ import { modules, getModule } from '../../../src/modules/index.js';
 import { params, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks', 'docker_stack'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
