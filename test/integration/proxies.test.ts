@@ -18,6 +18,7 @@ import {
   labHosts,
   labInfo,
   makeProject,
+  resetHost,
   runFleet,
   sshRun,
   taskEvents,
@@ -31,8 +32,25 @@ beforeAll(async () => {
   const up = [];
   for (const h of labHosts()) if ((await sshRun(h.name, 'true', { timeoutMs: 15_000 })).code === 0) up.push(h.name);
   if (up.length < 2) throw new Error(`proxy tests need 2 lab hosts answering ssh as root; these do: ${up.join(', ') || 'none'}`);
-  [bastion, target] = up;
-}, 60_000);
+  // The bastion must allow TCP forwarding: a host another test file hardened (harden-ssh
+  // turns forwarding off) cannot be one. Prefer a host that allows it as it is; else reset
+  // the last one (Debian's sshd allows it) rather than depend on the order of the files.
+  const forwards = async (h: string) =>
+    /^allowtcpforwarding (yes|all|local)$/m.test((await sshRun(h, 'sshd -T', { timeoutMs: 15_000 })).stdout);
+  let b = '';
+  for (const h of up)
+    if (await forwards(h)) {
+      b = h;
+      break;
+    }
+  if (!b) {
+    b = up[up.length - 1];
+    await resetHost(b);
+    if (!(await forwards(b))) throw new Error(`${b} does not allow TCP forwarding even after a reset`);
+  }
+  bastion = b;
+  target = up.find((h) => h !== b)!;
+}, 180_000);
 
 /** What a user writes: ssh through the bastion, -W to the target. (The lab key and known_hosts
  * stand in for the user's ~/.ssh.) */
