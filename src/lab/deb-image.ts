@@ -66,6 +66,23 @@ function tarDir(dir: string, out: string): void {
   run(['tar', '--sort=name', '--mtime=@0', '--numeric-owner', '--format=gnu', '-C', dir, '-cf', out, '.']);
 }
 
+/** A one-layer `docker save` archive at `file` (written whole, then renamed into place):
+ * the layer tar given, a config with `config` as the container's, tagged `ref`. */
+export function writeImageArchive(o: { layerTar: string; work: string; ref: string; arch: string; config: object; file: string }): void {
+  const image = path.join(o.work, 'image');
+  fs.mkdirSync(image);
+  const layerId = sha256(fs.readFileSync(o.layerTar));
+  fs.mkdirSync(path.join(image, layerId));
+  fs.renameSync(o.layerTar, path.join(image, layerId, 'layer.tar'));
+  const config = JSON.stringify({ architecture: o.arch, os: 'linux', config: o.config, rootfs: { type: 'layers', diff_ids: [`sha256:${layerId}`] } });
+  const configId = sha256(config);
+  fs.writeFileSync(path.join(image, `${configId}.json`), config);
+  fs.writeFileSync(path.join(image, 'manifest.json'), JSON.stringify([{ Config: `${configId}.json`, RepoTags: [o.ref], Layers: [`${layerId}/layer.tar`] }]));
+  const tmp = `${o.file}.${process.pid}.tmp`;
+  tarDir(image, tmp);
+  fs.renameSync(tmp, o.file);
+}
+
 /** Where the archive of this spec is (or will be) cached. */
 export function debImageArchivePath(spec: DebImageSpec): string {
   const arch = run(['dpkg', '--print-architecture']).trim();
@@ -126,25 +143,16 @@ function build(spec: DebImageSpec, file: string): void {
     for (const p of [...(spec.prune ?? []), 'usr/share/doc', 'usr/share/man', 'usr/share/info', 'usr/share/lintian', 'var/cache/apt']) {
       fs.rmSync(path.join(root, p), { recursive: true, force: true });
     }
-    const image = path.join(work, 'image');
-    fs.mkdirSync(image);
     const layerTar = path.join(work, 'layer.tar');
     tarDir(root, layerTar);
-    const layerId = sha256(fs.readFileSync(layerTar));
-    fs.mkdirSync(path.join(image, layerId));
-    fs.renameSync(layerTar, path.join(image, layerId, 'layer.tar'));
-    const config = JSON.stringify({
-      architecture: arch,
-      os: 'linux',
+    writeImageArchive({
+      layerTar,
+      work,
+      ref: spec.ref,
+      arch,
       config: { WorkingDir: '/', ...spec.config, Env: ['PATH=/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin', ...(spec.config.Env ?? [])] },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerId}`] },
+      file,
     });
-    const configId = sha256(config);
-    fs.writeFileSync(path.join(image, `${configId}.json`), config);
-    fs.writeFileSync(path.join(image, 'manifest.json'), JSON.stringify([{ Config: `${configId}.json`, RepoTags: [spec.ref], Layers: [`${layerId}/layer.tar`] }]));
-    const tmp = `${file}.${process.pid}.tmp`;
-    tarDir(image, tmp);
-    fs.renameSync(tmp, file);
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
   }

@@ -13,11 +13,11 @@ import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import { debImageArchive } from '../../src/lab/deb-image.js';
 import { COMMS_LAB_IMAGES } from '../../src/lab/service-images.js';
 import { ageGenerateIdentity } from '../../src/secrets/age-sync.js';
-import { describeLab, ensureSwarm, sshRun, taskEvents, TEST_IMAGE, type FleetRun, type SwarmProject } from './helpers/index.js';
+import { describeLabOptIn, ensureSwarm, sshRun, taskEvents, TEST_IMAGE, type FleetRun, type SwarmProject } from './helpers/index.js';
 
 const DOMAIN = 'comms.test';
 const MAIL_HOST = `mail.${DOMAIN}`;
@@ -25,10 +25,9 @@ const IDENTITY = ageGenerateIdentity();
 const MARKER = 'hello from the overlay backend';
 // Not passing yet (see the README, "comms"): its first runs left the role's stacks undeployed
 // while the self-checks ran. Opt in with FLEET_COMMS_IT=1 until it does, so CI stays green.
-const enabled = process.env.FLEET_COMMS_IT === '1';
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-3000)}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 
-(enabled ? describeLab : (name: string, fn: () => void) => describe.skip(`${name} (FLEET_COMMS_IT=1 to run: not passing yet)`, fn))('comms role: Caddy (internal CA), PostgreSQL and mail from Debian packages on the swarm', () => {
+describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL and mail from Debian packages on the swarm', () => {
   let swarm: SwarmProject;
   let mgr: string;
   let mgrAddr: string;

@@ -7,11 +7,11 @@ import fs from 'node:fs';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import path from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   REPO_ROOT,
   defaultLabInventory,
-  describeLab,
+  describeLabOptIn,
   labHosts,
   labInfo,
   makeProject,
@@ -44,186 +44,182 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
 // Not passing in CI yet: in the first CI run with it, 5 of its 6 tests passed and the disk alert
 // (a filled tmpfs fires DiskFull) failed; the file took 567 s (the first apply 424 s), over CI's budget.
 // Opt in with FLEET_MONITORING_IT=1 until it passes within CI's time, so CI stays green and under budget.
-const enabled = process.env.FLEET_MONITORING_IT === '1';
-(enabled ? describeLab : (n: string, fn: () => void) => describe.skip(`${n} (FLEET_MONITORING_IT=1 to run: not passing in CI yet)`, fn))(
-  'role monitoring',
-  () => {
-    let monitor: ReturnType<typeof labHosts>[number];
-    let web: ReturnType<typeof labHosts>[number];
-    let other: ReturnType<typeof labHosts>[number];
-    let project: Project;
-    let server: http.Server;
-    const received: HookAlert[] = [];
-    // A first apply installs Prometheus & co.: on a loaded machine that can pass runFleet's default bound.
-    const fleet = (cmd: 'apply' | 'check', extra: string[] = []) =>
-      runFleet([cmd, project.playbook, '-i', project.inventoryDir, ...extra], { cwd: project.dir, timeoutMs: 590_000 });
-    const status = (extra: string[] = []) => runFleet(['status', '-i', project.inventoryDir, ...extra], { cwd: project.dir, json: false });
-    /** What the monitoring host's Prometheus API answers (it listens on its loopback only). */
-    const api = async (url: string): Promise<unknown> => {
-      const r = await sshRun(monitor.name, `curl -fsS '${url}'`);
-      expect(r.code, r.stderr).toBe(0);
-      return JSON.parse(r.stdout);
-    };
-    const hook = (status: HookAlert['status'], match: (l: Record<string, string>) => boolean) => () =>
-      received.find((a) => a.status === status && match(a.labels));
+describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
+  let monitor: ReturnType<typeof labHosts>[number];
+  let web: ReturnType<typeof labHosts>[number];
+  let other: ReturnType<typeof labHosts>[number];
+  let project: Project;
+  let server: http.Server;
+  const received: HookAlert[] = [];
+  // A first apply installs Prometheus & co.: on a loaded machine that can pass runFleet's default bound.
+  const fleet = (cmd: 'apply' | 'check', extra: string[] = []) =>
+    runFleet([cmd, project.playbook, '-i', project.inventoryDir, ...extra], { cwd: project.dir, timeoutMs: 590_000 });
+  const status = (extra: string[] = []) => runFleet(['status', '-i', project.inventoryDir, ...extra], { cwd: project.dir, json: false });
+  /** What the monitoring host's Prometheus API answers (it listens on its loopback only). */
+  const api = async (url: string): Promise<unknown> => {
+    const r = await sshRun(monitor.name, `curl -fsS '${url}'`);
+    expect(r.code, r.stderr).toBe(0);
+    return JSON.parse(r.stdout);
+  };
+  const hook = (status: HookAlert['status'], match: (l: Record<string, string>) => boolean) => () =>
+    received.find((a) => a.status === status && match(a.labels));
 
-    beforeAll(async () => {
-      [, web, other, monitor] = labHosts();
-      await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
-      server = http.createServer((req, res) => {
-        let body = '';
-        req.on('data', (c: Buffer) => (body += c.toString()));
-        req.on('end', () => {
-          try {
-            received.push(...(JSON.parse(body) as { alerts: HookAlert[] }).alerts);
-          } catch {
-            /* not Alertmanager: ignored */
-          }
-          res.end('ok');
-        });
+  beforeAll(async () => {
+    [, web, other, monitor] = labHosts();
+    await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
+    server = http.createServer((req, res) => {
+      let body = '';
+      req.on('data', (c: Buffer) => (body += c.toString()));
+      req.on('end', () => {
+        try {
+          received.push(...(JSON.parse(body) as { alerts: HookAlert[] }).alerts);
+        } catch {
+          /* not Alertmanager: ignored */
+        }
+        res.end('ok');
       });
-      await new Promise<void>((resolve) => server.listen(0, labInfo().controllerAddress, resolve));
-      const port = (server.address() as AddressInfo).port;
+    });
+    await new Promise<void>((resolve) => server.listen(0, labInfo().controllerAddress, resolve));
+    const port = (server.address() as AddressInfo).port;
 
-      const inventory = defaultLabInventory([web.name, other.name, monitor.name]) as { all: { children: Record<string, unknown> } };
-      inventory.all.children.monitoring = { hosts: { [monitor.name]: {} } };
-      project = makeProject({
-        inventory,
-        playbook: [{ name: 'firewall and monitoring', hosts: 'all', roles: ['firewall', 'monitoring'] }],
-        files: {
-          'inventory/group_vars/all.yml': {
-            monitoring_scrape_interval: '2s',
-            monitoring_evaluation_interval: '2s',
-            monitoring_probe_timeout: '2s',
-            monitoring_down_for: '4s',
-            monitoring_disk_for: '2s',
-            monitoring_textfile_interval: '5s',
-            monitoring_group_wait: '1s',
-            monitoring_group_interval: '2s',
-            monitoring_repeat_interval: '1h',
-            monitoring_webhooks: [`http://${labInfo().controllerAddress}:${port}/hook`],
-            monitoring_http_probes: [{ name: 'web', url: `http://${web.address}:8080/`, expect: 'hello fleet' }],
-            firewall_allow: [{ port: 8080, from: [monitor.address], comment: 'test web' }],
-          },
+    const inventory = defaultLabInventory([web.name, other.name, monitor.name]) as { all: { children: Record<string, unknown> } };
+    inventory.all.children.monitoring = { hosts: { [monitor.name]: {} } };
+    project = makeProject({
+      inventory,
+      playbook: [{ name: 'firewall and monitoring', hosts: 'all', roles: ['firewall', 'monitoring'] }],
+      files: {
+        'inventory/group_vars/all.yml': {
+          monitoring_scrape_interval: '2s',
+          monitoring_evaluation_interval: '2s',
+          monitoring_probe_timeout: '2s',
+          monitoring_down_for: '4s',
+          monitoring_disk_for: '2s',
+          monitoring_textfile_interval: '5s',
+          monitoring_group_wait: '1s',
+          monitoring_group_interval: '2s',
+          monitoring_repeat_interval: '1h',
+          monitoring_webhooks: [`http://${labInfo().controllerAddress}:${port}/hook`],
+          monitoring_http_probes: [{ name: 'web', url: `http://${web.address}:8080/`, expect: 'hello fleet' }],
+          firewall_allow: [{ port: 8080, from: [monitor.address], comment: 'test web' }],
         },
-      });
-      fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(project.dir, 'roles'));
-      // The service the HTTP probe watches.
-      const svc = await sshRun(
-        web.name,
-        [
-          'mkdir -p /srv/fleet-web && echo "hello fleet" > /srv/fleet-web/index.html',
-          'printf "[Service]\\nExecStart=/usr/bin/python3 -m http.server 8080 --directory /srv/fleet-web\\n" > /etc/systemd/system/fleet-test-web.service',
-          'systemctl daemon-reload && systemctl start fleet-test-web',
-        ].join('\n'),
+      },
+    });
+    fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(project.dir, 'roles'));
+    // The service the HTTP probe watches.
+    const svc = await sshRun(
+      web.name,
+      [
+        'mkdir -p /srv/fleet-web && echo "hello fleet" > /srv/fleet-web/index.html',
+        'printf "[Service]\\nExecStart=/usr/bin/python3 -m http.server 8080 --directory /srv/fleet-web\\n" > /etc/systemd/system/fleet-test-web.service',
+        'systemctl daemon-reload && systemctl start fleet-test-web',
+      ].join('\n'),
+    );
+    expect(svc.code, svc.stderr).toBe(0);
+  });
+
+  afterAll(async () => {
+    server?.close();
+    project?.cleanup();
+    if (monitor) await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
+  });
+
+  it('first apply: Prometheus scrapes every host and probes them, every target up; a second apply changes nothing', async () => {
+    const run = await fleet('apply');
+    expect(run.code, explain(run)).toBe(0);
+    expect(changed(run, monitor.name)).toBeGreaterThan(0);
+
+    const expected = [
+      ...[web, other, monitor].flatMap((h) => [`node ${h.name}`, `icmp ${h.name}`]),
+      `http_web ${web.name}`,
+      ...['prometheus', 'alertmanager', 'blackbox'].map((j) => `${j} ${monitor.name}`),
+    ].sort();
+    const targets = await waitFor('every target up', async () => {
+      const d = (await api('http://127.0.0.1:9090/api/v1/targets')) as {
+        data: { activeTargets: { labels: Record<string, string>; health: string }[] };
+      };
+      const t = d.data.activeTargets;
+      return t.length === expected.length && t.every((x) => x.health === 'up') ? t : undefined;
+    });
+    expect(targets.map((t) => `${t.labels.job} ${t.labels.host}`).sort()).toEqual(expected);
+    // Prometheus, Alertmanager and the blackbox exporter on loopback only; node exporter on all.
+    const ss = await sshRun(monitor.name, 'ss -Hltn');
+    for (const port of [9090, 9093, 9115]) expect(ss.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}\\b`));
+    expect(ss.stdout).not.toMatch(/:9094\b/);
+
+    const again = await fleet('apply');
+    expect(again.code, explain(again)).toBe(0);
+    for (const h of [web, other, monitor]) expect(changed(again, h.name), h.name).toBe(0);
+  }, 900_000);
+
+  it('node exporter answers the monitoring host and refuses every other host', async () => {
+    const probe = `timeout 5 bash -c '</dev/tcp/${web.address}/9100' 2>/dev/null && echo open || echo refused`;
+    expect((await sshRun(monitor.name, probe)).stdout.trim()).toBe('open');
+    expect((await sshRun(other.name, probe)).stdout.trim()).toBe('refused');
+  });
+
+  it('a stopped watched service fires ProbeFailing: the webhook gets it, fleet status exits 1 naming it; a restart resolves it', async () => {
+    const isWeb = (l: Record<string, string>) => l.alertname === 'ProbeFailing' && l.probe === 'web' && l.host === web.name;
+    await sshRun(web.name, 'systemctl stop fleet-test-web');
+    await waitFor('the webhook to get ProbeFailing', hook('firing', isWeb));
+
+    const st = await status();
+    expect(st.code, st.stderr).toBe(1);
+    expect(st.stdout).toMatch(new RegExp(`^${web.name}\\s+yes\\s+web\\s+ProbeFailing`, 'm'));
+    expect(st.stdout).toMatch(new RegExp(`ProbeFailing ${web.name}: probe web of ${web.name} fails`));
+    // A pattern that leaves the host out does not show its alert.
+    const narrow = await status([other.name, '--json']);
+    const report = JSON.parse(narrow.stdout) as { firing: { name: string; labels: Record<string, string> }[]; hosts: { host: string }[] };
+    expect(report.hosts.map((h) => h.host)).toEqual([other.name]);
+    expect(report.firing.some((a) => isWeb({ alertname: a.name, ...a.labels }))).toBe(false);
+    expect(narrow.code).toBe(report.firing.length ? 1 : 0);
+
+    await sshRun(web.name, 'systemctl start fleet-test-web');
+    await waitFor('the webhook to get ProbeFailing resolved', hook('resolved', isWeb));
+    const after = await status(['--json']);
+    const r2 = JSON.parse(after.stdout) as { firing: { name: string; labels: Record<string, string> }[] };
+    expect(r2.firing.some((a) => isWeb({ alertname: a.name, ...a.labels }))).toBe(false);
+    expect(after.code).toBe(r2.firing.length ? 1 : 0);
+  });
+
+  it('a tmpfs filled past the threshold fires DiskFull', async () => {
+    const fill = await sshRun(
+      other.name,
+      'mkdir -p /mnt/fleet-full && mount -t tmpfs -o size=8m tmpfs /mnt/fleet-full && dd if=/dev/zero of=/mnt/fleet-full/fill bs=100k count=75 2>&1',
+    );
+    expect(fill.code, fill.stdout + fill.stderr).toBe(0);
+    try {
+      await waitFor(
+        'the webhook to get DiskFull',
+        hook('firing', (l) => l.alertname === 'DiskFull' && l.host === other.name && l.mountpoint === '/mnt/fleet-full'),
       );
-      expect(svc.code, svc.stderr).toBe(0);
-    });
+    } finally {
+      await sshRun(other.name, 'umount /mnt/fleet-full');
+    }
+  });
 
-    afterAll(async () => {
-      server?.close();
-      project?.cleanup();
-      if (monitor) await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
-    });
+  it('an invalid rule is refused by promtool before it goes live; the old rules keep running', async () => {
+    const before = await sshRun(monitor.name, 'sha256sum /etc/prometheus/fleet-rules.yml');
+    const run = await fleet('apply', ['-e', JSON.stringify({ monitoring_extra_rules: [{ alert: 'Broken', expr: 'up ==== 1' }] })]);
+    expect(run.code, explain(run)).toBe(1);
+    const failed = taskEvents(run, monitor.name).find((e) => e.task === 'write the alert rules');
+    expect(failed?.status).toBe('failed');
+    // promtool's own verdict on the expression (not a YAML error of the rendering).
+    expect(JSON.stringify(run.recap?.failures ?? [])).toMatch(/promtool check rules/);
+    expect(JSON.stringify(run.recap?.failures ?? [])).toMatch(/could not parse expression/);
+    expect((await sshRun(monitor.name, 'sha256sum /etc/prometheus/fleet-rules.yml')).stdout).toBe(before.stdout);
+    expect((await sshRun(monitor.name, 'systemctl is-active prometheus')).stdout.trim()).toBe('active');
+    const rules = JSON.stringify(await api('http://127.0.0.1:9090/api/v1/rules'));
+    expect(rules).toContain('"ProbeFailing"');
+    expect(rules).not.toContain('Broken');
+  });
 
-    it('first apply: Prometheus scrapes every host and probes them, every target up; a second apply changes nothing', async () => {
-      const run = await fleet('apply');
-      expect(run.code, explain(run)).toBe(0);
-      expect(changed(run, monitor.name)).toBeGreaterThan(0);
-
-      const expected = [
-        ...[web, other, monitor].flatMap((h) => [`node ${h.name}`, `icmp ${h.name}`]),
-        `http_web ${web.name}`,
-        ...['prometheus', 'alertmanager', 'blackbox'].map((j) => `${j} ${monitor.name}`),
-      ].sort();
-      const targets = await waitFor('every target up', async () => {
-        const d = (await api('http://127.0.0.1:9090/api/v1/targets')) as {
-          data: { activeTargets: { labels: Record<string, string>; health: string }[] };
-        };
-        const t = d.data.activeTargets;
-        return t.length === expected.length && t.every((x) => x.health === 'up') ? t : undefined;
-      });
-      expect(targets.map((t) => `${t.labels.job} ${t.labels.host}`).sort()).toEqual(expected);
-      // Prometheus, Alertmanager and the blackbox exporter on loopback only; node exporter on all.
-      const ss = await sshRun(monitor.name, 'ss -Hltn');
-      for (const port of [9090, 9093, 9115]) expect(ss.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}\\b`));
-      expect(ss.stdout).not.toMatch(/:9094\b/);
-
-      const again = await fleet('apply');
-      expect(again.code, explain(again)).toBe(0);
-      for (const h of [web, other, monitor]) expect(changed(again, h.name), h.name).toBe(0);
-    }, 900_000);
-
-    it('node exporter answers the monitoring host and refuses every other host', async () => {
-      const probe = `timeout 5 bash -c '</dev/tcp/${web.address}/9100' 2>/dev/null && echo open || echo refused`;
-      expect((await sshRun(monitor.name, probe)).stdout.trim()).toBe('open');
-      expect((await sshRun(other.name, probe)).stdout.trim()).toBe('refused');
-    });
-
-    it('a stopped watched service fires ProbeFailing: the webhook gets it, fleet status exits 1 naming it; a restart resolves it', async () => {
-      const isWeb = (l: Record<string, string>) => l.alertname === 'ProbeFailing' && l.probe === 'web' && l.host === web.name;
-      await sshRun(web.name, 'systemctl stop fleet-test-web');
-      await waitFor('the webhook to get ProbeFailing', hook('firing', isWeb));
-
-      const st = await status();
-      expect(st.code, st.stderr).toBe(1);
-      expect(st.stdout).toMatch(new RegExp(`^${web.name}\\s+yes\\s+web\\s+ProbeFailing`, 'm'));
-      expect(st.stdout).toMatch(new RegExp(`ProbeFailing ${web.name}: probe web of ${web.name} fails`));
-      // A pattern that leaves the host out does not show its alert.
-      const narrow = await status([other.name, '--json']);
-      const report = JSON.parse(narrow.stdout) as { firing: { name: string; labels: Record<string, string> }[]; hosts: { host: string }[] };
-      expect(report.hosts.map((h) => h.host)).toEqual([other.name]);
-      expect(report.firing.some((a) => isWeb({ alertname: a.name, ...a.labels }))).toBe(false);
-      expect(narrow.code).toBe(report.firing.length ? 1 : 0);
-
-      await sshRun(web.name, 'systemctl start fleet-test-web');
-      await waitFor('the webhook to get ProbeFailing resolved', hook('resolved', isWeb));
-      const after = await status(['--json']);
-      const r2 = JSON.parse(after.stdout) as { firing: { name: string; labels: Record<string, string> }[] };
-      expect(r2.firing.some((a) => isWeb({ alertname: a.name, ...a.labels }))).toBe(false);
-      expect(after.code).toBe(r2.firing.length ? 1 : 0);
-    });
-
-    it('a tmpfs filled past the threshold fires DiskFull', async () => {
-      const fill = await sshRun(
-        other.name,
-        'mkdir -p /mnt/fleet-full && mount -t tmpfs -o size=8m tmpfs /mnt/fleet-full && dd if=/dev/zero of=/mnt/fleet-full/fill bs=100k count=75 2>&1',
-      );
-      expect(fill.code, fill.stdout + fill.stderr).toBe(0);
-      try {
-        await waitFor(
-          'the webhook to get DiskFull',
-          hook('firing', (l) => l.alertname === 'DiskFull' && l.host === other.name && l.mountpoint === '/mnt/fleet-full'),
-        );
-      } finally {
-        await sshRun(other.name, 'umount /mnt/fleet-full');
-      }
-    });
-
-    it('an invalid rule is refused by promtool before it goes live; the old rules keep running', async () => {
-      const before = await sshRun(monitor.name, 'sha256sum /etc/prometheus/fleet-rules.yml');
-      const run = await fleet('apply', ['-e', JSON.stringify({ monitoring_extra_rules: [{ alert: 'Broken', expr: 'up ==== 1' }] })]);
-      expect(run.code, explain(run)).toBe(1);
-      const failed = taskEvents(run, monitor.name).find((e) => e.task === 'write the alert rules');
-      expect(failed?.status).toBe('failed');
-      // promtool's own verdict on the expression (not a YAML error of the rendering).
-      expect(JSON.stringify(run.recap?.failures ?? [])).toMatch(/promtool check rules/);
-      expect(JSON.stringify(run.recap?.failures ?? [])).toMatch(/could not parse expression/);
-      expect((await sshRun(monitor.name, 'sha256sum /etc/prometheus/fleet-rules.yml')).stdout).toBe(before.stdout);
-      expect((await sshRun(monitor.name, 'systemctl is-active prometheus')).stdout.trim()).toBe('active');
-      const rules = JSON.stringify(await api('http://127.0.0.1:9090/api/v1/rules'));
-      expect(rules).toContain('"ProbeFailing"');
-      expect(rules).not.toContain('Broken');
-    });
-
-    it('a hand-edited prometheus.yml is drift: check exits 2 with the diff and changes nothing', async () => {
-      await sshRun(monitor.name, 'echo "# edited by hand" >> /etc/prometheus/prometheus.yml');
-      const run = await fleet('check', ['--diff']);
-      expect(run.code, explain(run)).toBe(2);
-      const t = taskEvents(run, monitor.name).find((e) => e.task === "write Prometheus' configuration");
-      expect(t?.status).toBe('changed');
-      expect(t?.diff).toMatch(/^-# edited by hand$/m);
-      expect((await sshRun(monitor.name, 'tail -n 1 /etc/prometheus/prometheus.yml')).stdout.trim()).toBe('# edited by hand');
-    });
-  },
-);
+  it('a hand-edited prometheus.yml is drift: check exits 2 with the diff and changes nothing', async () => {
+    await sshRun(monitor.name, 'echo "# edited by hand" >> /etc/prometheus/prometheus.yml');
+    const run = await fleet('check', ['--diff']);
+    expect(run.code, explain(run)).toBe(2);
+    const t = taskEvents(run, monitor.name).find((e) => e.task === "write Prometheus' configuration");
+    expect(t?.status).toBe('changed');
+    expect(t?.diff).toMatch(/^-# edited by hand$/m);
+    expect((await sshRun(monitor.name, 'tail -n 1 /etc/prometheus/prometheus.yml')).stdout.trim()).toBe('# edited by hand');
+  });
+});

@@ -7,6 +7,7 @@ import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { writeImageArchive } from '../../../src/lab/deb-image.js';
 
 export const TEST_IMAGE = 'fleet-lab/busybox:test';
 const CACHE = '/var/cache/fleet-lab/images';
@@ -42,25 +43,9 @@ export function testImageArchive(): string {
     }
     for (const d of ['tmp', 'etc', 'www']) fs.mkdirSync(path.join(root, d), { recursive: true });
     fs.writeFileSync(path.join(root, 'etc', 'passwd'), 'root:x:0:0:root:/:/bin/sh\n');
-    const image = path.join(work, 'image');
-    fs.mkdirSync(image);
     const layerTar = path.join(work, 'layer.tar');
     tarDir(root, layerTar);
-    const layerId = sha256(fs.readFileSync(layerTar));
-    fs.mkdirSync(path.join(image, layerId));
-    fs.renameSync(layerTar, path.join(image, layerId, 'layer.tar'));
-    const config = JSON.stringify({
-      architecture: arch,
-      os: 'linux',
-      config: { Env: ['PATH=/bin'], Cmd: ['sh'], WorkingDir: '/' },
-      rootfs: { type: 'layers', diff_ids: [`sha256:${layerId}`] },
-    });
-    const configId = sha256(config);
-    fs.writeFileSync(path.join(image, `${configId}.json`), config);
-    fs.writeFileSync(path.join(image, 'manifest.json'), JSON.stringify([{ Config: `${configId}.json`, RepoTags: [TEST_IMAGE], Layers: [`${layerId}/layer.tar`] }]));
-    const tmp = `${file}.${process.pid}.tmp`;
-    tarDir(image, tmp);
-    fs.renameSync(tmp, file);
+    writeImageArchive({ layerTar, work, ref: TEST_IMAGE, arch, config: { Env: ['PATH=/bin'], Cmd: ['sh'], WorkingDir: '/' }, file });
     return file;
   } finally {
     fs.rmSync(work, { recursive: true, force: true });
