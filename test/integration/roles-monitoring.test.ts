@@ -125,6 +125,9 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
 
   it('first apply: Prometheus scrapes every host and probes them, every target up; a second apply changes nothing', async () => {
     const run = await fleet('apply');
+    // TEMP timing
+    const evs = run.events.filter((e) => e.type === 'task') as unknown as { host: string; task: string; durationMs: number }[];
+    console.log('TIMING', run.recap?.durationMs, evs.sort((a, b) => b.durationMs - a.durationMs).slice(0, 12).map((e) => `${e.durationMs} ${e.host} ${e.task}`).join('\n'));
     expect(run.code, explain(run)).toBe(0);
     expect(changed(run, monitor.name)).toBeGreaterThan(0);
 

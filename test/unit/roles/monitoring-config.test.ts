@@ -107,6 +107,164 @@ describe('monitoring: prometheus.yml', () => {
   });
 });
 
+interface Probe {
+  job: string;
+  module: string;
+  module_def: { prober: string; http?: Ctx; tcp?: Ctx; dns?: Ctx } | null;
+  targets: { target: string; host: string; probe: string }[];
+}
+
+describe('monitoring: probes generated from what the fleet deploys', () => {
+  const probes = (over: Ctx = {}) => JSON.parse(renderTemplateFile(path.join(ROLE, 'templates', 'probes.json.j2'), context(over))) as Probe[];
+  const byJob = (ps: Probe[], job: string) => ps.find((p) => p.job === job);
+  const withManagerVars = (vars: Ctx, over: Ctx = {}) => {
+    const hv = (context().hostvars as Record<string, Ctx>);
+    return { hostvars: { ...hv, m1: { ...hv.m1, ...vars } }, ...over };
+  };
+
+  it('nothing deployed: no probe but the declared ones', () => {
+    expect(probes()).toEqual([]);
+    // An inventory without a swarm.
+    expect(probes({ groups: { all: ['m1', 'w1'], monitoring: ['m1'] } })).toEqual([]);
+  });
+
+  it("every published TCP port of the stacks inventory, on the swarm hosts that answer it", () => {
+    const stacks = [
+      {
+        name: 'web',
+        services: {
+          app: { image: 'x', ports: ['8080:80', '9000:9000/udp', '3000'] },
+          api: { image: 'x', ports: [{ target: 80, published: 8081, mode: 'host' }], deploy: { placement: { constraints: ['node.hostname == w1'] } } },
+          agent: { image: 'x', ports: [{ target: 9, published: 9009, mode: 'host' }], deploy: { mode: 'global' } },
+          lost: { image: 'x', ports: [{ target: 1, published: 7000, mode: 'host' }], deploy: { replicas: 2 } },
+        },
+      },
+    ];
+    const ps = probes(withManagerVars({ stacks }));
+    // The routing mesh: every swarm host; udp and unpublished ports are not TCP probes.
+    expect(byJob(ps, 'stack_web_app_8080')?.targets).toEqual([
+      { target: '192.0.2.1:8080', host: 'm1', probe: 'web_app_8080' },
+      { target: '192.0.2.2:8080', host: 'w1', probe: 'web_app_8080' },
+    ]);
+    expect(byJob(ps, 'stack_web_app_8080')?.module).toBe('tcp_connect');
+    // Host mode: where the task runs (pinned, or everywhere for a global service); unknown: not probed.
+    expect(byJob(ps, 'stack_web_api_8081')?.targets.map((t) => t.host)).toEqual(['w1']);
+    expect(byJob(ps, 'stack_web_agent_9009')?.targets.map((t) => t.host)).toEqual(['m1', 'w1']);
+    expect(ps.map((p) => p.job).sort()).toEqual(['stack_web_agent_9009', 'stack_web_api_8081', 'stack_web_app_8080']);
+    expect(probes(withManagerVars({ stacks }, { monitoring_probe_stacks: false }))).toEqual([]);
+  });
+
+  it('an HTTP probe for a stack service labelled fleet.monitoring.url, with its text', () => {
+    const stacks = [
+      { name: 'site', services: { www: { image: 'x', deploy: { labels: { 'fleet.monitoring.url': 'https://192.0.2.2/', 'fleet.monitoring.expect': 'Welcome' } } } } },
+      { name: 'b', services: { c: { image: 'x', deploy: { labels: ['fleet.monitoring.url=http://example.org/a=b'] } } } },
+    ];
+    const ps = probes(withManagerVars({ stacks }));
+    expect(byJob(ps, 'stack_site_www_http')).toEqual({
+      job: 'stack_site_www_http',
+      module: 'stack_site_www_http',
+      module_def: { prober: 'http', http: { preferred_ip_protocol: 'ip4', follow_redirects: true, fail_if_body_not_matches_regexp: ['Welcome'] } },
+      targets: [{ target: 'https://192.0.2.2/', host: 'w1', probe: 'site_www' }],
+    });
+    expect(byJob(ps, 'stack_b_c_http')?.targets).toEqual([{ target: 'http://example.org/a=b', host: 'example.org', probe: 'b_c' }]);
+  });
+
+  it("the comms role's endpoints with the text each must answer, at its address with the name as Host and TLS name", () => {
+    const ps = probes(withManagerVars({ comms_domain: 'example.org', comms_tls: 'internal' }));
+    const site = byJob(ps, 'comms_site');
+    expect(site?.targets).toEqual([{ target: 'https://192.0.2.1:443/', host: 'm1', probe: 'site' }]);
+    expect(site?.module_def?.http).toMatchObject({
+      headers: { Host: 'example.org' },
+      tls_config: { server_name: 'example.org', insecure_skip_verify: true },
+      fail_if_body_not_matches_regexp: ['example\\.org'],
+    });
+    expect(byJob(ps, 'comms_matrix_client')?.targets[0].target).toBe('https://192.0.2.1:443/_matrix/client/versions');
+    expect(byJob(ps, 'comms_matrix_client')?.module_def?.http?.headers).toEqual({ Host: 'matrix.example.org' });
+    expect(byJob(ps, 'comms_matrix_federation')?.targets[0].target).toBe('https://192.0.2.1:8448/_matrix/federation/v1/version');
+    expect(byJob(ps, 'comms_matrix_wellknown')?.module_def?.http?.fail_if_body_not_matches_regexp).toEqual(['matrix\\.example\\.org:8448']);
+    expect(byJob(ps, 'comms_element')?.module_def?.http?.headers).toEqual({ Host: 'chat.example.org' });
+    // Mail: STARTTLS done by the probe, so the certificate of mail.example.org is read.
+    const smtp = byJob(ps, 'comms_smtp_submission');
+    expect(smtp?.targets[0].target).toBe('192.0.2.1:587');
+    expect(smtp?.module_def?.tcp?.tls_config).toEqual({ server_name: 'mail.example.org', insecure_skip_verify: true });
+    expect(smtp?.module_def?.tcp?.query_response).toContainEqual({ starttls: true });
+    expect(byJob(ps, 'comms_imap')?.targets[0].target).toBe('192.0.2.1:143');
+    // Offline (internal CA): no DNS probe; parts switched off: no probe.
+    expect(ps.filter((p) => p.job.startsWith('dns_'))).toEqual([]);
+    expect(byJob(ps, 'comms_mastodon')).toBeUndefined();
+    const some = probes(withManagerVars({ comms_domain: 'example.org', comms_mail_enabled: false, comms_synapse_enabled: false, comms_mastodon_enabled: true, comms_site_backend: '10.0.0.5:80', comms_check_address: '198.51.100.7' }));
+    expect(some.map((p) => p.job).sort()).toEqual(['comms_element', 'comms_mastodon', 'comms_site', 'dns_chat_example_org', 'dns_example_org']);
+    expect(byJob(some, 'comms_site')?.module_def?.http?.fail_if_body_not_matches_regexp).toBeUndefined();
+    expect(byJob(some, 'comms_mastodon')?.targets[0].target).toBe('https://198.51.100.7:443/health');
+    expect(byJob(some, 'comms_site')?.module_def?.http?.tls_config).toEqual({ server_name: 'example.org', insecure_skip_verify: false });
+  });
+
+  it('the comms host names are derived as the comms role derives them', () => {
+    const comms = YAML.parse(fs.readFileSync(path.resolve(ROLE, '../comms/role.yml'), 'utf8')) as typeof role;
+    const d = comms.variables.properties;
+    const ctx = { comms_domain: 'example.org' };
+    for (const [v, job] of [['comms_matrix_host', 'comms_matrix_client'], ['comms_element_host', 'comms_element']] as const) {
+      const theirs = renderString(String(d[v].default), ctx, origin);
+      expect(byJob(probes(withManagerVars(ctx)), job)?.module_def?.http?.headers).toEqual({ Host: theirs });
+    }
+    expect(renderString(String(d.comms_mail_host.default), ctx, origin)).toBe('mail.example.org');
+    expect(byJob(probes(withManagerVars(ctx)), 'comms_smtp_submission')?.module_def?.tcp?.tls_config).toMatchObject({ server_name: 'mail.example.org' });
+    expect(d.comms_federation_port.default).toBe(8448);
+    expect(d.comms_tls.default).toBe('auto');
+  });
+
+  it('on the internet (comms_tls auto): the A records and the MX the comms role needs, asked of monitoring_dns_server', () => {
+    const ps = probes(withManagerVars({ comms_domain: 'example.org', comms_public_address: '203.0.113.5' }));
+    const a = byJob(ps, 'dns_matrix_example_org');
+    expect(a?.targets).toEqual([{ target: '1.1.1.1:53', host: 'm1', probe: 'dns_matrix.example.org' }]);
+    expect(a?.module_def).toEqual({
+      prober: 'dns',
+      dns: { preferred_ip_protocol: 'ip4', query_name: 'matrix.example.org', query_type: 'A', valid_rcodes: ['NOERROR'], validate_answer_rrs: { fail_if_none_matches_regexp: ['\\sIN\\sA\\s203\\.0\\.113\\.5$'] } },
+    });
+    expect(byJob(ps, 'dns_mx_example_org')?.module_def?.dns).toMatchObject({ query_type: 'MX', validate_answer_rrs: { fail_if_none_matches_regexp: ['\\sIN\\sMX\\s[0-9]+\\smail\\.example\\.org\\.$'] } });
+    expect(ps.filter((p) => p.job.startsWith('dns_')).map((p) => p.job).sort()).toEqual(['dns_chat_example_org', 'dns_example_org', 'dns_mail_example_org', 'dns_matrix_example_org', 'dns_mx_example_org']);
+    expect(probes(withManagerVars({ comms_domain: 'example.org' }, { monitoring_dns_server: '' })).filter((p) => p.job.startsWith('dns_'))).toEqual([]);
+  });
+
+  it("the tor role's recorded onion services with port 80, through tor's SOCKS port on the monitoring host", () => {
+    const hv = context().hostvars as Record<string, Ctx>;
+    const onion = 'a'.repeat(56) + '.onion';
+    const hostvars = {
+      ...hv,
+      w1: {
+        ...hv.w1,
+        tor_onion_services: [
+          { name: 'web', ports: [{ port: 80, target: '127.0.0.1:8080' }] },
+          { name: 'matrix', ports: [{ port: 443 }] },
+          { name: 'notyet', ports: [{ port: 80 }] },
+        ],
+        onion_addresses: { web: onion, matrix: 'b'.repeat(56) + '.onion' },
+      },
+    };
+    expect(probes({ hostvars })).toEqual([]);
+    const ps = probes({ hostvars, monitoring_tor_socks: '127.0.0.1:9050' });
+    expect(ps).toEqual([
+      {
+        job: 'onion_w1_web',
+        module: 'onion_http',
+        module_def: { prober: 'http', http: { preferred_ip_protocol: 'ip4', follow_redirects: true, proxy_url: 'socks5://127.0.0.1:9050' } },
+        targets: [{ target: `http://${onion}/`, host: 'w1', probe: 'onion_web' }],
+      },
+    ]);
+  });
+
+  it('prometheus.yml gets a job per probe and blackbox.yml each module once', () => {
+    const over = withManagerVars({ comms_domain: 'example.org', comms_tls: 'internal' });
+    const c = render('prometheus.yml.j2', context(over)) as { scrape_configs: ScrapeConfig[] };
+    const smtp = c.scrape_configs.find((j) => j.job_name === 'comms_smtp_submission');
+    expect(smtp?.params).toEqual({ module: ['comms_smtp_submission'] });
+    expect(smtp?.static_configs).toEqual([{ targets: ['192.0.2.1:587'], labels: { host: 'm1', probe: 'smtp_submission' } }]);
+    const b = render('blackbox.yml.j2', context(over)) as { modules: Record<string, Ctx> };
+    expect(b.modules.comms_smtp_submission).toMatchObject({ prober: 'tcp', timeout: '5s' });
+    expect(b.modules.comms_site).toMatchObject({ prober: 'http', timeout: '5s', http: { headers: { Host: 'example.org' } } });
+  });
+});
+
 describe('monitoring: blackbox.yml', () => {
   it('has one http module per HTTP probe, with the text the body must contain', () => {
     const b = render('blackbox.yml.j2', context({ monitoring_http_probes: [{ name: 'chat', url: 'https://x/', expect: 'Rocket\\.Chat "x"', insecure: true }, { name: 'any', url: 'https://y/' }] })) as {
@@ -141,7 +299,7 @@ describe('monitoring: alert rules', () => {
     ]);
     expect(rule(r, 'ProbeFailing')).toMatchObject({ expr: 'probe_success == 0', for: '7s' });
     expect(rule(r, 'DiskFull')?.expr).toMatch(/\* 100 > 90$/);
-    expect(rule(r, 'DiskFull')?.expr).toContain('mountpoint!~"^/(dev|proc|sys|run)($|/)"');
+    expect(rule(r, 'DiskFull')?.expr).toContain('mountpoint!~"^/(dev|proc|sys|run|var/lib/docker/.+|var/lib/containers/storage/.+)($|/)"');
     expect(rule(r, 'CertificateExpiring')?.expr).toBe('probe_ssl_earliest_cert_expiry - time() < 21 * 86400');
     expect(rule(r, 'MemoryPressure')?.expr).toMatch(/< 5$/);
     expect(rule(r, 'BackupTooOld')?.expr).toBe('time() - fleet_backup_last_snapshot_timestamp_seconds > fleet_backup_max_age_seconds');
@@ -155,6 +313,20 @@ describe('monitoring: alert rules', () => {
     const r = rules({ monitoring_extra_rules: [extra] });
     expect(r.groups[1]).toEqual({ name: 'fleet-extra', rules: [extra] });
     expect(rules().groups).toHaveLength(1);
+  });
+});
+
+describe('monitoring: node exporter', () => {
+  const args = (over: Ctx = {}) => {
+    const m = /^ARGS="(.*)"$/m.exec(renderTemplateFile(path.join(ROLE, 'templates', 'node-exporter.default.j2'), context(over)));
+    return m?.[1].split(' ') ?? [];
+  };
+
+  it("skips the mount points DiskFull ignores, not Debian's (which hides /mnt and /media)", () => {
+    expect(args()).toContain(`--collector.filesystem.mount-points-exclude=${String(defaults.monitoring_disk_mountpoints_ignored)}`);
+    expect(String(defaults.monitoring_disk_mountpoints_ignored)).not.toMatch(/mnt|media/);
+    expect(args({ monitoring_disk_mountpoints_ignored: '^/boot$' })).toContain('--collector.filesystem.mount-points-exclude=^/boot$');
+    expect(args()).toContain('--web.listen-address=:9100');
   });
 });
 
