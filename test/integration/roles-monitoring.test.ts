@@ -82,8 +82,15 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
     await new Promise<void>((resolve) => server.listen(0, labInfo().controllerAddress, resolve));
     const port = (server.address() as AddressInfo).port;
 
-    const inventory = defaultLabInventory([web.name, other.name, monitor.name]) as { all: { children: Record<string, unknown> } };
+    const inventory = defaultLabInventory([web.name, other.name, monitor.name]) as {
+      all: { children: { lab: { children: Record<string, { hosts: Record<string, unknown> }> } } & Record<string, unknown> };
+    };
     inventory.all.children.monitoring = { hosts: { [monitor.name]: {} } };
+    // The web host as the swarm's manager, so that the `stacks` entry below is read from it.
+    const groups = inventory.all.children.lab.children;
+    const webVars = Object.values(groups).find((g) => g.hosts[web.name])?.hosts[web.name];
+    for (const g of Object.values(groups)) delete g.hosts[web.name];
+    groups.managers.hosts[web.name] = webVars;
     project = makeProject({
       inventory,
       playbook: [{ name: 'firewall and monitoring', hosts: 'all', roles: ['firewall', 'monitoring'] }],
@@ -99,7 +106,24 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
           monitoring_group_interval: '2s',
           monitoring_repeat_interval: '1h',
           monitoring_webhooks: [`http://${labInfo().controllerAddress}:${port}/hook`],
-          monitoring_http_probes: [{ name: 'web', url: `http://${web.address}:8080/`, expect: 'hello fleet' }],
+          // Probes generated from a `stacks` entry (the stack role's inventory): its published
+          // port pinned to the web host, and the URL and text its labels name. The service
+          // itself is a systemd unit here (no swarm needed to prove the generation).
+          stacks: [
+            {
+              name: 'site',
+              services: {
+                web: {
+                  image: 'fleet-lab/none',
+                  ports: [{ target: 8080, published: 8080, mode: 'host' }],
+                  deploy: {
+                    placement: { constraints: [`node.hostname == ${web.name}`] },
+                    labels: { 'fleet.monitoring.url': `http://${web.address}:8080/`, 'fleet.monitoring.expect': 'hello fleet' },
+                  },
+                },
+              },
+            },
+          ],
           firewall_allow: [{ port: 8080, from: [monitor.address], comment: 'test web' }],
         },
       },
@@ -133,7 +157,8 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
 
     const expected = [
       ...[web, other, monitor].flatMap((h) => [`node ${h.name}`, `icmp ${h.name}`]),
-      `http_web ${web.name}`,
+      `stack_site_web_http ${web.name}`,
+      `stack_site_web_8080 ${web.name}`,
       ...['prometheus', 'alertmanager', 'blackbox'].map((j) => `${j} ${monitor.name}`),
     ].sort();
     const targets = await waitFor('every target up', async () => {
@@ -161,14 +186,14 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
   });
 
   it('a stopped watched service fires ProbeFailing: the webhook gets it, fleet status exits 1 naming it; a restart resolves it', async () => {
-    const isWeb = (l: Record<string, string>) => l.alertname === 'ProbeFailing' && l.probe === 'web' && l.host === web.name;
+    const isWeb = (l: Record<string, string>) => l.alertname === 'ProbeFailing' && l.probe === 'site_web' && l.host === web.name;
     await sshRun(web.name, 'systemctl stop fleet-test-web');
     await waitFor('the webhook to get ProbeFailing', hook('firing', isWeb));
 
     const st = await status();
     expect(st.code, st.stderr).toBe(1);
-    expect(st.stdout).toMatch(new RegExp(`^${web.name}\\s+yes\\s+web\\s+ProbeFailing`, 'm'));
-    expect(st.stdout).toMatch(new RegExp(`ProbeFailing ${web.name}: probe web of ${web.name} fails`));
+    expect(st.stdout).toMatch(new RegExp(`^${web.name}\\s+yes\\s+.*\\bsite_web\\b.*ProbeFailing`, 'm'));
+    expect(st.stdout).toMatch(new RegExp(`ProbeFailing ${web.name}: probe site_web of ${web.name} fails`));
     // A pattern that leaves the host out does not show its alert.
     const narrow = await status([other.name, '--json']);
     const report = JSON.parse(narrow.stdout) as { firing: { name: string; labels: Record<string, string> }[]; hosts: { host: string }[] };

@@ -344,6 +344,24 @@ describe('monitoring: alertmanager.yml', () => {
     expect(a.global.smtp_smarthost).toBeUndefined();
   });
 
+  it('posts to a Matrix room through the comms role\'s maubot (alertbot), or the maubot named', () => {
+    const expr = String(defaults.monitoring_matrix_maubot_url);
+    const hv = context().hostvars as Record<string, Ctx>;
+    const maubot = (m1: Ctx) => renderString(expr, context({ hostvars: { ...hv, m1: { ...hv.m1, ...m1 } } }), origin);
+    expect(maubot({})).toBe('');
+    expect(maubot({ comms_domain: 'example.org' })).toBe('');
+    expect(maubot({ comms_domain: 'example.org', comms_maubot_enabled: true })).toBe('https://maubot.example.org');
+    expect(maubot({ comms_domain: 'example.org', comms_maubot_enabled: true, comms_maubot_host: 'bots.example.org' })).toBe('https://bots.example.org');
+    expect(renderString(expr, context({ groups: { all: ['m1'] } }), origin)).toBe('');
+
+    const a = am({ monitoring_webhooks: ['http://hook.example/a'], monitoring_matrix_room: '!room:example.org', monitoring_matrix_maubot_url: 'https://maubot.example.org' });
+    expect(a.receivers[0].webhook_configs).toEqual([
+      { url: 'http://hook.example/a', send_resolved: true },
+      { url: 'https://maubot.example.org/_matrix/maubot/plugin/alertbot/webhook/!room:example.org', send_resolved: true },
+    ]);
+    expect(am({ monitoring_matrix_room: '', monitoring_matrix_maubot_url: 'https://maubot.example.org' }).receivers[0].webhook_configs).toBeUndefined();
+  });
+
   it('mails through the relay, the password from the secrets store unless set', () => {
     const secrets = { monitoring_smtp_password: 's3cret"pw' };
     const a = am({ monitoring_email_to: ['ops@example.org'], monitoring_smtp_smarthost: 'mail.example.org:587', monitoring_smtp_username: 'alerts', secrets });
