@@ -11,7 +11,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import {
   REPO_ROOT,
   defaultLabInventory,
-  describeLabOptIn,
+  describeLab,
   labHosts,
   labInfo,
   makeProject,
@@ -41,10 +41,7 @@ async function waitFor<T>(what: string, probe: () => Promise<T | undefined> | T 
   }
 }
 
-// Not passing in CI yet: in the first CI run with it, 5 of its 6 tests passed and the disk alert
-// (a filled tmpfs fires DiskFull) failed; the file took 567 s (the first apply 424 s), over CI's budget.
-// Opt in with FLEET_MONITORING_IT=1 until it passes within CI's time, so CI stays green and under budget.
-describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
+describeLab('role monitoring', () => {
   let monitor: ReturnType<typeof labHosts>[number];
   let web: ReturnType<typeof labHosts>[number];
   let other: ReturnType<typeof labHosts>[number];
@@ -149,9 +146,6 @@ describeLabOptIn('FLEET_MONITORING_IT')('role monitoring', () => {
 
   it('first apply: Prometheus scrapes every host and probes them, every target up; a second apply changes nothing', async () => {
     const run = await fleet('apply');
-    // TEMP timing
-    const evs = run.events.filter((e) => e.type === 'task') as unknown as { host: string; task: string; durationMs: number }[];
-    console.log('TIMING', run.recap?.durationMs, evs.sort((a, b) => b.durationMs - a.durationMs).slice(0, 12).map((e) => `${e.durationMs} ${e.host} ${e.task}`).join('\n'));
     expect(run.code, explain(run)).toBe(0);
     expect(changed(run, monitor.name)).toBeGreaterThan(0);
 
