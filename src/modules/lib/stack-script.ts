@@ -6,7 +6,8 @@ import { MARK } from './stack-compare.js';
 import type { RenderedStack } from './stack-render.js';
 
 export const STATE_DIR = '/var/lib/fleet/stacks';
-/** Seconds every task of a service must run in a row before its rollout counts as done. */
+/** Seconds (by the clock, not polls: a poll costs seconds on a loaded host) every task of a
+ * service must run in a row before its rollout counts as done. */
 export const STABLE_SECONDS = 5;
 
 const ns = (stack: string) => q(`label=com.docker.stack.namespace=${stack}`);
@@ -48,14 +49,15 @@ export interface ApplyWork {
  * or not one started (a scale or a label change starts none, and docker's own spec
  * comparison is not ours to guess), every task must run, a task with a healthcheck only
  * once healthy, for STABLE seconds in a row: like docker's own `--detach=false` monitor,
- * this also covers the moment before the orchestrator has picked the change up. */
+ * this also covers the moment before the orchestrator has picked the change up. The changed
+ * services are waited for side by side (each in its own subshell), not one after another. */
 // A plain template literal: $\{ is the shell's ${.
 export const WAIT_FN = `fleet_svc_error() {
 	echo "fleet: service $1: $2" >&2
 	docker service ps --no-trunc --format '  {{.Name}} {{.Image}} {{.CurrentState}} {{.Error}}' "$1" 2>&1 | head -n 8 >&2
 }
 fleet_wait() {
-	svc=$1 before=$2 stable=0 reps=
+	svc=$1 before=$2 since= reps=
 	while :; do
 		st=$(docker service inspect --format '{{if .UpdateStatus}}{{.UpdateStatus.State}}|{{.UpdateStatus.StartedAt}}|{{.UpdateStatus.Message}}{{end}}' "$svc") || return 1
 		state=none started=
@@ -66,14 +68,15 @@ fleet_wait() {
 			fleet_svc_error "$svc" "update $state: $msg"
 			return 1 ;;
 		updating|rollback_started)
-			stable=0 ;;
+			since= ;;
 		*)
 			reps=$(docker service ls --filter "name=$svc" --format '{{.Name}} {{.Replicas}}' | awk -v s="$svc" '$1 == s { print $2 }')
 			if [ -n "$reps" ] && [ "$\{reps%%/*}" = "$\{reps#*/}" ]; then
-				stable=$((stable + 1))
-				[ "$stable" -lt ${STABLE_SECONDS} ] || return 0
+				now=$(date +%s)
+				[ -n "$since" ] || since=$now
+				[ $((now - since)) -lt ${STABLE_SECONDS} ] || return 0
 			else
-				stable=0
+				since=
 				# A new service has no previous version: tasks failing again and again are its error.
 				if [ "$before" = @absent ]; then
 					failed=$(docker service ps --filter desired-state=shutdown --format '{{.CurrentState}}' "$svc" | grep -c -E '^(Failed|Rejected)' || :)
@@ -118,7 +121,8 @@ export function applyScript(r: RenderedStack, w: ApplyWork): string {
     out.push(`( cd "$d" && ${args.join(' ')} ) >&2 || { echo "fleet: docker stack deploy ${stack} failed" >&2; exit 1; }`);
     out.push('rm -rf "$d/secrets"');
     out.push('deadline=$(( $(date +%s) + timeout ))', 'rc=0');
-    for (const [i, s] of w.deploy.entries()) out.push(`fleet_wait ${q(`${stack}_${s}`)} "$b_${i}" || rc=1`);
+    for (const [i, s] of w.deploy.entries()) out.push(`fleet_wait ${q(`${stack}_${s}`)} "$b_${i}" & w_${i}=$!`);
+    for (const [i] of w.deploy.entries()) out.push(`wait "$w_${i}" || rc=1`);
     out.push('[ $rc -eq 0 ] || exit 1');
     out.push(`mkdir -p ${q(`${STATE_DIR}/${stack}`)} && install -m 0600 "$d/compose.json" ${q(`${STATE_DIR}/${stack}/compose.json`)} || exit 1`);
   }

@@ -334,6 +334,21 @@ describe('docker_networks', () => {
     expect((drift as { diff: string }).diff).toContain('-encrypted: false\n');
     expect((drift as { diff: string }).diff).toContain('+encrypted: true\n');
   });
+  it('refuses an encrypted overlay where the kernel cannot make the IPsec state docker uses, new or existing', () => {
+    const plain = moduleParams(dockerNetworks, { networks: [{ name: 'net' }] });
+    expect(dockerNetworks.probe(plain)).not.toContain('xfrm');
+    expect(dockerNetworks.probe(p)).toContain("proto esp spi 0x100 reqid 1 mode transport aead 'rfc4106(gcm(aes))'");
+    const no = '@@fleet-esp no: Error: Requested AEAD algorithm not found.\n';
+    const live = { Driver: 'overlay', Attachable: false, Internal: false, Options: { encrypted: '' }, Labels: {} };
+    for (const net of ['@@fleet-network-absent', JSON.stringify(live)]) {
+      const plan = dockerNetworks.plan(p, `${no}@@fleet-network net\n${net}\n`);
+      expect(plan).toMatchObject({ kind: 'blocked' });
+      expect((plan as { reason: string }).reason).toMatch(/^encrypted overlay net: this host's kernel cannot make the IPsec \(ESP\) state docker uses \(Error: Requested AEAD algorithm not found\.\); docker would create the network and silently drop all traffic between nodes/);
+    }
+    // The kernel could not be asked: docker's own behaviour, as before.
+    expect(dockerNetworks.plan(p, '@@fleet-esp unknown: no unshare or ip command\n@@fleet-network net\n@@fleet-network-absent\n')).toMatchObject({ kind: 'change' });
+    expect(dockerNetworks.plan(p, `@@fleet-esp ok\n@@fleet-network net\n${JSON.stringify(live)}\n`)).toEqual({ kind: 'ok', note: 'net' });
+  });
 });
 
 describe('swarm state parsing', () => {

@@ -261,7 +261,8 @@ esac
 `,
         { mode: 0o755 },
       );
-      const script = `PATH=${dir}:$PATH\nsleep() { :; }\n${WAIT_FN.replace(`-lt ${STABLE_SECONDS} ]`, '-lt 2 ]')}\ntimeout=${o.timeout ?? 60}\ndeadline=$(( $(date +%s) + timeout ))\nfleet_wait app_web '${o.before}'\necho rc=$?\n`;
+      // Stable for 1 s by the clock (not STABLE_SECONDS), polled every 0.1 s.
+      const script = `PATH=${dir}:$PATH\nsleep() { command sleep 0.1; }\n${WAIT_FN.replace(`-lt ${STABLE_SECONDS} ]`, '-lt 1 ]')}\ntimeout=${o.timeout ?? 60}\ndeadline=$(( $(date +%s) + timeout ))\nfleet_wait app_web '${o.before}'\necho rc=$?\n`;
       const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8', timeout: 90_000 });
       let rollback = '';
       try {
