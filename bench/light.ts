@@ -100,11 +100,11 @@ async function fleetRun(projectDir: string, lab: LightLab, playbook: string, n: 
   return r;
 }
 
-export async function lightScale(projectDir: string, workDir: string, ns: number[], log: (m: string) => void): Promise<LightRow[]> {
+export async function lightScale(projectDir: string, workDir: string, ns: number[], labId: { name: string; net2: number }, log: (m: string) => void): Promise<LightRow[]> {
   const rows: LightRow[] = [];
   const maxN = Math.max(...ns);
   log(`bench: bringing up ${maxN} light hosts`);
-  const lab = await lightUp(maxN, { name: 'bench', net2: 79, onProgress: log });
+  const lab = await lightUp(maxN, { ...labId, onProgress: log });
   const playbook = writeLightVariant(projectDir, join(workDir, 'light'));
   const tasks = (lightTasksYaml().match(/^- name: /gm) ?? []).length;
   const allInventory = readFileSync(lab.inventoryFile, 'utf8');
