@@ -134,7 +134,7 @@ async function lightMain(args: BenchArgs): Promise<number> {
   ensureGnuTime();
   const machineAtStart = lightMachine();
   const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
-  const rows = await lightScale(projectDir, workDir, args.scale, args.lightLab, log);
+  const rows = await lightScale(projectDir, workDir, args.scale, args.lightLab, log, args.lightClone);
   const text = [
     `fleet benchmark, light hosts: ${new Date().toISOString()}`,
     `machine: ${machineAtStart}; hosts: one sshd each on 127.${args.lightLab.net2}.x.y on this same machine (fleet lab up --light)`,
