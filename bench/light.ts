@@ -26,7 +26,7 @@ function rootPaths(text: string): string {
     .replace(/"touch \//g, '"touch {{ light_root }}/');
 }
 
-function writeLightVariant(projectDir: string, dir: string): string {
+export function writeLightVariant(projectDir: string, dir: string): string {
   const role = join(dir, 'roles', 'bench-workload');
   mkdirSync(role, { recursive: true });
   const src = join(projectDir, 'roles', 'bench-workload');
