@@ -19,6 +19,10 @@ export interface BenchArgs {
   lab?: { name: string; subnet: string };
   /** --scale on light hosts (fleet lab up --light) instead of lab hosts: fleet and floor only. */
   light: boolean;
+  /** The light lab's name and second octet ("name:NET2"), so benches of different people do not share hosts. */
+  lightLab: { name: string; net2: number };
+  /** --light: converge host 1 only and copy its root to the others (light.ts). */
+  lightClone: boolean;
 }
 
 function labSpec(v: unknown): BenchArgs['lab'] {
@@ -26,6 +30,12 @@ function labSpec(v: unknown): BenchArgs['lab'] {
   const m = /^([a-z][a-z0-9]{0,9}):(\d+\.\d+\.\d+\.0\/24)$/.exec(String(v));
   if (!m) throw new Error(`--lab: expected NAME:A.B.C.0/24 (e.g. bench:10.231.5.0/24), got "${String(v)}"`);
   return { name: m[1], subnet: m[2] };
+}
+
+function lightLabSpec(v: unknown): BenchArgs['lightLab'] {
+  const m = /^([a-z][a-z0-9]{0,9}):(\d{1,3})$/.exec(String(v));
+  if (!m || Number(m[2]) < 1 || Number(m[2]) > 254) throw new Error(`--light-lab: expected NAME:NET2 (hosts on 127.NET2.x.y, NET2 1-254; e.g. bench:79), got "${String(v)}"`);
+  return { name: m[1], net2: Number(m[2]) };
 }
 
 function intList(flag: string, v: unknown, min: number): number[] {
@@ -51,6 +61,8 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     .option('markdown', { type: 'string', describe: 'also write the tables as markdown to this file' })
     .option('lab', { type: 'string', describe: 'use a separate lab instance NAME:A.B.C.0/24 instead of the shared lab' })
     .option('light', { type: 'boolean', default: false, describe: 'with --scale: light hosts (one sshd each on a loopback address) instead of lab hosts; fleet and the floor only' })
+    .option('light-clone', { type: 'boolean', default: false, describe: 'with --light: the first run on host 1 only, its root copied to the other hosts (the no-change run still checks every host)' })
+    .option('light-lab', { type: 'string', default: 'bench:79', describe: 'with --light: the light lab NAME:NET2 (hosts on 127.NET2.x.y)' })
     .strict()
     .help()
     .parseSync();
@@ -63,7 +75,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
   const scale = intList('scale', a.scale, 0).filter((n) => n > 0);
   if (a.light && scale.length === 0) throw new Error('--light: give the host counts with --scale (e.g. --scale 200,1000 --light)');
   if (a.quick) {
-    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false };
+    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false, lightLab: lightLabSpec(a['light-lab']), lightClone: false };
   }
   return {
     hosts: intList('hosts', a.hosts, 1),
@@ -77,5 +89,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     markdown: a.markdown,
     lab: labSpec(a.lab),
     light: a.light,
+    lightLab: lightLabSpec(a['light-lab']),
+    lightClone: a['light-clone'],
   };
 }

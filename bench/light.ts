@@ -26,7 +26,7 @@ function rootPaths(text: string): string {
     .replace(/"touch \//g, '"touch {{ light_root }}/');
 }
 
-function writeLightVariant(projectDir: string, dir: string): string {
+export function writeLightVariant(projectDir: string, dir: string): string {
   const role = join(dir, 'roles', 'bench-workload');
   mkdirSync(role, { recursive: true });
   const src = join(projectDir, 'roles', 'bench-workload');
@@ -100,19 +100,36 @@ async function fleetRun(projectDir: string, lab: LightLab, playbook: string, n: 
   return r;
 }
 
-export async function lightScale(projectDir: string, workDir: string, ns: number[], log: (m: string) => void): Promise<LightRow[]> {
+/** One row as a log line, written as soon as it is measured (a long bench stopped half-way
+ * keeps what it measured). */
+function rowLine(r: LightRow): string {
+  return `  light N=${r.n} ${r.phase}: wall ${r.wallS.toFixed(1)} s, CPU ${r.cpuS.toFixed(1)} s (${r.cpuMsPerHostTask.toFixed(3)} ms/host-task), peak PSS ${r.peakPssMiB.toFixed(0)} MiB, unreachable ${r.unreachable}, failed ${r.failed}, retried ${r.retriedHosts} (${r.retries})${r.problems.length ? `; problems: ${r.problems.join('; ')}` : ''}`;
+}
+
+function writeInventory(lab: LightLab, allInventory: string, keep: Set<string>): void {
+  const lines = allInventory.split('\n');
+  writeFileSync(lab.inventoryFile, lines.filter((l) => !/^ {4}\S+: \{ ansible_host/.test(l) || keep.has(l.trim().split(':')[0])).join('\n'));
+}
+
+/** clone: the first run converges host 1 alone and the others get copies of its root (the
+ * workload's content does not depend on the host), so that N = 1000 is not a half-hour first
+ * run; the no-change run over every host still proves they are converged (a change would be
+ * reported as a problem). */
+export async function lightScale(projectDir: string, workDir: string, ns: number[], labId: { name: string; net2: number }, log: (m: string) => void, clone = false): Promise<LightRow[]> {
   const rows: LightRow[] = [];
+  const push = (r: LightRow) => {
+    rows.push(r);
+    log(rowLine(r));
+  };
   const maxN = Math.max(...ns);
   log(`bench: bringing up ${maxN} light hosts`);
-  const lab = await lightUp(maxN, { name: 'bench', net2: 79, onProgress: log });
+  const lab = await lightUp(maxN, { ...labId, onProgress: log });
   const playbook = writeLightVariant(projectDir, join(workDir, 'light'));
   const tasks = (lightTasksYaml().match(/^- name: /gm) ?? []).length;
   const allInventory = readFileSync(lab.inventoryFile, 'utf8');
   for (const n of ns) {
     // The first n hosts: the inventory rewritten with only them.
-    const lines = allInventory.split('\n');
     const keep = new Set(Array.from({ length: n }, (_, i) => lightHost(lab, i + 1).name));
-    writeFileSync(lab.inventoryFile, lines.filter((l) => !/^ {4}\S+: \{ ansible_host/.test(l) || keep.has(l.trim().split(':')[0])).join('\n'));
     // Pristine roots: what an earlier N converged is removed.
     for (const name of keep) {
       const h = lightHost(lab, Number(name.slice(lab.name.length)));
@@ -120,11 +137,21 @@ export async function lightScale(projectDir: string, workDir: string, ns: number
       // The handler's marker goes to var/tmp, which a real host has.
       mkdirSync(join(h.root, 'var', 'tmp'), { recursive: true });
     }
-    log(`  light N=${n}: first run`);
-    rows.push(await fleetRun(projectDir, lab, playbook, n, tasks, 'first'));
+    if (clone) {
+      log(`  light N=${n}: first run on host 1, then its root copied to the others`);
+      writeInventory(lab, allInventory, new Set([lightHost(lab, 1).name]));
+      push(await fleetRun(projectDir, lab, playbook, 1, tasks, 'first'));
+      const from = lightHost(lab, 1).root;
+      for (let i = 2; i <= n; i++) for (const d of ['opt', 'etc', 'var']) cpSync(join(from, d), join(lightHost(lab, i).root, d), { recursive: true, preserveTimestamps: true });
+      writeInventory(lab, allInventory, keep);
+    } else {
+      log(`  light N=${n}: first run`);
+      writeInventory(lab, allInventory, keep);
+      push(await fleetRun(projectDir, lab, playbook, n, tasks, 'first'));
+    }
     log(`  light N=${n}: no-change run`);
     const probe = join(workDir, `light-probe-${n}.sh`);
-    rows.push(await fleetRun(projectDir, lab, playbook, n, tasks, 'no-change', probe));
+    push(await fleetRun(projectDir, lab, playbook, n, tasks, 'no-change', probe));
     log(`  light N=${n}: floor`);
     const main = join(projectDir, 'dist-bench', 'bench', 'floor-main.js');
     const hosts = [...keep].map((name) => `${name}=${lightHost(lab, Number(name.slice(lab.name.length))).address}:2222`);
@@ -137,7 +164,7 @@ export async function lightScale(projectDir: string, workDir: string, ns: number
     } catch {
       fr.problems.push(`floor output unreadable (exit ${m.rc}): ${m.stderr.slice(-300)}`);
     }
-    rows.push(fr);
+    push(fr);
   }
   writeFileSync(lab.inventoryFile, allInventory);
   return rows;

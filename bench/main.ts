@@ -134,10 +134,10 @@ async function lightMain(args: BenchArgs): Promise<number> {
   ensureGnuTime();
   const machineAtStart = lightMachine();
   const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
-  const rows = await lightScale(projectDir, workDir, args.scale, log);
+  const rows = await lightScale(projectDir, workDir, args.scale, args.lightLab, log, args.lightClone);
   const text = [
     `fleet benchmark, light hosts: ${new Date().toISOString()}`,
-    `machine: ${machineAtStart}; hosts: one sshd each on 127.79.x.y on this same machine (fleet lab up --light)`,
+    `machine: ${machineAtStart}; hosts: one sshd each on 127.${args.lightLab.net2}.x.y on this same machine (fleet lab up --light)`,
     `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
     `workload: the 40-task workload less its 5 package tasks, under each host's light_root; floor: connect + the no-change run's first script, 16 hosts at a time`,
     '',

@@ -55,8 +55,12 @@ export class HostRunner {
   session?: HostSession;
   private wire?: HostWire;
   private facts?: GatheredFacts;
-  private readonly lastRunFacts?: GatheredFacts;
-  private readonly queries: QueryCache;
+  /** The last run's facts and query results, for speculation: dropped when the host is retired. */
+  private lastRunFacts?: GatheredFacts;
+  private queries?: QueryCache;
+  /** Round trips of the closed connection, once the host is retired. */
+  private roundTrips = 0;
+  private retired = false;
   private readonly ledger = new CheckLedger();
   private readonly notifications = new Notifications();
   /** Units decided in an earlier round trip: pipelined (a verdict to judge) or skipped. */
@@ -84,7 +88,7 @@ export class HostRunner {
 
   async connect(): Promise<boolean> {
     if (this.session) return true;
-    if (this.done) return false;
+    if (this.done || this.retired) return false;
     const t0 = performance.now();
     let retries: string[];
     try {
@@ -194,7 +198,7 @@ export class HostRunner {
     const task = unit.task;
     if (task.register) {
       const reg = registeredOf(outcome);
-      if (outcome.query) this.queries.record(task.register, reg, this.shared.opts.redactor);
+      if (outcome.query) this.queries?.record(task.register, reg, this.shared.opts.redactor);
       this.rt.registered[task.register] = reg;
       this.shared.changedValues();
       registerResultSecrets(task.register, reg, this.shared.opts.redactor);
@@ -292,7 +296,7 @@ export class HostRunner {
    * not registered yet (speculation.ts). */
   private speculate(program: PlayProgram, from: number, become: boolean, max = MAX_SPECULATIVE_SECTIONS): Section[] {
     return this.timings.measure('renderMs', () => {
-      const { values, guessed } = guessRegistered(this.shared.registerNamesOf(this.host.name), this.rt.registered, this.queries.lastRun);
+      const { values, guessed } = guessRegistered(this.shared.registerNamesOf(this.host.name), this.rt.registered, this.queries?.lastRun ?? {});
       const facts = this.facts ?? this.lastRunFacts;
       const rt: HostRuntime = {
         ...this.rt,
@@ -358,16 +362,31 @@ export class HostRunner {
   hostEvent(): HostEvent {
     const timings = this.timings.rounded();
     const status = this.unreachable ? 'unreachable' : this.failed ? 'failed' : 'ok';
-    return { type: 'host', host: this.host.name, roundTrips: this.session?.roundTrips ?? 0, connectMs: timings.connectMs, status, timings };
+    return { type: 'host', host: this.host.name, roundTrips: this.session?.roundTrips ?? this.roundTrips, connectMs: timings.connectMs, status, timings };
   }
 
   /** This run's query results, for the next run's speculation. */
   saveQueries(): void {
-    this.queries.save();
+    this.queries?.save();
   }
 
   close(): void {
     this.session?.close();
+  }
+
+  /** Done with the run: only what the recap and other hosts' templates read stays (counts,
+   * outputs, timings, its variables). The connection object (ssh2's buffers and ciphers), the
+   * probe cache, the plans ahead and the last run's caches go, so that the controller's memory
+   * follows the hosts in flight, not the hosts of the run. */
+  retire(): void {
+    this.roundTrips = this.session?.roundTrips ?? this.roundTrips;
+    this.close();
+    this.retired = true;
+    this.session = undefined;
+    this.wire = undefined;
+    this.decided.clear();
+    this.lastRunFacts = undefined;
+    this.queries = undefined;
   }
 }
 

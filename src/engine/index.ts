@@ -127,7 +127,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
     finished.add(r.host.name);
     if (r.session || r.unreachable) emit(r.hostEvent());
     r.saveQueries();
-    r.close();
+    r.retire();
   };
 
   emit({ type: 'run', mode: opts.mode, playbook: opts.playbook.file, hosts: allHosts });

@@ -65,7 +65,10 @@ export function lightHost(lab: LightLab, index: number): LightHost {
 }
 
 /** One sshd of its own per host: its address, its key, its pid file; only the lab's key logs
- * in. FLEET_LOCK_FILE gives each host its own run lock, as the hosts share one filesystem. */
+ * in. FLEET_LOCK_FILE gives each host its own run lock, as the hosts share one filesystem.
+ * HOME is the host's own empty directory: bash started by sshd reads ~/.bashrc even for a
+ * command, and the controller user's (root's pyenv init here) cost seconds per session under
+ * load, which would measure that file instead of the login. */
 export function sshdConfig(lab: LightLab, h: LightHost): string {
   return [
     `ListenAddress ${h.address}:${LIGHT_PORT}`,
@@ -80,10 +83,13 @@ export function sshdConfig(lab: LightLab, h: LightHost): string {
     'UsePAM no',
     'UseDNS no',
     'LogLevel ERROR',
-    `SetEnv FLEET_LOCK_FILE=${path.join(h.dir, 'fleet.lock')}`,
+    `SetEnv FLEET_LOCK_FILE=${path.join(h.dir, 'fleet.lock')} HOME=${lightHome(h)}`,
     '',
   ].join('\n');
 }
+
+/** The host's own home directory (empty: no rc files of the user running the lab). */
+export const lightHome = (h: LightHost): string => path.join(h.dir, 'home');
 
 export function lightInventory(lab: LightLab, hosts: LightHost[]): string {
   const lines = [

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import path from 'node:path';
 import { must } from './exec.js';
-import { lightHost, lightInventory, lightLab, sshdConfig, LIGHT_PORT, type LightHost, type LightLab } from './light-config.js';
+import { lightHome, lightHost, lightInventory, lightLab, sshdConfig, LIGHT_PORT, type LightHost, type LightLab } from './light-config.js';
 import { processAlive, processCmdline, readPid } from './procs.js';
 
 export { lightLab, lightHost, LIGHT_PORT, type LightLab, type LightHost } from './light-config.js';
@@ -70,6 +70,7 @@ export async function lightUp(n: number, opts: { name?: string; net2?: number; o
   opts.onProgress?.(`light lab ${lab.name}: ${n} hosts on 127.${lab.net2}.x.y:${LIGHT_PORT}`);
   await pool(hosts, PARALLEL, async (h) => {
     fs.mkdirSync(h.root, { recursive: true });
+    fs.mkdirSync(lightHome(h), { recursive: true });
     if (!fs.existsSync(h.hostKey)) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', h.name, '-f', h.hostKey]);
     fs.writeFileSync(h.configFile, sshdConfig(lab, h));
     await startSshd(h);

@@ -1,6 +1,7 @@
 // The live TTY view: one listr2 row per host (never per task, so 50 hosts stay readable),
 // titled with the task running now and the host's counters. Rows are driven by events only:
-// a host's row settles when its `host` event arrives.
+// a host's row settles when its `host` event arrives. More hosts than the terminal has rows:
+// a summary instead (summary-view.ts), as rows past the screen's height cannot be redrawn.
 import { Listr, ListrDefaultRendererLogLevels, ListrLogger, ProcessOutput, type DefaultRenderer, type ListrTaskWrapper } from 'listr2';
 import type { FleetEvent, HostEvent, RecapEvent } from '../model/events.js';
 import { formatDiff } from './diff-format.js';
@@ -8,6 +9,7 @@ import { hostTitle } from './host-title.js';
 import { formatRecap } from './recap.js';
 import { rowsRenderer } from './rows-renderer.js';
 import { RunState, oneLine, taskName } from './state.js';
+import { SummaryView, terminalSize } from './summary-view.js';
 import type { Style } from './style.js';
 
 export { hostTitle } from './host-title.js';
@@ -35,6 +37,7 @@ export class LiveRenderer {
   private readonly rows = new Map<string, Row>();
   private width = 0;
   private listr?: Promise<unknown>;
+  private summary?: SummaryView;
   private finishing?: Promise<void>;
 
   constructor(
@@ -48,9 +51,14 @@ export class LiveRenderer {
   onEvent(e: FleetEvent): void {
     if (this.finishing) return;
     this.state.apply(e);
+    if (e.type === 'run') this.start(e.hosts);
+    if (this.summary) {
+      if (e.type === 'recap') this.finishing = this.finish(e);
+      else this.summary.onEvent(e);
+      return;
+    }
     switch (e.type) {
       case 'run':
-        this.start(e.hosts);
         break;
       case 'connect':
       case 'task_start':
@@ -78,7 +86,12 @@ export class LiveRenderer {
   }
 
   private start(hosts: string[]): void {
-    if (this.listr) return;
+    if (this.listr || this.summary) return;
+    // One row per host and a line to spare, or the summary.
+    if (hosts.length > terminalSize(this.out).rows - 1) {
+      this.summary = new SummaryView(this.out, this.state, this.style, this.options.redrawMs ?? 100);
+      return;
+    }
     this.width = Math.max(0, ...hosts.map((h) => h.length));
     const logger = new ListrLogger<ListrDefaultRendererLogLevels>({
       useIcons: true,
@@ -169,6 +182,7 @@ export class LiveRenderer {
     const interrupted = recap ? recap.interrupted === true : true;
     for (const row of this.rows.values()) row.settle(null, interrupted);
     await this.listr;
+    this.summary?.end();
     const text: string[] = [];
     for (const w of this.state.warnings) {
       text.push(this.style.yellow(`WARNING${w.host ? ` | ${w.host}` : ''} | ${oneLine(w.msg)}`));

@@ -12,13 +12,13 @@ describe('light hosts', () => {
     expect(() => lightLab('Bad name')).toThrow(/lowercase/);
   });
 
-  it('run each sshd on its address with its key, the lab key only, and a run lock of its own', () => {
+  it('run each sshd on its address with its key, the lab key only, a run lock and an empty home of its own', () => {
     const c = sshdConfig(lab, lightHost(lab, 3));
     expect(c).toContain('ListenAddress 127.77.0.3:2222\n');
     expect(c).toContain('HostKey /s/hosts/lt3/ssh_host_ed25519_key\n');
     expect(c).toContain('AuthorizedKeysFile /s/authorized_keys\n');
     expect(c).toContain('PasswordAuthentication no\n');
-    expect(c).toContain('SetEnv FLEET_LOCK_FILE=/s/hosts/lt3/fleet.lock\n');
+    expect(c).toContain('SetEnv FLEET_LOCK_FILE=/s/hosts/lt3/fleet.lock HOME=/s/hosts/lt3/home\n');
   });
 
   it('write an inventory with each host address and root', () => {

@@ -52,7 +52,7 @@ describe('live view', () => {
     expect(after.trimEnd().endsWith('error: connect ETIMEDOUT 203.0.113.7:22 after 10 s')).toBe(true);
   });
 
-  it('stays one line per host at 50 hosts', async () => {
+  it('stays one line per host at 50 hosts on a terminal that has the rows', async () => {
     const hosts = Array.from({ length: 50 }, (_, i) => `node${String(i + 1).padStart(2, '0')}`);
     const events: FleetEvent[] = [{ type: 'run', mode: 'apply', playbook: 'site.yml', hosts }];
     for (const host of hosts) {
@@ -60,6 +60,7 @@ describe('live view', () => {
       events.push({ type: 'host', host, roundTrips: 1, connectMs: 20, status: 'ok' });
     }
     const out = capture();
+    Object.assign(out.stream, { rows: 60, columns: 120 });
     const view = new LiveRenderer(out.stream, capture().stream, createStyle(false), false, { lazy: true, redrawMs: 0 });
     for (const e of events) view.onEvent(e);
     await view.close();
