@@ -3,6 +3,7 @@
 import type { ActionResult } from '../model/action.js';
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
+import type { Task } from '../model/playbook.js';
 import type { SecretRegistry } from '../model/secrets.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import type { CheckLedger } from './check-ledger.js';
@@ -42,8 +43,8 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
   }
   if (items === NO_LOOP) return ignoreErrors(task, await executeItem(unit, base, env));
   const results: Outcome[] = [];
-  for (const item of items) {
-    const r = await executeItem(unit, { ...base, [task.loopVar]: item }, env);
+  for (const [i, item] of items.entries()) {
+    const r = await executeItem(unit, itemScope(task, base, item, i), env);
     results.push(r);
     if (r.status === 'failed') break;
   }
@@ -54,6 +55,11 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
 }
 
 const NO_LOOP: unknown[] = [undefined];
+
+/** The variables of one loop item: the item under loop_var, its position under index_var. */
+export function itemScope(task: Pick<Task, 'loopVar' | 'indexVar'>, base: Vars, item: unknown, index: number): Vars {
+  return task.indexVar ? { ...base, [task.loopVar]: item, [task.indexVar]: index } : { ...base, [task.loopVar]: item };
+}
 
 /** The loop's items (NO_LOOP when the task has none): a list, or a template or expression
  * that gives one. */

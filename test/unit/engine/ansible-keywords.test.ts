@@ -1,0 +1,188 @@
+// Ansible's keywords and controller modules, run by the engine over a local shell transport
+// from Ansible-format files: each result is the one Ansible documents for the same task.
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { dirname, join } from 'node:path';
+import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { loadPlaybook, selectHosts } from '../../../src/config/index.js';
+import { run } from '../../../src/engine/index.js';
+import { NO_LOG_MSG } from '../../../src/engine/task-event.js';
+import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
+import { Redactor } from '../../../src/report/index.js';
+import { host, inventory } from './fixtures.js';
+import { LocalSession, localConnector } from './local-session.js';
+
+let base: string;
+beforeEach(() => {
+  base = mkdtempSync(join(tmpdir(), 'fleet-ansible-kw-'));
+  process.env.XDG_CACHE_HOME = join(base, 'cache');
+});
+afterEach(() => rmSync(base, { recursive: true, force: true }));
+
+/** Runs role `r` (these tasks, handlers and files) on one local host h1. */
+async function runRole(tasks: string, files: Record<string, string> = {}, mode: 'apply' | 'check' = 'apply') {
+  const all = { 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks, ...files };
+  for (const [p, content] of Object.entries(all)) {
+    mkdirSync(dirname(join(base, 'p', p)), { recursive: true });
+    writeFileSync(join(base, 'p', p), content);
+  }
+  const events: FleetEvent[] = [];
+  const sessions = new Map<string, LocalSession>();
+  const recap = await run({
+    mode,
+    inventory: inventory([host('h1')]),
+    playbook: loadPlaybook(join(base, 'p/site.yml')),
+    forks: 1,
+    extraVars: { base },
+    diff: true,
+    acceptNewHostKeys: false,
+    emit: (e) => events.push(e),
+    redactor: new Redactor(),
+    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
+  });
+  const results = events.filter((e): e is TaskEvent => e.type === 'task');
+  return { recap, results, byName: (n: string) => results.find((t) => t.task === n) };
+}
+const read = (f: string) => readFileSync(join(base, f), 'utf8');
+
+describe('Ansible keywords in the engine', () => {
+  it('task and block vars: the task sees them (the task wins over its block), the next task does not', async () => {
+    const r = await runRole(
+      [
+        '- name: b',
+        '  vars: {greeting: hello, who: block}',
+        '  block:',
+        '    - name: inner',
+        '      shell: echo "{{ greeting }} {{ who }}" > {{ base }}/a',
+        '      vars: {who: task}',
+        '- name: after',
+        '  shell: echo "{{ greeting | default(\'unset\') }}" > {{ base }}/b',
+        '',
+      ].join('\n'),
+    );
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(read('a')).toBe('hello task\n');
+    expect(read('b')).toBe('unset\n');
+  });
+
+  it('a task var is a template, read lazily in the host scope (it may read a registered value)', async () => {
+    const r = await runRole(
+      '- command: echo 41\n  register: out\n  changed_when: false\n' +
+        '- copy: {dest: "{{ base }}/n", content: "{{ answer }}\\n"}\n  vars: {answer: "{{ out.stdout | int + 1 }}"}\n',
+    );
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(read('n')).toBe('42\n');
+  });
+
+  it('loop_control index_var: the 0-based position of each item', async () => {
+    await runRole('- shell: echo "{{ i }}={{ x }}" >> {{ base }}/l\n  loop: [a, b, c]\n  loop_control: {loop_var: x, index_var: i, label: "{{ x }}"}\n');
+    expect(read('l')).toBe('0=a\n1=b\n2=c\n');
+  });
+
+  it('with_fileglob: the role files matching the pattern, sorted, dot files left out', async () => {
+    await runRole('- shell: basename {{ item }} >> {{ base }}/g\n  with_fileglob: ["*.conf"]\n', {
+      'roles/r/files/b.conf': '',
+      'roles/r/files/a.conf': '',
+      'roles/r/files/.hidden.conf': '',
+      'roles/r/files/c.txt': '',
+    });
+    expect(read('g')).toBe('a.conf\nb.conf\n');
+  });
+
+  it('environment: a block and a task give command and shell their variables', async () => {
+    await runRole(
+      '- environment: {A: from-block, B: b}\n  block:\n    - shell: echo "$A $B" > {{ base }}/e\n      environment: {A: from-task}\n',
+    );
+    expect(read('e')).toBe('from-task b\n');
+  });
+
+  it('become_user: the command runs as that user (runuser), with its HOME', async () => {
+    const r = await runRole('- shell: "id -un > /tmp/fleet-bu-$$; echo $HOME >> /tmp/fleet-bu-$$; cat /tmp/fleet-bu-$$; rm /tmp/fleet-bu-$$"\n  become: true\n  become_user: nobody\n  register: who\n- copy: {dest: "{{ base }}/who", content: "{{ who.stdout }}"}\n');
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
+    expect(read('who')).toBe('nobody\n/nonexistent');
+  });
+
+  it('no_log: the status stays, the message, diff and failure output are hidden', async () => {
+    const r = await runRole(
+      '- name: secret file\n  copy: {dest: "{{ base }}/s", content: "hunter2\\n"}\n  no_log: true\n' +
+        '- name: secret fail\n  shell: echo hunter2 >&2; exit 3\n  no_log: true\n',
+    );
+    const written = r.byName('secret file')!;
+    expect(written.status).toBe('changed');
+    expect(written.diff).toBeUndefined();
+    const failed = r.byName('secret fail')!;
+    expect(failed.status).toBe('failed');
+    expect(failed.failure).toMatchObject({ msg: NO_LOG_MSG, rc: 3 });
+    expect(JSON.stringify(r.results)).not.toContain('hunter2');
+  });
+
+  it('meta: flush_handlers runs the notified handlers there, not at the end of the play', async () => {
+    await runRole(
+      [
+        '- copy: {dest: "{{ base }}/conf", content: "x\\n"}',
+        '  notify: h',
+        '- meta: flush_handlers',
+        '- shell: echo task >> {{ base }}/order',
+        '',
+      ].join('\n'),
+      { 'roles/r/handlers/main.yml': '- name: h\n  shell: echo handler >> {{ base }}/order\n' },
+    );
+    expect(read('order')).toBe('handler\ntask\n');
+  });
+});
+
+describe('Ansible controller modules in the engine', () => {
+  it('debug msg and var; fail; assert with that/fail_msg/success_msg (Ansible\'s messages)', async () => {
+    const r = await runRole(
+      [
+        '- set_fact: {n: 3, words: [a, b]}',
+        '- name: m',
+        '  debug: msg="n is {{ n }}"',
+        '- name: v',
+        '  debug: {var: words}',
+        '- name: ok',
+        '  assert: {that: ["n == 3", "words | length == 2"], success_msg: fine}',
+        '  register: good',
+        '- name: bad',
+        '  assert: {that: ["n == 3", "n > 5"], fail_msg: "n too small"}',
+        '  ignore_errors: true',
+        '  register: nope',
+        '- copy: {dest: "{{ base }}/r", content: "{{ good.msg }}|{{ nope.assertion }}|{{ nope.evaluated_to }}"}',
+        '- name: stop',
+        '  fail: msg="stop here"',
+        '- name: never',
+        '  debug: msg=never',
+        '',
+      ].join('\n'),
+    );
+    expect(r.byName('m')).toMatchObject({ status: 'ok', msg: 'n is 3' });
+    expect(r.byName('v')?.msg).toBe('words: [\n  "a",\n  "b"\n]');
+    expect(r.byName('ok')).toMatchObject({ status: 'ok', msg: 'fine' });
+    expect(r.byName('bad')).toMatchObject({ status: 'failed', ignored: true });
+    expect(read('r')).toBe('fine|n > 5|False');
+    expect(r.byName('stop')).toMatchObject({ status: 'failed', msg: 'stop here' });
+    expect(r.byName('never')).toBeUndefined();
+  });
+
+  it('stat: exists, isdir/isreg, mode, owner, checksum (sha1 by default), in the first round trip', async () => {
+    writeFileSync(join(base, 'f'), 'abc');
+    const r = await runRole(
+      [
+        '- stat: {path: "{{ base }}/f"}',
+        '  register: f',
+        '- stat: path={{ base }}/missing',
+        '  register: m',
+        '- stat: {path: "{{ base }}", checksum_algorithm: sha256}',
+        '  register: d',
+        '- copy:',
+        '    dest: "{{ base }}/out"',
+        '    content: "{{ f.stat.exists }} {{ f.stat.isreg }} {{ f.stat.size }} {{ f.stat.checksum }} {{ f.stat.pw_name }} {{ m.stat.exists }} {{ d.stat.isdir }} {{ d.stat.checksum is defined }}"',
+        '  when: not m.stat.exists',
+        '',
+      ].join('\n'),
+    );
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
+    // sha1("abc") as Python's hashlib gives it.
+    expect(read('out')).toBe('True True 3 a9993e364706816aba3e25717850c26c9cd0d89d root False True False');
+  });
+});
