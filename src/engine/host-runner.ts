@@ -233,6 +233,12 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
       apply: (text) => this.apply(text, program, unit, become),
+      retryPause: async (ms, why) => {
+        this.trace(`${why}: the next attempt probes again (one more round trip)`);
+        const interrupted = await this.shared.pause(ms);
+        this.wire?.cache.clear();
+        return interrupted;
+      },
       runAction: async (p, probed) => {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };

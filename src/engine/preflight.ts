@@ -88,7 +88,7 @@ export function validateBeforeContact(input: PreflightInput): void {
         const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
-        const one = { ...PLACEHOLDER_RESULT, ...shape };
+        const one = { ...PLACEHOLDER_RESULT, ...shape, ...(task.until !== undefined ? { attempts: 1 } : {}) };
         // A loop registers one result per item, in order.
         if (task.register)
           rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
@@ -175,7 +175,7 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
     // Not renderable yet, but a syntax error is one whatever the hosts say.
     checkSyntax(task.params, 'value', task.source);
     checkSyntax(task.loop, 'value', task.source);
-    for (const c of [task.when, task.changedWhen, task.failedWhen]) checkSyntax(c, 'condition', task.source);
+    for (const c of [task.when, task.changedWhen, task.failedWhen, task.until]) checkSyntax(c, 'condition', task.source);
     checkHostvarsReads(task, [...reads.render, ...reads.when], names.inventory, names.extraVars, names.runtime);
     return { items: [] };
   }

@@ -30,6 +30,10 @@ export interface Task {
   unless?: string;
   /** Ansible's task and block `vars`: raw (templates until read), for this task only. */
   vars?: Vars;
+  /** Ansible's until/retries/delay: run again (each loop item) until the condition holds. */
+  until?: Condition;
+  retries?: number;
+  delay?: number;
   /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
   noLog?: boolean;
   changedWhen?: Condition;

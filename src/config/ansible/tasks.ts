@@ -29,9 +29,6 @@ const PASSED = [
 ];
 /** Ansible keywords fleet does not run (yet), with what to do instead. */
 const REFUSED_KEYWORDS: Record<string, string> = {
-  until: 'retries are not supported yet: use a shell loop in the command (until ...; do sleep N; done)',
-  retries: 'retries are not supported yet: use a shell loop in the command',
-  delay: 'retries are not supported yet: use a shell loop in the command',
   delegate_to: 'not supported yet: run the task in a play for that host',
   delegate_facts: 'not supported',
   local_action: 'not supported yet: run the task in a play for localhost',
@@ -63,7 +60,7 @@ const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
 const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -103,6 +100,7 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   const task = parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner));
   const indexVar = indexVarOf(yf, all);
   if (indexVar) task.indexVar = indexVar;
+  Object.assign(task, retriesOf(yf, all));
   return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user'].includes(e.key)))];
 }
 
@@ -442,6 +440,33 @@ function loopControl(yf: YamlFile, e: Entry): unknown {
   });
   const m = toJS(yf, e.value) as Record<string, unknown>;
   return nodeAt(yf, Object.fromEntries(kept.map((x) => [x.key, m[x.key]])), e.value as Node);
+}
+
+/** until / retries / delay: retries and delay are whole numbers (Ansible's defaults: 3
+ * attempts, 5 s apart); a number from a variable is refused, as it would change the number of
+ * round trips after the checks made before contact. */
+function retriesOf(yf: YamlFile, all: Entry[]): Partial<Task> {
+  const get = (k: string) => all.find((e) => e.key === k);
+  const until = get('until');
+  const out: Partial<Task> = {};
+  for (const k of ['retries', 'delay'] as const) {
+    const e = get(k);
+    if (!e) continue;
+    if (!until) throw errAt(yf, e.keyNode, `'${k}' without 'until' does nothing in Ansible: add until (e.g. until: result is succeeded) or remove it`);
+    const v = toJS(yf, e.value);
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw errAt(yf, e.value, `'${k}' expects a whole number${k === 'delay' ? ' of seconds' : ''}, got ${kindOf(yf, e.value)}${typeof v === 'string' && v.includes('{{') ? ' (a value from a variable is not supported: write the number)' : ''}`);
+    out[k] = n;
+  }
+  if (until) {
+    const v = toJS(yf, until.value);
+    const ok = (c: unknown) => typeof c === 'string' || typeof c === 'boolean';
+    if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok))))
+      throw errAt(yf, until.value, `'until' expects a condition (or a list of them), got ${kindOf(yf, until.value)}`);
+    out.until = v as Task['until'];
+  }
+  return out;
 }
 
 function indexVarOf(yf: YamlFile, all: Entry[]): string | undefined {

@@ -103,9 +103,12 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('rescue/always, until, delegate_to are refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; rescue/always and delegate_to are refused at the keyword', () => {
+    const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
+    expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
+    roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
+    roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
     roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n', 3, 3, "'rescue' is not supported", 'failed_when');
-    roleError('- command: a\n  register: r\n  until: r.rc == 0\n', 3, 3, "'until' is not supported");
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
   });
 

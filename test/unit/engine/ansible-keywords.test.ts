@@ -164,7 +164,7 @@ describe('Ansible controller modules in the engine', () => {
     expect(r.byName('never')).toBeUndefined();
   });
 
-  it('stat: exists, isdir/isreg, mode, owner, checksum (sha1 by default), in the first round trip', async () => {
+  it('stat: exists, isdir/isreg, size, owner, checksum (sha1 by default); a missing path is exists: false only', async () => {
     writeFileSync(join(base, 'f'), 'abc');
     const r = await runRole(
       [
@@ -184,5 +184,45 @@ describe('Ansible controller modules in the engine', () => {
     expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
     // sha1("abc") as Python's hashlib gives it.
     expect(read('out')).toBe('True True 3 a9993e364706816aba3e25717850c26c9cd0d89d root False True False');
+  });
+});
+
+describe('until / retries / delay', () => {
+  it('retries until the condition holds, registering attempts (each retry reads the host afresh)', async () => {
+    const r = await runRole(
+      [
+        '- name: count',
+        '  shell: echo x >> {{ base }}/c; wc -l < {{ base }}/c',
+        '  register: c',
+        '  until: c.stdout | int >= 3',
+        '  retries: 5',
+        '  delay: 0',
+        '- copy: {dest: "{{ base }}/attempts", content: "attempts={{ c.attempts }}"}',
+        '',
+      ].join('\n'),
+    );
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
+    expect(read('attempts')).toBe('attempts=3');
+  });
+
+  it('a query (changed_when: false) is re-run too, not answered from the probe cache', async () => {
+    const r = await runRole(
+      '- shell: echo x >> {{ base }}/q; wc -l < {{ base }}/q\n  register: q\n  changed_when: false\n  until: q.stdout == "2"\n  delay: 0\n',
+    );
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(read('q')).toBe('x\nx\n');
+  });
+
+  it('fails after retries + 1 attempts (3 without retries), naming the condition', async () => {
+    const r = await runRole(
+      '- name: never\n  command: "false"\n  register: n\n  until: n.rc == 0\n  retries: 1\n  delay: 0\n  ignore_errors: true\n' +
+        '- copy: {dest: "{{ base }}/n", content: "{{ n.attempts }} {{ n.failed }}"}\n' +
+        '- name: default\n  shell: echo x >> {{ base }}/d; exit 1\n  register: d\n  until: d is succeeded\n  delay: 0\n',
+    );
+    expect(r.byName('never')).toMatchObject({ status: 'failed', ignored: true });
+    expect(r.byName('never')?.msg).toContain('until (n.rc == 0) still false after 2 attempts');
+    expect(read('n')).toBe('2 True');
+    expect(read('d')).toBe('x\nx\nx\n');
+    expect(r.byName('default')?.status).toBe('failed');
   });
 });
