@@ -81,7 +81,9 @@ export function buildContext(
   roleRef: RoleRef | undefined,
   opts: { withHostvars: boolean; extra?: Vars; task?: Task },
 ): Vars {
-  const ctx: Vars = {};
+  // Ansible's magic variables roles' templates read, lowest so any layer may set them.
+  const ctx: Vars = { ansible_managed: 'Ansible managed', inventory_hostname_short: rt.host.name.split('.')[0] };
+  if (roleRef) ctx.role_path = roleRef.role.dir;
   if (roleRef) assignVars(ctx, roleRef.role.defaults, roleOrigin(roleRef));
   assignVars(ctx, rt.host.vars, inventoryOrigin(rt.host));
   assignVars(ctx, play.vars, playOrigin(play));

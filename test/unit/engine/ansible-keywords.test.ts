@@ -226,3 +226,16 @@ describe('until / retries / delay', () => {
     expect(r.byName('default')?.status).toBe('failed');
   });
 });
+
+describe('the handler runs Ansible makes between pre_tasks, roles and post_tasks', () => {
+  it('a handler notified in pre_tasks runs before the roles; one notified by a role, before post_tasks', async () => {
+    const files = {
+      'site.yml':
+        '- hosts: all\n  pre_tasks:\n    - copy: {dest: "{{ base }}/pre", content: "1"}\n      notify: h\n  roles: [r]\n' +
+        '  post_tasks:\n    - shell: echo post >> {{ base }}/order\n  handlers:\n    - name: h\n      shell: echo handler >> {{ base }}/order\n',
+      'roles/r/handlers/main.yml': '- name: rh\n  shell: echo role-handler >> {{ base }}/order\n',
+    };
+    await runRole('- shell: echo role >> {{ base }}/order\n  notify: rh\n', files);
+    expect(read('order')).toBe('handler\nrole\nrole-handler\npost\n');
+  });
+});
