@@ -7,7 +7,8 @@ import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
 import type { Condition, Handler, Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
-import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, toJS } from '../yaml-source.js';
+import { ConfigError } from '../../model/errors.js';
+import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
 import type { Entry, YamlFile } from '../yaml-source.js';
 import { parseKv } from './kv.js';
 import { ANSIBLE_MODULES, MODULE, UNSUPPORTED_MODULES, ansibleModuleName } from './modules.js';
@@ -122,12 +123,13 @@ function included(yf: YamlFile, inc: Entry, owner: AnsibleOwner): (Task | Handle
   }
   if (typeof v !== 'string' || v.trim() === '')
     throw errAt(yf, inc.value, `'${inc.key}' expects a file name, got ${kindOf(yf, inc.value)}`);
-  if (v.includes('{{') || v.includes('{%'))
+  if (v.includes('{%') || (v.includes('{{') && dirname(v).includes('{{')))
     throw errAt(
       yf,
       inc.value,
-      `'${inc.key}': a file name built from variables is not supported (fleet reads every task before contact): name the file`,
+      `'${inc.key}': a file name built with {% %} or a directory from variables is not supported (fleet reads every task before contact): use {{ }} in the file name only`,
     );
+  if (v.includes('{{')) return chosenAtRun(yf, inc, v, owner);
   const file = isAbsolute(v)
     ? v
     : ([join(owner.tasksDir, v), join(dirname(yf.file), v)].find((f) => existsSync(f)) ?? join(owner.tasksDir, v));
@@ -137,6 +139,56 @@ function included(yf: YamlFile, inc: Entry, owner: AnsibleOwner): (Task | Handle
     throw errAt(yf, inc.value, `'${inc.key}' includes ${file} again: ${[...stack, resolve(file)].join(' -> ')}`);
   const iyf = (owner.read ?? readYaml)(file);
   return parseAnsibleTasks(iyf, iyf.doc.contents, { ...owner, stack: [...stack, resolve(file)] }, file);
+}
+
+/** include_tasks: "setup-{{ ansible_os_family }}.yml": the name is known only on the host, so
+ * every file it may name (the pattern with each {{ }} as a wildcard) is read now, each task
+ * guarded by "the name renders to this file". A candidate fleet cannot read (another OS's
+ * yum tasks) becomes a task that fails with that error on a host that picks it; a name that
+ * picks no file fails as Ansible's would. */
+function chosenAtRun(yf: YamlFile, inc: Entry, v: string, owner: AnsibleOwner): (Task | Handler)[] {
+  const expr = v
+    .split(/(\{\{.*?\}\})/s)
+    .filter((part) => part !== '')
+    .map((part) => (part.startsWith('{{') ? `(${part.slice(2, -2).trim()})` : `'${part.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`))
+    .join(' ~ ');
+  const dirPart = dirname(v);
+  const re = globRegex(basename(v).replace(/\{\{.*?\}\}/gs, '*'));
+  const dirs = isAbsolute(v) ? [dirPart] : [join(owner.tasksDir, dirPart), join(dirname(yf.file), dirPart)];
+  const files = new Map<string, string>();
+  for (const d of dirs.filter((x) => existsSync(x)))
+    for (const f of readdirSync(d).sort()) if (re.test(f) && !files.has(f)) files.set(f, join(d, f));
+  const rendered = (f: string) => (dirPart === '.' ? f : `${dirPart}/${f}`);
+  const at = sourceOf(yf, inc.value);
+  const base = { notify: [], tags: [], loopVar: 'item', ignoreErrors: false, runOnce: false, role: owner.role, roleDir: owner.roleDir, source: at };
+  const names = [...files.keys()].map((f) => `'${rendered(f)}'`).join(', ');
+  const out: (Task | Handler)[] = [
+    {
+      ...base,
+      name: `${inc.key}: ${v}`,
+      module: 'fail',
+      params: { msg: `${inc.key}: {{ ${expr} }} not found (candidates next to ${yf.file}: ${[...files.keys()].join(', ') || 'none'})` },
+      when: `(${expr}) not in [${names}]`,
+    },
+  ];
+  const stack = owner.stack ?? [resolve(yf.file)];
+  for (const [f, file] of files) {
+    const when = `(${expr}) == '${rendered(f)}'`;
+    if (stack.includes(resolve(file))) continue; // including itself: never the file it runs from
+    let tasks: (Task | Handler)[];
+    try {
+      const iyf = (owner.read ?? readYaml)(file);
+      tasks = parseAnsibleTasks(iyf, iyf.doc.contents, { ...owner, stack: [...stack, resolve(file)] }, file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // The error text is shown as written, never rendered as a template.
+      const msg = `${rendered(f)} cannot run in fleet: ${err.message.replace(/\{%-? *endraw *-?%\}/g, '')}`;
+      out.push({ ...base, name: `${inc.key}: ${rendered(f)}`, module: 'fail', params: { msg: `{% raw %}${msg}{% endraw %}` }, when });
+      continue;
+    }
+    out.push(...tasks.map((t) => ({ ...t, when: andConditions(when, t.when) })));
+  }
+  return out;
 }
 
 /** A block's or import's when/tags/become/ignore_errors, carried to one of its tasks. */

@@ -181,7 +181,8 @@ describe('Ansible keywords', () => {
       ['echo a', ['x', 'y'], []],
       ['echo b', undefined, ['bt']],
     ]);
-    roleError('- include_tasks: "{{ os }}.yml"\n', 1, 18, 'built from variables');
+    roleError('- include_tasks: "{% if a %}x{% endif %}.yml"\n', 1, 18, 'built with {% %}');
+    roleError('- include_tasks: "{{ d }}/main.yml"\n', 1, 18, 'a directory from variables');
     roleError('- include_tasks: missing.yml\n', 1, 18, 'file not found');
   });
 

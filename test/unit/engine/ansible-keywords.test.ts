@@ -239,3 +239,30 @@ describe('the handler runs Ansible makes between pre_tasks, roles and post_tasks
     expect(read('order')).toBe('handler\nrole\nrole-handler\npost\n');
   });
 });
+
+describe('include_tasks with a file name from variables', () => {
+  const files = (os: string) => ({
+    'roles/r/defaults/main.yml': `os: ${os}\n`,
+    'roles/r/tasks/setup-Debian.yml': '- shell: echo debian >> {{ base }}/os\n',
+    'roles/r/tasks/setup-RedHat.yml': '- yum: {name: httpd}\n',
+  });
+  const tasks = '- include_tasks: "setup-{{ os }}.yml"\n- shell: echo after >> {{ base }}/os\n';
+
+  it('runs the tasks of the file the name renders to on the host, and only those', async () => {
+    const r = await runRole(tasks, files('Debian'));
+    expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
+    expect(read('os')).toBe('debian\nafter\n');
+  });
+
+  it('a file fleet cannot read fails only on a host that picks it, with the load error', async () => {
+    const r = await runRole(tasks, files('RedHat'));
+    const failed = r.results.find((t) => t.status === 'failed');
+    expect(failed?.msg).toMatch(/setup-RedHat\.yml cannot run in fleet: .*setup-RedHat\.yml:1:3: unknown module 'yum'/);
+  });
+
+  it('a name that matches no file fails, naming the candidates', async () => {
+    const r = await runRole(tasks, files('Arch'));
+    const failed = r.results.find((t) => t.status === 'failed');
+    expect(failed?.msg).toMatch(/setup-Arch\.yml not found \(candidates .*: setup-Debian\.yml, setup-RedHat\.yml\)/);
+  });
+});
