@@ -25,7 +25,7 @@ import type { BatchContext, RunShared } from './run-shared.js';
 import type { Section, SectionResult } from './script.js';
 import { registerResultSecrets } from './secrets.js';
 import { stoppedEvent, taskEvent } from './task-event.js';
-import { candidatesFrom, guessRegistered, speculate, type SpecCandidate } from './speculation.js';
+import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate } from './speculation.js';
 import { readsOtherHostsResults, taskReads } from './task-reads.js';
 import { Timings } from './timings.js';
 import { buildContext, type HostRuntime } from './vars.js';
@@ -338,8 +338,19 @@ export class HostRunner {
       if (decideWhen && !holdsOrUnknown(c.unit, ctx)) continue;
       const prepared = prepareTask(c.unit.task, ctx, facts);
       if (prepared.section) out.push(prepared.section);
+      if (prepared.kind === 'action' && prepared.action.factsOf && c.unit.task.loop === undefined) this.speculateFacts(c, rt, prepared.action.factsOf(prepared.params));
     }
     return out;
+  }
+
+  /** set_fact / include_vars: later candidates render with what it would set, so a role whose
+   * paths come from them still costs one round trip. Its condition (often "X is not defined"
+   * for the X it sets) is read without the stand-in for those names, and must be known to hold. */
+  private speculateFacts(c: SpecCandidate, rt: HostRuntime, sets: Vars): void {
+    const own = Object.keys(sets).filter((k) => rt.registered[k] === STEADY_RESULT && !(k in this.rt.registered));
+    const registered = Object.fromEntries(Object.entries(rt.registered).filter(([k]) => !own.includes(k)));
+    const ctx = this.context(c.program, c.unit, false, { ...rt, registered });
+    if (whenKnown(c.unit, ctx)) Object.assign(rt.registered, sets);
   }
 
   /** The connection under this host failed: the host stops, as unreachable (it dropped, it
@@ -390,6 +401,14 @@ export class HostRunner {
 }
 
 /** A condition that cannot be evaluated yet does not stop a probe: probes have no side effects. */
+function whenKnown(unit: Unit, ctx: Vars): boolean {
+  try {
+    return whenHolds(unit, ctx);
+  } catch {
+    return false;
+  }
+}
+
 function holdsOrUnknown(unit: Unit, ctx: Vars): boolean {
   try {
     return whenHolds(unit, ctx);

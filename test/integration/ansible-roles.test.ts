@@ -56,10 +56,10 @@ describeLab('Ansible roles run unchanged', () => {
   });
 
   it('memcached: a second apply changes nothing, in one round trip; check --diff shows drift and changes nothing', async () => {
-    const again = await fleet('apply', [], 'memcached.yml');
+    const again = await fleet('apply', ['-v'], 'memcached.yml');
     expect(again.code, explain(again)).toBe(0);
     expect(again.recap?.hosts[host.name]?.changed).toBe(0);
-    expect(roundTrips(again)).toEqual([1]);
+    expect(roundTrips(again), again.stderr).toEqual([1]);
     await sshRun(host.name, "sed -i 's/^-m 32$/-m 640/' /etc/memcached.conf");
     const check = await fleet('check', ['--diff'], 'memcached.yml');
     expect(check.code, explain(check)).toBe(2);

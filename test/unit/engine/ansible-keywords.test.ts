@@ -33,6 +33,7 @@ async function runRole(tasks: string, files: Record<string, string> = {}, mode: 
     inventory: inventory([host('h1')]),
     playbook: loadPlaybook(join(base, 'p/site.yml')),
     forks: 1,
+    verbosity: Number(process.env.KW_TRACE ?? 0),
     extraVars: { base },
     diff: true,
     acceptNewHostKeys: false,
@@ -41,7 +42,9 @@ async function runRole(tasks: string, files: Record<string, string> = {}, mode: 
     deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
   });
   const results = events.filter((e): e is TaskEvent => e.type === 'task');
-  return { recap, results, byName: (n: string) => results.find((t) => t.task === n) };
+  const roundTrips = sessions.get('h1')?.roundTrips;
+  if (process.env.KW_TRACE) console.log(events.filter((e) => e.type === 'trace').map((e) => JSON.stringify(e)).join('\n'));
+  return { recap, results, roundTrips, byName: (n: string) => results.find((t) => t.task === n) };
 }
 const read = (f: string) => readFileSync(join(base, f), 'utf8');
 
@@ -264,5 +267,21 @@ describe('include_tasks with a file name from variables', () => {
     const r = await runRole(tasks, files('Arch'));
     const failed = r.results.find((t) => t.status === 'failed');
     expect(failed?.msg).toMatch(/setup-Arch\.yml not found \(candidates .*: setup-Debian\.yml, setup-RedHat\.yml\)/);
+  });
+});
+
+describe('one round trip on a run that changes nothing', () => {
+  it('paths from include_vars and set_fact are known when the first round trip is built', async () => {
+    const tasks =
+      '- include_vars: paths.yml\n- set_fact: {conf_dir: "{{ base }}/{{ sub }}"}\n  when: conf_dir is not defined\n' +
+      '- file: {path: "{{ conf_dir }}", state: directory, mode: "0755"}\n- copy: {dest: "{{ conf_dir }}/{{ name }}", content: "x\\n"}\n' +
+      '- stat: {path: "{{ conf_dir }}/{{ name }}"}\n  register: st\n- assert: {that: st.stat.exists}\n';
+    const files = { 'roles/r/vars/paths.yml': 'sub: etc\nname: app.conf\n' };
+    const first = await runRole(tasks, files);
+    expect(first.recap.hosts.h1.failed, JSON.stringify(first.results)).toBe(0);
+    expect(read('etc/app.conf')).toBe('x\n');
+    const second = await runRole(tasks, files);
+    expect(second.recap.hosts.h1).toMatchObject({ changed: 0, failed: 0 });
+    expect(second.roundTrips).toBe(1);
   });
 });
