@@ -4,13 +4,10 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { loadPlaybook, selectHosts } from '../../../src/config/index.js';
-import { run } from '../../../src/engine/index.js';
+import { loadPlaybook } from '../../../src/config/index.js';
 import { NO_LOG_MSG } from '../../../src/engine/task-event.js';
-import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
-import { Redactor } from '../../../src/report/index.js';
 import { host, inventory } from './fixtures.js';
-import { LocalSession, localConnector } from './local-session.js';
+import { runLocal } from './run-local.js';
 
 let base: string;
 beforeEach(() => {
@@ -26,24 +23,8 @@ async function runRole(tasks: string, files: Record<string, string> = {}, mode: 
     mkdirSync(dirname(join(base, 'p', p)), { recursive: true });
     writeFileSync(join(base, 'p', p), content);
   }
-  const events: FleetEvent[] = [];
-  const sessions = new Map<string, LocalSession>();
-  const recap = await run({
-    mode,
-    inventory: inventory([host('h1')]),
-    playbook: loadPlaybook(join(base, 'p/site.yml')),
-    forks: 1,
-    verbosity: Number(process.env.KW_TRACE ?? 0),
-    extraVars: { base },
-    diff: true,
-    acceptNewHostKeys: false,
-    emit: (e) => events.push(e),
-    redactor: new Redactor(),
-    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
-  });
-  const results = events.filter((e): e is TaskEvent => e.type === 'task');
+  const { recap, tasks: results, sessions } = await runLocal(inventory([host('h1')]), loadPlaybook(join(base, 'p/site.yml')), base, { mode, forks: 1 });
   const roundTrips = sessions.get('h1')?.roundTrips;
-  if (process.env.KW_TRACE) console.log(events.filter((e) => e.type === 'trace').map((e) => JSON.stringify(e)).join('\n'));
   return { recap, results, roundTrips, byName: (n: string) => results.find((t) => t.task === n) };
 }
 const read = (f: string) => readFileSync(join(base, f), 'utf8');
