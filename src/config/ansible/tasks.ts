@@ -282,18 +282,22 @@ function asUser(yf: YamlFile, e: Entry, t: Task | Handler): Partial<Task> {
   if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(v)) throw errAt(yf, e.value, `'become_user: ${v}' is not a valid user name`);
   const cmd = t.params.cmd;
   const runuser = ['runuser', '-u', v, '--'];
-  let wrapped: unknown;
-  if (t.module === 'shell') wrapped = `exec runuser -u ${v} -- sh -c ${shQuote(String(cmd))}`;
-  else if (Array.isArray(cmd)) wrapped = [...runuser, ...cmd.map(String)];
-  else wrapped = `${runuser.join(' ')} ${String(cmd)}`;
-  return { become: true, params: { ...t.params, cmd: wrapped } };
+  if (t.module === 'command')
+    // command splits its words after rendering: a prefix of words is safe whatever renders.
+    return { become: true, params: { ...t.params, cmd: Array.isArray(cmd) ? [...runuser, ...cmd.map(String)] : `${runuser.join(' ')} ${String(cmd)}` } };
+  // shell: the script is rendered later, so it travels in a variable (quoted when the engine
+  // writes the environment), never spliced into the sh -c text.
+  const env = t.params.environment;
+  if (typeof env === 'string') throw errAt(yf, e.value, `'become_user' on a shell task with environment from a template is not supported: write the environment as a mapping`);
+  return {
+    become: true,
+    params: { ...t.params, cmd: `exec runuser -u ${v} -- sh -c "$${AS_USER_SCRIPT}"`, environment: { ...((env as Record<string, unknown> | undefined) ?? {}), [AS_USER_SCRIPT]: cmd } },
+  };
 }
+/** The variable a become_user shell script travels in. */
+const AS_USER_SCRIPT = 'FLEET_BECOME_USER_SCRIPT';
 /** Tasks whose command a become_user already wraps: an outer block's must not wrap it again. */
 const asUserDone = new WeakSet<Task>();
-
-function shQuote(s: string): string {
-  return `'${s.replace(/'/g, `'\\''`)}'`;
-}
 
 /** The task's entries as fleet's parser reads them: the module renamed to fleet's, its
  * parameters translated, Ansible's loop spellings as loop. */

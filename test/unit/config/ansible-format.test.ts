@@ -125,7 +125,8 @@ describe('Ansible keywords', () => {
         '- command: whoami\n  become: false\n  become_user: app\n- command: id\n  become_user: root\n',
     );
     expect([a.params.cmd, a.become]).toEqual(['runuser -u postgres -- psql -c "select 1"', true]);
-    expect(b.params.cmd).toBe("exec runuser -u app -- sh -c 'echo $HOME'");
+    // The script travels in a variable: whatever it renders to, it is never spliced into sh -c.
+    expect(b.params).toEqual({ cmd: 'exec runuser -u app -- sh -c "$FLEET_BECOME_USER_SCRIPT"', environment: { FLEET_BECOME_USER_SCRIPT: 'echo $HOME' } });
     expect([c.params.cmd, c.become]).toEqual(['whoami', false]); // Ansible: become_user does nothing without become
     expect(d.params.cmd).toBe('id');
     roleError('- file: {path: /x, state: touch}\n  become_user: app\n', 2, 16, "'become_user: app' is supported on command and shell tasks only", 'owner');

@@ -80,10 +80,20 @@ describe('Ansible keywords in the engine', () => {
     expect(read('e')).toBe('from-task b\n');
   });
 
-  it('become_user: the command runs as that user (runuser), with its HOME', async () => {
-    const r = await runRole('- shell: "id -un > /tmp/fleet-bu-$$; echo $HOME >> /tmp/fleet-bu-$$; cat /tmp/fleet-bu-$$; rm /tmp/fleet-bu-$$"\n  become: true\n  become_user: nobody\n  register: who\n- copy: {dest: "{{ base }}/who", content: "{{ who.stdout }}"}\n');
+  it('become_user: the command runs as that user (runuser), with its HOME; a rendered quote stays text', async () => {
+    const r = await runRole(
+      [
+        '- shell: id -un; echo $HOME; echo "{{ s }}"',
+        '  vars: {s: "it\'s"}',
+        '  become: true',
+        '  become_user: nobody',
+        '  register: who',
+        '- copy: {dest: "{{ base }}/who", content: "{{ who.stdout }}"}',
+        '',
+      ].join('\n'),
+    );
     expect(r.recap.hosts.h1.failed, JSON.stringify(r.results)).toBe(0);
-    expect(read('who')).toBe('nobody\n/nonexistent');
+    expect(read('who')).toBe("nobody\n/nonexistent\nit's");
   });
 
   it('no_log: the status stays, the message, diff and failure output are hidden', async () => {
