@@ -38,21 +38,27 @@ describeLab('Ansible roles run unchanged', () => {
     if (host) await resetHost(host.name);
   });
 
+  /** A first apply that changes the host; then what `readBack` prints there (exit 0). */
+  const convergeAndRead = async (playbook: string, readBack: string): Promise<string> => {
+    const run = await fleet('apply', [], playbook);
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.recap?.hosts[host.name]?.changed ?? 0).toBeGreaterThan(0);
+    const st = await sshRun(host.name, readBack);
+    expect(st.code, st.stderr).toBe(0);
+    return st.stdout;
+  };
+
   // geerlingguy.memcached: include_vars by OS family, set_fact, apt update_cache, a package from
   // the lab's package source, a Jinja template, a handler, a service; post_tasks with stat,
   // assert and until. Runs first: the firewall role below leaves INPUT closed but for 22/80.
   it('geerlingguy.memcached converges: package, templated config, running service answering on its port', async () => {
-    const run = await fleet('apply', [], 'memcached.yml');
-    expect(run.code, explain(run)).toBe(0);
-    expect(run.recap?.hosts[host.name]?.changed ?? 0).toBeGreaterThan(0);
-    const st = await sshRun(
-      host.name,
+    const out = await convergeAndRead(
+      'memcached.yml',
       "dpkg-query -W -f '${Status}\n' memcached; systemctl is-active memcached; systemctl is-enabled memcached; grep -E '^-(m|t|l|u) ' /etc/memcached.conf; ps -o args= -C memcached",
     );
-    expect(st.code, st.stderr).toBe(0);
-    expect(st.stdout).toMatch(/^install ok installed\nactive\nenabled\n-t 2\n-m 32\n-u memcache\n-l 127\.0\.0\.1\n/);
+    expect(out).toMatch(/^install ok installed\nactive\nenabled\n-t 2\n-m 32\n-u memcache\n-l 127\.0\.0\.1\n/);
     // The handler restarted it with the role's settings.
-    expect(st.stdout).toMatch(/memcached .*-m 32/);
+    expect(out).toMatch(/memcached .*-m 32/);
   });
 
   it('memcached: a second apply changes nothing, in one round trip; check --diff shows drift and changes nothing', async () => {
@@ -71,19 +77,15 @@ describeLab('Ansible roles run unchanged', () => {
   });
 
   it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {
-    const run = await fleet('apply');
-    expect(run.code, explain(run)).toBe(0);
-    expect(run.recap?.hosts[host.name]?.changed ?? 0).toBeGreaterThan(0);
-    const st = await sshRun(
-      host.name,
+    const out = await convergeAndRead(
+      'site.yml',
       'systemctl is-active firewall; systemctl is-enabled firewall; iptables -S INPUT; stat -c %a /etc/firewall.bash; cat /etc/motd',
     );
-    expect(st.code, st.stderr).toBe(0);
-    expect(st.stdout).toMatch(/^active\nenabled\n/);
-    expect(st.stdout).toContain('-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT');
-    expect(st.stdout).not.toContain('--dport 443');
-    expect(st.stdout).toMatch(/^744$/m);
-    expect(st.stdout).toContain('firewall managed by geerlingguy.firewall');
+    expect(out).toMatch(/^active\nenabled\n/);
+    expect(out).toContain('-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT');
+    expect(out).not.toContain('--dport 443');
+    expect(out).toMatch(/^744$/m);
+    expect(out).toContain('firewall managed by geerlingguy.firewall');
   });
 
   it('a second apply changes nothing, in one round trip', async () => {
