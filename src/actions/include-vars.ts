@@ -37,6 +37,7 @@ export function varsFromFile(p: Params<typeof schema>): Vars {
 export const includeVars: Action<typeof schema> = {
   name: 'include_vars',
   schema,
+  factsOf: varsFromFile,
   run(p) {
     try {
       return Promise.resolve({ status: 'ok', facts: varsFromFile(p) });

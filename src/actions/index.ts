@@ -9,8 +9,11 @@ import { swarmMember } from './swarm-member.js';
 import { swarmNodes } from './swarm-nodes.js';
 import { setFact } from './set-fact.js';
 import { includeVars } from './include-vars.js';
+import { assert, debug, fail } from './debug.js';
+import { stat } from './stat.js';
+import { flushHandlers } from './flush-handlers.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars, debug, fail, assert, stat, flushHandlers];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

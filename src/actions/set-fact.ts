@@ -9,6 +9,7 @@ const schema = Type.Object({}, { additionalProperties: true, propertyNames: { pa
 export const setFact: Action<typeof schema> = {
   name: 'set_fact',
   schema,
+  factsOf: (p) => ({ ...(p as Vars) }),
   // Nothing on the host changes, in apply and check mode alike.
   run: (p) => Promise.resolve({ status: 'ok', facts: { ...(p as Vars) } }),
 };

@@ -2,6 +2,7 @@
 import { existsSync, readdirSync } from 'node:fs';
 import { dirname, isAbsolute, join, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
+import { FLUSH_HANDLERS } from '../model/playbook.js';
 import type { Handler, Play, Playbook, RoleRef, Role, Task } from '../model/playbook.js';
 import type { Source, Vars } from '../model/inventory.js';
 import { ansibleRolesPath, findAnsibleCfg } from './ansible/cfg.js';
@@ -134,10 +135,9 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
   if (ctx.ansible) {
     const pre = tasksOf('pre_tasks');
     const post = tasksOf('post_tasks');
-    if (pre.length) play.preTasks = pre;
-    refuseEarlyHandlers(yf, play, post, get('post_tasks'));
-    // After the tasks, before the handlers: the same order as a tasks list (handlers checked above).
-    play.tasks.push(...post);
+    // Ansible runs the handlers notified so far after pre_tasks and before post_tasks.
+    if (pre.length) play.preTasks = [...pre, implicitFlush(yf, get('pre_tasks'), 'after pre_tasks')];
+    if (post.length) play.tasks.push(implicitFlush(yf, get('post_tasks'), 'before post_tasks'), ...post);
     const bu = get('become_user');
     if (bu && toJS(yf, bu.value) !== 'root')
       throw errAt(yf, bu.value, "play 'become_user' other than root is not supported yet: fleet becomes root only");
@@ -176,26 +176,11 @@ function readVarsFiles(yf: YamlFile, e: Entry | undefined, ctx: Ctx): Vars {
   return out;
 }
 
-/** Ansible runs the handlers notified in pre_tasks before the roles, and those notified by
- * roles and tasks before post_tasks; fleet runs handlers once, at the end of the play. So a
- * notify that would run earlier under Ansible is refused rather than run late. */
-function refuseEarlyHandlers(yf: YamlFile, play: Play, post: Task[], postE: Entry | undefined): void {
-  const notifying = (ts: Task[]) => ts.find((t) => t.notify.length > 0);
-  const pre = notifying(play.preTasks ?? []);
-  if (pre)
-    throw new ConfigError(
-      pre.source.file,
-      pre.source.line,
-      pre.source.column,
-      `notify in pre_tasks is not supported: fleet runs handlers at the end of the play, Ansible right after pre_tasks; move the task into tasks`,
-    );
-  const main = notifying([...play.roles.flatMap((r) => r.role.tasks), ...play.tasks]);
-  if (main && post.length)
-    throw errAt(
-      yf,
-      postE?.keyNode,
-      `post_tasks with handlers notified before them (${main.source.file}:${main.source.line}) is not supported: Ansible runs those handlers before post_tasks, fleet at the end of the play; move the post_tasks into tasks or a second play`,
-    );
+/** The handler run Ansible makes between pre_tasks, roles and tasks, and post_tasks: a
+ * meta: flush_handlers task in the program (tagged always: it runs whatever --tags selects). */
+function implicitFlush(yf: YamlFile, e: Entry | undefined, when: string): Task {
+  const source = sourceOf(yf, e?.keyNode);
+  return { name: `run notified handlers (${when}, as Ansible does)`, module: FLUSH_HANDLERS, params: {}, notify: [], tags: ['always'], loopVar: 'item', ignoreErrors: false, runOnce: false, role: '', source };
 }
 
 function readVarsMap(yf: YamlFile, e: Entry | undefined, what: string): Vars {

@@ -3,10 +3,11 @@
 import type { ActionResult } from '../model/action.js';
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
+import type { Task } from '../model/playbook.js';
 import type { SecretRegistry } from '../model/secrets.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import type { CheckLedger } from './check-ledger.js';
-import { CONDITION_FALSE, combineLoop, errorText, failed, ignoreErrors, judge, unlessPending, willChangeAfter, type Evaluate, type Outcome } from './outcome.js';
+import { CONDITION_FALSE, combineLoop, errorText, failed, ignoreErrors, judge, registeredOf, unlessPending, willChangeAfter, type Evaluate, type Outcome } from './outcome.js';
 import { prepareTask, TaskError, type PreparedActionTask, type PreparedTask } from './prepare-task.js';
 import type { Unit } from './program.js';
 import type { Section, SectionResult } from './script.js';
@@ -27,6 +28,9 @@ export interface TaskEnv {
   apply(text: string): Promise<SectionResult>;
   /** Run the action, with what its own probe printed (when it has one). */
   runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
+  /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
+   * afresh: one more round trip each). True when the run was interrupted meanwhile. */
+  retryPause(ms: number, why: string): Promise<boolean>;
 }
 
 /** Every item of the task's loop (one without a loop), stopping at the first failure. */
@@ -40,10 +44,10 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
   } catch (err) {
     return ignoreErrors(task, renderFailure(err, env));
   }
-  if (items === NO_LOOP) return ignoreErrors(task, await executeItem(unit, base, env));
+  if (items === NO_LOOP) return ignoreErrors(task, await attempts(unit, base, env));
   const results: Outcome[] = [];
-  for (const item of items) {
-    const r = await executeItem(unit, { ...base, [task.loopVar]: item }, env);
+  for (const [i, item] of items.entries()) {
+    const r = await attempts(unit, itemScope(task, base, item, i), env);
     results.push(r);
     if (r.status === 'failed') break;
   }
@@ -54,6 +58,11 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
 }
 
 const NO_LOOP: unknown[] = [undefined];
+
+/** The variables of one loop item: the item under loop_var, its position under index_var. */
+export function itemScope(task: Pick<Task, 'loopVar' | 'indexVar'>, base: Vars, item: unknown, index: number): Vars {
+  return task.indexVar ? { ...base, [task.loopVar]: item, [task.indexVar]: index } : { ...base, [task.loopVar]: item };
+}
 
 /** The loop's items (NO_LOOP when the task has none): a list, or a template or expression
  * that gives one. */
@@ -79,6 +88,35 @@ export function whenHolds(unit: Unit, ctx: Vars): boolean {
 /** The task's conditions (changed_when, failed_when) evaluated in its item's variables. */
 export function evaluator(unit: Unit, ctx: Vars): Evaluate {
   return (cond, extra) => evalExpression(cond, { ...ctx, ...extra }, unit.task.source);
+}
+
+/** Ansible's until: the item runs again after `delay` seconds until the condition holds (it
+ * reads the result under the register name, with `attempts`), at most retries + 1 times
+ * (3 when retries is not given); then it fails. Check mode does not retry a change it did
+ * not make. */
+async function attempts(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {
+  const task = unit.task;
+  if (task.until === undefined) return executeItem(unit, ctx, env);
+  const max = task.retries === undefined ? 3 : task.retries <= 0 ? 1 : task.retries + 1;
+  const conds = Array.isArray(task.until) ? task.until : [task.until];
+  for (let n = 1; ; n++) {
+    const r = await executeItem(unit, ctx, env);
+    if (r === CONDITION_FALSE || r.status === 'skipped' || r.after || (env.check && r.status === 'changed' && !r.query)) return r;
+    const reg = { ...registeredOf(r), attempts: n };
+    const scope = task.register ? { ...ctx, [task.register]: reg } : ctx;
+    let done: boolean;
+    try {
+      done = conds.every((c) => truthy(evalExpression(c, scope, task.source)));
+    } catch (err) {
+      return failed(`until: ${errorText(err)}`);
+    }
+    if (done) return { ...r, registered: reg };
+    if (n >= max) {
+      const msg = `until (${conds.join(' and ')}) still false after ${n} attempts${r.msg ? `: ${r.msg}` : ''}`;
+      return { ...r, status: 'failed', msg, failure: { ...r.failure, msg }, registered: { ...reg, failed: true } };
+    }
+    if (await env.retryPause((task.delay ?? 5) * 1000, `FAILED - RETRYING: ${task.name} (${max - n} retries left)`)) return r;
+  }
 }
 
 async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {

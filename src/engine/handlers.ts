@@ -12,15 +12,15 @@ export class Notifications {
     for (const n of names) this.names.add(n);
   }
 
-  /** The notified handlers of the play, in the order they are written, as units after its
-   * tasks; forgets the notifications. */
-  take(program: PlayProgram): Unit[] {
+  /** The notified handlers of the play, in the order they are written, as units at `at` (after
+   * its tasks, or where a flush_handlers is); forgets the notifications. */
+  take(program: PlayProgram, at: number = program.units.length): Unit[] {
     if (this.names.size === 0) return [];
     const notified = this.names;
     this.names = new Set();
     return program.handlers
       .filter(({ handler }) => handler.listen.some((n) => notified.has(n)))
-      .map(({ handler, roleRef }) => ({ task: handler, roleRef, index: program.units.length, roleWhen: roleRef?.when }));
+      .map(({ handler, roleRef }) => ({ task: handler, roleRef, index: at, roleWhen: roleRef?.when }));
   }
 }
 

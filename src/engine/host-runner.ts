@@ -10,7 +10,7 @@ import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
 import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
-import { evaluator, executeTask, loopItems, whenHolds, type TaskEnv } from './execute.js';
+import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
 import { factsForTemplates, parseFacts, type GatheredFacts } from './facts.js';
 import { Notifications, runOnce } from './handlers.js';
 import { HostWire } from './host-wire.js';
@@ -20,12 +20,12 @@ import { lockSection, parseLockResult, type LockState } from './host-lock.js';
 import { guardedSection, lookahead, pipelinedVerdict } from './pipeline.js';
 import { cacheKey } from './probe-cache.js';
 import { prepareTask } from './prepare-task.js';
-import type { PlayProgram, Unit } from './program.js';
+import { FLUSH_HANDLERS, type PlayProgram, type Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
 import type { Section, SectionResult } from './script.js';
 import { registerResultSecrets } from './secrets.js';
 import { stoppedEvent, taskEvent } from './task-event.js';
-import { candidatesFrom, guessRegistered, speculate, type SpecCandidate } from './speculation.js';
+import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate } from './speculation.js';
 import { readsOtherHostsResults, taskReads } from './task-reads.js';
 import { Timings } from './timings.js';
 import { buildContext, type HostRuntime } from './vars.js';
@@ -112,11 +112,9 @@ export class HostRunner {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
         await this.runUnit(unit, program, batch, false);
+        if (unit.task.module === FLUSH_HANDLERS && !this.done) await this.flushHandlers(program, batch, unit.index);
       }
-      for (const handler of this.done || this.shared.aborted() ? [] : this.notifications.take(program)) {
-        if (this.done || this.shared.aborted()) break;
-        await this.runUnit(handler, program, batch, true);
-      }
+      await this.flushHandlers(program, batch, program.units.length);
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
       // the run goes on. A change in flight then has an unknown outcome, never "failed".
@@ -125,6 +123,20 @@ export class HostRunner {
       else this.stop(err instanceof UnreachableError ? 'unreachable' : 'failed', err instanceof LockError ? 'run lock' : this.current, program.play.name, err);
     } finally {
       batch.progress.done(this.host.name);
+    }
+  }
+
+  /** The notified handlers, now (at the end of the play, or at a meta: flush_handlers). */
+  private async flushHandlers(program: PlayProgram, batch: BatchContext, at: number): Promise<void> {
+    const handlers = this.done || this.shared.aborted() ? [] : this.notifications.take(program, at);
+    for (const handler of handlers) {
+      if (this.done || this.shared.aborted()) break;
+      await this.runUnit(handler, program, batch, true);
+    }
+    // Mid-play, what was probed or decided ahead predates what the handlers did.
+    if (handlers.length && at < program.units.length) {
+      this.decided.clear();
+      this.wire?.cache.clear();
     }
   }
 
@@ -225,6 +237,12 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
       apply: (text) => this.apply(text, program, unit, become),
+      retryPause: async (ms, why) => {
+        this.trace(`${why}: the next attempt probes again (one more round trip)`);
+        const interrupted = await this.shared.pause(ms);
+        this.wire?.cache.clear();
+        return interrupted;
+      },
       runAction: async (p, probed) => {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
@@ -241,7 +259,7 @@ export class HostRunner {
   }
 
   private context(program: PlayProgram, unit: Unit, withHostvars: boolean, rt: HostRuntime = this.rt): Vars {
-    return buildContext(this.shared.scope(program), rt, program.play, unit.roleRef, { withHostvars });
+    return buildContext(this.shared.scope(program), rt, program.play, unit.roleRef, { withHostvars, task: unit.task });
   }
 
   private becomeOf(program: PlayProgram): boolean {
@@ -319,13 +337,24 @@ export class HostRunner {
   private sectionsOf(c: SpecCandidate, rt: HostRuntime, facts: GatheredFacts | undefined, decideWhen: boolean): Section[] {
     const base = this.context(c.program, c.unit, taskReads(c.unit).hostvars, rt);
     const out: Section[] = [];
-    for (const item of loopItems(c.unit, base)) {
-      const ctx = c.unit.task.loop === undefined ? base : { ...base, [c.unit.task.loopVar]: item };
+    for (const [i, item] of loopItems(c.unit, base).entries()) {
+      const ctx = c.unit.task.loop === undefined ? base : itemScope(c.unit.task, base, item, i);
       if (decideWhen && !holdsOrUnknown(c.unit, ctx)) continue;
       const prepared = prepareTask(c.unit.task, ctx, facts);
       if (prepared.section) out.push(prepared.section);
+      if (prepared.kind === 'action' && prepared.action.factsOf && c.unit.task.loop === undefined) this.speculateFacts(c, rt, prepared.action.factsOf(prepared.params));
     }
     return out;
+  }
+
+  /** set_fact / include_vars: later candidates render with what it would set, so a role whose
+   * paths come from them still costs one round trip. Its condition (often "X is not defined"
+   * for the X it sets) is read without the stand-in for those names, and must be known to hold. */
+  private speculateFacts(c: SpecCandidate, rt: HostRuntime, sets: Vars): void {
+    const own = Object.keys(sets).filter((k) => rt.registered[k] === STEADY_RESULT && !(k in this.rt.registered));
+    const registered = Object.fromEntries(Object.entries(rt.registered).filter(([k]) => !own.includes(k)));
+    const ctx = this.context(c.program, c.unit, false, { ...rt, registered });
+    if (whenKnown(c.unit, ctx)) Object.assign(rt.registered, sets);
   }
 
   /** The connection under this host failed: the host stops, as unreachable (it dropped, it
@@ -391,6 +420,14 @@ export class HostRunner {
 }
 
 /** A condition that cannot be evaluated yet does not stop a probe: probes have no side effects. */
+function whenKnown(unit: Unit, ctx: Vars): boolean {
+  try {
+    return whenHolds(unit, ctx);
+  } catch {
+    return false;
+  }
+}
+
 function holdsOrUnknown(unit: Unit, ctx: Vars): boolean {
   try {
     return whenHolds(unit, ctx);

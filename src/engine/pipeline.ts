@@ -100,7 +100,7 @@ function pipelinable(u: Unit, ports: LookaheadPorts): boolean {
   if (!module) return false;
   if (module.traits?.guards && (t.changedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) return false;
   // failed_when could fail a task whose successors already ran on the host.
-  if (t.failedWhen !== undefined || t.register || t.loop !== undefined || t.runOnce) return false;
+  if (t.failedWhen !== undefined || t.register || t.loop !== undefined || t.runOnce || t.until !== undefined) return false;
   if ((t.become ?? ports.become) !== ports.become) return false;
   const reads = taskReads(u);
   return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], ports.registerNames);

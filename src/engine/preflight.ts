@@ -10,6 +10,7 @@ import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, render
 import { varsFromFile } from '../actions/include-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
+import { itemScope } from './execute.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import type { HostSelector } from './run-shared.js';
@@ -84,10 +85,10 @@ export function validateBeforeContact(input: PreflightInput): void {
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
       ];
       for (const { task, ref } of units) {
-        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false }), hostvarsNames);
+        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
-        const one = { ...PLACEHOLDER_RESULT, ...shape };
+        const one = { ...PLACEHOLDER_RESULT, ...shape, ...(task.until !== undefined ? { attempts: 1 } : {}) };
         // A loop registers one result per item, in order.
         if (task.register)
           rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
@@ -174,7 +175,7 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
     // Not renderable yet, but a syntax error is one whatever the hosts say.
     checkSyntax(task.params, 'value', task.source);
     checkSyntax(task.loop, 'value', task.source);
-    for (const c of [task.when, task.changedWhen, task.failedWhen]) checkSyntax(c, 'condition', task.source);
+    for (const c of [task.when, task.changedWhen, task.failedWhen, task.until]) checkSyntax(c, 'condition', task.source);
     checkHostvarsReads(task, [...reads.render, ...reads.when], names.inventory, names.extraVars, names.runtime);
     return { items: [] };
   }
@@ -199,8 +200,8 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
     }
   }
   let prepared: PreparedTask | undefined;
-  for (const item of items) {
-    const c = task.loop !== undefined ? { ...ctx, [task.loopVar]: item } : ctx;
+  for (const [i, item] of items.entries()) {
+    const c = task.loop !== undefined ? itemScope(task, ctx, item, i) : ctx;
     try {
       for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
       prepared = prepareTask(task, c, undefined);

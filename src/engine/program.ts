@@ -1,6 +1,7 @@
 // A play flattened into the ordered units a host runs: role tasks then play tasks,
 // filtered by --tags/--skip-tags (tags are static, so this happens once per play).
 import type { Handler, Play, RoleRef, Task } from '../model/playbook.js';
+export { FLUSH_HANDLERS } from '../model/playbook.js';
 
 export interface Unit {
   task: Task;

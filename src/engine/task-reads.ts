@@ -40,11 +40,15 @@ export function setVariableTemplates(inv: Inventory, playbook: Playbook, extraVa
     }
   };
   for (const h of inv.hosts.values()) add(h.vars);
+  const addTasks = (tasks: readonly Task[]): void => tasks.forEach((t) => add(t.vars));
   for (const play of playbook.plays) {
     add(play.vars);
+    addTasks([...(play.preTasks ?? []), ...play.tasks, ...play.handlers]);
     for (const ref of play.roles) {
       add(ref.role.defaults);
+      add(ref.role.vars);
       add(ref.vars);
+      addTasks([...ref.role.tasks, ...ref.role.handlers]);
     }
   }
   add(extraVars);

@@ -1,7 +1,7 @@
 // The variables a task sees, layered lowest to highest (docs/CONTRACTS.md):
 // role defaults < inventory < play vars < role params < facts and registered < extra vars.
 import type { Host, Inventory, Vars } from '../model/inventory.js';
-import type { Play, RoleRef } from '../model/playbook.js';
+import type { Play, RoleRef, Task } from '../model/playbook.js';
 import { addSecretsToContext } from '../secrets/index.js';
 import { ansibleFactVars } from './ansible-facts.js';
 import { assignVars, lazyHostvars, type VarOrigin } from '../template/index.js';
@@ -45,6 +45,7 @@ export function groupsMap(inv: Inventory): Record<string, string[]> {
 const inventoryOrigin = (host: Host) => (k: string): VarOrigin => host.varSources[k]?.source ?? { file: '(inventory)' };
 const playOrigin = (play: Play) => (): VarOrigin => ({ file: play.source.file, line: play.source.line, findKey: true });
 const roleOrigin = (ref: RoleRef) => (): VarOrigin => ({ file: ref.role.source.file, line: 1, findKey: true });
+const taskOrigin = (task: Task) => (): VarOrigin => ({ file: task.source.file, line: task.source.line, findKey: true });
 const extraOrigin = (): VarOrigin => ({ file: 'extra vars (-e)' });
 
 /** Another host's values as templates see them under hostvars.NAME: a scope of its own, so
@@ -78,14 +79,18 @@ export function buildContext(
   rt: HostRuntime,
   play: Play,
   roleRef: RoleRef | undefined,
-  opts: { withHostvars: boolean; extra?: Vars },
+  opts: { withHostvars: boolean; extra?: Vars; task?: Task },
 ): Vars {
-  const ctx: Vars = {};
+  // Ansible's magic variables roles' templates read, lowest so any layer may set them.
+  const ctx: Vars = { ansible_managed: 'Ansible managed', inventory_hostname_short: rt.host.name.split('.')[0] };
+  if (roleRef) ctx.role_path = roleRef.role.dir;
   if (roleRef) assignVars(ctx, roleRef.role.defaults, roleOrigin(roleRef));
   assignVars(ctx, rt.host.vars, inventoryOrigin(rt.host));
   assignVars(ctx, play.vars, playOrigin(play));
   // Ansible's role vars (vars/main.yml): above play vars, below role parameters.
   if (roleRef?.role.vars) assignVars(ctx, roleRef.role.vars, roleOrigin(roleRef));
+  // Ansible's block and task vars: above role vars, for this task only.
+  if (opts.task?.vars) assignVars(ctx, opts.task.vars, taskOrigin(opts.task));
   if (roleRef) assignVars(ctx, roleRef.vars, playOrigin(play));
   if (rt.facts) Object.assign(ctx, ansibleFactVars(rt.facts));
   Object.assign(ctx, rt.registered, rt.facts ? { facts: rt.facts } : {});

@@ -134,6 +134,9 @@ export interface Action<S extends TObject = TObject> {
    * other probes in its batched round trip; `run` finds the output in `ctx.probed`. */
   probe?(params: Params<S>): string;
   run(params: Params<S>, ctx: ActionContext, ports: ActionPorts): Promise<ActionResult>;
+  /** The variables it sets, from its params alone (set_fact, include_vars): the engine uses
+   * them to render later tasks' probes before it runs (a guess: probes are matched by text). */
+  factsOf?(params: Params<S>): Vars;
 }
 
 /** Any action, as the registry and the engine hold them. */

@@ -4,6 +4,9 @@ import type { Source, Vars } from './inventory.js';
 /** A condition: a Jinja expression, a boolean, or a list of them that must all hold (as in Ansible). */
 export type Condition = string | boolean | (string | boolean)[];
 
+/** The task (Ansible's meta: flush_handlers) after which the engine runs the notified handlers. */
+export const FLUSH_HANDLERS = 'flush_handlers';
+
 export interface Task {
   name: string;
   /** Module name, e.g. "file", "template", "command". */
@@ -17,12 +20,22 @@ export interface Task {
   /** Raw loop items (a list, or a template string that renders to a list). */
   loop?: unknown;
   loopVar: string;
+  /** Ansible's loop_control.index_var: the item's 0-based position under this name. */
+  indexVar?: string;
   become?: boolean;
   ignoreErrors: boolean;
   runOnce: boolean;
   /** command/shell only. */
   creates?: string;
   unless?: string;
+  /** Ansible's task and block `vars`: raw (templates until read), for this task only. */
+  vars?: Vars;
+  /** Ansible's until/retries/delay: run again (each loop item) until the condition holds. */
+  until?: Condition;
+  retries?: number;
+  delay?: number;
+  /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
+  noLog?: boolean;
   changedWhen?: Condition;
   failedWhen?: Condition;
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */

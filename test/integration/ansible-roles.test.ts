@@ -1,7 +1,7 @@
-// Bring your Ansible roles: a public Ansible role (geerlingguy.firewall, vendored unchanged under
-// test/fixtures/ansible) converges a lab host through an Ansible-shaped playbook (ansible.cfg
-// roles_path, pre_tasks, ansible.builtin names); a second apply changes nothing in one round
-// trip; drift on the host shows in fleet check --diff.
+// Bring your Ansible roles: public Ansible roles (geerlingguy.firewall and geerlingguy.memcached,
+// vendored unchanged under test/fixtures/ansible) converge lab hosts through Ansible-shaped
+// playbooks (ansible.cfg roles_path, pre_tasks/post_tasks, ansible.builtin names); a second
+// apply changes nothing in one round trip; drift on the host shows in fleet check --diff.
 import fs from 'node:fs';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -23,8 +23,8 @@ const roundTrips = (run: FleetRun) => run.events.flatMap((e) => (e.type === 'hos
 describeLab('Ansible roles run unchanged', () => {
   let host: ReturnType<typeof labHosts>[number];
   let project: Project;
-  const fleet = (cmd: 'apply' | 'check', extra: string[] = []) =>
-    runFleet([cmd, path.join(project.dir, 'site.yml'), '-i', project.inventoryDir, '-l', host.name, ...extra], { cwd: project.dir });
+  const fleet = (cmd: 'apply' | 'check', extra: string[] = [], playbook = 'site.yml') =>
+    runFleet([cmd, path.join(project.dir, playbook), '-i', project.inventoryDir, '-l', host.name, ...extra], { cwd: project.dir });
 
   beforeAll(async () => {
     host = labHosts()[1];
@@ -38,20 +38,54 @@ describeLab('Ansible roles run unchanged', () => {
     if (host) await resetHost(host.name);
   });
 
-  it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {
-    const run = await fleet('apply');
+  /** A first apply that changes the host; then what `readBack` prints there (exit 0). */
+  const convergeAndRead = async (playbook: string, readBack: string): Promise<string> => {
+    const run = await fleet('apply', [], playbook);
     expect(run.code, explain(run)).toBe(0);
     expect(run.recap?.hosts[host.name]?.changed ?? 0).toBeGreaterThan(0);
-    const st = await sshRun(
-      host.name,
+    const st = await sshRun(host.name, readBack);
+    expect(st.code, st.stderr).toBe(0);
+    return st.stdout;
+  };
+
+  // geerlingguy.memcached: include_vars by OS family, set_fact, apt update_cache, a package from
+  // the lab's package source, a Jinja template, a handler, a service; post_tasks with stat,
+  // assert and until. Runs first: the firewall role below leaves INPUT closed but for 22/80.
+  it('geerlingguy.memcached converges: package, templated config, running service answering on its port', async () => {
+    const out = await convergeAndRead(
+      'memcached.yml',
+      "dpkg-query -W -f '${Status}\n' memcached; systemctl is-active memcached; systemctl is-enabled memcached; grep -E '^-(m|t|l|u) ' /etc/memcached.conf; ps -o args= -C memcached",
+    );
+    expect(out).toMatch(/^install ok installed\nactive\nenabled\n-t 2\n-m 32\n-u memcache\n-l 127\.0\.0\.1\n/);
+    // The handler restarted it with the role's settings.
+    expect(out).toMatch(/memcached .*-m 32/);
+  });
+
+  it('memcached: a second apply changes nothing, in one round trip; check --diff shows drift and changes nothing', async () => {
+    const again = await fleet('apply', ['-v'], 'memcached.yml');
+    expect(again.code, explain(again)).toBe(0);
+    expect(again.recap?.hosts[host.name]?.changed).toBe(0);
+    expect(roundTrips(again), again.stderr).toEqual([1]);
+    await sshRun(host.name, "sed -i 's/^-m 32$/-m 640/' /etc/memcached.conf");
+    const check = await fleet('check', ['--diff'], 'memcached.yml');
+    expect(check.code, explain(check)).toBe(2);
+    const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+    expect(diffs).toMatch(/^-+-m 640$/m);
+    expect(diffs).toMatch(/^\+-m 32$/m);
+    const after = await sshRun(host.name, "grep -c '^-m 640$' /etc/memcached.conf");
+    expect(after.stdout.trim()).toBe('1');
+  });
+
+  it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {
+    const out = await convergeAndRead(
+      'site.yml',
       'systemctl is-active firewall; systemctl is-enabled firewall; iptables -S INPUT; stat -c %a /etc/firewall.bash; cat /etc/motd',
     );
-    expect(st.code, st.stderr).toBe(0);
-    expect(st.stdout).toMatch(/^active\nenabled\n/);
-    expect(st.stdout).toContain('-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT');
-    expect(st.stdout).not.toContain('--dport 443');
-    expect(st.stdout).toMatch(/^744$/m);
-    expect(st.stdout).toContain('firewall managed by geerlingguy.firewall');
+    expect(out).toMatch(/^active\nenabled\n/);
+    expect(out).toContain('-A INPUT -p tcp -m tcp --dport 80 -j ACCEPT');
+    expect(out).not.toContain('--dport 443');
+    expect(out).toMatch(/^744$/m);
+    expect(out).toContain('firewall managed by geerlingguy.firewall');
   });
 
   it('a second apply changes nothing, in one round trip', async () => {

@@ -357,13 +357,84 @@ export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
   },
 };
 
+/** `that` conditions as the assert action reads them: each as written, and the template that
+ * evaluates it the way Ansible evaluates a conditional (Jinja truthiness). */
+function assertions(that: unknown): P[] {
+  const list = Array.isArray(that) ? that : [that];
+  return list.map((c) => {
+    if (typeof c !== 'string' && typeof c !== 'boolean') throw new Error(`that: expected conditions (strings), got ${JSON.stringify(c)}`);
+    const cond = String(c);
+    return { cond, result: `{% if (${cond}) %}True{% else %}False{% endif %}` };
+  });
+}
+
+const META_HINTS: Record<string, string> = {
+  end_play: 'guard the remaining tasks with when',
+  end_host: 'guard the remaining tasks with when',
+  end_batch: 'guard the remaining tasks with when',
+  noop: 'remove the task',
+  clear_facts: 'fleet keeps no fact cache between runs',
+  refresh_inventory: 'fleet reads the inventory once; use inventory_var to change it',
+  reset_connection: "use fleet's reconnect action",
+  clear_host_errors: 'not supported',
+};
+
+const CONTROLLER: Record<string, AnsibleModule> = {
+  debug: {
+    fleet: 'debug',
+    params: ['msg', 'var', 'verbosity'],
+    translate(p) {
+      if ('msg' in p && 'var' in p) throw new Error("'msg' and 'var' are mutually exclusive");
+      if (p.var === undefined) return p;
+      const name = String(p.var);
+      // var names an expression, rendered like {{ }} (Ansible's debug var=).
+      return { var: name, value: `{{ ${name} }}`, ...('verbosity' in p ? { verbosity: p.verbosity } : {}) };
+    },
+  },
+  fail: { fleet: 'fail', params: ['msg'], translate: (p) => p },
+  assert: {
+    fleet: 'assert',
+    params: ['that', 'fail_msg', 'msg', 'success_msg', 'quiet'],
+    translate(p) {
+      if (p.that === undefined) throw new Error("missing required parameter 'that'");
+      const q = alias(p, 'fail_msg', ['msg']);
+      return { ...q, that: assertions(q.that) };
+    },
+  },
+  meta: {
+    fleet: 'flush_handlers',
+    params: ['cmd'],
+    freeFormKeys: [],
+    translate(p) {
+      const what = String(p.cmd ?? '').trim();
+      if (what === 'flush_handlers') return {};
+      throw new Error(`meta: ${what} is not supported by fleet (it runs meta: flush_handlers)${META_HINTS[what] ? `: ${META_HINTS[what]}` : ''}`);
+    },
+  },
+  stat: {
+    fleet: 'stat',
+    params: ['path', 'dest', 'name', 'follow', 'get_checksum', 'checksum_algorithm', 'checksum', 'checksum_algo', 'get_mime', 'mime', 'mime_type', 'mime-type', 'get_attributes', 'attributes', 'attr'],
+    refused: { get_md5: 'removed from Ansible: use checksum_algorithm: md5' },
+    translate(p) {
+      let q = alias(p, 'path', ['dest', 'name']);
+      q = alias(q, 'checksum_algorithm', ['checksum', 'checksum_algo']);
+      q = alias(q, 'get_mime', ['mime', 'mime_type', 'mime-type']);
+      q = alias(q, 'get_attributes', ['attributes', 'attr']);
+      // Ansible returns these by default; fleet does not read them: asking for them is an error,
+      // and a later read of stat.mimetype or stat.attributes is an undefined variable.
+      for (const k of ['get_mime', 'get_attributes'])
+        if (k in q) {
+          if (q[k] !== false) throw new Error(`${k}: fleet's stat does not read ${k === 'get_mime' ? 'mime types' : 'file attributes'}: set ${k}: false or remove it`);
+          delete q[k];
+        }
+      return q;
+    },
+  },
+};
+Object.assign(ANSIBLE_MODULES, CONTROLLER);
+
 /** Modules Ansible roles often use that fleet does not map (yet), with what to do instead. */
 export const UNSUPPORTED_MODULES: Record<string, string> = {
-  debug: 'not supported yet: remove it (fleet -v shows what each task did)',
-  assert: 'not supported yet: use failed_when on a command, or a when on the tasks',
-  fail: 'not supported yet: use a command task with failed_when',
-  stat: 'not supported yet: use a command task (test -e PATH) with register and changed_when: false',
-  meta: 'not supported yet (handlers run at the end of the play)',
   service_facts: 'not supported: query one unit with command: systemctl is-active NAME, changed_when: false',
   package_facts: 'not supported: query with command: dpkg-query, changed_when: false',
   setup: 'fleet gathers its facts on the first round trip',

@@ -2,12 +2,13 @@
 // fleet's modules, `block:` (the keyword, not fleet's module), import_tasks/include_tasks
 // expanded at load, with_items/with_dict as loop. What fleet cannot do the way Ansible
 // documents it is refused here, before any host is contacted, naming file:line:col.
-import { existsSync, readdirSync } from 'node:fs';
-import { dirname, isAbsolute, join, resolve } from 'node:path';
+import { existsSync, readdirSync, statSync } from 'node:fs';
+import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
 import type { Condition, Handler, Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
-import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, toJS } from '../yaml-source.js';
+import { ConfigError } from '../../model/errors.js';
+import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
 import type { Entry, YamlFile } from '../yaml-source.js';
 import { parseKv } from './kv.js';
 import { ANSIBLE_MODULES, MODULE, UNSUPPORTED_MODULES, ansibleModuleName } from './modules.js';
@@ -29,15 +30,9 @@ const PASSED = [
 ];
 /** Ansible keywords fleet does not run (yet), with what to do instead. */
 const REFUSED_KEYWORDS: Record<string, string> = {
-  vars: "task and block vars are not supported yet: set them in the role's vars/main.yml or defaults/main.yml, or the play's vars",
-  no_log: 'not supported yet: fleet already masks secrets (secrets.NAME, *password variables) in every output',
-  until: 'retries are not supported yet: use a shell loop in the command (until ...; do sleep N; done)',
-  retries: 'retries are not supported yet: use a shell loop in the command',
-  delay: 'retries are not supported yet: use a shell loop in the command',
   delegate_to: 'not supported yet: run the task in a play for that host',
   delegate_facts: 'not supported',
   local_action: 'not supported yet: run the task in a play for localhost',
-  environment: "not supported on this task yet: command and shell take environment as a parameter in fleet's own format",
   any_errors_fatal: 'not supported yet (fleet stops a failed host; max_fail_percentage on the play stops the run)',
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
@@ -49,7 +44,6 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   connection: 'fleet connects over SSH only',
   rescue: 'block/rescue is not supported yet: make the failing task safe with failed_when, or split the play',
   always: 'block/always is not supported yet: put the tasks after the block',
-  with_fileglob: 'not supported yet: list the files in loop',
   with_first_found: 'not supported yet: name the file',
   with_together: 'use loop with the zip filter',
   with_nested: 'use loop with the product filter',
@@ -65,7 +59,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 };
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment'];
+/** Task keywords read here rather than by fleet's task parser. */
+const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -102,7 +98,11 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     checkOnly(yf, all, [inc.key, ...INHERITED], inc.key);
     return included(yf, inc, owner).map((t) => inherit(yf, t, all));
   }
-  return [parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner))];
+  const task = parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner));
+  const indexVar = indexVarOf(yf, all);
+  if (indexVar) task.indexVar = indexVar;
+  Object.assign(task, retriesOf(yf, all));
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user'].includes(e.key)))];
 }
 
 /** A block or include may carry only the keywords fleet passes on to its tasks. */
@@ -123,12 +123,13 @@ function included(yf: YamlFile, inc: Entry, owner: AnsibleOwner): (Task | Handle
   }
   if (typeof v !== 'string' || v.trim() === '')
     throw errAt(yf, inc.value, `'${inc.key}' expects a file name, got ${kindOf(yf, inc.value)}`);
-  if (v.includes('{{') || v.includes('{%'))
+  if (v.includes('{%') || (v.includes('{{') && dirname(v).includes('{{')))
     throw errAt(
       yf,
       inc.value,
-      `'${inc.key}': a file name built from variables is not supported (fleet reads every task before contact): name the file`,
+      `'${inc.key}': a file name built with {% %} or a directory from variables is not supported (fleet reads every task before contact): use {{ }} in the file name only`,
     );
+  if (v.includes('{{')) return chosenAtRun(yf, inc, v, owner);
   const file = isAbsolute(v)
     ? v
     : ([join(owner.tasksDir, v), join(dirname(yf.file), v)].find((f) => existsSync(f)) ?? join(owner.tasksDir, v));
@@ -140,9 +141,60 @@ function included(yf: YamlFile, inc: Entry, owner: AnsibleOwner): (Task | Handle
   return parseAnsibleTasks(iyf, iyf.doc.contents, { ...owner, stack: [...stack, resolve(file)] }, file);
 }
 
+/** include_tasks: "setup-{{ ansible_os_family }}.yml": the name is known only on the host, so
+ * every file it may name (the pattern with each {{ }} as a wildcard) is read now, each task
+ * guarded by "the name renders to this file". A candidate fleet cannot read (another OS's
+ * yum tasks) becomes a task that fails with that error on a host that picks it; a name that
+ * picks no file fails as Ansible's would. */
+function chosenAtRun(yf: YamlFile, inc: Entry, v: string, owner: AnsibleOwner): (Task | Handler)[] {
+  const expr = v
+    .split(/(\{\{.*?\}\})/s)
+    .filter((part) => part !== '')
+    .map((part) => (part.startsWith('{{') ? `(${part.slice(2, -2).trim()})` : `'${part.replace(/\\/g, '\\\\').replace(/'/g, "\\'")}'`))
+    .join(' ~ ');
+  const dirPart = dirname(v);
+  const re = globRegex(basename(v).replace(/\{\{.*?\}\}/gs, '*'));
+  const dirs = isAbsolute(v) ? [dirPart] : [join(owner.tasksDir, dirPart), join(dirname(yf.file), dirPart)];
+  const files = new Map<string, string>();
+  for (const d of dirs.filter((x) => existsSync(x)))
+    for (const f of readdirSync(d).sort()) if (re.test(f) && !files.has(f)) files.set(f, join(d, f));
+  const rendered = (f: string) => (dirPart === '.' ? f : `${dirPart}/${f}`);
+  const at = sourceOf(yf, inc.value);
+  const base = { notify: [], tags: [], loopVar: 'item', ignoreErrors: false, runOnce: false, role: owner.role, roleDir: owner.roleDir, source: at };
+  const names = [...files.keys()].map((f) => `'${rendered(f)}'`).join(', ');
+  const out: (Task | Handler)[] = [
+    {
+      ...base,
+      name: `${inc.key}: ${v}`,
+      module: 'fail',
+      params: { msg: `${inc.key}: {{ ${expr} }} not found (candidates next to ${yf.file}: ${[...files.keys()].join(', ') || 'none'})` },
+      when: `(${expr}) not in [${names}]`,
+    },
+  ];
+  const stack = owner.stack ?? [resolve(yf.file)];
+  for (const [f, file] of files) {
+    const when = `(${expr}) == '${rendered(f)}'`;
+    if (stack.includes(resolve(file))) continue; // including itself: never the file it runs from
+    let tasks: (Task | Handler)[];
+    try {
+      const iyf = (owner.read ?? readYaml)(file);
+      tasks = parseAnsibleTasks(iyf, iyf.doc.contents, { ...owner, stack: [...stack, resolve(file)] }, file);
+    } catch (err) {
+      if (!(err instanceof ConfigError)) throw err;
+      // The error text is shown as written, never rendered as a template.
+      const msg = `${rendered(f)} cannot run in fleet: ${err.message.replace(/\{%-? *endraw *-?%\}/g, '')}`;
+      out.push({ ...base, name: `${inc.key}: ${rendered(f)}`, module: 'fail', params: { msg: `{% raw %}${msg}{% endraw %}` }, when });
+      continue;
+    }
+    out.push(...tasks.map((t) => ({ ...t, when: andConditions(when, t.when) })));
+  }
+  return out;
+}
+
 /** A block's or import's when/tags/become/ignore_errors, carried to one of its tasks. */
 function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handler {
   const out = { ...t };
+  if (asUserDone.has(t)) asUserDone.add(out);
   for (const e of outer) {
     if (isNullNode(e.value)) continue;
     const v = toJS(yf, e.value);
@@ -159,10 +211,52 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
         ]),
       ];
     else if (e.key === 'become' && out.become === undefined) out.become = v === true || v === 'yes' || v === 'true';
-    else if (e.key === 'become_user') checkBecomeUser(yf, e);
+    else if (e.key === 'become_user') {
+      const change = asUser(yf, e, out);
+      Object.assign(out, change);
+      if (change.params) asUserDone.add(out);
+    }
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
+    else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
+    else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
+    else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
   return out;
+}
+
+function truthyWord(yf: YamlFile, e: Entry): boolean {
+  const v = toJS(yf, e.value);
+  if (typeof v === 'boolean') return v;
+  if (typeof v === 'string' && /^(yes|true|on|no|false|off)$/i.test(v)) return /^(yes|true|on)$/i.test(v);
+  throw errAt(yf, e.value, `'${e.key}' expects true or false, got ${kindOf(yf, e.value)}`);
+}
+
+/** `vars:` on a task or block: a mapping of names; values stay templates until read. */
+function varsOf(yf: YamlFile, e: Entry): Record<string, unknown> {
+  if (!isMap(e.value)) throw errAt(yf, e.value ?? e.keyNode, `'vars' expects a mapping of variables, got ${kindOf(yf, e.value)}`);
+  for (const x of entries(yf, e.value))
+    if (!/^[A-Za-z_][A-Za-z0-9_]*$/.test(x.key)) throw errAt(yf, x.keyNode, `'${x.key}' is not a valid variable name`);
+  return toJS(yf, e.value) as Record<string, unknown>;
+}
+
+/** `environment:` reaches a command or shell task as its environment parameter (the task's own
+ * names win over a block's); other modules run no program of the operator's and take none. */
+function withEnvironment(yf: YamlFile, e: Entry, t: Task | Handler): Record<string, unknown> {
+  if (t.module !== 'command' && t.module !== 'shell')
+    throw errAt(
+      yf,
+      e.keyNode,
+      `'environment' reaches command and shell tasks only in fleet; '${t.name}' (${t.source.file}:${t.source.line ?? 0}) uses ${t.module}: move the environment onto the command tasks`,
+    );
+  const v = toJS(yf, e.value);
+  const own = t.params.environment;
+  if (typeof v === 'string') {
+    if (own !== undefined) throw errAt(yf, e.value, `'environment' as a template cannot be merged with the task's own environment: give one`);
+    return { ...t.params, environment: v };
+  }
+  if (!v || typeof v !== 'object' || Array.isArray(v)) throw errAt(yf, e.value, `'environment' expects a mapping of names to values, got ${kindOf(yf, e.value)}`);
+  if (typeof own === 'string') throw errAt(yf, e.value, `'environment' cannot be merged with a template environment: give one`);
+  return { ...t.params, environment: { ...(v as Record<string, unknown>), ...((own as Record<string, unknown> | undefined) ?? {}) } };
 }
 
 function andConditions(outer: Condition, inner: Condition | undefined): Condition {
@@ -170,15 +264,40 @@ function andConditions(outer: Condition, inner: Condition | undefined): Conditio
   return [...list(outer), ...list(inner)];
 }
 
-function checkBecomeUser(yf: YamlFile, e: Entry): void {
+/** become_user: a command or shell task runs its program as that user with runuser (fleet
+ * becomes root, then drops to the user, as sudo -u does); other modules write files as root
+ * with the owner they are given, so for them only root is accepted. */
+function asUser(yf: YamlFile, e: Entry, t: Task | Handler): Partial<Task> {
   const v = toJS(yf, e.value);
-  if (v !== 'root')
+  if (typeof v !== 'string' || v.trim() === '') throw errAt(yf, e.value, `'become_user' expects a user name, got ${kindOf(yf, e.value)}`);
+  if (v === 'root' || asUserDone.has(t)) return {};
+  if (t.become === false) return {}; // Ansible: become_user does nothing without become.
+  if (t.module !== 'command' && t.module !== 'shell')
     throw errAt(
       yf,
       e.value,
-      `'become_user: ${String(v)}' is not supported yet: fleet becomes root only; run the command as that user itself (command: runuser -u USER -- ...)`,
+      `'become_user: ${v}' is supported on command and shell tasks only; '${t.name}' (${t.source.file}:${t.source.line ?? 0}) uses ${t.module}: set its owner/group instead`,
     );
+  if (v.includes('{{')) throw errAt(yf, e.value, `'become_user' built from variables is not supported: name the user`);
+  if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(v)) throw errAt(yf, e.value, `'become_user: ${v}' is not a valid user name`);
+  const cmd = t.params.cmd;
+  const runuser = ['runuser', '-u', v, '--'];
+  if (t.module === 'command')
+    // command splits its words after rendering: a prefix of words is safe whatever renders.
+    return { become: true, params: { ...t.params, cmd: Array.isArray(cmd) ? [...runuser, ...cmd.map(String)] : `${runuser.join(' ')} ${String(cmd)}` } };
+  // shell: the script is rendered later, so it travels in a variable (quoted when the engine
+  // writes the environment), never spliced into the sh -c text.
+  const env = t.params.environment;
+  if (typeof env === 'string') throw errAt(yf, e.value, `'become_user' on a shell task with environment from a template is not supported: write the environment as a mapping`);
+  return {
+    become: true,
+    params: { ...t.params, cmd: `exec runuser -u ${v} -- sh -c "$${AS_USER_SCRIPT}"`, environment: { ...((env as Record<string, unknown> | undefined) ?? {}), [AS_USER_SCRIPT]: cmd } },
+  };
 }
+/** The variable a become_user shell script travels in. */
+const AS_USER_SCRIPT = 'FLEET_BECOME_USER_SCRIPT';
+/** Tasks whose command a become_user already wraps: an outer block's must not wrap it again. */
+const asUserDone = new WeakSet<Task>();
 
 /** The task's entries as fleet's parser reads them: the module renamed to fleet's, its
  * parameters translated, Ansible's loop spellings as loop. */
@@ -186,8 +305,7 @@ function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string, owne
   const out: Entry[] = [];
   const others = all.filter(
     (e) =>
-      !PASSED.includes(e.key) &&
-      !['args', 'with_items', 'with_list', 'with_dict', 'loop_control', 'check_mode', 'become_user'].includes(e.key),
+      !PASSED.includes(e.key) && !OWN_KEYWORDS.includes(e.key),
   );
   if (others.length === 0) throw errAt(yf, node, `${kind} has no module`);
   if (others.length > 1) {
@@ -227,9 +345,9 @@ function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string, owne
     if (PASSED.includes(e.key)) out.push(e);
     else if (e.key === 'with_items' || e.key === 'with_list' || e.key === 'with_dict')
       out.push({ key: 'loop', keyNode: e.keyNode, value: loopOf(yf, e) });
+    else if (e.key === 'with_fileglob') out.push({ key: 'loop', keyNode: e.keyNode, value: nodeAt(yf, fileglob(yf, e, owner), e.value as Node) });
     else if (e.key === 'loop_control') out.push({ ...e, value: loopControl(yf, e) });
     else if (e.key === 'check_mode') checkMode(yf, e, all, spec.fleet);
-    else if (e.key === 'become_user') checkBecomeUser(yf, e);
   }
   if (found.short === 'include_vars') Object.assign(fleetParams, varsSearch(yf, fleetParams.file, owner));
   const fleetName = typeof fleetParams[MODULE] === 'string' ? fleetParams[MODULE] : spec.fleet;
@@ -281,6 +399,11 @@ function moduleParams(yf: YamlFile, modE: Entry, argsE: Entry | undefined, short
 /** Ansible's key=value text is all strings; its modules read booleans and numbers from them
  * (`enabled=yes`, `cache_valid_time=86400`). */
 const BOOL_PARAMS = new Set([
+  'follow',
+  'get_checksum',
+  'get_mime',
+  'get_attributes',
+  'quiet',
   'update_cache',
   'enabled',
   'daemon_reload',
@@ -362,16 +485,53 @@ function loopOf(yf: YamlFile, e: Entry): unknown {
   return expr !== undefined ? v : Array.isArray(v) ? v : [v];
 }
 
-/** loop_control: loop_var is fleet's; label only changes what Ansible prints. */
+/** loop_control: loop_var is fleet's; index_var is read after the task (indexVarOf); label
+ * only changes what Ansible prints. */
 function loopControl(yf: YamlFile, e: Entry): unknown {
   if (!isMap(e.value)) return e.value;
   const kept = entries(yf, e.value).filter((x) => {
     if (x.key === 'loop_var') return true;
-    if (x.key === 'label') return false;
-    throw errAt(yf, x.keyNode, `loop_control '${x.key}' is not supported yet (fleet takes loop_var and label)`);
+    if (x.key === 'label' || x.key === 'index_var') return false;
+    throw errAt(yf, x.keyNode, `loop_control '${x.key}' is not supported yet (fleet takes loop_var, index_var and label)`);
   });
   const m = toJS(yf, e.value) as Record<string, unknown>;
   return nodeAt(yf, Object.fromEntries(kept.map((x) => [x.key, m[x.key]])), e.value as Node);
+}
+
+/** until / retries / delay: retries and delay are whole numbers (Ansible's defaults: 3
+ * attempts, 5 s apart); a number from a variable is refused, as it would change the number of
+ * round trips after the checks made before contact. */
+function retriesOf(yf: YamlFile, all: Entry[]): Partial<Task> {
+  const get = (k: string) => all.find((e) => e.key === k);
+  const until = get('until');
+  const out: Partial<Task> = {};
+  for (const k of ['retries', 'delay'] as const) {
+    const e = get(k);
+    if (!e) continue;
+    if (!until) throw errAt(yf, e.keyNode, `'${k}' without 'until' does nothing in Ansible: add until (e.g. until: result is succeeded) or remove it`);
+    const v = toJS(yf, e.value);
+    const n = typeof v === 'string' && /^\d+$/.test(v.trim()) ? Number(v) : v;
+    if (typeof n !== 'number' || !Number.isInteger(n) || n < 0)
+      throw errAt(yf, e.value, `'${k}' expects a whole number${k === 'delay' ? ' of seconds' : ''}, got ${kindOf(yf, e.value)}${typeof v === 'string' && v.includes('{{') ? ' (a value from a variable is not supported: write the number)' : ''}`);
+    out[k] = n;
+  }
+  if (until) {
+    const v = toJS(yf, until.value);
+    const ok = (c: unknown) => typeof c === 'string' || typeof c === 'boolean';
+    if (!(ok(v) || (Array.isArray(v) && v.length > 0 && v.every(ok))))
+      throw errAt(yf, until.value, `'until' expects a condition (or a list of them), got ${kindOf(yf, until.value)}`);
+    out.until = v as Task['until'];
+  }
+  return out;
+}
+
+function indexVarOf(yf: YamlFile, all: Entry[]): string | undefined {
+  const lc = all.find((e) => e.key === 'loop_control');
+  const x = lc && isMap(lc.value) ? entries(yf, lc.value).find((y) => y.key === 'index_var') : undefined;
+  if (!x) return undefined;
+  const v = toJS(yf, x.value);
+  if (typeof v !== 'string' || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(v)) throw errAt(yf, x.value, `loop_control index_var expects a variable name, got ${kindOf(yf, x.value)}`);
+  return v;
 }
 
 /** `check_mode: false` (run even in check mode) is what fleet does with a command whose
@@ -407,4 +567,52 @@ function nodeAt(yf: YamlFile, value: unknown, at: Node | undefined): Node {
     set(n);
   }
   return n;
+}
+
+/** with_fileglob: the controller's files matching each pattern (a relative one is looked for in
+ * the role's files/, then beside the task file), as absolute paths, sorted per pattern; files
+ * only, dot files not matched by `*`, as Python's glob. Found at load: fleet reads every task
+ * before contact. */
+function fileglob(yf: YamlFile, e: Entry, owner: AnsibleOwner): string[] {
+  const v = toJS(yf, e.value);
+  const patterns = Array.isArray(v) ? v : [v];
+  const out: string[] = [];
+  for (const p of patterns) {
+    if (typeof p !== 'string' || p === '') throw errAt(yf, e.value, `'with_fileglob' expects file patterns, got ${kindOf(yf, e.value)}`);
+    if (p.includes('{{') || p.includes('{%'))
+      throw errAt(yf, e.value, `'with_fileglob': a pattern built from variables is not supported (fleet lists the files before contact): write the pattern`);
+    const dirPart = dirname(p);
+    if (/[*?[]/.test(dirPart)) throw errAt(yf, e.value, `'with_fileglob' ${p}: wildcards in directory names are not supported, only in the file name`);
+    const bases = isAbsolute(p) ? [''] : [...(owner.roleDir ? [join(owner.roleDir, 'files')] : []), dirname(yf.file)];
+    const dir = bases.map((b) => (b ? join(b, dirPart) : dirPart)).find((d) => existsSync(d));
+    if (!dir) continue; // Ansible: a pattern matching nothing gives no items.
+    const re = globRegex(basename(p));
+    out.push(
+      ...readdirSync(dir, { withFileTypes: true })
+        .filter((d) => re.test(d.name) && statSync(join(dir, d.name)).isFile())
+        .map((d) => resolve(dir, d.name))
+        .sort(),
+    );
+  }
+  return out;
+}
+
+/** fnmatch: * and ? (not matching a leading dot), [abc] and [!abc]. */
+export function globRegex(pattern: string): RegExp {
+  let re = '';
+  for (let i = 0; i < pattern.length; i++) {
+    const c = pattern[i];
+    if (c === '*') re += '[^/]*';
+    else if (c === '?') re += '[^/]';
+    else if (c === '[') {
+      const j = pattern.indexOf(']', i + 2);
+      if (j < 0) re += '\\[';
+      else {
+        const body = pattern.slice(i + 1, j);
+        re += `[${body.startsWith('!') ? '^' + body.slice(1).replace(/\\/g, '\\\\') : body.replace(/\\/g, '\\\\')}]`;
+        i = j;
+      }
+    } else re += c.replace(/[.+^${}()|\\\]]/g, '\\$&');
+  }
+  return new RegExp(`^${pattern.startsWith('.') ? '' : '(?!\\.)'}${re}$`);
 }

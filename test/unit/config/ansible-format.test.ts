@@ -85,8 +85,8 @@ describe('Ansible module names and parameters', () => {
   });
 
   it('an unsupported module is an error at its key with what to do instead; a collection must be the right one', () => {
-    roleError('- name: v\n  debug: {msg: hi}\n', 2, 3, "module 'debug' is not supported");
-    roleError('- name: v\n  stat: {path: /x}\n', 2, 3, "module 'stat' is not supported", 'test -e');
+    roleError('- name: v\n  cron: {name: x, job: y}\n', 2, 3, "module 'cron' is not supported", '/etc/cron.d');
+    roleError('- name: v\n  wait_for: {port: 80}\n', 2, 3, "module 'wait_for' is not supported");
     roleError('- ansible.builtin.sysctl: {name: a, value: 1}\n', 1, 3, "unknown module 'ansible.builtin.sysctl'");
     roleError('- frobnicate: {}\n', 1, 3, "unknown module 'frobnicate'");
   });
@@ -103,12 +103,63 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('rescue/always, task vars, until, delegate_to are refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; rescue/always and delegate_to are refused at the keyword', () => {
+    const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
+    expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
+    roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
+    roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
     roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n', 3, 3, "'rescue' is not supported", 'failed_when');
-    roleError('- command: a\n  vars: {x: 1}\n', 2, 3, "'vars' is not supported");
-    roleError('- command: a\n  register: r\n  until: r.rc == 0\n', 3, 3, "'until' is not supported");
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
-    roleError('- command: a\n  become_user: postgres\n', 2, 16, "'become_user: postgres' is not supported", 'runuser');
+  });
+
+  it('task and block vars: the task wins over its block, nested blocks merge; a bad name is an error at it', () => {
+    const [t] = roleTasks('- vars: {a: 1, b: 1}\n  block:\n    - vars: {b: 2, c: "{{ a }}"}\n      block:\n        - command: echo\n          vars: {c: 3}\n');
+    expect(t.vars).toEqual({ a: 1, b: 2, c: 3 });
+    roleError('- command: a\n  vars: [x]\n', 2, 9, "'vars' expects a mapping");
+    roleError('- command: a\n  vars: {"x-y": 1}\n', 2, 10, "'x-y' is not a valid variable name");
+  });
+
+  it('become_user: command and shell run through runuser as that user; other modules and become: false as Ansible', () => {
+    const [a, b, c, d] = roleTasks(
+      '- command: psql -c "select 1"\n  become_user: postgres\n- shell: echo $HOME\n  become: true\n  become_user: app\n' +
+        '- command: whoami\n  become: false\n  become_user: app\n- command: id\n  become_user: root\n',
+    );
+    expect([a.params.cmd, a.become]).toEqual(['runuser -u postgres -- psql -c "select 1"', true]);
+    // The script travels in a variable: whatever it renders to, it is never spliced into sh -c.
+    expect(b.params).toEqual({ cmd: 'exec runuser -u app -- sh -c "$FLEET_BECOME_USER_SCRIPT"', environment: { FLEET_BECOME_USER_SCRIPT: 'echo $HOME' } });
+    expect([c.params.cmd, c.become]).toEqual(['whoami', false]); // Ansible: become_user does nothing without become
+    expect(d.params.cmd).toBe('id');
+    roleError('- file: {path: /x, state: touch}\n  become_user: app\n', 2, 16, "'become_user: app' is supported on command and shell tasks only", 'owner');
+    roleError('- command: id\n  become_user: "{{ u }}"\n', 2, 16, 'built from variables');
+  });
+
+  it('environment reaches command and shell only; no_log takes a boolean', () => {
+    const [t] = roleTasks('- command: env\n  environment: {PATH: /bin, N: 1}\n  no_log: yes\n');
+    expect(t.params.environment).toEqual({ PATH: '/bin', N: 1 });
+    expect(t.noLog).toBe(true);
+    roleError('- apt: {name: x}\n  environment: {http_proxy: p}\n', 2, 3, "'environment' reaches command and shell tasks only");
+    roleError('- command: env\n  no_log: maybe\n', 2, 11, "'no_log' expects true or false");
+  });
+
+  it('with_fileglob is listed at load; a templated pattern or a wildcard directory is refused', () => {
+    const [t] = roleTasks('- command: cat {{ item }}\n  with_fileglob: "*.j2"\n', { 'roles/r/files/x.j2': '', 'roles/r/files/y.txt': '' });
+    expect(t.loop).toEqual([expect.stringMatching(/roles\/r\/files\/x\.j2$/)]);
+    roleError('- command: cat {{ item }}\n  with_fileglob: "{{ d }}/*"\n', 2, 18, 'built from variables');
+    roleError('- command: cat {{ item }}\n  with_fileglob: "*/x"\n', 2, 18, 'wildcards in directory names');
+  });
+
+  it('debug, assert, fail, stat, meta: flush_handlers map onto controller actions with Ansible\'s parameters', () => {
+    const [a, b, c, d, e] = roleTasks(
+      '- debug: var=x\n- assert: {that: "x > 1", msg: too small}\n- fail: msg=stop\n- stat: {dest: /etc/x, checksum_algo: sha256, get_mime: false}\n- meta: flush_handlers\n',
+    );
+    expect([a.module, a.params]).toEqual(['debug', { var: 'x', value: '{{ x }}' }]);
+    expect([b.module, b.params]).toEqual(['assert', { fail_msg: 'too small', that: [{ cond: 'x > 1', result: '{% if (x > 1) %}True{% else %}False{% endif %}' }] }]);
+    expect([c.module, c.params]).toEqual(['fail', { msg: 'stop' }]);
+    expect([d.module, d.params]).toEqual(['stat', { path: '/etc/x', checksum_algorithm: 'sha256' }]);
+    expect([e.module, e.params]).toEqual(['flush_handlers', {}]);
+    roleError('- stat: {path: /x, get_mime: true}\n', 1, 9, 'get_mime', 'mime types');
+    roleError('- meta: end_play\n', 1, 9, 'meta: end_play is not supported', 'when');
+    roleError('- debug: {msg: a, var: b}\n', 1, 10, 'mutually exclusive');
   });
 
   it("in fleet's own format, a block: with a list says where the keyword works", () => {
@@ -131,7 +182,8 @@ describe('Ansible keywords', () => {
       ['echo a', ['x', 'y'], []],
       ['echo b', undefined, ['bt']],
     ]);
-    roleError('- include_tasks: "{{ os }}.yml"\n', 1, 18, 'built from variables');
+    roleError('- include_tasks: "{% if a %}x{% endif %}.yml"\n', 1, 18, 'built with {% %}');
+    roleError('- include_tasks: "{{ d }}/main.yml"\n', 1, 18, 'a directory from variables');
     roleError('- include_tasks: missing.yml\n', 1, 18, 'file not found');
   });
 
@@ -153,7 +205,9 @@ describe('Ansible keywords', () => {
     expect(b.loop).toBe('{{ ( xs ) | flatten(levels=1) }}');
     expect(c.loop).toEqual([{ key: 'a', value: 1 }]);
     expect(d.loopVar).toBe('p');
-    roleError('- command: echo\n  loop: [1]\n  loop_control: {index_var: i}\n', 3, 18, "loop_control 'index_var' is not supported");
+    roleError('- command: echo\n  loop: [1]\n  loop_control: {pause: 1}\n', 3, 18, "loop_control 'pause' is not supported");
+    const [i] = roleTasks('- command: echo\n  loop: [1]\n  loop_control: {index_var: idx}\n');
+    expect(i.indexVar).toBe('idx');
   });
 
   it('check_mode: false is taken only where fleet runs the task in check mode too (a command with changed_when: false)', () => {
@@ -195,15 +249,11 @@ describe('Ansible role layout and playbook shape', () => {
     });
     const play = loadPlaybook(join(dir, 'site.yml')).plays[0];
     expect(play.roles[0].vars).toEqual({ r_x: 1 });
-    const order = buildProgram(play, 0, {}).units.map((u) => u.task.params.cmd);
-    expect(order).toEqual(['echo pre', 'echo role', 'echo task', 'echo post']);
-  });
-
-  it('a notify in pre_tasks is refused: Ansible runs that handler before the roles, fleet at the end', () => {
-    const dir = tree({
-      'site.yml': '- hosts: all\n  pre_tasks:\n    - command: a\n      notify: h\n  handlers:\n    - name: h\n      command: b\n',
-    });
-    expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'site.yml'), 3, 7, 'notify in pre_tasks');
+    // Ansible runs the notified handlers after pre_tasks and before post_tasks: so does fleet.
+    const order = buildProgram(play, 0, { tags: ['sometag'] }).units.map((u) => u.task.params.cmd ?? u.task.module);
+    expect(order).toEqual(['flush_handlers', 'flush_handlers']); // they run whatever --tags selects
+    const all = buildProgram(play, 0, {}).units.map((u) => u.task.params.cmd ?? u.task.module);
+    expect(all).toEqual(['echo pre', 'flush_handlers', 'echo role', 'echo task', 'flush_handlers', 'echo post']);
   });
 
   it('import_playbook reads the plays of another file in place; a cycle is an error', () => {

@@ -3,18 +3,15 @@ import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { selectHosts } from '../../../src/config/index.js';
 import { run } from '../../../src/engine/index.js';
-import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
 import type { Inventory } from '../../../src/model/inventory.js';
 import type { Playbook } from '../../../src/model/playbook.js';
-import { Redactor } from '../../../src/report/index.js';
 import { Type } from '@sinclair/typebox';
 import { actions } from '../../../src/actions/index.js';
 import type { AnyAction } from '../../../src/model/action.js';
 import { paramsObject } from '../../../src/model/params.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
-import { LocalSession, localConnector } from './local-session.js';
+import { runLocal } from './run-local.js';
 
 let base: string;
 beforeEach(() => {
@@ -23,25 +20,7 @@ beforeEach(() => {
 });
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
-async function go(inv: Inventory, pb: Playbook, opts: Partial<Parameters<typeof run>[0]> = {}) {
-  const events: FleetEvent[] = [];
-  const sessions = new Map<string, LocalSession>();
-  const recap = await run({
-    mode: 'apply',
-    inventory: inv,
-    playbook: pb,
-    forks: 10,
-    extraVars: { base },
-    diff: true,
-    acceptNewHostKeys: false,
-    emit: (e) => events.push(e),
-    redactor: new Redactor(),
-    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
-    ...opts,
-  });
-  const tasks = events.filter((e): e is TaskEvent => e.type === 'task');
-  return { recap, events, tasks, sessions };
-}
+const go = (inv: Inventory, pb: Playbook, opts: Partial<Parameters<typeof run>[0]> = {}) => runLocal(inv, pb, base, opts);
 
 const filesPlay = () =>
   play([
