@@ -229,6 +229,34 @@ describe('engine', () => {
     expect(next.sessions.get('h1')!.roundTrips).toBe(1);
   });
 
+  it('a query that checks what an earlier task changes runs after it, once: never ahead with the first probes', async () => {
+    // Like the comms role's self-check after its deploy: the query reads the deploy's result
+    // (its condition), so it must not run before the deploy; it logs each run.
+    const inv = inventory([host('h1')]);
+    const log = join(base, 'checks.log');
+    const pb = playbook([
+      play([
+        task('deploy', 'copy', { dest: '{{base}}/deployed', content: 'v1\n' }, { register: 'deploy' }),
+        task('self-check', 'shell', { cmd: `echo run >> ${log}; cat {{base}}/deployed` }, { register: 'seen', changedWhen: false, when: 'deploy is defined' }),
+        task('pre-flight', 'shell', { cmd: `echo pre >> ${log}` }, { changedWhen: false }),
+      ]),
+    ]);
+    const first = await go(inv, pb);
+    expect(first.recap.hosts.h1, JSON.stringify(first.recap.failures)).toMatchObject({ changed: 1, ok: 2, failed: 0 });
+    expect(first.tasks.find((t) => t.task === 'self-check')?.status).toBe('ok');
+    // The deploy's apply carries the self-check after it: two round trips, the check ran once
+    // and saw the deployed file. The pre-flight reads no result: it rode in the first round
+    // trip (and again after the apply, which made the first answer stale).
+    expect(first.sessions.get('h1')!.roundTrips).toBe(2);
+    expect(readFileSync(log, 'utf8')).toBe('pre\nrun\npre\n');
+    const second = await go(inv, pb);
+    expect(second.recap.hosts.h1).toMatchObject({ changed: 0, ok: 3 });
+    // What this costs a run with nothing to change: the check waits for the deploy's probe,
+    // one more round trip.
+    expect(second.sessions.get('h1')!.roundTrips).toBe(2);
+    expect(readFileSync(log, 'utf8')).toBe('pre\nrun\npre\npre\nrun\n');
+  });
+
   it('changes are pipelined: a first run of ten file tasks costs two round trips, not eleven', async () => {
     const inv = inventory([host('h1')]);
     const tasks = Array.from({ length: 10 }, (_, i) => task(`f${i}`, 'copy', { dest: `{{base}}/f${i}`, content: `${i}\n` }));
