@@ -103,6 +103,21 @@ describe('engine', () => {
     expect(alone.tasks[0].status).toBe('failed');
   });
 
+  it('check mode: a query that fails because an earlier change was not made says "will change (after: X)"; alone it fails', async () => {
+    // Like the comms self-check on a host the stack was never deployed to.
+    const inv = inventory([host('h1')]);
+    const tasks = [
+      task('deploy', 'copy', { dest: '{{base}}/deployed', content: 'v1\n' }, { register: 'deploy' }),
+      task('self-check', 'shell', { cmd: 'cat {{base}}/deployed' }, { changedWhen: false, when: 'deploy is defined' }),
+    ];
+    const check = await go(inv, playbook([play(tasks)]), { mode: 'check' });
+    expect(check.tasks.find((t) => t.task === 'self-check')).toMatchObject({ status: 'changed', after: 'deploy' });
+    expect(check.recap.hosts.h1).toMatchObject({ failed: 0 });
+    expect(existsSync(join(base, 'deployed'))).toBe(false);
+    const alone = await go(inv, playbook([play([task('self-check', 'shell', { cmd: 'cat {{base}}/deployed' }, { changedWhen: false })])]), { mode: 'check' });
+    expect(alone.tasks[0].status).toBe('failed');
+  });
+
   it('a failing task stops its host only; an unreachable host is reported as such', async () => {
     const inv = inventory([host('h1'), host('h2'), host('down1')]);
     const pb = playbook([
