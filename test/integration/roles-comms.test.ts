@@ -23,8 +23,10 @@ const DOMAIN = 'comms.test';
 const MAIL_HOST = `mail.${DOMAIN}`;
 const IDENTITY = ageGenerateIdentity();
 const MARKER = 'hello from the overlay backend';
-// Not passing yet (see the README, "comms"): its first runs left the role's stacks undeployed
-// while the self-checks ran. Opt in with FLEET_COMMS_IT=1 until it does, so CI stays green.
+// Not green yet (README, "comms", "What is proven where"): the stacks deploy, mail and
+// PostgreSQL pass; HTTPS to the backend failed when it sat on another node (the lab's
+// cross-node overlay traffic timed out), and the first apply is far over the file's 300 s
+// on a loaded machine. Opt in with FLEET_COMMS_IT=1 until it passes within CI's time.
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-3000)}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 
 describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL and mail from Debian packages on the swarm', () => {
