@@ -142,8 +142,13 @@ async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome
   }
   const { module, params, section } = prepared;
   const probed = await env.probe(section);
-  if (prepared.query) return { ...judge(task, queryVerdict(prepared, probed), evaluate), query: true };
   const pending = env.check ? env.ledger.last() : undefined;
+  if (prepared.query) {
+    const o: Outcome = { ...judge(task, queryVerdict(prepared, probed), evaluate), query: true };
+    // Check mode: a query that fails after a change that was not made (a self-check of a
+    // deploy) checked the state before it: it waits for that change, not a failure.
+    return o.status === 'failed' ? unlessPending(pending, o) : o;
+  }
   if (probed.rc !== 0) {
     return unlessPending(pending, failed('probe failed', { msg: 'probing the current state failed', cmd: section.text.trim().split('\n')[0], rc: probed.rc, stderr: probed.stderr }));
   }

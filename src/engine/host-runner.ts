@@ -324,7 +324,7 @@ export class HostRunner {
       };
       const candidates = candidatesFrom(program, from, this.shared.laterPrograms(this.host.name, program.playIndex));
       return speculate(
-        { candidates, become, max, guessed },
+        { candidates, running: program, become, max, guessed },
         {
           becomeOf: (c) => c.unit.task.become ?? this.becomeOf(c.program),
           sections: (c, decideWhen) => this.sectionsOf(c, rt, facts, decideWhen),

@@ -3,7 +3,15 @@
 // by its exact text (probe-cache.ts): if the task later renders differently, it is a miss and
 // costs a round trip, never a wrong answer. So guessing is allowed; deciding is not: a
 // condition that reads a guessed value never skips a probe.
+// A query (a command that promises to change nothing) is not a probe: it is the operator's
+// command, run for its answer. It rides along only when that answer cannot depend on a task
+// before it that has not run yet and may change the host (a deploy, then a check of what it
+// deployed): run ahead, it would check the old state (and wait out its retries) for nothing.
 import type { Vars } from '../model/inventory.js';
+import type { Task } from '../model/playbook.js';
+import { getModule } from '../modules/index.js';
+import { factNamesOf } from './fact-names.js';
+import { isQuery } from './prepare-task.js';
 import type { PlayProgram, Unit } from './program.js';
 import type { Section } from './script.js';
 import { readsAnyOf, taskReads } from './task-reads.js';
@@ -18,6 +26,8 @@ export interface SpecCandidate {
 export interface SpeculationInput {
   /** The units after the current one, in run order. */
   candidates: Iterable<SpecCandidate>;
+  /** The play running now: its handlers run before a later play's candidates. */
+  running?: PlayProgram;
   /** The round trip's become: only units run the same way can share it. */
   become: boolean;
   /** At most this many sections. */
@@ -39,8 +49,17 @@ export interface SpeculationPorts {
 export function speculate(input: SpeculationInput, ports: SpeculationPorts): Section[] {
   const out: Section[] = [];
   const seen = new Set<string>();
+  // Results of the candidates so far that may say "changed": they run before what follows.
+  const pending = new Set<string>();
+  let program = input.running;
   for (const c of input.candidates) {
     if (out.length >= input.max) break;
+    // A play's handlers run at its end, before the next play's tasks.
+    if (program && c.program !== program) for (const h of program.handlers) addChanging(pending, h.handler);
+    program = c.program;
+    const aheadOfChange = isQueryTask(c.unit.task) && readsPending(c.unit, pending);
+    addChanging(pending, c.unit.task);
+    if (aheadOfChange) continue;
     // A later play's run_once runs on one host only: probing it everywhere is waste.
     if (c.later && c.unit.task.runOnce) continue;
     if (ports.becomeOf(c) !== input.become) continue;
@@ -61,6 +80,23 @@ export function speculate(input: SpeculationInput, ports: SpeculationPorts): Sec
     }
   }
   return out;
+}
+
+function isQueryTask(task: Task): boolean {
+  const module = getModule(task.module);
+  return module !== undefined && isQuery(task, module);
+}
+
+/** The names a task sets for the rest of the run, when it may change the host (not a query). */
+function addChanging(into: Set<string>, task: Task): void {
+  if (isQueryTask(task)) return;
+  for (const name of [...(task.register ? [task.register] : []), ...factNamesOf(task)]) into.add(name);
+}
+
+function readsPending(unit: Unit, pending: ReadonlySet<string>): boolean {
+  if (pending.size === 0) return false;
+  const reads = taskReads(unit);
+  return readsAnyOf([...reads.render, ...reads.when], pending);
 }
 
 /** What a task that changed nothing registers: the guess for results this run has not produced. */

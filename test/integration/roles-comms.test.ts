@@ -23,8 +23,12 @@ const DOMAIN = 'comms.test';
 const MAIL_HOST = `mail.${DOMAIN}`;
 const IDENTITY = ageGenerateIdentity();
 const MARKER = 'hello from the overlay backend';
-// Not passing yet (see the README, "comms"): its first runs left the role's stacks undeployed
-// while the self-checks ran. Opt in with FLEET_COMMS_IT=1 until it does, so CI stays green.
+const VOLUMES = 'comms-proxy_caddy_data comms-proxy_caddy_config comms_postgres_data comms-mail_mail_data comms-mail_mail_queue';
+// A volume is removable once the stack's containers are gone (seconds on a loaded machine).
+const CLEANUP = `docker stack rm comms-proxy comms-db comms-mail cb >/dev/null 2>&1; for i in $(seq 60); do docker volume rm -f ${VOLUMES} >/dev/null 2>&1; [ -z "$(docker volume ls -q | grep -xF -e ${VOLUMES.split(' ').join(' -e ')})" ] && break; sleep 2; done; rm -f /usr/local/sbin/fleet-comms-check; true`;
+// Not green in one run yet (README, "comms", "What is proven where"): its last run passed 4 of
+// 6 (HTTPS, mail, second apply, check after a hand scale) in 17 min on a loaded machine, far
+// over the file's 300 s. Opt in with FLEET_COMMS_IT=1 until it passes within CI's time.
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stdout.slice(-4000)}\n${run.stderr.slice(-3000)}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 
 describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL and mail from Debian packages on the swarm', () => {
@@ -50,6 +54,9 @@ describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL 
     swarm = s;
     mgr = swarm.manager;
     mgrAddr = swarm.hosts[0].address;
+    // A kept lab may hold an earlier run's stacks and volumes: PostgreSQL keeps the password its
+    // volume was made with, which is not this run's generated one.
+    await sshRun(mgr, CLEANUP, { timeoutMs: 120_000 });
     const { runFleet } = await import('./helpers/fleet.js');
     runWith = (args, input) => runFleet([...args, '-i', swarm.project.inventoryDir], { cwd: swarm.project.dir, env: { XDG_CACHE_HOME: swarm.cacheDir, FLEET_AGE_IDENTITY: IDENTITY }, timeoutMs: 900_000, input, json: args[0] !== 'secrets' });
     // A CA of the test's own and the mail server's certificate from it (a real site would
@@ -88,7 +95,9 @@ describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL 
                     command: ['sh', '-c', 'cp /conf/index.html /www/index.html && exec httpd -f -p 8080 -h /www'],
                     configs: [{ source: 'page', target: '/conf/index.html' }],
                     networks: ['fleet-test'],
-                    deploy: { replicas: 1, endpoint_mode: 'dnsrr', placement: { constraints: ['node.role == worker'] } },
+                    // On Caddy's node: in this lab a connection over the overlay to a task on another node
+                    // times out (same-node traffic on the overlay works; see the README).
+                    deploy: { replicas: 1, endpoint_mode: 'dnsrr', placement: { constraints: ['node.role == manager'] } },
                   },
                 },
                 networks: { 'fleet-test': { external: true } },
@@ -133,7 +142,7 @@ describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL 
   }, 900_000);
 
   afterAll(async () => {
-    if (mgr) await sshRun(mgr, 'docker stack rm comms-proxy comms-db comms-mail cb >/dev/null 2>&1; sleep 5; docker volume rm comms-proxy_caddy_data comms-proxy_caddy_config comms-db_comms_postgres_data comms-mail_mail_data comms-mail_mail_queue >/dev/null 2>&1; rm -f /usr/local/sbin/fleet-comms-check; true');
+    if (mgr) await sshRun(mgr, CLEANUP, { timeoutMs: 120_000 });
     swarm?.cleanup();
     fs.rmSync(certs, { recursive: true, force: true });
   }, 120_000);
@@ -147,12 +156,12 @@ describeLabOptIn('FLEET_COMMS_IT')('comms role: Caddy (internal CA), PostgreSQL 
     const at = (n: string) => names.findIndex((t) => t.startsWith(n));
     for (const n of ['pre-flight: the stack', 'pre-flight: disk and memory', 'pre-flight: what Delta Chat needs', 'self-check: HTTPS on the main site', 'self-check: SMTP submission', 'self-check: IMAP'])
       expect(events.find((e) => e.task.startsWith(n))?.status, n).toBe('ok');
-    expect(at('pre-flight: the stack')).toBeLessThan(at('stack comms-proxy'));
-    expect(at('stack comms-mail')).toBeLessThan(at('self-check: HTTPS'));
-    for (const n of ['stack comms-proxy', 'stack comms-db', 'stack comms-mail']) expect(events.find((e) => e.task.startsWith(n))?.status, n).toBe('changed');
-    // The parts switched off are skipped, and the Delta Chat list names what it needs.
-    expect(events.find((e) => e.task.startsWith('stack comms-matrix'))?.status).toBe('skipped');
-    expect(JSON.stringify(events.find((e) => e.task.startsWith('pre-flight: what Delta Chat needs')))).toContain(`MX    ${DOMAIN} -> ${MAIL_HOST}`);
+    expect(at('pre-flight: the stack')).toBeLessThan(at('stack proxy'));
+    expect(at('stack mail')).toBeLessThan(at('self-check: HTTPS'));
+    for (const n of ['stack proxy', 'stack db', 'stack mail']) expect(events.find((e) => e.task.startsWith(n))?.status, n).toBe('changed');
+    // The parts switched off are skipped. (The Delta Chat list is not in the task's JSON event:
+    // an ok query's output is not reported.)
+    expect(events.find((e) => e.task.startsWith('stack matrix'))?.status).toBe('skipped');
   }, 900_000);
 
   it('HTTPS through Caddy reaches the backend on the overlay, verified with the CA from Caddy\'s volume; .well-known is JSON with CORS only with Matrix on', async () => {
@@ -227,5 +236,19 @@ else:
     expect(again.code, explain(again)).toBe(0);
     expect(again.recap?.hosts[mgr]?.changed, explain(again)).toBe(0);
     expect(await serviceTasks()).toBe(before);
+  }, 600_000);
+  it('fleet check after someone scaled Caddy by hand shows the drift with a diff, changes nothing and exits 2', async () => {
+    // Host-mode port 443 on one node: the second task cannot start, the first keeps serving.
+    await onMgr('docker service scale -d comms-proxy_caddy=2 >/dev/null');
+    const check = await runWith(['check', 'playbooks/comms.yml', '--diff']);
+    expect(check.code, explain(check)).toBe(2);
+    const events = taskEvents(check, mgr);
+    const proxy = events.find((e) => e.task.startsWith('stack proxy'));
+    expect(proxy?.status, explain(check)).toBe('changed');
+    expect(proxy?.diff).toContain('-  replicas: 2');
+    expect(proxy?.diff).toContain('+  replicas: 1');
+    // Only the drifted stack would change; the self-checks still pass.
+    for (const n of ['stack db', 'stack mail', 'self-check: HTTPS', 'self-check: SMTP', 'self-check: IMAP']) expect(events.find((e) => e.task.startsWith(n))?.status, n).toBe('ok');
+    expect((await onMgr("docker service inspect -f '{{.Spec.Mode.Replicated.Replicas}}' comms-proxy_caddy")).trim()).toBe('2');
   }, 600_000);
 });

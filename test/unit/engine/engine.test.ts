@@ -82,6 +82,21 @@ describe('engine', () => {
     expect(alone.tasks[0].status).toBe('failed');
   });
 
+  it('check mode: a query that fails because an earlier change was not made says "will change (after: X)"; alone it fails', async () => {
+    // Like the comms self-check on a host the stack was never deployed to.
+    const inv = inventory([host('h1')]);
+    const tasks = [
+      task('deploy', 'copy', { dest: '{{base}}/deployed', content: 'v1\n' }, { register: 'deploy' }),
+      task('self-check', 'shell', { cmd: 'cat {{base}}/deployed' }, { changedWhen: false, when: 'deploy is defined' }),
+    ];
+    const check = await go(inv, playbook([play(tasks)]), { mode: 'check' });
+    expect(check.tasks.find((t) => t.task === 'self-check')).toMatchObject({ status: 'changed', after: 'deploy' });
+    expect(check.recap.hosts.h1).toMatchObject({ failed: 0 });
+    expect(existsSync(join(base, 'deployed'))).toBe(false);
+    const alone = await go(inv, playbook([play([task('self-check', 'shell', { cmd: 'cat {{base}}/deployed' }, { changedWhen: false })])]), { mode: 'check' });
+    expect(alone.tasks[0].status).toBe('failed');
+  });
+
   it('a failing task stops its host only; an unreachable host is reported as such', async () => {
     const inv = inventory([host('h1'), host('h2'), host('down1')]);
     const pb = playbook([
@@ -206,6 +221,34 @@ describe('engine', () => {
     const next = await go(inv, pb);
     expect(next.recap.hosts.h1).toMatchObject({ ok: 2, skipped: 1, changed: 0 });
     expect(next.sessions.get('h1')!.roundTrips).toBe(1);
+  });
+
+  it('a query that checks what an earlier task changes runs after it, once: never ahead with the first probes', async () => {
+    // Like the comms role's self-check after its deploy: the query reads the deploy's result
+    // (its condition), so it must not run before the deploy; it logs each run.
+    const inv = inventory([host('h1')]);
+    const log = join(base, 'checks.log');
+    const pb = playbook([
+      play([
+        task('deploy', 'copy', { dest: '{{base}}/deployed', content: 'v1\n' }, { register: 'deploy' }),
+        task('self-check', 'shell', { cmd: `echo run >> ${log}; cat {{base}}/deployed` }, { register: 'seen', changedWhen: false, when: 'deploy is defined' }),
+        task('pre-flight', 'shell', { cmd: `echo pre >> ${log}` }, { changedWhen: false }),
+      ]),
+    ]);
+    const first = await go(inv, pb);
+    expect(first.recap.hosts.h1, JSON.stringify(first.recap.failures)).toMatchObject({ changed: 1, ok: 2, failed: 0 });
+    expect(first.tasks.find((t) => t.task === 'self-check')?.status).toBe('ok');
+    // The deploy's apply carries the self-check after it: two round trips, the check ran once
+    // and saw the deployed file. The pre-flight reads no result: it rode in the first round
+    // trip (and again after the apply, which made the first answer stale).
+    expect(first.sessions.get('h1')!.roundTrips).toBe(2);
+    expect(readFileSync(log, 'utf8')).toBe('pre\nrun\npre\n');
+    const second = await go(inv, pb);
+    expect(second.recap.hosts.h1).toMatchObject({ changed: 0, ok: 3 });
+    // What this costs a run with nothing to change: the check waits for the deploy's probe,
+    // one more round trip.
+    expect(second.sessions.get('h1')!.roundTrips).toBe(2);
+    expect(readFileSync(log, 'utf8')).toBe('pre\nrun\npre\npre\nrun\n');
   });
 
   it('changes are pipelined: a first run of ten file tasks costs two round trips, not eleven', async () => {

@@ -5,7 +5,8 @@ import { buildProgram } from '../../../src/engine/program.js';
 import type { Section } from '../../../src/engine/script.js';
 import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate, type SpeculationPorts } from '../../../src/engine/speculation.js';
 import type { Task } from '../../../src/model/playbook.js';
-import { play, task } from './fixtures.js';
+import { setVariableTemplates } from '../../../src/engine/task-reads.js';
+import { handler, inventory, play, playbook, task } from './fixtures.js';
 
 const probe = (text: string): Section => ({ kind: 'probe', text });
 
@@ -63,6 +64,49 @@ describe('speculate', () => {
     speculate({ candidates: cs, become: false, max: 100, guessed: new Set(['login']) }, p);
     // A role's condition (roles: [{role, when}]) counts as the unit's own.
     expect(decided).toEqual({ 'on a guess': false, 'on a fact': true, 'on a guess via role': false });
+  });
+});
+
+describe('speculate: queries (commands that promise to change nothing)', () => {
+  const q = (name: string, extra: Partial<Task> = {}) => task(name, 'command', { cmd: `check ${name}` }, { changedWhen: false, ...extra });
+  const sent = (cs: SpecCandidate[]) => speculate({ candidates: cs, become: false, max: 100, guessed: new Set() }, ports().ports).map((s) => s.text);
+
+  it('a query that reads the result of a task before it that may change waits for it; one reading a query or nothing rides along', () => {
+    const cs = candidates([
+      t('current'),
+      q('who', { register: 'who' }),
+      t('deploy', { register: 'deploy' }),
+      q('check deployed', { when: 'deploy is defined' }),
+      q('check its output', { params: { cmd: 'check {{ deploy.changed }}' } } as Partial<Task>),
+      q('as who', { when: "who.rc == 0" }),
+      q('preflight'),
+      // A probe may read a guess: it has no side effects, and a wrong guess is a cache miss.
+      t('reads deploy', { when: 'deploy.changed' }),
+    ]);
+    expect(sent(cs)).toEqual(['probe who', 'probe deploy', 'probe as who', 'probe preflight', 'probe reads deploy']);
+  });
+
+  it('a variable that is a template reading the result counts as reading it', () => {
+    const p = play([t('current'), t('deploy', { register: 'deploy' }), q('check', { when: 'deployed' })], { vars: { deployed: '{{ deploy is defined }}' } });
+    setVariableTemplates(inventory([]), playbook([p]), {});
+    try {
+      expect(sent([...candidatesFrom(buildProgram(p, 0, {}), 1, [])])).toEqual(['probe deploy']);
+    } finally {
+      setVariableTemplates(inventory([]), playbook([]), {});
+    }
+  });
+
+  it('the task applying in this round trip is not ahead of it: its result is known on the host before the query runs', () => {
+    // candidatesFrom(…, 1): unit 0 ('deploy') is the apply this round trip carries first.
+    expect(sent(candidates([t('deploy', { register: 'deploy' }), q('check', { when: 'deploy is defined' })]))).toEqual(['probe check']);
+  });
+
+  it('a later play\'s query waits for a result registered by an earlier play\'s handler, or by a set_fact', () => {
+    const first = buildProgram(play([t('current')], { handlers: [handler('restart', 'command', { cmd: 'restart' })] }), 0, {});
+    first.handlers[0].handler.register = 'restarted';
+    const second = buildProgram(play([task('facts', 'set_fact', { ready: true }), q('after restart', { when: 'restarted is defined' }), q('ready?', { when: 'ready' }), q('free')]), 1, {});
+    const out = speculate({ candidates: candidatesFrom(first, 1, [second]), running: first, become: false, max: 100, guessed: new Set() }, ports().ports);
+    expect(out.map((s) => s.text)).toEqual(['probe facts', 'probe free']);
   });
 });
 
