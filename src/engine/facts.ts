@@ -1,4 +1,5 @@
 // Facts are gathered inside the first probe round trip, never in a round trip of their own.
+// The clock (now) is boot time plus uptime, both read from /proc with builtins.
 import type { HostFacts } from '../model/module.js';
 
 /** Builtins and /proc reads only, so facts cost the host almost nothing. SSH_CONNECTION is
@@ -11,6 +12,7 @@ read -r init </proc/1/comm 2>/dev/null; echo "init=$init"
 echo "addresses=$(hostname -I 2>/dev/null)"
 while read -r k v _; do [ "$k" = MemTotal: ] && echo "mem_kb=$v"; done </proc/meminfo
 echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
+b=; while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat; [ -n "$b" ] && read -r up _ </proc/uptime && echo "now=$((b + ${'$'}{up%.*}))"
 echo "openssh=$(dpkg-query -W -f='${'$'}{Version}' openssh-server 2>/dev/null)"
 c=${'$'}{SSH_CONNECTION:-}
 [ -n "$c" ] || c=$(tr '\0' '\n' </proc/$PPID/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')
@@ -30,7 +32,7 @@ export function parseFacts(out: string): GatheredFacts {
   const get = (k: string): string => kv.get(k) ?? '';
   // "1:9.2p1-2+deb12u3" -> "9.2"
   const ssh = /^(?:\d+:)?(\d+\.\d+)/.exec(get('openssh'));
-  return {
+  const facts: GatheredFacts = {
     osId: get('os_id'),
     osVersion: get('os_version'),
     osCodename: get('os_codename'),
@@ -43,6 +45,11 @@ export function parseFacts(out: string): GatheredFacts {
     opensshVersion: ssh ? ssh[1] : '',
     controllerIp: get('ssh_connection').split(/\s+/)[0] ?? '',
   };
+  // The host's clock moves on with the controller's from the moment it was read.
+  const clock = Number(get('now'));
+  const readAt = Date.now();
+  if (clock > 0) Object.defineProperty(facts, 'now', { enumerable: true, get: () => clock + Math.floor((Date.now() - readAt) / 1000) });
+  return facts;
 }
 
 /** The shape templates see: snake_case like Ansible's facts. */

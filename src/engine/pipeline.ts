@@ -56,6 +56,8 @@ export interface LookaheadPorts {
   prepare(unit: Unit, ctx: Vars): PreparedTask;
   cached(s: Section): SectionResult | undefined;
   facts?: HostFacts;
+  /** Directories the change that opens the round trip leaves in place. */
+  madeDirs?: readonly string[];
 }
 
 /** The units right after `unit` that can be planned now and applied behind guards in the same
@@ -65,6 +67,8 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   const ahead: Ahead[] = [];
   const skipped: Unit[] = [];
   if (unit.task.loop !== undefined) return { ahead, skipped };
+  // Directories the changes before the task being planned will have made by the time it runs.
+  const made = new Set(ports.madeDirs ?? []);
   for (let i = unit.index + 1; i < program.units.length && ahead.length < MAX_PIPELINED; i++) {
     const u = program.units[i];
     if (!pipelinable(u, ports)) break;
@@ -76,11 +80,17 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
       }
       const prepared = ports.prepare(u, ctx);
       if (prepared.kind !== 'module') break;
-      const probed = ports.cached(prepared.section);
-      if (!probed || probed.rc !== 0) break;
-      const plan = prepared.module.plan(prepared.params, probed.stdout, ports.facts);
+      const cached = ports.cached(prepared.section);
+      if (!cached || cached.rc !== 0) break;
+      const { module, params } = prepared;
+      // Probed before the changes ahead of it: planned from what it will print after them
+      // (its directory made), which its guard then checks.
+      const predicted = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
+      const probed = predicted === undefined ? cached : { ...cached, stdout: predicted };
+      const plan = module.plan(params, probed.stdout, ports.facts);
       if (plan.kind === 'blocked') break;
-      const applyText = plan.kind === 'change' ? prepared.module.apply(prepared.params, plan, ports.facts) : undefined;
+      const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
+      if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
       ahead.push({ unit: u, prepared, plan, planned: probed, applyText });
     } catch {
       // Not plannable from here (it cannot render yet): the pipeline stops, the task runs on its own.
