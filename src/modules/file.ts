@@ -4,7 +4,7 @@ import type { Change, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, stringEnum, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions, type PathState } from './lib/filestate.js';
+import { probePath, parsePath, predictParent, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions, type PathState } from './lib/filestate.js';
 import { setAttrsSh } from './lib/filewrite.js';
 import { pathSchema, attrProps } from './lib/schema.js';
 
@@ -145,5 +145,6 @@ export const file: Module<typeof schema, FilePlanData> = {
   plan: (p, out) => planFile(p, out),
   apply: (p, plan) => applyFile(p, plan),
   madeDirs: madeDirsFile,
+  predict: (p, out, dirs) => predictParent(p.path, out, dirs),
   resources: fileResources,
 };
