@@ -85,7 +85,9 @@ export interface ModuleTraits {
 export type ProbeBatch =
   | { kind: 'dpkg'; names: string[] }
   /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
-  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean };
+  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean }
+  /** A command's creates/removes guard (no unless, no chdir): builtin tests only, modules/lib/run.ts. */
+  | { kind: 'guard'; creates?: string; removes?: string };
 
 /** Merges probes of one kind (modules/batchers.ts). `split` must hand each task exactly what
  * its own probe would have printed, so plan() decides the same either way. */
