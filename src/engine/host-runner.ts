@@ -261,6 +261,7 @@ export class HostRunner {
         : lookahead(program, unit, {
             become,
             registerNames: this.shared.registerNamesOf(this.host.name),
+            registered: (name) => name in this.rt.registered,
             context: (u) => this.context(program, u, false),
             whenHolds,
             prepare: (u, ctx) => prepareTask(u.task, ctx, this.facts),

@@ -48,8 +48,10 @@ export interface Ahead {
 export interface LookaheadPorts {
   /** The round trip's become. */
   become: boolean;
-  /** Names registered anywhere in this run: a task reading one waits for the real value. */
+  /** Names registered anywhere in this run: a task reading one waits for the real value... */
   registerNames: ReadonlySet<string>;
+  /** ...unless this host has it already (registered by a task before the pipeline). */
+  registered(name: string): boolean;
   /** The unit's variables (without hostvars: a task reading them is not pipelined). */
   context(unit: Unit): Vars;
   whenHolds(unit: Unit, ctx: Vars): boolean;
@@ -62,16 +64,21 @@ export interface LookaheadPorts {
 
 /** The units right after `unit` that can be planned now and applied behind guards in the same
  * round trip, and the ones among them whose condition is false (skipped; a skip decided here
- * stays right even if the pipeline stops early: its condition reads no registered value). */
+ * stays right even if the pipeline stops early: its condition reads only final values). */
 export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPorts): { ahead: Ahead[]; skipped: Unit[] } {
   const ahead: Ahead[] = [];
   const skipped: Unit[] = [];
   if (unit.task.loop !== undefined) return { ahead, skipped };
   // Directories the changes before the task being planned will have made by the time it runs.
   const made = new Set(ports.madeDirs ?? []);
+  // Names whose value is not final for the task being planned: registered in this run and not
+  // yet on this host, or (again) by the change that opens the round trip or a task riding along.
+  const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
+  if (unit.task.register) unknown.add(unit.task.register);
   for (let i = unit.index + 1; i < program.units.length && ahead.length < MAX_PIPELINED; i++) {
     const u = program.units[i];
-    if (!pipelinable(u, ports)) break;
+    if (!pipelinable(u, ports, unknown)) break;
+    if (u.task.register) unknown.add(u.task.register);
     try {
       const ctx = ports.context(u);
       if (!ports.whenHolds(u, ctx)) {
@@ -100,20 +107,21 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   return { ahead, skipped };
 }
 
-/** What may ride along: a plain module task whose result nobody reads right away and whose
- * failure the host sees in order. A command's apply is the operator's own code: only guarded
- * ones ride along (an unguarded command keeps a round trip of its own, so Ctrl-C between
- * long commands stops before the next one). */
-function pipelinable(u: Unit, ports: LookaheadPorts): boolean {
+/** What may ride along: a plain module task whose failure the host sees in order, reading no
+ * registered value that is not final yet (its own result, registered, is read by the tasks
+ * after it only once this round trip is back). A command's apply is the operator's own code:
+ * only guarded ones ride along (an unguarded command keeps a round trip of its own, so Ctrl-C
+ * between long commands stops before the next one). */
+function pipelinable(u: Unit, ports: LookaheadPorts, unknown: ReadonlySet<string>): boolean {
   const t = u.task;
   const module = getModule(t.module);
   if (!module) return false;
   if (module.traits?.guards && (t.changedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) return false;
   // failed_when could fail a task whose successors already ran on the host.
-  if (t.failedWhen !== undefined || t.register || t.loop !== undefined || t.runOnce) return false;
+  if (t.failedWhen !== undefined || t.loop !== undefined || t.runOnce) return false;
   if ((t.become ?? ports.become) !== ports.become) return false;
   const reads = taskReads(u);
-  return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], ports.registerNames);
+  return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], unknown);
 }
 
 /** How a pipelined task ended, from its section's result: undefined when its guard found the

@@ -119,6 +119,19 @@ describe('first runs: one script for every change whose probe is known', () => {
     expect(again.roundTrips).toBe(1);
   });
 
+  it('a registered result rides along; a task reading it waits for the real value in the next round trip', async () => {
+    const root = join(tmp, 'r');
+    mkdirSync(root);
+    const r = await apply(root, [
+      task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }, { register: 'ra' }),
+      task('b', 'copy', { dest: '{{root}}/b', content: 'b\n' }, { register: 'rb' }),
+      task('reads a', 'shell', { cmd: 'echo "{{ ra.changed }} {{ rb.changed }}" > {{root}}/seen' }, { creates: '{{root}}/seen', when: 'ra.changed' }),
+    ]);
+    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'changed', 'changed']);
+    expect(r.roundTrips).toBe(3);
+    expect(readFileSync(join(root, 'seen'), 'utf8')).toBe('True True\n');
+  });
+
   for (const [name, setUp] of Object.entries(corpus)) {
     it(`decides as one round trip per change does: ${name}`, async () => {
       const batched = join(tmp, 'batched');
@@ -127,10 +140,12 @@ describe('first runs: one script for every change whose probe is known', () => {
         mkdirSync(r);
         setUp(r);
       }
-      const a = await apply(batched, workload());
-      // A registered task never rides along: every change then has its own round trip, planned
-      // from a fresh probe taken after the changes before it.
-      const b = await apply(perTask, workload().map((t, i) => ({ ...t, register: `r${i}` })));
+      // Registered results ride along too (nothing reads them before the round trip is back).
+      const a = await apply(batched, workload().map((t, i) => ({ ...t, register: `r${i}` })));
+      // A task whose condition reads the result of the one before it never rides along: every
+      // change then has its own round trip, planned from a fresh probe taken after the changes
+      // before it.
+      const b = await apply(perTask, workload().map((t, i) => ({ ...t, register: `r${i}`, ...(i ? { when: `r${i - 1} is defined` } : {}) })));
       expect(a.decisions).toEqual(b.decisions);
       expect(a.recap).toEqual(b.recap);
       expect(tree(batched)).toEqual(tree(perTask));
