@@ -16,6 +16,12 @@ describe('facts', () => {
     expect(read.now).toBeLessThan(1005);
   });
 
+  it('arch and the CPU count read from /proc and /sys say what uname and getconf say', () => {
+    const facts = parseFacts(execFileSync('sh', ['-c', FACTS_PROBE], { encoding: 'utf8' }));
+    expect(facts.arch).toBe(execFileSync('uname', ['-m'], { encoding: 'utf8' }).trim());
+    expect(facts.cpus).toBe(Number(execFileSync('getconf', ['_NPROCESSORS_ONLN'], { encoding: 'utf8' }).trim()));
+  });
+
   it('no clock read: no now (a plan then falls back to what its probe or the controller says)', () => {
     expect(parseFacts('os_id=debian\n').now).toBeUndefined();
   });
