@@ -1,12 +1,16 @@
 // Pipelined changes: when a task changes, the tasks after it whose probes are already known
 // are planned from those probes and applied in the same round trip. Each runs behind a guard
-// on the host: its probe is run again and the output hashed; only if it is byte for byte what
+// on the host: its probe is run again and its output compared (as text, or by digest when it
+// is large); only if it is byte for byte what
 // the plan was made from does its apply run (a plan is a pure function of that output, so it
 // still holds). Otherwise the script stops there and the engine plans that task afresh.
+// A task whose directory an earlier change in the script makes is planned from the output
+// its probe will print then (Module.predict), and its guard checks exactly that.
 import { createHash } from 'node:crypto';
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts, Plan } from '../model/module.js';
 import { getModule } from '../modules/index.js';
+import { q } from '../modules/lib/sh.js';
 import { appliedVerdict } from './verdicts.js';
 import type { Verdict } from './outcome.js';
 import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
@@ -22,12 +26,20 @@ export function probeDigest(r: SectionResult): string {
   return createHash('sha256').update(`${r.stdout}\n@rc=${r.rc}`).digest('hex');
 }
 
+/** Probe outputs up to this size are compared as text in the guard (the test builtin); larger
+ * ones by digest, so the script does not carry them back. */
+export const INLINE_GUARD_BYTES = 4096;
+
 /** The guard runs the probe exactly as a probe section does (its own subshell, stderr
- * dropped) and appends the exit code, so the digest covers what plan() saw. */
+ * dropped) and appends the exit code, so the comparison covers what plan() saw. */
 export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined): Section {
+  const seen = `${planned.stdout}\n@rc=${planned.rc}`;
+  // Comparing the text itself costs the host no process; a digest costs a sha256sum and a subshell.
+  const differs =
+    Buffer.byteLength(seen) <= INLINE_GUARD_BYTES ? `[ "$fleet_o" != ${q(seen)} ]` : `[ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]`;
   const guard = [
     `fleet_o=$( (\n${probeText}\n) 2>/dev/null; printf '\\n@rc=%s' "$?" )`,
-    `if [ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]; then echo ${DIVERGED_MARK}; exit ${DIVERGED}; fi`,
+    `if ${differs}; then echo ${DIVERGED_MARK}; exit ${DIVERGED}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
 }
