@@ -24,8 +24,9 @@ export interface TaskEnv {
   secrets: SecretRegistry;
   /** The probe's result: from the cache, or a round trip (that also speculates). */
   probe(section: Section): Promise<SectionResult>;
-  /** Apply the change (and what can be pipelined after it) in one round trip. */
-  apply(text: string): Promise<SectionResult>;
+  /** Apply the change (and what can be pipelined after it) in one round trip; `madeDirs`: the
+   * directories it leaves in place, which the tasks pipelined after it may count on. */
+  apply(text: string, madeDirs: readonly string[]): Promise<SectionResult>;
   /** Run the action, with what its own probe printed (when it has one). */
   runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
   /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
@@ -170,7 +171,7 @@ async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome
     if (module.traits?.guards) return { status: 'changed', msg: plan.summary, registered: { changed: true, failed: false } };
     return judge(task, planVerdict(plan), evaluate);
   }
-  const out = await env.apply(module.apply(params, plan, env.facts));
+  const out = await env.apply(module.apply(params, plan, env.facts), module.madeDirs?.(params, plan) ?? []);
   return judge(task, appliedVerdict(prepared, plan.summary, plan.diff, out), evaluate);
 }
 

@@ -1,16 +1,20 @@
 // Facts are gathered inside the first probe round trip, never in a round trip of their own.
+// The clock (now) is boot time plus uptime, both read from /proc with builtins.
 import type { HostFacts } from '../model/module.js';
 
-/** Builtins and /proc reads only, so facts cost the host almost nothing. SSH_CONNECTION is
- * dropped by sudo, so it is read from the parent (sudo's) environment when missing. */
+/** Builtins and /proc and /sys reads where they exist (kernel.arch, the online CPU ranges), so
+ * facts cost the host few processes. SSH_CONNECTION is dropped by sudo, so it is read from the
+ * parent (sudo's) environment when missing. */
 export const FACTS_PROBE = String.raw`. /etc/os-release 2>/dev/null
 echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"
-echo "arch=$(uname -m)"
+read -r a </proc/sys/kernel/arch 2>/dev/null || a=$(uname -m); echo "arch=$a"
 read -r h </etc/hostname 2>/dev/null || h=$(uname -n); echo "hostname=$h"
 read -r init </proc/1/comm 2>/dev/null; echo "init=$init"
 echo "addresses=$(hostname -I 2>/dev/null)"
 while read -r k v _; do [ "$k" = MemTotal: ] && echo "mem_kb=$v"; done </proc/meminfo
-echo "cpus=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc)"
+n=0; if IFS=, read -r r </sys/devices/system/cpu/online 2>/dev/null; then IFS=,; for x in $r; do case $x in *-*) n=$((n + ${'$'}{x#*-} - ${'$'}{x%-*} + 1));; *) n=$((n + 1));; esac; done; unset IFS; fi
+[ "$n" -gt 0 ] || n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc); echo "cpus=$n"
+b=; while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat; [ -n "$b" ] && read -r up _ </proc/uptime && echo "now=$((b + ${'$'}{up%.*}))"
 echo "openssh=$(dpkg-query -W -f='${'$'}{Version}' openssh-server 2>/dev/null)"
 c=${'$'}{SSH_CONNECTION:-}
 [ -n "$c" ] || c=$(tr '\0' '\n' </proc/$PPID/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')
@@ -30,7 +34,7 @@ export function parseFacts(out: string): GatheredFacts {
   const get = (k: string): string => kv.get(k) ?? '';
   // "1:9.2p1-2+deb12u3" -> "9.2"
   const ssh = /^(?:\d+:)?(\d+\.\d+)/.exec(get('openssh'));
-  return {
+  const facts: GatheredFacts = {
     osId: get('os_id'),
     osVersion: get('os_version'),
     osCodename: get('os_codename'),
@@ -43,6 +47,11 @@ export function parseFacts(out: string): GatheredFacts {
     opensshVersion: ssh ? ssh[1] : '',
     controllerIp: get('ssh_connection').split(/\s+/)[0] ?? '',
   };
+  // The host's clock moves on with the controller's from the moment it was read.
+  const clock = Number(get('now'));
+  const readAt = Date.now();
+  if (clock > 0) Object.defineProperty(facts, 'now', { enumerable: true, get: () => clock + Math.floor((Date.now() - readAt) / 1000) });
+  return facts;
 }
 
 /** The shape templates see: snake_case like Ansible's facts. */

@@ -15,9 +15,16 @@ export class Notifications {
   /** The notified handlers of the play, in the order they are written, as units at `at` (after
    * its tasks, or where a flush_handlers is); forgets the notifications. */
   take(program: PlayProgram, at: number = program.units.length): Unit[] {
-    if (this.names.size === 0) return [];
-    const notified = this.names;
+    const units = this.peek(program, [], at);
     this.names = new Set();
+    return units;
+  }
+
+  /** The handlers that would run if the play ended now, with `more` notified too (the changes
+   * of a round trip in flight): their probes can ride in that round trip. */
+  peek(program: PlayProgram, more: Iterable<string> = [], at: number = program.units.length): Unit[] {
+    const notified = new Set([...this.names, ...more]);
+    if (notified.size === 0) return [];
     return program.handlers
       .filter(({ handler }) => handler.listen.some((n) => notified.has(n)))
       .map(({ handler, roleRef }) => ({ task: handler, roleRef, index: at, roleWhen: roleRef?.when }));

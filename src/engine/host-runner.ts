@@ -236,7 +236,7 @@ export class HostRunner {
       timings: this.timings,
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
-      apply: (text) => this.apply(text, program, unit, become),
+      apply: (text, madeDirs) => this.apply(text, madeDirs, program, unit, become),
       retryPause: async (ms, why) => {
         this.trace(`${why}: the next attempt probes again (one more round trip)`);
         const interrupted = await this.shared.pause(ms);
@@ -275,7 +275,7 @@ export class HostRunner {
   }
 
   /** One change, the pipelined changes after it, and the re-probe of what follows: one round trip. */
-  private async apply(text: string, program: PlayProgram, unit: Unit, become: boolean): Promise<SectionResult> {
+  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean): Promise<SectionResult> {
     const wire = this.wire!;
     const { ahead, skipped } =
       this.shared.opts.mode === 'check'
@@ -283,16 +283,21 @@ export class HostRunner {
         : lookahead(program, unit, {
             become,
             registerNames: this.shared.registerNamesOf(this.host.name),
+            registered: (name) => name in this.rt.registered,
             context: (u) => this.context(program, u, false),
             whenHolds,
             prepare: (u, ctx) => prepareTask(u.task, ctx, this.facts),
             cached: (s) => wire.cache.get(s),
             facts: this.facts,
+            madeDirs,
           });
     for (const u of skipped) this.decided.set(u, CONDITION_FALSE);
     wire.cache.clear();
     const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.index;
-    const spec = this.speculate(program, last + 1, become, REPROBE_WINDOW);
+    // The handlers these changes notify: their probes ride along, so a handler costs only its apply.
+    const notifying = [unit.task, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit.task)];
+    const handlers = this.notifications.peek(program, notifying.flatMap((t) => t.notify));
+    const spec = this.speculate(program, last + 1, become, REPROBE_WINDOW, handlers);
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
@@ -312,7 +317,7 @@ export class HostRunner {
 
   /** The probes of later units that can be rendered now, with guesses for what this run has
    * not registered yet (speculation.ts). */
-  private speculate(program: PlayProgram, from: number, become: boolean, max = MAX_SPECULATIVE_SECTIONS): Section[] {
+  private speculate(program: PlayProgram, from: number, become: boolean, max = MAX_SPECULATIVE_SECTIONS, handlers: Unit[] = []): Section[] {
     return this.timings.measure('renderMs', () => {
       const { values, guessed } = guessRegistered(this.shared.registerNamesOf(this.host.name), this.rt.registered, this.queries?.lastRun ?? {});
       const facts = this.facts ?? this.lastRunFacts;
@@ -322,7 +327,10 @@ export class HostRunner {
         facts: this.rt.facts ?? (facts ? factsForTemplates(facts) : undefined),
         controllerIp: this.rt.controllerIp || facts?.controllerIp || '',
       };
-      const candidates = candidatesFrom(program, from, this.shared.laterPrograms(this.host.name, program.playIndex));
+      const candidates = [
+        ...handlers.map((unit) => ({ unit, program, later: false })),
+        ...candidatesFrom(program, from, this.shared.laterPrograms(this.host.name, program.playIndex)),
+      ];
       return speculate(
         { candidates, running: program, become, max, guessed },
         {

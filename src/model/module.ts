@@ -17,6 +17,8 @@ export interface HostFacts {
   cpus: number;
   /** Installed OpenSSH version, e.g. "9.2", "" when not installed. */
   opensshVersion: string;
+  /** The host's clock (Unix seconds, to about a second) when facts were read. */
+  now?: number;
 }
 
 /** What a module knows when it prepares params (on the controller, before any probe). */
@@ -83,7 +85,9 @@ export interface ModuleTraits {
 export type ProbeBatch =
   | { kind: 'dpkg'; names: string[] }
   /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
-  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean };
+  | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean }
+  /** A command's creates/removes guard (no unless, no chdir): builtin tests only, modules/lib/run.ts. */
+  | { kind: 'guard'; creates?: string; removes?: string };
 
 /** Merges probes of one kind (modules/batchers.ts). `split` must hand each task exactly what
  * its own probe would have printed, so plan() decides the same either way. */
@@ -117,6 +121,13 @@ export interface Module<S extends TObject = TObject, D = undefined, P = Params<S
   result?(params: P, outcome: ApplyOutcome): ModuleResult;
   /** Params whose values are secret: redacted in output. */
   secretParams?: readonly string[];
+  /** Directories a planned change leaves in place: a later task applied in the same round trip
+   * may count on them (see predict). */
+  madeDirs?(params: P, change: Change<D>): string[];
+  /** The probe output this task would print once the directories in `dirs` exist, when that is
+   * not `probeOutput` (undefined: no other output expected). A task pipelined after the changes
+   * that make them is planned from it, and its guard checks the host prints exactly that. */
+  predict?(params: P, probeOutput: string, dirs: ReadonlySet<string>): string | undefined;
   /** Resources this task touches ("file:/etc/x", "pkg:tor", "unit:tor.service"): a later task
    * touching a resource of an earlier pending change is "will change (after: ...)" in check mode. */
   resources?(params: P): string[];

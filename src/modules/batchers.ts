@@ -3,6 +3,7 @@
 // probe prints (test/unit/engine/probe-batch.test.ts runs both in a real shell and compares).
 import type { ProbeBatch, ProbeBatcher } from '../model/module.js';
 import { pathBatchScript, pathBatchSplit, type PathBatch } from './lib/filestate.js';
+import { guardBatchScript, guardBatchSplit } from './lib/run.js';
 import { dpkgQuerySh, LISTS_AGE_SH } from './package.js';
 
 type DpkgBatch = Extract<ProbeBatch, { kind: 'dpkg' }>;
@@ -36,7 +37,14 @@ const path: ProbeBatcher = {
   split: (stdout, _need, index) => pathBatchSplit(stdout, index),
 };
 
-const batchers: Record<ProbeBatch['kind'], ProbeBatcher> = { dpkg, path };
+/** command/shell guards of path tests: one section of builtins for all of them. */
+const guard: ProbeBatcher = {
+  kind: 'guard',
+  script: (needs) => guardBatchScript(needs.map((n) => only('guard', n))),
+  split: (stdout, _need, index) => guardBatchSplit(stdout, index),
+};
+
+const batchers: Record<ProbeBatch['kind'], ProbeBatcher> = { dpkg, path, guard };
 
 export function getBatcher(kind: ProbeBatch['kind']): ProbeBatcher {
   return batchers[kind];

@@ -1,5 +1,6 @@
 // block: a marked block of lines in a text file (like Ansible's blockinfile).
 import { Type } from '@sinclair/typebox';
+import { predictParent } from './lib/filestate.js';
 import type { Module } from '../model/module.js';
 import { paramsObject, withDefault } from '../model/params.js';
 import { pathSchema, textEditProps } from './lib/schema.js';
@@ -47,5 +48,6 @@ export const block: Module<typeof schema, TextPlanData> = {
       p.state === 'absent' ? 'remove block' : 'block',
     ),
   apply: (p, plan) => applyTextFile(p, plan),
+  predict: (p, out, dirs) => predictParent(p.path, out, dirs),
   resources: (p) => [`file:${p.path}`],
 };

@@ -2,7 +2,7 @@
 import type { Module } from '../model/module.js';
 import { paramsObject, rawSchema, type Params } from '../model/params.js';
 import { q, qa } from './lib/sh.js';
-import { runProps, runPrefix, probeRun, planRun, runResult, runTraits } from './lib/run.js';
+import { runProps, runPrefix, probeRun, batchRun, planRun, runResult, runTraits } from './lib/run.js';
 
 const schema = paramsObject({
   cmd: rawSchema<string | string[]>({ anyOf: [{ type: 'string', minLength: 1 }, { type: 'array', minItems: 1, items: { type: 'string' } }] }),
@@ -62,6 +62,7 @@ export const command: Module<typeof schema> = {
   schema,
   traits: runTraits,
   probe: (p) => probeRun(p),
+  batchProbe: (p) => batchRun(p),
   plan: (p, out) => planRun(p, out, display(p)),
   // exec: the command replaces the subshell, so its exit status is the fragment's.
   apply: (p) => `${runPrefix(p)}exec ${argv(p).map(q).join(' ')}\n`,

@@ -1,5 +1,6 @@
 // copy: a file whose bytes are given inline (content) or taken from the role's files/ (src).
 import { Type } from '@sinclair/typebox';
+import { predictParent } from './lib/filestate.js';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
 import { contentProps, probeContent, batchContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
@@ -26,5 +27,6 @@ export const copy: Module<typeof schema, ContentPlanData, ContentParams> = {
   batchProbe: (p) => batchContent(p, 'copy'),
   plan: (p, out) => planContent(p, out, 'copy'),
   apply: (p, plan) => applyContent(p, plan, 'copy'),
+  predict: (p, out, dirs) => predictParent(p.dest, out, dirs),
   resources: (p) => [`file:${p.dest}`],
 };

@@ -4,7 +4,7 @@ import type { Change, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, stringEnum, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
-import { probePath, parsePath, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions, type PathState } from './lib/filestate.js';
+import { probePath, parsePath, predictParent, attrsOf, attrsBlocked, attrChanges, desiredMode, describeAttrs, pathBatch, type PathProbeOptions, type PathState } from './lib/filestate.js';
 import { setAttrsSh } from './lib/filewrite.js';
 import { pathSchema, attrProps } from './lib/schema.js';
 
@@ -35,7 +35,9 @@ export interface FilePlanData {
 const recursive = (p: FileParams): boolean => p.state === 'directory' && p.recurse && (p.owner !== undefined || p.group !== undefined);
 const pathOptions = (p: FileParams): PathProbeOptions => {
   const a = attrsOf(p);
-  return { owner: a.owner, group: a.group, parent: true };
+  // Only a link or a touch needs its directory (a directory is made with mkdir -p): asking
+  // for it elsewhere would make a directory's probe move when an earlier task makes its parent.
+  return { owner: a.owner, group: a.group, parent: p.state === 'link' || p.state === 'touch' };
 };
 
 /** probeFile's question in mergeable form; not with a recursive ownership check (its own find). */
@@ -126,6 +128,11 @@ export function applyFile(p: FileParams, { data }: Change<FilePlanData>): string
   }
 }
 
+/** A directory created or kept by the change is there for the tasks after it. */
+export function madeDirsFile(p: FileParams, { data }: Change<FilePlanData>): string[] {
+  return data.state === 'directory' && data.action !== 'remove' ? [p.path.replace(/\/+$/, '') || '/'] : [];
+}
+
 export function fileResources(p: FileParams): string[] {
   return [`file:${p.path}`];
 }
@@ -137,5 +144,7 @@ export const file: Module<typeof schema, FilePlanData> = {
   batchProbe: (p) => batchFile(p),
   plan: (p, out) => planFile(p, out),
   apply: (p, plan) => applyFile(p, plan),
+  madeDirs: madeDirsFile,
+  predict: (p, out, dirs) => predictParent(p.path, out, dirs),
   resources: fileResources,
 };

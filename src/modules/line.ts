@@ -1,5 +1,6 @@
 // line: one line in a text file (like Ansible's lineinfile).
 import { Type } from '@sinclair/typebox';
+import { predictParent } from './lib/filestate.js';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
 import { pathSchema, textEditProps } from './lib/schema.js';
@@ -36,5 +37,6 @@ export const line: Module<typeof schema, TextPlanData> = {
       p.state === 'absent' ? `remove line ${JSON.stringify(p.regexp ?? p.line)}` : `line ${JSON.stringify(p.line)}`,
     ),
   apply: (p, plan) => applyTextFile(p, plan),
+  predict: (p, out, dirs) => predictParent(p.path, out, dirs),
   resources: (p) => [`file:${p.path}`],
 };

@@ -1,6 +1,6 @@
 // package: Debian packages through dpkg-query (probe) and apt-get (apply).
 import { Type } from '@sinclair/typebox';
-import type { Change, Module, Plan, ProbeBatch } from '../model/module.js';
+import type { Change, HostFacts, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '../model/params.js';
 import { qa } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
@@ -47,8 +47,11 @@ export function dpkgQuerySh(pkgs: string[]): string {
   return `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null || :\n`;
 }
 
-/** Age of the package index: the newest *_Packages* list (none at all means never updated). */
-export const LISTS_AGE_SH = `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then echo "lists_mtime=$(stat -c %Y -- ${LISTS} "$@" | sort -n | tail -n 1)"; else echo lists_mtime=0; fi; echo "now=$(date +%s)"\n`;
+/** Age of the package index: the newest *_Packages* list (none at all means never updated),
+ * found with the shell's own -nt, one stat for its time. The host's clock is a fact (now),
+ * not read here: a probe that printed the time would never read the same twice, and a
+ * pipelined task's guard compares its probe byte for byte. */
+export const LISTS_AGE_SH = `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then n=${LISTS}; for f; do [ "$f" -nt "$n" ] && n=$f; done; echo "lists_mtime=$(stat -c %Y -- "$n")"; else echo lists_mtime=0; fi\n`;
 
 export function probePackage(p: PackageParams): string {
   const pkgs = packageNames(p).map((n) => splitName(n).pkg);
@@ -73,7 +76,7 @@ interface Installed {
   version: string;
 }
 
-export function planPackage(p: PackageParams, out: string): Plan<PackagePlanData> {
+export function planPackage(p: PackageParams, out: string, facts?: HostFacts): Plan<PackagePlanData> {
   const d = parseProbe(out);
   const state = p.state;
   const installed = new Map<string, Installed>();
@@ -119,7 +122,10 @@ export function planPackage(p: PackageParams, out: string): Plan<PackagePlanData
     }
   }
   if (!install.length && !remove.length) return { kind: 'ok' };
-  const age = Number(d.get('now') ?? 0) - Number(d.get('lists_mtime') ?? 0);
+  // The host's clock from its facts (read in the run's first round trip); an output with a
+  // now= line of its own is read as it says; with neither, the controller's clock.
+  const now = Number(d.get('now') ?? facts?.now ?? Math.floor(Date.now() / 1000));
+  const age = now - Number(d.get('lists_mtime') ?? 0);
   const stale = Number(d.get('lists_mtime') ?? 0) === 0 || age > p.cache_valid_time;
   const mode = p.update_cache;
   const update = install.length > 0 && (mode === 'always' || (mode === 'auto' && stale));
@@ -143,7 +149,7 @@ export const pkg: Module<typeof schema, PackagePlanData> = {
   schema,
   probe: (p) => probePackage(p),
   batchProbe: (p) => batchPackage(p),
-  plan: (p, out) => planPackage(p, out),
+  plan: (p, out, facts) => planPackage(p, out, facts),
   apply: (p, plan) => applyPackage(p, plan),
   resources: (p) => packageNames(p).map((n) => `pkg:${splitName(n).pkg}`),
 };

@@ -1,5 +1,6 @@
 // template: a file rendered on the controller from a role's templates/NAME.hbs.
 import { Type } from '@sinclair/typebox';
+import { predictParent } from './lib/filestate.js';
 import type { Module } from '../model/module.js';
 import { paramsObject } from '../model/params.js';
 import { contentProps, probeContent, batchContent, planContent, applyContent, type ContentParams, type ContentPlanData } from './lib/content.js';
@@ -17,5 +18,6 @@ export const template: Module<typeof schema, ContentPlanData, ContentParams> = {
   batchProbe: (p) => batchContent(p, 'template'),
   plan: (p, out) => planContent(p, out, 'template'),
   apply: (p, plan) => applyContent(p, plan, 'template'),
+  predict: (p, out, dirs) => predictParent(p.dest, out, dirs),
   resources: (p) => [`file:${p.dest}`],
 };

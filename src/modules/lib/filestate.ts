@@ -62,6 +62,17 @@ function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string;
   return lines.join('\n') + '\n';
 }
 
+/** probePath's output (with `parent`) as it will read once the directories in `dirs` exist.
+ * Only the parent line moves: with no parent the path was absent, and stays so. */
+export function predictParent(path: string, out: string, dirs: ReadonlySet<string>): string | undefined {
+  if (!dirs.has(dirnameOf(path))) return undefined;
+  const lines = out.split('\n');
+  const i = lines.indexOf('parent=0');
+  if (i < 0) return undefined;
+  lines[i] = 'parent=1';
+  return lines.join('\n');
+}
+
 /** sh printing owner_ok=/group_ok= for named (non-numeric) owner and group. */
 export function probeAccounts(owner: string | undefined, group: string | undefined, k = ''): string[] {
   const out: string[] = [];

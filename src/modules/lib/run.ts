@@ -1,6 +1,6 @@
 // Shared by command and shell: guards (creates, removes, unless), chdir, environment.
 import { Type } from '@sinclair/typebox';
-import type { Plan, ApplyOutcome, ModuleResult, ModuleTraits } from '../../model/module.js';
+import type { Plan, ApplyOutcome, ModuleResult, ModuleTraits, ProbeBatch } from '../../model/module.js';
 import { rawSchema } from '../../model/params.js';
 import { q } from './sh.js';
 import { parseProbe } from './kv.js';
@@ -39,15 +39,45 @@ export function runPrefix(p: RunParams, inProbe = false): string {
   return s;
 }
 
-export function probeRun(p: RunParams): string {
+function pathChecks(p: Pick<RunParams, 'creates' | 'removes'>): string[] {
   const checks: string[] = [];
   if (p.creates) checks.push(`if [ -e ${q(p.creates)} ]; then echo creates_exists=1; fi`);
   if (p.removes) checks.push(`if [ ! -e ${q(p.removes)} ]; then echo removes_missing=1; fi`);
+  return checks;
+}
+
+export function probeRun(p: RunParams): string {
+  const checks = pathChecks(p);
   // The operator's guard runs read-only by contract; its output is not ours to print.
   if (p.unless) checks.push(`if ( ${p.unless}\n) >/dev/null 2>&1 </dev/null; then echo unless_ok=1; fi`);
   if (!checks.length) return 'echo guard=none\n';
+  const prefix = runPrefix(p, true);
+  // Builtin tests alone need no subshell (one fork less per task on the host).
+  if (!prefix && !p.unless) return `${checks.join('\n')}\necho guard=checked\n`;
   // chdir may not exist yet (an earlier task creates it): guards then read as "not done".
-  return `(\n${runPrefix(p, true)}${checks.join('\n')}\n)\necho guard=checked\n`;
+  return `(\n${prefix}${checks.join('\n')}\n)\necho guard=checked\n`;
+}
+
+/** A guard of path tests only (no unless, no chdir) merges with the others of the round trip. */
+export function batchRun(p: RunParams): ProbeBatch | undefined {
+  if (p.unless || p.chdir || (!p.creates && !p.removes)) return undefined;
+  return { kind: 'guard', creates: p.creates, removes: p.removes };
+}
+
+const GUARD_MARK = '@@guard ';
+
+/** Every guard's tests in one section, each answer after its mark: builtins only. */
+export function guardBatchScript(needs: Pick<RunParams, 'creates' | 'removes'>[]): string {
+  return needs.map((n, i) => `echo '${GUARD_MARK}${i}'\n${pathChecks(n).join('\n')}\necho guard=checked\n`).join('');
+}
+
+/** One guard's answer: the lines after its mark, as its own probe prints them. */
+export function guardBatchSplit(stdout: string, index: number): string {
+  const lines = stdout.split('\n');
+  const start = lines.indexOf(`${GUARD_MARK}${index}`);
+  if (start < 0) return '';
+  const end = lines.indexOf('guard=checked', start);
+  return end < 0 ? '' : lines.slice(start + 1, end + 1).join('\n') + '\n';
 }
 
 export function planRun(p: RunParams, out: string, display: string): Plan {

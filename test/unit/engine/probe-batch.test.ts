@@ -9,6 +9,7 @@ import { roundTrip } from '../../../src/engine/round-trip.js';
 import { batchProbes } from '../../../src/engine/probe-batch.js';
 import type { Section } from '../../../src/engine/script.js';
 import { batchPackage, planPackage, probePackage, type PackageParams } from '../../../src/modules/package.js';
+import { batchRun, planRun, probeRun, type RunParams } from '../../../src/modules/lib/run.js';
 import { LocalSession } from './local-session.js';
 
 const status = (name: string, arch: string, st: string, version: string): string =>
@@ -70,8 +71,6 @@ const CORPUS: PackageParams[] = [
 ];
 
 const section = (p: PackageParams): Section => ({ kind: 'probe', text: probePackage(p), batch: batchPackage(p) });
-/** The clock line differs when the two runs straddle a second; nothing else may. */
-const noClock = (s: string): string => s.replace(/^now=\d+$/m, 'now=');
 
 describe('merged package probes', () => {
   it('send one dpkg-query per run of probes, never across an apply', () => {
@@ -107,7 +106,7 @@ describe('merged package probes', () => {
       const own = (await roundTrip(alone, [{ kind: 'probe', text: sections[i].text }], false, 'test', {})).get(0)!;
       const got = merged.get(i)!;
       expect(got.rc).toBe(own.rc);
-      expect(noClock(got.stdout)).toBe(noClock(own.stdout));
+      expect(got.stdout).toBe(own.stdout);
       expect(planPackage(p, got.stdout)).toEqual(planPackage(p, own.stdout));
     }
     // The corpus covers every kind of decision: ok, install, reinstall, version change, remove, purge.
@@ -142,5 +141,45 @@ describe('merged package probes', () => {
     const cut = b.split(new Map([[0, { stdout: 'x', stderr: '', rc: 0, dropped: { stdout: 10, stderr: 0 } }]]));
     expect([...cut.values()].every((r) => r.dropped?.stdout === 10)).toBe(true);
     expect(b.split(new Map()).size).toBe(0);
+  });
+});
+
+describe('merged command guards (creates/removes)', () => {
+  it('answer each task as its own probe does, in one section of builtins (real shell)', async () => {
+    const root = mkdtempSync(join(tmpdir(), 'fleet-guards-'));
+    try {
+      writeFileSync(join(root, 'there'), '');
+      const guards: RunParams[] = [
+        { creates: join(root, 'there') },
+        { creates: join(root, 'missing') },
+        { removes: join(root, 'there') },
+        { removes: join(root, 'missing') },
+        { creates: join(root, 'missing'), removes: join(root, 'there') },
+        { creates: join(root, "it's there") },
+      ];
+      const sections: Section[] = guards.map((p) => ({ kind: 'probe', text: probeRun(p), batch: batchRun(p) }));
+      const sent = batchProbes(sections).sent;
+      expect(sent).toHaveLength(1);
+      expect(sent[0].text).not.toMatch(/\(|\$\(/);
+      const merged = await roundTrip(new LocalSession(), sections, false, 'test', {});
+      const alone = new LocalSession();
+      const plans: string[] = [];
+      for (const [i, p] of guards.entries()) {
+        const own = (await roundTrip(alone, [{ kind: 'probe', text: sections[i].text }], false, 'test', {})).get(0)!;
+        expect(merged.get(i)).toEqual(own);
+        const plan = planRun(p, own.stdout, 'x');
+        plans.push(plan.kind);
+        expect(planRun(p, merged.get(i)!.stdout, 'x')).toEqual(plan);
+      }
+      expect(plans).toEqual(['ok', 'change', 'change', 'ok', 'change', 'change']);
+    } finally {
+      rmSync(root, { recursive: true, force: true });
+    }
+  });
+
+  it('leave alone what runs the operator\'s code or needs a directory: unless, chdir', () => {
+    expect(batchRun({ creates: '/x', unless: 'true' })).toBeUndefined();
+    expect(batchRun({ creates: 'x', chdir: '/tmp' })).toBeUndefined();
+    expect(batchRun({})).toBeUndefined();
   });
 });

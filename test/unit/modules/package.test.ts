@@ -35,6 +35,17 @@ describe('package', () => {
     );
   });
 
+  it('the index age is read against the host clock of its facts: the probe itself prints no clock (a pipelined guard compares it byte for byte)', () => {
+    const p = params(packageModule, { name: 'tor' });
+    const out = runProbe(packageModule, p);
+    expect(out).not.toMatch(/^now=/m);
+    expect(runProbe(packageModule, p)).toBe(out);
+    const facts = { osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h', init: 'systemd', addresses: [], memoryMb: 1, cpus: 1, opensshVersion: '' };
+    const missing = 'pkg=tor\tun \t\n';
+    expect(packageModule.plan(p, missing + `lists_mtime=${NOW - 60}\n`, { ...facts, now: NOW })).toMatchObject({ data: { update: false } });
+    expect(packageModule.plan(p, missing + `lists_mtime=${NOW - 7200}\n`, { ...facts, now: NOW })).toMatchObject({ data: { update: true } });
+  });
+
   it('a half-installed package is a change', () => {
     const p = params(packageModule, { name: 'docker.io' });
     expect(packageModule.plan(p, 'pkg=docker.io\tiF \t20.10\n' + fresh)).toMatchObject({
