@@ -6,13 +6,9 @@ import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { selectHosts } from '../../../src/config/index.js';
-import { run } from '../../../src/engine/index.js';
-import type { FleetEvent, TaskEvent } from '../../../src/model/events.js';
 import type { Task } from '../../../src/model/playbook.js';
-import { Redactor } from '../../../src/report/index.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
-import { LocalSession, localConnector } from './local-session.js';
+import { runLocal } from './run-local.js';
 
 let tmp: string;
 beforeEach(() => {
@@ -38,22 +34,9 @@ function workload(): Task[] {
 }
 
 async function apply(root: string, tasks: Task[]) {
-  const events: FleetEvent[] = [];
-  const sessions = new Map<string, LocalSession>();
   const marker = handler('marker', 'shell', { cmd: 'echo x >> {{root}}/handler.log' });
-  const recap = await run({
-    mode: 'apply',
-    inventory: inventory([host('h1')]),
-    playbook: playbook([play(tasks, { handlers: [marker] })]),
-    forks: 1,
-    extraVars: { root },
-    diff: true,
-    acceptNewHostKeys: false,
-    emit: (e) => events.push(e),
-    redactor: new Redactor(),
-    deps: { connect: localConnector(sessions), setHostVar: () => undefined, selectHosts },
-  });
-  const decisions = events.filter((e): e is TaskEvent => e.type === 'task').map((e) => `${e.task}: ${e.status} ${e.msg ?? ''}`.replaceAll(root, 'ROOT'));
+  const { recap, tasks: events, sessions } = await runLocal(inventory([host('h1')]), playbook([play(tasks, { handlers: [marker] })]), root, { forks: 1, extraVars: { root } });
+  const decisions = events.map((e) => `${e.task}: ${e.status} ${e.msg ?? ''}`.replaceAll(root, 'ROOT'));
   return { recap: recap.hosts.h1, decisions, roundTrips: sessions.get('h1')!.roundTrips };
 }
 
