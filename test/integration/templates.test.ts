@@ -44,7 +44,7 @@ describeLab('lazy variables and Jinja templates on real hosts', () => {
       {{ server_name }} {{ listeners | map(attribute='port') | join(',') }} {{ admins | length }}
       {% for l in listeners if l.tls %}tls={{ l.port }}{% endfor %}
 `,
-          'templates/homeserver.yaml.j2': `# {{ ansible_managed | default('managed by fleet') }}
+          'templates/homeserver.yaml.j2': `# {{ ansible_managed }}, {{ fleet_banner | default('managed by fleet') }}
 {% macro listener(l) -%}
 - port: {{ l.port }}
   tls: {{ l.tls | lower }}
@@ -92,7 +92,7 @@ peers: {{ groups['lab'] | map('extract', hostvars, 'matrix_domain') | list | to_
       // -e wins over host_vars (http_port 8448, not 8000) and over the role default of bind_address.
       expect(r.stdout).toBe(
         [
-          '# managed by fleet',
+          '# Ansible managed, managed by fleet',
           `server_name: "${domains[h]}"`,
           `public_baseurl: "https://${domains[h]}/"`,
           'listeners:',
