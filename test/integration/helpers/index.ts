@@ -5,3 +5,4 @@ export * from './snapshot.js';
 export * from './test-image.js';
 export * from './swarm.js';
 export * from './postgres-image.js';
+export * from './smtp-sink.js';

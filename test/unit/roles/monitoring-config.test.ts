@@ -373,3 +373,48 @@ describe('monitoring: alertmanager.yml', () => {
     expect(am({ monitoring_email_to: ['ops@example.org'], monitoring_smtp_smarthost: 'mail.example.org:25' }).global.smtp_auth_password).toBeUndefined();
   });
 });
+
+describe('monitoring: journals forwarded to the monitoring host', () => {
+  const text = (file: string, ctx: Ctx) => renderTemplateFile(path.join(ROLE, 'templates', file), ctx);
+
+  it('uploads to the monitoring host on the journal port (an IPv6 address bracketed)', () => {
+    expect(text('journal-upload.conf.j2', context({ monitoring_server_address: '192.0.2.1' }))).toMatch(/^URL=http:\/\/192\.0\.2\.1:19532$/m);
+    expect(text('journal-upload.conf.j2', context({ monitoring_server_address: '2001:db8::1', monitoring_journal_port: 2000 }))).toMatch(/^URL=http:\/\/\[2001:db8::1\]:2000$/m);
+  });
+
+  it('listens on the port set, and limits the forwarded journals by size and age', () => {
+    expect(text('journal-remote.socket.conf.j2', context({ monitoring_journal_port: 2000 }))).toMatch(/^ListenStream=\n^ListenStream=2000$/m);
+    expect(text('fleet-journal-vacuum.service.j2', context({ monitoring_journal_max_use: '500M', monitoring_journal_max_age: '2w' }))).toMatch(
+      /^ExecStart=\/bin\/journalctl --directory=\/var\/log\/journal\/remote --vacuum-size=500M --vacuum-time=2w$/m,
+    );
+  });
+});
+
+describe('firewall: the monitoring ports', () => {
+  const FW = path.resolve(ROLE, '../firewall');
+  const fw = YAML.parse(fs.readFileSync(path.join(FW, 'role.yml'), 'utf8')) as typeof role;
+  const fwDefaults = Object.fromEntries(Object.entries(fw.variables.properties).map(([k, v]) => [k, v.default]));
+  const rules = (host: string, over: Ctx = {}) =>
+    renderTemplateFile(path.join(FW, 'templates', 'rules.hbs'), {
+      ...fwDefaults,
+      ...context({ inventory_hostname: host, group_names: [], firewall_ssh_sources: ['0.0.0.0/0'], ssh_port: 22, fleet_ssh_port: 22, item: 'v4' }),
+      ...over,
+    });
+
+  it('shares the journal port with the monitoring role', () => {
+    expect(fw.variables.properties.monitoring_journal_port.default).toBe(defaults.monitoring_journal_port);
+  });
+
+  it("opens journal-remote on the monitoring host to every other inventory host, and nowhere else", () => {
+    const m1 = rules('m1').split('\n').filter((l) => l.includes('--dport 19532'));
+    expect(m1).toEqual(['-A FLEET-INPUT -s 192.0.2.2 -p tcp -m tcp --dport 19532 -m comment --comment "fleet: journal upload from w1" -j ACCEPT']);
+    expect(rules('m1', { item: 'v6' })).toMatch(/-s 2001:db8::3 -p tcp -m tcp --dport 19532 .*from v6"/);
+    expect(rules('w1')).not.toContain('19532');
+    expect(rules('m1', { monitoring_journal: false })).not.toContain('19532');
+    expect(rules('m1', { firewall_monitoring: false })).not.toContain('19532');
+    // node exporter: the monitoring host's address alone, on every host.
+    expect(rules('w1').split('\n').filter((l) => l.includes('--dport 9100'))).toEqual([
+      '-A FLEET-INPUT -s 192.0.2.1 -p tcp -m tcp --dport 9100 -m comment --comment "fleet: node exporter for the monitoring host m1" -j ACCEPT',
+    ]);
+  });
+});
