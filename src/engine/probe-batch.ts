@@ -49,7 +49,12 @@ export function batchProbes(sections: Section[]): BatchedSend {
           return;
         }
         const whole = r.rc === 0 && !r.cutOff && !r.dropped?.stdout;
-        sl.members.forEach((m, k) => out.set(m.orig, whole ? { ...r, stdout: getBatcher(sl.kind).split(r.stdout, m.need, k) } : { ...r }));
+        sl.members.forEach((m, k) => {
+          const own = whole ? getBatcher(sl.kind).split(r.stdout, m.need, k) : undefined;
+          if (own !== undefined) out.set(m.orig, { ...r, stdout: own });
+          else if (!whole) out.set(m.orig, { ...r });
+          else out.set(m.orig, { ...r, stdout: '', rc: 1, stderr: `${r.stderr}a file changed while it was probed (its size and its content disagree); run again\n` });
+        });
       });
       return out;
     },

@@ -37,7 +37,10 @@ export function buildScript(sections: Section[]): BuiltScript {
   const m = `@@F${nonce}`;
   const parts: string[] = [];
   parts.push('fleet_main() {');
-  parts.push('T=$(mktemp -d 2>/dev/null || echo /tmp/fleet.$$); mkdir -p "$T"');
+  // The script's own directory, named by its random nonce: one `mkdir` (the name cannot be
+  // known, so not taken, beforehand; mkdir fails on an existing name and creates it 0700), where
+  // `$(mktemp -d)` cost a fork and two processes. mktemp is the fallback (TMPDIR unwritable).
+  parts.push(`T=\${TMPDIR:-/tmp}/fleet.${nonce}.$$; mkdir -m 700 "$T" 2>/dev/null || { T=$(mktemp -d 2>/dev/null || echo /tmp/fleet.$$); mkdir -p "$T"; }`);
   sections.forEach((s, i) => {
     const body = s.kind === 'apply' ? `set -e\n${s.text}` : s.text;
     parts.push(`printf '${m}:b:${i}@@\\n'`);

@@ -95,8 +95,9 @@ export interface ProbeBatcher {
   kind: ProbeBatch['kind'];
   /** POSIX sh, read-only, answering every need at once. */
   script(needs: ProbeBatch[]): string;
-  /** One task's probe output, cut from the merged output (`index`: its place in `needs`). */
-  split(stdout: string, need: ProbeBatch, index: number): string;
+  /** One task's probe output, cut from the merged output (`index`: its place in `needs`);
+   * undefined when the merged output does not hold a consistent answer (the task's probe fails). */
+  split(stdout: string, need: ProbeBatch, index: number): string | undefined;
 }
 
 export interface Module<S extends TObject = TObject, D = undefined, P = Params<S>> {

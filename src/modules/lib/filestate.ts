@@ -37,7 +37,7 @@ const STAT_LINES = 6;
 /** probePath's text. `swap`, when given, stands in for its own stat of the path and its own
  * sha256sum (the digest, in `$s`): a merged probe reads them back from one stat and one
  * sha256sum over every path instead (pathBatchScript). */
-function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string }): string {
+function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string; content?: string }): string {
   const k = o.prefix ?? '';
   const p = o.expr ?? q(path);
   const lines: string[] = [];
@@ -50,7 +50,7 @@ function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string;
   );
   lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
   if (o.alwaysContent) {
-    lines.push(`if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
+    lines.push(swap?.content ?? `if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
   } else if (o.desiredSha256) {
     lines.push(
       `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
@@ -189,7 +189,11 @@ export const MEMBER_MARK = '@@path ';
  * stat, and decides both whether it is in the stat and whether its record is read back, so the
  * records cannot fall out of step; a stat that fails fails the whole probe (the path changed
  * under it), as a path's own probe fails. The records go through files in the script's
- * temporary directory ($T, script.ts): the shell reads them back with builtins. */
+ * temporary directory ($T, script.ts): the shell reads them back with builtins.
+ * The text of every followed file whose whole content is asked (line, block) is read by one
+ * `cat` and encoded by one `base64`, printed first; each such record holds a CONTENT_MARK line
+ * where its own probe prints content_b64=, and pathBatchSplit cuts the file's bytes out of the
+ * whole by the sizes its stat -L printed (a process per file was most of the probe's cost). */
 export function pathBatchScript(needs: PathBatch[]): string {
   const out: string[] = [`fleet_rec() { for _ in ${Array.from({ length: STAT_LINES }, (_, i) => i + 1).join(' ')}; do IFS= read -r l || exit 1; printf '%s\\n' "$l"; done; }`];
   for (const [follow, file] of [[false, '"$T/bP"'], [true, '"$T/bL"']] as const) {
@@ -210,20 +214,70 @@ export function pathBatchScript(needs: PathBatch[]): string {
     out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fh_${i}=1; else fh_${i}=; fi`);
   });
   out.push(': >"$T/bH"; [ $# -eq 0 ] || sha256sum -- "$@" >"$T/bH" || exit 1');
+  const joined = needs.some(joinsContent);
+  if (joined) {
+    out.push('set --');
+    needs.forEach((n, i) => {
+      if (!joinsContent(n)) return;
+      const p = q(n.path);
+      out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fc_${i}=1; else fc_${i}=; fi`);
+    });
+    out.push(`: >"$T/bC"; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || exit 1`);
+    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || exit 1; echo`);
+  }
   out.push('exec 6<"$T/bH" 7<"$T/bP" 8<"$T/bL"');
   needs.forEach((n, i) => {
     out.push(`printf '${MEMBER_MARK}${i}\\n'`);
     const swap = {
       stat: `if [ "$fe_${i}" = 1 ]; then fleet_rec <&${n.follow ? 8 : 7}; fi`,
       sha256: `[ "$fh_${i}" = 1 ]; then IFS= read -r s <&6 || exit 1; s=\${s#\\\\}`,
+      content: joinsContent(n) ? `if [ "$fc_${i}" = 1 ]; then echo '${CONTENT_MARK}'; fi` : undefined,
     };
     out.push(probePathWith(n.path, optionsOf(n), swap).replace(/\n$/, ''));
   });
   return out.join('\n') + '\n';
 }
 
-/** Path `index`'s answer in a merged probe's output. */
-export function pathBatchSplit(stdout: string, index: number): string {
+/** Whose content the merged probe reads in one `cat`: followed paths (their stat -L size is
+ * the size of what `cat` reads). */
+const joinsContent = (n: PathBatch): boolean => n.alwaysContent && n.follow;
+
+/** The first line of a merged probe that joined contents: every such file's bytes, as base64. */
+const CONTENTS_MARK = '@@contents ';
+/** Where a record's content_b64= line goes (no answer line starts so). */
+const CONTENT_MARK = '@@content';
+
+/** The merged output with each CONTENT_MARK replaced by that file's content_b64= line; undefined
+ * when the sizes do not add up (a file changed between its stat and the `cat`): the probe fails. */
+function withContents(stdout: string): string | undefined {
+  if (!stdout.startsWith(CONTENTS_MARK)) return stdout;
+  const eol = stdout.indexOf('\n');
+  const all = Buffer.from(stdout.slice(CONTENTS_MARK.length, eol), 'base64');
+  const lines = stdout.slice(eol + 1).split('\n');
+  let at = 0;
+  let size: number | undefined;
+  for (let i = 0; i < lines.length; i++) {
+    const l = lines[i];
+    if (l.startsWith(MEMBER_MARK)) size = undefined;
+    else if (l.startsWith('size=')) size = Number(l.slice('size='.length));
+    else if (l === CONTENT_MARK) {
+      if (size === undefined || !Number.isSafeInteger(size) || at + size > all.length) return undefined;
+      lines[i] = `content_b64=${all.subarray(at, at + size).toString('base64')}`;
+      at += size;
+    }
+  }
+  return at === all.length ? lines.join('\n') : undefined;
+}
+
+let lastJoined: { stdout: string; joined: string | undefined } | undefined;
+
+/** Path `index`'s answer in a merged probe's output; undefined when the merged probe's
+ * contents do not add up (see withContents). */
+export function pathBatchSplit(whole: string, index: number): string | undefined {
+  // Every member is cut from the same output: its contents are put back once.
+  if (lastJoined?.stdout !== whole) lastJoined = { stdout: whole, joined: withContents(whole) };
+  const stdout = lastJoined.joined;
+  if (stdout === undefined) return undefined;
   const start = stdout.indexOf(`${MEMBER_MARK}${index}\n`);
   if (start < 0) return '';
   const from = start + MEMBER_MARK.length + String(index).length + 1;

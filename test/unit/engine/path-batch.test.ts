@@ -88,6 +88,27 @@ describe('merged path probes', () => {
     expect(sent[0].text.match(/\bstat (-L )?--printf/g)).toEqual(['stat --printf', 'stat -L --printf']);
     // One sha256sum for every digest asked (copy, template), none per task.
     expect(sent[0].text.match(/\bsha256sum\b/g)).toEqual(['sha256sum']);
+    // One cat and one base64 for the text of every line and block file, none per task.
+    expect(sent[0].text.match(/\bcat\b/g)).toEqual(['cat']);
+    expect(sent[0].text.match(/\bbase64 -w0 <"\$T\/bC"/g)?.length).toBe(1);
+    expect(sent[0].text).not.toMatch(/content_b64='; base64 -w0 < \S+ \|\| exit 1/);
+  });
+
+  it('fail every task whose content it read when a size and the bytes read disagree', async () => {
+    const tasks = [task('line', { path: p('lines'), line: 'a=1' }), task('block', { path: p('lines'), block: 'b=2' }), task('directory', { path: p('dir') })];
+    const batched = batchProbes(tasks.map(section));
+    const run = async (edit: (out: string) => string) => {
+      const r = await roundTrip(new LocalSession(), batched.sent, false, 'test', {});
+      const only = r.get(0)!;
+      return batched.split(new Map([[0, { ...only, stdout: edit(only.stdout) }]]));
+    };
+    const good = await run((o) => o);
+    expect([...good.values()].map((r) => r.rc)).toEqual([0, 0, 0]);
+    expect(good.get(0)!.stdout).toContain(`content_b64=${Buffer.from('a=1\nkey=old\n').toString('base64')}\n`);
+    // The file grew between its stat and the cat: the bytes read are one more than the sizes.
+    const grown = await run((o) => o.replace(/^@@contents (\S*)/, (_m, b64: string) => `@@contents ${Buffer.concat([Buffer.from(b64, 'base64'), Buffer.from('x')]).toString('base64')}`));
+    expect([...grown.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
+    expect(grown.get(0)!.stderr).toMatch(/changed while it was probed/);
   });
 
   it('answer each task as its own probe does, and plan the same, over the corpus (real shell)', async () => {
