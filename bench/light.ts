@@ -43,6 +43,10 @@ export function writeLightVariant(projectDir: string, dir: string): string {
  * there), so that the floor and fleet connect at the same concurrency. */
 const FLOOR_CONCURRENCY = 16;
 
+/** BENCH_NODE_ARGS: extra node flags for the measured processes (fleet and the floor), e.g.
+ * `--cpu-prof --cpu-prof-dir=/tmp/prof` to profile them (NODE_OPTIONS refuses --cpu-prof). */
+const nodeArgs = (): string[] => (process.env.BENCH_NODE_ARGS ?? '').split(' ').filter(Boolean);
+
 export interface LightRow {
   n: number;
   tasks: number;
@@ -81,7 +85,7 @@ function row(n: number, tasks: number, phase: LightRow['phase'], m: Measured): L
 async function fleetRun(projectDir: string, lab: LightLab, playbook: string, n: number, tasks: number, phase: 'first' | 'no-change', probeFile?: string): Promise<LightRow> {
   const cli = join(projectDir, 'dist', 'cli', 'main.js');
   const env = { ...process.env, ...(probeFile ? { FLEET_DUMP_PROBE: probeFile } : {}) };
-  const m = await measure(process.execPath, [cli, 'apply', playbook, '-i', lab.inventoryFile, '--json', '--forks', String(n)], { cwd: projectDir, env });
+  const m = await measure(process.execPath, [...nodeArgs(), cli, 'apply', playbook, '-i', lab.inventoryFile, '--json', '--forks', String(n)], { cwd: projectDir, env });
   const r = row(n, tasks, phase, m);
   const ev = events(m.stdout);
   if (!ev.recap) r.problems.push(`no recap (exit ${m.rc}): ${m.stderr.trim().split('\n').slice(-3).join(' / ')}`);
@@ -155,7 +159,7 @@ export async function lightScale(projectDir: string, workDir: string, ns: number
     log(`  light N=${n}: floor`);
     const main = join(projectDir, 'dist-bench', 'bench', 'floor-main.js');
     const hosts = [...keep].map((name) => `${name}=${lightHost(lab, Number(name.slice(lab.name.length))).address}:2222`);
-    const m = await measure(process.execPath, [main, lab.keyFile, lab.knownHostsFile, probe, ...hosts], { cwd: projectDir, env: { ...process.env, FLOOR_CONCURRENCY: String(FLOOR_CONCURRENCY) } });
+    const m = await measure(process.execPath, [...nodeArgs(), main, lab.keyFile, lab.knownHostsFile, probe, ...hosts], { cwd: projectDir, env: { ...process.env, FLOOR_CONCURRENCY: String(FLOOR_CONCURRENCY) } });
     const fr = row(n, tasks, 'floor', m);
     try {
       const res = JSON.parse(m.stdout) as { name: string; rc: number; error?: string }[];

@@ -32,8 +32,18 @@ export function ansibleFactsOf(f: Record<string, unknown>): Record<string, unkno
   };
 }
 
-/** Both spellings Ansible gives a template: ansible_facts.NAME and ansible_NAME. */
-export function ansibleFactVars(f: Record<string, unknown>): Record<string, unknown> {
-  const facts = ansibleFactsOf(f);
-  return { ansible_facts: facts, ...Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])) };
+/** Built once per facts object (a host's facts are replaced, never changed): every task's
+ * context of every host asks for them (35 000 times at 1000 hosts). */
+const built = new WeakMap<Record<string, unknown>, Readonly<Record<string, unknown>>>();
+
+/** Both spellings Ansible gives a template: ansible_facts.NAME and ansible_NAME. Read-only:
+ * callers copy its entries. */
+export function ansibleFactVars(f: Record<string, unknown>): Readonly<Record<string, unknown>> {
+  let vars = built.get(f);
+  if (!vars) {
+    const facts = Object.freeze(ansibleFactsOf(f));
+    vars = Object.freeze({ ansible_facts: facts, ...Object.fromEntries(Object.entries(facts).map(([k, v]) => [`ansible_${k}`, v])) });
+    built.set(f, vars);
+  }
+  return vars;
 }

@@ -1,7 +1,6 @@
 // Turns a unit plus the host's variables into the exact module params and the shell section
 // that probes it. The real run and the speculative batch both come through here, so the
 // probe texts they produce are identical and the probe cache can match them by text.
-import { readFileSync } from 'node:fs';
 import { isAbsolute, join } from 'node:path';
 import { Ajv, type ValidateFunction } from 'ajv';
 import type { Vars } from '../model/inventory.js';
@@ -10,7 +9,7 @@ import type { AnyModule, HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
-import { renderTemplateFile, renderValue } from '../template/index.js';
+import { readFileCached, renderTemplateFile, renderValue } from '../template/index.js';
 import type { Section } from './script.js';
 
 /** A task for the host: its module, final params and the section that probes it. */
@@ -85,7 +84,7 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
     ? module.prepare(params, {
         roleDir: task.roleDir,
         renderTemplate: (file) => renderTemplateFile(roleFile(task, 'templates', file), ctx),
-        readRoleFile: (file) => readFileSync(roleFile(task, 'files', file)),
+        readRoleFile: (file) => readFileCached(roleFile(task, 'files', file)),
       })
     : params;
   const query = isQuery(task, module);

@@ -57,12 +57,65 @@ async function startSshd(h: LightHost): Promise<void> {
   }
 }
 
+/** Where a light lab records the second octet it was brought up with. */
+const net2File = (lab: LightLab): string => path.join(lab.stateDir, 'net2');
+
+/** The second octet a light lab was brought up with, if it is up: its record, else (a lab from
+ * before the record) its inventory's first address. */
+function recordedNet2(lab: LightLab): number | undefined {
+  try {
+    const n = Number(fs.readFileSync(net2File(lab), 'utf8').trim());
+    if (Number.isInteger(n)) return n;
+  } catch {
+    // No record: look at the inventory.
+  }
+  try {
+    const m = /ansible_host: 127\.(\d+)\./.exec(fs.readFileSync(lab.inventoryFile, 'utf8'));
+    if (m) return Number(m[1]);
+  } catch {
+    // Not up.
+  }
+  return undefined;
+}
+
+/**
+ * A light lab's second octet: the one asked for, else the one it was brought up with, else
+ * one no other light lab on this machine uses (77 for the lab named "light", a value from the
+ * name for the others): two light labs with different names must never share addresses.
+ */
+export function lightNet2(name: string, net2?: number): number {
+  if (net2 !== undefined) return net2;
+  const lab = lightLab(name);
+  const own = recordedNet2(lab);
+  if (own !== undefined) return own;
+  const base = path.dirname(lab.stateDir);
+  const used = new Set<number>();
+  let dirs: string[] = [];
+  try {
+    dirs = fs.readdirSync(base).filter((d) => d.startsWith('fleet-light-') && d !== `fleet-light-${name}`);
+  } catch {
+    // No light lab at all.
+  }
+  for (const d of dirs) {
+    const other = d.slice('fleet-light-'.length);
+    if (!/^[a-z][a-z0-9]{0,9}$/.test(other)) continue;
+    used.add(recordedNet2(lightLab(other)) ?? 77);
+  }
+  let hash = 0;
+  for (const c of name) hash = (hash * 31 + c.charCodeAt(0)) % 150;
+  let candidate = name === 'light' ? 77 : 100 + hash;
+  while (used.has(candidate)) candidate = (candidate % 254) + 1;
+  return candidate;
+}
+
 /** N light hosts up (existing ones kept, stopped ones started), inventory and known_hosts written. */
 export async function lightUp(n: number, opts: { name?: string; net2?: number; onProgress?: (msg: string) => void } = {}): Promise<LightLab> {
   if (!fs.existsSync(SSHD)) throw new Error(`lab: light hosts need OpenSSH's server (${SSHD}): apt-get install openssh-server`);
-  const lab = lightLab(opts.name ?? 'light', opts.net2);
+  const name = opts.name ?? 'light';
+  const lab = lightLab(name, lightNet2(name, opts.net2));
   const hosts = Array.from({ length: n }, (_, i) => lightHost(lab, i + 1));
   fs.mkdirSync(path.dirname(lab.inventoryFile), { recursive: true, mode: 0o700 });
+  fs.writeFileSync(net2File(lab), `${lab.net2}\n`);
   if (!fs.existsSync(lab.keyFile)) await must(['ssh-keygen', '-q', '-t', 'ed25519', '-N', '', '-C', `fleet-light-${lab.name}`, '-f', lab.keyFile]);
   fs.copyFileSync(`${lab.keyFile}.pub`, path.join(lab.stateDir, 'authorized_keys'));
   // sshd run by root separates privileges into this directory (the system's sshd makes it at boot).
@@ -100,7 +153,8 @@ function labProcesses(lab: LightLab): { pid: number; cmdline: string }[] {
 
 /** Stop every sshd of the light lab and remove its state dir; throws naming what is left. */
 export async function lightDown(opts: { name?: string; net2?: number; onProgress?: (msg: string) => void } = {}): Promise<void> {
-  const lab = lightLab(opts.name ?? 'light', opts.net2);
+  const name = opts.name ?? 'light';
+  const lab = lightLab(name, lightNet2(name, opts.net2));
   for (const h of lightHosts(lab)) lightStop(h);
   // Found by command line too: a host whose pid file went missing still holds its address.
   for (let i = 0; i < 50; i++) {
@@ -135,7 +189,8 @@ export interface LightStatus {
 }
 
 export function lightStatus(opts: { name?: string; net2?: number } = {}): LightStatus {
-  const lab = lightLab(opts.name ?? 'light', opts.net2);
+  const name = opts.name ?? 'light';
+  const lab = lightLab(name, lightNet2(name, opts.net2));
   return {
     name: lab.name,
     stateDir: lab.stateDir,

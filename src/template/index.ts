@@ -11,3 +11,4 @@ export { Lazy, VarChainError, assignVars, hasTemplate, type VarOrigin } from './
 export { lazyHostvars } from './lazy/hostvars.js';
 export { templateCacheStats, clearTemplateCache } from './cache-stats.js';
 export { OMIT } from './jinja/runtime.js';
+export { readFileCached, readTextCached } from './file-cache.js';

@@ -1,6 +1,6 @@
 // The template layer's entry points. YAML values (task parameters, loops, variables) and
 // template files other than .hbs are Jinja; .hbs files are handlebars (fleet's roles).
-import { readFileSync } from 'node:fs';
+import { readTextCached } from './file-cache.js';
 import { dirname, extname } from 'node:path';
 import type { Source, Vars } from '../model/inventory.js';
 import { TemplateError } from './errors.js';
@@ -96,7 +96,7 @@ function headerOptions(text: string): { lex: LexOptions; body: string; offset: n
 
 function readTemplate(file: string): string {
   try {
-    return readFileSync(file, 'utf8');
+    return readTextCached(file);
   } catch (e) {
     const code = (e as NodeJS.ErrnoException).code ?? (e as Error).message;
     throw new TemplateError(file, undefined, undefined, `cannot read template file (${code})`);

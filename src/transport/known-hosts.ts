@@ -1,7 +1,7 @@
 // OpenSSH known_hosts: parse, match a host (plain, [addr]:port, wildcards, negation, hashed
 // |1|salt|hash), decide known/unknown/changed/revoked, and append safely under concurrency.
 import { createHmac } from 'node:crypto';
-import { appendFile, mkdir, readFile } from 'node:fs/promises';
+import { appendFile, mkdir, readFile, stat } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import { keyTypeOf } from './fingerprint.js';
 
@@ -122,10 +122,47 @@ export type HostKeyVerdict =
   | { kind: 'changed'; pinned: KnownHostEntry[] }
   | { kind: 'revoked'; entry: KnownHostEntry };
 
-/** Host keys (not CA lines, not revocations) pinned for address:port. */
+/** Entries whose host field is only plain names, by lower-cased name, and the others (wildcards,
+ * negations, hashed), each with its position in the file: a thousand hosts each looked up in
+ * a thousand lines is a million pattern matches; by name it is one lookup each. */
+interface EntryIndex {
+  size: number;
+  plain: Map<string, KnownHostEntry[]>;
+  other: KnownHostEntry[];
+  position: Map<KnownHostEntry, number>;
+}
+
+const indexes = new WeakMap<KnownHostEntry[], EntryIndex>();
+
+function indexOf(entries: KnownHostEntry[]): EntryIndex {
+  const cached = indexes.get(entries);
+  // An array changed since (a caller's own list) is indexed again.
+  if (cached && cached.size === entries.length) return cached;
+  const ix: EntryIndex = { size: entries.length, plain: new Map(), other: [], position: new Map() };
+  entries.forEach((e, i) => {
+    ix.position.set(e, i);
+    const pats = e.hosts.split(',').filter((p) => p !== '');
+    if (e.hosts.startsWith('|') || pats.some((p) => /[*?!]/.test(p))) {
+      ix.other.push(e);
+      return;
+    }
+    for (const p of new Set(pats.map((q) => q.toLowerCase()))) {
+      const list = ix.plain.get(p);
+      if (list) list.push(e);
+      else ix.plain.set(p, [e]);
+    }
+  });
+  indexes.set(entries, ix);
+  return ix;
+}
+
+/** Host keys (not CA lines, not revocations) pinned for address:port, in file order. */
 export function pinnedFor(entries: KnownHostEntry[], address: string, port: number): KnownHostEntry[] {
   const token = hostToken(address, port);
-  return entries.filter((e) => e.marker === undefined && entryMatches(e, token));
+  const ix = indexOf(entries);
+  const found = [...(ix.plain.get(token) ?? []), ...ix.other.filter((e) => entryMatches(e, token))];
+  if (ix.other.length > 0) found.sort((a, b) => ix.position.get(a)! - ix.position.get(b)!);
+  return found.filter((e) => e.marker === undefined);
 }
 
 export function checkHostKey(entries: KnownHostEntry[], address: string, port: number, offered: Buffer): HostKeyVerdict {
@@ -155,7 +192,22 @@ export function formatKnownHostsLine(address: string, port: number, key: Buffer)
   return `${hostToken(address, port)} ${keyTypeOf(key)} ${key.toString('base64')}`;
 }
 
+/** The last parse of each file, kept while the file is unchanged: every host of a run reads
+ * the same file when it connects (1000 parses of 1000 lines at N = 1000). Entries are never
+ * modified after parsing, so sharing them is safe. */
+const parsed = new Map<string, { stamp: string; result: ParsedKnownHosts }>();
+
 export async function readKnownHosts(file: string): Promise<ParsedKnownHosts> {
+  let stamp = 'missing';
+  try {
+    const st = await stat(file);
+    stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  } catch (err) {
+    if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
+      throw new Error(`cannot read the known_hosts file ${file}: ${(err as Error).message}`, { cause: err });
+  }
+  const hit = parsed.get(file);
+  if (hit && hit.stamp === stamp) return hit.result;
   let text = '';
   try {
     text = await readFile(file, 'utf8');
@@ -163,7 +215,10 @@ export async function readKnownHosts(file: string): Promise<ParsedKnownHosts> {
     if ((err as NodeJS.ErrnoException).code !== 'ENOENT')
       throw new Error(`cannot read the known_hosts file ${file}: ${(err as Error).message}`, { cause: err });
   }
-  return parseKnownHosts(text, file);
+  const result = parseKnownHosts(text, file);
+  // The stamp is taken before the read: a change meanwhile gives a newer stamp next time.
+  parsed.set(file, { stamp, result });
+  return result;
 }
 
 // One queue per file: 50 hosts accepting new keys at once must not interleave or duplicate lines.
@@ -204,6 +259,7 @@ export function appendKnownHost(
       await mkdir(dirname(file), { recursive: true });
     }
     await appendFile(file, prefix + formatKnownHostsLine(address, port, key) + '\n', { mode: 0o644 });
+    parsed.delete(file);
     return { result: 'added' as const };
   });
 }

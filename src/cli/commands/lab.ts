@@ -15,7 +15,7 @@ export const labDoc: CommandDoc = {
     { name: 'name', type: 'string', arg: 'NAME', default: 'lab', describe: 'lab instance (another name needs --subnet)' },
     { name: 'subnet', type: 'string', arg: 'A.B.C.0/24', describe: 'IPv4 /24 of a non-default instance' },
     { name: 'json', type: 'boolean', default: false, describe: 'status: as JSON' },
-    { name: 'light', type: 'boolean', default: false, describe: 'up/down/status: light hosts for scale tests, one sshd each on 127.77.x.y:2222 (below)' },
+    { name: 'light', type: 'boolean', default: false, describe: 'up/down/status: light hosts for scale tests, one sshd each on 127.77.x.y:2222 (another `--name`: another 127.N, below)' },
   ],
 };
 

@@ -11,6 +11,7 @@ import {
   hostToken,
   parseKnownHosts,
   pinnedFor,
+  readKnownHosts,
 } from '../../../src/transport/known-hosts.js';
 
 const dir = mkdtempSync(join(tmpdir(), 'fleet-kh-'));
@@ -162,5 +163,35 @@ describe('appendKnownHost', () => {
     expect(lines).toHaveLength(50);
     expect(new Set(lines).size).toBe(50);
     expect(lines.every((l) => l.endsWith(k1.line.split(' ')[1]))).toBe(true);
+  });
+});
+
+describe('a run of many hosts (issue 19)', () => {
+  it('pinnedFor finds plain and wildcard entries in file order, case-insensitively', () => {
+    const text = [
+      `*.example.com ${k2.line}`,
+      `WEB1.example.com,other ${k1.line}`,
+      `!web1.example.com,*.com ${kr.line}`,
+      `web2.example.com ${k1.line}`,
+    ].join('\n');
+    const { entries } = parseKnownHosts(text);
+    expect(pinnedFor(entries, 'web1.example.com', 22).map((e) => e.line)).toEqual([1, 2]);
+    expect(pinnedFor(entries, 'web2.example.com', 22).map((e) => e.line)).toEqual([1, 3, 4]);
+    expect(pinnedFor(entries, 'other', 22).map((e) => e.line)).toEqual([2]);
+    // A list grown after a first lookup is looked up afresh.
+    entries.push(...parseKnownHosts(`[other]:2222 ${k2.line}`).entries);
+    expect(pinnedFor(entries, 'other', 2222)).toHaveLength(1);
+  });
+
+  it('readKnownHosts keeps one parse while the file is unchanged and reads it again once changed', async () => {
+    const f = join(dir, 'kh-cache');
+    writeFileSync(f, `host1 ${k1.line}\n`);
+    const a = await readKnownHosts(f);
+    expect(await readKnownHosts(f)).toBe(a);
+    writeFileSync(f, `host1 ${k1.line}\nhost2 ${k2.line}\n`);
+    const b = await readKnownHosts(f);
+    expect(b.entries.map((e) => e.hosts)).toEqual(['host1', 'host2']);
+    await appendKnownHost(f, 'host3', 22, k1.blob);
+    expect((await readKnownHosts(f)).entries.map((e) => e.hosts)).toEqual(['host1', 'host2', 'host3']);
   });
 });
