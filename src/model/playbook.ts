@@ -38,10 +38,21 @@ export interface Task {
   noLog?: boolean;
   changedWhen?: Condition;
   failedWhen?: Condition;
+  /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
+  blocks?: BlockFrame[];
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */
   role: string;
   roleDir?: string;
   source: Source;
+}
+
+/** One enclosing Ansible block: which one (its file:line:col), which part the task is in, and
+ * which parts the block has. */
+export interface BlockFrame {
+  id: string;
+  part: 'block' | 'rescue' | 'always';
+  hasRescue: boolean;
+  hasAlways: boolean;
 }
 
 export interface Handler extends Task {

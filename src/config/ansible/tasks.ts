@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
-import type { Condition, Handler, Task } from '../../model/playbook.js';
+import type { BlockFrame, Condition, Handler, Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
@@ -42,8 +42,6 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   module_defaults: 'not supported',
   debugger: 'not supported',
   connection: 'fleet connects over SSH only',
-  rescue: 'block/rescue is not supported yet: make the failing task safe with failed_when, or split the play',
-  always: 'block/always is not supported yet: put the tasks after the block',
   with_first_found: 'not supported yet: name the file',
   with_together: 'use loop with the zip filter',
   with_nested: 'use loop with the product filter',
@@ -87,10 +85,24 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
   }
   const block = all.find((e) => e.key === 'block' || e.key === 'ansible.builtin.block');
+  const rescue = all.find((e) => e.key === 'rescue');
+  const always = all.find((e) => e.key === 'always');
+  if (!block && (rescue || always)) {
+    const e = (rescue ?? always)!;
+    throw errAt(yf, e.keyNode, `'${e.key}' without 'block': a ${e.key} section belongs to a block (block: [...] ${e.key}: [...])`);
+  }
   if (block) {
-    checkOnly(yf, all, [block.key, ...INHERITED], 'block');
-    const inner = parseAnsibleTasks(yf, block.value, owner, 'block', handler);
-    return inner.map((t) => inherit(yf, t, all));
+    if (handler && (rescue || always)) {
+      const e = (rescue ?? always)!;
+      throw errAt(yf, e.keyNode, `'${e.key}' in a handler's block is not supported by fleet: make the handler's command safe with failed_when`);
+    }
+    checkOnly(yf, all, [block.key, 'rescue', 'always', ...INHERITED], 'block');
+    const at = sourceOf(yf, block.keyNode);
+    const frame = { id: `${at.file}:${at.line ?? 0}:${at.column ?? 0}#${++blockSeq}`, hasRescue: !!rescue, hasAlways: !!always };
+    const part = (e: Entry | undefined, name: BlockFrame['part']) =>
+      e ? parseAnsibleTasks(yf, e.value, owner, name, handler).map((t) => inBlock(t, { ...frame, part: name })) : [];
+    const inner = [...part(block, 'block'), ...part(rescue, 'rescue'), ...part(always, 'always')];
+    return inner.map((t) => inherit(yf, t, all.filter((e) => e.key !== 'rescue' && e.key !== 'always')));
   }
   const inc = all.find((e) => INCLUDES.includes(e.key));
   if (inc) {
@@ -103,6 +115,16 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   if (indexVar) task.indexVar = indexVar;
   Object.assign(task, retriesOf(yf, all));
   return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user'].includes(e.key)))];
+}
+
+/** Numbers each block read: a file included twice gives two blocks, each with its own state. */
+let blockSeq = 0;
+
+/** The task, inside one more block (the outermost comes first). */
+function inBlock(t: Task | Handler, frame: BlockFrame): Task | Handler {
+  const out = { ...t, blocks: [frame, ...(t.blocks ?? [])] };
+  if (asUserDone.has(t)) asUserDone.add(out);
+  return out;
 }
 
 /** A block or include may carry only the keywords fleet passes on to its tasks. */

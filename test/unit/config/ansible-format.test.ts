@@ -103,13 +103,46 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('until/retries/delay are read with their numbers; rescue/always and delegate_to are refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; delegate_to is refused at the keyword', () => {
     const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
     expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
-    roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n', 3, 3, "'rescue' is not supported", 'failed_when');
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+  });
+
+  it('block/rescue/always: each task knows its blocks (outermost first) and its part; when and tags reach the rescue and always too', () => {
+    const ts = roleTasks(
+      [
+        '- when: x',
+        '  tags: [t]',
+        '  block:',
+        '    - command: a',
+        '    - block:',
+        '        - command: b',
+        '      always:',
+        '        - command: c',
+        '  rescue:',
+        '    - command: d',
+        '  always:',
+        '    - command: e',
+        '- command: f',
+        '',
+      ].join('\n'),
+    );
+    const shape = ts.map((t) => [t.params.cmd, (t.blocks ?? []).map((f) => `${f.part}${f.hasRescue ? '+r' : ''}${f.hasAlways ? '+a' : ''}`), t.when ?? null, t.tags]);
+    expect(shape).toEqual([
+      ['a', ['block+r+a'], ['x'], ['t']],
+      ['b', ['block+r+a', 'block+a'], ['x'], ['t']],
+      ['c', ['block+r+a', 'always+a'], ['x'], ['t']],
+      ['d', ['rescue+r+a'], ['x'], ['t']],
+      ['e', ['always+r+a'], ['x'], ['t']],
+      ['f', [], null, []],
+    ]);
+    expect(ts[0].blocks![0].id).toBe(ts[3].blocks![0].id);
+    expect(ts[1].blocks![1].id).not.toBe(ts[0].blocks![0].id);
+    roleError('- command: a\n  rescue:\n    - command: b\n', 2, 3, "'rescue' without 'block'");
+    roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n  until: x\n', 5, 3, "'until' on a block is not supported");
   });
 
   it('task and block vars: the task wins over its block, nested blocks merge; a bad name is an error at it', () => {

@@ -1,6 +1,6 @@
 // Ansible's keywords and controller modules, run by the engine over a local shell transport
 // from Ansible-format files: each result is the one Ansible documents for the same task.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -258,6 +258,88 @@ describe('include_tasks with a file name from variables', () => {
     const r = await runRole(tasks, files('Arch'));
     const failed = r.results.find((t) => t.status === 'failed');
     expect(failed?.msg).toMatch(/setup-Arch\.yml not found \(candidates .*: setup-Debian\.yml, setup-RedHat\.yml\)/);
+  });
+});
+
+describe('block/rescue/always (Ansible semantics)', () => {
+  const mark = (n: string) => `    - shell: echo ${n} >> {{ base }}/log\n`;
+  const top = (n: string) => `- shell: echo ${n} >> {{ base }}/log\n`;
+  const log = () => read('log');
+
+  it('a failed task in block: the rest of the block is skipped, rescue runs with ansible_failed_task/_result, always runs, the host goes on', async () => {
+    const r = await runRole(
+      '- name: b\n  block:\n' +
+        mark('one') +
+        '    - name: boom\n      command: sh -c "echo out; exit 3"\n' +
+        mark('not-reached') +
+        '  rescue:\n' +
+        '    - shell: echo "rescued {{ ansible_failed_task.name }} rc={{ ansible_failed_result.rc }} {{ ansible_failed_result.stdout }}" >> {{ base }}/log\n' +
+        '  always:\n' +
+        mark('always') +
+        top('after'),
+    );
+    expect(log()).toBe('one\nrescued boom rc=3 out\nalways\nafter\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
+    expect(r.byName('boom')).toMatchObject({ status: 'failed', rescued: true });
+    expect(r.recap.failures).toEqual([]);
+  });
+
+  it('no failure: the rescue does not run (and is not shown), always does', async () => {
+    const r = await runRole('- block:\n' + mark('one') + '  rescue:\n    - name: rescue task\n      shell: echo rescue >> {{ base }}/log\n  always:\n' + mark('always'));
+    expect(log()).toBe('one\nalways\n');
+    expect(r.byName('rescue task')).toBeUndefined();
+    expect(r.recap.hosts.h1.rescued ?? 0).toBe(0);
+  });
+
+  it('a failure in the rescue: always still runs, then the host fails and nothing after the block runs', async () => {
+    const r = await runRole(
+      '- block:\n    - command: "false"\n  rescue:\n    - name: bad rescue\n      command: "false"\n' + mark('rescue-rest') + '  always:\n' + mark('always') + top('after'),
+    );
+    expect(log()).toBe('always\n');
+    expect(r.recap.hosts.h1.failed).toBe(1);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
+    expect(r.recap.failures.map((f) => f.task)).toEqual(['bad rescue']);
+  });
+
+  it('a block without rescue: its always runs, then the host fails; a failure in always skips the rest of it', async () => {
+    const a = await runRole('- block:\n    - command: "false"\n' + mark('skipped') + '  always:\n' + mark('always') + top('after'));
+    expect(log()).toBe('always\n');
+    expect(a.recap.hosts.h1.failed).toBe(1);
+    rmSync(join(base, 'log'));
+    const b = await runRole('- block:\n' + mark('one') + '  always:\n    - command: "false"\n' + mark('always-rest') + top('after'));
+    expect(log()).toBe('one\n');
+    expect(b.recap.hosts.h1.failed).toBe(1);
+  });
+
+  it('nested: the inner block (no rescue) runs its always, then the outer rescue handles the failure', async () => {
+    const r = await runRole(
+      '- block:\n    - block:\n        - name: inner\n          command: "false"\n' +
+        '      always:\n    ' + mark('inner-always').trimStart().replace(/^/, '    ') +
+        mark('outer-rest') +
+        '  rescue:\n    - shell: echo "outer rescue {{ ansible_failed_task.name }}" >> {{ base }}/log\n' +
+        top('after'),
+    );
+    expect(log()).toBe('inner-always\nouter rescue inner\nafter\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+  });
+
+  it('ignore_errors in a block: not a failure, the rescue does not run', async () => {
+    const r = await runRole('- block:\n    - command: "false"\n      ignore_errors: true\n' + mark('one') + '  rescue:\n' + mark('rescue'));
+    expect(log()).toBe('one\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+  });
+
+  it('check mode: a fail in the block runs the rescue, whose change is reported, not made; the host is not failed', async () => {
+    const r = await runRole(
+      '- block:\n    - fail: {msg: nope}\n  rescue:\n    - name: write\n      copy: {dest: "{{ base }}/f", content: "x\\n"}\n',
+      {},
+      'check',
+    );
+    expect(r.byName('write')?.status).toBe('changed');
+    expect(existsSync(join(base, 'f'))).toBe(false);
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
   });
 });
 
