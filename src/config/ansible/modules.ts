@@ -244,6 +244,12 @@ export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
       return alias(q, 'block', ['content']);
     },
   },
+  replace: {
+    fleet: 'replace',
+    params: ['path', 'dest', 'destfile', 'name', 'regexp', 'replace', 'after', 'before', 'validate', 'backup', ...ATTRS],
+    refused: { encoding: 'fleet reads and writes files as UTF-8', unsafe_writes: 'not supported', others: 'not supported' },
+    translate: (p) => alias(p, 'path', ['dest', 'destfile', 'name']),
+  },
   user: {
     fleet: 'user',
     params: [
@@ -449,7 +455,6 @@ export const UNSUPPORTED_MODULES: Record<string, string> = {
   hostname: 'not supported yet',
   mount: 'not supported yet: write the fstab line with lineinfile',
   modprobe: 'not supported yet: write /etc/modules-load.d/NAME.conf with copy',
-  replace: 'not supported yet: use lineinfile',
   uri: 'not supported',
   pip: 'not supported',
   git: 'not supported',

@@ -37,6 +37,12 @@ describe('Ansible module names and parameters', () => {
     expect(c.params).toMatchObject({ name: 'ntp', state: 'absent', purge: true });
   });
 
+  it('replace: dest/destfile/name are path; encoding is refused by name', () => {
+    const [r] = roleTasks("- replace: {dest: /etc/hosts, regexp: 'old', replace: new}\n");
+    expect([r.module, r.params]).toEqual(['replace', { path: '/etc/hosts', regexp: 'old', replace: 'new' }]);
+    roleError("- replace: {path: /x, regexp: a, encoding: latin-1}\n", 1, 34, "parameter 'encoding' is not supported", 'UTF-8');
+  });
+
   it('key=value arguments (package: name=iptables state=present) and the old state spellings', () => {
     const [t, u] = roleTasks('- package: name=iptables state=installed\n- service: name=firewall state=restarted\n');
     expect(t.params).toMatchObject({ name: 'iptables', state: 'present' });
