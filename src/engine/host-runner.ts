@@ -273,10 +273,12 @@ export class HostRunner {
 
   private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
     const become = unit.task.become ?? this.becomeOf(program);
+    const forced = unit.task.checkMode === true && this.shared.opts.mode !== 'check';
     const env: TaskEnv = {
-      check: this.shared.opts.mode === 'check',
+      check: this.shared.opts.mode === 'check' || unit.task.checkMode === true,
       facts: this.facts,
-      ledger: this.ledger,
+      // check_mode: true in an apply: what came before is made, nothing is pending.
+      ledger: forced ? new CheckLedger() : this.ledger,
       timings: this.timings,
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),

@@ -34,6 +34,10 @@ export interface Task {
   until?: Condition;
   retries?: number;
   delay?: number;
+  /** Ansible's task `diff`: show (true) or hide (false) this task's diff, whatever --diff says. */
+  diff?: boolean;
+  /** Ansible's `check_mode: true`: the task only reports what it would change, even in apply. */
+  checkMode?: boolean;
   /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
   noLog?: boolean;
   changedWhen?: Condition;

@@ -37,7 +37,6 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
   throttle: "use the play's serial or --forks",
-  diff: 'use fleet check --diff / fleet apply --diff',
   collections: 'fleet maps ansible.builtin and ansible.posix names itself',
   module_defaults: 'not supported',
   debugger: 'not supported',
@@ -57,9 +56,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 };
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -114,7 +113,9 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   const indexVar = indexVarOf(yf, all);
   if (indexVar) task.indexVar = indexVar;
   Object.assign(task, retriesOf(yf, all));
-  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user'].includes(e.key)))];
+  const cm = all.find((e) => e.key === 'check_mode');
+  if (cm && truthyWord(yf, cm)) task.checkMode = true;
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff'].includes(e.key)))];
 }
 
 /** Numbers each block read: a file included twice gives two blocks, each with its own state. */
@@ -241,6 +242,13 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
     else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
     else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
+    // The task's own diff: wins over its block's (inherit runs inside out).
+    else if (e.key === 'diff' && out.diff === undefined) out.diff = truthyWord(yf, e);
+    // check_mode: true (never change, report what would) reaches every task of a block or an
+    // include; false there is refused (on a task, checkMode below decides).
+    else if (e.key === 'check_mode' && truthyWord(yf, e)) out.checkMode = true;
+    else if (e.key === 'check_mode')
+      throw errAt(yf, e.value, `'check_mode: false' on a block or an include is not supported (fleet runs only queries in check mode: check_mode: false on a command or shell task with changed_when: false)`);
     else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
   return out;
@@ -560,6 +568,8 @@ function indexVarOf(yf: YamlFile, all: Entry[]): string | undefined {
  * `changed_when: false` says it changes nothing; anything else is refused. */
 function checkMode(yf: YamlFile, e: Entry, all: Entry[], fleet: string): void {
   const v = toJS(yf, e.value);
+  // check_mode: true: the task never changes the host, it reports what it would (inherit).
+  if (v === true || v === 'yes' || v === 'true') return;
   const cw = all.find((x) => x.key === 'changed_when');
   const query = cw && toJS(yf, cw.value) === false && (fleet === 'command' || fleet === 'shell');
   if ((v === false || v === 'no') && query) return;

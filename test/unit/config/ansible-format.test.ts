@@ -115,6 +115,8 @@ describe('Ansible keywords', () => {
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- check_mode: false\n  block:\n    - command: a\n', 1, 15, "'check_mode: false' on a block");
+    roleError('- copy: {dest: /a, content: x}\n  check_mode: false\n', 2, 15, "'check_mode: false' is supported only");
   });
 
   it('block/rescue/always: each task knows its blocks (outermost first) and its part; when and tags reach the rescue and always too', () => {

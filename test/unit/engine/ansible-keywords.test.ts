@@ -17,13 +17,13 @@ beforeEach(() => {
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 /** Runs role `r` (these tasks, handlers and files) on one local host h1. */
-async function runRole(tasks: string, files: Record<string, string> = {}, mode: 'apply' | 'check' = 'apply') {
+async function runRole(tasks: string, files: Record<string, string> = {}, mode: 'apply' | 'check' = 'apply', diff = true) {
   const all = { 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks, ...files };
   for (const [p, content] of Object.entries(all)) {
     mkdirSync(dirname(join(base, 'p', p)), { recursive: true });
     writeFileSync(join(base, 'p', p), content);
   }
-  const { recap, tasks: results, sessions } = await runLocal(inventory([host('h1')]), loadPlaybook(join(base, 'p/site.yml')), base, { mode, forks: 1 });
+  const { recap, tasks: results, sessions } = await runLocal(inventory([host('h1')]), loadPlaybook(join(base, 'p/site.yml')), base, { mode, forks: 1, diff });
   const roundTrips = sessions.get('h1')?.roundTrips;
   return { recap, results, roundTrips, byName: (n: string) => results.find((t) => t.task === n) };
 }
@@ -258,6 +258,36 @@ describe('include_tasks with a file name from variables', () => {
     const r = await runRole(tasks, files('Arch'));
     const failed = r.results.find((t) => t.status === 'failed');
     expect(failed?.msg).toMatch(/setup-Arch\.yml not found \(candidates .*: setup-Debian\.yml, setup-RedHat\.yml\)/);
+  });
+});
+
+describe('check_mode and diff keywords', () => {
+  it('check_mode: true in an apply: the task reports the change it would make and makes none; a block passes it on', async () => {
+    const r = await runRole(
+      '- name: dry\n  copy: {dest: "{{ base }}/f", content: "x\\n"}\n  check_mode: true\n' +
+        '- check_mode: yes\n  block:\n    - name: dry2\n      copy: {dest: "{{ base }}/g", content: "x\\n"}\n' +
+        '- name: real\n  copy: {dest: "{{ base }}/h", content: "x\\n"}\n',
+    );
+    expect(r.byName('dry')?.status).toBe('changed');
+    expect(r.byName('dry2')?.status).toBe('changed');
+    expect(existsSync(join(base, 'f')) || existsSync(join(base, 'g'))).toBe(false);
+    expect(read('h')).toBe('x\n');
+  });
+
+  it('diff: false hides the diff under --diff; diff: true shows it without --diff (the block passes it on, the task wins)', async () => {
+    const tasks =
+      '- name: hidden\n  copy: {dest: "{{ base }}/a", content: "x\\n"}\n  diff: false\n' +
+      '- diff: true\n  block:\n    - name: shown\n      copy: {dest: "{{ base }}/b", content: "x\\n"}\n    - name: own\n      copy: {dest: "{{ base }}/c", content: "x\\n"}\n      diff: no\n';
+    const withDiff = await runRole(tasks);
+    expect(withDiff.byName('hidden')?.diff).toBeUndefined();
+    expect(withDiff.byName('shown')?.diff).toContain('+x');
+    expect(withDiff.byName('own')?.diff).toBeUndefined();
+    rmSync(join(base, 'p'), { recursive: true });
+    for (const f of ['a', 'b', 'c']) rmSync(join(base, f));
+    const without = await runRole(tasks, {}, 'apply', false);
+    expect(without.byName('shown')?.diff).toContain('+x');
+    expect(without.byName('hidden')?.diff).toBeUndefined();
+    expect(without.byName('own')?.diff).toBeUndefined();
   });
 });
 
