@@ -1,5 +1,7 @@
 // The second front door: Ansible-format roles and playbooks load as fleet tasks, with Ansible's
 // module names, parameters and keywords mapped; what fleet cannot do is refused at file:line:col.
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybook } from '../../../src/config/index.js';
@@ -35,6 +37,26 @@ describe('Ansible module names and parameters', () => {
     });
     expect(b.params).toEqual({ name: 'tor', state: 'latest', install_recommends: true, update_cache: 'always' });
     expect(c.params).toMatchObject({ name: 'ntp', state: 'absent', purge: true });
+  });
+
+  it('hostname and modprobe: a shell guarded by the state Ansible checks, the name in the environment; the guards and checks run in a real shell', () => {
+    const [h, m, r] = roleTasks(
+      '- hostname: {name: "{{ inventory_hostname }}"}\n- community.general.modprobe: {name: br_netfilter, params: "a=1 b=2"}\n- modprobe: name=dummy state=absent\n',
+    );
+    expect([h.module, (h.params.environment as Record<string, unknown>).FLEET_HOSTNAME]).toEqual(['shell', '{{ inventory_hostname }}']);
+    expect([m.module, m.params.environment]).toEqual(['shell', { FLEET_MODULE: 'br_netfilter', FLEET_MODULE_PARAMS: 'a=1 b=2' }]);
+    expect(r.params.cmd).toContain('modprobe -r --');
+    const sh = (script: string, env: Record<string, string>) => spawnSync('sh', ['-c', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // A name that is not a hostname stops before anything is written.
+    const bad = sh(String(h.params.cmd), { FLEET_HOSTNAME: 'x; touch /tmp/pwned' });
+    expect([bad.status, bad.stderr]).toEqual([1, 'hostname: invalid name: x; touch /tmp/pwned\n']);
+    expect(sh(String(h.params.unless), { FLEET_HOSTNAME: `${hostname()}-not-this` }).status).not.toBe(0);
+    expect(sh(String(m.params.cmd), { FLEET_MODULE: '../evil' }).status).toBe(1);
+    // A module that is not loaded: present has work to do, absent has none.
+    expect(sh(String(m.params.unless), { FLEET_MODULE: 'fleet_no_such_module' }).status).not.toBe(0);
+    expect(sh(String(r.params.unless), { FLEET_MODULE: 'fleet_no_such_module' }).status).toBe(0);
+    roleError('- modprobe: {name: x, persistent: present}\n', 1, 23, "parameter 'persistent' is not supported", 'modules-load.d');
+    roleError('- hostname: {name: x, use: redhat}\n', 1, 13, 'the Debian way');
   });
 
   it('replace: dest/destfile/name are path; encoding is refused by name', () => {
