@@ -277,7 +277,7 @@ printf '%s\n' "$FLEET_HOSTNAME" > /etc/hostname && hostname "$FLEET_HOSTNAME"`,
       // /proc/modules spells the name with underscores; a built-in module counts as loaded (as in Ansible).
       const loaded =
         `m=$(printf '%s' "$FLEET_MODULE" | tr - _); grep -q "^$m " /proc/modules || ` +
-        `grep -Eq "/$m\.ko(\.[a-z]+)?$|/$(printf '%s' "$FLEET_MODULE")\.ko(\.[a-z]+)?$" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null`;
+        `grep -Eq "/$m\\.ko(\\.[a-z]+)?$|/$(printf '%s' "$FLEET_MODULE")\\.ko(\\.[a-z]+)?$" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null`;
       const environment: P = { FLEET_MODULE: p.name };
       if (state === 'absent') {
         if (p.params !== undefined) throw new Error("'params' applies to state: present only");
