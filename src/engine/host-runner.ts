@@ -8,6 +8,7 @@ import type { Host, Vars } from '../model/inventory.js';
 import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
+import { BlockTracker } from './blocks.js';
 import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
 import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
@@ -43,6 +44,12 @@ class LockError extends Error {}
 
 /** An apply was cut off after it started: whether it made its change is unknown. */
 class OutcomeUnknownError extends Error {}
+
+/** A failed task inside an Ansible block: what a rescue reads as ansible_failed_task/_result. */
+interface BlockFailure {
+  task: { name: string; action: string };
+  result: unknown;
+}
 
 export class HostRunner {
   readonly rt: HostRuntime;
@@ -108,12 +115,23 @@ export class HostRunner {
   async runPlay(program: PlayProgram, batch: BatchContext): Promise<void> {
     try {
       if (!this.done) await this.prime(program);
+      const blocks = new BlockTracker<BlockFailure>();
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
-        await this.runUnit(unit, program, batch, false);
+        const gate = blocks.enter(unit.task.blocks ?? []);
+        this.blockEnds(gate);
+        if (this.done) break;
+        if (!gate.run) {
+          // Left out by its block (a rescue with nothing to rescue, the rest of a failed block):
+          // Ansible shows nothing for it, and anything decided for it ahead is void.
+          this.decided.delete(unit);
+          continue;
+        }
+        await this.runUnit(unit, program, batch, false, blocks);
         if (unit.task.module === FLUSH_HANDLERS && !this.done) await this.flushHandlers(program, batch, unit.index);
       }
+      if (!this.done && !this.shared.aborted()) this.blockEnds(blocks.finish());
       await this.flushHandlers(program, batch, program.units.length);
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
@@ -179,7 +197,20 @@ export class HostRunner {
     if ((this.shared.opts.verbosity ?? 0) > 0) this.shared.emit({ type: 'trace', host: this.host.name, msg });
   }
 
-  private async runUnit(unit: Unit, program: PlayProgram, batch: BatchContext, handler: boolean): Promise<void> {
+  /** Blocks ended: a failure a rescue now handles is what its tasks read; one that left every
+   * block fails the host (its task was reported, and counted, as failed already). */
+  private blockEnds(r: { caught: { failure: BlockFailure }[]; hostFails?: BlockFailure }): void {
+    for (const c of r.caught) this.rescuing(c.failure);
+    if (r.hostFails) this.failed = true;
+  }
+
+  private rescuing(f: BlockFailure): void {
+    this.rt.registered.ansible_failed_task = f.task;
+    this.rt.registered.ansible_failed_result = f.result;
+    this.shared.changedValues();
+  }
+
+  private async runUnit(unit: Unit, program: PlayProgram, batch: BatchContext, handler: boolean, blocks?: BlockTracker<BlockFailure>): Promise<void> {
     const task = unit.task;
     this.current = task.name;
     const t0 = performance.now();
@@ -188,8 +219,10 @@ export class HostRunner {
     this.applying = false;
     const outcome = await this.outcomeOf(unit, program, batch, handler);
     this.inTask = false;
-    this.record(unit, outcome, handler);
-    this.shared.emit(taskEvent(this.host.name, program.play.name, task, outcome, performance.now() - t0, { handler, diff: this.shared.opts.diff }));
+    const rescued = this.record(unit, outcome, handler, blocks);
+    const ev = taskEvent(this.host.name, program.play.name, task, outcome, performance.now() - t0, { handler, diff: this.shared.opts.diff });
+    if (rescued) ev.rescued = true;
+    this.shared.emit(ev);
   }
 
   private async outcomeOf(unit: Unit, program: PlayProgram, batch: BatchContext, handler: boolean): Promise<Outcome> {
@@ -206,7 +239,7 @@ export class HostRunner {
 
   /** What the outcome changes for the rest of the run: registered values, notified handlers,
    * the host's state and counters. */
-  private record(unit: Unit, outcome: Outcome, handler: boolean): void {
+  private record(unit: Unit, outcome: Outcome, handler: boolean, blocks?: BlockTracker<BlockFailure>): boolean {
     const task = unit.task;
     if (task.register) {
       const reg = registeredOf(outcome);
@@ -222,17 +255,30 @@ export class HostRunner {
     // Named by where they are read: the register name, then the path inside its value.
     for (const [k, v] of Object.entries(outcome.outputs ?? {})) this.outputs[task.register ? `${task.register}.${k}` : k] = v;
     if (outcome.status === 'changed' && !handler) this.notifications.notify(task.notify);
-    if (outcome.status === 'failed' && !outcome.ignored) this.failed = true;
-    const counted = outcome.ignored ? 'ok' : outcome.status;
-    this.counts[counted] = (this.counts[counted] ?? 0) + 1;
+    let rescued = false;
+    if (outcome.status === 'failed' && !outcome.ignored) {
+      const frames = handler || !blocks ? [] : (task.blocks ?? []);
+      const r = blocks ? blocks.fail(frames, { task: { name: task.name, action: task.module }, result: registeredOf(outcome) }) : { rescued: false, caught: false, host: true };
+      rescued = r.rescued;
+      if (r.caught) this.rescuing({ task: { name: task.name, action: task.module }, result: registeredOf(outcome) });
+      if (r.host) this.failed = true;
+    }
+    if (rescued) this.counts.rescued = (this.counts.rescued ?? 0) + 1;
+    else {
+      const counted = outcome.ignored ? 'ok' : outcome.status;
+      this.counts[counted] = (this.counts[counted] ?? 0) + 1;
+    }
+    return rescued;
   }
 
   private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
     const become = unit.task.become ?? this.becomeOf(program);
+    const forced = unit.task.checkMode === true && this.shared.opts.mode !== 'check';
     const env: TaskEnv = {
-      check: this.shared.opts.mode === 'check',
+      check: this.shared.opts.mode === 'check' || unit.task.checkMode === true,
       facts: this.facts,
-      ledger: this.ledger,
+      // check_mode: true in an apply: what came before is made, nothing is pending.
+      ledger: forced ? new CheckLedger() : this.ledger,
       timings: this.timings,
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),

@@ -69,7 +69,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
   const failures: Failure[] = [];
   // The recap lists every failure; the engine collects them from its own task events.
   const emit: RunOptions['emit'] = (e) => {
-    if (e.type === 'task' && e.failure && !e.ignored) failures.push(e.failure);
+    if (e.type === 'task' && e.failure && !e.ignored && !e.rescued) failures.push(e.failure);
     opts.emit(e);
   };
   const groups = groupsMap(inv);

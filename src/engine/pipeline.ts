@@ -131,6 +131,10 @@ function pipelinable(u: Unit, ports: LookaheadPorts, unknown: ReadonlySet<string
   if (module.traits?.guards && (t.changedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) return false;
   // failed_when could fail a task whose successors already ran on the host.
   if (t.failedWhen !== undefined || t.loop !== undefined || t.runOnce || t.until !== undefined) return false;
+  // A rescue runs only if its block fails, which is known only when the block's tasks are judged.
+  if (t.blocks?.some((f) => f.part === 'rescue')) return false;
+  // check_mode: true never applies.
+  if (t.checkMode) return false;
   if ((t.become ?? ports.become) !== ports.become) return false;
   const reads = taskReads(u);
   return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], unknown);

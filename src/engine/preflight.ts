@@ -85,6 +85,11 @@ export function validateBeforeContact(input: PreflightInput): void {
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
       ];
       for (const { task, ref } of units) {
+        // A rescue (and the always after it) reads the failure it handles (blocks.ts).
+        if (task.blocks?.some((f) => f.part !== 'block')) {
+          rt.registered.ansible_failed_task ??= { name: '', action: '' };
+          rt.registered.ansible_failed_result ??= { ...PLACEHOLDER_RESULT, failed: true, msg: '' };
+        }
         const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;

@@ -11,7 +11,7 @@ export function taskEvent(host: string, play: string, task: Task, outcome: Outco
   if (task.noLog) outcome = hidden(outcome);
   const ev: TaskEvent = { type: 'task', host, play, role: task.role, task: task.name, status: outcome.status, durationMs: Math.round(durationMs) };
   if (outcome.msg) ev.msg = outcome.msg;
-  if (outcome.diff && opts.diff) ev.diff = outcome.diff;
+  if (outcome.diff && (task.diff ?? opts.diff)) ev.diff = outcome.diff;
   if (outcome.after) ev.after = outcome.after;
   if (opts.handler) ev.handler = true;
   if (outcome.ignored) ev.ignored = true;

@@ -50,6 +50,8 @@ export interface TaskEvent {
   handler?: boolean;
   /** The task failed but has ignore_errors: counted as ok, the error kept in msg. */
   ignored?: boolean;
+  /** The task failed inside an Ansible block whose rescue handles it: the host goes on. */
+  rescued?: boolean;
   /** Failure detail for the recap. */
   failure?: Failure;
 }
@@ -76,7 +78,11 @@ export interface HostEvent {
 }
 
 /** `unknown` is present only when some task's outcome is unknown (older readers see the rest). */
-export type HostCounts = Record<Exclude<TaskStatus, 'unknown'>, number> & { unknown?: number };
+export type HostCounts = Record<Exclude<TaskStatus, 'unknown'>, number> & {
+  unknown?: number;
+  /** Failed tasks an Ansible block's rescue handled (Ansible's recap `rescued`): not in `failed`. */
+  rescued?: number;
+};
 
 export interface RecapEvent {
   type: 'recap';

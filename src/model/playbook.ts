@@ -34,14 +34,29 @@ export interface Task {
   until?: Condition;
   retries?: number;
   delay?: number;
+  /** Ansible's task `diff`: show (true) or hide (false) this task's diff, whatever --diff says. */
+  diff?: boolean;
+  /** Ansible's `check_mode: true`: the task only reports what it would change, even in apply. */
+  checkMode?: boolean;
   /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
   noLog?: boolean;
   changedWhen?: Condition;
   failedWhen?: Condition;
+  /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
+  blocks?: BlockFrame[];
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */
   role: string;
   roleDir?: string;
   source: Source;
+}
+
+/** One enclosing Ansible block: which one (its file:line:col), which part the task is in, and
+ * which parts the block has. */
+export interface BlockFrame {
+  id: string;
+  part: 'block' | 'rescue' | 'always';
+  hasRescue: boolean;
+  hasAlways: boolean;
 }
 
 export interface Handler extends Task {

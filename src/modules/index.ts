@@ -8,6 +8,7 @@ import { copy } from './copy.js';
 import { template } from './template.js';
 import { line } from './line.js';
 import { block } from './block.js';
+import { replace } from './replace.js';
 import { pkg } from './package.js';
 import { service } from './service.js';
 import { user } from './user.js';
@@ -21,7 +22,7 @@ import { dockerNetworks } from './docker_networks.js';
 import { dockerStack } from './docker_stack.js';
 
 const all: AnyModule[] = [
-  file, directory, link, copy, template, line, block, pkg, service, user, group,
+  file, directory, link, copy, template, line, block, replace, pkg, service, user, group,
   authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack,
 ];
 

@@ -1,6 +1,6 @@
 // The recap: the last thing a person reads. Per host counts, then every failure in full
 // (where, what ran, how it ended, what it said), so nobody has to rerun with -vvv.
-import type { Failure, RecapEvent, TaskStatus } from '../model/events.js';
+import type { Failure, HostCounts, RecapEvent, TaskStatus } from '../model/events.js';
 import { retryNote } from './retry-note.js';
 import type { RunState } from './state.js';
 import { formatMs, plural } from './state.js';
@@ -9,6 +9,8 @@ import type { Style } from './style.js';
 const STATUSES: TaskStatus[] = ['ok', 'changed', 'failed', 'skipped', 'unreachable'];
 /** A column of its own only in a run where some task's outcome is unknown. */
 const hasUnknown = (r: RecapEvent): boolean => Object.values(r.hosts).some((c) => (c.unknown ?? 0) > 0);
+/** Likewise for failures an Ansible block's rescue handled (Ansible's recap `rescued`). */
+const hasRescued = (r: RecapEvent): boolean => Object.values(r.hosts).some((c) => (c.rescued ?? 0) > 0);
 const STDERR_LINES = 20;
 /** Past this many hosts the table lists only the hosts that went wrong; the rest are counts
  * (a thousand rows of "ok" hide the few that matter). --json keeps every host. */
@@ -68,7 +70,7 @@ function headline(r: RecapEvent, hosts: string[], style: Style): string {
 }
 
 function table(r: RecapEvent, hosts: string[], state: RunState, style: Style): string[] {
-  const statuses: TaskStatus[] = hasUnknown(r) ? [...STATUSES, 'unknown'] : STATUSES;
+  const statuses: (keyof HostCounts)[] = [...STATUSES, ...(hasRescued(r) ? (['rescued'] as const) : []), ...(hasUnknown(r) ? (['unknown'] as const) : [])];
   const header = ['host', ...statuses, 'round trips'];
   const wrong = (h: string) => {
     const c = r.hosts[h];

@@ -45,7 +45,7 @@ export class SummaryView {
     if (this.ended) return;
     const { columns } = terminalSize(this.out);
     if (e.type === 'connect') this.since.set(e.host, this.now());
-    if (e.type === 'task' && !e.ignored && (e.status === 'failed' || e.status === 'unreachable' || e.status === 'unknown')) {
+    if (e.type === 'task' && !e.ignored && !e.rescued && (e.status === 'failed' || e.status === 'unreachable' || e.status === 'unknown')) {
       this.shownWrong.add(e.host);
       this.pending.push(failureLine(e, columns, this.style));
     }

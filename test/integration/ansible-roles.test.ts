@@ -76,6 +76,27 @@ describeLab('Ansible roles run unchanged', () => {
     expect(after.stdout.trim()).toBe('1');
   });
 
+  // block/rescue/always over real SSH (Ansible's semantics): a failed query is rescued, the
+  // host is not failed; a second apply changes nothing; check --diff takes the same path.
+  it('block/rescue/always: the rescue reads ansible_failed_task/_result, always and the next task run; idempotent; drift shows in check', async () => {
+    const out = await convergeAndRead(
+      'block-rescue.yml',
+      'cat /etc/fleet-rescued /etc/fleet-always /etc/fleet-after-block; test ! -e /etc/fleet-block-not-reached && echo not-reached',
+    );
+    expect(out).toBe('Read /etc/fleet-optional.conf. rc=1\nalways\nafter\nnot-reached\n');
+    const again = await fleet('apply', [], 'block-rescue.yml');
+    expect(again.code, explain(again)).toBe(0);
+    expect(again.recap?.hosts[host.name]).toMatchObject({ changed: 0, failed: 0, rescued: 1 });
+    await sshRun(host.name, "echo tampered > /etc/fleet-rescued");
+    const check = await fleet('check', ['--diff'], 'block-rescue.yml');
+    expect(check.code, explain(check)).toBe(2);
+    const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+    expect(diffs).toMatch(/^-tampered$/m);
+    expect(diffs).toMatch(/^\+Read \/etc\/fleet-optional\.conf\. rc=1$/m);
+    const after = await sshRun(host.name, 'cat /etc/fleet-rescued');
+    expect(after.stdout).toBe('tampered\n');
+  });
+
   it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {
     const out = await convergeAndRead(
       'site.yml',

@@ -154,6 +154,9 @@ function shQuote(s: string): string {
   return `'${s.replace(/'/g, `'\\''`)}'`;
 }
 
+/** A kernel module's name, checked on the host before modprobe reads it. */
+const MODULE_NAME_CHECK = `case "$FLEET_MODULE" in ''|-*|*[!A-Za-z0-9_-]*) echo "modprobe: invalid module name: $FLEET_MODULE" >&2; exit 1;; esac\n`;
+
 export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
   apt: pkg(['update_cache', 'update-cache', 'cache_valid_time', 'install_recommends', 'install-recommends', 'purge']),
   package: pkg([]),
@@ -243,6 +246,53 @@ export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
       const q = alias(p, 'path', ['dest', 'destfile', 'name']);
       return alias(q, 'block', ['content']);
     },
+  },
+  // hostname and modprobe: a guarded shell (ok when the guard holds, so check mode reports what
+  // would change); the name travels in the environment, never spliced into the script.
+  hostname: {
+    fleet: 'shell',
+    params: ['name', 'use'],
+    refused: {},
+    translate(p) {
+      if (p.name === undefined) throw new Error("'name' is required");
+      if (p.use !== undefined && !['debian', 'systemd', 'generic'].includes(String(p.use)))
+        throw new Error(`use: ${String(p.use)}: fleet sets the hostname the Debian way (/etc/hostname and the running name): use debian, systemd or leave it out`);
+      return {
+        [MODULE]: 'shell',
+        cmd: `case "$FLEET_HOSTNAME" in ''|-*|*[!A-Za-z0-9.-]*) echo "hostname: invalid name: $FLEET_HOSTNAME" >&2; exit 1;; esac
+printf '%s\n' "$FLEET_HOSTNAME" > /etc/hostname && hostname "$FLEET_HOSTNAME"`,
+        unless: `[ "$(hostname)" = "$FLEET_HOSTNAME" ] && [ "$(cat /etc/hostname 2>/dev/null)" = "$FLEET_HOSTNAME" ]`,
+        environment: { FLEET_HOSTNAME: p.name },
+      };
+    },
+  },
+  modprobe: {
+    fleet: 'shell',
+    params: ['name', 'state', 'params'],
+    refused: { persistent: 'not supported yet: write /etc/modules-load.d/NAME.conf (and /etc/modprobe.d/NAME.conf for params) with copy' },
+    translate(p) {
+      if (p.name === undefined) throw new Error("'name' is required");
+      const state = String(p.state ?? 'present');
+      if (state !== 'present' && state !== 'absent') throw new Error(`state must be present or absent, got ${state}`);
+      // /proc/modules spells the name with underscores; a built-in module counts as loaded (as in Ansible).
+      const loaded =
+        `m=$(printf '%s' "$FLEET_MODULE" | tr - _); grep -q "^$m " /proc/modules || ` +
+        `grep -Eq "/$m\\.ko(\\.[a-z]+)?$|/$(printf '%s' "$FLEET_MODULE")\\.ko(\\.[a-z]+)?$" "/lib/modules/$(uname -r)/modules.builtin" 2>/dev/null`;
+      const environment: P = { FLEET_MODULE: p.name };
+      if (state === 'absent') {
+        if (p.params !== undefined) throw new Error("'params' applies to state: present only");
+        return { [MODULE]: 'shell', cmd: `${MODULE_NAME_CHECK}modprobe -r -- "$FLEET_MODULE"`, unless: `! { ${loaded}; }`, environment };
+      }
+      if (p.params !== undefined) environment.FLEET_MODULE_PARAMS = p.params;
+      // params are split into words as Ansible's shlex.split does for plain `a=1 b=2`.
+      return { [MODULE]: 'shell', cmd: `${MODULE_NAME_CHECK}set -f; modprobe -- "$FLEET_MODULE" \${FLEET_MODULE_PARAMS:-}`, unless: loaded, environment };
+    },
+  },
+  replace: {
+    fleet: 'replace',
+    params: ['path', 'dest', 'destfile', 'name', 'regexp', 'replace', 'after', 'before', 'validate', 'backup', ...ATTRS],
+    refused: { encoding: 'fleet reads and writes files as UTF-8', unsafe_writes: 'not supported', others: 'not supported' },
+    translate: (p) => alias(p, 'path', ['dest', 'destfile', 'name']),
   },
   user: {
     fleet: 'user',
@@ -446,10 +496,7 @@ export const UNSUPPORTED_MODULES: Record<string, string> = {
   unarchive: 'not supported yet',
   wait_for: 'not supported yet',
   cron: 'not supported yet: write /etc/cron.d/NAME with copy or template',
-  hostname: 'not supported yet',
   mount: 'not supported yet: write the fstab line with lineinfile',
-  modprobe: 'not supported yet: write /etc/modules-load.d/NAME.conf with copy',
-  replace: 'not supported yet: use lineinfile',
   uri: 'not supported',
   pip: 'not supported',
   git: 'not supported',

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
-import type { Condition, Handler, Task } from '../../model/playbook.js';
+import type { BlockFrame, Condition, Handler, Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
@@ -37,13 +37,10 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
   throttle: "use the play's serial or --forks",
-  diff: 'use fleet check --diff / fleet apply --diff',
   collections: 'fleet maps ansible.builtin and ansible.posix names itself',
   module_defaults: 'not supported',
   debugger: 'not supported',
   connection: 'fleet connects over SSH only',
-  rescue: 'block/rescue is not supported yet: make the failing task safe with failed_when, or split the play',
-  always: 'block/always is not supported yet: put the tasks after the block',
   with_first_found: 'not supported yet: name the file',
   with_together: 'use loop with the zip filter',
   with_nested: 'use loop with the product filter',
@@ -59,9 +56,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 };
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -87,10 +84,24 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
   }
   const block = all.find((e) => e.key === 'block' || e.key === 'ansible.builtin.block');
+  const rescue = all.find((e) => e.key === 'rescue');
+  const always = all.find((e) => e.key === 'always');
+  if (!block && (rescue || always)) {
+    const e = (rescue ?? always)!;
+    throw errAt(yf, e.keyNode, `'${e.key}' without 'block': a ${e.key} section belongs to a block (block: [...] ${e.key}: [...])`);
+  }
   if (block) {
-    checkOnly(yf, all, [block.key, ...INHERITED], 'block');
-    const inner = parseAnsibleTasks(yf, block.value, owner, 'block', handler);
-    return inner.map((t) => inherit(yf, t, all));
+    if (handler && (rescue || always)) {
+      const e = (rescue ?? always)!;
+      throw errAt(yf, e.keyNode, `'${e.key}' in a handler's block is not supported by fleet: make the handler's command safe with failed_when`);
+    }
+    checkOnly(yf, all, [block.key, 'rescue', 'always', ...INHERITED], 'block');
+    const at = sourceOf(yf, block.keyNode);
+    const frame = { id: `${at.file}:${at.line ?? 0}:${at.column ?? 0}#${++blockSeq}`, hasRescue: !!rescue, hasAlways: !!always };
+    const part = (e: Entry | undefined, name: BlockFrame['part']) =>
+      e ? parseAnsibleTasks(yf, e.value, owner, name, handler).map((t) => inBlock(t, { ...frame, part: name })) : [];
+    const inner = [...part(block, 'block'), ...part(rescue, 'rescue'), ...part(always, 'always')];
+    return inner.map((t) => inherit(yf, t, all.filter((e) => e.key !== 'rescue' && e.key !== 'always')));
   }
   const inc = all.find((e) => INCLUDES.includes(e.key));
   if (inc) {
@@ -102,7 +113,19 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   const indexVar = indexVarOf(yf, all);
   if (indexVar) task.indexVar = indexVar;
   Object.assign(task, retriesOf(yf, all));
-  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user'].includes(e.key)))];
+  const cm = all.find((e) => e.key === 'check_mode');
+  if (cm && truthyWord(yf, cm)) task.checkMode = true;
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff'].includes(e.key)))];
+}
+
+/** Numbers each block read: a file included twice gives two blocks, each with its own state. */
+let blockSeq = 0;
+
+/** The task, inside one more block (the outermost comes first). */
+function inBlock(t: Task | Handler, frame: BlockFrame): Task | Handler {
+  const out = { ...t, blocks: [frame, ...(t.blocks ?? [])] };
+  if (asUserDone.has(t)) asUserDone.add(out);
+  return out;
 }
 
 /** A block or include may carry only the keywords fleet passes on to its tasks. */
@@ -219,6 +242,13 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
     else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
     else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
+    // The task's own diff: wins over its block's (inherit runs inside out).
+    else if (e.key === 'diff' && out.diff === undefined) out.diff = truthyWord(yf, e);
+    // check_mode: true (never change, report what would) reaches every task of a block or an
+    // include; false there is refused (on a task, checkMode below decides).
+    else if (e.key === 'check_mode' && truthyWord(yf, e)) out.checkMode = true;
+    else if (e.key === 'check_mode')
+      throw errAt(yf, e.value, `'check_mode: false' on a block or an include is not supported (fleet runs only queries in check mode: check_mode: false on a command or shell task with changed_when: false)`);
     else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
   return out;
@@ -538,6 +568,8 @@ function indexVarOf(yf: YamlFile, all: Entry[]): string | undefined {
  * `changed_when: false` says it changes nothing; anything else is refused. */
 function checkMode(yf: YamlFile, e: Entry, all: Entry[], fleet: string): void {
   const v = toJS(yf, e.value);
+  // check_mode: true: the task never changes the host, it reports what it would (inherit).
+  if (v === true || v === 'yes' || v === 'true') return;
   const cw = all.find((x) => x.key === 'changed_when');
   const query = cw && toJS(yf, cw.value) === false && (fleet === 'command' || fleet === 'shell');
   if ((v === false || v === 'no') && query) return;

@@ -1,5 +1,7 @@
 // The second front door: Ansible-format roles and playbooks load as fleet tasks, with Ansible's
 // module names, parameters and keywords mapped; what fleet cannot do is refused at file:line:col.
+import { spawnSync } from 'node:child_process';
+import { hostname } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { loadPlaybook } from '../../../src/config/index.js';
@@ -35,6 +37,32 @@ describe('Ansible module names and parameters', () => {
     });
     expect(b.params).toEqual({ name: 'tor', state: 'latest', install_recommends: true, update_cache: 'always' });
     expect(c.params).toMatchObject({ name: 'ntp', state: 'absent', purge: true });
+  });
+
+  it('hostname and modprobe: a shell guarded by the state Ansible checks, the name in the environment; the guards and checks run in a real shell', () => {
+    const [h, m, r] = roleTasks(
+      '- hostname: {name: "{{ inventory_hostname }}"}\n- community.general.modprobe: {name: br_netfilter, params: "a=1 b=2"}\n- modprobe: name=dummy state=absent\n',
+    );
+    expect([h.module, (h.params.environment as Record<string, unknown>).FLEET_HOSTNAME]).toEqual(['shell', '{{ inventory_hostname }}']);
+    expect([m.module, m.params.environment]).toEqual(['shell', { FLEET_MODULE: 'br_netfilter', FLEET_MODULE_PARAMS: 'a=1 b=2' }]);
+    expect(r.params.cmd).toContain('modprobe -r --');
+    const sh = (script: string, env: Record<string, string>) => spawnSync('sh', ['-c', script], { env: { ...process.env, ...env }, encoding: 'utf8' });
+    // A name that is not a hostname stops before anything is written.
+    const bad = sh(String(h.params.cmd), { FLEET_HOSTNAME: 'x; touch /tmp/pwned' });
+    expect([bad.status, bad.stderr]).toEqual([1, 'hostname: invalid name: x; touch /tmp/pwned\n']);
+    expect(sh(String(h.params.unless), { FLEET_HOSTNAME: `${hostname()}-not-this` }).status).not.toBe(0);
+    expect(sh(String(m.params.cmd), { FLEET_MODULE: '../evil' }).status).toBe(1);
+    // A module that is not loaded: present has work to do, absent has none.
+    expect(sh(String(m.params.unless), { FLEET_MODULE: 'fleet_no_such_module' }).status).not.toBe(0);
+    expect(sh(String(r.params.unless), { FLEET_MODULE: 'fleet_no_such_module' }).status).toBe(0);
+    roleError('- modprobe: {name: x, persistent: present}\n', 1, 23, "parameter 'persistent' is not supported", 'modules-load.d');
+    roleError('- hostname: {name: x, use: redhat}\n', 1, 13, 'the Debian way');
+  });
+
+  it('replace: dest/destfile/name are path; encoding is refused by name', () => {
+    const [r] = roleTasks("- replace: {dest: /etc/hosts, regexp: 'old', replace: new}\n");
+    expect([r.module, r.params]).toEqual(['replace', { path: '/etc/hosts', regexp: 'old', replace: 'new' }]);
+    roleError("- replace: {path: /x, regexp: a, encoding: latin-1}\n", 1, 34, "parameter 'encoding' is not supported", 'UTF-8');
   });
 
   it('key=value arguments (package: name=iptables state=present) and the old state spellings', () => {
@@ -103,13 +131,48 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('until/retries/delay are read with their numbers; rescue/always and delegate_to are refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; delegate_to is refused at the keyword', () => {
     const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
     expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
-    roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n', 3, 3, "'rescue' is not supported", 'failed_when');
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- check_mode: false\n  block:\n    - command: a\n', 1, 15, "'check_mode: false' on a block");
+    roleError('- copy: {dest: /a, content: x}\n  check_mode: false\n', 2, 15, "'check_mode: false' is supported only");
+  });
+
+  it('block/rescue/always: each task knows its blocks (outermost first) and its part; when and tags reach the rescue and always too', () => {
+    const ts = roleTasks(
+      [
+        '- when: x',
+        '  tags: [t]',
+        '  block:',
+        '    - command: a',
+        '    - block:',
+        '        - command: b',
+        '      always:',
+        '        - command: c',
+        '  rescue:',
+        '    - command: d',
+        '  always:',
+        '    - command: e',
+        '- command: f',
+        '',
+      ].join('\n'),
+    );
+    const shape = ts.map((t) => [t.params.cmd, (t.blocks ?? []).map((f) => `${f.part}${f.hasRescue ? '+r' : ''}${f.hasAlways ? '+a' : ''}`), t.when ?? null, t.tags]);
+    expect(shape).toEqual([
+      ['a', ['block+r+a'], ['x'], ['t']],
+      ['b', ['block+r+a', 'block+a'], ['x'], ['t']],
+      ['c', ['block+r+a', 'always+a'], ['x'], ['t']],
+      ['d', ['rescue+r+a'], ['x'], ['t']],
+      ['e', ['always+r+a'], ['x'], ['t']],
+      ['f', [], null, []],
+    ]);
+    expect(ts[0].blocks![0].id).toBe(ts[3].blocks![0].id);
+    expect(ts[1].blocks![1].id).not.toBe(ts[0].blocks![0].id);
+    roleError('- command: a\n  rescue:\n    - command: b\n', 2, 3, "'rescue' without 'block'");
+    roleError('- block:\n    - command: a\n  rescue:\n    - command: b\n  until: x\n', 5, 3, "'until' on a block is not supported");
   });
 
   it('task and block vars: the task wins over its block, nested blocks merge; a bad name is an error at it', () => {

@@ -1,6 +1,6 @@
 // Ansible's keywords and controller modules, run by the engine over a local shell transport
 // from Ansible-format files: each result is the one Ansible documents for the same task.
-import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { dirname, join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -17,13 +17,13 @@ beforeEach(() => {
 afterEach(() => rmSync(base, { recursive: true, force: true }));
 
 /** Runs role `r` (these tasks, handlers and files) on one local host h1. */
-async function runRole(tasks: string, files: Record<string, string> = {}, mode: 'apply' | 'check' = 'apply') {
+async function runRole(tasks: string, files: Record<string, string> = {}, mode: 'apply' | 'check' = 'apply', diff = true) {
   const all = { 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks, ...files };
   for (const [p, content] of Object.entries(all)) {
     mkdirSync(dirname(join(base, 'p', p)), { recursive: true });
     writeFileSync(join(base, 'p', p), content);
   }
-  const { recap, tasks: results, sessions } = await runLocal(inventory([host('h1')]), loadPlaybook(join(base, 'p/site.yml')), base, { mode, forks: 1 });
+  const { recap, tasks: results, sessions } = await runLocal(inventory([host('h1')]), loadPlaybook(join(base, 'p/site.yml')), base, { mode, forks: 1, diff });
   const roundTrips = sessions.get('h1')?.roundTrips;
   return { recap, results, roundTrips, byName: (n: string) => results.find((t) => t.task === n) };
 }
@@ -258,6 +258,118 @@ describe('include_tasks with a file name from variables', () => {
     const r = await runRole(tasks, files('Arch'));
     const failed = r.results.find((t) => t.status === 'failed');
     expect(failed?.msg).toMatch(/setup-Arch\.yml not found \(candidates .*: setup-Debian\.yml, setup-RedHat\.yml\)/);
+  });
+});
+
+describe('check_mode and diff keywords', () => {
+  it('check_mode: true in an apply: the task reports the change it would make and makes none; a block passes it on', async () => {
+    const r = await runRole(
+      '- name: dry\n  copy: {dest: "{{ base }}/f", content: "x\\n"}\n  check_mode: true\n' +
+        '- check_mode: yes\n  block:\n    - name: dry2\n      copy: {dest: "{{ base }}/g", content: "x\\n"}\n' +
+        '- name: real\n  copy: {dest: "{{ base }}/h", content: "x\\n"}\n',
+    );
+    expect(r.byName('dry')?.status).toBe('changed');
+    expect(r.byName('dry2')?.status).toBe('changed');
+    expect(existsSync(join(base, 'f')) || existsSync(join(base, 'g'))).toBe(false);
+    expect(read('h')).toBe('x\n');
+  });
+
+  it('diff: false hides the diff under --diff; diff: true shows it without --diff (the block passes it on, the task wins)', async () => {
+    const tasks =
+      '- name: hidden\n  copy: {dest: "{{ base }}/a", content: "x\\n"}\n  diff: false\n' +
+      '- diff: true\n  block:\n    - name: shown\n      copy: {dest: "{{ base }}/b", content: "x\\n"}\n    - name: own\n      copy: {dest: "{{ base }}/c", content: "x\\n"}\n      diff: no\n';
+    const withDiff = await runRole(tasks);
+    expect(withDiff.byName('hidden')?.diff).toBeUndefined();
+    expect(withDiff.byName('shown')?.diff).toContain('+x');
+    expect(withDiff.byName('own')?.diff).toBeUndefined();
+    rmSync(join(base, 'p'), { recursive: true });
+    for (const f of ['a', 'b', 'c']) rmSync(join(base, f));
+    const without = await runRole(tasks, {}, 'apply', false);
+    expect(without.byName('shown')?.diff).toContain('+x');
+    expect(without.byName('hidden')?.diff).toBeUndefined();
+    expect(without.byName('own')?.diff).toBeUndefined();
+  });
+});
+
+describe('block/rescue/always (Ansible semantics)', () => {
+  const mark = (n: string) => `    - shell: echo ${n} >> {{ base }}/log\n`;
+  const top = (n: string) => `- shell: echo ${n} >> {{ base }}/log\n`;
+  const log = () => read('log');
+
+  it('a failed task in block: the rest of the block is skipped, rescue runs with ansible_failed_task/_result, always runs, the host goes on', async () => {
+    const r = await runRole(
+      '- name: b\n  block:\n' +
+        mark('one') +
+        '    - name: boom\n      command: sh -c "echo out; exit 3"\n' +
+        mark('not-reached') +
+        '  rescue:\n' +
+        '    - shell: echo "rescued {{ ansible_failed_task.name }} rc={{ ansible_failed_result.rc }} {{ ansible_failed_result.stdout }}" >> {{ base }}/log\n' +
+        '  always:\n' +
+        mark('always') +
+        top('after'),
+    );
+    expect(log()).toBe('one\nrescued boom rc=3 out\nalways\nafter\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
+    expect(r.byName('boom')).toMatchObject({ status: 'failed', rescued: true });
+    expect(r.recap.failures).toEqual([]);
+  });
+
+  it('no failure: the rescue does not run (and is not shown), always does', async () => {
+    const r = await runRole('- block:\n' + mark('one') + '  rescue:\n    - name: rescue task\n      shell: echo rescue >> {{ base }}/log\n  always:\n' + mark('always'));
+    expect(log()).toBe('one\nalways\n');
+    expect(r.byName('rescue task')).toBeUndefined();
+    expect(r.recap.hosts.h1.rescued ?? 0).toBe(0);
+  });
+
+  it('a failure in the rescue: always still runs, then the host fails and nothing after the block runs', async () => {
+    const r = await runRole(
+      '- block:\n    - command: "false"\n  rescue:\n    - name: bad rescue\n      command: "false"\n' + mark('rescue-rest') + '  always:\n' + mark('always') + top('after'),
+    );
+    expect(log()).toBe('always\n');
+    expect(r.recap.hosts.h1.failed).toBe(1);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
+    expect(r.recap.failures.map((f) => f.task)).toEqual(['bad rescue']);
+  });
+
+  it('a block without rescue: its always runs, then the host fails; a failure in always skips the rest of it', async () => {
+    const a = await runRole('- block:\n    - command: "false"\n' + mark('skipped') + '  always:\n' + mark('always') + top('after'));
+    expect(log()).toBe('always\n');
+    expect(a.recap.hosts.h1.failed).toBe(1);
+    rmSync(join(base, 'log'));
+    const b = await runRole('- block:\n' + mark('one') + '  always:\n    - command: "false"\n' + mark('always-rest') + top('after'));
+    expect(log()).toBe('one\n');
+    expect(b.recap.hosts.h1.failed).toBe(1);
+  });
+
+  it('nested: the inner block (no rescue) runs its always, then the outer rescue handles the failure', async () => {
+    const r = await runRole(
+      '- block:\n    - block:\n        - name: inner\n          command: "false"\n' +
+        '      always:\n    ' + mark('inner-always').trimStart().replace(/^/, '    ') +
+        mark('outer-rest') +
+        '  rescue:\n    - shell: echo "outer rescue {{ ansible_failed_task.name }}" >> {{ base }}/log\n' +
+        top('after'),
+    );
+    expect(log()).toBe('inner-always\nouter rescue inner\nafter\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+  });
+
+  it('ignore_errors in a block: not a failure, the rescue does not run', async () => {
+    const r = await runRole('- block:\n    - command: "false"\n      ignore_errors: true\n' + mark('one') + '  rescue:\n' + mark('rescue'));
+    expect(log()).toBe('one\n');
+    expect(r.recap.hosts.h1.failed).toBe(0);
+  });
+
+  it('check mode: a fail in the block runs the rescue, whose change is reported, not made; the host is not failed', async () => {
+    const r = await runRole(
+      '- block:\n    - fail: {msg: nope}\n  rescue:\n    - name: write\n      copy: {dest: "{{ base }}/f", content: "x\\n"}\n',
+      {},
+      'check',
+    );
+    expect(r.byName('write')?.status).toBe('changed');
+    expect(existsSync(join(base, 'f'))).toBe(false);
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(r.recap.hosts.h1.rescued).toBe(1);
   });
 });
 

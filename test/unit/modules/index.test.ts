@@ -3,7 +3,7 @@ import { Ajv } from 'ajv';
 import { modules, getModule } from '../../../src/modules/index.js';
 import { params, sh } from './helpers.js';
 
-const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'package', 'service', 'user', 'group',
+const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'replace', 'package', 'service', 'user', 'group',
   'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks', 'docker_stack'];
 
 describe('module registry', () => {
