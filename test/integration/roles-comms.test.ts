@@ -238,12 +238,16 @@ else:
     expect(await onMgr(`docker exec ${c} sh -c "grep -v '^#' /var/lib/postgresql/data/pg_hba.conf | grep -c trust || true"`)).toBe('0\n');
   }, 120_000);
 
-  it('a second apply changes nothing and restarts no task', async () => {
+  it('a second apply changes nothing and restarts no task; check then exits 0', async () => {
     const before = await serviceTasks();
     const again = await comms();
     expect(again.code, explain(again)).toBe(0);
     expect(again.recap?.hosts[mgr]?.changed, explain(again)).toBe(0);
     expect(await serviceTasks()).toBe(before);
+    // And check agrees: nothing to change (exit 0), every self-check passing.
+    const check = await runWith(['check', 'playbooks/comms.yml']);
+    expect(check.code, explain(check)).toBe(0);
+    for (const n of ['self-check: HTTPS', 'self-check: SMTP', 'self-check: IMAP']) expect(taskEvents(check, mgr).find((e) => e.task.startsWith(n))?.status, n).toBe('ok');
   }, 600_000);
   it('fleet check after someone scaled Caddy by hand shows the drift with a diff, changes nothing and exits 2', async () => {
     // Host-mode port 443 on one node: the second task cannot start, the first keeps serving.
