@@ -381,19 +381,19 @@ export class HostRunner {
         { candidates, running: program, become, max, guessed },
         {
           becomeOf: (c) => c.unit.task.become ?? this.becomeOf(c.program),
-          sections: (c, decideWhen) => this.sectionsOf(c, rt, facts, decideWhen),
+          sections: (c, decideWhen, knownOnly) => this.sectionsOf(c, rt, facts, decideWhen, knownOnly),
           cached: (s) => this.wire!.cache.has(s),
         },
       );
     });
   }
 
-  private sectionsOf(c: SpecCandidate, rt: HostRuntime, facts: GatheredFacts | undefined, decideWhen: boolean): Section[] {
+  private sectionsOf(c: SpecCandidate, rt: HostRuntime, facts: GatheredFacts | undefined, decideWhen: boolean, knownOnly = false): Section[] {
     const base = this.context(c.program, c.unit, taskReads(c.unit).hostvars, rt);
     const out: Section[] = [];
     for (const [i, item] of loopItems(c.unit, base).entries()) {
       const ctx = c.unit.task.loop === undefined ? base : itemScope(c.unit.task, base, item, i);
-      if (decideWhen && !holdsOrUnknown(c.unit, ctx)) continue;
+      if (decideWhen && !(knownOnly ? whenKnown(c.unit, ctx) : holdsOrUnknown(c.unit, ctx))) continue;
       const prepared = prepareTask(c.unit.task, ctx, facts);
       if (prepared.section) out.push(prepared.section);
       if (prepared.kind === 'action' && prepared.action.factsOf && c.unit.task.loop === undefined) this.speculateFacts(c, rt, prepared.action.factsOf(prepared.params));
@@ -473,7 +473,7 @@ export class HostRunner {
   }
 }
 
-/** A condition that cannot be evaluated yet does not stop a probe: probes have no side effects. */
+/** The condition is known to hold now (one that cannot be evaluated yet: false). */
 function whenKnown(unit: Unit, ctx: Vars): boolean {
   try {
     return whenHolds(unit, ctx);

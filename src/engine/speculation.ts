@@ -39,9 +39,10 @@ export interface SpeculationInput {
 export interface SpeculationPorts {
   becomeOf(c: SpecCandidate): boolean;
   /** The unit's probe sections (one per loop item), rendered with the guesses standing in.
-   * With `decideWhen`, items whose condition is false give none. Throws when the unit cannot be
+   * With `decideWhen`, items whose condition is false give none; with `knownOnly` (a query),
+   * neither do items whose condition cannot be evaluated yet. Throws when the unit cannot be
    * rendered yet (it reads something no guess stands in for). */
-  sections(c: SpecCandidate, decideWhen: boolean): Section[];
+  sections(c: SpecCandidate, decideWhen: boolean, knownOnly?: boolean): Section[];
   /** Already answered: no need to send it again. */
   cached(s: Section): boolean;
 }
@@ -64,9 +65,13 @@ export function speculate(input: SpeculationInput, ports: SpeculationPorts): Sec
     if (c.later && c.unit.task.runOnce) continue;
     if (ports.becomeOf(c) !== input.become) continue;
     const decideWhen = !readsAnyOf(taskReads(c.unit).when, input.guessed);
+    // A query rides along only when its condition holds, read with the guesses too: run ahead
+    // and then skipped, it would have cost its whole runtime (a self-check of a part that is
+    // switched off, waiting out its retries). Leaving it out costs a round trip at most.
+    const query = isQueryTask(c.unit.task);
     let sections: Section[];
     try {
-      sections = ports.sections(c, decideWhen);
+      sections = ports.sections(c, decideWhen || query, query);
     } catch {
       // Not renderable yet (it reads a value this run has not produced): the real run probes it.
       continue;

@@ -86,6 +86,21 @@ describe('speculate: queries (commands that promise to change nothing)', () => {
     expect(sent(cs)).toEqual(['probe who', 'probe deploy', 'probe as who', 'probe preflight', 'probe reads deploy']);
   });
 
+  it('a query\'s condition is always decided, on the guesses too, and an item whose condition cannot be read yet is left out', () => {
+    const cs = candidates([t('current'), q('on a guess', { when: 'login.rc == 0' }), q('on known', { when: 'enabled' })]);
+    const { ports: p, decided } = ports();
+    const knownOnly: Record<string, boolean | undefined> = {};
+    const sections = p.sections;
+    p.sections = (c, d, k) => {
+      knownOnly[c.unit.task.name] = k;
+      return sections(c, d, k);
+    };
+    const out = speculate({ candidates: cs, become: false, max: 100, guessed: new Set(['login']) }, p);
+    expect(out.map((s) => s.text)).toEqual(['probe on a guess', 'probe on known']);
+    expect(decided).toEqual({ 'on a guess': true, 'on known': true });
+    expect(knownOnly).toEqual({ 'on a guess': true, 'on known': true });
+  });
+
   it('a variable that is a template reading the result counts as reading it', () => {
     const p = play([t('current'), t('deploy', { register: 'deploy' }), q('check', { when: 'deployed' })], { vars: { deployed: '{{ deploy is defined }}' } });
     setVariableTemplates(inventory([]), playbook([p]), {});
