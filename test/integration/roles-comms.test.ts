@@ -10,12 +10,12 @@
 // and a broken update rolled back are stack.test.ts's, on the same swarm.) Synapse,
 // Element, Mastodon, Rocket.Chat and maubot have no Debian packages: their parts are off
 // here (unit tests render and check them). The lab has no IPVS: host-mode ports, dnsrr.
-import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import YAML from 'yaml';
 import { afterAll, beforeAll, expect, it } from 'vitest';
+import { commsLabVars, ensureCommsLabCerts } from '../../src/lab/comms-lab.js';
 import { debImageArchive } from '../../src/lab/deb-image.js';
 import { COMMS_LAB_IMAGES } from '../../src/lab/service-images.js';
 import { ageGenerateIdentity } from '../../src/secrets/age-sync.js';
@@ -60,11 +60,7 @@ describeLab('comms role: Caddy (internal CA), PostgreSQL and mail from Debian pa
     runWith = (args, input) => runFleet([...args, '-i', swarm.project.inventoryDir], { cwd: swarm.project.dir, env: { XDG_CACHE_HOME: swarm.cacheDir, FLEET_AGE_IDENTITY: IDENTITY }, timeoutMs: 900_000, input, json: args[0] !== 'secrets' });
     // A CA of the test's own and the mail server's certificate from it (a real site would
     // use its ACME certificate for the mail name).
-    const ossl = (...a: string[]) => execFileSync('openssl', a, { cwd: certs, stdio: 'ignore' });
-    ossl('req', '-x509', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'ca.key', '-out', 'ca.crt', '-subj', '/CN=comms test CA', '-days', '3');
-    ossl('req', '-newkey', 'ec', '-pkeyopt', 'ec_paramgen_curve:P-256', '-nodes', '-keyout', 'mail.key', '-out', 'mail.csr', '-subj', `/CN=${MAIL_HOST}`);
-    fs.writeFileSync(path.join(certs, 'ext'), `subjectAltName=DNS:${MAIL_HOST}\n`);
-    ossl('x509', '-req', '-in', 'mail.csr', '-CA', 'ca.crt', '-CAkey', 'ca.key', '-CAcreateserial', '-out', 'mail.crt', '-days', '3', '-extfile', 'ext');
+    ensureCommsLabCerts(certs, DOMAIN, 'comms test CA', 3);
     const init = await runWith(['secrets', 'init']);
     expect(init.code, explain(init)).toBe(0);
     for (const [name, value] of [['mail_alice', 'alice-Passw0rd-x'], ['mail_bob', 'bob-Passw0rd-y'], ['mail_tls_key', fs.readFileSync(path.join(certs, 'mail.key'), 'utf8')]]) {
@@ -110,28 +106,10 @@ describeLab('comms role: Caddy (internal CA), PostgreSQL and mail from Debian pa
           name: 'comms',
           hosts: 'managers',
           vars: {
-            comms_domain: DOMAIN,
-            comms_tls: 'internal',
+            ...commsLabVars({ domain: DOMAIN, certDir: certs, secrets: { alice: 'mail_alice', bob: 'mail_bob', mailKey: 'mail_tls_key' } }),
             comms_network: 'fleet-test',
             comms_network_create: false,
-            comms_publish_mode: 'host',
-            comms_endpoint_mode: 'dnsrr',
             comms_site_backend: 'hello:8080',
-            comms_synapse_enabled: false,
-            comms_element_enabled: false,
-            comms_postgres_enabled: true,
-            comms_image_caddy: COMMS_LAB_IMAGES.caddy.ref,
-            comms_image_postgres: COMMS_LAB_IMAGES.postgres.ref,
-            comms_image_mail: COMMS_LAB_IMAGES.mail.ref,
-            comms_mail_users: [
-              { name: 'alice', password_secret: 'mail_alice' },
-              { name: 'bob', password_secret: 'mail_bob' },
-            ],
-            comms_mail_tls_cert: fs.readFileSync(path.join(certs, 'mail.crt'), 'utf8'),
-            comms_mail_tls_key_secret: 'mail_tls_key',
-            comms_mail_tls_ca: fs.readFileSync(path.join(certs, 'ca.crt'), 'utf8'),
-            comms_min_disk_mb: 256,
-            comms_min_memory_mb: 64,
             comms_rollout_timeout: 180,
           },
           roles: ['comms'],
