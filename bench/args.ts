@@ -52,7 +52,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     .scriptName('npm run bench --')
     .option('hosts', { type: 'string', default: '1,10,50', describe: 'host counts compared against Ansible' })
     .option('runs', { type: 'number', default: 3, describe: 'runs per tool, N and phase (median, min, max)' })
-    .option('quick', { type: 'boolean', default: false, describe: 'CI mode: N=3, one run, both tools, no scaling' })
+    .option('quick', { type: 'boolean', default: false, describe: 'CI mode: N=2, one run, both tools, no scaling' })
     .option('tasks', { type: 'string', default: '40,200,1000', describe: 'task counts for fleet-alone scaling (multiples of 40)' })
     .option('tasks-hosts', { type: 'number', default: 10, describe: 'host count of the task-count scaling runs' })
     .option('scale', { type: 'string', default: '100', describe: 'host counts for fleet-alone scaling ("0": none)' })
@@ -75,7 +75,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
   const scale = intList('scale', a.scale, 0).filter((n) => n > 0);
   if (a.light && scale.length === 0) throw new Error('--light: give the host counts with --scale (e.g. --scale 200,1000 --light)');
   if (a.quick) {
-    return { hosts: [3], runs: 1, quick: true, tasks: [], tasksHosts: 3, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false, lightLab: lightLabSpec(a['light-lab']), lightClone: false };
+    return { hosts: [2], runs: 1, quick: true, tasks: [], tasksHosts: 2, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false, lightLab: lightLabSpec(a['light-lab']), lightClone: false };
   }
   return {
     hosts: intList('hosts', a.hosts, 1),

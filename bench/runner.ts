@@ -3,7 +3,7 @@
 // hosts. Every sample says whether it succeeded and why not.
 import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { labExec, resetHost, type LabOptions } from '../src/lab/index.js';
+import { labExec, resetHosts as labResetHosts, type LabOptions } from '../src/lab/index.js';
 import { runAnsible, type AnsibleSetup } from './ansible-run.js';
 import { runFleet } from './fleet-run.js';
 import type { FloorHostResult } from './floor.js';
@@ -69,10 +69,9 @@ export interface Context {
   cgroupName: string;
 }
 
-/** Resets hosts one after another: the lab holds one lock per operation, and refuses a
- * second operation from the same process while one is running. */
+/** Resets the hosts, booted side by side under one hold of the lab's lock. */
 export async function resetHosts(names: string[], lab: LabOptions): Promise<void> {
-  for (const h of names) await resetHost(h, lab);
+  await labResetHosts(names, lab);
   // ssh answers before boot is over; wait for systemd to settle so boot work is not billed
   // to the tool measured next ("degraded" is fine: it only means some unit failed to start).
   await Promise.all(names.map((h) => labExec(h, 'timeout 60 systemctl is-system-running --wait >/dev/null 2>&1; true', lab)));

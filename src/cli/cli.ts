@@ -2,18 +2,18 @@
 import yargs from 'yargs';
 import { hideBin } from 'yargs/helpers';
 import { ConfigError } from '../model/errors.js';
-import { COMMANDS } from './commands/index.js';
-import { completeWords } from './commands/completion.js';
-import { helpCommand, showHelp } from './commands/help.js';
+import { COMMAND_LOADERS } from './commands/by-name.js';
+import type { RegisteredCommand } from './commands/index.js';
 import { EXIT } from './exit-codes.js';
 import { versionLine } from './version.js';
 import { configureVaultFlags } from './commands/secrets-vault-options.js';
-import { secretsHint } from './commands/secrets-hint.js';
-import { Redactor, terminalSafe } from '../report/index.js';
 
 // Error messages and stack traces can quote values: every secret seen so far is masked; and
-// they can quote a host's words: shown terminal-safe.
-const redact = (text: string): string => terminalSafe(new Redactor().redact(text));
+// they can quote a host's words: shown terminal-safe. (Loaded on an error only.)
+async function redact(text: string): Promise<string> {
+  const { Redactor, terminalSafe } = await import('../report/index.js');
+  return terminalSafe(new Redactor().redact(text));
+}
 
 // `fleet inventory | head -1`: the reader is gone, nothing more can be shown. Stop at once and
 // quietly, as a tool killed by SIGPIPE does (Node ignores the signal and reports EPIPE instead).
@@ -27,16 +27,24 @@ for (const stream of [process.stdout, process.stderr]) {
 async function main(argv: string[]): Promise<void> {
   // yargs reads a trailing `help` word as --help, so `fleet help [TOPIC]` is answered here.
   if (argv[0] === 'help' && !argv.includes('--help')) {
+    const { showHelp } = await import('./commands/help.js');
     return showHelp(argv.slice(1).find((a) => !a.startsWith('-')), argv.includes('--man'));
   }
+  // A known command word first: only its module is loaded (a shell's completion asks about
+  // every command, so it gets them all, as does anything else).
+  const one = COMMAND_LOADERS[argv[0] ?? ''];
+  const alone = one !== undefined && !argv.includes('--get-yargs-completions');
+  const commands: RegisteredCommand[] = alone ? [await one()] : (await import('./commands/index.js')).COMMANDS;
   let cli = yargs(argv).scriptName('fleet').middleware(configureVaultFlags);
-  for (const c of COMMANDS) cli = cli.command(c.module);
-  await cli
-    .command(helpCommand as never)
+  for (const c of commands) cli = cli.command(c.module);
+  if (!alone) {
+    const [{ helpCommand }, { completeWords }] = await Promise.all([import('./commands/help.js'), import('./commands/completion.js')]);
     // A hidden command name: `fleet completion SHELL` is fleet's own (it prints a script for
     // the shell asked for, not the one yargs guesses); yargs answers --get-yargs-completions.
-    .completion('__complete', false, completeWords as never)
-    .demandCommand(1, `give a command: ${COMMANDS.map((c) => c.doc.name).join(', ')} or help`)
+    cli = cli.command(helpCommand as never).completion('__complete', false, completeWords as never);
+  }
+  await cli
+    .demandCommand(1, `give a command: ${Object.keys(COMMAND_LOADERS).join(', ')} or help`)
     .strict()
     .fail((msg, err) => {
       if (err) throw err;
@@ -52,10 +60,11 @@ try {
   await main(hideBin(process.argv));
 } catch (err) {
   if (err instanceof ConfigError) {
-    process.stderr.write(redact(`fleet: ${err.message}\n${secretsHint(err)}`));
+    const { secretsHint } = await import('./commands/secrets-hint.js');
+    process.stderr.write(await redact(`fleet: ${err.message}\n${secretsHint(err)}`));
     process.exitCode = EXIT.config;
   } else {
-    process.stderr.write(redact(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
+    process.stderr.write(await redact(`fleet: ${err instanceof Error ? (err.stack ?? err.message) : String(err)}\n`));
     process.exitCode = EXIT.failed;
   }
 }

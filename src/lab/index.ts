@@ -273,13 +273,25 @@ export async function labShell(host: string, command: string | undefined, opts: 
 /** Back to the pristine base: stop, drop the host's layer (keeping its cached host keys),
  * write its identity and authorized_keys again, boot, wait for ssh. */
 export async function resetHost(name: string, opts: LabOptions = {}): Promise<void> {
+  return resetHosts([name], opts);
+}
+
+/** resetHost for several hosts under one hold of the lock, booted side by side as `lab up`
+ * boots them: one after another, each waits for the previous one's boot. */
+export async function resetHosts(names: string[], opts: LabOptions = {}): Promise<void> {
   assertLabAvailable();
   const inst = labInstance(opts.instance ?? DEFAULT_INSTANCE);
   await withLock(inst.lockFile, async () => {
-    const names = listHosts(inst);
-    if (!names.includes(name)) throw new Error(`lab: no host "${name}" in the lab (hosts: ${names.join(', ') || 'none'})`);
-    const baseDir = fs.readFileSync(path.join(inst.stateDir, 'hosts', name, 'base'), 'utf8').trim();
-    await bootOne(inst, name, baseDir, names.map((h) => spec(inst, h)), true);
-    await waitForSsh(spec(inst, name).address, BOOT_TIMEOUT_MS, () => hostRunning(inst, name));
+    const all = listHosts(inst);
+    const unknown = names.filter((n) => !all.includes(n));
+    if (unknown.length) throw new Error(`lab: no host "${unknown[0]}" in the lab (hosts: ${all.join(', ') || 'none'})`);
+    const peers = all.map((h) => spec(inst, h));
+    await Promise.all(
+      [...new Set(names)].map(async (name) => {
+        const baseDir = fs.readFileSync(path.join(inst.stateDir, 'hosts', name, 'base'), 'utf8').trim();
+        await bootOne(inst, name, baseDir, peers, true);
+        await waitForSsh(spec(inst, name).address, BOOT_TIMEOUT_MS, () => hostRunning(inst, name));
+      }),
+    );
   });
 }

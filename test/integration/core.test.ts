@@ -6,7 +6,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, it } from 'vitest';
 import type { HostEvent, TaskEvent } from '../../src/model/events.js';
-import { describeLab, FLEET_MAIN, labHosts, labInfo, makeProject, parseNdjson, resetHost, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
+import { describeLab, FLEET_MAIN, labHosts, labInfo, makeProject, parseNdjson, resetHost, resetHosts, runFleet, sshRun, taskEvents, type Project } from './helpers/index.js';
 
 /** An address on the lab's bridge where no host answers. */
 const ghostAddress = () => labInfo().subnet.replace(/\.0\/24$/, '.250');
@@ -18,7 +18,7 @@ describeLab('fleet apply and check over real SSH', () => {
 
   beforeAll(async () => {
     hosts = labHosts().slice(0, 3).map((h) => h.name);
-    for (const h of hosts) await resetHost(h);
+    await resetHosts(hosts);
     project = makeProject({ hosts });
     fs.cpSync(path.join(FIXTURE, 'roles'), path.join(project.dir, 'roles'), { recursive: true });
     fs.cpSync(path.join(FIXTURE, 'playbooks'), path.join(project.dir, 'playbooks'), { recursive: true });

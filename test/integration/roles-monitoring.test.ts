@@ -18,7 +18,7 @@ import {
   labHosts,
   labInfo,
   makeProject,
-  resetHost,
+  resetHosts,
   runFleet,
   smtpSink,
   sshRun,
@@ -79,7 +79,7 @@ describeLab('role monitoring', () => {
 
   beforeAll(async () => {
     [, web, other, monitor] = labHosts();
-    await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
+    await resetHosts([web, other, monitor].map((h) => h.name));
     server = http.createServer((req, res) => {
       let body = '';
       req.on('data', (c: Buffer) => (body += c.toString()));
@@ -171,7 +171,7 @@ describeLab('role monitoring', () => {
     server?.close();
     smtp?.close();
     project?.cleanup();
-    if (monitor) await Promise.all([web, other, monitor].map((h) => resetHost(h.name)));
+    if (monitor) await resetHosts([web, other, monitor].map((h) => h.name));
   });
 
   it('first apply: Prometheus scrapes every host and probes them, every target up; a second apply changes nothing', async () => {

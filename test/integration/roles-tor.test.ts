@@ -16,7 +16,7 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 import { connect } from '../../src/transport/index.js';
 import type { HostSession } from '../../src/model/transport.js';
 import type { Host } from '../../src/model/inventory.js';
-import { describeLab, labHosts, labInfo, makeProject, REPO_ROOT, resetHost, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
+import { describeLab, labHosts, labInfo, makeProject, REPO_ROOT, resetHost, resetHosts, runFleet, sshRun, taskEvents, type FleetRun, type Project } from './helpers/index.js';
 import { startTorNetwork, type TorNetwork } from './helpers/tor-network.js';
 
 const execFileP = promisify(execFile);
@@ -135,8 +135,7 @@ describeLab('role tor', () => {
     env = { FLEET_AGE_IDENTITY_FILE: identityFile, XDG_CACHE_HOME: path.join(home, 'cache') };
     [net] = await Promise.all([
       startTorNetwork({ address: labInfo().controllerAddress, log: (m) => process.stderr.write(`[tor] ${m}\n`) }),
-      resetHost(a.name),
-      resetHost(b.name),
+      resetHosts([a.name, b.name]),
     ]);
     project = makeProject({ hosts: [reader.name, a.name, b.name] });
     fs.symlinkSync(path.join(REPO_ROOT, 'roles'), path.join(project.dir, 'roles'));
@@ -173,7 +172,7 @@ describeLab('role tor', () => {
     project?.cleanup();
     if (home) fs.rmSync(home, { recursive: true, force: true });
     // The onion-only host has no public SSH port any more: give it back to the other tests.
-    if (a) await Promise.all([resetHost(a.name), resetHost(b.name)]);
+    if (a) await resetHosts([a.name, b.name]);
   }, 300_000);
 
   it('first apply creates validated onion services, publishes their addresses, and another host reads one', async () => {

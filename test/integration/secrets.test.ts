@@ -12,7 +12,7 @@ import {
   labHosts,
   labInfo,
   makeProject,
-  resetHost,
+  resetHosts,
   runFleet,
   sshRun,
   taskEvents,
@@ -52,7 +52,7 @@ describeLab('secrets: a generated database password on real hosts', () => {
     hosts = labHosts()
       .slice(0, 2)
       .map((h) => h.name);
-    for (const h of hosts) await resetHost(h);
+    await resetHosts(hosts);
     id = identityEnv();
     project = makeProject({
       hosts,
@@ -228,7 +228,7 @@ describeLab('secrets: the canary never leaks', () => {
     hosts = labHosts()
       .slice(2, 4)
       .map((h) => h.name);
-    for (const h of hosts) await resetHost(h);
+    await resetHosts(hosts);
     id = identityEnv();
     cache = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-it-cache-'));
     env = { ...id.env, XDG_CACHE_HOME: cache, ANSIBLE_VAULT_PASSWORD_FILE: path.join(VAULT_FIXTURES, 'vault-pass.txt') };

@@ -3,7 +3,7 @@
 // (.hbs) templates onto real lab hosts, each resolved in its own host's scope; the files
 // are read back over SSH. A second apply changes nothing.
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeLab, labHosts, makeProject, resetHost, runFleet, sshRun, type Project } from './helpers/index.js';
+import { describeLab, labHosts, makeProject, resetHosts, runFleet, sshRun, type Project } from './helpers/index.js';
 
 describeLab('lazy variables and Jinja templates on real hosts', () => {
   let project: Project;
@@ -13,7 +13,7 @@ describeLab('lazy variables and Jinja templates on real hosts', () => {
     hosts = labHosts()
       .slice(0, 2)
       .map((h) => h.name);
-    for (const h of hosts) await resetHost(h);
+    await resetHosts(hosts);
     const [first, second] = hosts;
     project = makeProject({
       hosts,

@@ -2,7 +2,7 @@
 // reset one to the pristine base, and a describe that skips when the lab is unavailable.
 import { spawn } from 'node:child_process';
 import { describe, inject } from 'vitest';
-import { instanceOfInfo, resetHost as labResetHost, type LabHostInfo, type LabInfo, type LabInstanceSpec } from '../../../src/lab/index.js';
+import { instanceOfInfo, resetHost as labResetHost, resetHosts as labResetHosts, type LabHostInfo, type LabInfo, type LabInstanceSpec } from '../../../src/lab/index.js';
 
 export function labAvailable(): boolean {
   return inject('lab').available;
@@ -87,4 +87,10 @@ export function sshRun(host: string, cmd: string, opts: { user?: string; port?: 
 export function resetHost(name: string): Promise<void> {
   labHost(name);
   return labResetHost(name, { instance: labInstanceSpec() });
+}
+
+/** resetHost for several hosts, booted side by side (one lock hold, not one boot after another). */
+export function resetHosts(names: string[]): Promise<void> {
+  for (const n of names) labHost(n);
+  return labResetHosts(names, { instance: labInstanceSpec() });
 }

@@ -53,7 +53,7 @@ describe('bench report', () => {
 
   it('parses flags, quick mode, and names the flag in usage errors', () => {
     expect(parseArgs([])).toMatchObject({ hosts: [1, 10, 50], runs: 3, tasks: [40, 200, 1000], scale: [100], quick: false });
-    expect(parseArgs(['--quick'])).toMatchObject({ hosts: [3], runs: 1, tasks: [], scale: [] });
+    expect(parseArgs(['--quick'])).toMatchObject({ hosts: [2], runs: 1, tasks: [], scale: [] });
     expect(parseArgs(['--hosts', '2,4', '--scale', '0', '--lab', 'bench:10.231.5.0/24'])).toMatchObject({ hosts: [2, 4], scale: [], lab: { name: 'bench', subnet: '10.231.5.0/24' } });
     expect(() => parseArgs(['--hosts', '1,x'])).toThrow(/--hosts: expected/);
     expect(() => parseArgs(['--tasks', '50'])).toThrow(/--tasks: expected multiples of 40/);

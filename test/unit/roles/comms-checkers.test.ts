@@ -52,7 +52,7 @@ describe.skipIf(!canRun)('comms role: configs pass the services\' own checkers',
     caddy = unpack(await debImageArchive(CADDY_IMAGE), path.join(dir, 'caddy'));
     mail = unpack(await debImageArchive(MAIL_IMAGE), path.join(dir, 'mail'));
   }, 900_000); // a first build downloads the packages; cached after
-  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }));
+  afterAll(() => fs.rmSync(dir, { recursive: true, force: true }), 120_000); // two unpacked images: slow under load
 
   const caddyValidate = (text: string) => {
     put(caddy, 'etc/caddy/Caddyfile', text);
