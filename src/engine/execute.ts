@@ -26,7 +26,7 @@ export interface TaskEnv {
   probe(section: Section): Promise<SectionResult>;
   /** Apply the change (and what can be pipelined after it) in one round trip; `madeDirs`: the
    * directories it leaves in place, which the tasks pipelined after it may count on. */
-  apply(text: string, madeDirs: readonly string[]): Promise<SectionResult>;
+  apply(text: string, madeDirs: readonly string[], lastItem?: boolean): Promise<SectionResult>;
   /** Run the action, with what its own probe printed (when it has one). */
   runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
   /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
@@ -48,7 +48,9 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
   if (items === NO_LOOP) return ignoreErrors(task, await attempts(unit, base, env));
   const results: Outcome[] = [];
   for (const [i, item] of items.entries()) {
-    const r = await attempts(unit, itemScope(task, base, item, i), env);
+    // The last item's change may carry what follows the loop (the items before it may not).
+    const itemEnv = i === items.length - 1 ? { ...env, apply: (text: string, madeDirs: readonly string[]) => env.apply(text, madeDirs, true) } : env;
+    const r = await attempts(unit, itemScope(task, base, item, i), itemEnv);
     results.push(r);
     if (r.status === 'failed') break;
   }

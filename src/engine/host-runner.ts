@@ -282,7 +282,7 @@ export class HostRunner {
       timings: this.timings,
       secrets: this.shared.opts.redactor,
       probe: (section) => this.probe(section, program, unit.index, become),
-      apply: (text, madeDirs) => this.apply(text, madeDirs, program, unit, become),
+      apply: (text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem),
       retryPause: async (ms, why) => {
         this.trace(`${why}: the next attempt probes again (one more round trip)`);
         const interrupted = await this.shared.pause(ms);
@@ -321,29 +321,37 @@ export class HostRunner {
   }
 
   /** One change, the pipelined changes after it, and the re-probe of what follows: one round trip. */
-  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean): Promise<SectionResult> {
+  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean, lastItem = false): Promise<SectionResult> {
     const wire = this.wire!;
+    // A handler's change carries no riders: the tasks after a flush run after every handler.
     const { ahead, skipped } =
-      this.shared.opts.mode === 'check'
+      this.shared.opts.mode === 'check' || 'listen' in unit.task
         ? { ahead: [], skipped: [] }
         : lookahead(program, unit, {
             become,
             registerNames: this.shared.registerNamesOf(this.host.name),
             registered: (name) => name in this.rt.registered,
-            context: (u) => this.context(program, u, false),
+            context: (u, standIns) => this.context(program, u, false, { ...this.rt, registered: { ...this.rt.registered, ...standIns } }),
             whenHolds,
             prepare: (u, ctx) => prepareTask(u.task, ctx, this.facts),
             cached: (s) => wire.cache.get(s),
             facts: this.facts,
             madeDirs,
+            lastItem,
           });
-    for (const u of skipped) this.decided.set(u, CONDITION_FALSE);
+    // A skip read from stand-ins is decided again, from the real results, when the unit is reached.
+    for (const s of skipped) if (!s.predicted) this.decided.set(s.unit, CONDITION_FALSE);
     wire.cache.clear();
-    const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.index;
+    // A loop's other items are probed again after its change (they are the next to run).
+    const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.task.loop !== undefined && !lastItem ? unit.index - 1 : unit.index;
     // The handlers these changes notify: their probes ride along, so a handler costs only its apply.
     const notifying = [unit.task, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit.task)];
     const handlers = this.notifications.peek(program, notifying.flatMap((t) => t.notify));
-    const spec = this.speculate(program, last + 1, become, REPROBE_WINDOW, handlers);
+    // A package install changes files no plan foresaw (its own configuration, logs): the riders
+    // after it are probed again at the end too, so one whose guard finds its state moved is
+    // planned afresh from that answer, not from a round trip of its own.
+    const install = [unit, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit)].find((u) => u.task.module === 'package');
+    const spec = this.speculate(program, install && install.index < last ? install.index + 1 : last + 1, become, REPROBE_WINDOW, handlers);
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;

@@ -11,6 +11,7 @@ import type { Vars } from '../model/inventory.js';
 import type { HostFacts, Plan } from '../model/module.js';
 import { getModule } from '../modules/index.js';
 import { q } from '../modules/lib/sh.js';
+import { ANY_VARIABLE } from '../template/index.js';
 import { appliedVerdict } from './verdicts.js';
 import type { Verdict } from './outcome.js';
 import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
@@ -64,39 +65,84 @@ export interface LookaheadPorts {
   registerNames: ReadonlySet<string>;
   /** ...unless this host has it already (registered by a task before the pipeline). */
   registered(name: string): boolean;
-  /** The unit's variables (without hostvars: a task reading them is not pipelined). */
-  context(unit: Unit): Vars;
+  /** The unit's variables (without hostvars: a task reading them is not pipelined), with
+   * `standIns` over the registered results (what the script reaching the unit proves). */
+  context(unit: Unit, standIns: Vars): Vars;
   whenHolds(unit: Unit, ctx: Vars): boolean;
   prepare(unit: Unit, ctx: Vars): PreparedTask;
   cached(s: Section): SectionResult | undefined;
   facts?: HostFacts;
   /** Directories the change that opens the round trip leaves in place. */
   madeDirs?: readonly string[];
+  /** The change is its loop's last item: what follows the loop may ride along. */
+  lastItem?: boolean;
+}
+
+/** A unit whose condition is false. `predicted`: decided from stand-ins for results of this
+ * round trip; such a skip is not recorded ahead (the engine decides it again from the real
+ * results), it only lets the pipeline go past the unit. */
+export interface Skipped {
+  unit: Unit;
+  predicted: boolean;
+}
+
+/** The attributes of a result registered in this round trip that are known before it returns:
+ * a later section runs only if every apply before it exited 0 (an apply stops the script when
+ * it fails) and every guard before it passed, so each earlier task changed exactly as its plan
+ * said, and none failed. Anything else it registers (stdout, rc) is only known once it ran. */
+const KNOWN_ATTRIBUTES = new Set(['changed', 'failed']);
+
+/** Its result's `changed` follows from its plan: no changed_when/failed_when decides over it,
+ * and a failure is not turned into a success that lets the script go on. */
+function predictable(t: Unit['task']): boolean {
+  return t.changedWhen === undefined && t.failedWhen === undefined && !t.ignoreErrors && t.loop === undefined;
+}
+
+/** A command with no guard of its own (creates/unless/changed_when): the operator's code that
+ * runs every time. At most one per round trip, so Ctrl-C still stops between two of them. */
+function unguardedCommand(t: Unit['task']): boolean {
+  return !!getModule(t.module)?.traits?.guards && t.changedWhen === undefined && t.creates === undefined && t.unless === undefined;
 }
 
 /** The units right after `unit` that can be planned now and applied behind guards in the same
- * round trip, and the ones among them whose condition is false (skipped; a skip decided here
- * stays right even if the pipeline stops early: its condition reads only final values). */
-export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPorts): { ahead: Ahead[]; skipped: Unit[] } {
+ * round trip, and the ones among them whose condition is false (skipped). A skip decided from
+ * final values only stays right even if the pipeline stops early; one decided from stand-ins
+ * (`predicted`) is decided again by the engine. */
+export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPorts): { ahead: Ahead[]; skipped: Skipped[] } {
   const ahead: Ahead[] = [];
-  const skipped: Unit[] = [];
-  if (unit.task.loop !== undefined) return { ahead, skipped };
+  const skipped: Skipped[] = [];
+  // Riders run right after the change: not while more of its loop is to come, nor when its
+  // outcome is judged by rules over its output (failed_when, until) after they would have run.
+  const t0 = unit.task;
+  if ((t0.loop !== undefined && !ports.lastItem) || t0.failedWhen !== undefined || t0.until !== undefined) return { ahead, skipped };
   // Directories the changes before the task being planned will have made by the time it runs.
   const made = new Set(ports.madeDirs ?? []);
   // Names whose value is not final for the task being planned: registered in this run and not
   // yet on this host, or (again) by the change that opens the round trip or a task riding along.
   const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
-  if (unit.task.register) unknown.add(unit.task.register);
+  // What the results registered in this round trip are known to say (KNOWN_ATTRIBUTES) where
+  // a later task is reached: the opening change changed (its apply ran), riders as planned.
+  const standIns: Vars = {};
+  const register = (t: Unit['task'], value: Vars | undefined) => {
+    if (!t.register) return;
+    unknown.add(t.register);
+    if (value && predictable(t)) standIns[t.register] = value;
+    else delete standIns[t.register];
+  };
+  register(unit.task, { changed: true, failed: false });
+  let commands = unguardedCommand(unit.task) ? 1 : 0;
   for (let i = unit.index + 1; i < program.units.length && ahead.length < MAX_PIPELINED; i++) {
     const u = program.units[i];
-    if (!pipelinable(u, ports, unknown)) break;
-    if (u.task.register) unknown.add(u.task.register);
+    const reads = readsKnown(u, unknown, standIns);
+    if (reads === undefined) break;
     try {
-      const ctx = ports.context(u);
+      const ctx = ports.context(u, standIns);
       if (!ports.whenHolds(u, ctx)) {
-        skipped.push(u);
+        skipped.push({ unit: u, predicted: reads === 'stand-ins' });
+        register(u.task, { changed: false, skipped: true });
         continue;
       }
+      if (!runnable(u, ports, commands)) break;
       const prepared = ports.prepare(u, ctx);
       if (prepared.kind !== 'module') break;
       const cached = ports.cached(prepared.section);
@@ -110,6 +156,8 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
       if (plan.kind === 'blocked') break;
       const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
       if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
+      if (plan.kind === 'change' && unguardedCommand(u.task)) commands++;
+      register(u.task, { changed: plan.kind === 'change', failed: false });
       ahead.push({ unit: u, prepared, plan, planned: probed, applyText });
     } catch {
       // Not plannable from here (it cannot render yet): the pipeline stops, the task runs on its own.
@@ -119,25 +167,38 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   return { ahead, skipped };
 }
 
-/** What may ride along: a plain module task whose failure the host sees in order, reading no
- * registered value that is not final yet (its own result, registered, is read by the tasks
- * after it only once this round trip is back). A command's apply is the operator's own code:
- * only guarded ones ride along (an unguarded command keeps a round trip of its own, so Ctrl-C
- * between long commands stops before the next one). */
-function pipelinable(u: Unit, ports: LookaheadPorts, unknown: ReadonlySet<string>): boolean {
+/** Can the unit's condition and values be read before this round trip returns? undefined: no
+ * (a rescue, a loop, run_once, hostvars, a result not known yet); 'stand-ins': only through
+ * KNOWN_ATTRIBUTES of results registered in this round trip; 'final': from final values. */
+function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'final' | 'stand-ins' | undefined {
+  const t = u.task;
+  if (t.loop !== undefined || t.runOnce) return undefined;
+  // A rescue runs only if its block fails, which is known only when the block's tasks are judged.
+  if (t.blocks?.some((f) => f.part === 'rescue')) return undefined;
+  const reads = taskReads(u);
+  if (reads.hostvars) return undefined;
+  const refs = [...reads.render, ...reads.when];
+  if (!readsAnyOf(refs, unknown)) return 'final';
+  const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));
+  return known && !refs.some((r) => r.name === ANY_VARIABLE) ? 'stand-ins' : undefined;
+}
+
+/** What may ride along once its condition holds: a plain module task whose failure the host
+ * sees in order (its own result, registered, is read by the tasks after it only as far as
+ * KNOWN_ATTRIBUTES go). A command's apply is the operator's own code: a guarded one rides
+ * along, and one unguarded one per round trip (so Ctrl-C between long commands stops before
+ * the next one). */
+function runnable(u: Unit, ports: LookaheadPorts, commands: number): boolean {
   const t = u.task;
   const module = getModule(t.module);
   if (!module) return false;
-  if (module.traits?.guards && (t.changedWhen !== undefined || (t.creates === undefined && t.unless === undefined))) return false;
+  if (module.traits?.guards && t.changedWhen !== undefined) return false;
+  if (unguardedCommand(t) && commands > 0) return false;
   // failed_when could fail a task whose successors already ran on the host.
-  if (t.failedWhen !== undefined || t.loop !== undefined || t.runOnce || t.until !== undefined) return false;
-  // A rescue runs only if its block fails, which is known only when the block's tasks are judged.
-  if (t.blocks?.some((f) => f.part === 'rescue')) return false;
+  if (t.failedWhen !== undefined || t.until !== undefined) return false;
   // check_mode: true never applies.
   if (t.checkMode) return false;
-  if ((t.become ?? ports.become) !== ports.become) return false;
-  const reads = taskReads(u);
-  return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], unknown);
+  return (t.become ?? ports.become) === ports.become;
 }
 
 /** How a pipelined task ended, from its section's result: undefined when its guard found the

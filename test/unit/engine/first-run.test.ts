@@ -2,7 +2,7 @@
 // script. Here, over a local shell on a corpus of starting states, the pipelined run must
 // decide exactly what a run with one round trip per change decides (each task planned from a
 // fresh probe), and leave exactly the same files.
-import { chmodSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -102,17 +102,83 @@ describe('first runs: one script for every change whose probe is known', () => {
     expect(again.roundTrips).toBe(1);
   });
 
-  it('a registered result rides along; a task reading it waits for the real value in the next round trip', async () => {
+  it('a registered result rides along; a task reading its .changed rides too (known from the plans), one reading its output waits for the real value', async () => {
     const root = join(tmp, 'r');
     mkdirSync(root);
     const r = await apply(root, [
       task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }, { register: 'ra' }),
       task('b', 'copy', { dest: '{{root}}/b', content: 'b\n' }, { register: 'rb' }),
       task('reads a', 'shell', { cmd: 'echo "{{ ra.changed }} {{ rb.changed }}" > {{root}}/seen' }, { creates: '{{root}}/seen', when: 'ra.changed' }),
+      task('skipped by b', 'shell', { cmd: 'touch {{root}}/never' }, { creates: '{{root}}/never', when: 'not rb.changed' }),
+      task('says hi', 'shell', { cmd: 'echo hi; touch {{root}}/echoed' }, { creates: '{{root}}/echoed', register: 'out' }),
+      task('reads stdout', 'shell', { cmd: 'echo "{{ out.stdout }}" > {{root}}/said' }, { creates: '{{root}}/said' }),
     ]);
-    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'changed', 'changed']);
-    expect(r.roundTrips).toBe(3);
+    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'changed', 'changed', 'skipped', 'changed', 'changed']);
+    // First probes; a, b, "reads a", the skip and "says hi" in one script; then "reads stdout",
+    // whose probe waited for the real text (its probe, its apply).
+    expect(r.roundTrips).toBe(4);
     expect(readFileSync(join(root, 'seen'), 'utf8')).toBe('True True\n');
+    expect(readFileSync(join(root, 'said'), 'utf8')).toBe('hi\n');
+    expect(existsSync(join(root, 'never'))).toBe(false);
+  });
+
+  it('a skip read from a rider\'s planned .changed is decided again when that rider\'s guard finds its state moved', async () => {
+    const root = join(tmp, 'moved');
+    mkdirSync(root);
+    const r = await apply(root, [
+      task('base file', 'copy', { dest: '{{root}}/f', content: 'b=3\n' }),
+      // Planned before "base file" ran (no file: a change); its guard sees the new file and stops.
+      task('edit b', 'line', { path: '{{root}}/f', regexp: '^b=', line: 'b=3', create: true }, { register: 'edit' }),
+      task('after an edit', 'shell', { cmd: 'touch {{root}}/edited' }, { creates: '{{root}}/edited', when: 'edit.changed' }),
+      task('after no edit', 'shell', { cmd: 'touch {{root}}/unedited' }, { creates: '{{root}}/unedited', when: 'not edit.changed' }),
+    ]);
+    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'ok', 'skipped', 'changed']);
+    expect(existsSync(join(root, 'edited'))).toBe(false);
+    expect(existsSync(join(root, 'unedited'))).toBe(true);
+  });
+
+  it('one unguarded command rides along per round trip; a second waits for the next one', async () => {
+    const root = join(tmp, 'cmds');
+    mkdirSync(root);
+    const r = await apply(root, [
+      task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }),
+      task('run 1', 'shell', { cmd: 'echo 1 >> {{root}}/runs' }),
+      task('b', 'copy', { dest: '{{root}}/b', content: 'b\n' }),
+      task('run 2', 'shell', { cmd: 'echo 2 >> {{root}}/runs' }),
+      task('c', 'copy', { dest: '{{root}}/c', content: 'c\n' }),
+    ]);
+    expect(r.recap).toMatchObject({ changed: 5, failed: 0 });
+    // First probes; a, run 1, b; run 2, c.
+    expect(r.roundTrips).toBe(3);
+    expect(readFileSync(join(root, 'runs'), 'utf8')).toBe('1\n2\n');
+  });
+
+  it('a failing unguarded command riding along stops the script: nothing after it runs', async () => {
+    const root = join(tmp, 'proof');
+    mkdirSync(root);
+    const r = await apply(root, [
+      task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }, { register: 'ra' }),
+      task('prove a', 'shell', { cmd: 'exit 3' }, { when: 'ra.changed' }),
+      task('b', 'copy', { dest: '{{root}}/b', content: 'b\n' }),
+    ]);
+    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'failed']);
+    expect(r.roundTrips).toBe(2);
+    expect(existsSync(join(root, 'b'))).toBe(false);
+  });
+
+  it('tasks whose condition is false, actions included, do not stop the pipeline; a loop\'s next item is probed with its first change', async () => {
+    const root = join(tmp, 'skips');
+    mkdirSync(root);
+    const r = await apply(root, [
+      task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }),
+      task('never', 'inventory_var', { key: 'user', value: 'nobody' }, { when: 'root == "elsewhere"' }),
+      task('b', 'copy', { dest: '{{root}}/b', content: 'b\n' }),
+      task('items', 'copy', { dest: '{{root}}/i.{{ item }}', content: '{{ item }}\n' }, { loop: ['x', 'y', 'z'] }),
+    ]);
+    expect(r.decisions.map((d) => d.split(':')[1].trim().split(' ')[0])).toEqual(['changed', 'skipped', 'changed', 'changed']);
+    // First probes; a and b; then one round trip per item, each carrying the next item's probe.
+    expect(r.roundTrips).toBe(5);
+    expect(readFileSync(join(root, 'i.z'), 'utf8')).toBe('z\n');
   });
 
   for (const [name, setUp] of Object.entries(corpus)) {
