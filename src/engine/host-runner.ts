@@ -19,7 +19,6 @@ import { loadCachedFacts, QueryCache, saveCachedFacts } from './last-run.js';
 import { CONDITION_FALSE, errorText, ignoreErrors, judge, registeredOf, type Outcome, type Verdict } from './outcome.js';
 import { lockSection, parseLockResult, type LockState } from './host-lock.js';
 import { guardedSection, lookahead, pipelinedVerdict } from './pipeline.js';
-import { cacheKey } from './probe-cache.js';
 import { prepareTask } from './prepare-task.js';
 import { FLUSH_HANDLERS, type PlayProgram, type Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
@@ -316,7 +315,7 @@ export class HostRunner {
     const hit = this.wire!.cache.get(section);
     if (hit) return Promise.resolve(hit);
     // From this unit on: the other items of a loop are probed in the same round trip.
-    const spec = this.speculate(program, from, become).filter((s) => cacheKey(s) !== cacheKey(section));
+    const spec = this.speculate(program, from, become).filter((s) => s.kind !== section.kind || s.text !== section.text);
     return this.wire!.probe(section, spec, become, `probe of '${this.current}' was not in the cache`);
   }
 

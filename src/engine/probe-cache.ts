@@ -3,26 +3,28 @@
 // wrong answer. Every apply clears it: the state it describes may have moved.
 import type { Section, SectionResult } from './script.js';
 
-export function cacheKey(s: Section): string {
-  return `${s.kind}\0${s.text}`;
-}
-
+/** Keyed by kind and text: one map per kind, keyed by the text itself (a
+ * probe text is kilobytes; concatenating it with its kind on every lookup made a new string to
+ * hash each time, for every task of every host, twice). */
 export class ProbeCache {
-  private readonly results = new Map<string, SectionResult>();
+  private readonly results = new Map<Section['kind'], Map<string, SectionResult>>();
 
   get(s: Section): SectionResult | undefined {
-    return this.results.get(cacheKey(s));
+    return this.results.get(s.kind)?.get(s.text);
   }
 
   has(s: Section): boolean {
-    return this.results.has(cacheKey(s));
+    return this.results.get(s.kind)?.has(s.text) ?? false;
   }
 
   /** Keep the results of sections sent together with others: `results` index `offset + i` is `sections[i]`. */
   fill(sections: readonly Section[], results: Map<number, SectionResult>, offset: number): void {
     sections.forEach((s, i) => {
       const r = results.get(offset + i);
-      if (r) this.results.set(cacheKey(s), r);
+      if (!r) return;
+      let byText = this.results.get(s.kind);
+      if (!byText) this.results.set(s.kind, (byText = new Map()));
+      byText.set(s.text, r);
     });
   }
 

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { createReporter, Redactor } from '../../../src/report/index.js';
 import type { FleetEvent } from '../../../src/model/events.js';
 import { capture, checkRun } from './fixtures.js';
+import { ndjsonLine } from '../../../src/report/ndjson.js';
 
 async function ndjson(events: FleetEvent[]): Promise<string[]> {
   const out = capture();
@@ -51,5 +52,60 @@ describe('NDJSON reporter', () => {
     const events = checkRun();
     const lines = (await ndjson(events)).filter(Boolean);
     expect(lines.map((l) => JSON.parse(l))).toEqual(events);
+  });
+});
+
+describe('NDJSON reporter, batched writes', () => {
+  const task = (i: number): FleetEvent => ({ type: 'task', host: `h${i % 7}`, play: 'p', role: 'r', task: `t${i}`, status: 'ok', durationMs: i });
+
+  function counted() {
+    const out = capture();
+    let writes = 0;
+    const write = out.stream.write.bind(out.stream) as (...a: unknown[]) => boolean;
+    out.stream.write = ((...a: unknown[]) => {
+      if (a[0] !== '') writes++;
+      return write(...a);
+    }) as typeof out.stream.write;
+    return { out, writes: () => writes };
+  }
+
+  it('writes the events of one turn together, byte for byte the lines of one write per event, in order', async () => {
+    const { out, writes } = counted();
+    const rep = createReporter({ json: true, tty: false, diff: false, out: out.stream, err: capture().stream, redactor: new Redactor() });
+    const events = Array.from({ length: 3000 }, (_, i) => task(i));
+    for (const e of events) {
+      rep.onEvent({ type: 'task_start', host: e.type === 'task' ? e.host : '', play: 'p', role: 'r', task: 'x' });
+      rep.onEvent(e);
+    }
+    await rep.close();
+    expect(out.text()).toBe(events.map((e) => ndjsonLine(e)).join(''));
+    // ~280 KB: a few writes of at most 64 KiB each, not 3000.
+    expect(writes()).toBeGreaterThan(1);
+    expect(writes()).toBeLessThanOrEqual(6);
+  });
+
+  it('does not hold a line past the current turn (a live reader sees it at once)', async () => {
+    const { out, writes } = counted();
+    const rep = createReporter({ json: true, tty: false, diff: false, out: out.stream, err: capture().stream, redactor: new Redactor() });
+    rep.onEvent(task(1));
+    expect(writes()).toBe(0);
+    await new Promise((r) => setImmediate(r));
+    expect(out.text()).toBe(ndjsonLine(task(1)));
+    rep.onEvent(task(2));
+    await new Promise((r) => setImmediate(r));
+    expect(out.text()).toBe(ndjsonLine(task(1))! + ndjsonLine(task(2))!);
+    expect(writes()).toBe(2);
+    await rep.close();
+  });
+
+  it('still redacts every event it writes', async () => {
+    const redactor = new Redactor();
+    redactor.add('s3cr3t-value');
+    const out = capture();
+    const rep = createReporter({ json: true, tty: false, diff: false, out: out.stream, err: capture().stream, redactor });
+    rep.onEvent({ type: 'task', host: 'a', play: 'p', role: 'r', task: 't', status: 'failed', durationMs: 1, msg: 'got s3cr3t-value' });
+    await rep.close();
+    expect(out.text()).not.toContain('s3cr3t-value');
+    expect(out.text()).toContain('got ');
   });
 });
