@@ -44,6 +44,9 @@ export interface Task {
   failedWhen?: Condition;
   /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
   blocks?: BlockFrame[];
+  /** Ansible's include_role/import_role: the role whose variables this task sees (set when the
+   * playbook loader expands the include; the task's own role otherwise). */
+  roleRef?: RoleRef;
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */
   role: string;
   roleDir?: string;
@@ -96,7 +99,12 @@ export interface RoleRef {
   vars: Vars;
   tags: string[];
   when?: string | boolean;
+  /** include_role from inside another role: that role's variables stay visible, below this one's. */
+  outer?: RoleRef;
 }
+
+/** The module name of an include_role/import_role task until the playbook loader expands it. */
+export const INCLUDE_ROLE = 'include_role';
 
 export interface Play {
   name: string;

@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
-import type { BlockFrame, Condition, Handler, Task } from '../../model/playbook.js';
+import { INCLUDE_ROLE, type BlockFrame, type Condition, type Handler, type Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
@@ -48,12 +48,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   with_subelements: 'use loop with the subelements filter',
   with_indexed_items: 'not supported',
   with_lines: 'not supported',
-  import_role: "list the role in the play's roles: instead",
-  include_role: "list the role in the play's roles: instead",
   include: 'use import_tasks',
-  'ansible.builtin.import_role': "list the role in the play's roles: instead",
-  'ansible.builtin.include_role': "list the role in the play's roles: instead",
 };
+const ROLE_INCLUDES = ['import_role', 'include_role', 'ansible.builtin.import_role', 'ansible.builtin.include_role'];
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
 const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode'];
@@ -103,6 +100,12 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     const inner = [...part(block, 'block'), ...part(rescue, 'rescue'), ...part(always, 'always')];
     return inner.map((t) => inherit(yf, t, all.filter((e) => e.key !== 'rescue' && e.key !== 'always')));
   }
+  const roleInc = all.find((e) => ROLE_INCLUDES.includes(e.key));
+  if (roleInc) {
+    if (handler) throw errAt(yf, roleInc.keyNode, `'${roleInc.key}' in handlers is not supported: list the role in the play's roles`);
+    checkOnly(yf, all, [roleInc.key, ...ROLE_INCLUDE_INHERITED], roleInc.key);
+    return [inherit(yf, roleIncludeTask(yf, roleInc, all, owner), all)];
+  }
   const inc = all.find((e) => INCLUDES.includes(e.key));
   if (inc) {
     if (handler) throw errAt(yf, inc.keyNode, `'${inc.key}' in handlers is not supported: list the handlers`);
@@ -116,6 +119,52 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   const cm = all.find((e) => e.key === 'check_mode');
   if (cm && truthyWord(yf, cm)) task.checkMode = true;
   return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff'].includes(e.key)))];
+}
+
+/** What an include_role/import_role may carry to the role's tasks (become_user and environment
+ * reach only command and shell tasks: put them there). */
+const ROLE_INCLUDE_INHERITED = ['name', 'when', 'tags', 'become', 'ignore_errors', 'vars', 'no_log', 'diff', 'check_mode'];
+/** include_role/import_role options fleet takes; the others are refused with what to do. */
+const ROLE_INCLUDE_OPTIONS = ['name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', 'public', 'rolespec_validate'];
+
+/** include_role / import_role: a placeholder task the playbook loader replaces with the role's
+ * tasks (it knows roles_path); read at load either way, so both run as Ansible's import does. */
+function roleIncludeTask(yf: YamlFile, e: Entry, all: Entry[], owner: AnsibleOwner): Task {
+  if (!isMap(e.value)) throw errAt(yf, e.value ?? e.keyNode, `'${e.key}' expects a mapping with 'name' (and tasks_from, vars_from...), got ${kindOf(yf, e.value)}`);
+  const params: Record<string, string | boolean> = {};
+  for (const x of entries(yf, e.value)) {
+    const v = toJS(yf, x.value);
+    if (x.key === 'apply') throw errAt(yf, x.keyNode, `'${e.key}': 'apply' is not supported by fleet: put the keywords on the ${e.key} itself (fleet carries them to each task)`);
+    if (!ROLE_INCLUDE_OPTIONS.includes(x.key)) throw errAt(yf, x.keyNode, `'${e.key}': unknown option '${x.key}' (fleet takes: ${ROLE_INCLUDE_OPTIONS.join(', ')})`);
+    if (x.key === 'allow_duplicates' || x.key === 'rolespec_validate') {
+      if (v !== true && v !== 'yes' && v !== 'true') throw errAt(yf, x.value, `'${e.key}': '${x.key}: ${String(v)}' is not supported (fleet runs the role each time it is included and checks no argument spec)`);
+      continue;
+    }
+    if (x.key === 'public') {
+      if (v !== false && v !== 'no' && v !== 'false') throw errAt(yf, x.value, `'${e.key}': 'public: ${String(v)}' is not supported: the role's variables are seen by its own tasks only; set the variable in the play's vars`);
+      continue;
+    }
+    if (typeof v !== 'string' || v.trim() === '') throw errAt(yf, x.value, `'${e.key}': '${x.key}' expects a name, got ${kindOf(yf, x.value)}`);
+    if (v.includes('{{') || v.includes('{%'))
+      throw errAt(yf, x.value, `'${e.key}': '${x.key}' from a variable is not supported (fleet reads every role before contact): write the name`);
+    params[x.key] = v.trim();
+  }
+  if (!params.name) throw errAt(yf, e.value, `'${e.key}' has no 'name': expected the role's name`);
+  const nameE = all.find((x) => x.key === 'name');
+  const at = sourceOf(yf, e.keyNode);
+  return {
+    name: nameE ? String(toJS(yf, nameE.value)) : `${e.key}: ${params.name}`,
+    module: INCLUDE_ROLE,
+    params,
+    notify: [],
+    tags: [],
+    loopVar: 'item',
+    ignoreErrors: false,
+    runOnce: false,
+    role: owner.role,
+    ...(owner.roleDir ? { roleDir: owner.roleDir } : {}),
+    source: at,
+  };
 }
 
 /** Numbers each block read: a file included twice gives two blocks, each with its own state. */

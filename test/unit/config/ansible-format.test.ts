@@ -250,6 +250,39 @@ describe('Ansible keywords', () => {
     roleError('- include_tasks: missing.yml\n', 1, 18, 'file not found');
   });
 
+  it('include_role / import_role: expanded at load into the role\'s tasks, in its scope; what fleet cannot do is refused at the option', () => {
+    const dir = tree({
+      'site.yml': '- hosts: all\n  roles: [r]\n',
+      'roles/r/tasks/main.yml': '- import_role: {name: lib, tasks_from: t}\n  tags: x\n  when: a\n',
+      'roles/lib/tasks/t.yml': '- command: echo lib\n  when: b\n',
+    });
+    const play = loadPlaybook(join(dir, 'site.yml')).plays[0];
+    const [t] = play.roles[0].role.tasks;
+    expect([t.params.cmd, t.when, t.tags, t.role, t.roleRef?.role.name]).toEqual(['echo lib', ['a', 'b'], ['x'], 'lib', 'lib']);
+    const unit = buildProgram(play, 0, {}).units[0];
+    // The included role's scope, with the listing role's variables below it.
+    expect([unit.roleRef?.role.name, unit.roleRef?.outer?.role.name]).toEqual(['lib', 'r']);
+    roleError('- include_role: {name: lib, apply: {tags: x}}\n', 1, 29, "'apply' is not supported");
+    roleError('- include_role: {name: lib, public: true}\n', 1, 37, "'public: true' is not supported");
+    roleError('- include_role: {name: "{{ which }}"}\n', 1, 24, 'from a variable is not supported');
+    roleError('- include_role: {name: lib, bogus: 1}\n', 1, 29, "unknown option 'bogus'");
+    roleError('- include_role: {tasks_from: x}\n', 1, 17, "has no 'name'");
+    roleError('- include_role: {name: lib}\n  environment: {A: b}\n', 2, 3, "'environment' on a include_role is not supported");
+    roleError('- include_role: {name: nope}\n', 1, 3, "role 'nope' not found");
+    const cyc = tree({
+      'site.yml': '- hosts: all\n  roles: [r]\n',
+      'roles/r/tasks/main.yml': '- include_role: {name: lib}\n',
+      'roles/lib/tasks/main.yml': '- include_role: {name: r}\n',
+      'roles/lib/tasks/t.yml': '- command: echo\n',
+    });
+    expectConfigError(() => loadPlaybook(join(cyc, 'site.yml')), join(cyc, 'roles/lib/tasks/main.yml'), 1, 3, 'role cycle', '->');
+    const missing = tree({
+      'site.yml': '- hosts: all\n  gather_facts: false\n  tasks: [{include_role: {name: lib, tasks_from: nope}}]\n',
+      'roles/lib/tasks/main.yml': '- command: echo\n',
+    });
+    expectConfigError(() => loadPlaybook(join(missing, 'site.yml')), join(missing, 'site.yml'), 3, 12, "tasks_from 'nope': no such file");
+  });
+
   it('an include cycle is an error naming the chain', () => {
     const dir = tree({
       'site.yml': '- hosts: all\n  roles: [r]\n',
