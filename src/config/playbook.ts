@@ -28,15 +28,15 @@ const ANSIBLE_PLAY_KEYS = [
   'gather_facts',
   'become_user',
   'vars_files',
+  'any_errors_fatal',
   'import_playbook',
   'ansible.builtin.import_playbook',
 ];
-const ANSIBLE_ONLY_PLAY_KEYS = ['pre_tasks', 'post_tasks', 'gather_facts', 'become_user', 'vars_files'];
+const ANSIBLE_ONLY_PLAY_KEYS = ['pre_tasks', 'post_tasks', 'gather_facts', 'become_user', 'vars_files', 'any_errors_fatal'];
 const IMPORT_PLAYBOOK = ['import_playbook', 'ansible.builtin.import_playbook'];
 /** Play keywords of Ansible fleet does not run, with what to do instead. */
 const REFUSED_PLAY_KEYS: Record<string, string> = {
   strategy: 'fleet runs each host through the play on its own (like strategy: free with barriers where tasks read other hosts)',
-  any_errors_fatal: 'use max_fail_percentage: 0',
   environment: 'not supported on a play',
   vars_prompt: 'pass the values with -e',
   tags: 'put the tags on the roles or tasks',
@@ -141,6 +141,12 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
     // Ansible runs the handlers notified so far after pre_tasks and before post_tasks.
     if (pre.length) play.preTasks = [...pre, implicitFlush(yf, get('pre_tasks'), 'after pre_tasks')];
     if (post.length) play.tasks.push(implicitFlush(yf, get('post_tasks'), 'before post_tasks'), ...post);
+    const aef = get('any_errors_fatal');
+    if (aef && !isNullNode(aef.value)) {
+      const b = toBool(toJS(yf, aef.value));
+      if (b === undefined) throw errAt(yf, aef.value, `'any_errors_fatal' must be true or false, got ${kindOf(yf, aef.value)}`);
+      play.anyErrorsFatal = b;
+    }
     const bu = get('become_user');
     if (bu && toJS(yf, bu.value) !== 'root')
       throw errAt(yf, bu.value, "play 'become_user' other than root is not supported yet: fleet becomes root only");

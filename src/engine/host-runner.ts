@@ -113,15 +113,20 @@ export class HostRunner {
   }
 
   async runPlay(program: PlayProgram, batch: BatchContext): Promise<void> {
+    this.halted = false;
+    this.pendingFatal = undefined;
     try {
       if (!this.done) await this.prime(program);
       const blocks = new BlockTracker<BlockFailure>();
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
+        // A failure held until its block ended is known here, before the any_errors_fatal wait.
         const gate = blocks.enter(unit.task.blocks ?? []);
         this.blockEnds(gate);
+        this.noteFatal(batch);
         if (this.done) break;
+        if (unit.barrier && (await this.haltedByFatal(program, batch, unit.index))) break;
         if (!gate.run) {
           // Left out by its block (a rescue with nothing to rescue, the rest of a failed block):
           // Ansible shows nothing for it, and anything decided for it ahead is void.
@@ -129,9 +134,13 @@ export class HostRunner {
           continue;
         }
         await this.runUnit(unit, program, batch, false, blocks);
+        this.noteFatal(batch);
         if (unit.task.module === FLUSH_HANDLERS && !this.done) await this.flushHandlers(program, batch, unit.index);
       }
-      if (!this.done && !this.shared.aborted()) this.blockEnds(blocks.finish());
+      if (!this.halted && !this.done && !this.shared.aborted()) this.blockEnds(blocks.finish());
+      this.noteFatal(batch);
+      if (!this.halted && !this.done && program.units.at(-1)?.fatal) await this.haltedByFatal(program, batch, program.units.length);
+      if (this.halted) return;
       await this.flushHandlers(program, batch, program.units.length);
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
@@ -142,6 +151,27 @@ export class HostRunner {
     } finally {
       batch.progress.done(this.host.name);
     }
+  }
+
+  /** any_errors_fatal: waits until every host of the batch finished the fatal task before
+   * `index`; true when one of them failed it (this host then ends the play here, its handlers
+   * not run, as in Ansible). The wait costs no round trip; FLEET_TRACE says why it waited. */
+  private async haltedByFatal(program: PlayProgram, batch: BatchContext, index: number): Promise<boolean> {
+    batch.progress.reach(this.host.name, index);
+    this.trace(`any_errors_fatal: waiting for every host of the batch to finish '${program.units[index - 1]?.task.name}'`);
+    await batch.progress.waitAll(index);
+    if (!batch.fatal) return false;
+    this.halted = true;
+    this.trace(`any_errors_fatal: '${batch.fatal.task}' failed on ${batch.fatal.host}: the play ends here`);
+    return true;
+  }
+  /** Ended by another host's fatal failure (any_errors_fatal): not failed, nothing more runs. */
+  halted = false;
+  /** A failure of an any_errors_fatal task no rescue handles (the host fails now or once its
+   * always parts ran). */
+  private pendingFatal: string | undefined;
+  private noteFatal(batch: BatchContext): void {
+    if (this.failed && this.pendingFatal) batch.fatal ??= { host: this.host.name, task: this.pendingFatal };
   }
 
   /** The notified handlers, now (at the end of the play, or at a meta: flush_handlers). */
@@ -260,6 +290,7 @@ export class HostRunner {
       const frames = handler || !blocks ? [] : (task.blocks ?? []);
       const r = blocks ? blocks.fail(frames, { task: { name: task.name, action: task.module }, result: registeredOf(outcome) }) : { rescued: false, caught: false, host: true };
       rescued = r.rescued;
+      if (unit.fatal && !r.caught && !r.rescued) this.pendingFatal = task.name;
       if (r.caught) this.rescuing({ task: { name: task.name, action: task.module }, result: registeredOf(outcome) });
       if (r.host) this.failed = true;
     }

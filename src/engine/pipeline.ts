@@ -135,6 +135,8 @@ function pipelinable(u: Unit, ports: LookaheadPorts, unknown: ReadonlySet<string
   if (t.blocks?.some((f) => f.part === 'rescue')) return false;
   // check_mode: true never applies.
   if (t.checkMode) return false;
+  // any_errors_fatal: the task after a fatal one waits for every host (host-runner.ts).
+  if (u.barrier) return false;
   if ((t.become ?? ports.become) !== ports.become) return false;
   const reads = taskReads(u);
   return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], unknown);

@@ -10,6 +10,10 @@ export interface Unit {
   index: number;
   /** A `when` inherited from `roles: [{role, when}]`. */
   roleWhen?: string | boolean;
+  /** Ansible's any_errors_fatal holds for this task: its failure on a host ends the play for all. */
+  fatal?: boolean;
+  /** The task before is fatal: every host of the batch finishes it before this one runs. */
+  barrier?: boolean;
 }
 
 export interface PlayProgram {
@@ -56,7 +60,10 @@ export function buildProgram(play: Play, playIndex: number, filter: TagFilter): 
   const add = (task: Task, roleRef?: RoleRef): void => {
     const tags = [...task.tags, ...(roleRef?.tags ?? [])];
     if (!selectedByTags(tags, filter)) return;
-    units.push({ task, roleRef: scopeOf(task, roleRef), index: units.length, roleWhen: roleRef?.when });
+    const unit: Unit = { task, roleRef: scopeOf(task, roleRef), index: units.length, roleWhen: roleRef?.when };
+    if (task.anyErrorsFatal ?? play.anyErrorsFatal) unit.fatal = true;
+    if (units.at(-1)?.fatal) unit.barrier = true;
+    units.push(unit);
   };
   for (const t of play.preTasks ?? []) add(t);
   for (const ref of play.roles) for (const t of ref.role.tasks) add(t, ref);

@@ -40,6 +40,9 @@ export interface Task {
   checkMode?: boolean;
   /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
   noLog?: boolean;
+  /** Ansible's any_errors_fatal on the task or its block: its failure on one host ends the play
+   * (and the run) for every host, once the others finished this task. */
+  anyErrorsFatal?: boolean;
   changedWhen?: Condition;
   failedWhen?: Condition;
   /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
@@ -119,6 +122,8 @@ export interface Play {
   /** Batch sizes: a number of hosts or "30%"; a list means successive batches. */
   serial?: (number | string)[];
   maxFailPercentage?: number;
+  /** Ansible's play-level any_errors_fatal (a task's or block's own setting wins). */
+  anyErrorsFatal?: boolean;
   become?: boolean;
   source: Source;
   /** Where the host pattern is written: pattern errors point there. */

@@ -83,6 +83,7 @@ function carried<T extends Task>(p: Task, c: T, ref: RoleRef, id: number): T {
   if (p.noLog) out.noLog = true;
   if (out.diff === undefined && p.diff !== undefined) out.diff = p.diff;
   if (p.checkMode) out.checkMode = true;
+  if (out.anyErrorsFatal === undefined && p.anyErrorsFatal !== undefined) out.anyErrorsFatal = p.anyErrorsFatal;
   const own = (c.blocks ?? []).map((f) => ({ ...f, id: `${f.id}@${id}` }));
   if (p.blocks?.length || own.length) out.blocks = [...(p.blocks ?? []), ...own];
   return out;

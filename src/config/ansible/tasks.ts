@@ -33,7 +33,6 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   delegate_to: 'not supported yet: run the task in a play for that host',
   delegate_facts: 'not supported',
   local_action: 'not supported yet: run the task in a play for localhost',
-  any_errors_fatal: 'not supported yet (fleet stops a failed host; max_fail_percentage on the play stops the run)',
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
   throttle: "use the play's serial or --forks",
@@ -53,9 +52,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 const ROLE_INCLUDES = ['import_role', 'include_role', 'ansible.builtin.import_role', 'ansible.builtin.include_role'];
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['any_errors_fatal', 'until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -118,12 +117,12 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   Object.assign(task, retriesOf(yf, all));
   const cm = all.find((e) => e.key === 'check_mode');
   if (cm && truthyWord(yf, cm)) task.checkMode = true;
-  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff'].includes(e.key)))];
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff', 'any_errors_fatal'].includes(e.key)))];
 }
 
 /** What an include_role/import_role may carry to the role's tasks (become_user and environment
  * reach only command and shell tasks: put them there). */
-const ROLE_INCLUDE_INHERITED = ['name', 'when', 'tags', 'become', 'ignore_errors', 'vars', 'no_log', 'diff', 'check_mode'];
+const ROLE_INCLUDE_INHERITED = ['name', 'when', 'tags', 'become', 'ignore_errors', 'vars', 'no_log', 'diff', 'check_mode', 'any_errors_fatal'];
 /** include_role/import_role options fleet takes; the others are refused with what to do. */
 const ROLE_INCLUDE_OPTIONS = ['name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', 'public', 'rolespec_validate'];
 
@@ -293,6 +292,8 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
     // The task's own diff: wins over its block's (inherit runs inside out).
     else if (e.key === 'diff' && out.diff === undefined) out.diff = truthyWord(yf, e);
+    // any_errors_fatal: the innermost setting wins (a task's false inside a fatal block).
+    else if (e.key === 'any_errors_fatal' && out.anyErrorsFatal === undefined) out.anyErrorsFatal = truthyWord(yf, e);
     // check_mode: true (never change, report what would) reaches every task of a block or an
     // include; false there is refused (on a task, checkMode below decides).
     else if (e.key === 'check_mode' && truthyWord(yf, e)) out.checkMode = true;
