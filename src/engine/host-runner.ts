@@ -9,6 +9,7 @@ import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
 import { BlockTracker } from './blocks.js';
+import { addFacts } from './included-vars.js';
 import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
 import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
@@ -279,7 +280,7 @@ export class HostRunner {
       registerResultSecrets(task.register, reg, this.shared.opts.redactor);
     }
     if (outcome.facts && outcome.status !== 'failed') {
-      Object.assign(this.rt.registered, outcome.facts);
+      addFacts(this.rt.registered, outcome.facts, task);
       this.shared.changedValues();
     }
     // Named by where they are read: the register name, then the path inside its value.
@@ -439,7 +440,7 @@ export class HostRunner {
     const own = Object.keys(sets).filter((k) => rt.registered[k] === STEADY_RESULT && !(k in this.rt.registered));
     const registered = Object.fromEntries(Object.entries(rt.registered).filter(([k]) => !own.includes(k)));
     const ctx = this.context(c.program, c.unit, false, { ...rt, registered });
-    if (whenKnown(c.unit, ctx)) Object.assign(rt.registered, sets);
+    if (whenKnown(c.unit, ctx)) addFacts(rt.registered, sets, c.unit.task);
   }
 
   /** The connection under this host failed: the host stops, as unreachable (it dropped, it

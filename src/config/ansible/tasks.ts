@@ -289,7 +289,8 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     }
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
     else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
-    else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
+    // no_log from a variable ("{{ x_no_log }}") hides the output: decided at load, on the safe side.
+    else if (e.key === 'no_log') out.noLog = out.noLog || templated(yf, e) || truthyWord(yf, e);
     // The task's own diff: wins over its block's (inherit runs inside out).
     else if (e.key === 'diff' && out.diff === undefined) out.diff = truthyWord(yf, e);
     // any_errors_fatal: the innermost setting wins (a task's false inside a fatal block).
@@ -302,6 +303,11 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
   return out;
+}
+
+function templated(yf: YamlFile, e: Entry): boolean {
+  const v = toJS(yf, e.value);
+  return typeof v === 'string' && /^\s*\{\{.*\}\}\s*$/s.test(v);
 }
 
 function truthyWord(yf: YamlFile, e: Entry): boolean {

@@ -202,6 +202,8 @@ describe('Ansible keywords', () => {
     expect(t.noLog).toBe(true);
     roleError('- apt: {name: x}\n  environment: {http_proxy: p}\n', 2, 3, "'environment' reaches command and shell tasks only");
     roleError('- command: env\n  no_log: maybe\n', 2, 11, "'no_log' expects true or false");
+    // From a variable: hidden, whatever it says (decided at load, on the safe side).
+    expect(roleTasks('- command: env\n  no_log: "{{ x_no_log }}"\n')[0].noLog).toBe(true);
   });
 
   it('with_fileglob is listed at load; a templated pattern or a wildcard directory is refused', () => {

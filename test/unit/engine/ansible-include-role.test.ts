@@ -110,4 +110,14 @@ describe('include_role / import_role', () => {
     expect(r.recap.hosts.h1.failed).toBe(0);
     expect(read('out')).toBe('try 1\nrescued 1\ntry 2\n');
   });
+
+  it('include_vars: a value holding {{ }} is a template, read in the host scope (after the play var it names)', async () => {
+    const r = await runFiles({
+      'roles/v/vars/Debian.yml': 'v_line: "Listen {{ v_port }}"\nv_items:\n  - line: "{{ v_port + 1 }}"\n',
+      'roles/v/tasks/main.yml': '- include_vars: Debian.yml\n- shell: echo "{{ v_line }} {{ v_items[0].line }}" >> {{ base }}/out\n',
+      'site.yml': '- hosts: all\n  vars: {v_port: 8080}\n  roles: [v]\n',
+    });
+    expect(r.recap.hosts.h1.failed).toBe(0);
+    expect(read('out')).toBe('Listen 8080 8081\n');
+  });
 });
