@@ -30,7 +30,8 @@ const PASSED = [
 ];
 /** Ansible keywords fleet does not run (yet), with what to do instead. */
 const REFUSED_KEYWORDS: Record<string, string> = {
-  delegate_to: 'not supported yet: run the task in a play for that host',
+  delegate_to:
+    'not supported yet, but on debug, set_fact, assert, fail and include_vars delegated to localhost (which run on the controller anyway): run the task in a play for that host',
   delegate_facts: 'not supported',
   local_action: 'not supported yet: run the task in a play for localhost',
   async: 'fleet runs every task to completion',
@@ -74,7 +75,7 @@ export function parseAnsibleTasks(yf: YamlFile, node: unknown, owner: AnsibleOwn
 function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: boolean): (Task | Handler)[] {
   const kind = handler ? 'handler' : 'task';
   if (!isMap(node)) throw errAt(yf, node, `expected a ${kind}: a mapping with one module, got ${kindOf(yf, node)}`);
-  const all = entries(yf, node);
+  const all = entries(yf, node).filter((e) => !controllerDelegation(yf, e, node));
   for (const e of all) {
     const hint = REFUSED_KEYWORDS[e.key];
     if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
@@ -164,6 +165,22 @@ function roleIncludeTask(yf: YamlFile, e: Entry, all: Entry[], owner: AnsibleOwn
     ...(owner.roleDir ? { roleDir: owner.roleDir } : {}),
     source: at,
   };
+}
+
+/** Modules Ansible runs on the controller whatever the host: delegating them to localhost
+ * changes nothing (their facts still go to the host, as without delegate_facts). */
+const ON_CONTROLLER = ['debug', 'set_fact', 'assert', 'fail', 'include_vars'];
+const LOCALHOST = ['localhost', '127.0.0.1', '::1'];
+
+/** `delegate_to: localhost` on such a module: dropped, as it has no effect. */
+function controllerDelegation(yf: YamlFile, e: Entry, node: unknown): boolean {
+  if (e.key !== 'delegate_to' || !isMap(node)) return false;
+  const to = toJS(yf, e.value);
+  if (typeof to !== 'string' || !LOCALHOST.includes(to.trim())) return false;
+  return entries(yf, node).some((x) => {
+    const m = ansibleModuleName(x.key);
+    return m?.known === true && ON_CONTROLLER.includes(m.short);
+  });
 }
 
 /** Numbers each block read: a file included twice gives two blocks, each with its own state. */

@@ -137,6 +137,10 @@ describe('Ansible keywords', () => {
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
     roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- debug: {msg: x}\n  delegate_to: other\n', 2, 3, "'delegate_to' is not supported");
+    // debug/set_fact/assert/fail/include_vars run on the controller anyway: to localhost it is a no-op.
+    const [d, f] = roleTasks('- debug: {msg: hi}\n  delegate_to: localhost\n  run_once: true\n- set_fact: {a: 1}\n  delegate_to: 127.0.0.1\n');
+    expect([d.module, d.runOnce, f.module, f.params]).toEqual(['debug', true, 'set_fact', { a: 1 }]);
     roleError('- check_mode: false\n  block:\n    - command: a\n', 1, 15, "'check_mode: false' on a block");
     roleError('- copy: {dest: /a, content: x}\n  check_mode: false\n', 2, 15, "'check_mode: false' is supported only");
   });
@@ -429,5 +433,14 @@ describe('set_fact and include_vars', () => {
     const tasks = pb.plays[0].roles[0].role.tasks;
     expect(tasks.map((t) => t.module)).toEqual(['include_vars', 'set_fact', 'shell', 'package', 'template', 'service']);
     expect(tasks[5].params).toEqual({ name: 'memcached', state: 'started', enabled: true });
+  });
+
+  it('the vendored geerlingguy.apache-php-fpm loads unchanged: its meta dependency geerlingguy.apache first, each with its own role', () => {
+    const pb = loadPlaybook(join(__dirname, '../../fixtures/ansible/apache.yml'));
+    const refs = pb.plays[0].roles;
+    expect(refs.map((r) => r.role.name)).toEqual(['geerlingguy.apache', 'geerlingguy.apache-php-fpm']);
+    expect(refs[1].role.tasks.map((t) => [t.module, t.params.state])).toEqual([['file', 'link']]);
+    // The SSL check's no_log comes from a variable: hidden.
+    expect(refs[0].role.tasks.find((t) => t.name === 'Check whether certificates defined in vhosts exist.')?.noLog).toBe(true);
   });
 });
