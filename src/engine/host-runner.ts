@@ -10,6 +10,7 @@ import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
 import { BlockTracker } from './blocks.js';
 import { addFacts } from './included-vars.js';
+import { delegatedRoundTrip, delegateTarget } from './delegate.js';
 import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
 import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
@@ -305,6 +306,33 @@ export class HostRunner {
 
   private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
     const become = unit.task.become ?? this.becomeOf(program);
+    if (unit.task.delegateTo !== undefined) return this.executeDelegated(unit, program, batch, become);
+    return this.executeHere(unit, program, batch, become);
+  }
+
+  /** delegate_to: probe and apply go to the target's shell, each a round trip of its own. */
+  private executeDelegated(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean): Promise<Outcome> {
+    let target: string;
+    try {
+      target = delegateTarget(unit.task, this.context(program, unit, true), this.shared);
+    } catch (err) {
+      return Promise.resolve({ status: 'failed', msg: errorText(err) });
+    }
+    const sinks = { trace: (this.shared.opts.verbosity ?? 0) > 0 ? (msg: string) => this.trace(msg) : undefined, verbosity: this.shared.opts.verbosity };
+    return this.executeHere(unit, program, batch, become, {
+      probe: (section) => delegatedRoundTrip(this.shared, this.host.name, target, section, become, sinks),
+      apply: async (text) => {
+        this.applying = true;
+        try {
+          return await delegatedRoundTrip(this.shared, this.host.name, target, { kind: 'apply', text }, become, sinks);
+        } finally {
+          this.applying = false;
+        }
+      },
+    });
+  }
+
+  private executeHere(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean, on: Partial<Pick<TaskEnv, 'probe' | 'apply'>> = {}): Promise<Outcome> {
     const forced = unit.task.checkMode === true && this.shared.opts.mode !== 'check';
     const env: TaskEnv = {
       check: this.shared.opts.mode === 'check' || unit.task.checkMode === true,
@@ -313,8 +341,8 @@ export class HostRunner {
       ledger: forced ? new CheckLedger() : this.ledger,
       timings: this.timings,
       secrets: this.shared.opts.redactor,
-      probe: (section) => this.probe(section, program, unit.index, become),
-      apply: (text, madeDirs) => this.apply(text, madeDirs, program, unit, become),
+      probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
+      apply: on.apply ?? ((text, madeDirs) => this.apply(text, madeDirs, program, unit, become)),
       retryPause: async (ms, why) => {
         this.trace(`${why}: the next attempt probes again (one more round trip)`);
         const interrupted = await this.shared.pause(ms);

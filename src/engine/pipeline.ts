@@ -137,6 +137,8 @@ function pipelinable(u: Unit, ports: LookaheadPorts, unknown: ReadonlySet<string
   if (t.checkMode) return false;
   // any_errors_fatal: the task after a fatal one waits for every host (host-runner.ts).
   if (u.barrier) return false;
+  // delegate_to: applied on another host's shell, in a round trip of its own.
+  if (t.delegateTo !== undefined) return false;
   if ((t.become ?? ports.become) !== ports.become) return false;
   const reads = taskReads(u);
   return !reads.hostvars && !readsAnyOf([...reads.render, ...reads.when], unknown);

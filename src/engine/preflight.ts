@@ -86,6 +86,9 @@ export function validateBeforeContact(input: PreflightInput): void {
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
       ];
       for (const { task, ref } of units) {
+        const d = task.delegateTo;
+        if (d !== undefined && !d.includes('{') && !inv.hosts.has(d) && !['localhost', '127.0.0.1', '::1'].includes(d))
+          throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': delegate_to: host '${d}' is not in the inventory`);
         // A rescue (and the always after it) reads the failure it handles (blocks.ts).
         if (task.blocks?.some((f) => f.part !== 'block')) {
           rt.registered.ansible_failed_task ??= { name: '', action: '' };

@@ -61,6 +61,8 @@ export function speculate(input: SpeculationInput, ports: SpeculationPorts): Sec
     const aheadOfChange = isQueryTask(c.unit.task) && readsPending(c.unit, pending);
     addChanging(pending, c.unit.task, c.unit);
     if (aheadOfChange) continue;
+    // delegate_to: its probe belongs to another host's shell.
+    if (c.unit.task.delegateTo !== undefined) continue;
     // A later play's run_once runs on one host only: probing it everywhere is waste.
     if (c.later && c.unit.task.runOnce) continue;
     if (ports.becomeOf(c) !== input.become) continue;

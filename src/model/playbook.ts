@@ -43,6 +43,9 @@ export interface Task {
   /** Ansible's any_errors_fatal on the task or its block: its failure on one host ends the play
    * (and the run) for every host, once the others finished this task. */
   anyErrorsFatal?: boolean;
+  /** Ansible's delegate_to: the inventory host (or localhost: the controller) whose shell
+   * probes and applies this task, with the current host's variables. May be a template. */
+  delegateTo?: string;
   changedWhen?: Condition;
   failedWhen?: Condition;
   /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */

@@ -10,6 +10,7 @@ import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
 import type { Entry, YamlFile } from '../yaml-source.js';
+import { getModule } from '../../modules/index.js';
 import { parseKv } from './kv.js';
 import { ANSIBLE_MODULES, MODULE, UNSUPPORTED_MODULES, ansibleModuleName } from './modules.js';
 
@@ -30,10 +31,7 @@ const PASSED = [
 ];
 /** Ansible keywords fleet does not run (yet), with what to do instead. */
 const REFUSED_KEYWORDS: Record<string, string> = {
-  delegate_to:
-    'not supported yet, but on debug, set_fact, assert, fail and include_vars delegated to localhost (which run on the controller anyway): run the task in a play for that host',
   delegate_facts: 'not supported',
-  local_action: 'not supported yet: run the task in a play for localhost',
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
   throttle: "use the play's serial or --forks",
@@ -53,9 +51,9 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 const ROLE_INCLUDES = ['import_role', 'include_role', 'ansible.builtin.import_role', 'ansible.builtin.include_role'];
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal', 'delegate_to'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['any_errors_fatal', 'until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['delegate_to', 'any_errors_fatal', 'until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -75,7 +73,8 @@ export function parseAnsibleTasks(yf: YamlFile, node: unknown, owner: AnsibleOwn
 function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: boolean): (Task | Handler)[] {
   const kind = handler ? 'handler' : 'task';
   if (!isMap(node)) throw errAt(yf, node, `expected a ${kind}: a mapping with one module, got ${kindOf(yf, node)}`);
-  const all = entries(yf, node).filter((e) => !controllerDelegation(yf, e, node));
+  const written = localAction(yf, entries(yf, node));
+  const all = written.filter((e) => !controllerDelegation(yf, e, written));
   for (const e of all) {
     const hint = REFUSED_KEYWORDS[e.key];
     if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
@@ -118,7 +117,7 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   Object.assign(task, retriesOf(yf, all));
   const cm = all.find((e) => e.key === 'check_mode');
   if (cm && truthyWord(yf, cm)) task.checkMode = true;
-  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff', 'any_errors_fatal'].includes(e.key)))];
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff', 'any_errors_fatal', 'delegate_to'].includes(e.key)))];
 }
 
 /** What an include_role/import_role may carry to the role's tasks (become_user and environment
@@ -173,14 +172,40 @@ const ON_CONTROLLER = ['debug', 'set_fact', 'assert', 'fail', 'include_vars'];
 const LOCALHOST = ['localhost', '127.0.0.1', '::1'];
 
 /** `delegate_to: localhost` on such a module: dropped, as it has no effect. */
-function controllerDelegation(yf: YamlFile, e: Entry, node: unknown): boolean {
-  if (e.key !== 'delegate_to' || !isMap(node)) return false;
+function controllerDelegation(yf: YamlFile, e: Entry, all: Entry[]): boolean {
+  if (e.key !== 'delegate_to') return false;
   const to = toJS(yf, e.value);
   if (typeof to !== 'string' || !LOCALHOST.includes(to.trim())) return false;
-  return entries(yf, node).some((x) => {
+  return all.some((x) => {
     const m = ansibleModuleName(x.key);
     return m?.known === true && ON_CONTROLLER.includes(m.short);
   });
+}
+
+/** local_action: MODULE ARGS (or {module: MODULE, ...}) is Ansible's shorthand for the module
+ * with delegate_to: localhost: rewritten so. */
+function localAction(yf: YamlFile, all: Entry[]): Entry[] {
+  const la = all.find((e) => e.key === 'local_action' || e.key === 'ansible.builtin.local_action');
+  if (!la) return all;
+  if (all.some((e) => e.key === 'delegate_to')) throw errAt(yf, la.keyNode, `'${la.key}' with 'delegate_to': use one of them`);
+  const v = toJS(yf, la.value);
+  let module: string;
+  let params: unknown;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const m = /^\s*(\S+)\s*(.*)$/s.exec(v)!;
+    module = m[1];
+    params = m[2] === '' ? null : m[2];
+  } else if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>).module === 'string') {
+    const { module: name, ...rest } = v as Record<string, unknown>;
+    module = name as string;
+    params = rest;
+  } else throw errAt(yf, la.value ?? la.keyNode, `'${la.key}' expects "MODULE ARGS" or {module: MODULE, ...}, got ${kindOf(yf, la.value)}`);
+  const at = (la.value as Node | undefined) ?? (la.keyNode as Node | undefined);
+  return [
+    ...all.filter((e) => e !== la),
+    { key: module, keyNode: la.keyNode, value: nodeAt(yf, params, at) },
+    { key: 'delegate_to', keyNode: la.keyNode, value: nodeAt(yf, 'localhost', at) },
+  ];
 }
 
 /** Numbers each block read: a file included twice gives two blocks, each with its own state. */
@@ -319,7 +344,23 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
       throw errAt(yf, e.value, `'check_mode: false' on a block or an include is not supported (fleet runs only queries in check mode: check_mode: false on a command or shell task with changed_when: false)`);
     else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
+  // After the loop: a block's become may be written after its delegate_to.
+  const d = outer.find((e) => e.key === 'delegate_to' && !isNullNode(e.value));
+  if (d && out.delegateTo === undefined) delegated(yf, d, out);
   return out;
+}
+
+/** delegate_to HOST: a module task (fleet's modules have a probe and an apply) runs its shell on
+ * HOST; to localhost (the controller) only without become: fleet does not run sudo on the
+ * controller. Controller modules delegated to localhost lost the keyword already. */
+function delegated(yf: YamlFile, e: Entry, t: Task | Handler): void {
+  const v = toJS(yf, e.value);
+  if (typeof v !== 'string' || v.trim() === '') throw errAt(yf, e.value, `'delegate_to' expects a host name, got ${kindOf(yf, e.value)}`);
+  if (!getModule(t.module))
+    throw errAt(yf, e.keyNode, `'delegate_to' on '${t.name}' (${t.module}) is not supported by fleet: only tasks of host modules (command, shell, file, copy...) can be delegated`);
+  if (LOCALHOST.includes(v.trim()) && t.become !== false)
+    throw errAt(yf, e.keyNode, `'delegate_to: ${v}' runs on the controller as the user running fleet: add 'become: false' to '${t.name}' (fleet does not run sudo on the controller)`);
+  t.delegateTo = v.trim();
 }
 
 function templated(yf: YamlFile, e: Entry): boolean {

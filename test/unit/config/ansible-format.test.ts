@@ -131,13 +131,14 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('until/retries/delay are read with their numbers; delegate_to is refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; delegate_to is checked at the keyword', () => {
     const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
     expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
-    roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
-    roleError('- debug: {msg: x}\n  delegate_to: other\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "add 'become: false'");
+    roleError('- debug: {msg: x}\n  delegate_to: other\n', 2, 3, 'only tasks of host modules');
+    expect(roleTasks('- command: a\n  delegate_to: "{{ groups.db[0] }}"\n')[0].delegateTo).toBe('{{ groups.db[0] }}');
     // debug/set_fact/assert/fail/include_vars run on the controller anyway: to localhost it is a no-op.
     const [d, f] = roleTasks('- debug: {msg: hi}\n  delegate_to: localhost\n  run_once: true\n- set_fact: {a: 1}\n  delegate_to: 127.0.0.1\n');
     expect([d.module, d.runOnce, f.module, f.params]).toEqual(['debug', true, 'set_fact', { a: 1 }]);
