@@ -1,6 +1,6 @@
 // Bring your Ansible roles: public Ansible roles (geerlingguy.firewall, geerlingguy.memcached,
 // geerlingguy.apache-php-fpm with its meta dependency geerlingguy.apache, vendored unchanged
-// under test/fixtures/ansible) converge lab hosts through Ansible-shaped
+// under test/fixtures/ansible) and a delegate_to playbook converge lab hosts through Ansible-shaped
 // playbooks (ansible.cfg roles_path, pre_tasks/post_tasks, ansible.builtin names); a second
 // apply changes nothing in one round trip; drift on the host shows in fleet check --diff.
 import fs from 'node:fs';
@@ -124,6 +124,39 @@ describeLab('Ansible roles run unchanged', () => {
     expect(diffs).toMatch(/^\+Listen 8080$/m);
     const after = await sshRun(host.name, "grep -c '^Listen 8081$' /etc/apache2/ports.conf");
     expect(after.stdout.trim()).toBe('1');
+  });
+
+  // delegate_to another inventory host (not in the play): the file lands there, with this
+  // host's variables; this host keeps its one round trip; drift on the delegate shows in check.
+  it('delegate_to: the task runs on the delegate with the host\'s variables; idempotent; drift on the delegate shows in check --diff', async () => {
+    const other = labHosts().find((h) => h.name !== host.name)!;
+    const two = makeProject({ hosts: [host.name, other.name] });
+    fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/ansible'), two.dir, { recursive: true });
+    const file = `/var/tmp/fleet-delegated-${host.name}`;
+    const run = (cmd: 'apply' | 'check', extra: string[] = []) =>
+      runFleet([cmd, path.join(two.dir, 'delegate.yml'), '-i', two.inventoryDir, '-l', host.name, '-e', `delegate_host=${other.name}`, ...extra], { cwd: two.dir });
+    try {
+      const first = await run('apply');
+      expect(first.code, explain(first)).toBe(0);
+      expect(first.recap?.hosts[host.name]?.changed).toBe(1);
+      expect((await sshRun(other.name, `cat ${file}`)).stdout).toBe(`asked by ${host.name}\n`);
+      expect((await sshRun(host.name, `test -e ${file} && echo here || echo absent`)).stdout).toBe('absent\n');
+      const again = await run('apply', ['-v']);
+      expect(again.code, explain(again)).toBe(0);
+      expect(again.recap?.hosts[host.name]?.changed).toBe(0);
+      expect(roundTrips(again), again.stderr).toEqual([1]);
+      expect(again.stderr).toContain(`delegate_to ${other.name}: probe on ${other.name}'s shell`);
+      await sshRun(other.name, `echo tampered > ${file}`);
+      const check = await run('check', ['--diff']);
+      expect(check.code, explain(check)).toBe(2);
+      const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+      expect(diffs).toMatch(/^-tampered$/m);
+      expect(diffs).toMatch(new RegExp(`^\\+asked by ${host.name}$`, 'm'));
+      expect((await sshRun(other.name, `cat ${file}`)).stdout).toBe('tampered\n');
+    } finally {
+      await sshRun(other.name, `rm -f ${file}`);
+      two.cleanup();
+    }
   });
 
   it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {
