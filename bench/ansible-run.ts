@@ -137,13 +137,13 @@ export function stopMasters(setup: AnsibleSetup): void {
   }
 }
 
-export async function runAnsible(bin: string, setup: AnsibleSetup, inv: BenchInventory, playbook: string, cwd: string): Promise<AnsibleRun> {
+export async function runAnsible(bin: string, setup: AnsibleSetup, inv: BenchInventory, playbook: string, cwd: string, extraEnv: NodeJS.ProcessEnv = {}): Promise<AnsibleRun> {
   stopMasters(setup);
   rmSync(setup.sessionLog, { force: true });
   writeFileSync(setup.sessionLog, '');
   const m = await measure(bin, [playbook], {
     cwd,
-    env: { ...process.env, ANSIBLE_CONFIG: setup.config, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0' },
+    env: { ...process.env, ANSIBLE_CONFIG: setup.config, ANSIBLE_NOCOLOR: '1', ANSIBLE_FORCE_COLOR: '0', ...extraEnv },
     detachedMarker: setup.controlDir,
   });
   stopMasters(setup);

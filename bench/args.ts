@@ -23,6 +23,8 @@ export interface BenchArgs {
   lightLab: { name: string; net2: number };
   /** --light: converge host 1 only and copy its root to the others (light.ts). */
   lightClone: boolean;
+  /** 'default': the 40-task workload; 'ansible-roles': bench/ansible-roles/site.yml, the vendored public roles, for both tools. */
+  workload: 'default' | 'ansible-roles';
 }
 
 function labSpec(v: unknown): BenchArgs['lab'] {
@@ -62,6 +64,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     .option('lab', { type: 'string', describe: 'use a separate lab instance NAME:A.B.C.0/24 instead of the shared lab' })
     .option('light', { type: 'boolean', default: false, describe: 'with --scale: light hosts (one sshd each on a loopback address) instead of lab hosts; fleet and the floor only' })
     .option('light-clone', { type: 'boolean', default: false, describe: 'with --light: the first run on host 1 only, its root copied to the other hosts (the no-change run still checks every host)' })
+    .option('workload', { type: 'string', choices: ['default', 'ansible-roles'], default: 'default', describe: 'ansible-roles: both tools run bench/ansible-roles/site.yml (vendored public roles) instead of the 40-task workload; comparison only' })
     .option('light-lab', { type: 'string', default: 'bench:79', describe: 'with --light: the light lab NAME:NET2 (hosts on 127.NET2.x.y)' })
     .strict()
     .help()
@@ -75,7 +78,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
   const scale = intList('scale', a.scale, 0).filter((n) => n > 0);
   if (a.light && scale.length === 0) throw new Error('--light: give the host counts with --scale (e.g. --scale 200,1000 --light)');
   if (a.quick) {
-    return { hosts: [2], runs: 1, quick: true, tasks: [], tasksHosts: 2, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false, lightLab: lightLabSpec(a['light-lab']), lightClone: false };
+    return { workload: a.workload as BenchArgs['workload'], hosts: [2], runs: 1, quick: true, tasks: [], tasksHosts: 2, scale: [], skipAnsible: a['skip-ansible'], json: a.json, markdown: a.markdown, lab: labSpec(a.lab), light: false, lightLab: lightLabSpec(a['light-lab']), lightClone: false };
   }
   return {
     hosts: intList('hosts', a.hosts, 1),
@@ -91,5 +94,6 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     light: a.light,
     lightLab: lightLabSpec(a['light-lab']),
     lightClone: a['light-clone'],
+    workload: a.workload as BenchArgs['workload'],
   };
 }

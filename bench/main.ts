@@ -30,6 +30,7 @@ async function main(args: BenchArgs): Promise<number> {
     throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench does)');
   }
   if (args.light) return lightMain(args);
+  if (args.workload === 'ansible-roles') return rolesMain(args);
   const machineAtStart = machine();
   ensureGnuTime();
   const ansibleBin = args.skipAnsible ? undefined : ensureAnsible(log);
@@ -128,6 +129,53 @@ async function main(args: BenchArgs): Promise<number> {
   rmSync(workDir, { recursive: true, force: true });
   return benchExitCode(samples);
 }
+
+/** --workload ansible-roles: fleet and ansible-playbook on the same Ansible playbook and roles
+ * (bench/ansible-roles/site.yml), per N and run, alternating, from pristine hosts. */
+async function rolesMain(args: BenchArgs): Promise<number> {
+  const machineAtStart = machine();
+  ensureGnuTime();
+  const ansibleBin = args.skipAnsible ? undefined : ensureAnsible(log);
+  const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  const labOpts: LabOptions = args.lab ? { instance: args.lab } : {};
+  const cgroupName = labInstance(labOpts.instance).cgroupName;
+  const lab = await labUp(Math.max(...args.hosts), { ...labOpts, onProgress: log });
+  const playbook = join(projectDir, 'bench', 'ansible-roles', 'site.yml');
+  // Ansible is given the roles and its facts (the roles read ansible_os_family); fleet reads
+  // ansible.cfg beside the playbook and always gathers its facts in its first round trip.
+  const ansibleEnv = { ANSIBLE_ROLES_PATH: join(projectDir, 'test', 'fixtures', 'ansible', 'roles'), ANSIBLE_GATHERING: 'implicit' };
+  const samples: Sample[] = [];
+  for (const n of args.hosts) {
+    const inv = writeBenchInventory(workDir, lab, n);
+    const ctx: Context = { projectDir, workDir, inv, tasks: ROLES_TASKS, log, lab: labOpts, cgroupName, ansibleEnv };
+    const setup = ansibleBin ? writeAnsibleSetup(workDir, inv) : undefined;
+    for (let run = 1; run <= args.runs; run++) {
+      const fleetFirst = run % 2 === 1;
+      if (fleetFirst) samples.push(...(await fleetPair(ctx, playbook, run, false)));
+      if (ansibleBin && setup) samples.push(...(await ansiblePair(ctx, ansibleBin, setup, playbook, run)));
+      if (!fleetFirst) samples.push(...(await fleetPair(ctx, playbook, run, false)));
+    }
+  }
+  const rows = aggregate(samples);
+  const header = [
+    `fleet benchmark, workload ansible-roles: ${new Date().toISOString()}`,
+    `machine: ${machineAtStart}; all hosts on this machine (systemd-nspawn lab hosts)`,
+    `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
+    'workload: bench/ansible-roles/site.yml, unchanged Ansible roles geerlingguy.memcached and geerlingguy.apache-php-fpm (+ its meta dependency geerlingguy.apache), packages from the lab apt proxy',
+    ansibleBin ? `ansible-core ${ansibleVersion(ansibleBin)}: ${[...ANSIBLE_SETTINGS.filter((s) => !s.startsWith('gathering')), 'gathering = implicit (the roles read facts)'].join('; ')}` : 'ansible: skipped',
+    `runs per cell: ${args.runs}; command: npm run bench -- ${process.argv.slice(2).join(' ')}`.trimEnd(),
+  ];
+  const text = [...header, '', comparisonTable(rows, args.hosts, 'text', ROLES_TASKS)].join('\n');
+  process.stdout.write(text + '\n');
+  const failures = samples.filter((s) => !s.ok);
+  for (const s of failures) process.stdout.write(`  ${s.tool} N=${s.n} ${s.phase} run ${s.run}: ${s.problems.join('; ')}\n`);
+  if (args.markdown) writeFileSync(args.markdown, [...header.map((h) => `${h}  `), '', comparisonTable(rows, args.hosts, 'md', ROLES_TASKS)].join('\n') + '\n');
+  if (args.json) writeFileSync(args.json, JSON.stringify({ header, args, samples, rows }, null, 2) + '\n');
+  rmSync(workDir, { recursive: true, force: true });
+  return benchExitCode(samples);
+}
+/** The task count the rows of the roles workload carry (not a count: a key of its own). */
+const ROLES_TASKS = 0;
 
 /** --scale N --light: fleet and the floor on light hosts (bench/light.ts). */
 async function lightMain(args: BenchArgs): Promise<number> {

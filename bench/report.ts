@@ -71,17 +71,17 @@ const rtCell = (x: Row['rt']) => (!Number.isFinite(x.min) || x.min === x.max ? f
 const PHASES: Phase[] = ['first', 'no-change'];
 
 /** The comparison: fleet, ansible-playbook and the floor on the same hosts, 40 tasks. */
-export function comparisonTable(rows: Row[], hosts: number[], format: 'text' | 'md'): string {
+export function comparisonTable(rows: Row[], hosts: number[], format: 'text' | 'md', tasks = 40): string {
   const headers = ['tool', 'N', 'phase', 'wall s median (min-max)', 'ctrl CPU s', 'ctrl peak PSS MiB', 'max RSS MiB', 'changed/host', 'SSH round trips/host', 'host CPU ms/host', 'ansible/fleet wall', 'ansible/fleet CPU', 'fleet/floor wall'];
   const out: string[][] = [];
   for (const n of hosts) {
     for (const phase of PHASES) {
-      const fleet = find(rows, 'fleet', n, 40, phase);
+      const fleet = find(rows, 'fleet', n, tasks, phase);
       for (const tool of ['fleet', 'ansible', 'floor'] as Tool[]) {
-        const r = find(rows, tool, n, 40, phase);
+        const r = find(rows, tool, n, tasks, phase);
         if (!r) continue;
-        const ans = tool === 'fleet' ? find(rows, 'ansible', n, 40, phase) : undefined;
-        const floor = tool === 'fleet' && phase === 'no-change' ? find(rows, 'floor', n, 40, phase) : undefined;
+        const ans = tool === 'fleet' ? find(rows, 'ansible', n, tasks, phase) : undefined;
+        const floor = tool === 'fleet' && phase === 'no-change' ? find(rows, 'floor', n, tasks, phase) : undefined;
         out.push([
           r.failedRuns ? `${tool} (${r.failedRuns}/${r.runs} FAILED)` : tool,
           String(n),

@@ -67,6 +67,8 @@ export interface Context {
   /** Which lab instance (default: the shared lab) and its cgroup directory name. */
   lab: LabOptions;
   cgroupName: string;
+  /** More environment for ansible-playbook (--workload ansible-roles: roles_path, facts). */
+  ansibleEnv?: NodeJS.ProcessEnv;
 }
 
 /** Resets the hosts, booted side by side under one hold of the lab's lock. */
@@ -114,7 +116,7 @@ export async function fleetSample(ctx: Context, playbook: string, phase: Phase, 
 export async function ansibleSample(ctx: Context, bin: string, setup: AnsibleSetup, playbook: string, phase: Phase, run: number): Promise<Sample> {
   const names = ctx.inv.hosts.map((h) => h.name);
   const meter = await startHostCpu(ctx.cgroupName, names);
-  const r = await runAnsible(bin, setup, ctx.inv, playbook, ctx.projectDir);
+  const r = await runAnsible(bin, setup, ctx.inv, playbook, ctx.projectDir, ctx.ansibleEnv);
   const hostCpuMs = stopHostCpu(meter);
   const s: Sample = { ...base(ctx, 'ansible', phase, run), wallS: r.m.wallS, cpuS: r.m.cpuS, maxRssMiB: r.m.maxRssMiB, peakPssMiB: r.m.peakPssMiB, hostCpuMs };
   if (r.m.rc !== 0) s.problems.push(`ansible-playbook exited ${r.m.rc}: ${lastLines(r.m.stdout + r.m.stderr, 12)}`);

@@ -24,13 +24,8 @@ export function varsFromFile(p: Params<typeof schema>): Vars {
   const data: unknown = parse(readFileSync(file, 'utf8'), { version: '1.1' });
   if (data === null || data === undefined) return {};
   if (typeof data !== 'object' || Array.isArray(data)) throw new Error(`include_vars: ${file} must hold a mapping of variables`);
-  for (const [k, v] of Object.entries(data)) {
-    // A value left a template would be read as text; fleet resolves templates only in variables it loads itself.
-    if (JSON.stringify(v).includes('{{'))
-      throw new Error(
-        `include_vars: ${file}: ${k} holds a template ({{ }}): not supported yet, move it to vars/main.yml or defaults/main.yml`,
-      );
-  }
+  // Values holding {{ }} stay templates, resolved when read in the host's scope (the engine
+  // adds them with addIncludedVars, as a role's vars are).
   return data as Vars;
 }
 

@@ -6,6 +6,7 @@ import { FLUSH_HANDLERS } from '../model/playbook.js';
 import type { Handler, Play, Playbook, RoleRef, Role, Task } from '../model/playbook.js';
 import type { Source, Vars } from '../model/inventory.js';
 import { ansibleRolesPath, findAnsibleCfg } from './ansible/cfg.js';
+import { expandRoleIncludes } from './ansible/role-include.js';
 import { parseAnsibleTasks } from './ansible/tasks.js';
 import { toBool } from './connection.js';
 import { readHosts, readMaxFail, readSerial } from './play-fields.js';
@@ -27,15 +28,15 @@ const ANSIBLE_PLAY_KEYS = [
   'gather_facts',
   'become_user',
   'vars_files',
+  'any_errors_fatal',
   'import_playbook',
   'ansible.builtin.import_playbook',
 ];
-const ANSIBLE_ONLY_PLAY_KEYS = ['pre_tasks', 'post_tasks', 'gather_facts', 'become_user', 'vars_files'];
+const ANSIBLE_ONLY_PLAY_KEYS = ['pre_tasks', 'post_tasks', 'gather_facts', 'become_user', 'vars_files', 'any_errors_fatal'];
 const IMPORT_PLAYBOOK = ['import_playbook', 'ansible.builtin.import_playbook'];
 /** Play keywords of Ansible fleet does not run, with what to do instead. */
 const REFUSED_PLAY_KEYS: Record<string, string> = {
   strategy: 'fleet runs each host through the play on its own (like strategy: free with barriers where tasks read other hosts)',
-  any_errors_fatal: 'use max_fail_percentage: 0',
   environment: 'not supported on a play',
   vars_prompt: 'pass the values with -e',
   tags: 'put the tags on the roles or tasks',
@@ -56,7 +57,7 @@ export function loadPlaybook(file: string, opts: { rolesPath?: string[] } = {}):
   const rolesPath = (opts.rolesPath ? [...opts.rolesPath, ...ansibleRolesPath(cfg)] : defaults).map((p) => resolve(dir, p));
   const roles = new Map<string, Role>(); // one Role object per directory, shared by plays
   const warnings: string[] = [];
-  const plays = readPlays(path, { dir, rolesPath, roles, ansible: !!cfg }, warnings, [path]);
+  const plays = readPlays(path, { dir, rolesPath, roles, ansible: !!cfg, includedHandlers: new Map() }, warnings, [path]);
   warnings.push(...[...roles.values()].flatMap((r) => r.warnings ?? []));
   return warnings.length ? { file: path, plays, warnings } : { file: path, plays };
 }
@@ -91,6 +92,8 @@ interface Ctx {
   roles: Map<string, Role>;
   /** Read in Ansible's format: Ansible's modules and keywords, `block:` the keyword. */
   ansible: boolean;
+  /** Handlers of the roles a role includes (include_role), per role expanded. */
+  includedHandlers: Map<Role, Handler[]>;
 }
 
 function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
@@ -138,6 +141,12 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
     // Ansible runs the handlers notified so far after pre_tasks and before post_tasks.
     if (pre.length) play.preTasks = [...pre, implicitFlush(yf, get('pre_tasks'), 'after pre_tasks')];
     if (post.length) play.tasks.push(implicitFlush(yf, get('post_tasks'), 'before post_tasks'), ...post);
+    const aef = get('any_errors_fatal');
+    if (aef && !isNullNode(aef.value)) {
+      const b = toBool(toJS(yf, aef.value));
+      if (b === undefined) throw errAt(yf, aef.value, `'any_errors_fatal' must be true or false, got ${kindOf(yf, aef.value)}`);
+      play.anyErrorsFatal = b;
+    }
     const bu = get('become_user');
     if (bu && toJS(yf, bu.value) !== 'root')
       throw errAt(yf, bu.value, "play 'become_user' other than root is not supported yet: fleet becomes root only");
@@ -152,8 +161,41 @@ function readPlay(yf: YamlFile, node: unknown, ctx: Ctx): Play {
     if (b === undefined) throw errAt(yf, becomeE.value, `'become' must be true or false, got ${kindOf(yf, becomeE.value)}`);
     play.become = b;
   }
+  expandIncludedRoles(play, ctx);
   checkNotify(play);
   return play;
+}
+
+/** include_role/import_role in the play's tasks and in its roles' tasks (once per role: the
+ * expansion does not depend on who lists the role); the included roles' handlers join the play's. */
+function expandIncludedRoles(play: Play, ctx: Ctx): void {
+  const find = (name: string, at: Source) => findRoleByName(name, at, ctx);
+  const handlers: Handler[] = [];
+  for (const ref of play.roles) {
+    let extra = ctx.includedHandlers.get(ref.role);
+    if (!extra) {
+      const x = expandRoleIncludes(ref.role.tasks, find, [ref.role.dir]);
+      ref.role.tasks = x.tasks;
+      extra = x.handlers;
+      ctx.includedHandlers.set(ref.role, extra);
+    }
+    handlers.push(...extra);
+  }
+  for (const k of ['preTasks', 'tasks'] as const) {
+    const list = play[k];
+    if (!list) continue;
+    const x = expandRoleIncludes(list, find);
+    play[k] = x.tasks;
+    handlers.push(...x.handlers);
+  }
+  // A handler already in the play (its role is listed in roles, or included twice) runs once.
+  const at = (h: Handler) => `${h.source.file}:${h.source.line}:${h.source.column}`;
+  const seen = new Set([...play.roles.flatMap((r) => r.role.handlers), ...play.handlers].map(at));
+  for (const h of handlers) {
+    if (seen.has(at(h))) continue;
+    seen.add(at(h));
+    play.handlers.push(h);
+  }
 }
 
 /** vars_files: YAML mappings next to the playbook, above the play's vars (as in Ansible). */

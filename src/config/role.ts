@@ -3,7 +3,7 @@
 import { existsSync } from 'node:fs';
 import { basename, join, resolve } from 'node:path';
 import { ConfigError } from '../model/errors.js';
-import type { Vars } from '../model/inventory.js';
+import type { Source, Vars } from '../model/inventory.js';
 import type { Handler, Role, RoleDependency, Task } from '../model/playbook.js';
 import { parseAnsibleTasks } from './ansible/tasks.js';
 import { readVarsSchema } from './role-vars-schema.js';
@@ -12,6 +12,7 @@ import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, t
 import type { YamlFile } from './yaml-source.js';
 
 const ROLE_KEYS = ['description', 'variables', 'handlers'];
+const ANSIBLE_DIRS = ['tasks', 'handlers', 'defaults', 'vars', 'meta'];
 type Read = (file: string) => YamlFile;
 
 export function loadRole(dir: string): Role {
@@ -28,7 +29,9 @@ export function loadRole(dir: string): Role {
   const withWarnings = (r: Role): Role => (warnings.length ? { ...r, warnings } : r);
   if (existsSync(join(root, 'role.yml')) || existsSync(join(root, 'tasks.yml')))
     return withWarnings(loadFleetRole(root, name, owner, read));
-  if (mainFile(join(root, 'tasks'))) return withWarnings(loadAnsibleRole(root, name, owner, read));
+  // Ansible's layout: a role may have only some of its directories (a meta-only role of
+  // dependencies, a role included with tasks_from and no main.yml).
+  if (ANSIBLE_DIRS.some((d) => existsSync(join(root, d)))) return withWarnings(loadAnsibleRole(root, name, owner, read));
   throw new ConfigError(root, undefined, undefined, `not a role: expected role.yml and tasks.yml (or Ansible's tasks/main.yml) in ${root}`);
 }
 
@@ -92,9 +95,9 @@ function refuseDependencies(root: string, name: string, read: Read): void {
 function loadAnsibleRole(root: string, name: string, owner: { role: string; roleDir: string }, read: Read): Role {
   const tasksDir = join(root, 'tasks');
   const aOwner = { ...owner, tasksDir, read };
-  const tasksFile = mainFile(tasksDir)!;
-  const tyf = read(tasksFile);
-  const tasks = parseAnsibleTasks(tyf, tyf.doc.contents, aOwner, `role '${name}' tasks/main.yml`) as Task[];
+  const tasksFile = mainFile(tasksDir);
+  const tyf = tasksFile ? read(tasksFile) : undefined;
+  const tasks = tyf ? (parseAnsibleTasks(tyf, tyf.doc.contents, aOwner, `role '${name}' tasks/main.yml`) as Task[]) : [];
   let handlers: Handler[] = [];
   const hFile = mainFile(join(root, 'handlers'));
   if (hFile) {
@@ -113,12 +116,52 @@ function loadAnsibleRole(root: string, name: string, owner: { role: string; role
     defaults,
     tasks,
     handlers,
-    source: { file: tasksFile, line: 1, column: 1 },
+    source: { file: tasksFile ?? root, line: 1, column: 1 },
   };
   if (Object.keys(vars).length) role.vars = vars;
   const deps = readDependencies(root, name, read);
   if (deps.length) role.dependencies = deps;
   return role;
+}
+
+/** include_role's tasks_from / vars_from / defaults_from / handlers_from: the role with those
+ * files of its directories read instead of main (a name without extension finds NAME.yml,
+ * NAME.yaml or NAME, as Ansible does). Errors point at the include. */
+export function roleVariant(role: Role, from: { tasks?: string; vars?: string; defaults?: string; handlers?: string }, at: Source): Role {
+  if (!Object.values(from).some((v) => v !== undefined)) return role;
+  if (existsSync(join(role.dir, 'role.yml')) || existsSync(join(role.dir, 'tasks.yml')))
+    throw new ConfigError(at.file, at.line, at.column, `role '${role.name}' is in fleet's format: tasks_from and the other *_from options are for Ansible-layout roles`);
+  const warnings: string[] = [];
+  const read: Read = (file) => {
+    const yf = readYaml(file);
+    warnings.push(...yf.warnings);
+    return yf;
+  };
+  const find = (dir: string, name: string): string => {
+    const base = join(role.dir, dir);
+    const file = [name, `${name}.yml`, `${name}.yaml`].map((f) => resolve(base, f)).find((f) => f.startsWith(base + '/') && existsSync(f));
+    if (!file) throw new ConfigError(at.file, at.line, at.column, `role '${role.name}': ${dir}_from '${name}': no such file in ${base}`);
+    return file;
+  };
+  const owner = { role: role.name, roleDir: role.dir, tasksDir: join(role.dir, 'tasks'), read };
+  const out: Role = { ...role };
+  if (from.tasks) {
+    const f = find('tasks', from.tasks);
+    const yf = read(f);
+    out.tasks = parseAnsibleTasks(yf, yf.doc.contents, owner, `role '${role.name}' tasks/${from.tasks}`) as Task[];
+    out.source = { file: f, line: 1, column: 1 };
+  }
+  if (from.handlers) {
+    const yf = read(find('handlers', from.handlers));
+    out.handlers = parseAnsibleTasks(yf, yf.doc.contents, owner, `role '${role.name}' handlers/${from.handlers}`, true) as Handler[];
+  }
+  if (from.defaults) {
+    out.defaults = varsFile(find('defaults', from.defaults), role.name, 'defaults', read);
+    out.varsSchema = { type: 'object', properties: Object.fromEntries(Object.entries(out.defaults).map(([k, v]) => [k, { default: v }])) };
+  }
+  if (from.vars) out.vars = varsFile(find('vars', from.vars), role.name, 'vars', read);
+  if (warnings.length) out.warnings = [...(role.warnings ?? []), ...warnings];
+  return out;
 }
 
 /** Ansible reads main.yml, main.yaml or main in each of a role's directories. */

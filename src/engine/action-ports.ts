@@ -40,32 +40,37 @@ function borrowed<T>(session: HostSession, fn: () => Promise<T>): Promise<T> {
   return l.run(fn);
 }
 
-export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
-  const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
-    // A fresh connection proves a known host: a key never seen is not accepted here.
-    connectHost(shared, h, { fresh: true, port: portOverride, knownHostsFile }).then((c) => c.session);
+const connectFresh = (shared: RunShared, h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
+  // A fresh connection proves a known host: a key never seen is not accepted here.
+  connectHost(shared, h, { fresh: true, port: portOverride, knownHostsFile }).then((c) => c.session);
 
-  /** The run's connection to `name` (a few channels at a time when it is another host's), or
-   * a fresh one for this call when it has none or it closed under us (that host's run ended). */
-  async function withSession<T>(name: string, fn: (s: HostSession) => Promise<T>): Promise<T> {
-    const live = shared.sessionOf(name);
-    if (live) {
-      if (name === host.name) return fn(live);
-      try {
-        return await borrowed(live, () => fn(live));
-      } catch (err) {
-        if (shared.sessionOf(name) === live) throw err;
-      }
-    }
-    const h = shared.inventory.hosts.get(name);
-    if (!h) throw new Error(`host '${name}' is not in the inventory`);
-    const s = await connectTo(h);
+/** The run's connection to `name` (a few channels at a time when it is another host's than
+ * `from`), or a fresh one for this call when it has none or it closed under us (that host's
+ * run ended). Actions' runOn and delegate_to use it. */
+export async function withHostSession<T>(shared: RunShared, from: string, name: string, fn: (s: HostSession) => Promise<T>): Promise<T> {
+  const live = shared.sessionOf(name);
+  if (live) {
+    if (name === from) return fn(live);
     try {
-      return await fn(s);
-    } finally {
-      s.close();
+      return await borrowed(live, () => fn(live));
+    } catch (err) {
+      if (shared.sessionOf(name) === live) throw err;
     }
   }
+  const h = shared.inventory.hosts.get(name);
+  if (!h) throw new Error(`host '${name}' is not in the inventory`);
+  const s = await connectFresh(shared, h);
+  try {
+    return await fn(s);
+  } finally {
+    s.close();
+  }
+}
+
+export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
+  const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
+    connectFresh(shared, h, portOverride, knownHostsFile);
+  const withSession = <T>(name: string, fn: (s: HostSession) => Promise<T>): Promise<T> => withHostSession(shared, host.name, name, fn);
 
   const runChecked = async (s: HostSession, script: string, become: boolean | undefined, what: string): Promise<ExecResult> => {
     const r = await s.run(script, become === undefined ? undefined : { become });

@@ -9,6 +9,8 @@ import type { HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { actionPorts } from './action-ports.js';
 import { BlockTracker } from './blocks.js';
+import { addFacts } from './included-vars.js';
+import { delegatedRoundTrip, delegateTarget } from './delegate.js';
 import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
 import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
@@ -112,15 +114,20 @@ export class HostRunner {
   }
 
   async runPlay(program: PlayProgram, batch: BatchContext): Promise<void> {
+    this.halted = false;
+    this.pendingFatal = undefined;
     try {
       if (!this.done) await this.prime(program);
       const blocks = new BlockTracker<BlockFailure>();
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
         if (this.done || this.shared.aborted()) break;
+        // A failure held until its block ended is known here, before the any_errors_fatal wait.
         const gate = blocks.enter(unit.task.blocks ?? []);
         this.blockEnds(gate);
+        this.noteFatal(batch);
         if (this.done) break;
+        if (unit.barrier && (await this.haltedByFatal(program, batch, unit.index))) break;
         if (!gate.run) {
           // Left out by its block (a rescue with nothing to rescue, the rest of a failed block):
           // Ansible shows nothing for it, and anything decided for it ahead is void.
@@ -128,9 +135,13 @@ export class HostRunner {
           continue;
         }
         await this.runUnit(unit, program, batch, false, blocks);
+        this.noteFatal(batch);
         if (unit.task.module === FLUSH_HANDLERS && !this.done) await this.flushHandlers(program, batch, unit.index);
       }
-      if (!this.done && !this.shared.aborted()) this.blockEnds(blocks.finish());
+      if (!this.halted && !this.done && !this.shared.aborted()) this.blockEnds(blocks.finish());
+      this.noteFatal(batch);
+      if (!this.halted && !this.done && program.units.at(-1)?.fatal) await this.haltedByFatal(program, batch, program.units.length);
+      if (this.halted) return;
       await this.flushHandlers(program, batch, program.units.length);
     } catch (err) {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
@@ -141,6 +152,27 @@ export class HostRunner {
     } finally {
       batch.progress.done(this.host.name);
     }
+  }
+
+  /** any_errors_fatal: waits until every host of the batch finished the fatal task before
+   * `index`; true when one of them failed it (this host then ends the play here, its handlers
+   * not run, as in Ansible). The wait costs no round trip; FLEET_TRACE says why it waited. */
+  private async haltedByFatal(program: PlayProgram, batch: BatchContext, index: number): Promise<boolean> {
+    batch.progress.reach(this.host.name, index);
+    this.trace(`any_errors_fatal: waiting for every host of the batch to finish '${program.units[index - 1]?.task.name}'`);
+    await batch.progress.waitAll(index);
+    if (!batch.fatal) return false;
+    this.halted = true;
+    this.trace(`any_errors_fatal: '${batch.fatal.task}' failed on ${batch.fatal.host}: the play ends here`);
+    return true;
+  }
+  /** Ended by another host's fatal failure (any_errors_fatal): not failed, nothing more runs. */
+  halted = false;
+  /** A failure of an any_errors_fatal task no rescue handles (the host fails now or once its
+   * always parts ran). */
+  private pendingFatal: string | undefined;
+  private noteFatal(batch: BatchContext): void {
+    if (this.failed && this.pendingFatal) batch.fatal ??= { host: this.host.name, task: this.pendingFatal };
   }
 
   /** The notified handlers, now (at the end of the play, or at a meta: flush_handlers). */
@@ -248,7 +280,7 @@ export class HostRunner {
       registerResultSecrets(task.register, reg, this.shared.opts.redactor);
     }
     if (outcome.facts && outcome.status !== 'failed') {
-      Object.assign(this.rt.registered, outcome.facts);
+      addFacts(this.rt.registered, outcome.facts, task);
       this.shared.changedValues();
     }
     // Named by where they are read: the register name, then the path inside its value.
@@ -259,6 +291,7 @@ export class HostRunner {
       const frames = handler || !blocks ? [] : (task.blocks ?? []);
       const r = blocks ? blocks.fail(frames, { task: { name: task.name, action: task.module }, result: registeredOf(outcome) }) : { rescued: false, caught: false, host: true };
       rescued = r.rescued;
+      if (unit.fatal && !r.caught && !r.rescued) this.pendingFatal = task.name;
       if (r.caught) this.rescuing({ task: { name: task.name, action: task.module }, result: registeredOf(outcome) });
       if (r.host) this.failed = true;
     }
@@ -272,6 +305,33 @@ export class HostRunner {
 
   private execute(unit: Unit, program: PlayProgram, batch: BatchContext): Promise<Outcome> {
     const become = unit.task.become ?? this.becomeOf(program);
+    if (unit.task.delegateTo !== undefined) return this.executeDelegated(unit, program, batch, become);
+    return this.executeHere(unit, program, batch, become);
+  }
+
+  /** delegate_to: probe and apply go to the target's shell, each a round trip of its own. */
+  private executeDelegated(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean): Promise<Outcome> {
+    let target: string;
+    try {
+      target = delegateTarget(unit.task, this.context(program, unit, true), this.shared);
+    } catch (err) {
+      return Promise.resolve({ status: 'failed', msg: errorText(err) });
+    }
+    const sinks = { trace: (this.shared.opts.verbosity ?? 0) > 0 ? (msg: string) => this.trace(msg) : undefined, verbosity: this.shared.opts.verbosity };
+    return this.executeHere(unit, program, batch, become, {
+      probe: (section) => delegatedRoundTrip(this.shared, this.host.name, target, section, become, sinks),
+      apply: async (text) => {
+        this.applying = true;
+        try {
+          return await delegatedRoundTrip(this.shared, this.host.name, target, { kind: 'apply', text }, become, sinks);
+        } finally {
+          this.applying = false;
+        }
+      },
+    });
+  }
+
+  private executeHere(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean, on: Partial<Pick<TaskEnv, 'probe' | 'apply'>> = {}): Promise<Outcome> {
     const forced = unit.task.checkMode === true && this.shared.opts.mode !== 'check';
     const env: TaskEnv = {
       check: this.shared.opts.mode === 'check' || unit.task.checkMode === true,
@@ -280,8 +340,8 @@ export class HostRunner {
       ledger: forced ? new CheckLedger() : this.ledger,
       timings: this.timings,
       secrets: this.shared.opts.redactor,
-      probe: (section) => this.probe(section, program, unit.index, become),
-      apply: (text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem),
+      probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
+      apply: on.apply ?? ((text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem)),
       retryPause: async (ms, why) => {
         this.trace(`${why}: the next attempt probes again (one more round trip)`);
         const interrupted = await this.shared.pause(ms);
@@ -415,7 +475,7 @@ export class HostRunner {
     const own = Object.keys(sets).filter((k) => rt.registered[k] === STEADY_RESULT && !(k in this.rt.registered));
     const registered = Object.fromEntries(Object.entries(rt.registered).filter(([k]) => !own.includes(k)));
     const ctx = this.context(c.program, c.unit, false, { ...rt, registered });
-    if (whenKnown(c.unit, ctx)) Object.assign(rt.registered, sets);
+    if (whenKnown(c.unit, ctx)) addFacts(rt.registered, sets, c.unit.task);
   }
 
   /** The connection under this host failed: the host stops, as unreachable (it dropped, it

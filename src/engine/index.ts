@@ -7,7 +7,7 @@ import { HandshakeWindow } from './handshake-window.js';
 import { Limiter } from './limiter.js';
 import { BatchProgress } from './progress.js';
 import { buildProgram, type PlayProgram } from './program.js';
-import type { EngineDeps, RunOptions, RunShared } from './run-shared.js';
+import type { BatchContext, EngineDeps, RunOptions, RunShared } from './run-shared.js';
 import { groupsMap, type VarsScope } from './vars.js';
 import { markNamedSecrets } from '../secrets/index.js';
 import { batchesOf } from './batches.js';
@@ -172,7 +172,7 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
         if (shared.aborted()) break;
         emit({ type: 'play', play: program.play.name, hosts: batch, ...(batches.length > 1 ? { batch: bi + 1 } : {}) });
         const progress = new BatchProgress(batch);
-        const ctx = { progress, runOnce: new Map() };
+        const ctx: BatchContext = { progress, runOnce: new Map() };
         await Promise.all(
           batch.map((h) =>
             limiter.run(async () => {
@@ -185,6 +185,14 @@ export async function run(opts: RunOptions): Promise<RecapEvent> {
             }),
           ),
         );
+        if (ctx.fatal) {
+          emit({
+            type: 'warning',
+            msg: `play '${program.play.name}': '${ctx.fatal.task}' failed on ${ctx.fatal.host} (any_errors_fatal); stopping the run for every host`,
+          });
+          stopRun = true;
+          break;
+        }
         const failedInBatch = batch.filter((h) => runners.get(h)!.done).length;
         const maxFail = program.play.maxFailPercentage;
         const exceeded =

@@ -198,6 +198,10 @@ function runnable(u: Unit, ports: LookaheadPorts, commands: number): boolean {
   if (t.failedWhen !== undefined || t.until !== undefined) return false;
   // check_mode: true never applies.
   if (t.checkMode) return false;
+  // any_errors_fatal: the task after a fatal one waits for every host (host-runner.ts).
+  if (u.barrier) return false;
+  // delegate_to: applied on another host's shell, in a round trip of its own.
+  if (t.delegateTo !== undefined) return false;
   return (t.become ?? ports.become) === ports.become;
 }
 

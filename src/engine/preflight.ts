@@ -8,6 +8,7 @@ import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
 import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar } from '../template/index.js';
 import { varsFromFile } from '../actions/include-vars.js';
+import { addFacts } from './included-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { itemScope } from './execute.js';
@@ -57,7 +58,7 @@ export function validateBeforeContact(input: PreflightInput): void {
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
   setVariableTemplates(inv, playbook, input.extraVars);
-  const hostvarsNames = { inventory: inv, extraVars: input.extraVars, runtime: runtimeNames(playbook) };
+  const hostvarsNames: HostvarsNames = { inventory: inv, extraVars: input.extraVars, runtime: runtimeNames(playbook), standIns: new Set() };
   for (const [pi, play] of playbook.plays.entries()) {
     const hosts = selectHosts(inv, play.hosts, play.hostsSource ?? play.source).filter((h) => !limited || limited.has(h));
     const program = buildProgram(play, pi, {});
@@ -85,12 +86,15 @@ export function validateBeforeContact(input: PreflightInput): void {
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
       ];
       for (const { task, ref } of units) {
+        const d = task.delegateTo;
+        if (d !== undefined && !d.includes('{') && !inv.hosts.has(d) && !['localhost', '127.0.0.1', '::1'].includes(d))
+          throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': delegate_to: host '${d}' is not in the inventory`);
         // A rescue (and the always after it) reads the failure it handles (blocks.ts).
         if (task.blocks?.some((f) => f.part !== 'block')) {
           rt.registered.ansible_failed_task ??= { name: '', action: '' };
           rt.registered.ansible_failed_result ??= { ...PLACEHOLDER_RESULT, failed: true, msg: '' };
         }
-        const { items, prepared } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
+        const { items, prepared, whenFalse } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
         const one = { ...PLACEHOLDER_RESULT, ...shape, ...(task.until !== undefined ? { attempts: 1 } : {}) };
@@ -98,7 +102,20 @@ export function validateBeforeContact(input: PreflightInput): void {
         if (task.register)
           rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
         // set_fact / include_vars: later tasks read these names (placeholder facts choose the file).
-        if (prepared?.kind === 'action') Object.assign(rt.registered, factsOf(task, prepared.action.name, prepared.params));
+        // One whose condition fails with the stand-in facts (another OS's vars file) gives only
+        // the names not known yet: later tasks still know them, without another OS's values.
+        // A set_fact from a registered result is known only on the way: its names stand in empty.
+        if (!prepared && task.module === 'set_fact')
+          for (const k of Object.keys(task.params)) {
+            rt.registered[k] ??= '';
+            hostvarsNames.standIns.add(k);
+          }
+        // An include_vars whose condition reads such a stand-in gives its names the same way.
+        const unknownWhen = !prepared && task.module === 'include_vars' && typeof task.params.file === 'string' && !task.params.file.includes('{');
+        if (prepared?.kind === 'action' || unknownWhen) {
+          const facts = prepared?.kind === 'action' ? factsOf(task, prepared.action.name, prepared.params) : factsOf(task, 'include_vars', task.params);
+          addFacts(rt.registered, whenFalse || unknownWhen ? Object.fromEntries(Object.entries(facts).filter(([k]) => !(k in rt.registered))) : facts, task);
+        }
       }
     }
   }
@@ -157,7 +174,7 @@ const SKIP = Symbol('not checkable before contact');
 
 /** Check one task for one host: the loop items it has (as far as known before contact) and the
  * task as prepared for the last of them. */
-function checkTask(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask } {
+function checkTask(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
   try {
     return checkTaskItems(task, ctx, names);
   } catch (e) {
@@ -166,13 +183,20 @@ function checkTask(task: Task, ctx: Vars, names: HostvarsNames): { items: unknow
   }
 }
 
+function readsRegistered(task: Task, names: HostvarsNames): boolean {
+  const reads = taskReads({ task });
+  return [...reads.render, ...reads.when].some((r) => names.runtime === undefined || names.runtime.has(r.name) || names.standIns.has(r.name));
+}
+
 interface HostvarsNames {
   inventory: Inventory;
   extraVars: Vars;
   runtime: Set<string> | undefined;
+  /** set_fact names whose values come from registered results: empty stand-ins before contact. */
+  standIns: Set<string>;
 }
 
-function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask } {
+function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
   // Other hosts' values are only known on the way: such a task is rendered when it runs; only
   // the names it reads of them are checked here.
   const reads = taskReads({ task });
@@ -187,6 +211,9 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
   const fail = (err: unknown): never => {
     // Another host's registered values are not known before contact.
     if (err instanceof TemplateError && err.variable?.startsWith('hostvars')) throw SKIP;
+    // A part of a registered result (stdout.split()[2]) stands in empty before contact: what
+    // the host answers decides it, so it is checked when the task runs.
+    if (err instanceof TemplateError && err.variable !== undefined && readsRegistered(task, names)) throw SKIP;
     if (err instanceof ConfigError) throw err;
     const msg = err instanceof Error ? err.message : String(err);
     throw new ConfigError(task.source.file, task.source.line, task.source.column, `task '${task.name}': ${msg}`);
@@ -205,14 +232,15 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
     }
   }
   let prepared: PreparedTask | undefined;
+  let whenFalse = false;
   for (const [i, item] of items.entries()) {
     const c = task.loop !== undefined ? itemScope(task, ctx, item, i) : ctx;
     try {
-      for (const w of [task.when].flat()) if (w !== undefined) evalExpression(w, c, task.source);
+      for (const w of [task.when].flat()) if (w !== undefined && !evalExpression(w, c, task.source)) whenFalse = true;
       prepared = prepareTask(task, c, undefined);
     } catch (err) {
       fail(err);
     }
   }
-  return { items, prepared };
+  return { items, prepared, whenFalse };
 }

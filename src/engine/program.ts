@@ -10,6 +10,10 @@ export interface Unit {
   index: number;
   /** A `when` inherited from `roles: [{role, when}]`. */
   roleWhen?: string | boolean;
+  /** Ansible's any_errors_fatal holds for this task: its failure on a host ends the play for all. */
+  fatal?: boolean;
+  /** The task before is fatal: every host of the batch finishes it before this one runs. */
+  barrier?: boolean;
 }
 
 export interface PlayProgram {
@@ -35,18 +39,37 @@ export function selectedByTags(tags: string[], f: TagFilter): boolean {
   return f.tags.some((t) => has(t));
 }
 
+/** The variables a task sees: its own role's (include_role sets Task.roleRef), with the role
+ * listed in the play that included it visible below (Ansible shows the including role's vars). */
+const scopes = new WeakMap<RoleRef, WeakMap<RoleRef, RoleRef>>();
+function scopeOf(task: Task, listed: RoleRef | undefined): RoleRef | undefined {
+  const own = task.roleRef;
+  if (!own || !listed || own === listed) return own ?? listed;
+  let byListed = scopes.get(own);
+  if (!byListed) scopes.set(own, (byListed = new WeakMap()));
+  let r = byListed.get(listed);
+  if (!r) byListed.set(listed, (r = withOuter(own, listed)));
+  return r;
+}
+function withOuter(r: RoleRef, outer: RoleRef): RoleRef {
+  return { ...r, outer: r.outer ? withOuter(r.outer, outer) : outer };
+}
+
 export function buildProgram(play: Play, playIndex: number, filter: TagFilter): PlayProgram {
   const units: Unit[] = [];
   const add = (task: Task, roleRef?: RoleRef): void => {
     const tags = [...task.tags, ...(roleRef?.tags ?? [])];
     if (!selectedByTags(tags, filter)) return;
-    units.push({ task, roleRef, index: units.length, roleWhen: roleRef?.when });
+    const unit: Unit = { task, roleRef: scopeOf(task, roleRef), index: units.length, roleWhen: roleRef?.when };
+    if (task.anyErrorsFatal ?? play.anyErrorsFatal) unit.fatal = true;
+    if (units.at(-1)?.fatal) unit.barrier = true;
+    units.push(unit);
   };
   for (const t of play.preTasks ?? []) add(t);
   for (const ref of play.roles) for (const t of ref.role.tasks) add(t, ref);
   for (const t of play.tasks) add(t);
   const handlers: PlayProgram['handlers'] = [];
   for (const ref of play.roles) for (const h of ref.role.handlers) handlers.push({ handler: h, roleRef: ref });
-  for (const h of play.handlers) handlers.push({ handler: h });
+  for (const h of play.handlers) handlers.push({ handler: h, roleRef: h.roleRef });
   return { play, playIndex, units, handlers };
 }

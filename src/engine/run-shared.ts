@@ -59,6 +59,8 @@ export interface RunOptions {
 export interface BatchContext {
   progress: BatchProgress;
   runOnce: Map<number, Promise<{ outcome: Outcome; host: string }>>;
+  /** The first failure of an any_errors_fatal task in this batch: the play ends for every host. */
+  fatal?: { host: string; task: string };
 }
 
 export interface RunShared {

@@ -59,8 +59,10 @@ export function speculate(input: SpeculationInput, ports: SpeculationPorts): Sec
     if (program && c.program !== program) for (const h of program.handlers) addChanging(pending, h.handler);
     program = c.program;
     const aheadOfChange = isQueryTask(c.unit.task) && readsPending(c.unit, pending);
-    addChanging(pending, c.unit.task);
+    addChanging(pending, c.unit.task, c.unit);
     if (aheadOfChange) continue;
+    // delegate_to: its probe belongs to another host's shell.
+    if (c.unit.task.delegateTo !== undefined) continue;
     // A later play's run_once runs on one host only: probing it everywhere is waste.
     if (c.later && c.unit.task.runOnce) continue;
     if (ports.becomeOf(c) !== input.become) continue;
@@ -92,9 +94,14 @@ function isQueryTask(task: Task): boolean {
   return module !== undefined && isQuery(task, module);
 }
 
-/** The names a task sets for the rest of the run, when it may change the host (not a query). */
-function addChanging(into: Set<string>, task: Task): void {
+/** Controller modules that set variables and never touch the host. */
+const SETS_ONLY = new Set(['include_vars', 'set_fact']);
+
+/** The names a task sets for the rest of the run, when it may change the host (not a query).
+ * include_vars / set_fact change no host: their names wait only on what they read. */
+function addChanging(into: Set<string>, task: Task, unit?: Unit): void {
   if (isQueryTask(task)) return;
+  if (SETS_ONLY.has(task.module) && !(unit && readsPending(unit, into))) return;
   for (const name of [...(task.register ? [task.register] : []), ...factNamesOf(task)]) into.add(name);
 }
 

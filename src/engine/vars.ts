@@ -84,14 +84,17 @@ export function buildContext(
   // Ansible's magic variables roles' templates read, lowest so any layer may set them.
   const ctx: Vars = { ansible_managed: 'Ansible managed', inventory_hostname_short: rt.host.name.split('.')[0] };
   if (roleRef) ctx.role_path = roleRef.role.dir;
-  if (roleRef) assignVars(ctx, roleRef.role.defaults, roleOrigin(roleRef));
+  // include_role: the including roles' layers under the included one's (outermost first).
+  const chain: RoleRef[] = [];
+  for (let r = roleRef; r; r = r.outer) chain.unshift(r);
+  for (const r of chain) assignVars(ctx, r.role.defaults, roleOrigin(r));
   assignVars(ctx, rt.host.vars, inventoryOrigin(rt.host));
   assignVars(ctx, play.vars, playOrigin(play));
   // Ansible's role vars (vars/main.yml): above play vars, below role parameters.
-  if (roleRef?.role.vars) assignVars(ctx, roleRef.role.vars, roleOrigin(roleRef));
+  for (const r of chain) if (r.role.vars) assignVars(ctx, r.role.vars, roleOrigin(r));
   // Ansible's block and task vars: above role vars, for this task only.
   if (opts.task?.vars) assignVars(ctx, opts.task.vars, taskOrigin(opts.task));
-  if (roleRef) assignVars(ctx, roleRef.vars, playOrigin(play));
+  for (const r of chain) assignVars(ctx, r.vars, playOrigin(play));
   if (rt.facts) Object.assign(ctx, ansibleFactVars(rt.facts));
   Object.assign(ctx, rt.registered, rt.facts ? { facts: rt.facts } : {});
   assignVars(ctx, scope.extraVars, extraOrigin);

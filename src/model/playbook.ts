@@ -40,10 +40,19 @@ export interface Task {
   checkMode?: boolean;
   /** Ansible's no_log: the task's result (message, diff, failure output) is not shown. */
   noLog?: boolean;
+  /** Ansible's any_errors_fatal on the task or its block: its failure on one host ends the play
+   * (and the run) for every host, once the others finished this task. */
+  anyErrorsFatal?: boolean;
+  /** Ansible's delegate_to: the inventory host (or localhost: the controller) whose shell
+   * probes and applies this task, with the current host's variables. May be a template. */
+  delegateTo?: string;
   changedWhen?: Condition;
   failedWhen?: Condition;
   /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
   blocks?: BlockFrame[];
+  /** Ansible's include_role/import_role: the role whose variables this task sees (set when the
+   * playbook loader expands the include; the task's own role otherwise). */
+  roleRef?: RoleRef;
   /** Role this task belongs to ("" for play-level tasks) and where it was written. */
   role: string;
   roleDir?: string;
@@ -96,7 +105,12 @@ export interface RoleRef {
   vars: Vars;
   tags: string[];
   when?: string | boolean;
+  /** include_role from inside another role: that role's variables stay visible, below this one's. */
+  outer?: RoleRef;
 }
+
+/** The module name of an include_role/import_role task until the playbook loader expands it. */
+export const INCLUDE_ROLE = 'include_role';
 
 export interface Play {
   name: string;
@@ -111,6 +125,8 @@ export interface Play {
   /** Batch sizes: a number of hosts or "30%"; a list means successive batches. */
   serial?: (number | string)[];
   maxFailPercentage?: number;
+  /** Ansible's play-level any_errors_fatal (a task's or block's own setting wins). */
+  anyErrorsFatal?: boolean;
   become?: boolean;
   source: Source;
   /** Where the host pattern is written: pattern errors point there. */

@@ -1,5 +1,6 @@
 // transport/: the only layer that touches the network (docs/CONTRACTS.md).
 export { connect, type ConnectOptions } from './connect.js';
+export { ControllerSession } from './local.js';
 export { scanHostKey, acceptHostKey, type ScannedKey, type ScanOptions } from './scan.js';
 export { BecomeError } from './become.js';
 export { fingerprint, keyTypeOf } from './fingerprint.js';

@@ -1,5 +1,6 @@
-// Bring your Ansible roles: public Ansible roles (geerlingguy.firewall and geerlingguy.memcached,
-// vendored unchanged under test/fixtures/ansible) converge lab hosts through Ansible-shaped
+// Bring your Ansible roles: public Ansible roles (geerlingguy.firewall, geerlingguy.memcached,
+// geerlingguy.apache-php-fpm with its meta dependency geerlingguy.apache, vendored unchanged
+// under test/fixtures/ansible) and a delegate_to playbook converge lab hosts through Ansible-shaped
 // playbooks (ansible.cfg roles_path, pre_tasks/post_tasks, ansible.builtin names); a second
 // apply changes nothing in one round trip; drift on the host shows in fleet check --diff.
 import fs from 'node:fs';
@@ -95,6 +96,67 @@ describeLab('Ansible roles run unchanged', () => {
     expect(diffs).toMatch(/^\+Read \/etc\/fleet-optional\.conf\. rc=1$/m);
     const after = await sshRun(host.name, 'cat /etc/fleet-rescued');
     expect(after.stdout).toBe('tampered\n');
+  });
+
+  // geerlingguy.apache-php-fpm: its meta/main.yml dependency geerlingguy.apache runs first
+  // (include_vars and include_tasks chosen by facts, a version queried with check_mode: false
+  // and set_fact, lineinfile, links, a vhost template, a handler); then its own link.
+  it('geerlingguy.apache-php-fpm converges with its meta dependency geerlingguy.apache: package, port, vhost, modules, running service', async () => {
+    const out = await convergeAndRead(
+      'apache.yml',
+      "dpkg-query -W -f '${Status}\\n' apache2; systemctl is-active apache2; grep '^Listen ' /etc/apache2/ports.conf; ls /etc/apache2/sites-enabled; readlink /etc/apache2/mods-enabled/proxy_fcgi.load /etc/apache2/mods-enabled/rewrite.load; curl -sS -o /dev/null -w '%{http_code}\\n' http://127.0.0.1:8080/",
+    );
+    expect(out).toBe(
+      'install ok installed\nactive\nListen 8080\nvhosts.conf\n/etc/apache2/mods-available/proxy_fcgi.load\n/etc/apache2/mods-available/rewrite.load\n200\n',
+    );
+  });
+
+  it('apache: a second apply changes nothing, in one round trip; check --diff shows a drifted port and changes nothing', async () => {
+    const again = await fleet('apply', ['-v'], 'apache.yml');
+    expect(again.code, explain(again)).toBe(0);
+    expect(again.recap?.hosts[host.name]?.changed).toBe(0);
+    expect(roundTrips(again), again.stderr).toEqual([1]);
+    await sshRun(host.name, "sed -i 's/^Listen 8080$/Listen 8081/' /etc/apache2/ports.conf");
+    const check = await fleet('check', ['--diff'], 'apache.yml');
+    expect(check.code, explain(check)).toBe(2);
+    const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+    expect(diffs).toMatch(/^-Listen 8081$/m);
+    expect(diffs).toMatch(/^\+Listen 8080$/m);
+    const after = await sshRun(host.name, "grep -c '^Listen 8081$' /etc/apache2/ports.conf");
+    expect(after.stdout.trim()).toBe('1');
+  });
+
+  // delegate_to another inventory host (not in the play): the file lands there, with this
+  // host's variables; this host keeps its one round trip; drift on the delegate shows in check.
+  it('delegate_to: the task runs on the delegate with the host\'s variables; idempotent; drift on the delegate shows in check --diff', async () => {
+    const other = labHosts().find((h) => h.name !== host.name)!;
+    const two = makeProject({ hosts: [host.name, other.name] });
+    fs.cpSync(path.join(REPO_ROOT, 'test/fixtures/ansible'), two.dir, { recursive: true });
+    const file = `/var/tmp/fleet-delegated-${host.name}`;
+    const run = (cmd: 'apply' | 'check', extra: string[] = []) =>
+      runFleet([cmd, path.join(two.dir, 'delegate.yml'), '-i', two.inventoryDir, '-l', host.name, '-e', `delegate_host=${other.name}`, ...extra], { cwd: two.dir });
+    try {
+      const first = await run('apply');
+      expect(first.code, explain(first)).toBe(0);
+      expect(first.recap?.hosts[host.name]?.changed).toBe(1);
+      expect((await sshRun(other.name, `cat ${file}`)).stdout).toBe(`asked by ${host.name}\n`);
+      expect((await sshRun(host.name, `test -e ${file} && echo here || echo absent`)).stdout).toBe('absent\n');
+      const again = await run('apply', ['-v']);
+      expect(again.code, explain(again)).toBe(0);
+      expect(again.recap?.hosts[host.name]?.changed).toBe(0);
+      expect(roundTrips(again), again.stderr).toEqual([1]);
+      expect(again.stderr).toContain(`delegate_to ${other.name}: probe on ${other.name}'s shell`);
+      await sshRun(other.name, `echo tampered > ${file}`);
+      const check = await run('check', ['--diff']);
+      expect(check.code, explain(check)).toBe(2);
+      const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+      expect(diffs).toMatch(/^-tampered$/m);
+      expect(diffs).toMatch(new RegExp(`^\\+asked by ${host.name}$`, 'm'));
+      expect((await sshRun(other.name, `cat ${file}`)).stdout).toBe('tampered\n');
+    } finally {
+      await sshRun(other.name, `rm -f ${file}`);
+      two.cleanup();
+    }
   });
 
   it('geerlingguy.firewall converges: script, unit, running service, the rules it writes', async () => {

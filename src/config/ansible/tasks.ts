@@ -5,11 +5,12 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
-import type { BlockFrame, Condition, Handler, Task } from '../../model/playbook.js';
+import { INCLUDE_ROLE, type BlockFrame, type Condition, type Handler, type Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
 import type { Entry, YamlFile } from '../yaml-source.js';
+import { getModule } from '../../modules/index.js';
 import { parseKv } from './kv.js';
 import { ANSIBLE_MODULES, MODULE, UNSUPPORTED_MODULES, ansibleModuleName } from './modules.js';
 
@@ -30,10 +31,7 @@ const PASSED = [
 ];
 /** Ansible keywords fleet does not run (yet), with what to do instead. */
 const REFUSED_KEYWORDS: Record<string, string> = {
-  delegate_to: 'not supported yet: run the task in a play for that host',
   delegate_facts: 'not supported',
-  local_action: 'not supported yet: run the task in a play for localhost',
-  any_errors_fatal: 'not supported yet (fleet stops a failed host; max_fail_percentage on the play stops the run)',
   async: 'fleet runs every task to completion',
   poll: 'fleet runs every task to completion',
   throttle: "use the play's serial or --forks",
@@ -48,17 +46,14 @@ const REFUSED_KEYWORDS: Record<string, string> = {
   with_subelements: 'use loop with the subelements filter',
   with_indexed_items: 'not supported',
   with_lines: 'not supported',
-  import_role: "list the role in the play's roles: instead",
-  include_role: "list the role in the play's roles: instead",
   include: 'use import_tasks',
-  'ansible.builtin.import_role': "list the role in the play's roles: instead",
-  'ansible.builtin.include_role': "list the role in the play's roles: instead",
 };
+const ROLE_INCLUDES = ['import_role', 'include_role', 'ansible.builtin.import_role', 'ansible.builtin.include_role'];
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal', 'delegate_to'];
 /** Task keywords read here rather than by fleet's task parser. */
-const OWN_KEYWORDS = ['until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
+const OWN_KEYWORDS = ['delegate_to', 'any_errors_fatal', 'until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
 export interface AnsibleOwner extends TaskOwner {
   /** Directory include_tasks/import_tasks paths are relative to (a role's tasks/). */
@@ -78,7 +73,8 @@ export function parseAnsibleTasks(yf: YamlFile, node: unknown, owner: AnsibleOwn
 function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: boolean): (Task | Handler)[] {
   const kind = handler ? 'handler' : 'task';
   if (!isMap(node)) throw errAt(yf, node, `expected a ${kind}: a mapping with one module, got ${kindOf(yf, node)}`);
-  const all = entries(yf, node);
+  const written = localAction(yf, entries(yf, node));
+  const all = written.filter((e) => !controllerDelegation(yf, e, written));
   for (const e of all) {
     const hint = REFUSED_KEYWORDS[e.key];
     if (hint) throw errAt(yf, e.keyNode, `'${e.key}' is not supported by fleet: ${hint}`);
@@ -103,6 +99,12 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
     const inner = [...part(block, 'block'), ...part(rescue, 'rescue'), ...part(always, 'always')];
     return inner.map((t) => inherit(yf, t, all.filter((e) => e.key !== 'rescue' && e.key !== 'always')));
   }
+  const roleInc = all.find((e) => ROLE_INCLUDES.includes(e.key));
+  if (roleInc) {
+    if (handler) throw errAt(yf, roleInc.keyNode, `'${roleInc.key}' in handlers is not supported: list the role in the play's roles`);
+    checkOnly(yf, all, [roleInc.key, ...ROLE_INCLUDE_INHERITED], roleInc.key);
+    return [inherit(yf, roleIncludeTask(yf, roleInc, all, owner), all)];
+  }
   const inc = all.find((e) => INCLUDES.includes(e.key));
   if (inc) {
     if (handler) throw errAt(yf, inc.keyNode, `'${inc.key}' in handlers is not supported: list the handlers`);
@@ -115,7 +117,95 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   Object.assign(task, retriesOf(yf, all));
   const cm = all.find((e) => e.key === 'check_mode');
   if (cm && truthyWord(yf, cm)) task.checkMode = true;
-  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff'].includes(e.key)))];
+  return [inherit(yf, task, all.filter((e) => ['vars', 'no_log', 'environment', 'become_user', 'diff', 'any_errors_fatal', 'delegate_to'].includes(e.key)))];
+}
+
+/** What an include_role/import_role may carry to the role's tasks (become_user and environment
+ * reach only command and shell tasks: put them there). */
+const ROLE_INCLUDE_INHERITED = ['name', 'when', 'tags', 'become', 'ignore_errors', 'vars', 'no_log', 'diff', 'check_mode', 'any_errors_fatal'];
+/** include_role/import_role options fleet takes; the others are refused with what to do. */
+const ROLE_INCLUDE_OPTIONS = ['name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', 'public', 'rolespec_validate'];
+
+/** include_role / import_role: a placeholder task the playbook loader replaces with the role's
+ * tasks (it knows roles_path); read at load either way, so both run as Ansible's import does. */
+function roleIncludeTask(yf: YamlFile, e: Entry, all: Entry[], owner: AnsibleOwner): Task {
+  if (!isMap(e.value)) throw errAt(yf, e.value ?? e.keyNode, `'${e.key}' expects a mapping with 'name' (and tasks_from, vars_from...), got ${kindOf(yf, e.value)}`);
+  const params: Record<string, string | boolean> = {};
+  for (const x of entries(yf, e.value)) {
+    const v = toJS(yf, x.value);
+    if (x.key === 'apply') throw errAt(yf, x.keyNode, `'${e.key}': 'apply' is not supported by fleet: put the keywords on the ${e.key} itself (fleet carries them to each task)`);
+    if (!ROLE_INCLUDE_OPTIONS.includes(x.key)) throw errAt(yf, x.keyNode, `'${e.key}': unknown option '${x.key}' (fleet takes: ${ROLE_INCLUDE_OPTIONS.join(', ')})`);
+    if (x.key === 'allow_duplicates' || x.key === 'rolespec_validate') {
+      if (v !== true && v !== 'yes' && v !== 'true') throw errAt(yf, x.value, `'${e.key}': '${x.key}: ${String(v)}' is not supported (fleet runs the role each time it is included and checks no argument spec)`);
+      continue;
+    }
+    if (x.key === 'public') {
+      if (v !== false && v !== 'no' && v !== 'false') throw errAt(yf, x.value, `'${e.key}': 'public: ${String(v)}' is not supported: the role's variables are seen by its own tasks only; set the variable in the play's vars`);
+      continue;
+    }
+    if (typeof v !== 'string' || v.trim() === '') throw errAt(yf, x.value, `'${e.key}': '${x.key}' expects a name, got ${kindOf(yf, x.value)}`);
+    if (v.includes('{{') || v.includes('{%'))
+      throw errAt(yf, x.value, `'${e.key}': '${x.key}' from a variable is not supported (fleet reads every role before contact): write the name`);
+    params[x.key] = v.trim();
+  }
+  if (!params.name) throw errAt(yf, e.value, `'${e.key}' has no 'name': expected the role's name`);
+  const nameE = all.find((x) => x.key === 'name');
+  const at = sourceOf(yf, e.keyNode);
+  return {
+    name: nameE ? String(toJS(yf, nameE.value)) : `${e.key}: ${params.name}`,
+    module: INCLUDE_ROLE,
+    params,
+    notify: [],
+    tags: [],
+    loopVar: 'item',
+    ignoreErrors: false,
+    runOnce: false,
+    role: owner.role,
+    ...(owner.roleDir ? { roleDir: owner.roleDir } : {}),
+    source: at,
+  };
+}
+
+/** Modules Ansible runs on the controller whatever the host: delegating them to localhost
+ * changes nothing (their facts still go to the host, as without delegate_facts). */
+const ON_CONTROLLER = ['debug', 'set_fact', 'assert', 'fail', 'include_vars'];
+const LOCALHOST = ['localhost', '127.0.0.1', '::1'];
+
+/** `delegate_to: localhost` on such a module: dropped, as it has no effect. */
+function controllerDelegation(yf: YamlFile, e: Entry, all: Entry[]): boolean {
+  if (e.key !== 'delegate_to') return false;
+  const to = toJS(yf, e.value);
+  if (typeof to !== 'string' || !LOCALHOST.includes(to.trim())) return false;
+  return all.some((x) => {
+    const m = ansibleModuleName(x.key);
+    return m?.known === true && ON_CONTROLLER.includes(m.short);
+  });
+}
+
+/** local_action: MODULE ARGS (or {module: MODULE, ...}) is Ansible's shorthand for the module
+ * with delegate_to: localhost: rewritten so. */
+function localAction(yf: YamlFile, all: Entry[]): Entry[] {
+  const la = all.find((e) => e.key === 'local_action' || e.key === 'ansible.builtin.local_action');
+  if (!la) return all;
+  if (all.some((e) => e.key === 'delegate_to')) throw errAt(yf, la.keyNode, `'${la.key}' with 'delegate_to': use one of them`);
+  const v = toJS(yf, la.value);
+  let module: string;
+  let params: unknown;
+  if (typeof v === 'string' && v.trim() !== '') {
+    const m = /^\s*(\S+)\s*(.*)$/s.exec(v)!;
+    module = m[1];
+    params = m[2] === '' ? null : m[2];
+  } else if (v && typeof v === 'object' && !Array.isArray(v) && typeof (v as Record<string, unknown>).module === 'string') {
+    const { module: name, ...rest } = v as Record<string, unknown>;
+    module = name as string;
+    params = rest;
+  } else throw errAt(yf, la.value ?? la.keyNode, `'${la.key}' expects "MODULE ARGS" or {module: MODULE, ...}, got ${kindOf(yf, la.value)}`);
+  const at = (la.value as Node | undefined) ?? (la.keyNode as Node | undefined);
+  return [
+    ...all.filter((e) => e !== la),
+    { key: module, keyNode: la.keyNode, value: nodeAt(yf, params, at) },
+    { key: 'delegate_to', keyNode: la.keyNode, value: nodeAt(yf, 'localhost', at) },
+  ];
 }
 
 /** Numbers each block read: a file included twice gives two blocks, each with its own state. */
@@ -241,9 +331,12 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
     }
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
     else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
-    else if (e.key === 'no_log') out.noLog = out.noLog || truthyWord(yf, e);
+    // no_log from a variable ("{{ x_no_log }}") hides the output: decided at load, on the safe side.
+    else if (e.key === 'no_log') out.noLog = out.noLog || templated(yf, e) || truthyWord(yf, e);
     // The task's own diff: wins over its block's (inherit runs inside out).
     else if (e.key === 'diff' && out.diff === undefined) out.diff = truthyWord(yf, e);
+    // any_errors_fatal: the innermost setting wins (a task's false inside a fatal block).
+    else if (e.key === 'any_errors_fatal' && out.anyErrorsFatal === undefined) out.anyErrorsFatal = truthyWord(yf, e);
     // check_mode: true (never change, report what would) reaches every task of a block or an
     // include; false there is refused (on a task, checkMode below decides).
     else if (e.key === 'check_mode' && truthyWord(yf, e)) out.checkMode = true;
@@ -251,7 +344,28 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
       throw errAt(yf, e.value, `'check_mode: false' on a block or an include is not supported (fleet runs only queries in check mode: check_mode: false on a command or shell task with changed_when: false)`);
     else if (e.key === 'environment') out.params = withEnvironment(yf, e, out);
   }
+  // After the loop: a block's become may be written after its delegate_to.
+  const d = outer.find((e) => e.key === 'delegate_to' && !isNullNode(e.value));
+  if (d && out.delegateTo === undefined) delegated(yf, d, out);
   return out;
+}
+
+/** delegate_to HOST: a module task (fleet's modules have a probe and an apply) runs its shell on
+ * HOST; to localhost (the controller) only without become: fleet does not run sudo on the
+ * controller. Controller modules delegated to localhost lost the keyword already. */
+function delegated(yf: YamlFile, e: Entry, t: Task | Handler): void {
+  const v = toJS(yf, e.value);
+  if (typeof v !== 'string' || v.trim() === '') throw errAt(yf, e.value, `'delegate_to' expects a host name, got ${kindOf(yf, e.value)}`);
+  if (!getModule(t.module))
+    throw errAt(yf, e.keyNode, `'delegate_to' on '${t.name}' (${t.module}) is not supported by fleet: only tasks of host modules (command, shell, file, copy...) can be delegated`);
+  if (LOCALHOST.includes(v.trim()) && t.become !== false)
+    throw errAt(yf, e.keyNode, `'delegate_to: ${v}' runs on the controller as the user running fleet: add 'become: false' to '${t.name}' (fleet does not run sudo on the controller)`);
+  t.delegateTo = v.trim();
+}
+
+function templated(yf: YamlFile, e: Entry): boolean {
+  const v = toJS(yf, e.value);
+  return typeof v === 'string' && /^\s*\{\{.*\}\}\s*$/s.test(v);
 }
 
 function truthyWord(yf: YamlFile, e: Entry): boolean {

@@ -56,6 +56,8 @@ describe('bench report', () => {
     expect(parseArgs(['--quick'])).toMatchObject({ hosts: [2], runs: 1, tasks: [], scale: [] });
     expect(parseArgs(['--hosts', '2,4', '--scale', '0', '--lab', 'bench:10.231.5.0/24'])).toMatchObject({ hosts: [2, 4], scale: [], lab: { name: 'bench', subnet: '10.231.5.0/24' } });
     expect(() => parseArgs(['--hosts', '1,x'])).toThrow(/--hosts: expected/);
+    expect(parseArgs([]).workload).toBe('default');
+    expect(parseArgs(['--workload', 'ansible-roles', '--hosts', '3']).workload).toBe('ansible-roles');
     expect(() => parseArgs(['--tasks', '50'])).toThrow(/--tasks: expected multiples of 40/);
     expect(() => parseArgs(['--lab', 'x'])).toThrow(/--lab: expected NAME:/);
   });

@@ -131,12 +131,17 @@ describe('Ansible keywords', () => {
     ]);
   });
 
-  it('until/retries/delay are read with their numbers; delegate_to is refused at the keyword', () => {
+  it('until/retries/delay are read with their numbers; delegate_to is checked at the keyword', () => {
     const [u] = roleTasks('- command: a\n  register: r\n  until: r.rc == 0\n  retries: "10"\n  delay: 2\n');
     expect([u.until, u.retries, u.delay]).toEqual(['r.rc == 0', 10, 2]);
     roleError('- command: a\n  retries: 3\n', 2, 3, "'retries' without 'until'");
     roleError('- command: a\n  until: x\n  delay: "{{ d }}"\n', 3, 10, "'delay' expects a whole number", 'from a variable');
-    roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "'delegate_to' is not supported");
+    roleError('- command: a\n  delegate_to: localhost\n', 2, 3, "add 'become: false'");
+    roleError('- debug: {msg: x}\n  delegate_to: other\n', 2, 3, 'only tasks of host modules');
+    expect(roleTasks('- command: a\n  delegate_to: "{{ groups.db[0] }}"\n')[0].delegateTo).toBe('{{ groups.db[0] }}');
+    // debug/set_fact/assert/fail/include_vars run on the controller anyway: to localhost it is a no-op.
+    const [d, f] = roleTasks('- debug: {msg: hi}\n  delegate_to: localhost\n  run_once: true\n- set_fact: {a: 1}\n  delegate_to: 127.0.0.1\n');
+    expect([d.module, d.runOnce, f.module, f.params]).toEqual(['debug', true, 'set_fact', { a: 1 }]);
     roleError('- check_mode: false\n  block:\n    - command: a\n', 1, 15, "'check_mode: false' on a block");
     roleError('- copy: {dest: /a, content: x}\n  check_mode: false\n', 2, 15, "'check_mode: false' is supported only");
   });
@@ -202,6 +207,8 @@ describe('Ansible keywords', () => {
     expect(t.noLog).toBe(true);
     roleError('- apt: {name: x}\n  environment: {http_proxy: p}\n', 2, 3, "'environment' reaches command and shell tasks only");
     roleError('- command: env\n  no_log: maybe\n', 2, 11, "'no_log' expects true or false");
+    // From a variable: hidden, whatever it says (decided at load, on the safe side).
+    expect(roleTasks('- command: env\n  no_log: "{{ x_no_log }}"\n')[0].noLog).toBe(true);
   });
 
   it('with_fileglob is listed at load; a templated pattern or a wildcard directory is refused', () => {
@@ -248,6 +255,39 @@ describe('Ansible keywords', () => {
     roleError('- include_tasks: "{% if a %}x{% endif %}.yml"\n', 1, 18, 'built with {% %}');
     roleError('- include_tasks: "{{ d }}/main.yml"\n', 1, 18, 'a directory from variables');
     roleError('- include_tasks: missing.yml\n', 1, 18, 'file not found');
+  });
+
+  it('include_role / import_role: expanded at load into the role\'s tasks, in its scope; what fleet cannot do is refused at the option', () => {
+    const dir = tree({
+      'site.yml': '- hosts: all\n  roles: [r]\n',
+      'roles/r/tasks/main.yml': '- import_role: {name: lib, tasks_from: t}\n  tags: x\n  when: a\n',
+      'roles/lib/tasks/t.yml': '- command: echo lib\n  when: b\n',
+    });
+    const play = loadPlaybook(join(dir, 'site.yml')).plays[0];
+    const [t] = play.roles[0].role.tasks;
+    expect([t.params.cmd, t.when, t.tags, t.role, t.roleRef?.role.name]).toEqual(['echo lib', ['a', 'b'], ['x'], 'lib', 'lib']);
+    const unit = buildProgram(play, 0, {}).units[0];
+    // The included role's scope, with the listing role's variables below it.
+    expect([unit.roleRef?.role.name, unit.roleRef?.outer?.role.name]).toEqual(['lib', 'r']);
+    roleError('- include_role: {name: lib, apply: {tags: x}}\n', 1, 29, "'apply' is not supported");
+    roleError('- include_role: {name: lib, public: true}\n', 1, 37, "'public: true' is not supported");
+    roleError('- include_role: {name: "{{ which }}"}\n', 1, 24, 'from a variable is not supported');
+    roleError('- include_role: {name: lib, bogus: 1}\n', 1, 29, "unknown option 'bogus'");
+    roleError('- include_role: {tasks_from: x}\n', 1, 17, "has no 'name'");
+    roleError('- include_role: {name: lib}\n  environment: {A: b}\n', 2, 3, "'environment' on a include_role is not supported");
+    roleError('- include_role: {name: nope}\n', 1, 3, "role 'nope' not found");
+    const cyc = tree({
+      'site.yml': '- hosts: all\n  roles: [r]\n',
+      'roles/r/tasks/main.yml': '- include_role: {name: lib}\n',
+      'roles/lib/tasks/main.yml': '- include_role: {name: r}\n',
+      'roles/lib/tasks/t.yml': '- command: echo\n',
+    });
+    expectConfigError(() => loadPlaybook(join(cyc, 'site.yml')), join(cyc, 'roles/lib/tasks/main.yml'), 1, 3, 'role cycle', '->');
+    const missing = tree({
+      'site.yml': '- hosts: all\n  gather_facts: false\n  tasks: [{include_role: {name: lib, tasks_from: nope}}]\n',
+      'roles/lib/tasks/main.yml': '- command: echo\n',
+    });
+    expectConfigError(() => loadPlaybook(join(missing, 'site.yml')), join(missing, 'site.yml'), 3, 12, "tasks_from 'nope': no such file");
   });
 
   it('an include cycle is an error naming the chain', () => {
@@ -394,5 +434,14 @@ describe('set_fact and include_vars', () => {
     const tasks = pb.plays[0].roles[0].role.tasks;
     expect(tasks.map((t) => t.module)).toEqual(['include_vars', 'set_fact', 'shell', 'package', 'template', 'service']);
     expect(tasks[5].params).toEqual({ name: 'memcached', state: 'started', enabled: true });
+  });
+
+  it('the vendored geerlingguy.apache-php-fpm loads unchanged: its meta dependency geerlingguy.apache first, each with its own role', () => {
+    const pb = loadPlaybook(join(__dirname, '../../fixtures/ansible/apache.yml'));
+    const refs = pb.plays[0].roles;
+    expect(refs.map((r) => r.role.name)).toEqual(['geerlingguy.apache', 'geerlingguy.apache-php-fpm']);
+    expect(refs[1].role.tasks.map((t) => [t.module, t.params.state])).toEqual([['file', 'link']]);
+    // The SSL check's no_log comes from a variable: hidden.
+    expect(refs[0].role.tasks.find((t) => t.name === 'Check whether certificates defined in vhosts exist.')?.noLog).toBe(true);
   });
 });

@@ -25,6 +25,25 @@ function errorOf(fn: () => void): ConfigError {
 describe('validateBeforeContact', () => {
   const inv = inventory([host('h1', { port_var: 8080 })]);
 
+  it("Ansible roles: another OS's include_vars (its when false) does not replace this OS's values; a set_fact from a registered part is checked on the way", () => {
+    writeFileSync(join(dir, 'Debian.yml'), 'pkgs: [apache2]\n');
+    writeFileSync(join(dir, 'Amazon.yml'), 'pkgs: [mod24_ssl]\nonly_amazon: 1\n');
+    const iv = (file: string, when?: string) =>
+      task(`vars ${file}`, 'include_vars', { file, search: [dir], names: ['pkgs', 'only_amazon'] }, when ? { when } : {});
+    const tasks = [
+      iv('Debian.yml'),
+      iv('Amazon.yml', "ansible_distribution == 'Amazon'"),
+      task('install', 'package', { name: '{{ pkgs }}' }),
+      task('version', 'command', { cmd: 'apache2 -v' }, { register: 'v' }),
+      task('set', 'set_fact', { ver: "{{ v.stdout.split()[2].split('/')[1] }}" }),
+      task('use', 'debug', { msg: "{{ ver.split('.')[1] }} {{ only_amazon }}" }),
+    ];
+    expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {}, selectHosts })).not.toThrow();
+    // A typo is still found before contact.
+    const typo = [...tasks, task('typo', 'debug', { msg: '{{ pkgz }}' })];
+    expect(errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(typo)]), extraVars: {}, selectHosts })).message).toContain('pkgz');
+  });
+
   it('an undefined variable in a task parameter names the task file and line', () => {
     const t = task('uses typo', 'copy', { dest: '/tmp/x', content: '{{ prot_var }}' });
     const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: playbook([play([t])]), extraVars: {}, selectHosts }));

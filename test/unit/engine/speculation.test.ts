@@ -116,12 +116,24 @@ describe('speculate: queries (commands that promise to change nothing)', () => {
     expect(sent(candidates([t('deploy', { register: 'deploy' }), q('check', { when: 'deploy is defined' })]))).toEqual(['probe check']);
   });
 
-  it('a later play\'s query waits for a result registered by an earlier play\'s handler, or by a set_fact', () => {
+  it('a later play\'s query waits for a result registered by an earlier play\'s handler, or by a set_fact that reads one', () => {
     const first = buildProgram(play([t('current')], { handlers: [handler('restart', 'command', { cmd: 'restart' })] }), 0, {});
     first.handlers[0].handler.register = 'restarted';
-    const second = buildProgram(play([task('facts', 'set_fact', { ready: true }), q('after restart', { when: 'restarted is defined' }), q('ready?', { when: 'ready' }), q('free')]), 1, {});
+    const second = buildProgram(
+      play([
+        task('facts', 'set_fact', { ready: '{{ restarted is defined }}' }),
+        q('after restart', { when: 'restarted is defined' }),
+        q('ready?', { when: 'ready' }),
+        // A set_fact (or include_vars) that reads nothing pending changes no host: no wait.
+        task('const', 'set_fact', { osf: 'x' }),
+        q('reads const', { when: 'osf' }),
+        q('free'),
+      ]),
+      1,
+      {},
+    );
     const out = speculate({ candidates: candidatesFrom(first, 1, [second]), running: first, become: false, max: 100, guessed: new Set() }, ports().ports);
-    expect(out.map((s) => s.text)).toEqual(['probe facts', 'probe free']);
+    expect(out.map((s) => s.text)).toEqual(['probe facts', 'probe const', 'probe reads const', 'probe free']);
   });
 });
 
