@@ -157,7 +157,7 @@ function what(p: WaitForParams): string {
 export const waitFor: Action<typeof schema> = {
   name: 'wait_for',
   schema,
-  registers: () => ({ elapsed: 0, state: '', port: 0, path: '', search_regex: '', match_groups: [], match_groupdict: {} }),
+  registers: () => ({ elapsed: 0, state: '', port: 0, path: '', search_regex: '', match_groups: [''], match_groupdict: {} }),
   probe: (p) => (waitForProblem(p) ? 'echo ready=0\n' : waitForProbe(p)),
   async run(p, ctx: ActionContext, ports): Promise<ActionResult> {
     const problem = waitForProblem(p);
