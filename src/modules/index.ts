@@ -20,10 +20,13 @@ import { shell } from './shell.js';
 import { drift } from './drift.js';
 import { dockerNetworks } from './docker_networks.js';
 import { dockerStack } from './docker_stack.js';
+import { cron } from './cron.js';
+import { mount } from './mount.js';
+import { aptRepository } from './apt_repository.js';
 
 const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, replace, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack,
+  authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack, cron, mount, aptRepository,
 ];
 
 export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));

@@ -1,6 +1,7 @@
 // Ansible module names (short, ansible.builtin.*, ansible.posix.*) mapped onto fleet's modules,
 // with Ansible's parameter names. Each mapping lists the parameters it understands; anything
 // else is refused at load by the caller (never silently ignored).
+import { MORE_MODULES } from './modules-more.js';
 
 type P = Record<string, unknown>;
 /** A translation may pick another fleet module than the mapping's (systemd daemon_reload alone). */
@@ -481,7 +482,7 @@ const CONTROLLER: Record<string, AnsibleModule> = {
     },
   },
 };
-Object.assign(ANSIBLE_MODULES, CONTROLLER);
+Object.assign(ANSIBLE_MODULES, CONTROLLER, MORE_MODULES);
 
 /** Modules Ansible roles often use that fleet does not map (yet), with what to do instead. */
 export const UNSUPPORTED_MODULES: Record<string, string> = {
@@ -490,13 +491,9 @@ export const UNSUPPORTED_MODULES: Record<string, string> = {
   setup: 'fleet gathers its facts on the first round trip',
   gather_facts: 'fleet gathers its facts on the first round trip',
   timezone: 'not supported yet: link /etc/localtime with file: state=link',
-  apt_repository: 'not supported yet: write the .list file with copy and its key with copy',
   apt_key: 'not supported yet: copy the key into /etc/apt/keyrings with copy',
   get_url: "not supported yet: put the file in the role's files/ and use copy",
   unarchive: 'not supported yet',
-  wait_for: 'not supported yet',
-  cron: 'not supported yet: write /etc/cron.d/NAME with copy or template',
-  mount: 'not supported yet: write the fstab line with lineinfile',
   uri: 'not supported',
   pip: 'not supported',
   git: 'not supported',

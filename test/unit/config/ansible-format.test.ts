@@ -113,8 +113,8 @@ describe('Ansible module names and parameters', () => {
   });
 
   it('an unsupported module is an error at its key with what to do instead; a collection must be the right one', () => {
-    roleError('- name: v\n  cron: {name: x, job: y}\n', 2, 3, "module 'cron' is not supported", '/etc/cron.d');
-    roleError('- name: v\n  wait_for: {port: 80}\n', 2, 3, "module 'wait_for' is not supported");
+    roleError('- name: v\n  timezone: {name: UTC}\n', 2, 3, "module 'timezone' is not supported", '/etc/localtime');
+    roleError('- name: v\n  uri: {url: "http://x"}\n', 2, 3, "module 'uri' is not supported");
     roleError('- ansible.builtin.sysctl: {name: a, value: 1}\n', 1, 3, "unknown module 'ansible.builtin.sysctl'");
     roleError('- frobnicate: {}\n', 1, 3, "unknown module 'frobnicate'");
   });

@@ -1,0 +1,48 @@
+// Ansible's wait_for, cron, mount (ansible.posix) and apt_repository load as fleet's modules
+// with Ansible's parameter names and aliases; key=value text gets numbers and booleans; what
+// fleet does not do is refused at the parameter's file:line:col, before any host is contacted.
+import { join } from 'node:path';
+import { describe, expect, it } from 'vitest';
+import { loadPlaybook } from '../../../src/config/index.js';
+import type { Task } from '../../../src/model/playbook.js';
+import { expectConfigError, tree } from './helpers.js';
+
+function roleTasks(tasks: string): Task[] {
+  const dir = tree({ 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks });
+  return loadPlaybook(join(dir, 'site.yml')).plays[0].roles[0].role.tasks;
+}
+function roleError(tasks: string, line: number, column: number, ...text: string[]): void {
+  const dir = tree({ 'site.yml': '- hosts: all\n  roles: [r]\n', 'roles/r/tasks/main.yml': tasks });
+  expectConfigError(() => loadPlaybook(join(dir, 'site.yml')), join(dir, 'roles/r/tasks/main.yml'), line, column, ...text);
+}
+
+describe('Ansible modules: wait_for, cron, mount, apt_repository', () => {
+  it('wait_for: key=value numbers; exclude_hosts as a comma list; port and path together refused', () => {
+    const [a, b] = roleTasks('- wait_for: port=8080 timeout=30 delay=2\n- ansible.builtin.wait_for: {port: 80, state: drained, exclude_hosts: "10.0.0.1,10.0.0.2"}\n');
+    expect([a.module, a.params]).toEqual(['wait_for', { port: 8080, timeout: 30, delay: 2 }]);
+    expect(b.params).toMatchObject({ exclude_hosts: ['10.0.0.1', '10.0.0.2'] });
+    roleError('- wait_for: {port: 80, path: /x}\n', 1, 13, 'port and path parameter can not both be passed');
+    roleError('- wait_for: {port: 80, bogus: 1}\n', 1, 24, "wait_for: unknown parameter 'bogus'");
+  });
+
+  it('cron: aliases value/dom/dow, booleans from text; name required; backup refused', () => {
+    const [c] = roleTasks('- cron: name=backup dom=1 dow=0 value=/bin/true disabled=yes user=root cron_file=fleet\n');
+    expect([c.module, c.params]).toEqual(['cron', { name: 'backup', day: '1', weekday: '0', job: '/bin/true', disabled: true, user: 'root', cron_file: 'fleet' }]);
+    roleError('- cron: {job: /bin/true}\n', 1, 9, "'name' is required");
+    roleError('- cron: {name: a, job: b, backup: true}\n', 1, 27, "parameter 'backup' is not supported");
+  });
+
+  it('mount: only as ansible.posix.mount or mount; name is path; state required, ephemeral refused', () => {
+    const [m] = roleTasks('- ansible.posix.mount: {name: /mnt/x, src: tmpfs, fstype: tmpfs, state: mounted, boot: "no"}\n');
+    expect([m.module, m.params]).toEqual(['mount', { path: '/mnt/x', src: 'tmpfs', fstype: 'tmpfs', state: 'mounted', boot: false }]);
+    roleError('- ansible.builtin.mount: {path: /mnt/x, state: mounted}\n', 1, 3, "unknown module 'ansible.builtin.mount'");
+    roleError('- mount: {path: /mnt/x}\n', 1, 10, "'state' is required");
+    roleError('- mount: {path: /mnt/x, state: ephemeral}\n', 1, 10, 'ephemeral is not supported');
+  });
+
+  it('apt_repository: update-cache alias, install_python_apt accepted (nothing to install), codename refused', () => {
+    const [r] = roleTasks('- apt_repository: {repo: "deb http://x/ a b", update-cache: no, install_python_apt: false}\n');
+    expect([r.module, r.params]).toEqual(['apt_repository', { repo: 'deb http://x/ a b', update_cache: false }]);
+    roleError('- apt_repository: {repo: "deb http://x/ a b", codename: a}\n', 1, 47, "parameter 'codename' is not supported");
+  });
+});
