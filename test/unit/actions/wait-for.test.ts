@@ -50,7 +50,11 @@ let server: net.Server;
 let port: number;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'fleet-wait-'));
-  server = net.createServer((s) => s.end('SSH-2.0-OpenSSH_9.2p1 Debian\r\n'));
+  server = net.createServer((s) => {
+    // A probe that only tests the port closes at once: the reset is expected, not an error.
+    s.on('error', () => undefined);
+    s.end('SSH-2.0-OpenSSH_9.2p1 Debian\r\n');
+  });
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   port = (server.address() as net.AddressInfo).port;
 });
