@@ -13,7 +13,7 @@ fleet() { node dist/cli/main.js "$@"; }
 lab=()
 if [ -n "${FLEET_DEMO_LAB_NAME:-}" ]; then lab=(--name "$FLEET_DEMO_LAB_NAME" --subnet "$FLEET_DEMO_LAB_SUBNET"); fi
 first=$(if [ -n "${FLEET_DEMO_LAB_NAME:-}" ]; then echo "${FLEET_DEMO_LAB_NAME}1"; else echo lab1; fi)
-step() { printf '\n==== %s ====\n' "$*"; }
+step() { printf '\n==== %s (at %s s) ====\n' "$*" "$SECONDS"; }
 cleanup() { fleet lab down "${lab[@]}" >/dev/null 2>&1 || true; }
 trap cleanup EXIT
 
