@@ -80,6 +80,9 @@ export class HostRunner {
   /** A round trip that changes the host (or an action) is in flight: if the connection is lost
    * now, the change may or may not have been made. */
   private applying = false;
+  /** The tasks riding along in the apply round trip in flight: cut off, their outcome is as
+   * unknown as the current task's. */
+  private riders: string[] = [];
 
   constructor(
     readonly host: Host,
@@ -147,7 +150,11 @@ export class HostRunner {
       // The transport failed under this host (connection lost, sudo refused): the host stops,
       // the run goes on. A change in flight then has an unknown outcome, never "failed".
       const unknown = this.unknownOutcome(err);
-      if (unknown) this.stopUnknown(this.current, program.play.name, unknown);
+      if (unknown) {
+        this.stopUnknown(this.current, program.play.name, unknown);
+        // Each task that rode in the same round trip is as unknown: none may vanish from the recap.
+        for (const t of this.riders) this.stopUnknown(t, program.play.name, `rode along with '${this.current}': ${unknown}`);
+      }
       else this.stop(err instanceof UnreachableError ? 'unreachable' : 'failed', err instanceof LockError ? 'run lock' : this.current, program.play.name, err);
     } finally {
       batch.progress.done(this.host.name);
@@ -414,12 +421,14 @@ export class HostRunner {
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
-    // Left set when the round trip throws: the catch in runPlay reads it.
+    this.riders = ahead.map((a) => a.unit.task.name);
+    // Left set when the round trip throws: the catch in runPlay reads them.
     const { result, guarded: ridden } = await wire.apply(text, guarded, spec, become, why);
     this.applying = false;
     if (result.cutOff || [...ridden.values()].some((r) => r.cutOff)) {
       throw new OutcomeUnknownError(`the apply script was cut off before it reported (${(result.stderr || [...ridden.values()].find((r) => r.cutOff)?.stderr || '').trim()})`);
     }
+    this.riders = [];
     ahead.forEach((a, i) => {
       const r = ridden.get(i);
       const verdict = r && pipelinedVerdict(a, r);
