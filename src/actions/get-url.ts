@@ -12,7 +12,17 @@ import { Type } from '@sinclair/typebox';
 import type { Action, ActionContext, ActionPorts, ActionResult, FetchedUrl } from '../model/action.js';
 import type { Vars } from '../model/inventory.js';
 import { paramsObject, rawSchema, withDefault, type Params } from '../model/params.js';
-import { ALGOS, checksumFileSh, getUrlAttrsSh, getUrlDigestSh, getUrlFetchSh, getUrlInstallSh, getUrlProbe, type Algo, type GetUrlSh } from './lib/get-url-sh.js';
+import {
+  ALGOS,
+  checksumFileSh,
+  getUrlAttrsSh,
+  getUrlDigestSh,
+  getUrlFetchSh,
+  getUrlInstallSh,
+  getUrlProbe,
+  type Algo,
+  type GetUrlSh,
+} from './lib/get-url-sh.js';
 import { afterPending, failed } from './lib/result.js';
 
 const account = rawSchema<string | number>({ type: ['string', 'integer'], minLength: 1, pattern: '^[A-Za-z0-9_][A-Za-z0-9_.-]*\\$?$' });
@@ -26,7 +36,11 @@ const schema = paramsObject({
   timeout: withDefault(Type.Integer({ minimum: 1 }), 10),
   // HTTP header names (tokens); values on one line.
   headers: withDefault(
-    rawSchema<Record<string, string>>({ type: 'object', propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" }, additionalProperties: { type: 'string', pattern: '^[^\\n\\r]*$' } }),
+    rawSchema<Record<string, string>>({
+      type: 'object',
+      propertyNames: { pattern: "^[A-Za-z0-9!#$%&'*+.^_`|~-]+$" },
+      additionalProperties: { type: 'string', pattern: '^[^\\n\\r]*$' },
+    }),
     {},
   ),
   url_username: Type.Optional(noNewline()),
@@ -61,7 +75,10 @@ export function parseChecksum(s: string): Checksum {
 
 /** The digest for `name` in a checksum file (sha256sum's format, or a lone digest). */
 export function checksumFromFile(text: string, name: string): string | undefined {
-  const lines = text.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = text
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   for (const l of lines) {
     const [sum, file] = l.split(/\s+/, 2);
     if (file !== undefined && file.replace(/^\*/, '').replace(/^\.\//, '') === name) return sum.toLowerCase();
@@ -110,7 +127,8 @@ const b64 = (v: string | undefined) => (v === undefined ? '' : Buffer.from(v, 'b
 type Via = 'auto' | 'host' | 'controller';
 function via(ctx: ActionContext): Via {
   const v = ctx.vars.fleet_get_url_via ?? 'auto';
-  if (v !== 'auto' && v !== 'host' && v !== 'controller') throw new Error(`fleet_get_url_via must be auto, host or controller, got ${JSON.stringify(v)}`);
+  if (v !== 'auto' && v !== 'host' && v !== 'controller')
+    throw new Error(`fleet_get_url_via must be auto, host or controller, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -135,15 +153,41 @@ function installed(p: GetUrlParams, target: string, out: Map<string, string>, ch
     size: Number(out.get('size') ?? 0),
     ...extra,
   };
-  const what = result === 'changed' ? `${check ? 'would download' : 'downloaded'} ${p.url} to ${target}` : `${target} already has the content of ${p.url}`;
-  return { status: changed ? 'changed' : 'ok', msg: `${what}${note}`, registered: { ...registered, msg: result === 'changed' ? 'OK' : 'file already exists' } };
+  const what =
+    result === 'changed'
+      ? `${check ? 'would download' : 'downloaded'} ${p.url} to ${target}`
+      : `${target} already has the content of ${p.url}`;
+  return {
+    status: changed ? 'changed' : 'ok',
+    msg: `${what}${note}`,
+    registered: { ...registered, msg: result === 'changed' ? 'OK' : 'file already exists' },
+  };
 }
 
-async function viaController(p: GetUrlParams, sh: GetUrlSh, target: string, want: string | undefined, c: Checksum | undefined, ctx: ActionContext, ports: ActionPorts, why: string): Promise<ActionResult> {
-  if (c?.url) return failed(`get_url: checksum ${p.checksum}: a checksum file is read by the host, which ${why}: give the digest itself (${c.algo}:HEX)`);
+async function viaController(
+  p: GetUrlParams,
+  sh: GetUrlSh,
+  target: string,
+  want: string | undefined,
+  c: Checksum | undefined,
+  ctx: ActionContext,
+  ports: ActionPorts,
+  why: string,
+): Promise<ActionResult> {
+  if (c?.url)
+    return failed(
+      `get_url: checksum ${p.checksum}: a checksum file is read by the host, which ${why}: give the digest itself (${c.algo}:HEX)`,
+    );
   let got: FetchedUrl;
   try {
-    got = await ports.fetchUrl({ url: p.url, headers: p.headers, username: p.url_username, password: p.url_password, validateCerts: p.validate_certs, timeoutMs: p.timeout * 1000 });
+    got = await ports.fetchUrl({
+      url: p.url,
+      headers: p.headers,
+      username: p.url_username,
+      password: p.url_password,
+      validateCerts: p.validate_certs,
+      timeoutMs: p.timeout * 1000,
+    });
   } catch (e) {
     return failed(`${(e as Error).message} (fetching ${p.url} on the controller: the host ${why})`);
   }
@@ -159,7 +203,14 @@ async function viaController(p: GetUrlParams, sh: GetUrlSh, target: string, want
       return {
         status: same ? 'ok' : 'changed',
         msg: `${same ? `${target} already has the content of` : 'would download'} ${p.url}${same ? '' : ` to ${target}`}${note}`,
-        registered: { url: p.url, dest: target, checksum_src: got.sha1, size: got.size, status_code: got.status, msg: same ? 'file already exists' : 'OK' },
+        registered: {
+          url: p.url,
+          dest: target,
+          checksum_src: got.sha1,
+          size: got.size,
+          status_code: got.status,
+          msg: same ? 'file already exists' : 'OK',
+        },
       };
     }
     const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${got.sha256.slice(0, 16)}`;
@@ -198,7 +249,11 @@ export const getUrl: Action<typeof schema> = {
     }
     const sh = shParams(p, c);
     const probed = ctx.probed && ctx.probed.rc === 0 ? kv(ctx.probed.stdout) : undefined;
-    if (!probed) return afterPending(ctx, `will download ${p.url} to ${p.dest}`) ?? failed(`get_url: reading ${p.dest} on the host failed`, { stderr: ctx.probed?.stderr });
+    if (!probed)
+      return (
+        afterPending(ctx, `will download ${p.url} to ${p.dest}`) ??
+        failed(`get_url: reading ${p.dest} on the host failed`, { stderr: ctx.probed?.stderr })
+      );
     const dir = probed.get('dir') === '1';
     const target = dir ? `${p.dest.replace(/\/+$/, '')}/${sh.urlName}` : p.dest;
     if (probed.get('exists') === 'other') return failed(`${target} exists and is not a regular file`);
@@ -207,12 +262,22 @@ export const getUrl: Action<typeof schema> = {
     // A checksum file: read on the host first (Ansible reads it before anything else).
     let want = c?.value;
     if (c?.url) {
-      if (how === 'controller') return failed(`get_url: checksum ${p.checksum}: a checksum file is read by the host, and fleet_get_url_via is controller: give the digest itself (${c.algo}:HEX)`);
+      if (how === 'controller')
+        return failed(
+          `get_url: checksum ${p.checksum}: a checksum file is read by the host, and fleet_get_url_via is controller: give the digest itself (${c.algo}:HEX)`,
+        );
       const r = await ports.runOn(ctx.host, checksumFileSh(sh, c.url));
       const o = kv(r.stdout);
       if (o.get('fetch') !== 'ok') {
-        const why = o.get('fetch') === 'notool' ? 'has neither curl nor wget' : o.get('fetch') === 'unreachable' ? 'cannot reach it' : `could not fetch it: ${b64(o.get('err_b64'))}`;
-        return failed(`get_url: checksum ${p.checksum}: the checksum file is read on the host, which ${why}: give the digest itself (${c.algo}:HEX)`);
+        const why =
+          o.get('fetch') === 'notool'
+            ? 'has neither curl nor wget'
+            : o.get('fetch') === 'unreachable'
+              ? 'cannot reach it'
+              : `could not fetch it: ${b64(o.get('err_b64'))}`;
+        return failed(
+          `get_url: checksum ${p.checksum}: the checksum file is read on the host, which ${why}: give the digest itself (${c.algo}:HEX)`,
+        );
       }
       want = checksumFromFile(b64(o.get('text_b64')), sh.urlName);
       if (want === undefined) return failed(`Unable to find a checksum for file '${sh.urlName}' in '${c.url}'`);
@@ -223,16 +288,27 @@ export const getUrl: Action<typeof schema> = {
     const mismatch = exists && want !== undefined && probed.get('sum') !== want;
     if (exists && !dir && !p.force && !mismatch) {
       const [mode, uid, gid] = (probed.get('attr_now') ?? '').split(' ');
-      for (const [k, who] of [['uid_want', p.owner], ['gid_want', p.group]] as const)
+      for (const [k, who] of [
+        ['uid_want', p.owner],
+        ['gid_want', p.group],
+      ] as const)
         if (probed.get(k) === '?') return failed(`chown failed: failed to look up ${k === 'uid_want' ? 'user' : 'group'} ${String(who)}`);
       const differs: string[] = [];
-      if (probed.has('mode_want') && Number.parseInt(probed.get('mode_want')!, 8) !== Number.parseInt(mode, 8)) differs.push(`mode ${mode} -> ${probed.get('mode_want')}`);
+      if (probed.has('mode_want') && Number.parseInt(probed.get('mode_want')!, 8) !== Number.parseInt(mode, 8))
+        differs.push(`mode ${mode} -> ${probed.get('mode_want')}`);
       if (probed.has('uid_want') && probed.get('uid_want') !== uid) differs.push(`owner ${uid} -> ${String(p.owner)}`);
       if (probed.has('gid_want') && probed.get('gid_want') !== gid) differs.push(`group ${gid} -> ${String(p.group)}`);
       const registered = { url: p.url, dest: target, msg: 'file already exists' };
       if (!differs.length) return { status: 'ok', msg: `${target} exists (force: false)`, registered };
       const msg = `${target}: ${differs.join(', ')}`;
-      if (ctx.check) return afterPending(ctx, msg) ?? { status: 'changed', msg, registered: { ...registered, msg: 'file already exists but file attributes changed' } };
+      if (ctx.check)
+        return (
+          afterPending(ctx, msg) ?? {
+            status: 'changed',
+            msg,
+            registered: { ...registered, msg: 'file already exists but file attributes changed' },
+          }
+        );
       const r = await ports.runOn(ctx.host, getUrlAttrsSh(sh));
       if (r.rc !== 0) return failed(`get_url: setting owner/group/mode of ${target} failed`, { rc: r.rc, stderr: r.stderr });
       return { status: 'changed', msg, registered: { ...registered, msg: 'file already exists but file attributes changed' } };
@@ -241,15 +317,20 @@ export const getUrl: Action<typeof schema> = {
     const pending = afterPending(ctx, `will download ${p.url} to ${target}`);
     if (pending) return pending;
     // Check mode with nothing there yet: it would be downloaded; no need to fetch it to say so.
-    if (ctx.check && !exists) return { status: 'changed', msg: `would download ${p.url} to ${target}`, registered: { url: p.url, dest: target, msg: 'OK' } };
+    if (ctx.check && !exists)
+      return { status: 'changed', msg: `would download ${p.url} to ${target}`, registered: { url: p.url, dest: target, msg: 'OK' } };
 
-    if (how === 'controller') return viaController(p, sh, target, want, c, ctx, ports, 'is set to get it from there (fleet_get_url_via: controller)');
+    if (how === 'controller')
+      return viaController(p, sh, target, want, c, ctx, ports, 'is set to get it from there (fleet_get_url_via: controller)');
     const started = Date.now();
     const r = await ports.runOn(ctx.host, getUrlFetchSh(sh, want, ctx.check));
     const out = kv(r.stdout);
     const fetch = out.get('fetch');
     if (fetch === 'notool' || fetch === 'unreachable') {
-      const why = fetch === 'notool' ? 'has neither curl nor wget' : `cannot reach ${new URL(p.url).host} (${b64(out.get('err_b64')) || `exit ${out.get('rc')}`})`;
+      const why =
+        fetch === 'notool'
+          ? 'has neither curl nor wget'
+          : `cannot reach ${new URL(p.url).host} (${b64(out.get('err_b64')) || `exit ${out.get('rc')}`})`;
       if (how === 'host') return failed(`get_url: the host ${why}, and fleet_get_url_via is host`);
       return viaController(p, sh, target, want, c, ctx, ports, why);
     }

@@ -36,7 +36,8 @@ interface UnarchiveData {
 const ATTR_KINDS = new Set(['mode', 'owner', 'group']);
 
 function shParams(p: UnarchiveParams): UnarchiveShParams {
-  if (!p.remote_src && p.content_b64 === undefined) throw new Error(`unarchive ${p.src}: the archive was not read (prepare() did not run?)`);
+  if (!p.remote_src && p.content_b64 === undefined)
+    throw new Error(`unarchive ${p.src}: the archive was not read (prepare() did not run?)`);
   if (p.include.length && p.exclude.length) throw new Error('parameters are mutually exclusive: exclude|include');
   return {
     src: p.src,
@@ -63,7 +64,11 @@ function diffText(p: UnarchiveParams, diffs: [string, string][], shown: string[]
   let s = diffs.map(([kinds, name]) => `${p.dest}/${name}: ${kinds.replace(/,/g, ', ')}\n`).join('');
   for (const c of shown) {
     const [name, old, now] = c.split(':');
-    s += unifiedDiff(`${p.dest}/${Buffer.from(name, 'base64').toString('utf8')}`, old === '-' ? undefined : Buffer.from(old, 'base64'), Buffer.from(now ?? '', 'base64'));
+    s += unifiedDiff(
+      `${p.dest}/${Buffer.from(name, 'base64').toString('utf8')}`,
+      old === '-' ? undefined : Buffer.from(old, 'base64'),
+      Buffer.from(now ?? '', 'base64'),
+    );
   }
   return s;
 }
@@ -78,7 +83,8 @@ export const unarchive: Module<typeof schema, UnarchiveData, UnarchiveParams> = 
   schema,
   prepare(p, ctx) {
     if (p.remote_src) return p;
-    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.src)) throw new Error(`unarchive src '${p.src}' is a URL: fetch it with get_url, then unarchive it with remote_src: true`);
+    if (/^[a-z][a-z0-9+.-]*:\/\//i.test(p.src))
+      throw new Error(`unarchive src '${p.src}' is a URL: fetch it with get_url, then unarchive it with remote_src: true`);
     return { ...p, content_b64: ctx.readRoleFile(p.src).toString('base64') };
   },
   probe: (p) => unarchiveProbeSh(shParams(p), p.creates, p.list_files),
@@ -88,10 +94,21 @@ export const unarchive: Module<typeof schema, UnarchiveData, UnarchiveParams> = 
     if (d.get('dest') === '0') return { kind: 'blocked', reason: `Destination '${p.dest}' is not a directory` };
     if (d.get('src_missing') === '1') return { kind: 'blocked', reason: `Source '${p.src}' does not exist` };
     const missing = d.get('missing');
-    if (missing) return { kind: 'blocked', reason: noHandler(p, `Unable to find required '${missing.split(' ').join("' or '")}' binary in the path.`) };
+    if (missing)
+      return {
+        kind: 'blocked',
+        reason: noHandler(p, `Unable to find required '${missing.split(' ').join("' or '")}' binary in the path.`),
+      };
     const listErr = d.text('list_err_b64');
-    if (listErr !== undefined) return { kind: 'blocked', reason: noHandler(p, `Command "${d.get('handler') === 'zip' ? 'zipinfo' : 'tar'}" could not handle archive: ${listErr}`) };
-    for (const [k, what] of [['x_err_b64', 'failed to unpack'], ['attr_err_b64', 'failed to set owner/group/mode on']] as const) {
+    if (listErr !== undefined)
+      return {
+        kind: 'blocked',
+        reason: noHandler(p, `Command "${d.get('handler') === 'zip' ? 'zipinfo' : 'tar'}" could not handle archive: ${listErr}`),
+      };
+    for (const [k, what] of [
+      ['x_err_b64', 'failed to unpack'],
+      ['attr_err_b64', 'failed to set owner/group/mode on'],
+    ] as const) {
       const err = d.text(k);
       if (err !== undefined) return { kind: 'blocked', reason: `${what} ${p.src} (to compare with ${p.dest}): ${err.trim()}` };
     }

@@ -59,9 +59,11 @@ export async function fetchUrl(req: UrlRequest): Promise<FetchedUrl> {
 }
 
 function get(url: URL, req: UrlRequest, withAuth: boolean): Promise<http.IncomingMessage> {
-  if (url.protocol !== 'http:' && url.protocol !== 'https:') return Promise.reject(new UrlError(`the controller fetches http and https URLs only, not ${url.protocol}`));
+  if (url.protocol !== 'http:' && url.protocol !== 'https:')
+    return Promise.reject(new UrlError(`the controller fetches http and https URLs only, not ${url.protocol}`));
   const headers: Record<string, string> = { 'User-Agent': 'ansible-httpget', ...(req.headers ?? {}) };
-  if (withAuth && req.username !== undefined) headers.Authorization = `Basic ${Buffer.from(`${req.username}:${req.password ?? ''}`).toString('base64')}`;
+  if (withAuth && req.username !== undefined)
+    headers.Authorization = `Basic ${Buffer.from(`${req.username}:${req.password ?? ''}`).toString('base64')}`;
   const mod = url.protocol === 'https:' ? https : http;
   return new Promise((resolve, reject) => {
     const r = mod.get(url, { headers, rejectUnauthorized: req.validateCerts !== false, timeout: req.timeoutMs ?? 10_000 }, resolve);

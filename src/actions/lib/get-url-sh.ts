@@ -32,9 +32,12 @@ const hasAttrs = (p: GetUrlSh) => p.owner !== undefined || p.group !== undefined
  * copy, so symbolic modes mean what they mean to chmod). */
 function wantedAttrs(p: GetUrlSh): string {
   let s = `echo "attr_now=$(stat -c '%a %u %g' -- "$t")"\n`;
-  if (p.mode !== undefined) s += `m=$(mktemp) && chmod --reference="$t" "$m" && chmod ${q(p.mode)} "$m" && echo "mode_want=$(stat -c %a "$m")"; rm -f "$m"\n`;
-  if (p.owner !== undefined) s += `case ${q(String(p.owner))} in *[!0-9]*) echo "uid_want=$(id -u -- ${q(String(p.owner))} 2>/dev/null || echo '?')";; *) echo uid_want=${q(String(p.owner))};; esac\n`;
-  if (p.group !== undefined) s += `case ${q(String(p.group))} in *[!0-9]*) g=$(getent group ${q(String(p.group))} | cut -d: -f3); echo "gid_want=\${g:-?}";; *) echo gid_want=${q(String(p.group))};; esac\n`;
+  if (p.mode !== undefined)
+    s += `m=$(mktemp) && chmod --reference="$t" "$m" && chmod ${q(p.mode)} "$m" && echo "mode_want=$(stat -c %a "$m")"; rm -f "$m"\n`;
+  if (p.owner !== undefined)
+    s += `case ${q(String(p.owner))} in *[!0-9]*) echo "uid_want=$(id -u -- ${q(String(p.owner))} 2>/dev/null || echo '?')";; *) echo uid_want=${q(String(p.owner))};; esac\n`;
+  if (p.group !== undefined)
+    s += `case ${q(String(p.group))} in *[!0-9]*) g=$(getent group ${q(String(p.group))} | cut -d: -f3); echo "gid_want=\${g:-?}";; *) echo gid_want=${q(String(p.group))};; esac\n`;
   return s;
 }
 
@@ -52,7 +55,17 @@ export function getUrlProbe(p: GetUrlSh): string {
 const curlStr = (v: string) => `"${v.replace(/\\/g, '\\\\').replace(/"/g, '\\"')}"`;
 
 function curlConfig(p: GetUrlSh): string {
-  const lines = [`url = ${curlStr(p.url)}`, 'silent', 'show-error', 'location', 'max-redirs = 10', 'fail', `connect-timeout = ${p.timeout}`, `speed-time = ${p.timeout}`, 'speed-limit = 1'];
+  const lines = [
+    `url = ${curlStr(p.url)}`,
+    'silent',
+    'show-error',
+    'location',
+    'max-redirs = 10',
+    'fail',
+    `connect-timeout = ${p.timeout}`,
+    `speed-time = ${p.timeout}`,
+    'speed-limit = 1',
+  ];
   lines.push(`user-agent = "ansible-httpget"`);
   for (const [k, v] of Object.entries(p.headers)) lines.push(`header = ${curlStr(`${k}: ${v}`)}`);
   if (p.username !== undefined) lines.push(`user = ${curlStr(`${p.username}:${p.password ?? ''}`)}`);
@@ -96,7 +109,8 @@ function download(p: GetUrlSh): string {
 /** $tmp holds the new content: verify the checksum, compare, and (not in check mode) install. */
 function install(p: GetUrlSh, want: string | undefined, check: boolean): string {
   let s = `echo "size=$(stat -c %s "$tmp")"; echo "sha1=$(sha1sum < "$tmp" | cut -d' ' -f1)"\n`;
-  if (p.algo && want) s += `got=$(${p.algo}sum < "$tmp" | cut -d' ' -f1); if [ "$got" != ${q(want)} ]; then echo "mismatch=$got"; exit 0; fi\n`;
+  if (p.algo && want)
+    s += `got=$(${p.algo}sum < "$tmp" | cut -d' ' -f1); if [ "$got" != ${q(want)} ]; then echo "mismatch=$got"; exit 0; fi\n`;
   s += `if [ -f "$t" ]; then echo "sha1_dest=$(sha1sum < "$t" | cut -d' ' -f1)"; fi\n`;
   s += `if [ -f "$t" ] && cmp -s -- "$tmp" "$t"; then echo result=same; same=1; else echo result=changed; same=0; fi\n`;
   if (check) return s;

@@ -27,7 +27,8 @@ export const SHOWN_BYTES = 32 * 1024;
 /** The archive at "$a" in the work directory "$w" (removed on exit), or src_missing=1. */
 function archive(p: UnarchiveShParams, apply: boolean): string {
   let s = `w=$(mktemp -d) || exit 1\ntrap 'rm -rf "$w"' EXIT\ntrap 'rm -rf "$w"; exit 129' HUP INT TERM PIPE\n`;
-  if (p.remote_src) s += `a=${q(p.src)}\nif [ ! -f "$a" ]; then ${apply ? `echo "Source '$a' does not exist" >&2; exit 1` : 'echo src_missing=1; exit 0'}; fi\n`;
+  if (p.remote_src)
+    s += `a=${q(p.src)}\nif [ ! -f "$a" ]; then ${apply ? `echo "Source '$a' does not exist" >&2; exit 1` : 'echo src_missing=1; exit 0'}; fi\n`;
   else s += `a="$w/archive"\n` + b64Heredoc('base64 -d > "$a"', p.bytes ?? Buffer.alloc(0));
   return s;
 }

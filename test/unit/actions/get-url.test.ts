@@ -82,15 +82,22 @@ async function run(raw: Record<string, unknown>, over: Partial<ActionContext> = 
   const p = params(raw);
   const probed = await sh(getUrl.probe!(p), env);
   const { ports, scripts } = local(env);
-  const res = await getUrl.run(p, { host: 'h1', connection: {} as ActionContext['connection'], vars: {}, check: false, probed, ...over }, ports);
+  const res = await getUrl.run(
+    p,
+    { host: 'h1', connection: {} as ActionContext['connection'], vars: {}, check: false, probed, ...over },
+    ports,
+  );
   return { res, scripts };
 }
 const dest = () => join(dir, 'd', 'app.txt');
 
-describe('get_url: Ansible\'s rule', () => {
+describe("get_url: Ansible's rule", () => {
   it('downloads when dest is missing; then exists without force -> ok with no round trip and no request', async () => {
     const first = await run({ url: `${base}/app.txt`, dest: dest(), mode: '0640' });
-    expect(first.res).toMatchObject({ status: 'changed', registered: { dest: dest(), checksum_src: sha('sha1', BODY), size: BODY.length, status_code: 200 } });
+    expect(first.res).toMatchObject({
+      status: 'changed',
+      registered: { dest: dest(), checksum_src: sha('sha1', BODY), size: BODY.length, status_code: 200 },
+    });
     expect(readFileSync(dest(), 'utf8')).toBe(BODY);
     expect(statSync(dest()).mode & 0o777).toBe(0o640);
     seen = [];
@@ -127,7 +134,10 @@ describe('get_url: Ansible\'s rule', () => {
     expect(readFileSync(dest(), 'utf8')).toBe(BODY);
     writeFileSync(dest(), 'tampered\n');
     const bad = await run({ url: `${base}/app.txt`, dest: dest(), checksum: `sha1:${sha('sha1', 'x')}` });
-    expect(bad.res).toMatchObject({ status: 'failed', msg: `The checksum for ${dest()} did not match sha1:${sha('sha1', 'x')}; it was ${sha('sha1', BODY)}.` });
+    expect(bad.res).toMatchObject({
+      status: 'failed',
+      msg: `The checksum for ${dest()} did not match sha1:${sha('sha1', 'x')}; it was ${sha('sha1', BODY)}.`,
+    });
     expect(readFileSync(dest(), 'utf8')).toBe('tampered\n');
   });
 
@@ -137,7 +147,7 @@ describe('get_url: Ansible\'s rule', () => {
     expect(seen.map((s) => s.url)).toEqual(['/SHA256SUMS', '/app.txt']);
   });
 
-  it('dest a directory: the URL\'s file name in it, redirects followed', async () => {
+  it("dest a directory: the URL's file name in it, redirects followed", async () => {
     const r = await run({ url: `${base}/moved`, dest: join(dir, 'd') });
     expect(r.res).toMatchObject({ status: 'changed', registered: { dest: join(dir, 'd', 'moved') } });
     expect(readFileSync(join(dir, 'd', 'moved'), 'utf8')).toBe(BODY);
@@ -171,7 +181,27 @@ describe('get_url: tools and the controller', () => {
     const bin = join(dir, `bin-${drop.join('-')}`);
     if (!existsSync(bin)) {
       mkdirSync(bin);
-      const tools = ['sh', 'mktemp', 'rm', 'base64', 'sed', 'cat', 'stat', 'sha1sum', 'sha256sum', 'md5sum', 'cut', 'cmp', 'chown', 'chmod', 'mv', 'curl', 'wget', 'id', 'getent'];
+      const tools = [
+        'sh',
+        'mktemp',
+        'rm',
+        'base64',
+        'sed',
+        'cat',
+        'stat',
+        'sha1sum',
+        'sha256sum',
+        'md5sum',
+        'cut',
+        'cmp',
+        'chown',
+        'chmod',
+        'mv',
+        'curl',
+        'wget',
+        'id',
+        'getent',
+      ];
       for (const t of tools.filter((x) => !drop.includes(x))) {
         const at = `/usr/bin/${t}`;
         symlinkSync(existsSync(at) ? at : `/bin/${t}`, join(bin, t));
@@ -181,7 +211,11 @@ describe('get_url: tools and the controller', () => {
   }
 
   it('wget when there is no curl: headers and credentials in its config file, not its command line', async () => {
-    const r = await run({ url: `${base}/app.txt`, dest: dest(), headers: { 'X-Token': 't1' }, url_username: 'u', url_password: 's3cret' }, {}, pathWithout('curl'));
+    const r = await run(
+      { url: `${base}/app.txt`, dest: dest(), headers: { 'X-Token': 't1' }, url_username: 'u', url_password: 's3cret' },
+      {},
+      pathWithout('curl'),
+    );
     expect(r.res.status).toBe('changed');
     expect(seen[0]).toMatchObject({ header: 't1' });
     expect(r.scripts.join('\n')).not.toMatch(/wget [^\n]*s3cret/);
@@ -197,7 +231,10 @@ describe('get_url: tools and the controller', () => {
 
   it('no curl nor wget on the host: the controller downloads and the host installs it (said in the message)', async () => {
     const r = await run({ url: `${base}/app.txt`, dest: dest(), mode: '0600' }, {}, pathWithout('curl', 'wget'));
-    expect(r.res).toMatchObject({ status: 'changed', msg: `downloaded ${base}/app.txt to ${dest()} (fetched on the controller: the host has neither curl nor wget)` });
+    expect(r.res).toMatchObject({
+      status: 'changed',
+      msg: `downloaded ${base}/app.txt to ${dest()} (fetched on the controller: the host has neither curl nor wget)`,
+    });
     expect(readFileSync(dest(), 'utf8')).toBe(BODY);
     expect(statSync(dest()).mode & 0o777).toBe(0o600);
     // fleet_get_url_via: host refuses the controller, naming what the host lacks.

@@ -110,19 +110,28 @@ describe('unarchive: drift and check mode', () => {
 });
 
 describe('unarchive: parameters', () => {
-  it('remote_src: the host file; missing is Ansible\'s message', () => {
+  it("remote_src: the host file; missing is Ansible's message", () => {
     const dest = destDir();
     const archive = makeArchive('app.tar.xz', ['tar', '-cJf']);
     converge(unarchive, prepared({ src: archive, dest, remote_src: true }));
     expect(readdirSync(join(dest, 'app')).sort()).toEqual(['conf', 'current.conf', 'run.sh']);
-    expect(planOf(unarchive, prepared({ src: join(t.dir, 'nope.tgz'), dest, remote_src: true }))).toEqual({ kind: 'blocked', reason: `Source '${join(t.dir, 'nope.tgz')}' does not exist` });
+    expect(planOf(unarchive, prepared({ src: join(t.dir, 'nope.tgz'), dest, remote_src: true }))).toEqual({
+      kind: 'blocked',
+      reason: `Source '${join(t.dir, 'nope.tgz')}' does not exist`,
+    });
   });
 
   it('creates: ok without looking at the archive; dest must be a directory', () => {
     const archive = makeArchive('app.tgz', ['tar', '-czf']);
     writeFileSync(join(t.dir, 'marker'), '');
-    expect(planOf(unarchive, prepared({ src: archive, dest: join(t.dir, 'absent'), creates: join(t.dir, 'marker') }))).toEqual({ kind: 'ok', note: `skipped, since ${join(t.dir, 'marker')} exists` });
-    expect(planOf(unarchive, prepared({ src: archive, dest: join(t.dir, 'absent') }))).toEqual({ kind: 'blocked', reason: `Destination '${join(t.dir, 'absent')}' is not a directory` });
+    expect(planOf(unarchive, prepared({ src: archive, dest: join(t.dir, 'absent'), creates: join(t.dir, 'marker') }))).toEqual({
+      kind: 'ok',
+      note: `skipped, since ${join(t.dir, 'marker')} exists`,
+    });
+    expect(planOf(unarchive, prepared({ src: archive, dest: join(t.dir, 'absent') }))).toEqual({
+      kind: 'blocked',
+      reason: `Destination '${join(t.dir, 'absent')}' is not a directory`,
+    });
   });
 
   it('extra_opts (--strip-components), exclude, include; list_files registers the members', () => {
@@ -144,11 +153,13 @@ describe('unarchive: parameters', () => {
     expect(readdirSync(join(d2, 'app'))).toEqual(['run.sh']);
   });
 
-  it('not an archive: Ansible\'s handler message with tar\'s reason', () => {
+  it("not an archive: Ansible's handler message with tar's reason", () => {
     writeFileSync(join(t.dir, 'junk.tgz'), 'not an archive at all\n');
     const plan = planOf(unarchive, prepared({ src: join(t.dir, 'junk.tgz'), dest: destDir() }));
     expect(plan.kind).toBe('blocked');
-    expect(plan.kind === 'blocked' && plan.reason).toMatch(/^Failed to find handler for ".*junk.tgz"\. Make sure the required command to extract the file is installed\.\nCommand "tar" could not handle archive: tar: /);
+    expect(plan.kind === 'blocked' && plan.reason).toMatch(
+      /^Failed to find handler for ".*junk.tgz"\. Make sure the required command to extract the file is installed\.\nCommand "tar" could not handle archive: tar: /,
+    );
   });
 
   it('zip without unzip on the host: the missing tools named, as Ansible names them', () => {
@@ -170,7 +181,9 @@ describe('unarchive: parameters', () => {
     expect(isValid(unarchive, { src: 'a.tgz' })).toBe(false);
     expect(isValid(unarchive, { src: 'a.tgz', dest: 'rel' })).toBe(false);
     expect(isValid(unarchive, { src: 'a.tgz', dest: '/x', keep_newer: true })).toBe(false);
-    expect(() => unarchive.probe(prepared({ src: makeArchive('a.tgz', ['tar', '-czf']), dest: '/x', include: ['a'], exclude: ['b'] }))).toThrow('mutually exclusive: exclude|include');
+    expect(() =>
+      unarchive.probe(prepared({ src: makeArchive('a.tgz', ['tar', '-czf']), dest: '/x', include: ['a'], exclude: ['b'] })),
+    ).toThrow('mutually exclusive: exclude|include');
     expect(() => prepared({ src: 'https://example.org/a.tgz', dest: '/x' })).toThrow('fetch it with get_url');
   });
 });
