@@ -76,7 +76,8 @@ function attrs(p: UnarchiveShParams): string {
   else if (p.group !== undefined) body += `    chgrp -h -- ${q(String(p.group))} "$1/$n" || return 1\n`;
   if (p.mode !== undefined) body += `    [ -L "$1/$n" ] || chmod ${q(p.mode)} "$1/$n" || return 1\n`;
   return (
-    `awk '!s[$0]++{print} { i=index($0,"/"); if (i>1) { t=substr($0,1,i-1); if (!s[t]++) print t } }' "$w/list" > "$w/ents"\n` +
+    // "app/" and its top folder "app" are one entry.
+    `awk '{ n=$0; sub(/\\/+$/, "", n); if (!s[n]++) print n; i=index(n,"/"); if (i>1) { t=substr(n,1,i-1); if (!s[t]++) print t } }' "$w/list" > "$w/ents"\n` +
     `at() {\n  while IFS= read -r f; do\n    n=\${f%/}; [ -n "$n" ] || n=.\n    [ -e "$1/$n" ] || [ -L "$1/$n" ] || continue\n${body}  done < "$w/ents"\n}\n`
   );
 }
