@@ -214,7 +214,11 @@ async function viaController(
       };
     }
     const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${got.sha256.slice(0, 16)}`;
-    await ports.upload(got.file, tmp, { mode: '0600' });
+    try {
+      await ports.upload(got.file, tmp, { mode: '0600' });
+    } catch (e) {
+      return failed(`uploading the controller's download to ${tmp} failed (is ${tmp.slice(0, tmp.lastIndexOf('/')) || '/'} there?): ${(e as Error).message}`);
+    }
     const r = await ports.runOn(ctx.host, getUrlInstallSh(sh, tmp, want, ctx.check));
     if (r.rc !== 0) return failed(`get_url: installing ${target} failed`, { rc: r.rc, stderr: r.stderr });
     return installed(p, target, kv(r.stdout), ctx.check, { status_code: got.status }, note);
@@ -334,8 +338,10 @@ export const getUrl: Action<typeof schema> = {
       if (how === 'host') return failed(`get_url: the host ${why}, and fleet_get_url_via is host`);
       return viaController(p, sh, target, want, c, ctx, ports, why);
     }
+    // Ansible's words for a dest directory that is missing or not writable.
+    if (fetch === 'nodest') return failed(`Destination dir ${target.slice(0, target.lastIndexOf('/')) || '/'} not writable or missing`);
     if (fetch !== 'ok') {
-      const err = out.get('err') ?? b64(out.get('err_b64'));
+      const err = b64(out.get('err_b64'));
       return failed(`Request failed: ${err || `exit ${out.get('rc') ?? r.rc}`}`, { rc: r.rc, stderr: r.stderr });
     }
     if (r.rc !== 0) return failed(`get_url: installing ${target} failed`, { rc: r.rc, stderr: r.stderr });

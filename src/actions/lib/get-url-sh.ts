@@ -84,7 +84,7 @@ function wgetConfig(p: GetUrlSh): string {
 
 /** The work directory $w (removed on exit) and $tmp beside the target. */
 const scratch = `w=$(mktemp -d) || exit 1
-tmp=$(mktemp "\${t%/*}/.fleet-get_url.XXXXXXXX") || { echo "fetch=failed"; echo "err=Destination dir \${t%/*} not writable"; exit 0; }
+tmp=$(mktemp "\${t%/*}/.fleet-get_url.XXXXXXXX") || { echo "fetch=nodest"; exit 0; }
 trap 'rm -rf "$w" "$tmp"' EXIT
 trap 'rm -rf "$w" "$tmp"; exit 129' HUP INT TERM PIPE
 `;

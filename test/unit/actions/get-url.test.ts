@@ -153,6 +153,11 @@ describe("get_url: Ansible's rule", () => {
     expect(readFileSync(join(dir, 'd', 'moved'), 'utf8')).toBe(BODY);
   });
 
+  it('a missing dest directory is named', async () => {
+    const r = await run({ url: `${base}/app.txt`, dest: join(dir, 'nope', 'app.txt') });
+    expect(r.res).toMatchObject({ status: 'failed', msg: `Destination dir ${join(dir, 'nope')} not writable or missing` });
+  });
+
   it('HTTP 404: Request failed, nothing written', async () => {
     const r = await run({ url: `${base}/nope`, dest: dest() });
     expect(r.res.status).toBe('failed');
