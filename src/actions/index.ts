@@ -13,8 +13,9 @@ import { assert, debug, fail } from './debug.js';
 import { stat } from './stat.js';
 import { flushHandlers } from './flush-handlers.js';
 import { waitFor } from './wait-for.js';
+import { getUrl } from './get-url.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars, debug, fail, assert, stat, flushHandlers, waitFor];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars, debug, fail, assert, stat, flushHandlers, waitFor, getUrl];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

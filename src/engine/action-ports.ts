@@ -10,7 +10,7 @@ import { connectionSetting } from '../model/connection-vars.js';
 import type { Connection, Host } from '../model/inventory.js';
 import type { ExecResult, HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
-import { appendKnownHost, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
+import { appendKnownHost, fetchUrl, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
 import { Limiter } from './limiter.js';
 import { connectHost } from './connect-host.js';
@@ -129,6 +129,7 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
     address: (name) => shared.inventory.hosts.get(name)?.connection.address ?? name,
     playHosts: () => place.playHosts,
     waitForHost: (name) => place.waitForHost(name),
+    fetchUrl: (req) => fetchUrl(req),
     warn(msg) {
       let seen = warned.get(shared);
       if (!seen) warned.set(shared, (seen = new Set()));

@@ -9,7 +9,7 @@ import type { SectionResult } from './script.js';
 /** A plan that needs no apply: nothing to do, a change check mode only reports, or a missing
  * precondition (which fails the task). */
 export function planVerdict(plan: Plan<unknown>): Verdict {
-  if (plan.kind === 'ok') return { changed: false, failed: false, msg: plan.note };
+  if (plan.kind === 'ok') return { changed: false, failed: false, msg: plan.note, ...(plan.registered ? { result: plan.registered } : {}) };
   if (plan.kind === 'blocked') return { changed: false, failed: true, msg: plan.reason, failure: { msg: plan.reason } };
   return { changed: true, failed: false, msg: plan.summary, diff: plan.diff };
 }

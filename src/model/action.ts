@@ -94,6 +94,9 @@ export interface ActionPorts {
   playHosts(): string[];
   /** Resolves once `host` is past this task in the current batch (or is not in it, or stopped). */
   waitForHost(host: string): Promise<void>;
+  /** Download a URL on the controller into a temporary file (get_url when the host cannot
+   * reach it); the caller uploads it and removes it. Only the transport touches the network. */
+  fetchUrl(req: UrlRequest): Promise<FetchedUrl>;
   /** A run-level warning, shown once however many hosts report it. */
   warn(msg: string): void;
   /** Run-wide memo: a read that several hosts' tasks of one run make (a manager's view of the
@@ -101,6 +104,28 @@ export interface ActionPorts {
   memo<T>(key: string, read: () => Promise<T>): Promise<T>;
   /** Drop a memo entry (what it read has changed). */
   forget(key: string): void;
+}
+
+/** An HTTP(S) GET made on the controller. */
+export interface UrlRequest {
+  url: string;
+  headers?: Record<string, string>;
+  username?: string;
+  password?: string;
+  validateCerts?: boolean;
+  /** Socket inactivity timeout (Ansible's get_url timeout), milliseconds. */
+  timeoutMs?: number;
+}
+
+export interface FetchedUrl {
+  /** The controller's temporary file holding the body. */
+  file: string;
+  status: number;
+  size: number;
+  sha256: string;
+  sha1: string;
+  /** Removes the file (and its directory). */
+  remove(): Promise<void>;
 }
 
 /** How the action ended; the engine applies the task's own rules (changed_when, failed_when,

@@ -41,7 +41,8 @@ export type Change<D = undefined> = {
 
 /** Result of comparing the probed state with the desired state. */
 export type Plan<D = undefined> =
-  | { kind: 'ok'; note?: string }
+  /** registered: what `register` keeps when nothing changed (unarchive's list_files). */
+  | { kind: 'ok'; note?: string; registered?: Vars }
   | Change<D>
   /** A precondition is missing (unit not found, user absent...). Apply mode: the task
    * fails with `reason`. Check mode after an earlier pending change: "will change (after: X)". */

@@ -23,10 +23,11 @@ import { dockerStack } from './docker_stack.js';
 import { cron } from './cron.js';
 import { mount } from './mount.js';
 import { aptRepository } from './apt_repository.js';
+import { unarchive } from './unarchive.js';
 
 const all: AnyModule[] = [
   file, directory, link, copy, template, line, block, replace, pkg, service, user, group,
-  authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack, cron, mount, aptRepository,
+  authorizedKey, sysctl, command, shell, drift, dockerNetworks, dockerStack, cron, mount, aptRepository, unarchive,
 ];
 
 export const modules: Record<string, AnyModule> = Object.fromEntries(all.map((m) => [m.name, m]));

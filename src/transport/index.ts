@@ -6,3 +6,4 @@ export { BecomeError } from './become.js';
 export { fingerprint, keyTypeOf } from './fingerprint.js';
 export { hostToken, parseKnownHosts, readKnownHosts, checkHostKey, formatKnownHostsLine, pinnedFor, appendKnownHost } from './known-hosts.js';
 export { HostKeyError, UnreachableError } from '../model/transport.js';
+export { fetchUrl, UrlError } from './http-get.js';

@@ -1,12 +1,19 @@
-// Ansible's wait_for, cron, mount and apt_repository on a real lab host, written in Ansible's
-// own words (a playbook next to an ansible.cfg): the first apply changes the host and the host
-// is in that state (read back over SSH); a second apply changes nothing; drift (a cron entry
-// edited, the tmpfs unmounted, the repository line removed) shows in fleet check --diff, exit 2,
-// and nothing is changed by the check.
+// Ansible's wait_for, cron, mount, apt_repository, unarchive and get_url on a real lab host,
+// written in Ansible's own words (a playbook next to an ansible.cfg): the first apply changes
+// the host and the host is in that state (read back over SSH); a second apply changes nothing
+// (and downloads nothing); drift (a cron entry edited, the tmpfs unmounted, the repository line
+// removed, an extracted file edited, a downloaded file tampered with) shows in fleet check
+// --diff, exit 2, and nothing is changed by the check. get_url runs both ways: the host
+// fetches from the controller's bridge address itself; a URL only the controller reaches
+// (its 127.0.0.1) is fetched there and uploaded.
+import { spawnSync } from 'node:child_process';
+import { createHash } from 'node:crypto';
 import fs from 'node:fs';
+import http from 'node:http';
+import type { AddressInfo } from 'node:net';
 import path from 'node:path';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { describeLab, labHosts, makeProject, resetHost, runFleet, sshRun, type FleetRun, type Project } from './helpers/index.js';
+import { describeLab, labHosts, labInfo, makeProject, resetHost, runFleet, sshRun, type FleetRun, type Project } from './helpers/index.js';
 
 const explain = (run: FleetRun) => `exit ${run.code}\n${run.stderr}\n${JSON.stringify(run.recap?.failures ?? [], null, 1)}`;
 const diffsOf = (run: FleetRun) => run.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
@@ -40,23 +47,70 @@ const PLAYBOOK = `- hosts: all
       wait_for: port=22 search_regex=OpenSSH timeout=10
     - name: what wait_for found
       copy: {content: "{{ fstab_wait.match_groups[0] }}\\n", dest: /etc/fleet-it-waited}
+    - name: app directory
+      ansible.builtin.file: {path: /opt/fleet-it-app, state: directory, mode: "0755"}
+    - name: the app, from the controller
+      ansible.builtin.unarchive: {src: app.tar.gz, dest: /opt/fleet-it-app, owner: nobody, group: nogroup, mode: "u=rwX,g=rX,o=rX"}
+    - name: a download the host makes itself
+      ansible.builtin.get_url: {url: "http://BRIDGE_URL/app.tar.gz", dest: /var/tmp/fleet-it-app.tar.gz, mode: "0600"}
+    - name: a download only the controller reaches
+      get_url: url=http://LOOPBACK_URL/notes.txt dest=/etc/fleet-it-notes.txt checksum=sha256:NOTES_SHA256 mode=0640
+    - name: directory for the host's own archive
+      file: {path: /opt/fleet-it-remote, state: directory}
+    - name: unarchive the host's download
+      unarchive: {src: /var/tmp/fleet-it-app.tar.gz, dest: /opt/fleet-it-remote, remote_src: yes, extra_opts: [--strip-components=1], list_files: yes}
+      register: unpacked
+    - name: what unarchive listed
+      copy: {content: "{{ unpacked.files | sort | join(',') }}\\n", dest: /etc/fleet-it-unpacked}
 `;
+const NOTES = 'offline notes\n';
 
-describeLab('Ansible modules: wait_for, cron, mount, apt_repository', () => {
+describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, get_url', () => {
   let host: ReturnType<typeof labHosts>[number];
   let project: Project;
   const fleet = (cmd: 'apply' | 'check', extra: string[] = []) =>
     runFleet([cmd, path.join(project.dir, 'site.yml'), '-i', project.inventoryDir, '-l', host.name, ...extra], { cwd: project.dir });
+
+  // get_url's sources: one on the controller's bridge address (the host reaches it), one on
+  // the controller's loopback (only the controller does); each request's origin recorded.
+  const servers: http.Server[] = [];
+  const requests: string[] = [];
+  let archive: Buffer;
+  const serve = async (address: string): Promise<string> => {
+    const server = http.createServer((req, res) => {
+      requests.push(`${req.socket.remoteAddress} ${req.url}`);
+      if (req.url === '/app.tar.gz') return res.end(archive);
+      if (req.url === '/notes.txt') return res.end(NOTES);
+      res.writeHead(404).end();
+    });
+    servers.push(server);
+    await new Promise<void>((resolve) => server.listen(0, address, resolve));
+    return `${address}:${(server.address() as AddressInfo).port}`;
+  };
 
   beforeAll(async () => {
     host = labHosts()[2] ?? labHosts()[0];
     await resetHost(host.name);
     project = makeProject({ hosts: [host.name] });
     fs.writeFileSync(path.join(project.dir, 'ansible.cfg'), '[defaults]\n');
-    fs.writeFileSync(path.join(project.dir, 'site.yml'), PLAYBOOK);
+    // The app archive, in files/ beside the playbook (where Ansible looks for src).
+    const src = path.join(project.dir, 'app-src');
+    fs.mkdirSync(path.join(src, 'app/conf'), { recursive: true });
+    fs.mkdirSync(path.join(src, 'app/bin'));
+    fs.writeFileSync(path.join(src, 'app/conf/app.conf'), 'port = 80\n');
+    fs.writeFileSync(path.join(src, 'app/bin/run.sh'), '#!/bin/sh\nexec true\n', { mode: 0o700 });
+    fs.mkdirSync(path.join(project.dir, 'files'));
+    const tar = spawnSync('tar', ['-czf', path.join(project.dir, 'files/app.tar.gz'), '-C', src, 'app'], { encoding: 'utf8' });
+    expect(tar.status, tar.stderr).toBe(0);
+    archive = fs.readFileSync(path.join(project.dir, 'files/app.tar.gz'));
+    const playbook = PLAYBOOK.replace('BRIDGE_URL', await serve(labInfo().controllerAddress))
+      .replace('LOOPBACK_URL', await serve('127.0.0.1'))
+      .replace('NOTES_SHA256', createHash('sha256').update(NOTES).digest('hex'));
+    fs.writeFileSync(path.join(project.dir, 'site.yml'), playbook);
   });
 
   afterAll(async () => {
+    for (const s of servers) s.close();
     project?.cleanup();
     if (host) {
       await sshRun(host.name, 'umount /mnt/fleet-it 2>/dev/null; true');
@@ -64,7 +118,7 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository', () => {
     }
   });
 
-  it('first apply: the cron file as Ansible writes it, the tmpfs mounted and in fstab, the repository file, the waits answered', async () => {
+  it('first apply: the cron file as Ansible writes it, the tmpfs mounted and in fstab, the repository file, the waits answered, the archives extracted, the downloads made', async () => {
     const run = await fleet('apply');
     expect(run.code, explain(run)).toBe(0);
     expect(run.recap?.hosts[host.name]?.changed).toBeGreaterThanOrEqual(5);
@@ -77,18 +131,53 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository', () => {
     expect(lines.slice(0, 4)).toEqual(['MAILTO="ops@example.org"', '#Ansible: fleet backup', '0 5 * * * root /usr/bin/true backup', '644']);
     expect(lines[4]).toMatch(/^tmpfs tmpfs rw,.*size=1024k/);
     expect(lines.slice(5)).toEqual(['tmpfs /mnt/fleet-it tmpfs size=1m 0 0', 'deb [trusted=yes] file:/srv/fleet-it-repo ./', '/mnt/fleet-it', '']);
+    // unarchive: the controller's archive extracted, owner and mode on every member and the top folder.
+    const app = await sshRun(
+      host.name,
+      'cd /opt/fleet-it-app && stat -c "%n %U:%G %a" app app/conf app/conf/app.conf app/bin/run.sh && cat app/conf/app.conf && ' +
+        'stat -c %a /var/tmp/fleet-it-app.tar.gz && sha256sum < /var/tmp/fleet-it-app.tar.gz && stat -c %a /etc/fleet-it-notes.txt && cat /etc/fleet-it-notes.txt /etc/fleet-it-unpacked && ls /opt/fleet-it-remote',
+    );
+    expect(app.code, app.stderr).toBe(0);
+    expect(app.stdout.split('\n')).toEqual([
+      'app nobody:nogroup 755',
+      'app/conf nobody:nogroup 755',
+      'app/conf/app.conf nobody:nogroup 644',
+      'app/bin/run.sh nobody:nogroup 755',
+      'port = 80',
+      '600',
+      `${createHash('sha256').update(archive).digest('hex')}  -`,
+      '640',
+      'offline notes',
+      'bin/,bin/run.sh,conf/,conf/app.conf',
+      'bin',
+      'conf',
+      '',
+    ]);
+    // get_url: the host fetched the archive itself; the notes came through the controller.
+    expect(requests).toEqual([`${host.address} /app.tar.gz`, '127.0.0.1 /notes.txt']);
+    const notes = run.events.find((e) => e.type === 'task' && e.task === 'a download only the controller reaches');
+    expect(notes && notes.type === 'task' && notes.msg).toMatch(/fetched on the controller: the host cannot reach 127\.0\.0\.1:\d+/);
   });
 
-  it('second apply: 0 changed', async () => {
-    const run = await fleet('apply');
+  it('second apply: 0 changed, nothing downloaded (dest is there, force is off)', async () => {
+    requests.length = 0;
+    const run = await fleet('apply', ['-v']);
     expect(run.code, explain(run)).toBe(0);
     expect(run.recap?.hosts[host.name]?.changed).toBe(0);
+    expect(requests).toEqual([]);
+    // unarchive's comparison and get_url's rule are read with the first probes: the only later
+    // round trips are for the two tasks that read a registered result (known only then).
+    const trips = run.stderr.split('\n').flatMap((l) => /round trip \d+: (.*)/.exec(l)?.slice(1) ?? []);
+    expect(trips.length, run.stderr).toBe(3);
+    expect(trips[0]).toMatch(/^run lock, facts and first probes/);
+    expect(trips.slice(1)).toEqual(["probe of 'what wait_for found' was not in the cache (1 sections)", "probe of 'what unarchive listed' was not in the cache (1 sections)"]);
   });
 
   it('drift shows in check --diff (exit 2) and the check changes nothing', async () => {
     const drift = await sshRun(
       host.name,
-      "sed -i 's/^0 5 /30 6 /' /etc/cron.d/fleet-it && umount /mnt/fleet-it && rm /etc/apt/sources.list.d/fleet-it.list && echo drifted",
+      "sed -i 's/^0 5 /30 6 /' /etc/cron.d/fleet-it && umount /mnt/fleet-it && rm /etc/apt/sources.list.d/fleet-it.list && " +
+        "sed -i 's/80/81/' /opt/fleet-it-app/app/conf/app.conf && echo tampered > /etc/fleet-it-notes.txt && echo drifted",
     );
     expect(drift.stdout).toBe('drifted\n');
     const check = await fleet('check', ['--diff']);
@@ -99,11 +188,21 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository', () => {
     expect(diffs).toMatch(/^\+deb \[trusted=yes\] file:\/srv\/fleet-it-repo \.\/$/m);
     const summaries = check.events.flatMap((e) => (e.type === 'task' && e.status === 'changed' ? [e.msg ?? ''] : []));
     expect(summaries.join('\n')).toContain('mount /mnt/fleet-it');
-    const after = await sshRun(host.name, "grep -c '^30 6 ' /etc/cron.d/fleet-it; mountpoint -q /mnt/fleet-it || echo unmounted; test -e /etc/apt/sources.list.d/fleet-it.list || echo no-repo");
-    expect(after.stdout).toBe('1\nunmounted\nno-repo\n');
+    // unarchive: the edited member with its diff; get_url: the checksum no longer matches.
+    expect(diffs).toContain('/opt/fleet-it-app/app/conf/app.conf: ');
+    expect(diffs).toMatch(/^-port = 81$/m);
+    expect(diffs).toMatch(/^\+port = 80$/m);
+    expect(summaries.join('\n')).toMatch(/(would|will) download http:\/\/127\.0\.0\.1:\d+\/notes\.txt to \/etc\/fleet-it-notes\.txt/);
+    const after = await sshRun(
+      host.name,
+      "grep -c '^30 6 ' /etc/cron.d/fleet-it; mountpoint -q /mnt/fleet-it || echo unmounted; test -e /etc/apt/sources.list.d/fleet-it.list || echo no-repo; cat /opt/fleet-it-app/app/conf/app.conf /etc/fleet-it-notes.txt",
+    );
+    expect(after.stdout).toBe('1\nunmounted\nno-repo\nport = 81\ntampered\n');
     // And apply puts it back.
     const fix = await fleet('apply');
     expect(fix.code, explain(fix)).toBe(0);
-    expect(fix.recap?.hosts[host.name]?.changed).toBe(3);
+    expect(fix.recap?.hosts[host.name]?.changed).toBe(5);
+    const restored = await sshRun(host.name, 'cat /opt/fleet-it-app/app/conf/app.conf /etc/fleet-it-notes.txt');
+    expect(restored.stdout).toBe('port = 80\noffline notes\n');
   });
 });

@@ -1,5 +1,5 @@
 // Ansible modules with a fleet module (or action) of their own, under the same parameter
-// names: wait_for, cron, mount (ansible.posix), apt_repository. Parameters Ansible documents
+// names: wait_for, cron, mount (ansible.posix), apt_repository, unarchive, get_url. Parameters Ansible documents
 // that fleet does not do are refused by name, with what to do instead.
 type P = Record<string, unknown>;
 /** The shape of modules.ts's AnsibleModule (not imported: modules.ts imports this file). */
@@ -95,6 +95,71 @@ export const MORE_MODULES: Record<string, AnsibleModule> = {
       // Ansible installs python3-apt for itself; fleet needs nothing on the host.
       delete q.install_python_apt;
       if (q.repo === undefined) throw new Error("'repo' is required");
+      return q;
+    },
+  },
+  unarchive: {
+    fleet: 'unarchive',
+    params: ['src', 'dest', 'remote_src', 'copy', 'creates', 'list_files', 'exclude', 'include', 'extra_opts', 'owner', 'group', 'mode'],
+    refused: {
+      keep_newer: 'not supported: fleet extracts every member that differs from dest',
+      validate_certs: 'fleet does not download in unarchive: fetch with get_url, then unarchive with remote_src: true',
+      decrypt: 'not supported (no vault-encrypted archives)',
+      io_buffer_size: 'not supported',
+      attributes: 'not supported',
+      unsafe_writes: 'not supported',
+      seuser: 'SELinux is not supported',
+      serole: 'SELinux is not supported',
+      setype: 'SELinux is not supported',
+      selevel: 'SELinux is not supported',
+    },
+    translate(p) {
+      const q = typed(p, [], ['remote_src', 'copy', 'list_files']);
+      // copy: no is the old spelling of remote_src: yes.
+      if ('copy' in q) {
+        if ('remote_src' in q) throw new Error("parameters are mutually exclusive: copy|remote_src (copy is the old spelling: use remote_src)");
+        if (typeof q.copy === 'boolean') q.remote_src = !q.copy;
+        else q.remote_src = `{{ not (${String(q.copy).replace(/^\{\{\s*|\s*\}\}$/g, '')}) }}`;
+        delete q.copy;
+      }
+      for (const k of ['extra_opts', 'exclude', 'include']) if (k in q) q[k] = list(q[k]);
+      if (q.src === undefined || q.dest === undefined) throw new Error(`missing required arguments: ${['src', 'dest'].filter((k) => q[k] === undefined).join(', ')}`);
+      if (q.exclude !== undefined && q.include !== undefined) throw new Error('parameters are mutually exclusive: exclude|include');
+      return q;
+    },
+  },
+  get_url: {
+    fleet: 'get_url',
+    params: ['url', 'dest', 'checksum', 'force', 'thirsty', 'timeout', 'headers', 'url_username', 'username', 'url_password', 'password', 'force_basic_auth', 'validate_certs', 'owner', 'group', 'mode'],
+    refused: {
+      backup: 'not supported',
+      tmp_dest: 'fleet downloads into a temporary file beside dest',
+      use_proxy: 'the host uses its own proxy settings (curl/wget environment)',
+      http_agent: 'fleet sends ansible-httpget, as Ansible does by default',
+      client_cert: 'not supported',
+      client_key: 'not supported',
+      use_gssapi: 'not supported',
+      use_netrc: 'not supported: give url_username and url_password',
+      unredirected_headers: 'not supported',
+      decompress: 'not supported',
+      ciphers: 'not supported',
+      sha256sum: 'removed from Ansible: use checksum: sha256:HEX',
+      attributes: 'not supported',
+      unsafe_writes: 'not supported',
+      seuser: 'SELinux is not supported',
+      serole: 'SELinux is not supported',
+      setype: 'SELinux is not supported',
+      selevel: 'SELinux is not supported',
+    },
+    translate(p) {
+      let q = typed(p, ['timeout'], ['force', 'thirsty', 'force_basic_auth', 'validate_certs']);
+      q = rename(q, 'force', 'thirsty');
+      q = rename(q, 'url_username', 'username');
+      q = rename(q, 'url_password', 'password');
+      // fleet sends the credentials with the first request, as force_basic_auth does.
+      delete q.force_basic_auth;
+      if (q.url === undefined || q.dest === undefined) throw new Error(`missing required arguments: ${['url', 'dest'].filter((k) => q[k] === undefined).join(', ')}`);
+      if (typeof q.headers === 'string') throw new Error("headers: give a mapping (the 'key:value,key:value' string form is deprecated in Ansible)");
       return q;
     },
   },

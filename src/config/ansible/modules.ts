@@ -492,8 +492,6 @@ export const UNSUPPORTED_MODULES: Record<string, string> = {
   gather_facts: 'fleet gathers its facts on the first round trip',
   timezone: 'not supported yet: link /etc/localtime with file: state=link',
   apt_key: 'not supported yet: copy the key into /etc/apt/keyrings with copy',
-  get_url: "not supported yet: put the file in the role's files/ and use copy",
-  unarchive: 'not supported yet',
   uri: 'not supported',
   pip: 'not supported',
   git: 'not supported',

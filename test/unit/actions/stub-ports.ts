@@ -23,6 +23,7 @@ export function stubPorts(): ActionPorts {
     address: (h) => h,
     playHosts: () => [],
     waitForHost: async () => undefined,
+    fetchUrl: no('fetchUrl'),
     warn: () => undefined,
     memo: <T>(key: string, read: () => Promise<T>) => {
       if (!memo.has(key)) memo.set(key, read());

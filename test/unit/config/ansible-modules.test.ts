@@ -46,3 +46,29 @@ describe('Ansible modules: wait_for, cron, mount, apt_repository', () => {
     roleError('- apt_repository: {repo: "deb http://x/ a b", codename: a}\n', 1, 47, "parameter 'codename' is not supported");
   });
 });
+
+describe('Ansible modules: unarchive, get_url', () => {
+  it('unarchive: copy: no is remote_src: yes; lists from comma text; keep_newer refused; src and dest required', () => {
+    const [u] = roleTasks('- unarchive: src=/srv/app.tgz dest=/opt copy=no list_files=yes extra_opts=--strip-components=1 mode=0755\n');
+    expect([u.module, u.params]).toEqual(['unarchive', { src: '/srv/app.tgz', dest: '/opt', remote_src: true, list_files: true, extra_opts: ['--strip-components=1'], mode: '0755' }]);
+    const [v] = roleTasks('- ansible.builtin.unarchive: {src: /srv/a.zip, dest: /opt, remote_src: true, exclude: "a,b"}\n');
+    expect(v.params).toEqual({ src: '/srv/a.zip', dest: '/opt', remote_src: true, exclude: ['a', 'b'] });
+    roleError('- unarchive: {src: /srv/a.tgz, dest: /opt, keep_newer: true}\n', 1, 44, "parameter 'keep_newer' is not supported");
+    roleError('- unarchive: {src: /srv/a.tgz}\n', 1, 14, 'missing required arguments: dest');
+    roleError('- unarchive: {src: /srv/a.tgz, dest: /opt, copy: false, remote_src: true}\n', 1, 14, 'mutually exclusive: copy|remote_src');
+  });
+
+  it("unarchive: a role's src must be in its files/ (unless remote_src)", () => {
+    roleError('- unarchive: {src: app.tgz, dest: /opt}\n', 1, 14, "unarchive src 'app.tgz' not found in");
+    expect(roleTasks('- unarchive: {src: app.tgz, dest: /opt, remote_src: yes}\n')[0].module).toBe('unarchive');
+  });
+
+  it('get_url: aliases (thirsty, username, password), typed key=value, force_basic_auth accepted; use_proxy refused', () => {
+    const [g] = roleTasks('- get_url: url=https://x/a.tgz dest=/tmp/a.tgz thirsty=yes timeout=30 username=u password=p force_basic_auth=yes\n');
+    expect([g.module, g.params]).toEqual(['get_url', { url: 'https://x/a.tgz', dest: '/tmp/a.tgz', force: true, timeout: 30, url_username: 'u', url_password: 'p' }]);
+    const [h] = roleTasks('- ansible.builtin.get_url: {url: "https://x/a", dest: /tmp/a, checksum: "sha256:abc", headers: {X-A: b}, validate_certs: false}\n');
+    expect(h.params).toEqual({ url: 'https://x/a', dest: '/tmp/a', checksum: 'sha256:abc', headers: { 'X-A': 'b' }, validate_certs: false });
+    roleError('- get_url: {url: "https://x/a", dest: /tmp/a, use_proxy: false}\n', 1, 47, "parameter 'use_proxy' is not supported");
+    roleError('- get_url: {url: "https://x/a"}\n', 1, 12, 'missing required arguments: dest');
+  });
+});

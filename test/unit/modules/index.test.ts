@@ -4,7 +4,7 @@ import { modules, getModule } from '../../../src/modules/index.js';
 import { params, sh } from './helpers.js';
 
 const NAMES = ['file', 'directory', 'link', 'copy', 'template', 'line', 'block', 'replace', 'package', 'service', 'user', 'group',
-  'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks', 'docker_stack', 'cron', 'mount', 'apt_repository'];
+  'authorized_key', 'sysctl', 'command', 'shell', 'drift', 'docker_networks', 'docker_stack', 'cron', 'mount', 'apt_repository', 'unarchive'];
 
 describe('module registry', () => {
   it('exports every module under its own name', () => {
