@@ -11,11 +11,12 @@ import { setFact } from './set-fact.js';
 import { includeVars } from './include-vars.js';
 import { assert, debug, fail } from './debug.js';
 import { stat } from './stat.js';
+import { getent } from './getent.js';
 import { flushHandlers } from './flush-handlers.js';
 import { waitFor } from './wait-for.js';
 import { getUrl } from './get-url.js';
 
-const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars, debug, fail, assert, stat, flushHandlers, waitFor, getUrl];
+const all: AnyAction[] = [reconnect, inventoryVar, onionKeys, pinnedHostKeys, dockerImage, swarmMember, swarmNodes, setFact, includeVars, debug, fail, assert, stat, getent, flushHandlers, waitFor, getUrl];
 
 export const actions: Readonly<Record<string, AnyAction>> = Object.fromEntries(all.map((a) => [a.name, a]));
 

@@ -41,8 +41,15 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
   let items: unknown[];
   try {
     base = context();
+  } catch (err) {
+    return ignoreErrors(task, renderFailure(err, env));
+  }
+  try {
     items = loopItems(unit, base);
   } catch (err) {
+    // Ansible: a loop that cannot be read is an error only if the task's condition holds
+    // (`when: x is defined` with `loop: "{{ x }}"` is skipped).
+    if (whenFalseWithoutItem(unit, base)) return CONDITION_FALSE;
     return ignoreErrors(task, renderFailure(err, env));
   }
   if (items === NO_LOOP) return ignoreErrors(task, await attempts(unit, base, env));
@@ -77,6 +84,15 @@ export function loopItems(unit: Unit, ctx: Vars): unknown[] {
     typeof loop === 'string' && !loop.trim().startsWith('{{') ? evalExpression(loop.trim(), ctx, task.source) : renderValue(loop, ctx, task.source);
   if (!Array.isArray(items)) throw new TaskError(`loop must be a list, got ${typeof items}`);
   return items;
+}
+
+/** The task's conditions, read without a loop item, are known to be false. */
+export function whenFalseWithoutItem(unit: Unit, ctx: Vars): boolean {
+  try {
+    return !whenHolds(unit, ctx);
+  } catch {
+    return false;
+  }
 }
 
 /** The unit's conditions (its role's, then its own) all hold. */

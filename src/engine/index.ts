@@ -16,6 +16,8 @@ import { factNamesOf } from './fact-names.js';
 
 export type { RunOptions, EngineDeps } from './run-shared.js';
 export { ownerDescription, LOCK_FILE } from './host-lock.js';
+export { expandIncludeLoops } from './include-loops.js';
+import { expandIncludeLoops } from './include-loops.js';
 
 /** Every name the tasks and handlers of these plays register. */
 function registerNamesIn(programs: PlayProgram[]): Set<string> {
@@ -49,8 +51,10 @@ function pause(ms: number, signals: (AbortSignal | undefined)[]): Promise<boolea
   });
 }
 
-export async function run(opts: RunOptions): Promise<RecapEvent> {
+export async function run(input: RunOptions): Promise<RecapEvent> {
   const started = performance.now();
+  // include_tasks with a loop: laid out before contact (a no-op when the caller did it).
+  const opts: RunOptions = { ...input, playbook: expandIncludeLoops({ ...input, selectHosts: input.deps.selectHosts }) };
   const inv = opts.inventory;
   const deps: Required<EngineDeps> = { ...opts.deps, connect: opts.deps.connect ?? connect };
   const selectHosts = deps.selectHosts;

@@ -6,14 +6,15 @@ import { Ajv, type ValidateFunction } from 'ajv';
 import { ConfigError } from '../model/errors.js';
 import type { Inventory, Vars } from '../model/inventory.js';
 import type { Playbook, RoleRef, Task } from '../model/playbook.js';
-import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar } from '../template/index.js';
+import { Lazy, TemplateError, VarChainError, checkSyntax, evalExpression, renderValue, resolveVar, truthy } from '../template/index.js';
 import { varsFromFile } from '../actions/include-vars.js';
 import { addFacts } from './included-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
-import { itemScope } from './execute.js';
+import { itemScope, whenFalseWithoutItem } from './execute.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
+import { expandIncludeLoops } from './include-loops.js';
 import type { HostSelector } from './run-shared.js';
 import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
 
@@ -54,7 +55,8 @@ export interface PreflightInput {
 }
 
 export function validateBeforeContact(input: PreflightInput): void {
-  const { inventory: inv, playbook, selectHosts } = input;
+  const { inventory: inv, selectHosts } = input;
+  const playbook = expandIncludeLoops({ ...input, mode: 'check' });
   const limited = input.limit ? new Set(selectHosts(inv, input.limit)) : undefined;
   const groups = groupsMap(inv);
   setVariableTemplates(inv, playbook, input.extraVars);
@@ -94,6 +96,12 @@ export function validateBeforeContact(input: PreflightInput): void {
           rt.registered.ansible_failed_task ??= { name: '', action: '' };
           rt.registered.ansible_failed_result ??= { ...PLACEHOLDER_RESULT, failed: true, msg: '' };
         }
+        if (task.refused !== undefined) {
+          const r = task.refused;
+          if (mayRun(task, buildContext(scope, rt, play, ref, { withHostvars: false, task })))
+            throw new ConfigError(r.source.file, r.source.line, r.source.column, `${r.msg} (for host ${name}, where its condition may hold)`);
+          continue;
+        }
         const { items, prepared, whenFalse } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
@@ -112,12 +120,27 @@ export function validateBeforeContact(input: PreflightInput): void {
           }
         // An include_vars whose condition reads such a stand-in gives its names the same way.
         const unknownWhen = !prepared && task.module === 'include_vars' && typeof task.params.file === 'string' && !task.params.file.includes('{');
+        // getent's entries are known only on the host: what reads them is checked when it runs.
+        if (prepared?.kind === 'action' && prepared.action.name === 'getent') {
+          rt.registered[`getent_${String(prepared.params.database)}`] ??= {};
+          hostvarsNames.standIns.add('ansible_facts');
+          hostvarsNames.standIns.add(`getent_${String(prepared.params.database)}`);
+        }
         if (prepared?.kind === 'action' || unknownWhen) {
           const facts = prepared?.kind === 'action' ? factsOf(task, prepared.action.name, prepared.params) : factsOf(task, 'include_vars', task.params);
           addFacts(rt.registered, whenFalse || unknownWhen ? Object.fromEntries(Object.entries(facts).filter(([k]) => !(k in rt.registered))) : facts, task);
         }
       }
     }
+  }
+}
+
+/** The task's conditions may hold (one that cannot be read before contact may). */
+function mayRun(task: Task, ctx: Vars): boolean {
+  try {
+    return [task.when].flat().every((w) => w === undefined || truthy(evalExpression(w, ctx, task.source)));
+  } catch {
+    return true;
   }
 }
 
@@ -228,6 +251,8 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
       if (!Array.isArray(l)) fail(new Error('loop must be a list'));
       items = (l as unknown[]).length ? (l as unknown[]) : [];
     } catch (err) {
+      // As on the host: a loop that cannot be read under a condition that is false is a skip.
+      if (whenFalseWithoutItem({ task, index: 0 }, ctx)) return { items: [], whenFalse: true };
       fail(err);
     }
   }
@@ -236,8 +261,25 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
   for (const [i, item] of items.entries()) {
     const c = task.loop !== undefined ? itemScope(task, ctx, item, i) : ctx;
     try {
-      for (const w of [task.when].flat()) if (w !== undefined && !evalExpression(w, c, task.source)) whenFalse = true;
-      prepared = prepareTask(task, c, undefined);
+      let itemFalse = false;
+      // In order, up to the first that fails (Ansible's: `x is defined` guards the next one).
+      for (const w of [task.when].flat())
+        if (w !== undefined && !truthy(evalExpression(w, c, task.source))) {
+          itemFalse = true;
+          break;
+        }
+      whenFalse ||= itemFalse;
+      // A loop item its condition leaves out is never prepared (its item may lack what the task reads).
+      if (!itemFalse) prepared = prepareTask(task, c, undefined);
+      else if (task.loop === undefined) {
+        // Skipped here: its parameters may be what only a run that takes it gives (an empty
+        // package list guarded by `| length > 0`); they are checked when it runs.
+        try {
+          prepared = prepareTask(task, c, undefined);
+        } catch {
+          prepared = undefined;
+        }
+      }
     } catch (err) {
       fail(err);
     }

@@ -40,7 +40,10 @@ export function setVariableTemplates(inv: Inventory, playbook: Playbook, extraVa
     }
   };
   for (const h of inv.hosts.values()) add(h.vars);
-  const addTasks = (tasks: readonly Task[]): void => tasks.forEach((t) => add(t.vars));
+  const addTasks = (tasks: readonly Task[]): void => tasks.forEach((t) => {
+    add(t.vars);
+    add(t.includeVars);
+  });
   for (const play of playbook.plays) {
     add(play.vars);
     addTasks([...(play.preTasks ?? []), ...play.tasks, ...play.handlers]);

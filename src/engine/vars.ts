@@ -6,6 +6,9 @@ import { addSecretsToContext } from '../secrets/index.js';
 import { ansibleFactVars } from './ansible-facts.js';
 import { assignVars, lazyHostvars, type VarOrigin } from '../template/index.js';
 
+/** Facts modules set (getent_DATABASE). */
+const MODULE_FACT_PREFIX = 'getent_';
+
 export interface HostRuntime {
   host: Host;
   registered: Vars;
@@ -95,8 +98,14 @@ export function buildContext(
   // Ansible's block and task vars: above role vars, for this task only.
   if (opts.task?.vars) assignVars(ctx, opts.task.vars, taskOrigin(opts.task));
   for (const r of chain) assignVars(ctx, r.vars, playOrigin(play));
+  // A looped include's item: above role parameters (Ansible's include parameters).
+  if (opts.task?.includeVars) assignVars(ctx, opts.task.includeVars, taskOrigin(opts.task));
   if (rt.facts) Object.assign(ctx, ansibleFactVars(rt.facts));
   Object.assign(ctx, rt.registered, rt.facts ? { facts: rt.facts } : {});
+  // Facts a module set (getent's getent_passwd...) are read under ansible_facts too.
+  const moduleFacts = Object.keys(rt.registered).filter((k) => k.startsWith(MODULE_FACT_PREFIX));
+  if (moduleFacts.length && ctx.ansible_facts && typeof ctx.ansible_facts === 'object')
+    ctx.ansible_facts = { ...(ctx.ansible_facts as Vars), ...Object.fromEntries(moduleFacts.map((k) => [k, rt.registered[k]])) };
   assignVars(ctx, scope.extraVars, extraOrigin);
   ctx.inventory_hostname = rt.host.name;
   ctx.groups = scope.groups;

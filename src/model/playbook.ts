@@ -50,6 +50,15 @@ export interface Task {
   failedWhen?: Condition;
   /** Ansible's block/rescue/always around this task, outermost first (block.ts in engine/). */
   blocks?: BlockFrame[];
+  /** What fleet does not do, met only if this task runs (it then fails with this message):
+   * refused before contact on a host where its condition may hold. */
+  refused?: { source: Source; msg: string };
+  /** Ansible's include_tasks with a loop around this task (the engine lays out a copy of the
+   * included tasks per item before contact: include-loops.ts). */
+  includeLoop?: IncludeLoop;
+  /** The looped include's item (and index) in a copy: above role parameters, as Ansible's
+   * include parameters. */
+  includeVars?: Vars;
   /** Ansible's include_role/import_role: the role whose variables this task sees (set when the
    * playbook loader expands the include; the task's own role otherwise). */
   roleRef?: RoleRef;
@@ -66,6 +75,20 @@ export interface BlockFrame {
   part: 'block' | 'rescue' | 'always';
   hasRescue: boolean;
   hasAlways: boolean;
+}
+
+/** One looped include_tasks: its loop as written (a list, or a template), the names its item
+ * and index take, its own conditions (held before the loop is read, unless they read the
+ * item), and how many of each task's blocks are the included file's own. */
+export interface IncludeLoop {
+  id: string;
+  name: string;
+  loop: unknown;
+  loopVar: string;
+  indexVar?: string;
+  when: (string | boolean)[];
+  blocksInside: number;
+  source: Source;
 }
 
 export interface Handler extends Task {

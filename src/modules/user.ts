@@ -12,7 +12,8 @@ const schema = paramsObject({
   name: Type.String({ pattern: accountPattern, maxLength: 32 }),
   uid: Type.Optional(Type.Integer({ minimum: 0 })),
   group: Type.Optional(Type.String({ minLength: 1 })),
-  groups: Type.Optional(Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true })),
+  // A list, or Ansible's comma-separated text (robertdebock.users joins its list with ',').
+  groups: Type.Optional(Type.Union([Type.Array(Type.String({ minLength: 1 }), { uniqueItems: true }), Type.String()])),
   append: withDefault(Type.Boolean(), false),
   shell: Type.Optional(Type.String({ pattern: '^/' })),
   home: Type.Optional(Type.String({ pattern: '^/' })),
@@ -22,6 +23,9 @@ const schema = paramsObject({
   password: Type.Optional(Type.String({ pattern: '^[^:\\n]*$', description: 'crypt(3) hash, never plain text' })),
   state: presentAbsent,
   remove: withDefault(Type.Boolean({ description: 'absent: also remove the home directory' }), false),
+  update_password: withDefault(Type.Union([Type.Literal('always'), Type.Literal('on_create')], { description: "on_create: an existing user's password is left as it is" }), 'always'),
+  password_lock: Type.Optional(Type.Boolean({ description: 'lock (true) or unlock (false) the password (usermod -L/-U)' })),
+  expires: Type.Optional(Type.Number({ description: 'account expiry, seconds since the epoch (a negative value: never)' })),
 });
 export type UserParams = Params<typeof schema>;
 
@@ -31,14 +35,26 @@ export interface UserPlanData {
   fields: string[];
 }
 
+/** groups as a list ('a,b' is Ansible's other spelling of [a, b]). */
+function groupList(p: UserParams): string[] | undefined {
+  if (typeof p.groups !== 'string') return p.groups;
+  return p.groups
+    .split(',')
+    .map((g) => g.trim())
+    .filter(Boolean);
+}
+
 export function probeUser(p: UserParams): string {
   const n = q(p.name);
-  const groups = [...(p.group !== undefined ? [p.group] : []), ...(p.groups ?? [])];
+  const groups = [...(p.group !== undefined ? [p.group] : []), ...(groupList(p) ?? [])];
   let s = `if e=$(getent passwd ${n}); then echo exists=1; echo "passwd=$e"; echo "primary=$(id -gn ${n})"; echo "groups=$(id -Gn ${n})"; else echo exists=0; fi\n`;
   if (p.password !== undefined) {
     // Compared on the host: the current hash never leaves it.
     s += `h=$(getent shadow ${n} | cut -d: -f2); if [ "$h" = ${q(p.password)} ]; then echo password_ok=1; else echo password_ok=0; fi\n`;
   }
+  // Only the lock flag and the expiry day leave the host, never the hash.
+  if (p.password_lock !== undefined || p.expires !== undefined)
+    s += `getent shadow ${n} | awk -F: '{ print "locked=" (substr($2, 1, 1) == "!" ? 1 : 0); print "expire=" $8 }'\n`;
   // Groups named here must already exist (an earlier group task creates them).
   if (groups.length) s += `for g in ${groups.map(q).join(' ')}; do if getent group "$g" >/dev/null; then echo "group_ok=$g"; fi; done\n`;
   return s;
@@ -51,7 +67,8 @@ export function planUser(p: UserParams, out: string): Plan<UserPlanData> {
     return exists ? { kind: 'change', summary: `remove user ${p.name}`, data: { action: 'delete', fields: [] } satisfies UserPlanData } : { kind: 'ok' };
   }
   const known = new Set(d.all('group_ok'));
-  for (const g of [...(p.group !== undefined ? [p.group] : []), ...(p.groups ?? [])]) {
+  const wanted = groupList(p);
+  for (const g of [...(p.group !== undefined ? [p.group] : []), ...(wanted ?? [])]) {
     if (!/^\d+$/.test(g) && !known.has(g)) return { kind: 'blocked', reason: `group ${g} does not exist (needed by user ${p.name})` };
   }
   if (!exists) {
@@ -71,11 +88,14 @@ export function planUser(p: UserParams, out: string): Plan<UserPlanData> {
   if (p.shell !== undefined && p.shell !== shell) change('shell', `shell ${shell} -> ${p.shell}`);
   if (p.home !== undefined && p.home !== home) change('home', `home ${home} -> ${p.home}`);
   if (p.comment !== undefined && p.comment !== gecos) change('comment', 'comment');
-  if (p.password !== undefined && d.get('password_ok') !== '1') change('password', 'password');
-  if (p.groups !== undefined) {
+  if (p.password !== undefined && p.update_password === 'always' && d.get('password_ok') !== '1') change('password', 'password');
+  if (p.password_lock !== undefined && (d.get('locked') === '1') !== p.password_lock) change('password_lock', p.password_lock ? 'lock password' : 'unlock password');
+  const expire = expireDay(p.expires);
+  if (expire !== undefined && (d.get('expire') ?? '') !== expire) change('expires', `expires ${d.get('expire') || 'never'} -> ${expire || 'never'}`);
+  if (wanted !== undefined) {
     const primary = d.get('primary');
-    const missing = p.groups.filter((g) => !current.has(g));
-    const extra = p.append ? [] : [...current].filter((g) => g !== primary && !p.groups!.includes(g));
+    const missing = wanted.filter((g) => !current.has(g));
+    const extra = p.append ? [] : [...current].filter((g) => g !== primary && !wanted.includes(g));
     if (missing.length || extra.length) {
       fields.push('groups');
       why.push([...missing.map((g) => `+${g}`), ...extra.map((g) => `-${g}`)].join(' '));
@@ -86,15 +106,26 @@ export function planUser(p: UserParams, out: string): Plan<UserPlanData> {
   return { kind: 'change', summary: `user ${p.name}: ${why.join(', ')}`, data };
 }
 
+/** Ansible's expires (epoch seconds) as /etc/shadow's day number ('' = never). */
+function expireDay(expires: number | undefined): string | undefined {
+  if (expires === undefined) return undefined;
+  return expires < 0 ? '' : String(Math.floor(expires / 86400));
+}
+
 function opts(p: UserParams, fields: string[] | 'all', create: boolean): string[] {
   const has = (f: keyof UserParams) => p[f] !== undefined && (fields === 'all' || fields.includes(f));
   const o: string[] = [];
   if (has('uid')) o.push('-u', String(p.uid));
   if (has('group')) o.push('-g', q(p.group!));
-  if (has('groups')) o.push(...(!create && p.append ? ['-a'] : []), '-G', q(p.groups!.join(',')));
+  if (has('groups')) o.push(...(!create && p.append ? ['-a'] : []), '-G', q(groupList(p)!.join(',')));
   if (has('shell')) o.push('-s', q(p.shell!));
   if (has('home')) o.push('-d', q(p.home!), ...(create ? [] : ['-m']));
   if (has('comment')) o.push('-c', q(p.comment!));
+  if (has('password_lock') && !create) o.push(p.password_lock ? '-L' : '-U');
+  if (has('expires')) {
+    const day = expireDay(p.expires)!;
+    o.push('-e', day === '' ? "''" : new Date(Number(day) * 86400000).toISOString().slice(0, 10));
+  }
   return o;
 }
 
@@ -113,7 +144,9 @@ export function applyUser(p: UserParams, { data }: Change<UserPlanData>): string
     if (p.system) o.push('-r');
     o.push(p.create_home === false ? '-M' : '-m');
     // Without an explicit group, useradd's USERGROUPS_ENAB makes a group named after the user.
-    return `useradd ${o.join(' ')} -- ${n}\n${passwordSh(p, 'all')}`;
+    // A new account's lock comes after its password (usermod -L locks the hash given).
+    const lock = p.password_lock === undefined ? '' : `usermod ${p.password_lock ? '-L' : '-U'} -- ${n}\n`;
+    return `useradd ${o.join(' ')} -- ${n}\n${passwordSh(p, 'all')}${lock}`;
   }
   const o = opts(p, data.fields, false);
   return `${o.length ? `usermod ${o.join(' ')} -- ${n}\n` : ''}${passwordSh(p, data.fields)}`;

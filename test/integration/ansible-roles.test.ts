@@ -1,5 +1,6 @@
 // Bring your Ansible roles: public Ansible roles (geerlingguy.firewall, geerlingguy.memcached,
-// geerlingguy.apache-php-fpm with its meta dependency geerlingguy.apache, vendored unchanged
+// geerlingguy.apache-php-fpm with its meta dependency geerlingguy.apache, robertdebock.users
+// with block/rescue and looped include_tasks, vendored unchanged
 // under test/fixtures/ansible) and a delegate_to playbook converge lab hosts through Ansible-shaped
 // playbooks (ansible.cfg roles_path, pre_tasks/post_tasks, ansible.builtin names); a second
 // apply changes nothing in one round trip; drift on the host shows in fleet check --diff.
@@ -96,6 +97,60 @@ describeLab('Ansible roles run unchanged', () => {
     expect(diffs).toMatch(/^\+Read \/etc\/fleet-optional\.conf\. rc=1$/m);
     const after = await sshRun(host.name, 'cat /etc/fleet-rescued');
     expect(after.stdout).toBe('tampered\n');
+  });
+
+  // robertdebock.users: include_tasks looped over the groups and users (loop_control loop_var),
+  // asserts imported with run_once and delegate_to: localhost, sudoers drop-ins checked by
+  // visudo, authorized_key, chage; per user, getent in a block whose rescue takes /home when
+  // the user is gone (the absent user's lookup is rescued, the host is not failed).
+  it('robertdebock.users converges: groups, a user with groups, sudo, cron and a key; a removed user; the failed lookup is rescued', async () => {
+    await sshRun(host.name, 'useradd -m fleetgone');
+    const run = await fleet('apply', [], 'users.yml');
+    expect(run.code, explain(run)).toBe(0);
+    expect(run.recap?.hosts[host.name]).toMatchObject({ failed: 0, rescued: 1 });
+    expect(run.recap?.hosts[host.name]?.changed ?? 0).toBeGreaterThan(0);
+    const st = await sshRun(
+      host.name,
+      "id fleetuser; getent group fleetops | cut -d: -f1,3; cat /etc/sudoers.d/fleetuser /etc/sudoers.d/fleetwheel; grep -v '^#' /etc/cron.allow; cat /home/fleetuser/.ssh/authorized_keys; chage -l fleetuser | grep Maximum; getent passwd fleetgone || echo gone",
+    );
+    expect(st.code, st.stderr).toBe(0);
+    // fleetwheel's gid is the next free one (the role gives it none).
+    expect(st.stdout.replace(/,\d+\(fleetwheel\)/, ',N(fleetwheel)')).toBe(
+      [
+        'uid=2407(fleetuser) gid=2407(fleetops) groups=2407(fleetops),N(fleetwheel)',
+        'fleetops:2407',
+        '#',
+        '# Ansible managed',
+        '#',
+        'fleetuser ALL=(ALL) NOPASSWD: /usr/bin/systemctl',
+        '#',
+        '# Ansible managed',
+        '#',
+        '%fleetwheel ALL=(ALL) NOPASSWD: ALL',
+        'fleetuser',
+        'ssh-ed25519 AAAAC3NzaC1lZDI1NTE5AAAAIGpT3VbqlgGwWUaZ0pXgm1jxhvEbIh06iG9cF6tNcH9I fleetuser@lab',
+        'Maximum number of days between password change\t\t: 90',
+        'gone',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('robertdebock.users: a second apply changes nothing, in one round trip (the rescue again); check --diff shows a drifted sudoers file and changes nothing', async () => {
+    const again = await fleet('apply', ['-v'], 'users.yml');
+    expect(again.code, explain(again)).toBe(0);
+    expect(again.recap?.hosts[host.name]).toMatchObject({ changed: 0, failed: 0, rescued: 1 });
+    expect(roundTrips(again), again.stderr).toEqual([1]);
+    await sshRun(host.name, "sed -i 's#NOPASSWD: /usr/bin/systemctl#NOPASSWD: ALL#' /etc/sudoers.d/fleetuser");
+    const check = await fleet('check', ['--diff'], 'users.yml');
+    expect(check.code, explain(check)).toBe(2);
+    const diffs = check.events.flatMap((e) => (e.type === 'task' && e.diff ? [e.diff] : [])).join('\n');
+    // The drifted line on both sides (fleet's redactor masks the value after NOPASSWD:).
+    expect(diffs).toMatch(/^--- \/etc\/sudoers\.d\/fleetuser$/m);
+    expect(diffs).toMatch(/^-fleetuser ALL=\(ALL\) NOPASSWD: /m);
+    expect(diffs).toMatch(/^\+fleetuser ALL=\(ALL\) NOPASSWD: /m);
+    const after = await sshRun(host.name, 'cat /etc/sudoers.d/fleetuser');
+    expect(after.stdout).toContain('fleetuser ALL=(ALL) NOPASSWD: ALL\n');
   });
 
   // geerlingguy.apache-php-fpm: its meta/main.yml dependency geerlingguy.apache runs first

@@ -5,7 +5,7 @@ import { resolve } from 'node:path';
 import { chmodSync, writeFileSync } from 'node:fs';
 import { setMaxListeners } from 'node:events';
 import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../config/index.js';
-import { ownerDescription, run } from '../../engine/index.js';
+import { expandIncludeLoops, ownerDescription, run } from '../../engine/index.js';
 import { ConfigError } from '../../model/errors.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
 import type { Inventory } from '../../model/inventory.js';
@@ -91,6 +91,8 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
   const inventory = loaded.inventory;
   let playbook = args['start-at-task'] ? startAtTask(loaded.playbook, args['start-at-task']) : loaded.playbook;
   const extraVars = parseExtraVars(args['extra-vars']);
+  // include_tasks with a loop: a copy of the included tasks per item, laid out before contact.
+  playbook = expandIncludeLoops({ inventory, playbook, extraVars, limit: args.limit, selectHosts, mode });
   // Before anything can print them (a validation error quoting a value included).
   markNamedSecrets({ inventory, playbook, extraVars });
   checkDeclarations(playbook.plays.flatMap((p) => p.roles.map((r) => r.role.dir)));

@@ -313,13 +313,13 @@ printf '%s\n' "$FLEET_HOSTNAME" > /etc/hostname && hostname "$FLEET_HOSTNAME"`,
       'password',
       'state',
       'remove',
+      'update_password',
+      'password_lock',
+      'expires',
     ],
     refused: {
       generate_ssh_key: 'generate it with command: ssh-keygen ... creates=',
       ssh_key_file: 'not supported',
-      update_password: 'fleet always sets the given hash',
-      expires: 'not supported',
-      password_lock: 'not supported',
       move_home: 'not supported',
       non_unique: 'not supported',
       force: 'not supported',
@@ -461,6 +461,12 @@ const CONTROLLER: Record<string, AnsibleModule> = {
       if (what === 'flush_handlers') return {};
       throw new Error(`meta: ${what} is not supported by fleet (it runs meta: flush_handlers)${META_HINTS[what] ? `: ${META_HINTS[what]}` : ''}`);
     },
+  },
+  getent: {
+    fleet: 'getent',
+    params: ['database', 'key', 'split', 'fail_key'],
+    refused: { service: 'fleet reads the host\'s configured sources (nsswitch.conf)' },
+    translate: (p) => p,
   },
   stat: {
     fleet: 'stat',

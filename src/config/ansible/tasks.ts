@@ -5,7 +5,7 @@
 import { existsSync, readdirSync, statSync } from 'node:fs';
 import { basename, dirname, isAbsolute, join, resolve } from 'node:path';
 import { isMap as yamlIsMap, isScalar as yamlIsScalar, isSeq as yamlIsSeq, type Node } from 'yaml';
-import { INCLUDE_ROLE, type BlockFrame, type Condition, type Handler, type Task } from '../../model/playbook.js';
+import { INCLUDE_ROLE, type BlockFrame, type Condition, type Handler, type IncludeLoop, type Task } from '../../model/playbook.js';
 import { parseTask, type TaskOwner } from '../task.js';
 import { ConfigError } from '../../model/errors.js';
 import { entries, errAt, isMap, isNullNode, isSeq, kindOf, readYaml, sourceOf, toJS } from '../yaml-source.js';
@@ -51,7 +51,7 @@ const REFUSED_KEYWORDS: Record<string, string> = {
 const ROLE_INCLUDES = ['import_role', 'include_role', 'ansible.builtin.import_role', 'ansible.builtin.include_role'];
 const INCLUDES = ['import_tasks', 'include_tasks', 'ansible.builtin.import_tasks', 'ansible.builtin.include_tasks'];
 /** Keywords a block or an import carries to each of its tasks (as Ansible does). */
-const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal', 'delegate_to'];
+const INHERITED = ['name', 'when', 'tags', 'become', 'become_user', 'ignore_errors', 'run_once', 'vars', 'no_log', 'environment', 'diff', 'check_mode', 'any_errors_fatal', 'delegate_to'];
 /** Task keywords read here rather than by fleet's task parser. */
 const OWN_KEYWORDS = ['delegate_to', 'any_errors_fatal', 'until', 'retries', 'delay', 'args', 'with_items', 'with_list', 'with_dict', 'with_fileglob', 'loop_control', 'check_mode', 'diff', 'become_user', 'vars', 'no_log', 'environment'];
 
@@ -108,8 +108,14 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
   const inc = all.find((e) => INCLUDES.includes(e.key));
   if (inc) {
     if (handler) throw errAt(yf, inc.keyNode, `'${inc.key}' in handlers is not supported: list the handlers`);
-    checkOnly(yf, all, [inc.key, ...INHERITED], inc.key);
-    return included(yf, inc, owner).map((t) => inherit(yf, t, all));
+    const loopE = all.find((e) => INCLUDE_LOOPS.includes(e.key));
+    const lc = all.find((e) => e.key === 'loop_control');
+    checkOnly(yf, all, [inc.key, ...INHERITED, ...(loopE ? [loopE.key, 'loop_control'] : [])], inc.key);
+    if (loopE && !inc.key.endsWith('include_tasks'))
+      throw errAt(yf, loopE.keyNode, `'${loopE.key}' on ${inc.key} is not supported (Ansible refuses it too): use include_tasks`);
+    const outer = all.filter((e) => e !== loopE && e !== lc);
+    const tasks = included(yf, inc, owner).map((t) => inherit(yf, t, outer));
+    return loopE ? includeLoop(yf, inc, loopE, lc, outer, tasks) : tasks;
   }
   const task = parseTask(yf, node, owner, handler, translate(yf, node, all, kind, owner));
   const indexVar = indexVarOf(yf, all);
@@ -125,6 +131,39 @@ function ansibleTask(yf: YamlFile, node: unknown, owner: AnsibleOwner, handler: 
 const ROLE_INCLUDE_INHERITED = ['name', 'when', 'tags', 'become', 'ignore_errors', 'vars', 'no_log', 'diff', 'check_mode', 'any_errors_fatal'];
 /** include_role/import_role options fleet takes; the others are refused with what to do. */
 const ROLE_INCLUDE_OPTIONS = ['name', 'tasks_from', 'vars_from', 'defaults_from', 'handlers_from', 'allow_duplicates', 'public', 'rolespec_validate'];
+
+/** Loops an include_tasks may have (import_tasks is static: Ansible refuses a loop on it). */
+const INCLUDE_LOOPS = ['loop', 'with_items', 'with_list', 'with_dict'];
+let includeSeq = 0;
+
+/** include_tasks with a loop: each included task carries the loop; the engine lays out a copy
+ * of them per item before contact (engine/include-loops.ts). */
+function includeLoop(yf: YamlFile, inc: Entry, loopE: Entry, lc: Entry | undefined, outer: Entry[], tasks: (Task | Handler)[]): (Task | Handler)[] {
+  if (lc) loopControl(yf, lc);
+  const lcMap = lc && isMap(lc.value) ? (toJS(yf, lc.value) as Record<string, unknown>) : {};
+  const loopVar = typeof lcMap.loop_var === 'string' ? lcMap.loop_var : 'item';
+  const indexVar = indexVarOf(yf, lc ? [...outer, lc] : outer);
+  const whenE = outer.find((e) => e.key === 'when');
+  const w = whenE ? toJS(yf, whenE.value) : undefined;
+  const at = sourceOf(yf, inc.keyNode);
+  const nameE = outer.find((e) => e.key === 'name');
+  const frame: IncludeLoop = {
+    id: `${at.file}:${at.line ?? 0}:${at.column ?? 0}#${++includeSeq}`,
+    name: nameE ? String(toJS(yf, nameE.value)) : `${inc.key}`,
+    loop: loopE.key === 'loop' ? toJS(yf, loopE.value) : loopOf(yf, loopE),
+    loopVar,
+    ...(indexVar ? { indexVar } : {}),
+    when: w === undefined || w === null ? [] : ((Array.isArray(w) ? w : [w]) as (string | boolean)[]),
+    blocksInside: 0,
+    source: sourceOf(yf, loopE.keyNode),
+  };
+  return tasks.map((t) => {
+    if (t.includeLoop) throw errAt(yf, loopE.keyNode, `a looped ${inc.key} inside another looped include_tasks (${t.includeLoop.source.file}:${t.includeLoop.source.line ?? 0}) is not supported: loop over the tasks inside`);
+    const out = { ...t, includeLoop: { ...frame, blocksInside: t.blocks?.length ?? 0 } };
+    if (asUserDone.has(t)) asUserDone.add(out);
+    return out;
+  });
+}
 
 /** include_role / import_role: a placeholder task the playbook loader replaces with the role's
  * tasks (it knows roles_path); read at load either way, so both run as Ansible's import does. */
@@ -170,6 +209,14 @@ function roleIncludeTask(yf: YamlFile, e: Entry, all: Entry[], owner: AnsibleOwn
  * changes nothing (their facts still go to the host, as without delegate_facts). */
 const ON_CONTROLLER = ['debug', 'set_fact', 'assert', 'fail', 'include_vars'];
 const LOCALHOST = ['localhost', '127.0.0.1', '::1'];
+/** The same modules under fleet's names (after translation). */
+const ON_CONTROLLER_FLEET = ['debug', 'set_fact', 'assert', 'fail', 'include_vars'];
+
+/** A block's or import's `delegate_to: localhost` reaching such a module: no effect either. */
+function onControllerAnyway(yf: YamlFile, e: Entry, t: Task | Handler): boolean {
+  const to = toJS(yf, e.value);
+  return typeof to === 'string' && LOCALHOST.includes(to.trim()) && ON_CONTROLLER_FLEET.includes(t.module);
+}
 
 /** `delegate_to: localhost` on such a module: dropped, as it has no effect. */
 function controllerDelegation(yf: YamlFile, e: Entry, all: Entry[]): boolean {
@@ -330,6 +377,7 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
       if (change.params) asUserDone.add(out);
     }
     else if (e.key === 'ignore_errors' && (v === true || v === 'yes' || v === 'true')) out.ignoreErrors = true;
+    else if (e.key === 'run_once' && truthyWord(yf, e)) out.runOnce = true;
     else if (e.key === 'vars') out.vars = { ...varsOf(yf, e), ...t.vars };
     // no_log from a variable ("{{ x_no_log }}") hides the output: decided at load, on the safe side.
     else if (e.key === 'no_log') out.noLog = out.noLog || templated(yf, e) || truthyWord(yf, e);
@@ -346,7 +394,7 @@ function inherit(yf: YamlFile, t: Task | Handler, outer: Entry[]): Task | Handle
   }
   // After the loop: a block's become may be written after its delegate_to.
   const d = outer.find((e) => e.key === 'delegate_to' && !isNullNode(e.value));
-  if (d && out.delegateTo === undefined) delegated(yf, d, out);
+  if (d && out.delegateTo === undefined && !onControllerAnyway(yf, d, out)) delegated(yf, d, out);
   return out;
 }
 
@@ -417,12 +465,12 @@ function asUser(yf: YamlFile, e: Entry, t: Task | Handler): Partial<Task> {
   if (v === 'root' || asUserDone.has(t)) return {};
   if (t.become === false) return {}; // Ansible: become_user does nothing without become.
   if (t.module !== 'command' && t.module !== 'shell')
-    throw errAt(
+    return refusedWhenRun(
       yf,
-      e.value,
+      e,
       `'become_user: ${v}' is supported on command and shell tasks only; '${t.name}' (${t.source.file}:${t.source.line ?? 0}) uses ${t.module}: set its owner/group instead`,
     );
-  if (v.includes('{{')) throw errAt(yf, e.value, `'become_user' built from variables is not supported: name the user`);
+  if (v.includes('{{')) return refusedWhenRun(yf, e, `'become_user' built from variables is not supported: name the user`);
   if (!/^[a-z_][a-z0-9_.-]*\$?$/i.test(v)) throw errAt(yf, e.value, `'become_user: ${v}' is not a valid user name`);
   const cmd = t.params.cmd;
   const runuser = ['runuser', '-u', v, '--'];
@@ -438,6 +486,15 @@ function asUser(yf: YamlFile, e: Entry, t: Task | Handler): Partial<Task> {
     params: { ...t.params, cmd: `exec runuser -u ${v} -- sh -c "$${AS_USER_SCRIPT}"`, environment: { ...((env as Record<string, unknown> | undefined) ?? {}), [AS_USER_SCRIPT]: cmd } },
   };
 }
+/** What fleet does not do, on a task that may never run (a role's option the play leaves
+ * off): the task becomes a failure with that message, and the checks made before contact
+ * refuse it wherever its condition may hold (engine/preflight.ts). */
+function refusedWhenRun(yf: YamlFile, e: Entry, msg: string): Partial<Task> {
+  const at = sourceOf(yf, e.value ?? e.keyNode);
+  const text = `${at.file}:${at.line ?? 0}:${at.column ?? 0}: ${msg}`;
+  return { module: 'fail', params: { msg: `{% raw %}${text.replace(/\{%-? *endraw *-?%\}/g, '')}{% endraw %}` }, refused: { source: at, msg } };
+}
+
 /** The variable a become_user shell script travels in. */
 const AS_USER_SCRIPT = 'FLEET_BECOME_USER_SCRIPT';
 /** Tasks whose command a become_user already wraps: an outer block's must not wrap it again. */
@@ -490,7 +547,11 @@ function translate(yf: YamlFile, node: unknown, all: Entry[], kind: string, owne
     else if (e.key === 'with_items' || e.key === 'with_list' || e.key === 'with_dict')
       out.push({ key: 'loop', keyNode: e.keyNode, value: loopOf(yf, e) });
     else if (e.key === 'with_fileglob') out.push({ key: 'loop', keyNode: e.keyNode, value: nodeAt(yf, fileglob(yf, e, owner), e.value as Node) });
-    else if (e.key === 'loop_control') out.push({ ...e, value: loopControl(yf, e) });
+    // Ansible reads loop_control only with a loop (robertdebock.users has one without): dropped.
+    else if (e.key === 'loop_control') {
+      if (all.some((x) => x.key === 'loop' || x.key.startsWith('with_'))) out.push({ ...e, value: loopControl(yf, e) });
+      else loopControl(yf, e);
+    }
     else if (e.key === 'check_mode') checkMode(yf, e, all, spec.fleet);
   }
   if (found.short === 'include_vars') Object.assign(fleetParams, varsSearch(yf, fleetParams.file, owner));

@@ -56,7 +56,7 @@ function recordingPorts(session?: ActionSession): ActionPorts & { written: [stri
 
 describe('action registry', () => {
   it('holds every action, each with a strict schema', () => {
-    expect(Object.keys(actions).sort()).toEqual(['assert', 'debug', 'docker_image', 'fail', 'flush_handlers', 'get_url', 'include_vars', 'inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect', 'set_fact', 'stat', 'swarm_member', 'swarm_nodes', 'wait_for']);
+    expect(Object.keys(actions).sort()).toEqual(['assert', 'debug', 'docker_image', 'fail', 'flush_handlers', 'get_url', 'getent', 'include_vars', 'inventory_var', 'onion_keys', 'pinned_host_keys', 'reconnect', 'set_fact', 'stat', 'swarm_member', 'swarm_nodes', 'wait_for']);
     expect(getAction('toString')).toBeUndefined();
     const strict = new Ajv({ strict: true, allowUnionTypes: true });
     for (const a of Object.values(actions)) {

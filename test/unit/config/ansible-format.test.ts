@@ -197,8 +197,31 @@ describe('Ansible keywords', () => {
     expect(b.params).toEqual({ cmd: 'exec runuser -u app -- sh -c "$FLEET_BECOME_USER_SCRIPT"', environment: { FLEET_BECOME_USER_SCRIPT: 'echo $HOME' } });
     expect([c.params.cmd, c.become]).toEqual(['whoami', false]); // Ansible: become_user does nothing without become
     expect(d.params.cmd).toBe('id');
-    roleError('- file: {path: /x, state: touch}\n  become_user: app\n', 2, 16, "'become_user: app' is supported on command and shell tasks only", 'owner');
-    roleError('- command: id\n  become_user: "{{ u }}"\n', 2, 16, 'built from variables');
+    // Refused only where the task may run (a role's option a play leaves off never does):
+    // the task is a failure naming file:line:col, which the checks before contact refuse.
+    const [f, g] = roleTasks('- file: {path: /x, state: touch}\n  become_user: app\n- command: id\n  become_user: "{{ u }}"\n');
+    expect([f.module, f.refused?.source.line, f.refused?.source.column]).toEqual(['fail', 2, 16]);
+    expect(f.refused?.msg).toContain("'become_user: app' is supported on command and shell tasks only");
+    expect(f.refused?.msg).toContain('owner');
+    expect(String(f.params.msg)).toMatch(/^\{% raw %\}.*main\.yml:2:16: 'become_user: app' is supported/);
+    expect([g.module, g.refused?.source.line, g.refused?.msg]).toEqual(['fail', 4, "'become_user' built from variables is not supported: name the user"]);
+  });
+
+  it('import_tasks carries run_once to each task; its delegate_to: localhost is dropped on controller modules; loop_control without a loop is ignored, as Ansible does', () => {
+    const [a, c] = roleTasks('- import_tasks: checks.yml\n  run_once: true\n  delegate_to: localhost\n- command: id\n  loop_control: {label: x}\n', {
+      'roles/r/tasks/checks.yml': '- assert: {that: [x is defined]}\n',
+    });
+    expect([a.module, a.runOnce, a.delegateTo]).toEqual(['assert', true, undefined]);
+    expect([c.loop, c.loopVar]).toEqual([undefined, 'item']);
+    roleError('- command: id\n  loop_control: {pause: 1}\n', 2, 18, "loop_control 'pause' is not supported");
+  });
+
+  it('include_tasks with a loop: each included task carries it (the engine lays out a copy per item); import_tasks refuses a loop', () => {
+    const [t] = roleTasks('- include_tasks: {file: u.yml}\n  loop: "{{ users }}"\n  loop_control: {loop_var: user, index_var: n}\n  when: users is defined\n', {
+      'roles/r/tasks/u.yml': '- block:\n    - command: "id {{ user.name }}"\n  rescue:\n    - debug: {msg: none}\n',
+    });
+    expect(t.includeLoop).toMatchObject({ loop: '{{ users }}', loopVar: 'user', indexVar: 'n', when: ['users is defined'], blocksInside: 1 });
+    roleError('- import_tasks: u.yml\n  loop: [1]\n', 2, 3, "'loop' on import_tasks is not supported");
   });
 
   it('environment reaches command and shell only; no_log takes a boolean', () => {

@@ -373,6 +373,52 @@ describe('block/rescue/always (Ansible semantics)', () => {
   });
 });
 
+describe('include_tasks with a loop', () => {
+  // robertdebock.users' shape: a file included per user (loop_var), with a block whose rescue
+  // takes over when getent does not find the user; each item's block is its own.
+  const files = {
+    'roles/r/tasks/user.yml': [
+      '- name: home of {{ u.name }}',
+      '  block:',
+      '    - name: look up {{ u.name }}',
+      '      getent: {database: passwd, key: "{{ u.name }}", split: ":"}',
+      '    - set_fact: {home_base: "{{ ansible_facts[\'getent_passwd\'][u.name][4] | dirname }}"}',
+      '  rescue:',
+      '    - set_fact: {home_base: /home}',
+      '- shell: echo "{{ i }} {{ u.name }} {{ home_base }} {{ getent_passwd[u.name] | default([\'-\'])| first }}" >> {{ base }}/log',
+      '',
+    ].join('\n'),
+  };
+  const log = () => read('log');
+
+  it('runs the file once per item, in order, with loop_var and index_var; a rescued item does not stop the next', async () => {
+    const r = await runRole(
+      '- include_tasks: user.yml\n  loop: "{{ people }}"\n  loop_control: {loop_var: u, index_var: i, label: "{{ u.name }}"}\n  when: people is defined\n',
+      { ...files, 'roles/r/defaults/main.yml': 'people: [{name: fleet-no-such-user}, {name: root}]\n' },
+    );
+    expect(r.recap.hosts.h1, JSON.stringify(r.results)).toMatchObject({ failed: 0, rescued: 1 });
+    expect(log()).toBe('0 fleet-no-such-user /home -\n1 root / x\n');
+    expect(r.results.filter((t) => t.task.startsWith('look up')).map((t) => [t.status, t.rescued ?? false])).toEqual([
+      ['failed', true],
+      ['ok', false],
+    ]);
+  });
+
+  it('a loop its condition leaves undefined runs nothing; a literal list needs no guard', async () => {
+    const none = await runRole('- include_tasks: user.yml\n  loop: "{{ people }}"\n  loop_control: {loop_var: u}\n  when: people is defined\n', files);
+    expect(none.recap.hosts.h1.failed).toBe(0);
+    expect(existsSync(join(base, 'log'))).toBe(false);
+    await runRole('- include_tasks: user.yml\n  with_items: [[{name: root}]]\n  loop_control: {loop_var: u, index_var: i}\n', files);
+    expect(log()).toBe('0 root / x\n');
+  });
+
+  it('a loop known only on the host (facts, registered results) is refused before contact, at the include', async () => {
+    await expect(runRole('- include_tasks: user.yml\n  loop: "{{ ansible_facts.all_ipv4_addresses }}"\n  loop_control: {loop_var: u}\n', files)).rejects.toThrow(
+      /main\.yml:2:3: 'include_tasks': the loop of an include_tasks must be known before contact/,
+    );
+  });
+});
+
 describe('one round trip on a run that changes nothing', () => {
   it('paths from include_vars and set_fact are known when the first round trip is built', async () => {
     const tasks =

@@ -7,6 +7,7 @@ import { selectHosts } from '../../../src/config/index.js';
 import { validateBeforeContact } from '../../../src/engine/preflight.js';
 import { ConfigError } from '../../../src/model/errors.js';
 import { host, inventory, play, playbook, role, task } from './fixtures.js';
+import { loadPlaybook } from '../../../src/config/index.js';
 
 let dir: string;
 beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'fleet-preflight-'))));
@@ -125,5 +126,16 @@ describe("validateBeforeContact: reads of other hosts' variables", () => {
       task('dynamic', 'command', { cmd: 'echo {{ hostvars[item].anything }}' }, { loop: ['h1'] }),
     ];
     expect(check(tasks, { extra: 1 })).not.toThrow();
+  });
+
+  it('what fleet does not do, on a task that never runs here (a role option left off), passes; where it may run, it is refused at its file:line:col', () => {
+    mkdirSync(join(dir, 'roles/r/tasks'), { recursive: true });
+    writeFileSync(join(dir, 'site.yml'), '- hosts: all\n  roles: [r]\n');
+    writeFileSync(join(dir, 'roles/r/tasks/main.yml'), '- file: {path: /x, state: directory}\n  become_user: app\n  when: keys_wanted is defined\n');
+    const pb = loadPlaybook(join(dir, 'site.yml'));
+    validateBeforeContact({ inventory: inv, playbook: pb, extraVars: {}, selectHosts });
+    const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: pb, extraVars: { keys_wanted: true }, selectHosts }));
+    expect([e.file, e.line, e.column]).toEqual([join(dir, 'roles/r/tasks/main.yml'), 2, 16]);
+    expect(e.detail).toContain("'become_user: app' is supported on command and shell tasks only");
   });
 });

@@ -63,6 +63,19 @@ describe('group and user, for real', () => {
     expect(planOf(user, params(user, { name: U, groups: ['nogroup'], append: true }))).toEqual({ kind: 'ok' });
   });
 
+  it("Ansible's update_password, password_lock and expires; groups as comma-separated text", () => {
+    // on_create: an existing user's password is left as it is.
+    expect(planOf(user, params(user, { name: U, password: '$6$x$other', update_password: 'on_create' }))).toEqual({ kind: 'ok' });
+    expect(converge(user, params(user, { name: U, password_lock: true })).summary).toBe(`user ${U}: lock password`);
+    expect(sh(`getent shadow ${U}`).stdout.split(':')[1]).toMatch(/^!/);
+    expect(converge(user, params(user, { name: U, password_lock: false })).summary).toBe(`user ${U}: unlock password`);
+    // 1767225600 s = 2026-01-01 = day 20454 in /etc/shadow; a negative value: never.
+    expect(converge(user, params(user, { name: U, expires: 1767225600 })).summary).toBe(`user ${U}: expires never -> 20454`);
+    expect(sh(`getent shadow ${U}`).stdout.split(':')[7]).toBe('20454');
+    expect(converge(user, params(user, { name: U, expires: -1 })).summary).toBe(`user ${U}: expires 20454 -> never`);
+    expect(planOf(user, params(user, { name: U, groups: `${G},nogroup`, append: true }))).toEqual({ kind: 'ok' });
+  });
+
   it('authorized_key: adds keys with 0700/0600 and the user ownership, idempotently', () => {
     const p = params(authorizedKey, { user: U, key: [KEY1] });
     const plan = converge(authorizedKey, p);

@@ -367,3 +367,15 @@ describe('filter names', () => {
     expect(jinjaError("{{ [1] | join(sep=',') }}").message).toContain("'join' has no parameter 'sep' (parameters: d, attribute)");
   });
 });
+
+describe('comment', () => {
+  it("Ansible's comment: the text as a comment block in the style asked for", () => {
+    // Ansible "Adding comments to files": {{ "Plain style (default)" | comment }}
+    expect(jv('{{ "Plain style (default)" | comment }}')).toBe('#\n# Plain style (default)\n#');
+    expect(jv('{{ ansible_managed | comment }}', { ansible_managed: 'Ansible managed' })).toBe('#\n# Ansible managed\n#');
+    expect(jv('{{ "a\nb" | comment("c") }}')).toBe('//\n// a\n// b\n//');
+    expect(jv('{{ "C block style" | comment("cblock") }}')).toBe('/*\n *\n * C block style\n *\n */');
+    expect(jv('{{ "x" | comment(decoration="! ", prefix_count=0) }}')).toBe('! x\n!');
+    expect(jinjaError('{{ "x" | comment("cobol") }}').message).toContain("unknown style 'cobol'");
+  });
+});

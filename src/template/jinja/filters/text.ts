@@ -212,3 +212,34 @@ export const textFilters: Record<string, Filter> = {
   },
 };
 textFilters.e = textFilters.escape;
+
+/** Ansible's comment styles (its core filters' comment()). */
+const COMMENT_STYLES: Record<string, Record<string, string>> = {
+  plain: { decoration: '# ' },
+  erlang: { decoration: '% ' },
+  c: { decoration: '// ' },
+  cblock: { beginning: '/*', decoration: ' * ', end: ' */' },
+  xml: { beginning: '<!--', decoration: ' - ', end: '-->' },
+};
+const COMMENT_KEYS = ['newline', 'beginning', 'prefix', 'prefix_count', 'decoration', 'postfix', 'postfix_count', 'end'];
+
+/** Ansible's comment filter: `{{ ansible_managed | comment }}` is "#\n# Ansible managed\n#". */
+textFilters.comment = (v, args, kw, c) => {
+  const [style] = bind(c, args, {}, ['style']);
+  const st = COMMENT_STYLES[String(style ?? 'plain')];
+  if (!st) fail('comment', `unknown style '${String(style)}' (${Object.keys(COMMENT_STYLES).join(', ')})`);
+  for (const k of Object.keys(kw)) if (!COMMENT_KEYS.includes(k)) fail('comment', `has no parameter '${k}' (parameters: ${COMMENT_KEYS.join(', ')})`);
+  const around = pyStr(defined(kw.decoration ?? st.decoration)).trimEnd();
+  const p: Record<string, unknown> = { newline: '\n', beginning: '', prefix: around, prefix_count: 1, decoration: '', postfix: around, postfix_count: 1, end: '', ...st, ...kw };
+  const nl = pyStr(defined(p.newline));
+  const deco = pyStr(defined(p.decoration));
+  const prefix = pyStr(defined(p.prefix));
+  const postfix = pyStr(defined(p.postfix));
+  const text = pyStr(defined(v));
+  const beginning = p.beginning ? `${pyStr(p.beginning)}${nl}` : '';
+  const pre = prefix ? (prefix !== nl ? `${prefix}${nl}` : nl).repeat(int('comment', p.prefix_count, 'prefix_count')) : '';
+  const body = `${deco}${text.split(nl).join(`${nl}${deco}`)}`.split(`${deco}${nl}`).join(`${deco.trimEnd()}${nl}`);
+  const post = ['', ...Array.from({ length: int('comment', p.postfix_count, 'postfix_count') }, () => postfix)].join(nl);
+  const end = p.end ? `${nl}${pyStr(p.end)}` : '';
+  return `${beginning}${pre}${body}${post}${end}`;
+};
