@@ -12,8 +12,9 @@ const MIN_LENGTH = 4;
  * prefix every line with +/- and break the value apart; short lines ("}", "") are common. */
 const MIN_LINE_LENGTH = 8;
 /** Two or more lines of nothing but base64: a wrapped file body (base64 -w76). */
-/** `db_password = x`, `"api_token": "x"`, `secret: x`, `export SMTP_PASSWORD=x`: the value part. */
-const SECRET_ASSIGNMENT = /((?:password|passwd|passphrase|secret|token|private_key|api_key)[\w.-]*["']?\s*(?:=|:|\s)\s*)(\S.*)$/i;
+/** `db_password = x`, `"api_token": "x"`, `secret: x`, `export SMTP_PASSWORD=x`: the value part.
+ * Not sudoers' `NOPASSWD:` tag, whose value (the commands allowed) is what a diff must show. */
+const SECRET_ASSIGNMENT = /((?<!no)(?:password|passwd|passphrase|secret|token|private_key|api_key)[\w.-]*["']?\s*(?:=|:|\s)\s*)(\S.*)$/i;
 const WRAPPED_BASE64 = /^[A-Za-z0-9+/]+\r?\n(?:[A-Za-z0-9+/]+\r?\n)*[A-Za-z0-9+/]+={0,2}$/gm;
 
 export class Redactor {

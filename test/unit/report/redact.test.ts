@@ -135,6 +135,13 @@ describe('Redactor: values of every shape and every output path', () => {
     expect(out).toContain(' export SMTP_PASSWORD=********');
   });
 
+  it("a sudoers line's NOPASSWD: tag is not a password: the commands it allows stay visible", () => {
+    const r = new Redactor({ isolated: true });
+    const out = r.redactDiff('@@ -1 +1 @@\n-admin ALL=(ALL) ALL\n+admin ALL=(ALL) NOPASSWD: ALL\n+passwd: hunter22\n');
+    expect(out).toContain('+admin ALL=(ALL) NOPASSWD: ALL');
+    expect(out).toContain('+passwd: ********');
+  });
+
   it('maskVars masks anything under a secret name, any type, any depth', () => {
     const r = new Redactor({ isolated: true });
     expect(r.maskVars({ db: { password: 12345, host: 'h' }, list: [{ api_token: ['a', 'b'] }], plain: 'p' })).toEqual({
