@@ -3,7 +3,8 @@ import { configDefaults, defineConfig } from 'vitest/config';
 // scripts/test.sh runs the integration files in two groups side by side, each against a lab
 // of its own (FLEET_TEST_GROUP=a|b): lab tests spend much of their time waiting on their
 // hosts, so two labs keep a 2-core machine busy. Group b is the swarm's files (they share one
-// swarm that ensureSwarm builds once) and, to balance the two, backups and tor; every other file is in group a,
+// swarm that ensureSwarm builds once) and, to balance the two, backups, tor and
+// firewall (measured: group a also runs the unit tests first); every other file is in group a,
 // so a new file lands there unless it is listed here.
 const GROUP_B = [
   'test/integration/roles-swarm.test.ts',
@@ -11,6 +12,7 @@ const GROUP_B = [
   'test/integration/roles-comms.test.ts',
   'test/integration/roles-backups.test.ts',
   'test/integration/roles-tor.test.ts',
+  'test/integration/roles-firewall.test.ts',
 ];
 const group = process.env.FLEET_TEST_GROUP;
 if (group !== undefined && group !== 'a' && group !== 'b') throw new Error(`FLEET_TEST_GROUP="${group}": expected a or b`);
