@@ -84,7 +84,8 @@ export interface ModuleTraits {
 /** What a probe asks, in a form the engine can merge with the same kind of question from other
  * tasks of the round trip: one command for all of them instead of one per task. */
 export type ProbeBatch =
-  | { kind: 'dpkg'; names: string[] }
+  /** `pinned`: a name asks for a version, so the package index age is always read. */
+  | { kind: 'dpkg'; names: string[]; pinned: boolean }
   /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
   | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean }
   /** A command's creates/removes guard (no unless, no chdir): builtin tests only, modules/lib/run.ts. */
