@@ -95,8 +95,12 @@ export type ProbeBatch =
  * its own probe would have printed, so plan() decides the same either way. */
 export interface ProbeBatcher {
   kind: ProbeBatch['kind'];
-  /** POSIX sh, read-only, answering every need at once. */
+  /** POSIX sh, read-only, answering every need at once. It runs as a function in the script's
+   * own shell (no fork): it must `return`, never `exit`, must not redirect a special builtin
+   * (a failed redirection there ends the whole script), and sets only the variables `vars`
+   * names, which are unset after it. */
   script(needs: ProbeBatch[]): string;
+  vars(needs: ProbeBatch[]): string[];
   /** One task's probe output, cut from the merged output (`index`: its place in `needs`);
    * undefined when the merged output does not hold a consistent answer (the task's probe fails). */
   split(stdout: string, need: ProbeBatch, index: number): string | undefined;

@@ -2,7 +2,7 @@
 // for a round trip and cuts each task's answer back out, byte for byte what the task's own
 // probe prints (test/unit/engine/probe-batch.test.ts runs both in a real shell and compares).
 import type { ProbeBatch, ProbeBatcher } from '../model/module.js';
-import { pathBatchScript, pathBatchSplit, type PathBatch } from './lib/filestate.js';
+import { pathBatchScript, pathBatchSplit, pathBatchVars, type PathBatch } from './lib/filestate.js';
 import { guardBatchScript, guardBatchSplit } from './lib/run.js';
 import { dpkgProbeSh, listsNeeded } from './package.js';
 
@@ -24,6 +24,7 @@ const dpkg: ProbeBatcher = {
     const all = needs.map((n) => only('dpkg', n));
     return dpkgProbeSh([...new Set(all.flatMap((n) => n.names))], all.some((n) => n.pinned));
   },
+  vars: () => ['f', 'k', 'n', 'w', 'l', 's'],
   split(stdout, need) {
     const own = only('dpkg', need) as DpkgBatch;
     const wanted = new Set(own.names);
@@ -40,6 +41,7 @@ const dpkg: ProbeBatcher = {
 const path: ProbeBatcher = {
   kind: 'path',
   script: (needs) => pathBatchScript(needs.map((n) => only('path', n) as PathBatch)),
+  vars: (needs) => pathBatchVars(needs.map((n) => only('path', n) as PathBatch)),
   split: (stdout, _need, index) => pathBatchSplit(stdout, index),
 };
 
@@ -47,6 +49,7 @@ const path: ProbeBatcher = {
 const guard: ProbeBatcher = {
   kind: 'guard',
   script: (needs) => guardBatchScript(needs.map((n) => only('guard', n))),
+  vars: () => [],
   split: (stdout, _need, index) => guardBatchSplit(stdout, index),
 };
 

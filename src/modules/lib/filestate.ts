@@ -37,7 +37,7 @@ const STAT_LINES = 6;
 /** probePath's text. `swap`, when given, stands in for its own stat of the path and its own
  * sha256sum (the digest, in `$s`): a merged probe reads them back from one stat and one
  * sha256sum over every path instead (pathBatchScript). */
-function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string; content?: string }): string {
+function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string; content?: string }, fail = 'exit 1'): string {
   const k = o.prefix ?? '';
   const p = o.expr ?? q(path);
   const lines: string[] = [];
@@ -48,12 +48,12 @@ function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string;
       ? `if [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -L ${p} ]; then echo ${k}type=dangling; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`
       : `if [ -L ${p} ]; then echo ${k}type=link; printf '${k}target_b64=%s\\n' "$(printf '%s' "$(readlink -- ${p})" | base64 -w0)"; elif [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`,
   );
-  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
+  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || ${fail}; fi`);
   if (o.alwaysContent) {
-    lines.push(swap?.content ?? `if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
+    lines.push(swap?.content ?? `if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || ${fail}; echo; fi`);
   } else if (o.desiredSha256) {
     lines.push(
-      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
+      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || ${fail}`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
         `if [ "$s" != ${o.desiredSha256} ] && [ "$(stat -L -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf '${k}content_b64='; base64 -w0 < ${p}; echo; fi; fi`,
     );
   }
@@ -195,7 +195,9 @@ export const MEMBER_MARK = '@@path ';
  * The text of every followed file whose whole content is asked (line, block) is read by one
  * `cat` and encoded by one `base64`, printed next; each such record holds a CONTENT_MARK line
  * where its own probe prints content_b64=, and pathBatchSplit cuts the file's bytes out of the
- * whole by the sizes its stat -L printed (a process per file was most of the probe's cost). */
+ * whole by the sizes its stat -L printed (a process per file was most of the probe's cost).
+ * It runs as a function in the script's own shell (script.ts, Section.inline): it returns,
+ * never exits, and sets only the variables pathBatchVars names. */
 export function pathBatchScript(needs: PathBatch[]): string {
   const out: string[] = [];
   for (const follow of [false, true]) {
@@ -205,7 +207,7 @@ export function pathBatchScript(needs: PathBatch[]): string {
       const p = q(n.path);
       out.push(`if [ -e ${p} ] || [ -L ${p} ]; then set -- "$@" ${p}; fe_${i}=1; else fe_${i}=; fi`);
     });
-    out.push(`printf '${STATS_MARK}${follow ? 'L' : 'P'}\\n'; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" || exit 1`);
+    out.push(`printf '${STATS_MARK}${follow ? 'L' : 'P'}\\n'; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" || return 1`);
   }
   // One sha256sum over the regular files whose digest is asked; it prints one line per file,
   // in order (a name with a newline or backslash is escaped, its line starts with "\\").
@@ -217,7 +219,7 @@ export function pathBatchScript(needs: PathBatch[]): string {
   });
   // Its lines come back as the positional parameters (one each, names not globbed), so each
   // answer takes the next with builtins: read(2) byte by byte from a file was the probe's cost.
-  out.push('h=; [ $# -eq 0 ] || h=$(sha256sum -- "$@") || exit 1');
+  out.push('h=; [ $# -eq 0 ] || h=$(sha256sum -- "$@") || return 1');
   const joined = needs.some(joinsContent);
   if (joined) {
     out.push('set --');
@@ -226,20 +228,25 @@ export function pathBatchScript(needs: PathBatch[]): string {
       const p = q(n.path);
       out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fc_${i}=1; else fc_${i}=; fi`);
     });
-    out.push(`: >"$T/bC"; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || exit 1`);
-    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || exit 1; echo`);
+    out.push(`true >"$T/bC" || return 1; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || return 1`);
+    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || return 1; echo`);
   }
   out.push(`set -f; IFS='\n'; set -- $h; unset IFS h; set +f`);
   needs.forEach((n, i) => {
     out.push(`printf '${MEMBER_MARK}${i}\\n'`);
     const swap = {
       stat: `if [ "$fe_${i}" = 1 ]; then echo '${STAT_MARK}${n.follow ? 'L' : 'P'}'; fi`,
-      sha256: `[ "$fh_${i}" = 1 ]; then [ $# -gt 0 ] || exit 1; s=\${1#\\\\}; shift`,
+      sha256: `[ "$fh_${i}" = 1 ]; then [ $# -gt 0 ] || return 1; s=\${1#\\\\}; shift`,
       content: joinsContent(n) ? `if [ "$fc_${i}" = 1 ]; then echo '${CONTENT_MARK}'; fi` : undefined,
     };
-    out.push(probePathWith(n.path, optionsOf(n), swap).replace(/\n$/, ''));
+    out.push(probePathWith(n.path, optionsOf(n), swap, 'return 1').replace(/\n$/, ''));
   });
   return out.join('\n') + '\n';
+}
+
+/** What pathBatchScript sets, unset after it. */
+export function pathBatchVars(needs: PathBatch[]): string[] {
+  return ['s', 'h', ...needs.flatMap((_, i) => [`fe_${i}`, `fh_${i}`, `fc_${i}`])];
 }
 
 /** Before the answers, the records of each stat: "P" (not followed) and "L" (followed). */

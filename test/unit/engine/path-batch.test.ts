@@ -144,6 +144,19 @@ describe('merged path probes', () => {
     expect(new Set(plans)).toEqual(new Set(['ok', 'change', 'blocked']));
   });
 
+  it('run merged probes in the script\'s own shell, leaving it as a subshell would have', async () => {
+    const session = new LocalSession();
+    const tasks = corpus();
+    // What a later section (an operator's command) sees: variables, positional parameters,
+    // IFS, globbing.
+    const look: Section = { kind: 'query', text: 'echo "vars=${s-}${h-}${fe_0-}${fh_14-}${fc_22-}${f-}${k-}${w-}${n-}${l-} args=$# ifs=${IFS+set} opts=$-"; set -- /*; [ "$1" != "/*" ] && echo globs\n' };
+    const r = await roundTrip(session, [...tasks.map(section), look], false, 'test', {});
+    expect(session.scripts[0]).toMatch(/^fleet_s 2>"\$T\/e"; rc=\$\?; unset s h fe_0 fh_0 fc_0 /m);
+    expect(session.scripts[0].match(/^\(\n/gm)?.length ?? 0).toBe(1); // the query alone runs in a subshell
+    const seen = r.get(tasks.length)!.stdout;
+    expect(seen).toMatch(/^vars= args=0 ifs= opts=[^f]*\nglobs\n$/);
+  });
+
   it('fail every merged task when a path cannot be read, as that path alone fails', async () => {
     const dangling = join(d, 'dangling');
     symlinkSync(join(d, 'nowhere'), dangling);
@@ -151,8 +164,11 @@ describe('merged path probes', () => {
       const bad = task('copy', { dest: dangling, content: 'x' });
       const own = (await roundTrip(new LocalSession(), [{ kind: 'probe', text: bad.m.probe(bad.p) }], false, 'test', {})).get(0)!;
       expect(own.rc).not.toBe(0);
-      const merged = await roundTrip(new LocalSession(), [section(task('directory', { path: p('dir') })), section(bad)], false, 'test', {});
-      expect([...merged.values()].map((r) => r.rc !== 0)).toEqual([true, true]);
+      // The merged probe runs in the script's own shell: failing, it returns, and the script goes on.
+      const after: Section = { kind: 'query', text: 'echo after\n' };
+      const merged = await roundTrip(new LocalSession(), [section(task('directory', { path: p('dir') })), section(bad), after], false, 'test', {});
+      expect([...merged.values()].map((r) => r.rc !== 0)).toEqual([true, true, false]);
+      expect(merged.get(2)!.stdout).toBe('after\n');
     } finally {
       rmSync(dangling);
     }
