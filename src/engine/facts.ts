@@ -1,11 +1,13 @@
 // Facts are gathered inside the first probe round trip, never in a round trip of their own.
 // The clock (now) is boot time plus uptime, both read from /proc with builtins.
-import type { HostFacts } from '../model/module.js';
+import type { HostFacts, ProbeBatch } from '../model/module.js';
+import { factsDpkgSh } from '../modules/index.js';
 
 /** Builtins and /proc and /sys reads where they exist (kernel.arch, the online CPU ranges), so
  * facts cost the host few processes. SSH_CONNECTION is dropped by sudo, so it is read from the
  * parent (sudo's) environment when missing. */
-export const FACTS_PROBE = String.raw`. /etc/os-release 2>/dev/null
+const OPENSSH = '@@openssh@@';
+const FACTS_TEXT = String.raw`. /etc/os-release 2>/dev/null
 echo "os_id=$ID"; echo "os_version=$VERSION_ID"; echo "os_codename=$VERSION_CODENAME"
 read -r a </proc/sys/kernel/arch 2>/dev/null || a=$(uname -m); echo "arch=$a"
 read -r h </etc/hostname 2>/dev/null || h=$(uname -n); echo "hostname=$h"
@@ -15,11 +17,22 @@ while read -r k v _; do [ "$k" = MemTotal: ] && echo "mem_kb=$v"; done </proc/me
 n=0; if IFS=, read -r r </sys/devices/system/cpu/online 2>/dev/null; then IFS=,; for x in $r; do case $x in *-*) n=$((n + ${'$'}{x#*-} - ${'$'}{x%-*} + 1));; *) n=$((n + 1));; esac; done; unset IFS; fi
 [ "$n" -gt 0 ] || n=$(getconf _NPROCESSORS_ONLN 2>/dev/null || nproc); echo "cpus=$n"
 b=; while read -r k v; do [ "$k" = btime ] && b=$v; done </proc/stat; [ -n "$b" ] && read -r up _ </proc/uptime && echo "now=$((b + ${'$'}{up%.*}))"
-echo "openssh=$(dpkg-query -W -f='${'$'}{Version}' openssh-server 2>/dev/null)"
+${OPENSSH}
 c=${'$'}{SSH_CONNECTION:-}
 [ -n "$c" ] || c=$(tr '\0' '\n' </proc/$PPID/environ 2>/dev/null | sed -n 's/^SSH_CONNECTION=//p')
 echo "ssh_connection=$c"
 `;
+
+/** The facts alone (\`fleet facts\`: no script directory, so openssh's version is asked alone). */
+export const FACTS_PROBE = FACTS_TEXT.replace(OPENSSH, String.raw`echo "openssh=$(dpkg-query -W -f='${'$'}{Version}' openssh-server 2>/dev/null)"`);
+
+/** The facts as the first round trip asks them: openssh's version from one dpkg-query that also
+ * answers the package probes sent with them (`speculated`), which then read its output instead
+ * of running dpkg-query again (modules/package.ts, DPKG_SHARED). */
+export function factsProbe(speculated: readonly { batch?: ProbeBatch }[]): string {
+  const names = speculated.flatMap((s) => (s.batch?.kind === 'dpkg' ? s.batch.names : []));
+  return names.length ? FACTS_TEXT.replace(OPENSSH, factsDpkgSh(names).trimEnd()) : FACTS_PROBE;
+}
 
 export interface GatheredFacts extends HostFacts {
   controllerIp: string;

@@ -36,7 +36,12 @@ export function batchProbes(sections: Section[]): BatchedSend {
   });
   // A kind asked once gains nothing: that task's own probe goes as it is.
   const final: Slot[] = slots.map((sl) => ('members' in sl && sl.members.length === 1 ? { orig: sl.members[0].orig } : sl));
-  const sent = final.map((sl): Section => ('orig' in sl ? sections[sl.orig] : { kind: 'probe', text: getBatcher(sl.kind).script(sl.members.map((m) => m.need)) }));
+  const sent = final.map((sl): Section => {
+    if ('orig' in sl) return sections[sl.orig];
+    const needs = sl.members.map((m) => m.need);
+    const b = getBatcher(sl.kind);
+    return { kind: 'probe', text: b.script(needs), inline: { unset: b.vars(needs) } };
+  });
   return {
     sent,
     split(bySent) {

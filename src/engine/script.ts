@@ -1,5 +1,6 @@
 // Builds the one script a round trip sends (frame-reader.ts splits its output back into sections).
-// Every fragment runs in its own subshell so an `exit` or `set -e` inside it stays local;
+// Every fragment runs in its own subshell so an `exit` or `set -e` inside it stays local (but
+// fleet's own merged probes, which return instead: Section.inline);
 // markers carry a per-script nonce so no file content can forge a section boundary.
 import { randomBytes } from 'node:crypto';
 import type { ProbeBatch } from '../model/module.js';
@@ -10,6 +11,11 @@ export interface Section {
   text: string;
   /** The same question as `text` in a form that merges with other probes (probe-batch.ts). */
   batch?: ProbeBatch;
+  /** A probe of fleet's own (a merged one) run as a function in the script's shell, not in a
+   * subshell (a fork costs the host about as much as a process): its text returns, never
+   * exits, and sets only the variables `unset` names, unset after it so later sections (the
+   * operator's commands) see the shell as a subshell would have left it. */
+  inline?: { unset: string[] };
 }
 
 export interface SectionResult {
@@ -44,7 +50,8 @@ export function buildScript(sections: Section[]): BuiltScript {
   sections.forEach((s, i) => {
     const body = s.kind === 'apply' ? `set -e\n${s.text}` : s.text;
     parts.push(`printf '${m}:b:${i}@@\\n'`);
-    parts.push(`(\n${body}\n) 2>"$T/e"; rc=$?`);
+    if (s.inline && s.kind === 'probe') parts.push(`fleet_s() {\n${body}\n}\nfleet_s 2>"$T/e"; rc=$?${s.inline.unset.length ? `; unset ${s.inline.unset.join(' ')}` : ''}`);
+    else parts.push(`(\n${body}\n) 2>"$T/e"; rc=$?`);
     parts.push(`printf '\\n${m}:e:${i}:%s@@\\n' "$rc"`);
     // stderr is shipped for applies and queries always (the recap and `register` need it),
     // for probes only when they failed.

@@ -84,7 +84,8 @@ export interface ModuleTraits {
 /** What a probe asks, in a form the engine can merge with the same kind of question from other
  * tasks of the round trip: one command for all of them instead of one per task. */
 export type ProbeBatch =
-  | { kind: 'dpkg'; names: string[] }
+  /** `pinned`: a name asks for a version, so the package index age is always read. */
+  | { kind: 'dpkg'; names: string[]; pinned: boolean }
   /** One path's type, attributes and (content modules) digest or text: modules/lib/filestate.ts. */
   | { kind: 'path'; path: string; follow: boolean; alwaysContent: boolean; desiredSha256?: string; owner?: string; group?: string; parent: boolean }
   /** A command's creates/removes guard (no unless, no chdir): builtin tests only, modules/lib/run.ts. */
@@ -94,8 +95,12 @@ export type ProbeBatch =
  * its own probe would have printed, so plan() decides the same either way. */
 export interface ProbeBatcher {
   kind: ProbeBatch['kind'];
-  /** POSIX sh, read-only, answering every need at once. */
+  /** POSIX sh, read-only, answering every need at once. It runs as a function in the script's
+   * own shell (no fork): it must `return`, never `exit`, must not redirect a special builtin
+   * (a failed redirection there ends the whole script), and sets only the variables `vars`
+   * names, which are unset after it. */
   script(needs: ProbeBatch[]): string;
+  vars(needs: ProbeBatch[]): string[];
   /** One task's probe output, cut from the merged output (`index`: its place in `needs`);
    * undefined when the merged output does not hold a consistent answer (the task's probe fails). */
   split(stdout: string, need: ProbeBatch, index: number): string | undefined;

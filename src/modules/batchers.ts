@@ -2,9 +2,9 @@
 // for a round trip and cuts each task's answer back out, byte for byte what the task's own
 // probe prints (test/unit/engine/probe-batch.test.ts runs both in a real shell and compares).
 import type { ProbeBatch, ProbeBatcher } from '../model/module.js';
-import { pathBatchScript, pathBatchSplit, type PathBatch } from './lib/filestate.js';
+import { pathBatchScript, pathBatchSplit, pathBatchVars, type PathBatch } from './lib/filestate.js';
 import { guardBatchScript, guardBatchSplit } from './lib/run.js';
-import { dpkgQuerySh, LISTS_AGE_SH } from './package.js';
+import { dpkgProbeSh, listsNeeded } from './package.js';
 
 type DpkgBatch = Extract<ProbeBatch, { kind: 'dpkg' }>;
 
@@ -16,16 +16,23 @@ function only<K extends ProbeBatch['kind']>(kind: K, b: ProbeBatch): Extract<Pro
 /** dpkg's package name, without the architecture suffix some versions print. */
 const pkgOf = (line: string): string => line.slice('pkg='.length).split('\t')[0].replace(/:[a-z0-9]+$/, '');
 
-/** package present/absent: one dpkg-query over every name, and the index age once. */
+/** package present/absent: one dpkg-query over every name (or the facts' answer), and the index
+ * age once, when some task could install. */
 const dpkg: ProbeBatcher = {
   kind: 'dpkg',
-  script: (needs) => dpkgQuerySh([...new Set(needs.flatMap((n) => only('dpkg', n).names))]) + LISTS_AGE_SH,
+  script: (needs) => {
+    const all = needs.map((n) => only('dpkg', n));
+    return dpkgProbeSh([...new Set(all.flatMap((n) => n.names))], all.some((n) => n.pinned));
+  },
+  vars: () => ['f', 'k', 'n', 'w', 'l', 's'],
   split(stdout, need) {
-    const wanted = new Set((only('dpkg', need) as DpkgBatch).names);
+    const own = only('dpkg', need) as DpkgBatch;
+    const wanted = new Set(own.names);
     const lines = stdout.split('\n');
     if (lines[lines.length - 1] === '') lines.pop();
     const pkgs = lines.filter((l) => l.startsWith('pkg=') && wanted.has(pkgOf(l)));
-    const rest = lines.filter((l) => !l.startsWith('pkg='));
+    // The index age, printed when any task needed it, goes to those whose own probe prints it.
+    const rest = listsNeeded(own.names, own.pinned, pkgs) ? lines.filter((l) => !l.startsWith('pkg=')) : [];
     return [...pkgs, ...rest].map((l) => `${l}\n`).join('');
   },
 };
@@ -34,6 +41,7 @@ const dpkg: ProbeBatcher = {
 const path: ProbeBatcher = {
   kind: 'path',
   script: (needs) => pathBatchScript(needs.map((n) => only('path', n) as PathBatch)),
+  vars: (needs) => pathBatchVars(needs.map((n) => only('path', n) as PathBatch)),
   split: (stdout, _need, index) => pathBatchSplit(stdout, index),
 };
 
@@ -41,6 +49,7 @@ const path: ProbeBatcher = {
 const guard: ProbeBatcher = {
   kind: 'guard',
   script: (needs) => guardBatchScript(needs.map((n) => only('guard', n))),
+  vars: () => [],
   split: (stdout, _need, index) => guardBatchSplit(stdout, index),
 };
 

@@ -2,7 +2,7 @@
 import { Type } from '@sinclair/typebox';
 import type { Change, HostFacts, Module, Plan, ProbeBatch } from '../model/module.js';
 import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '../model/params.js';
-import { qa } from './lib/sh.js';
+import { q, qa } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
 
 const PACKAGE = '^[a-z0-9][a-z0-9+.-]*(:[a-z0-9]+)?(=[A-Za-z0-9.+~:-]+)?$';
@@ -42,9 +42,59 @@ export function packageNames(p: PackageParams): string[] {
   return typeof p.name === 'string' ? [p.name] : p.name;
 }
 
-/** One dpkg-query for all names; unknown names print nothing (and make it exit 1: a state). */
-export function dpkgQuerySh(pkgs: string[]): string {
-  return `dpkg-query -W -f='pkg=\${Package}\\t\${db:Status-Abbrev}\\t\${Version}\\n' ${qa(pkgs)} 2>/dev/null || :\n`;
+const DPKG_FORMAT = "-f='pkg=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n'";
+
+/** One dpkg-query for all names (unknown names print nothing and make it exit 1: a state),
+ * its output in `$f`. */
+export function dpkgQuerySh(pkgs: string[], f = '"$T/dq"'): string {
+  return `dpkg-query -W ${DPKG_FORMAT} ${qa(pkgs)} >${f} 2>/dev/null`;
+}
+
+/** The facts section's own dpkg-query (engine/facts.ts) also answers these names, so the
+ * first round trip runs dpkg-query (which parses the whole status database) once: its output
+ * goes to $T/dqf, and the names it answers, once it ran well, to $T/dqn. Only the first round
+ * trip has a facts section and it changes nothing, so the answer is never stale. */
+export const DPKG_SHARED = { out: '"$T/dqf"', names: '"$T/dqn"' } as const;
+
+/** The facts' query: openssh-server's version (fact `openssh`) and the names given. */
+export function factsDpkgSh(names: string[]): string {
+  const all = [...new Set(['openssh-server', ...names])].sort();
+  return (
+    `${dpkgQuerySh(all, DPKG_SHARED.out)}; [ $? -gt 1 ] || printf '%s\\n' ${q(all.join(' '))} >${DPKG_SHARED.names}\n` +
+    `o=; while IFS= read -r l; do case $l in "pkg=openssh-server\t"*|"pkg=openssh-server:"*) o=\${l##*\t};; esac; done <${DPKG_SHARED.out}\n` +
+    'echo "openssh=$o"\n'
+  );
+}
+
+/** dpkg-query's lines for these names, read from the facts' answer when it holds them all, and
+ * the package index age, only when a plan could install (planPackage reads it only then): a
+ * name pinned to a version (`pinned`), or a name without an installed line. The rule is
+ * `listsNeeded`, which the merged probe's split applies to each task. */
+export function dpkgProbeSh(pkgs: string[], pinned: boolean): string {
+  const names = qa(pkgs);
+  const words = ` ${[...new Set(pkgs)].join(' ')} `;
+  return [
+    `f="$T/dq"; k=; if [ -f ${DPKG_SHARED.names} ]; then read -r k <${DPKG_SHARED.names}; for n in ${names}; do case " $k " in *" $n "*) ;; *) k=; break;; esac; done; fi`,
+    `if [ -n "$k" ]; then f=${DPKG_SHARED.out}; else ${dpkgQuerySh(pkgs, '"$f"')} || :; fi`,
+    // w: the names not yet seen installed; "!" once a line is not installed.
+    `w=${q(words)}`,
+    `while IFS= read -r l; do n=\${l#pkg=}; n=\${n%%\t*}; n=\${n%:*}; case " ${pkgs.join(' ')} " in *" $n "*) ;; *) continue;; esac; printf '%s\\n' "$l"; s=\${l#*\t}; case $s in ?i*) case $w in *" $n "*) w="\${w%%" $n "*} \${w#*" $n "}";; esac;; *) w="$w! ";; esac; done <"$f"`,
+    `${pinned ? '' : 'case $w in *[!\\ ]*) '}${LISTS_AGE_SH.trimEnd()}${pinned ? '' : ';; esac'}`,
+  ].join('\n') + '\n';
+}
+
+/** Whether a probe of `names` prints the index age (dpkgProbeSh), from its pkg= lines. */
+export function listsNeeded(names: string[], pinned: boolean, pkgLines: string[]): boolean {
+  if (pinned) return true;
+  const left = new Set(names);
+  for (const l of pkgLines) {
+    const [name, status] = l.slice('pkg='.length).split('\t');
+    const n = name.replace(/:[^:]*$/, '');
+    if (!names.includes(n)) continue;
+    if (status?.[1] === 'i') left.delete(n);
+    else return true;
+  }
+  return left.size > 0;
 }
 
 /** Age of the package index: the newest *_Packages* list (none at all means never updated),
@@ -55,7 +105,8 @@ export const LISTS_AGE_SH = `set -- ${LISTS}/*_Packages*; if [ -e "$1" ]; then n
 
 export function probePackage(p: PackageParams): string {
   const pkgs = packageNames(p).map((n) => splitName(n).pkg);
-  let s = dpkgQuerySh(pkgs) + LISTS_AGE_SH;
+  // latest: the candidate decides, so the index age is always printed.
+  let s = dpkgProbeSh(pkgs, p.state === 'latest' || packageNames(p).some((n) => n.includes('=')));
   if (p.state === 'latest') {
     s += `LC_ALL=C apt-cache policy ${qa(pkgs)} 2>/dev/null | while IFS= read -r l; do case "$l" in [!\\ ]*:) n=\${l%:}; echo "policy_pkg=$n";; *Candidate:*) echo "candidate=$n \${l##*: }";; esac; done\n`;
   }
@@ -68,7 +119,7 @@ export function probePackage(p: PackageParams): string {
 export function batchPackage(p: PackageParams): ProbeBatch | undefined {
   if (p.state === 'latest') return undefined;
   const names = packageNames(p).map((n) => splitName(n).pkg);
-  return names.every((n) => !n.includes(':')) ? { kind: 'dpkg', names } : undefined;
+  return names.every((n) => !n.includes(':')) ? { kind: 'dpkg', names, pinned: packageNames(p).some((n) => n.includes('=')) } : undefined;
 }
 
 interface Installed {

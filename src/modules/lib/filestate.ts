@@ -37,7 +37,7 @@ const STAT_LINES = 6;
 /** probePath's text. `swap`, when given, stands in for its own stat of the path and its own
  * sha256sum (the digest, in `$s`): a merged probe reads them back from one stat and one
  * sha256sum over every path instead (pathBatchScript). */
-function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string; content?: string }): string {
+function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string; sha256: string; content?: string }, fail = 'exit 1'): string {
   const k = o.prefix ?? '';
   const p = o.expr ?? q(path);
   const lines: string[] = [];
@@ -48,12 +48,12 @@ function probePathWith(path: string, o: PathProbeOptions, swap?: { stat: string;
       ? `if [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -L ${p} ]; then echo ${k}type=dangling; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`
       : `if [ -L ${p} ]; then echo ${k}type=link; printf '${k}target_b64=%s\\n' "$(printf '%s' "$(readlink -- ${p})" | base64 -w0)"; elif [ -d ${p} ]; then echo ${k}type=directory; elif [ -f ${p} ]; then echo ${k}type=file; elif [ -e ${p} ]; then echo ${k}type=other; else echo ${k}type=absent; fi`,
   );
-  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || exit 1; fi`);
+  lines.push(swap?.stat ?? `if [ -e ${p} ] || [ -L ${p} ]; then stat ${L} --printf='${STAT_FORMAT(k)}' -- ${p} || ${fail}; fi`);
   if (o.alwaysContent) {
-    lines.push(swap?.content ?? `if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || exit 1; echo; fi`);
+    lines.push(swap?.content ?? `if [ -f ${p} ]; then printf '${k}content_b64='; base64 -w0 < ${p} || ${fail}; echo; fi`);
   } else if (o.desiredSha256) {
     lines.push(
-      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || exit 1`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
+      `if ${swap?.sha256 ?? `[ -f ${p} ]; then s=$(sha256sum < ${p}) || ${fail}`}; s=\${s%% *}; echo "${k}sha256=$s"; ` +
         `if [ "$s" != ${o.desiredSha256} ] && [ "$(stat -L -c %s -- ${p})" -le ${MAX_DIFF_BYTES} ]; then printf '${k}content_b64='; base64 -w0 < ${p}; echo; fi; fi`,
     );
   }
@@ -186,24 +186,28 @@ export const MEMBER_MARK = '@@path ';
 
 /** Every path's probe in one script, with one `stat` for the paths not followed and one `stat -L`
  * for those followed, instead of one per path. Each path's existence is tested once, before its
- * stat, and decides both whether it is in the stat and whether its record is read back, so the
- * records cannot fall out of step; a stat that fails fails the whole probe (the path changed
- * under it), as a path's own probe fails. The records go through files in the script's
- * temporary directory ($T, script.ts): the shell reads them back with builtins.
+ * stat, and decides both whether it is in the stat and whether its record goes where its own
+ * probe prints it, so the records cannot fall out of step; a stat that fails fails the whole
+ * probe (the path changed under it), as a path's own probe fails. Each stat prints its records
+ * straight to the output, first, after a STATS_MARK line; each path's answer holds a STAT_MARK
+ * line where its own probe prints its record, and pathBatchSplit puts the records back in order
+ * (reading them back in the shell, a byte per read(2), was most of a 1000-path probe's cost).
  * The text of every followed file whose whole content is asked (line, block) is read by one
- * `cat` and encoded by one `base64`, printed first; each such record holds a CONTENT_MARK line
+ * `cat` and encoded by one `base64`, printed next; each such record holds a CONTENT_MARK line
  * where its own probe prints content_b64=, and pathBatchSplit cuts the file's bytes out of the
- * whole by the sizes its stat -L printed (a process per file was most of the probe's cost). */
+ * whole by the sizes its stat -L printed (a process per file was most of the probe's cost).
+ * It runs as a function in the script's own shell (script.ts, Section.inline): it returns,
+ * never exits, and sets only the variables pathBatchVars names. */
 export function pathBatchScript(needs: PathBatch[]): string {
-  const out: string[] = [`fleet_rec() { for _ in ${Array.from({ length: STAT_LINES }, (_, i) => i + 1).join(' ')}; do IFS= read -r l || exit 1; printf '%s\\n' "$l"; done; }`];
-  for (const [follow, file] of [[false, '"$T/bP"'], [true, '"$T/bL"']] as const) {
+  const out: string[] = [];
+  for (const follow of [false, true]) {
     out.push('set --');
     needs.forEach((n, i) => {
       if (n.follow !== follow) return;
       const p = q(n.path);
       out.push(`if [ -e ${p} ] || [ -L ${p} ]; then set -- "$@" ${p}; fe_${i}=1; else fe_${i}=; fi`);
     });
-    out.push(`: >${file}; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" >${file} || exit 1`);
+    out.push(`printf '${STATS_MARK}${follow ? 'L' : 'P'}\\n'; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" || return 1`);
   }
   // One sha256sum over the regular files whose digest is asked; it prints one line per file,
   // in order (a name with a newline or backslash is escaped, its line starts with "\\").
@@ -213,7 +217,9 @@ export function pathBatchScript(needs: PathBatch[]): string {
     const p = q(n.path);
     out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fh_${i}=1; else fh_${i}=; fi`);
   });
-  out.push(': >"$T/bH"; [ $# -eq 0 ] || sha256sum -- "$@" >"$T/bH" || exit 1');
+  // Its lines come back as the positional parameters (one each, names not globbed), so each
+  // answer takes the next with builtins: read(2) byte by byte from a file was the probe's cost.
+  out.push('h=; [ $# -eq 0 ] || h=$(sha256sum -- "$@") || return 1');
   const joined = needs.some(joinsContent);
   if (joined) {
     out.push('set --');
@@ -222,21 +228,31 @@ export function pathBatchScript(needs: PathBatch[]): string {
       const p = q(n.path);
       out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fc_${i}=1; else fc_${i}=; fi`);
     });
-    out.push(`: >"$T/bC"; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || exit 1`);
-    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || exit 1; echo`);
+    out.push(`true >"$T/bC" || return 1; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || return 1`);
+    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || return 1; echo`);
   }
-  out.push('exec 6<"$T/bH" 7<"$T/bP" 8<"$T/bL"');
+  out.push(`set -f; IFS='\n'; set -- $h; unset IFS h; set +f`);
   needs.forEach((n, i) => {
     out.push(`printf '${MEMBER_MARK}${i}\\n'`);
     const swap = {
-      stat: `if [ "$fe_${i}" = 1 ]; then fleet_rec <&${n.follow ? 8 : 7}; fi`,
-      sha256: `[ "$fh_${i}" = 1 ]; then IFS= read -r s <&6 || exit 1; s=\${s#\\\\}`,
+      stat: `if [ "$fe_${i}" = 1 ]; then echo '${STAT_MARK}${n.follow ? 'L' : 'P'}'; fi`,
+      sha256: `[ "$fh_${i}" = 1 ]; then [ $# -gt 0 ] || return 1; s=\${1#\\\\}; shift`,
       content: joinsContent(n) ? `if [ "$fc_${i}" = 1 ]; then echo '${CONTENT_MARK}'; fi` : undefined,
     };
-    out.push(probePathWith(n.path, optionsOf(n), swap).replace(/\n$/, ''));
+    out.push(probePathWith(n.path, optionsOf(n), swap, 'return 1').replace(/\n$/, ''));
   });
   return out.join('\n') + '\n';
 }
+
+/** What pathBatchScript sets, unset after it. */
+export function pathBatchVars(needs: PathBatch[]): string[] {
+  return ['s', 'h', ...needs.flatMap((_, i) => [`fe_${i}`, `fh_${i}`, `fc_${i}`])];
+}
+
+/** Before the answers, the records of each stat: "P" (not followed) and "L" (followed). */
+const STATS_MARK = '@@stats ';
+/** Where a path's stat record goes, with its stat's letter (no answer line starts so). */
+const STAT_MARK = '@@stat ';
 
 /** Whose content the merged probe reads in one `cat`: followed paths (their stat -L size is
  * the size of what `cat` reads). */
@@ -247,26 +263,52 @@ const CONTENTS_MARK = '@@contents ';
 /** Where a record's content_b64= line goes (no answer line starts so). */
 const CONTENT_MARK = '@@content';
 
-/** The merged output with each CONTENT_MARK replaced by that file's content_b64= line; undefined
- * when the sizes do not add up (a file changed between its stat and the `cat`): the probe fails. */
-function withContents(stdout: string): string | undefined {
-  if (!stdout.startsWith(CONTENTS_MARK)) return stdout;
-  const eol = stdout.indexOf('\n');
-  const all = Buffer.from(stdout.slice(CONTENTS_MARK.length, eol), 'base64');
-  const lines = stdout.slice(eol + 1).split('\n');
+/** The merged output with each STAT_MARK replaced by its stat record and each CONTENT_MARK by
+ * that file's content_b64= line; undefined when they do not add up (a record too many or too
+ * few, or a file changed between its stat and the `cat`): the probe fails. */
+function withRecords(stdout: string): string | undefined {
+  const lines = stdout.split('\n');
+  const records: Record<string, string[]> = { P: [], L: [] };
+  let into: string[] | undefined;
+  let all: Buffer | undefined;
+  let first = 0;
+  for (; first < lines.length && !lines[first].startsWith(MEMBER_MARK); first++) {
+    const l = lines[first];
+    if (l.startsWith(STATS_MARK)) into = records[l.slice(STATS_MARK.length)];
+    else if (l.startsWith(CONTENTS_MARK)) {
+      all = Buffer.from(l.slice(CONTENTS_MARK.length), 'base64');
+      into = undefined;
+    } else if (into) into.push(l);
+    else if (l !== '') return undefined;
+  }
+  const taken: Record<string, number> = { P: 0, L: 0 };
+  const body: string[] = [];
   let at = 0;
   let size: number | undefined;
-  for (let i = 0; i < lines.length; i++) {
+  for (let i = first; i < lines.length; i++) {
     const l = lines[i];
-    if (l.startsWith(MEMBER_MARK)) size = undefined;
-    else if (l.startsWith('size=')) size = Number(l.slice('size='.length));
-    else if (l === CONTENT_MARK) {
-      if (size === undefined || !Number.isSafeInteger(size) || at + size > all.length) return undefined;
-      lines[i] = `content_b64=${all.subarray(at, at + size).toString('base64')}`;
-      at += size;
+    if (l.startsWith(STAT_MARK)) {
+      const k = l.slice(STAT_MARK.length);
+      const from = taken[k];
+      if (from === undefined || from + STAT_LINES > records[k].length) return undefined;
+      const rec = records[k].slice(from, from + STAT_LINES);
+      taken[k] = from + STAT_LINES;
+      size = Number(rec[STAT_LINES - 1].slice('size='.length));
+      body.push(...rec);
+      continue;
     }
+    if (l.startsWith(MEMBER_MARK)) size = undefined;
+    else if (l === CONTENT_MARK) {
+      if (!all || size === undefined || !Number.isSafeInteger(size) || at + size > all.length) return undefined;
+      body.push(`content_b64=${all.subarray(at, at + size).toString('base64')}`);
+      at += size;
+      continue;
+    }
+    body.push(l);
   }
-  return at === all.length ? lines.join('\n') : undefined;
+  if (taken.P !== records.P.length || taken.L !== records.L.length) return undefined;
+  if (all && at !== all.length) return undefined;
+  return body.join('\n');
 }
 
 let lastJoined: { stdout: string; joined: string | undefined } | undefined;
@@ -274,8 +316,8 @@ let lastJoined: { stdout: string; joined: string | undefined } | undefined;
 /** Path `index`'s answer in a merged probe's output; undefined when the merged probe's
  * contents do not add up (see withContents). */
 export function pathBatchSplit(whole: string, index: number): string | undefined {
-  // Every member is cut from the same output: its contents are put back once.
-  if (lastJoined?.stdout !== whole) lastJoined = { stdout: whole, joined: withContents(whole) };
+  // Every member is cut from the same output: its records and contents are put back once.
+  if (lastJoined?.stdout !== whole) lastJoined = { stdout: whole, joined: withRecords(whole) };
   const stdout = lastJoined.joined;
   if (stdout === undefined) return undefined;
   const start = stdout.indexOf(`${MEMBER_MARK}${index}\n`);

@@ -79,6 +79,9 @@ export function sshRun(host: string, cmd: string, opts: { user?: string; port?: 
       clearTimeout(timer);
       resolve({ code: code ?? 255, stdout, stderr });
     });
+    // An ssh that exits at once (the faults suite's sshd refusing connections) closes its
+    // stdin before the write lands: its exit code says what happened, the EPIPE nothing more.
+    child.stdin.on('error', () => undefined);
     child.stdin.end(opts.input ?? '');
   });
 }

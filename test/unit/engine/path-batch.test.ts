@@ -25,6 +25,10 @@ beforeAll(() => {
   mkdirSync(join(d, 'dir'));
   chmodSync(join(d, 'dir'), 0o700);
   mkdirSync(join(d, 'dir with space'));
+  // Names sha256sum escapes (its line starts with a backslash) and names a shell would glob.
+  writeFileSync(join(d, 'back\\slash\nnewline'), 'hello\n');
+  writeFileSync(join(d, 'star*[s]'), 'hello\n');
+  writeFileSync(join(d, 'stars'), 'not the same\n');
   symlinkSync(join(d, 'same'), join(d, 'link-to-file'));
   symlinkSync(join(d, 'dir'), join(d, 'link-to-dir'));
   execFileSync('mkfifo', [join(d, 'fifo')]);
@@ -65,6 +69,10 @@ const corpus = (): { m: AnyModule; p: Record<string, unknown> }[] => [
   task('copy', { dest: p('no-parent/f'), content: 'x' }),
   task('copy', { dest: p('dir'), content: 'x' }),
   task('copy', { dest: p('empty'), content: '' }),
+  task('copy', { dest: p('back\\slash\nnewline'), content: 'hello\n' }),
+  task('copy', { dest: p('star*[s]'), content: 'hello\n' }),
+  task('copy', { dest: p('back\\slash\nnewline'), content: 'other\n' }),
+  task('copy', { dest: p('same'), content: 'hello\n' }),
   task('template', { dest: p('other'), src: 't.j2' }, { content: 'something else\n' }),
   task('line', { path: p('lines'), regexp: '^key=', line: 'key=new' }),
   task('line', { path: p('lines'), line: 'a=1' }),
@@ -106,9 +114,15 @@ describe('merged path probes', () => {
     expect([...good.values()].map((r) => r.rc)).toEqual([0, 0, 0]);
     expect(good.get(0)!.stdout).toContain(`content_b64=${Buffer.from('a=1\nkey=old\n').toString('base64')}\n`);
     // The file grew between its stat and the cat: the bytes read are one more than the sizes.
-    const grown = await run((o) => o.replace(/^@@contents (\S*)/, (_m, b64: string) => `@@contents ${Buffer.concat([Buffer.from(b64, 'base64'), Buffer.from('x')]).toString('base64')}`));
+    const grown = await run((o) => o.replace(/^@@contents (\S*)/m, (_m, b64: string) => `@@contents ${Buffer.concat([Buffer.from(b64, 'base64'), Buffer.from('x')]).toString('base64')}`));
     expect([...grown.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
     expect(grown.get(0)!.stderr).toMatch(/changed while it was probed/);
+    // The stat records are put back in order: one record fewer than the answers ask for (or
+    // one more) is no answer either.
+    const fewer = await run((o) => o.replace(/^mode=.*\n(?:.*\n){5}/m, ''));
+    expect([...fewer.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
+    const more = await run((o) => o.replace(/^(@@stats L\n)((?:.*\n){6})/m, '$1$2$2'));
+    expect([...more.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
   });
 
   it('answer each task as its own probe does, and plan the same, over the corpus (real shell)', async () => {
@@ -130,6 +144,19 @@ describe('merged path probes', () => {
     expect(new Set(plans)).toEqual(new Set(['ok', 'change', 'blocked']));
   });
 
+  it('run merged probes in the script\'s own shell, leaving it as a subshell would have', async () => {
+    const session = new LocalSession();
+    const tasks = corpus();
+    // What a later section (an operator's command) sees: variables, positional parameters,
+    // IFS, globbing.
+    const look: Section = { kind: 'query', text: 'echo "vars=${s-}${h-}${fe_0-}${fh_14-}${fc_22-}${f-}${k-}${w-}${n-}${l-} args=$# ifs=${IFS+set} opts=$-"; set -- /*; [ "$1" != "/*" ] && echo globs\n' };
+    const r = await roundTrip(session, [...tasks.map(section), look], false, 'test', {});
+    expect(session.scripts[0]).toMatch(/^fleet_s 2>"\$T\/e"; rc=\$\?; unset s h fe_0 fh_0 fc_0 /m);
+    expect(session.scripts[0].match(/^\(\n/gm)?.length ?? 0).toBe(1); // the query alone runs in a subshell
+    const seen = r.get(tasks.length)!.stdout;
+    expect(seen).toMatch(/^vars= args=0 ifs= opts=[^f]*\nglobs\n$/);
+  });
+
   it('fail every merged task when a path cannot be read, as that path alone fails', async () => {
     const dangling = join(d, 'dangling');
     symlinkSync(join(d, 'nowhere'), dangling);
@@ -137,8 +164,11 @@ describe('merged path probes', () => {
       const bad = task('copy', { dest: dangling, content: 'x' });
       const own = (await roundTrip(new LocalSession(), [{ kind: 'probe', text: bad.m.probe(bad.p) }], false, 'test', {})).get(0)!;
       expect(own.rc).not.toBe(0);
-      const merged = await roundTrip(new LocalSession(), [section(task('directory', { path: p('dir') })), section(bad)], false, 'test', {});
-      expect([...merged.values()].map((r) => r.rc !== 0)).toEqual([true, true]);
+      // The merged probe runs in the script's own shell: failing, it returns, and the script goes on.
+      const after: Section = { kind: 'query', text: 'echo after\n' };
+      const merged = await roundTrip(new LocalSession(), [section(task('directory', { path: p('dir') })), section(bad), after], false, 'test', {});
+      expect([...merged.values()].map((r) => r.rc !== 0)).toEqual([true, true, false]);
+      expect(merged.get(2)!.stdout).toBe('after\n');
     } finally {
       rmSync(dangling);
     }

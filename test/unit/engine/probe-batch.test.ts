@@ -1,14 +1,15 @@
 // Probes merged by kind must decide exactly as each task's own probe: both run in a real local
 // shell against a corpus of dpkg states (a fake dpkg database through --admindir), and the
 // answers and plan() decisions are compared.
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { batchProbes } from '../../../src/engine/probe-batch.js';
 import type { Section } from '../../../src/engine/script.js';
-import { batchPackage, planPackage, probePackage, type PackageParams } from '../../../src/modules/package.js';
+import { factsProbe, FACTS_PROBE, parseFacts } from '../../../src/engine/facts.js';
+import { batchPackage, dpkgQuerySh, LISTS_AGE_SH, planPackage, probePackage, type PackageParams } from '../../../src/modules/package.js';
 import { batchRun, planRun, probeRun, type RunParams } from '../../../src/modules/lib/run.js';
 import { LocalSession } from './local-session.js';
 
@@ -24,6 +25,7 @@ const DB = [
   status('held', 'all', 'hold ok installed', '4.0'),
   status('multi', 'amd64', 'install ok installed', '5.0'),
   status('multi', 'i386', 'install ok installed', '5.0'),
+  status('openssh-server', 'amd64', 'install ok installed', '1:9.2p1-2+deb12u3'),
 ].join('');
 
 let dir = '';
@@ -37,7 +39,9 @@ beforeAll(() => {
   writeFileSync(join(admin, 'available'), '');
   mkdirSync(join(dir, 'bin'));
   const real = '/usr/bin/dpkg-query';
-  writeFileSync(join(dir, 'bin', 'dpkg-query'), `#!/bin/sh\nexec ${real} --admindir=${admin} "$@"\n`);
+  // Each call is counted (dpkg-query parses the whole status database: the facts' call answers
+  // the package probes of the first round trip too).
+  writeFileSync(join(dir, 'bin', 'dpkg-query'), `#!/bin/sh\necho x >>${join(dir, 'calls')}\nexec ${real} --admindir=${admin} "$@"\n`);
   chmodSync(join(dir, 'bin', 'dpkg-query'), 0o755);
   env = { PATH: `${join(dir, 'bin')}:${process.env.PATH ?? '/usr/bin:/bin'}` };
 });
@@ -131,6 +135,49 @@ describe('merged package probes', () => {
       'ok',
       'ok',
     ]);
+  });
+
+  const calls = (): number => (existsSync(join(dir, 'calls')) ? readFileSync(join(dir, 'calls'), 'utf8').split('\n').length - 1 : 0);
+
+  it('read the facts\' dpkg-query in the first round trip: one call in all, the same answers and facts', async () => {
+    const sections = CORPUS.map(section);
+    const before = calls();
+    const merged = await roundTrip(new LocalSession(env), [{ kind: 'probe', text: factsProbe(sections) }, ...sections], false, 'test', {});
+    expect(calls() - before).toBe(1);
+    const alone = new LocalSession(env);
+    for (const [i, s] of sections.entries()) {
+      const own = (await roundTrip(alone, [{ kind: 'probe', text: s.text }], false, 'test', {})).get(0)!;
+      expect(merged.get(i + 1)!.stdout).toBe(own.stdout);
+    }
+    // A task's own probe (not merged) reads the facts' answer too.
+    const single = await roundTrip(new LocalSession(env), [{ kind: 'probe', text: factsProbe([sections[1]]) }, sections[1]], false, 'test', {});
+    const ownBeta = (await roundTrip(alone, [{ kind: 'probe', text: sections[1].text }], false, 'test', {})).get(0)!;
+    expect(single.get(1)!.stdout).toBe(ownBeta.stdout);
+    // The facts read the same as the facts alone (but the clock, and the addresses: other
+    // people's labs add and remove this machine's interfaces).
+    const factsAlone = (await roundTrip(alone, [{ kind: 'probe', text: FACTS_PROBE }], false, 'test', {})).get(0)!;
+    const { now: _a, addresses: _c, ...joined } = parseFacts(merged.get(0)!.stdout);
+    const { now: _b, addresses: _d, ...own } = parseFacts(factsAlone.stdout);
+    expect(joined).toEqual(own);
+    expect(joined.opensshVersion).toBe('9.2');
+  });
+
+  it('read the package index age only when a plan could install, deciding as when it was always read', async () => {
+    const alone = new LocalSession(env);
+    const withAge = new LocalSession(env);
+    const read: boolean[] = [];
+    for (const base of CORPUS) {
+      const p = { ...base, update_cache: 'auto' as const, cache_valid_time: 0 };
+      const own = (await roundTrip(alone, [{ kind: 'probe', text: probePackage(p) }], false, 'test', {})).get(0)!;
+      // The probe as it was before: the age always printed.
+      const names = [...new Set((typeof p.name === 'string' ? [p.name] : p.name).map((n) => n.split('=')[0]))];
+      const old = (await roundTrip(withAge, [{ kind: 'probe', text: `${dpkgQuerySh(names)} || :\ncat "$T/dq"\n${LISTS_AGE_SH}` }], false, 'test', {})).get(0)!;
+      read.push(own.stdout.includes('lists_mtime='));
+      expect(planPackage(p, own.stdout, { now: 4e9 } as never)).toEqual(planPackage(p, old.stdout, { now: 4e9 } as never));
+    }
+    // Read for: beta, gamma, unknown, the list with them, a pinned alpha (both), beta absent
+    // (config files only), gamma+multi absent (gamma unpacked), unknown absent.
+    expect(read).toEqual([false, true, true, false, false, true, true, true, true, false, true, true, true, true, false]);
   });
 
   it('fail every task a merged probe answers when that probe fails or is cut off', () => {
