@@ -32,6 +32,9 @@ export function valueSnapshot(ctx: Vars, name: string, path: readonly string[]):
       v = next;
       depth++;
     }
+    // Most variables are a plain string or number: no encoder needed.
+    if (typeof v === 'string') return `${depth}:s${v.length}:${v}`;
+    if (typeof v === 'number' && !Object.is(v, -0)) return `${depth}:n${v};`;
     const out: string[] = [`${depth}:`];
     return encode(v, out, 0, { size: 0 }) ? out.join('') : undefined;
   } catch {
