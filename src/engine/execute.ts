@@ -32,6 +32,9 @@ export interface TaskEnv {
   /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
    * afresh: one more round trip each). True when the run was interrupted meanwhile. */
   retryPause(ms: number, why: string): Promise<boolean>;
+  /** The loop item's (`item`: its index) params and probe; prepareTask unless given (the host
+   * runner's gives back what speculation prepared when nothing it read changed). */
+  prepare?(unit: Unit, item: number, ctx: Vars): PreparedTask;
 }
 
 /** Every item of the task's loop (one without a loop), stopping at the first failure. */
@@ -52,12 +55,12 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
     if (whenFalseWithoutItem(unit, base)) return CONDITION_FALSE;
     return ignoreErrors(task, renderFailure(err, env));
   }
-  if (items === NO_LOOP) return ignoreErrors(task, await attempts(unit, base, env));
+  if (items === NO_LOOP) return ignoreErrors(task, await attempts(unit, base, env, 0));
   const results: Outcome[] = [];
   for (const [i, item] of items.entries()) {
     // The last item's change may carry what follows the loop (the items before it may not).
     const itemEnv = i === items.length - 1 ? { ...env, apply: (text: string, madeDirs: readonly string[]) => env.apply(text, madeDirs, true) } : env;
-    const r = await attempts(unit, itemScope(task, base, item, i), itemEnv);
+    const r = await attempts(unit, itemScope(task, base, item, i), itemEnv, i);
     results.push(r);
     if (r.status === 'failed') break;
   }
@@ -113,13 +116,13 @@ export function evaluator(unit: Unit, ctx: Vars): Evaluate {
  * reads the result under the register name, with `attempts`), at most retries + 1 times
  * (3 when retries is not given); then it fails. Check mode does not retry a change it did
  * not make. */
-async function attempts(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {
+async function attempts(unit: Unit, ctx: Vars, env: TaskEnv, item: number): Promise<Outcome> {
   const task = unit.task;
-  if (task.until === undefined) return executeItem(unit, ctx, env);
+  if (task.until === undefined) return executeItem(unit, ctx, env, item);
   const max = task.retries === undefined ? 3 : task.retries <= 0 ? 1 : task.retries + 1;
   const conds = Array.isArray(task.until) ? task.until : [task.until];
   for (let n = 1; ; n++) {
-    const r = await executeItem(unit, ctx, env);
+    const r = await executeItem(unit, ctx, env, item);
     if (r === CONDITION_FALSE || r.status === 'skipped' || r.after || (env.check && r.status === 'changed' && !r.query)) return r;
     const reg = { ...registeredOf(r), attempts: n };
     const scope = task.register ? { ...ctx, [task.register]: reg } : ctx;
@@ -138,13 +141,13 @@ async function attempts(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {
   }
 }
 
-async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv): Promise<Outcome> {
+async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv, item: number): Promise<Outcome> {
   const task = unit.task;
   let prepared: PreparedTask;
   try {
     const go = env.timings.measure('renderMs', () => whenHolds(unit, ctx));
     if (!go) return CONDITION_FALSE;
-    prepared = env.timings.measure('renderMs', () => prepareTask(task, ctx, env.facts));
+    prepared = env.timings.measure('renderMs', () => (env.prepare ? env.prepare(unit, item, ctx) : prepareTask(task, ctx, env.facts)));
   } catch (err) {
     return renderFailure(err, env);
   }

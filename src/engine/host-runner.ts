@@ -21,7 +21,7 @@ import { loadCachedFacts, QueryCache, saveCachedFacts } from './last-run.js';
 import { CONDITION_FALSE, errorText, ignoreErrors, judge, registeredOf, type Outcome, type Verdict } from './outcome.js';
 import { lockSection, parseLockResult, type LockState } from './host-lock.js';
 import { guardedSection, lookahead, pipelinedVerdict } from './pipeline.js';
-import { prepareTask } from './prepare-task.js';
+import { PrepareMemo } from './prepare-memo.js';
 import { FLUSH_HANDLERS, type PlayProgram, type Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
 import type { Section, SectionResult } from './script.js';
@@ -30,6 +30,7 @@ import { stoppedEvent, taskEvent } from './task-event.js';
 import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate } from './speculation.js';
 import { readsOtherHostsResults, taskReads } from './task-reads.js';
 import { Timings } from './timings.js';
+import { ContextCache } from './context-cache.js';
 import { buildContext, type HostRuntime } from './vars.js';
 
 /** Probes speculated in one round trip, at most. */
@@ -73,6 +74,10 @@ export class HostRunner {
   private readonly notifications = new Notifications();
   /** Units decided in an earlier round trip: pipelined (a verdict to judge) or skipped. */
   private readonly decided = new Map<Unit, Outcome | Verdict>();
+  /** Tasks prepared by speculation, given back when they run if nothing they read changed. */
+  private memo = new PrepareMemo();
+  /** Each role's variables while nothing was registered (context-cache.ts). */
+  private contexts = new ContextCache();
   /** The task running now, to name it when the connection fails under it. */
   private current = 'connection';
   /** A task of this host is between task_start and its result. */
@@ -268,7 +273,7 @@ export class HostRunner {
     if (ahead) {
       this.decided.delete(unit);
       if ('status' in ahead) return ahead;
-      return ignoreErrors(unit.task, judge(unit.task, ahead, evaluator(unit, this.context(program, unit, false))));
+      return ignoreErrors(unit.task, judge(unit.task, ahead, evaluator(unit, this.context(program, unit))));
     }
     if (unit.task.runOnce && !handler) return runOnce(unit, batch, this.host.name, () => this.execute(unit, program, batch));
     if (readsOtherHostsResults(taskReads(unit), this.shared.registerNames)) await batch.progress.waitAll(unit.index);
@@ -320,7 +325,7 @@ export class HostRunner {
   private executeDelegated(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean): Promise<Outcome> {
     let target: string;
     try {
-      target = delegateTarget(unit.task, this.context(program, unit, true), this.shared);
+      target = delegateTarget(unit.task, this.context(program, unit), this.shared);
     } catch (err) {
       return Promise.resolve({ status: 'failed', msg: errorText(err) });
     }
@@ -349,6 +354,8 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
       apply: on.apply ?? ((text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem)),
+      // The first attempt may take what speculation prepared; a retry prepares again.
+      prepare: (u, item, ctx) => this.memo.prepare(u, item, ctx, this.facts, true),
       retryPause: async (ms, why) => {
         this.trace(`${why}: the next attempt probes again (one more round trip)`);
         const interrupted = await this.shared.pause(ms);
@@ -360,18 +367,21 @@ export class HostRunner {
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
         const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index) };
         this.applying = !env.check;
+        // It runs on the controller: what the variables read there (files...) may change.
+        this.contexts.invalidate();
         const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
+        this.contexts.invalidate();
         this.applying = false;
         // The action changed the host with scripts of its own: what was probed before may be stale.
         if (!env.check && res.status === 'changed') this.wire?.cache.clear();
         return res;
       },
     };
-    return executeTask(unit, () => this.context(program, unit, taskReads(unit).hostvars), env);
+    return executeTask(unit, () => this.context(program, unit), env);
   }
 
-  private context(program: PlayProgram, unit: Unit, withHostvars: boolean, rt: HostRuntime = this.rt): Vars {
-    return buildContext(this.shared.scope(program), rt, program.play, unit.roleRef, { withHostvars, task: unit.task });
+  private context(program: PlayProgram, unit: Unit, rt: HostRuntime = this.rt): Vars {
+    return this.contexts.get(this.shared.scope(program), rt, program.play, unit.roleRef, unit.task);
   }
 
   private becomeOf(program: PlayProgram): boolean {
@@ -397,9 +407,10 @@ export class HostRunner {
             become,
             registerNames: this.shared.registerNamesOf(this.host.name),
             registered: (name) => name in this.rt.registered,
-            context: (u, standIns) => this.context(program, u, false, { ...this.rt, registered: { ...this.rt.registered, ...standIns } }),
+            context: (u, standIns) =>
+              buildContext(this.shared.scope(program), { ...this.rt, registered: { ...this.rt.registered, ...standIns } }, program.play, u.roleRef, { withHostvars: false, task: u.task }),
             whenHolds,
-            prepare: (u, ctx) => prepareTask(u.task, ctx, this.facts),
+            prepare: (u, ctx) => this.memo.prepare(u, 0, ctx, this.facts, false),
             cached: (s) => wire.cache.get(s),
             facts: this.facts,
             madeDirs,
@@ -465,12 +476,12 @@ export class HostRunner {
   }
 
   private sectionsOf(c: SpecCandidate, rt: HostRuntime, facts: GatheredFacts | undefined, decideWhen: boolean, knownOnly = false): Section[] {
-    const base = this.context(c.program, c.unit, taskReads(c.unit).hostvars, rt);
+    const base = this.context(c.program, c.unit, rt);
     const out: Section[] = [];
     for (const [i, item] of loopItems(c.unit, base).entries()) {
       const ctx = c.unit.task.loop === undefined ? base : itemScope(c.unit.task, base, item, i);
       if (decideWhen && !(knownOnly ? whenKnown(c.unit, ctx) : holdsOrUnknown(c.unit, ctx))) continue;
-      const prepared = prepareTask(c.unit.task, ctx, facts);
+      const prepared = this.memo.prepare(c.unit, i, ctx, facts, false);
       if (prepared.section) out.push(prepared.section);
       if (prepared.kind === 'action' && prepared.action.factsOf && c.unit.task.loop === undefined) this.speculateFacts(c, rt, prepared.action.factsOf(prepared.params));
     }
@@ -483,8 +494,11 @@ export class HostRunner {
   private speculateFacts(c: SpecCandidate, rt: HostRuntime, sets: Vars): void {
     const own = Object.keys(sets).filter((k) => rt.registered[k] === STEADY_RESULT && !(k in this.rt.registered));
     const registered = Object.fromEntries(Object.entries(rt.registered).filter(([k]) => !own.includes(k)));
-    const ctx = this.context(c.program, c.unit, false, { ...rt, registered });
-    if (whenKnown(c.unit, ctx)) addFacts(rt.registered, sets, c.unit.task);
+    const ctx = this.context(c.program, c.unit, { ...rt, registered });
+    if (!whenKnown(c.unit, ctx)) return;
+    addFacts(rt.registered, sets, c.unit.task);
+    // rt.registered changed under contexts kept for it.
+    this.contexts.invalidate();
   }
 
   /** The connection under this host failed: the host stops, as unreachable (it dropped, it
@@ -544,6 +558,8 @@ export class HostRunner {
     this.session = undefined;
     this.wire = undefined;
     this.decided.clear();
+    this.memo = new PrepareMemo();
+    this.contexts = new ContextCache();
     this.lastRunFacts = undefined;
     this.queries = undefined;
   }

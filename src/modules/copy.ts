@@ -15,13 +15,22 @@ const schema = paramsObject(
   { oneOf: [{ required: ['content'] }, { required: ['src'] }] },
 );
 
+/** A role file's base64, per Buffer: the file cache gives every host the same Buffer while the
+ * file is unchanged, so it is encoded once per run, not once per host. */
+const base64Of = new WeakMap<Buffer, string>();
+function base64(data: Buffer): string {
+  let s = base64Of.get(data);
+  if (s === undefined) base64Of.set(data, (s = data.toString('base64')));
+  return s;
+}
+
 export const copy: Module<typeof schema, ContentPlanData, ContentParams> = {
   name: 'copy',
   schema,
   prepare(p, ctx) {
     if (p.src === undefined) return p;
     // Bytes, not text: role files may be binary (keys, images).
-    return { ...p, content_b64: ctx.readRoleFile(p.src).toString('base64') };
+    return { ...p, content_b64: base64(ctx.readRoleFile(p.src)) };
   },
   probe: (p) => probeContent(p, 'copy'),
   batchProbe: (p) => batchContent(p, 'copy'),

@@ -2,6 +2,7 @@
 // the same ones for every task (5 templates and 5 files per host in the bench workload); a
 // stat says whether the text kept is still the file's.
 import { readFileSync, statSync } from 'node:fs';
+import { fileStamp, noteFileRead } from './read-log.js';
 
 /** Larger files are read each time: the cache must not hold big payloads for the run. */
 const MAX_CACHED = 1 << 20;
@@ -21,7 +22,8 @@ export function readTextCached(file: string): string {
 
 function entry(file: string): { data: Buffer; text?: string } {
   const st = statSync(file);
-  const stamp = `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
+  const stamp = fileStamp(st);
+  noteFileRead(file, stamp);
   const hit = cache.get(file);
   if (hit && hit.stamp === stamp) return hit;
   const data = readFileSync(file);

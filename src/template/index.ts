@@ -12,3 +12,5 @@ export { lazyHostvars } from './lazy/hostvars.js';
 export { templateCacheStats, clearTemplateCache } from './cache-stats.js';
 export { OMIT } from './jinja/runtime.js';
 export { readFileCached, readTextCached } from './file-cache.js';
+export { valueSnapshot } from './snapshot.js';
+export { logReads, readsUnchanged, type ReadLog } from './read-log.js';

@@ -45,9 +45,28 @@ export function desiredBytes(p: ContentParams, module: string): Buffer {
   throw new Error(`${module} ${p.dest}: no content (prepare() did not run?)`);
 }
 
+/** Digests of desired contents: every host of a run asks for the same ones (a template that
+ * renders the same text, a role file), in its probe and its batch probe. Bounded. */
+const digests = new Map<string, string>();
+const DIGESTS_MAX = 4096;
+const DIGEST_TEXT_MAX = 256 * 1024;
+
+/** The sha256 of the desired bytes (desiredBytes' digest). */
+export function desiredSha256(p: ContentParams, module: string): string {
+  const key = p.content_b64 !== undefined ? `b${p.content_b64}` : p.content !== undefined ? `t${p.content}` : undefined;
+  if (key === undefined || key.length > DIGEST_TEXT_MAX) return sha256(desiredBytes(p, module));
+  let d = digests.get(key);
+  if (d === undefined) {
+    d = sha256(desiredBytes(p, module));
+    if (digests.size >= DIGESTS_MAX) digests.clear();
+    digests.set(key, d);
+  }
+  return d;
+}
+
 function contentOptions(p: ContentParams, module: string): PathProbeOptions {
   const a = attrsOf(p);
-  return { follow: true, desiredSha256: sha256(desiredBytes(p, module)), owner: a.owner, group: a.group, parent: true };
+  return { follow: true, desiredSha256: desiredSha256(p, module), owner: a.owner, group: a.group, parent: true };
 }
 
 export function probeContent(p: ContentParams, module: string): string {
@@ -78,7 +97,7 @@ export function planContent(p: ContentParams, out: string, module: string): Plan
   }
   const mode = desiredMode(a, s, false);
   const attrs = attrChanges(a, s, false);
-  const contentDiffers = s.sha256 !== sha256(want);
+  const contentDiffers = s.sha256 !== desiredSha256(p, module);
   if (!contentDiffers && !attrs.length) return { kind: 'ok' };
   const parts = contentDiffers ? ['content', ...attrs] : attrs;
   const diff =

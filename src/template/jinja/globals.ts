@@ -9,6 +9,7 @@ import { pyStr } from '../values/print.js';
 import { MISSING, getKey, isMapping } from './lookup.js';
 import { Namespace, own, type Env, type Frame } from './runtime.js';
 import { JinjaError } from './undefined.js';
+import { noteExternalRead } from '../read-log.js';
 
 type Global = (args: unknown[], kw: Record<string, unknown>, env: Env, frame: Frame) => unknown;
 
@@ -96,6 +97,8 @@ function runLookup(args: unknown[], kw: Record<string, unknown>, env: Env, frame
     throw new JinjaError(`unsupported lookup plugin '${plugin}' (supported: ${Object.keys(PLUGINS).sort().join(', ')})`);
   }
   const { wantlist: wl, errors: _e, ...opts } = kw;
+  // The environment and files found by a search: a render that read them cannot be kept.
+  if (name === 'env' || name === 'file' || name === 'template') noteExternalRead();
   const out = PLUGINS[name](terms, opts, env, frame);
   if (wantlist || wl === true) return own(out);
   // Ansible joins several results with commas unless a list is wanted.

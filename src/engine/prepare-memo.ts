@@ -1,0 +1,157 @@
+// A task is prepared (params rendered and validated, templates rendered, its probe written)
+// first in a round trip's speculation, with the last run's facts and guesses for what this
+// run has not registered yet, and again when it runs, with the real ones. At 200 hosts the
+// second was a third of the controller's own work, and it almost always gives the same
+// result. The memo keeps the first and gives it back only when every input it read is the
+// same: the values of the variables it reads (template/'s snapshot of each reference), the
+// facts its module read, and the files it read (templates, copy sources, by stamp). A task
+// whose reads cannot be known (hostvars, any variable) or compared is prepared afresh.
+import type { Vars } from '../model/inventory.js';
+import type { HostFacts } from '../model/module.js';
+import type { Task } from '../model/playbook.js';
+import { ANY_VARIABLE, freeVariables, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
+import { prepareTask, type PreparedTask } from './prepare-task.js';
+import type { Unit } from './program.js';
+import { followVariables, taskReads } from './task-reads.js';
+
+interface Entry {
+  /** Each reference's value when it was prepared. */
+  values: string[];
+  /** The facts its module read (none, for every module today), as JSON. */
+  facts: Map<string, string> | 'any';
+  hadFacts: boolean;
+  files: ReadLog;
+  prepared: PreparedTask;
+}
+
+/** How the memo fared (tests and the benchmark's profile read it). */
+export interface MemoStats {
+  reused: number;
+  prepared: number;
+}
+
+/** Over every memo of the process (tests of whole runs read it). */
+export const memoTotals: MemoStats = { reused: 0, prepared: 0 };
+
+export class PrepareMemo {
+  private readonly entries = new Map<Unit, Map<number, Entry>>();
+  readonly stats: MemoStats = { reused: 0, prepared: 0 };
+
+  /** The unit's item (`item`: its index, 0 without a loop) prepared in `ctx` with `facts`:
+   * what an earlier call prepared, if nothing it read differs now, else a new one. `take`:
+   * the caller runs it (its params are then its own): the entry is dropped; otherwise it is
+   * kept for a later call. */
+  prepare(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, take: boolean): PreparedTask {
+    const refs = memoReads(unit);
+    const values = refs && snapshot(refs, ctx);
+    if (!values) {
+      this.stats.prepared++;
+      memoTotals.prepared++;
+      return prepareTask(unit.task, ctx, facts);
+    }
+    const byItem = this.entries.get(unit);
+    const old = byItem?.get(item);
+    if (old && sameInputs(old, values, facts)) {
+      this.stats.reused++;
+      memoTotals.reused++;
+      if (take) byItem!.delete(item);
+      return old.prepared;
+    }
+    this.stats.prepared++;
+    memoTotals.prepared++;
+    const read = factReads(facts);
+    const { value: prepared, log } = logReads(() => prepareTask(unit.task, ctx, read.facts));
+    if (take) byItem?.delete(item);
+    else {
+      const entry: Entry = { values, facts: read.keys, hadFacts: facts !== undefined, files: log, prepared };
+      if (byItem) byItem.set(item, entry);
+      else this.entries.set(unit, new Map([[item, entry]]));
+    }
+    return prepared;
+  }
+
+  /** Forget everything (the play ended; the host is done). */
+  clear(): void {
+    this.entries.clear();
+  }
+
+  get size(): number {
+    let n = 0;
+    for (const m of this.entries.values()) n += m.size;
+    return n;
+  }
+}
+
+function sameInputs(e: Entry, values: string[], facts: HostFacts | undefined): boolean {
+  if (e.values.length !== values.length || e.values.some((v, i) => v !== values[i])) return false;
+  if (e.hadFacts !== (facts !== undefined)) return false;
+  if (e.facts === 'any') return false;
+  for (const [k, v] of e.facts) if (json((facts as unknown as Record<string, unknown>)[k]) !== v) return false;
+  return readsUnchanged(e.files);
+}
+
+function snapshot(refs: readonly VarRef[], ctx: Vars): string[] | undefined {
+  const out: string[] = [];
+  for (const r of refs) {
+    const s = valueSnapshot(ctx, r.name, r.path);
+    if (s === undefined) return undefined;
+    out.push(s);
+  }
+  return out;
+}
+
+const readsByTask = new WeakMap<Task, { reads: ReturnType<typeof taskReads>; refs: VarRef[] | undefined }>();
+
+/** What preparing the unit reads: its params, loop and template file (task-reads.ts), and its
+ * task-level guards; undefined when that cannot be known (or reaches other hosts). */
+export function memoReads(unit: Unit): VarRef[] | undefined {
+  const reads = taskReads(unit);
+  const hit = readsByTask.get(unit.task);
+  if (hit && hit.reads.render === reads.render) return hit.refs;
+  const guards = followVariables([...freeVariables(unit.task.creates, 'value'), ...freeVariables(unit.task.unless, 'value')]);
+  const all = [...reads.render, ...guards];
+  const refs = all.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(all);
+  readsByTask.set(unit.task, { reads, refs });
+  return refs;
+}
+
+function dedupe(refs: VarRef[]): VarRef[] {
+  const seen = new Map<string, VarRef>();
+  for (const r of refs) seen.set([r.name, ...r.path].join('\0'), r);
+  return [...seen.values()];
+}
+
+const json = (v: unknown): string => JSON.stringify(v) ?? 'undefined';
+
+/** The facts as the module sees them, recording each one it reads. */
+function factReads(facts: HostFacts | undefined): { facts: HostFacts | undefined; keys: Map<string, string> | 'any' } {
+  if (!facts) return { facts, keys: new Map() };
+  const read: { keys: Map<string, string> | 'any' } = { keys: new Map() };
+  const all = (): void => void (read.keys = 'any');
+  const proxy = new Proxy(facts, {
+    get(t, k, r) {
+      const v = Reflect.get(t, k, r);
+      if (typeof k !== 'string') all();
+      else if (read.keys !== 'any' && !read.keys.has(k)) read.keys.set(k, json(v));
+      return v;
+    },
+    has(t, k) {
+      all();
+      return Reflect.has(t, k);
+    },
+    ownKeys(t) {
+      all();
+      return Reflect.ownKeys(t);
+    },
+    getOwnPropertyDescriptor(t, k) {
+      all();
+      return Reflect.getOwnPropertyDescriptor(t, k);
+    },
+  });
+  return {
+    facts: proxy,
+    get keys() {
+      return read.keys;
+    },
+  };
+}
