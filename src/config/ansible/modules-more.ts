@@ -10,6 +10,15 @@ interface AnsibleModule {
   translate(p: P): P;
 }
 
+/** The file attributes Ansible's file-writing modules share and fleet does not set. */
+export const FILE_ATTRIBUTES_REFUSED: Readonly<Record<string, string>> = {
+  attributes: 'not supported',
+  seuser: 'SELinux is not supported',
+  serole: 'SELinux is not supported',
+  setype: 'SELinux is not supported',
+  selevel: 'SELinux is not supported',
+};
+
 /** key=value text is all strings: Ansible's modules read numbers and booleans from them. */
 function typed(p: P, ints: readonly string[], bools: readonly string[]): P {
   const out = { ...p };
@@ -106,12 +115,8 @@ export const MORE_MODULES: Record<string, AnsibleModule> = {
       validate_certs: 'fleet does not download in unarchive: fetch with get_url, then unarchive with remote_src: true',
       decrypt: 'not supported (no vault-encrypted archives)',
       io_buffer_size: 'not supported',
-      attributes: 'not supported',
       unsafe_writes: 'not supported',
-      seuser: 'SELinux is not supported',
-      serole: 'SELinux is not supported',
-      setype: 'SELinux is not supported',
-      selevel: 'SELinux is not supported',
+      ...FILE_ATTRIBUTES_REFUSED,
     },
     translate(p) {
       const q = typed(p, [], ['remote_src', 'copy', 'list_files']);
@@ -144,12 +149,8 @@ export const MORE_MODULES: Record<string, AnsibleModule> = {
       decompress: 'not supported',
       ciphers: 'not supported',
       sha256sum: 'removed from Ansible: use checksum: sha256:HEX',
-      attributes: 'not supported',
       unsafe_writes: 'not supported',
-      seuser: 'SELinux is not supported',
-      serole: 'SELinux is not supported',
-      setype: 'SELinux is not supported',
-      selevel: 'SELinux is not supported',
+      ...FILE_ATTRIBUTES_REFUSED,
     },
     translate(p) {
       let q = typed(p, ['timeout'], ['force', 'thirsty', 'force_basic_auth', 'validate_certs']);

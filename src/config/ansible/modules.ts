@@ -1,7 +1,7 @@
 // Ansible module names (short, ansible.builtin.*, ansible.posix.*) mapped onto fleet's modules,
 // with Ansible's parameter names. Each mapping lists the parameters it understands; anything
 // else is refused at load by the caller (never silently ignored).
-import { MORE_MODULES } from './modules-more.js';
+import { FILE_ATTRIBUTES_REFUSED, MORE_MODULES } from './modules-more.js';
 
 type P = Record<string, unknown>;
 /** A translation may pick another fleet module than the mapping's (systemd daemon_reload alone). */
@@ -171,11 +171,7 @@ export const ANSIBLE_MODULES: Record<string, AnsibleModule> = {
       follow: 'not supported (fleet never follows links it manages)',
       access_time: 'not supported',
       modification_time: 'not supported',
-      attributes: 'not supported',
-      seuser: 'SELinux is not supported',
-      serole: 'SELinux is not supported',
-      setype: 'SELinux is not supported',
-      selevel: 'SELinux is not supported',
+      ...FILE_ATTRIBUTES_REFUSED,
     },
     translate(p) {
       const q = alias(p, 'path', ['dest', 'name']);
