@@ -42,15 +42,6 @@ export const describeLab = (name: string, fn: () => void): void => {
   else describe.skip(`${name} (no lab: ${lab.reason})`, fn);
 };
 
-/** describeLab for a file that runs only with `envVar`=1 (it does not pass in CI yet);
- * skipped otherwise, the variable named in the skipped block's title. */
-export const describeLabOptIn =
-  (envVar: string) =>
-  (name: string, fn: () => void): void => {
-    if (process.env[envVar] === '1') describeLab(name, fn);
-    else describe.skip(`${name} (${envVar}=1 to run: not passing in CI yet)`, fn);
-  };
-
 export interface SshResult {
   code: number;
   stdout: string;

@@ -4,7 +4,6 @@
 // writes; compares when dest exists); the checksum verified (value or checksum file); curl and
 // wget; the controller's download when the host cannot reach the URL, or has no tool; the
 // password never in the scripts' command lines nor in results.
-import { spawn } from 'node:child_process';
 import { createHash } from 'node:crypto';
 import { chmodSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import http from 'node:http';
@@ -15,6 +14,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { checksumFromFile, getUrl, parseChecksum, urlName } from '../../../src/actions/get-url.js';
 import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
 import { fetchUrl } from '../../../src/transport/index.js';
+import { runSh } from '../engine/local-session.js';
 import { stubPorts } from './stub-ports.js';
 
 const ajv = new Ajv({ useDefaults: true, strict: false, allErrors: true });
@@ -25,17 +25,7 @@ function params(raw: Record<string, unknown>): P {
   if (!validate(p)) throw new Error(ajv.errorsText(validate.errors));
   return p as P;
 }
-function sh(script: string, env: NodeJS.ProcessEnv = process.env): Promise<{ rc: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('sh', ['-s'], { env });
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => resolve({ rc: code ?? -1, stdout, stderr }));
-    c.stdin.end(script);
-  });
-}
+const sh = runSh;
 const sha = (algo: string, s: string) => createHash(algo).update(s).digest('hex');
 
 const BODY = 'release 1.2\n';

@@ -2,7 +2,6 @@
 // real TCP port; the action decides from its probe without a round trip when the condition
 // already holds, waits (in check mode too, as Ansible does) otherwise, and fails with Ansible's
 // timeout message.
-import { spawn } from 'node:child_process';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import net from 'node:net';
 import { tmpdir } from 'node:os';
@@ -11,6 +10,7 @@ import { Ajv } from 'ajv';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { parseWait, waitFor, waitForProbe, waitForProblem, waitForScript, type WaitForParams } from '../../../src/actions/wait-for.js';
 import type { ActionContext } from '../../../src/model/action.js';
+import { runSh } from '../engine/local-session.js';
 import { stubPorts } from './stub-ports.js';
 
 const ajv = new Ajv({ useDefaults: true, strict: false, allErrors: true });
@@ -20,18 +20,7 @@ function params(raw: Record<string, unknown>): WaitForParams {
   if (!validate(p)) throw new Error(ajv.errorsText(validate.errors));
   return p as WaitForParams;
 }
-/** sh, without blocking this process (the test's TCP server answers from it meanwhile). */
-function sh(script: string): Promise<{ rc: number; stdout: string; stderr: string }> {
-  return new Promise((resolve) => {
-    const c = spawn('sh', ['-s']);
-    let stdout = '';
-    let stderr = '';
-    c.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    c.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    c.on('close', (code) => resolve({ rc: code ?? -1, stdout, stderr }));
-    c.stdin.end(script);
-  });
-}
+const sh = runSh;
 const ctx = (over: Partial<ActionContext> = {}): ActionContext => ({ host: 'h1', connection: {} as ActionContext['connection'], vars: {}, check: false, ...over });
 /** Ports whose runOn runs the script here, counting round trips. */
 function localPorts() {

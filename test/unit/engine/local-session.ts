@@ -5,6 +5,21 @@ import type { Host } from '../../../src/model/inventory.js';
 import type { ExecResult, HostSession } from '../../../src/model/transport.js';
 import { UnreachableError } from '../../../src/model/transport.js';
 
+/** The script through the local `sh -s`, `env` over this process's environment; never
+ * blocks this process (a test's own server may answer the script meanwhile). */
+export function runSh(script: string, env: NodeJS.ProcessEnv = {}): Promise<ExecResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn('sh', ['-s'], { env: { ...process.env, ...env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    p.stdout.on('data', (d: Buffer) => out.push(d));
+    p.stderr.on('data', (d: Buffer) => err.push(d));
+    p.on('error', reject);
+    p.on('close', (rc) => resolve({ rc: rc ?? 255, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+    p.stdin.end(script);
+  });
+}
+
 export class LocalSession implements HostSession {
   roundTrips = 0;
   connectMs = 1;
@@ -15,16 +30,7 @@ export class LocalSession implements HostSession {
     this.roundTrips++;
     if (this.env.FLEET_TEST_HOST?.startsWith('sudofail')) return Promise.reject(new Error('sudo: incorrect password for deploy on sudofail1'));
     this.scripts.push(script);
-    return new Promise((resolve, reject) => {
-      const p = spawn('sh', ['-s'], { env: { ...process.env, ...this.env } });
-      const out: Buffer[] = [];
-      const err: Buffer[] = [];
-      p.stdout.on('data', (d: Buffer) => out.push(d));
-      p.stderr.on('data', (d: Buffer) => err.push(d));
-      p.on('error', reject);
-      p.on('close', (rc) => resolve({ rc: rc ?? 255, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
-      p.stdin.end(script);
-    });
+    return runSh(script, this.env);
   }
 
   close(): void {}
