@@ -138,7 +138,8 @@ describe('fuzz: mutated project files load or fail cleanly', () => {
 
   it(
     `${CASES} mutations (seed ${SEED}): a valid load or a ConfigError with a file and line, never anything else`,
-    { timeout: 120_000 },
+    // Catches a hang, not slowness: on a shared 2-core machine under load 20 this took 157 s.
+    { timeout: 400_000 },
     () => {
       const r = prng(SEED);
       const names = Object.keys(MUTATIONS);
