@@ -8,14 +8,14 @@
 /** Options whose meaning only narrows or describes the extraction, for tar and for unzip. */
 const ALLOWED = new Set([
   // tar
-  '--no-same-owner', '--same-owner', '--numeric-owner', '--no-same-permissions', '--same-permissions', '-p', '--preserve-permissions',
+  '--no-same-owner', '--same-owner', '--numeric-owner', '--no-same-permissions', '--same-permissions', '--preserve-permissions',
   '--keep-old-files', '-k', '--skip-old-files', '--keep-newer-files', '--touch', '-m', '--no-overwrite-dir', '--overwrite-dir',
   '--delay-directory-restore', '--no-delay-directory-restore', '--wildcards', '--no-wildcards', '--wildcards-match-slash',
   '--no-wildcards-match-slash', '--anchored', '--no-anchored', '--ignore-case', '--no-ignore-case', '--exclude-vcs',
   '--recursion', '--no-recursion', '--ignore-zeros', '-i', '-z', '--gzip', '-j', '--bzip2', '-J', '--xz', '--lzma', '--zstd',
   '-v', '--verbose',
-  // unzip
-  '-o', '-n', '-q', '-qq', '-L', '-C', '-X', '-K', '-j',
+  // unzip (none whose letter means something else to tar: -C, -p, -L, -X, -K)
+  '-o', '-n', '-q', '-qq',
 ]);
 
 /** Named with what they do, so the refusal says why. */

@@ -4,6 +4,7 @@
 import { spawnSync } from 'node:child_process';
 import { chmodSync, existsSync, linkSync, mkdirSync, readFileSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
+import { crc32 } from 'node:zlib';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { unarchive } from '../../../src/modules/unarchive.js';
 import { isValid, params, planOf, runApply, tempDir } from './helpers.js';
@@ -149,5 +150,112 @@ describe('unarchive: archives that reach outside dest are refused before extract
     expect(runApply(unarchive, p, plan).rc).toBe(0);
     expect(readFileSync(join(dest, 'app/current'), 'utf8')).toBe('a\n');
     expect(existsSync(join(dest, 'app/up/a.conf'))).toBe(true);
+  });
+});
+
+/** A zip archive written by hand (stored entries), for names zip itself would clean. */
+function zipOf(entries: { name: string; body: string; mode: number }[]): string {
+  const locals: Buffer[] = [];
+  const central: Buffer[] = [];
+  let offset = 0;
+  for (const e of entries) {
+    const name = Buffer.from(e.name);
+    const body = Buffer.from(e.body);
+    const crc = crc32(body);
+    const l = Buffer.alloc(30);
+    l.writeUInt32LE(0x04034b50, 0);
+    l.writeUInt16LE(20, 4);
+    l.writeUInt32LE(crc, 14);
+    l.writeUInt32LE(body.length, 18);
+    l.writeUInt32LE(body.length, 22);
+    l.writeUInt16LE(name.length, 26);
+    const c = Buffer.alloc(46);
+    c.writeUInt32LE(0x02014b50, 0);
+    c.writeUInt16LE(0x0314, 4);
+    c.writeUInt16LE(20, 6);
+    c.writeUInt32LE(crc, 16);
+    c.writeUInt32LE(body.length, 20);
+    c.writeUInt32LE(body.length, 24);
+    c.writeUInt16LE(name.length, 28);
+    c.writeUInt32LE((e.mode << 16) >>> 0, 38);
+    c.writeUInt32LE(offset, 42);
+    locals.push(l, name, body);
+    central.push(c, name);
+    offset += l.length + name.length + body.length;
+  }
+  const cd = Buffer.concat(central);
+  const end = Buffer.alloc(22);
+  end.writeUInt32LE(0x06054b50, 0);
+  end.writeUInt16LE(entries.length, 8);
+  end.writeUInt16LE(entries.length, 10);
+  end.writeUInt32LE(cd.length, 12);
+  end.writeUInt32LE(offset, 16);
+  const out = join(t.dir, `hand-${Math.random().toString(36).slice(2)}.zip`);
+  writeFileSync(out, Buffer.concat([...locals, cd, end]));
+  return out;
+}
+
+describe('unarchive: zip archives that reach outside dest', () => {
+  it('a ../ name: unzip cleans it, but the owner/mode pass over the member list must not follow it', () => {
+    if (spawnSync('sh', ['-c', 'command -v unzip && command -v zipinfo']).status !== 0) return;
+    const src = zipOf([
+      { name: 'a/', body: '', mode: 0o40755 },
+      { name: 'a/../../outside/secret.txt', body: 'overwritten\n', mode: 0o100644 },
+    ]);
+    expectRefused(src, /member "a\/\.\.\/\.\.\/outside\/secret\.txt": a \.\. component/);
+  });
+
+  it('a symlink out of dest', () => {
+    if (spawnSync('sh', ['-c', 'command -v unzip && command -v zipinfo']).status !== 0) return;
+    const src = zipOf([
+      { name: 'l', body: outside, mode: 0o120777 },
+      { name: 'ok.txt', body: 'x\n', mode: 0o100644 },
+    ]);
+    expectRefused(src, /member "l": a symlink to "\/.*outside", outside dest/);
+  });
+});
+
+describe('unarchive: extra_opts, include and exclude that change where or how tar writes', () => {
+  const src = () => {
+    const stage = join(t.dir, 'stage');
+    mkdirSync(join(stage, 'app'), { recursive: true });
+    writeFileSync(join(stage, 'app', 'f'), 'x\n');
+    return tarOf(stage, ['app', 'app/f']);
+  };
+  for (const [opts, why] of [
+    [['-C', '/tmp'], /'-C' is refused: it changes the directory/],
+    [[`--directory=/tmp`], /'--directory=\/tmp' is refused: it changes the directory/],
+    [['-P'], /'-P' is refused: it keeps absolute names/],
+    [['--absolute-names'], /keeps absolute names/],
+    [['--transform=s|^|../|'], /renames members/],
+    [['--to-command=sh -c "touch /tmp/pwned"'], /runs a command/],
+    [['--to-com=sh'], /runs a command/],
+    [['--use-compress-program=sh'], /runs a command/],
+    [['-I', 'sh'], /runs a command/],
+    [['--checkpoint=1', '--checkpoint-action=exec=sh'], /'--checkpoint=1' is refused/],
+    [['--keep-directory-symlink'], /follows or removes/],
+    [['--overwrite'], /follows or removes/],
+    [['-vP'], /'-vP' is refused/],
+    [['-d', '/tmp'], /'-d' is refused/],
+    [['-:'], /'-:' is refused/],
+  ] as const)
+    it(`${opts.join(' ')} is refused by name, before anything runs`, () => {
+      const p = prepared({ src: src(), dest, extra_opts: [...opts] });
+      expect(() => unarchive.probe(p)).toThrow(why);
+      expect(() => unarchive.apply(p, { kind: 'change', summary: '', data: { extract: true } } as never)).toThrow(why);
+    });
+
+  it('include and exclude starting with - are refused (tar and unzip would read an option)', () => {
+    expect(() => unarchive.probe(prepared({ src: src(), dest, include: ['--to-command=sh'] }))).toThrow(/include '--to-command=sh'.*may not start with '-'/);
+    expect(() => unarchive.probe(prepared({ src: src(), dest, exclude: ['-d/tmp'] }))).toThrow(/exclude '-d\/tmp'/);
+  });
+
+  it('the options that do not change where tar writes still work: --strip-components, --no-same-owner, --exclude=', () => {
+    const p = prepared({ src: src(), dest, extra_opts: ['--strip-components=1', '--no-same-owner', '--exclude=nothing'] });
+    const plan = planOf(unarchive, p);
+    expect(plan.kind, JSON.stringify(plan)).toBe('change');
+    expect(runApply(unarchive, p, plan).rc).toBe(0);
+    expect(readFileSync(join(dest, 'f'), 'utf8')).toBe('x\n');
+    expect(isValid(unarchive, { src: 'a.tgz', dest: '/x', extra_opts: ['-C'] })).toBe(true);
   });
 });
