@@ -99,7 +99,7 @@ export function urlName(url: string): string {
   } catch {
     throw new Error(`get_url: the URL's file name '${raw}' is not valid percent-encoding: give dest a file name`);
   }
-  if (base.includes('/') || base.includes('\\') || base === '.' || base === '..' || /[\u0000-\u001f\u007f]/.test(base))
+  if (base.includes('/') || base.includes('\\') || base === '.' || base === '..' || [...base].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
     throw new Error(`get_url: the URL's file name ${JSON.stringify(base)} is not a plain file name (it would be written outside dest): give dest a file name`);
   return base || 'index.html';
 }
