@@ -96,6 +96,27 @@ describe('unarchive: archives that reach outside dest are refused before extract
     expectRefused(src, /member "(s|q\\ns)"/);
   });
 
+  it('a newline in a name alone: its second line names a link already in dest (the owner/mode pass would follow it)', () => {
+    symlinkSync(outside, join(dest, 's'));
+    const stage = join(t.dir, 'stage');
+    mkdirSync(join(stage, 'q\ns'), { recursive: true });
+    writeFileSync(join(stage, 'q\ns', 'secret.txt'), 'overwritten\n');
+    expectRefused(tarOf(stage, ['q\ns', 'q\ns/secret.txt']), /member "q\\ns\/?": a control character/);
+  });
+
+  it("a member through the archive's own link to a name that is a link already in dest", () => {
+    symlinkSync(outside, join(dest, 'd'));
+    const stage = join(t.dir, 'stage');
+    mkdirSync(stage);
+    symlinkSync('d', join(stage, 'l'));
+    const stage2 = join(t.dir, 'stage2');
+    mkdirSync(join(stage2, 'l'), { recursive: true });
+    writeFileSync(join(stage2, 'l', 'new.txt'), 'x\n');
+    const src = tarOf(stage, ['l']);
+    expect(spawnSync('tar', ['-rf', src, '-C', stage2, 'l/new.txt']).status).toBe(0);
+    expectRefused(src, /member "l\/new\.txt": written through the archive's symlink "l"/);
+  });
+
   it('a symlink, then a file written through it (the link first, as tar -x would meet them)', () => {
     const stage = join(t.dir, 'stage');
     mkdirSync(stage);
