@@ -27,7 +27,7 @@ function entry(file: string): { data: Buffer; text?: string } {
   // and logged with its content's digest (read-log.ts).
   const racy = isRacy(st);
   const hit = cache.get(file);
-  if (hit && hit.stamp === stamp && !racy) {
+  if (hit && hit.stamp === stamp) {
     noteFileRead(file, stamp);
     return hit;
   }
