@@ -6,7 +6,7 @@
 // neither tool) gets the file from the controller instead: downloaded there, uploaded, and
 // installed the same way. The host variable fleet_get_url_via says host (never the
 // controller), controller (always), or auto (the default).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type { Action, ActionContext, ActionPorts, ActionResult, FetchedUrl } from '../model/action.js';
@@ -255,7 +255,9 @@ async function viaController(
         },
       };
     }
-    const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${got.sha256.slice(0, 16)}`;
+    // Not derived from the content (a public download's digest is known): a user of the host
+    // who can write beside dest cannot plant a link at the name in advance.
+    const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${randomBytes(8).toString('hex')}`;
     try {
       await ports.upload(got.file, tmp, { mode: '0600' });
     } catch (e) {

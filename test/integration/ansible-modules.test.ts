@@ -233,7 +233,7 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
       `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: evil dest\n      file: {path: /opt/fleet-it-evil, state: directory}\n` +
         `    - name: the hostile archive\n      unarchive: {src: evil.tar, dest: /opt/fleet-it-evil, mode: "0644"}\n`,
     );
-    const prep = await sshRun(host.name, 'mkdir -p /etc/fleet-it-outside && printf TOPSECRET > /etc/fleet-it-outside/secret.txt && chmod 600 /etc/fleet-it-outside/secret.txt && echo ready');
+    const prep = await sshRun(host.name, 'mkdir -p /etc/fleet-it-outside /opt/fleet-it-evil && printf TOPSECRET > /etc/fleet-it-outside/secret.txt && chmod 600 /etc/fleet-it-outside/secret.txt && echo ready');
     expect(prep.stdout).toBe('ready\n');
     const evil = (cmd: 'apply' | 'check') =>
       runFleet([cmd, path.join(project.dir, 'evil.yml'), '-i', project.inventoryDir, '-l', host.name, '--diff'], { cwd: project.dir });
@@ -252,16 +252,22 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
   it('get_url redirects: credentials never reach another origin (the host\'s curl or wget, the controller), the controller follows no redirect into its own loopback', async () => {
     const task = (name: string, url: string, dest: string, extra = '') =>
       `    - name: ${name}\n      get_url:\n        url: "${url}"\n        dest: ${dest}\n        headers: {Authorization: "Bearer it-tok-123456", Cookie: "sid=it-cookie-7890"}\n${extra}`;
+    const play = (tasks: string) => `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks}`;
+    fs.writeFileSync(path.join(project.dir, 'redirect-host.yml'), play(task('host follows a redirect to another origin', `http://u:it-pass-4242@${bridgeUrl}/r/sink/host`, '/var/tmp/fleet-it-r1')));
     fs.writeFileSync(
-      path.join(project.dir, 'redirect.yml'),
-      `- hosts: all\n  gather_facts: false\n  tasks:\n` +
-        task('host follows a redirect to another origin', `http://u:it-pass-4242@${bridgeUrl}/r/sink/host`, '/var/tmp/fleet-it-r1') +
-        task('controller follows it too', `http://${bridgeUrl}/r/sink/ctl`, '/var/tmp/fleet-it-r2', '      vars: {fleet_get_url_via: controller}\n') +
-        task('controller refuses a redirect to its own loopback', `http://${bridgeUrl}/r/loop/x`, '/var/tmp/fleet-it-r3', '      vars: {fleet_get_url_via: controller}\n      ignore_errors: true\n'),
+      path.join(project.dir, 'redirect-ctl.yml'),
+      play(
+        task('controller follows it too', `http://${bridgeUrl}/r/sink/ctl`, '/var/tmp/fleet-it-r2') +
+          task('controller refuses a redirect to its own loopback', `http://${bridgeUrl}/r/loop/x`, '/var/tmp/fleet-it-r3', '      ignore_errors: true\n'),
+      ),
     );
     creds.length = 0;
     requests.length = 0;
-    const run = await runFleet(['apply', path.join(project.dir, 'redirect.yml'), '-i', project.inventoryDir, '-l', host.name, '-v'], { cwd: project.dir });
+    const apply = (file: string, extra: string[] = []) =>
+      runFleet(['apply', path.join(project.dir, file), '-i', project.inventoryDir, '-l', host.name, '-v', ...extra], { cwd: project.dir });
+    const onHost = await apply('redirect-host.yml');
+    expect(onHost.code, explain(onHost)).toBe(0);
+    const run = await apply('redirect-ctl.yml', ['-e', 'fleet_get_url_via=controller']);
     expect(run.code, explain(run)).toBe(0);
     const byUrl = (u: string) => creds.filter((c) => c.url === u);
     // The first origin got them; the sink (another port) got neither, from the host nor from the controller.
@@ -274,7 +280,7 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
     expect(refused && refused.type === 'task' && refused.msg).toMatch(/redirect to 127\.0\.0\.1 .*refused/);
     expect(requests.filter((r) => r.endsWith('/notes.txt') && r.startsWith('127.0.0.1'))).toEqual([]);
     // The credentials never in the output.
-    const out = JSON.stringify(run.events) + run.stdout + run.stderr;
+    const out = JSON.stringify([onHost.events, run.events]) + onHost.stdout + onHost.stderr + run.stdout + run.stderr;
     for (const s of ['it-pass-4242', 'it-tok-123456', 'it-cookie-7890']) expect(out).not.toContain(s);
     const files = await sshRun(host.name, 'cat /var/tmp/fleet-it-r1 /var/tmp/fleet-it-r2; test -e /var/tmp/fleet-it-r3 || echo none');
     expect(files.stdout).toBe(`${NOTES}${NOTES}none\n`);

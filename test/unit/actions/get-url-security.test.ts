@@ -156,6 +156,31 @@ describe('get_url: credentials stay with the origin they were given for', () => 
   });
 });
 
+describe("get_url: the controller's upload beside dest", () => {
+  it('goes to a name that cannot be guessed from the content (two runs, the same file: two names)', async () => {
+    const names: string[] = [];
+    for (let i = 0; i < 2; i++) {
+      rmSync(join(dir, 'd', 'f.txt'), { force: true });
+      const probedEnv = pathWithout('curl', 'wget');
+      const p = { url: `${a}/app.txt`, dest: join(dir, 'd', 'f.txt'), force: false, timeout: 10, headers: {}, validate_certs: true } as Parameters<typeof getUrl.run>[0];
+      const probed = await runSh(getUrl.probe!(p), probedEnv);
+      const ports: ActionPorts = stubPorts();
+      ports.runOn = (_h, script) => runSh(script, probedEnv);
+      ports.fetchUrl = fetchUrl;
+      ports.upload = async (file, dest) => {
+        names.push(dest);
+        const { copyFileSync } = await import('node:fs');
+        copyFileSync(file, dest);
+      };
+      const res = await getUrl.run(p, { host: 'h1', connection: {} as ActionContext['connection'], vars: {}, check: false, probed } as ActionContext, ports);
+      expect(res.status, JSON.stringify(res)).toBe('changed');
+    }
+    expect(names).toHaveLength(2);
+    expect(names[0]).not.toBe(names[1]);
+    expect(names[0]).toMatch(/\/\.fleet-get_url\.[0-9a-f]{16}$/);
+  });
+});
+
 describe('get_url: a file name from the URL is a name, not a path', () => {
   for (const url of ['http://h/x/..%2f..%2fescape.txt', 'http://h/x/%2e%2e%2fescape.txt', 'http://h/x/a%2fb', 'http://h/x/..%5cwin', 'http://h/x/a%0ab', 'http://h/%E0%A4%A']) {
     it(`${url}: refused`, () => {
