@@ -267,7 +267,11 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
       runFleet(['apply', path.join(project.dir, file), '-i', project.inventoryDir, '-l', host.name, '-v', ...extra], { cwd: project.dir });
     const onHost = await apply('redirect-host.yml');
     expect(onHost.code, explain(onHost)).toBe(0);
-    const run = await apply('redirect-ctl.yml', ['-e', 'fleet_get_url_via=controller']);
+    // fleet_get_url_via is a host variable: the controller fetches for this run only.
+    const hostVars = path.join(project.inventoryDir, 'host_vars', `${host.name}.yml`);
+    fs.mkdirSync(path.dirname(hostVars), { recursive: true });
+    fs.writeFileSync(hostVars, 'fleet_get_url_via: controller\n');
+    const run = await apply('redirect-ctl.yml').finally(() => fs.rmSync(hostVars));
     expect(run.code, explain(run)).toBe(0);
     const byUrl = (u: string) => creds.filter((c) => c.url === u);
     // The first origin got them; the sink (another port) got neither, from the host nor from the controller.
