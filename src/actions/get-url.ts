@@ -6,7 +6,7 @@
 // neither tool) gets the file from the controller instead: downloaded there, uploaded, and
 // installed the same way. The host variable fleet_get_url_via says host (never the
 // controller), controller (always), or auto (the default).
-import { createHash } from 'node:crypto';
+import { createHash, randomBytes } from 'node:crypto';
 import { createReadStream } from 'node:fs';
 import { Type } from '@sinclair/typebox';
 import type { Action, ActionContext, ActionPorts, ActionResult, FetchedUrl } from '../model/action.js';
@@ -87,12 +87,54 @@ export function checksumFromFile(text: string, name: string): string | undefined
   return undefined;
 }
 
-/** The URL's file name (dest is a directory), as Ansible's url_filename. */
+/** The URL's file name (dest is a directory), as Ansible's url_filename; one that decodes to a
+ * path (..%2f, a%2fb), to . or .., or holds a control character is refused: it would be
+ * written outside dest. */
 export function urlName(url: string): string {
   const path = new URL(url).pathname;
-  const base = decodeURIComponent(path.slice(path.lastIndexOf('/') + 1));
+  const raw = path.slice(path.lastIndexOf('/') + 1);
+  let base: string;
+  try {
+    base = decodeURIComponent(raw);
+  } catch {
+    throw new Error(`get_url: the URL's file name '${raw}' is not valid percent-encoding: give dest a file name`);
+  }
+  if (base.includes('/') || base.includes('\\') || base === '.' || base === '..' || [...base].some((ch) => ch.charCodeAt(0) < 0x20 || ch.charCodeAt(0) === 0x7f))
+    throw new Error(`get_url: the URL's file name ${JSON.stringify(base)} is not a plain file name (it would be written outside dest): give dest a file name`);
   return base || 'index.html';
 }
+
+/** Every credential the task holds, to be masked wherever it would show: url_password, the
+ * URL's user:password, and the values of headers that carry credentials (and their token
+ * after "Bearer "/"Basic "). */
+export function credentialsOf(p: { url: string; url_password?: string; headers: Record<string, string> }): string[] {
+  const out: string[] = [];
+  if (p.url_password !== undefined) out.push(p.url_password);
+  try {
+    const u = new URL(p.url);
+    for (const v of [u.password, u.username]) if (v) out.push(v, safeDecode(v));
+  } catch {
+    // Not a URL: the schema refuses it.
+  }
+  for (const [k, v] of Object.entries(p.headers))
+    if (/^(authorization|proxy-authorization|cookie)$/i.test(k) || isSecretHeader(k)) {
+      out.push(v);
+      const token = /^\S+\s+(\S.*)$/.exec(v)?.[1];
+      if (token) out.push(token);
+    }
+  return out.filter((v) => v !== '');
+}
+
+const safeDecode = (v: string): string => {
+  try {
+    return decodeURIComponent(v);
+  } catch {
+    return v;
+  }
+};
+
+/** X-Api-Key, X-Auth-Token, Private-Token...: a header named like a secret. */
+const isSecretHeader = (name: string): boolean => /(token|secret|password|passwd|api[-_]?key|auth)/i.test(name);
 
 function shParams(p: GetUrlParams, c: Checksum | undefined): GetUrlSh {
   let mode: string | undefined;
@@ -213,7 +255,9 @@ async function viaController(
         },
       };
     }
-    const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${got.sha256.slice(0, 16)}`;
+    // Not derived from the content (a public download's digest is known): a user of the host
+    // who can write beside dest cannot plant a link at the name in advance.
+    const tmp = `${target.slice(0, target.lastIndexOf('/')) || '/'}/.fleet-get_url.${randomBytes(8).toString('hex')}`;
     try {
       await ports.upload(got.file, tmp, { mode: '0600' });
     } catch (e) {
@@ -239,19 +283,25 @@ export const getUrl: Action<typeof schema> = {
     } catch {
       c = undefined;
     }
-    return getUrlProbe(shParams(p, c));
+    try {
+      return getUrlProbe(shParams(p, c));
+    } catch {
+      // A URL whose file name is refused: run() says so; the probe reads dest as a file.
+      return getUrlProbe({ ...shParams({ ...p, url: 'http://-/' }, c), url: p.url });
+    }
   },
   async run(p, ctx, ports): Promise<ActionResult> {
-    if (p.url_password !== undefined) ports.secret(p.url_password);
+    for (const v of credentialsOf(p)) ports.secret(v);
     let c: Checksum | undefined;
     let how: Via;
+    let sh: GetUrlSh;
     try {
       c = p.checksum === undefined ? undefined : parseChecksum(p.checksum);
       how = via(ctx);
+      sh = shParams(p, c);
     } catch (e) {
       return failed((e as Error).message);
     }
-    const sh = shParams(p, c);
     const probed = ctx.probed && ctx.probed.rc === 0 ? kv(ctx.probed.stdout) : undefined;
     if (!probed)
       return (

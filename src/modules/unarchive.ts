@@ -11,6 +11,7 @@ import { unifiedDiff } from './lib/diff.js';
 import { parseProbe } from './lib/kv.js';
 import { isAbsoluteMode, normaliseMode } from './lib/mode.js';
 import { attrProps, pathSchema } from './lib/schema.js';
+import { checkExtraOpts } from './lib/unarchive-opts.js';
 import { unarchiveApplySh, unarchiveProbeSh, type UnarchiveShParams } from './lib/unarchive-sh.js';
 
 const strings = withDefault(Type.Array(Type.String({ minLength: 1 })), []);
@@ -39,6 +40,9 @@ function shParams(p: UnarchiveParams): UnarchiveShParams {
   if (!p.remote_src && p.content_b64 === undefined)
     throw new Error(`unarchive ${p.src}: the archive was not read (prepare() did not run?)`);
   if (p.include.length && p.exclude.length) throw new Error('parameters are mutually exclusive: exclude|include');
+  checkExtraOpts(p.extra_opts);
+  for (const [k, v] of [...p.include.map((x) => ['include', x]), ...p.exclude.map((x) => ['exclude', x])])
+    if (v.startsWith('-')) throw new Error(`unarchive ${k} '${v}': a member name or pattern may not start with '-' (tar and unzip would read it as an option)`);
   return {
     src: p.src,
     remote_src: p.remote_src,
@@ -105,6 +109,8 @@ export const unarchive: Module<typeof schema, UnarchiveData, UnarchiveParams> = 
         kind: 'blocked',
         reason: noHandler(p, `Command "${d.get('handler') === 'zip' ? 'zipinfo' : 'tar'}" could not handle archive: ${listErr}`),
       };
+    const unsafe = d.text('unsafe_b64');
+    if (unsafe !== undefined) return { kind: 'blocked', reason: `refused ${p.src}: ${unsafe.trim()} (nothing was extracted)` };
     for (const [k, what] of [
       ['x_err_b64', 'failed to unpack'],
       ['attr_err_b64', 'failed to set owner/group/mode on'],

@@ -2,11 +2,13 @@
 // controller's state (lookup('env'), lookup('file')'s search). The engine keeps a task's
 // prepared form from the first round trip's speculation and uses it again when the task runs
 // only if nothing it read has changed since: this log is how it knows what was read.
-import { statSync } from 'node:fs';
+import { createHash } from 'node:crypto';
+import { readFileSync, statSync } from 'node:fs';
 
 export interface ReadLog {
-  /** Each file read, with its stamp (device, inode, size, times) when read. */
-  files: Map<string, string>;
+  /** Each file read, with its stamp (device, inode, size, times) when read, and the digest of
+   * what was read when the stamp alone cannot tell (racy: see isRacy). */
+  files: Map<string, { stamp: string; digest?: string }>;
   /** Something was read that has no stamp (the environment, a file search): never reusable. */
   external: boolean;
 }
@@ -28,9 +30,28 @@ export function fileStamp(st: { dev: number; ino: number; size: number; mtimeMs:
   return `${st.dev}:${st.ino}:${st.size}:${st.mtimeMs}:${st.ctimeMs}`;
 }
 
-/** A file was read as it was at `stamp`. */
-export function noteFileRead(file: string, stamp: string): void {
-  for (const log of open) if (!log.files.has(file)) log.files.set(file, stamp);
+/** How recent a file's times may be for its stamp not to prove it unchanged: a filesystem
+ * whose times are coarse (FAT 2 s; ext4 with small inodes, HFS+, many NFS/SMB mounts 1 s; a
+ * kernel clock tick) gives a write in the same tick as the last stat the same mtime and ctime,
+ * and an edit of the same size (or a rename onto a reused inode) the same stamp. Git's
+ * "racily clean" rule: such a file is compared by content. Generous, for clocks that differ. */
+export const RACY_MS = 10_000;
+
+/** Were these times set so recently (or in the future) that the next write may not change them? */
+export function isRacy(st: { mtimeMs: number; ctimeMs: number }, now = Date.now()): boolean {
+  return Math.max(st.mtimeMs, st.ctimeMs) > now - RACY_MS;
+}
+
+export const digestOf = (data: Buffer): string => createHash('sha256').update(data).digest('hex');
+
+/** Is a read being logged (is the digest of a racy file worth computing)? */
+export function logging(): boolean {
+  return open.length > 0;
+}
+
+/** A file was read as it was at `stamp` (and with this content digest, when racy). */
+export function noteFileRead(file: string, stamp: string, digest?: string): void {
+  for (const log of open) if (!log.files.has(file)) log.files.set(file, { stamp, digest });
 }
 
 /** Something without a stamp was read. */
@@ -38,17 +59,18 @@ export function noteExternalRead(): void {
   for (const log of open) log.external = true;
 }
 
-/** Every file of the log still has the stamp it was read with (and nothing external was read). */
+/** Every file of the log still has the stamp it was read with, and the content when the stamp
+ * was racy (and nothing external was read). */
 export function readsUnchanged(log: ReadLog): boolean {
   if (log.external) return false;
-  for (const [file, stamp] of log.files) {
-    let now: string;
+  for (const [file, read] of log.files) {
     try {
-      now = fileStamp(statSync(file));
+      if (fileStamp(statSync(file)) !== read.stamp) return false;
+      // The stamp was taken too close to the file's last write to prove anything: its content does.
+      if (read.digest !== undefined && digestOf(readFileSync(file)) !== read.digest) return false;
     } catch {
       return false;
     }
-    if (now !== stamp) return false;
   }
   return true;
 }

@@ -75,9 +75,21 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
   // the controller's loopback (only the controller does); each request's origin recorded.
   const servers: http.Server[] = [];
   const requests: string[] = [];
+  /** Each request's credentials as the server saw them (the redirect cases). */
+  const creds: { url: string; from: string; auth?: string; cookie?: string }[] = [];
+  let bridgeUrl = '';
+  let sinkUrl = '';
+  let loopUrl = '';
   let archive: Buffer;
   const serve = async (address: string): Promise<string> => {
     const server = http.createServer((req, res) => {
+      if (req.url?.startsWith('/r/') || req.url?.startsWith('/sink/')) {
+        creds.push({ url: req.url, from: req.socket.remoteAddress ?? '', auth: req.headers.authorization, cookie: req.headers.cookie });
+        // /r/sink/...: to another origin (the sink's port); /r/loop/...: to the controller's loopback.
+        if (req.url.startsWith('/r/sink/')) return res.writeHead(302, { location: `http://${sinkUrl}/sink/${req.url.slice(8)}` }).end();
+        if (req.url.startsWith('/r/loop/')) return res.writeHead(302, { location: `http://${loopUrl}/notes.txt` }).end();
+        return res.end(NOTES);
+      }
       requests.push(`${req.socket.remoteAddress} ${req.url}`);
       if (req.url === '/app.tar.gz') return res.end(archive);
       if (req.url === '/notes.txt') return res.end(NOTES);
@@ -103,8 +115,11 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
     const tar = spawnSync('tar', ['-czf', path.join(project.dir, 'files/app.tar.gz'), '-C', src, 'app'], { encoding: 'utf8' });
     expect(tar.status, tar.stderr).toBe(0);
     archive = fs.readFileSync(path.join(project.dir, 'files/app.tar.gz'));
-    const playbook = PLAYBOOK.replace('BRIDGE_URL', await serve(labInfo().controllerAddress))
-      .replace('LOOPBACK_URL', await serve('127.0.0.1'))
+    bridgeUrl = await serve(labInfo().controllerAddress);
+    sinkUrl = await serve(labInfo().controllerAddress);
+    loopUrl = await serve('127.0.0.1');
+    const playbook = PLAYBOOK.replace('BRIDGE_URL', bridgeUrl)
+      .replace('LOOPBACK_URL', loopUrl)
       .replace('NOTES_SHA256', createHash('sha256').update(NOTES).digest('hex'));
     fs.writeFileSync(path.join(project.dir, 'site.yml'), playbook);
   });
@@ -113,7 +128,7 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
     for (const s of servers) s.close();
     project?.cleanup();
     if (host) {
-      await sshRun(host.name, 'umount /mnt/fleet-it 2>/dev/null; true');
+      await sshRun(host.name, 'umount /mnt/fleet-it 2>/dev/null; rm -rf /etc/fleet-it-outside /opt/fleet-it-evil /var/tmp/fleet-it-r*; true');
       await resetHost(host.name);
     }
   });
@@ -204,5 +219,74 @@ describeLab('Ansible modules: wait_for, cron, mount, apt_repository, unarchive, 
     expect(fix.recap?.hosts[host.name]?.changed).toBe(5);
     const restored = await sshRun(host.name, 'cat /opt/fleet-it-app/app/conf/app.conf /etc/fleet-it-notes.txt');
     expect(restored.stdout).toBe('port = 80\noffline notes\n');
+  });
+
+  it('a hostile archive (a symlink out of dest, then a member whose newline-split name goes through it) is refused on the host, in check and apply, and nothing outside dest changes', async () => {
+    const stage = path.join(project.dir, 'evil-src');
+    fs.mkdirSync(path.join(stage, 'q\ns'), { recursive: true });
+    fs.symlinkSync('/etc/fleet-it-outside', path.join(stage, 's'));
+    fs.writeFileSync(path.join(stage, 'q\ns', 'secret.txt'), 'overwritten\n');
+    const tar = spawnSync('tar', ['-cf', path.join(project.dir, 'files/evil.tar'), '-C', stage, '--no-recursion', 's', 'q\ns', 'q\ns/secret.txt'], { encoding: 'utf8' });
+    expect(tar.status, tar.stderr).toBe(0);
+    fs.writeFileSync(
+      path.join(project.dir, 'evil.yml'),
+      `- hosts: all\n  gather_facts: false\n  tasks:\n    - name: evil dest\n      file: {path: /opt/fleet-it-evil, state: directory}\n` +
+        `    - name: the hostile archive\n      unarchive: {src: evil.tar, dest: /opt/fleet-it-evil, mode: "0644"}\n`,
+    );
+    const prep = await sshRun(host.name, 'mkdir -p /etc/fleet-it-outside /opt/fleet-it-evil && printf TOPSECRET > /etc/fleet-it-outside/secret.txt && chmod 600 /etc/fleet-it-outside/secret.txt && echo ready');
+    expect(prep.stdout).toBe('ready\n');
+    const evil = (cmd: 'apply' | 'check') =>
+      runFleet([cmd, path.join(project.dir, 'evil.yml'), '-i', project.inventoryDir, '-l', host.name, '--diff'], { cwd: project.dir });
+    for (const cmd of ['check', 'apply'] as const) {
+      const run = await evil(cmd);
+      expect(run.code, explain(run)).not.toBe(0);
+      const out = JSON.stringify(run.events) + run.stdout + run.stderr;
+      expect(out).toMatch(/refused [^"]*evil\.tar: member \\?"(s|q\\\\ns)/);
+      expect(out).not.toContain('TOPSECRET');
+      expect(out).not.toContain(Buffer.from('TOPSECRET').toString('base64'));
+      const after = await sshRun(host.name, 'stat -c %a /etc/fleet-it-outside/secret.txt; cat /etc/fleet-it-outside/secret.txt; echo; ls -A /opt/fleet-it-evil | wc -l');
+      expect(after.stdout, cmd).toBe('600\nTOPSECRET\n0\n');
+    }
+  });
+
+  it('get_url redirects: credentials never reach another origin (the host\'s curl or wget, the controller), the controller follows no redirect into its own loopback', async () => {
+    const task = (name: string, url: string, dest: string, extra = '') =>
+      `    - name: ${name}\n      get_url:\n        url: "${url}"\n        dest: ${dest}\n        headers: {Authorization: "Bearer it-tok-123456", Cookie: "sid=it-cookie-7890"}\n${extra}`;
+    const play = (tasks: string) => `- hosts: all\n  gather_facts: false\n  tasks:\n${tasks}`;
+    fs.writeFileSync(path.join(project.dir, 'redirect-host.yml'), play(task('host follows a redirect to another origin', `http://u:it-pass-4242@${bridgeUrl}/r/sink/host`, '/var/tmp/fleet-it-r1')));
+    fs.writeFileSync(
+      path.join(project.dir, 'redirect-ctl.yml'),
+      play(
+        task('controller follows it too', `http://${bridgeUrl}/r/sink/ctl`, '/var/tmp/fleet-it-r2') +
+          task('controller refuses a redirect to its own loopback', `http://${bridgeUrl}/r/loop/x`, '/var/tmp/fleet-it-r3', '      ignore_errors: true\n'),
+      ),
+    );
+    creds.length = 0;
+    requests.length = 0;
+    const apply = (file: string, extra: string[] = []) =>
+      runFleet(['apply', path.join(project.dir, file), '-i', project.inventoryDir, '-l', host.name, '-v', ...extra], { cwd: project.dir });
+    const onHost = await apply('redirect-host.yml');
+    expect(onHost.code, explain(onHost)).toBe(0);
+    // fleet_get_url_via is a host variable: the controller fetches for this run only.
+    const hostVars = path.join(project.inventoryDir, 'host_vars', `${host.name}.yml`);
+    fs.mkdirSync(path.dirname(hostVars), { recursive: true });
+    fs.writeFileSync(hostVars, 'fleet_get_url_via: controller\n');
+    const run = await apply('redirect-ctl.yml').finally(() => fs.rmSync(hostVars));
+    expect(run.code, explain(run)).toBe(0);
+    const byUrl = (u: string) => creds.filter((c) => c.url === u);
+    // The first origin got them; the sink (another port) got neither, from the host nor from the controller.
+    expect(byUrl('/r/sink/host')[0]).toMatchObject({ from: host.address, cookie: 'sid=it-cookie-7890' });
+    expect(byUrl('/sink/host')).toEqual([{ url: '/sink/host', from: host.address, auth: undefined, cookie: undefined }]);
+    expect(byUrl('/r/sink/ctl')[0]).toMatchObject({ auth: 'Bearer it-tok-123456', cookie: 'sid=it-cookie-7890' });
+    expect(byUrl('/sink/ctl')).toEqual([{ url: '/sink/ctl', from: labInfo().controllerAddress, auth: undefined, cookie: undefined }]);
+    const refused = run.events.find((e) => e.type === 'task' && e.task === 'controller refuses a redirect to its own loopback');
+    expect(refused && refused.type === 'task' && refused.status).toBe('failed');
+    expect(refused && refused.type === 'task' && refused.msg).toMatch(/redirect to 127\.0\.0\.1 .*refused/);
+    expect(requests.filter((r) => r.endsWith('/notes.txt') && r.startsWith('127.0.0.1'))).toEqual([]);
+    // The credentials never in the output.
+    const out = JSON.stringify([onHost.events, run.events]) + onHost.stdout + onHost.stderr + run.stdout + run.stderr;
+    for (const s of ['it-pass-4242', 'it-tok-123456', 'it-cookie-7890']) expect(out).not.toContain(s);
+    const files = await sshRun(host.name, 'cat /var/tmp/fleet-it-r1 /var/tmp/fleet-it-r2; test -e /var/tmp/fleet-it-r3 || echo none');
+    expect(files.stdout).toBe(`${NOTES}${NOTES}none\n`);
   });
 });

@@ -23,6 +23,21 @@ export interface GetUrlSh {
   validateCerts: boolean;
 }
 
+/** Headers that carry credentials (curl sends them to the first origin only; wget does not). */
+const CREDENTIAL_HEADER = /^(authorization|proxy-authorization|cookie)$/i;
+
+/** The URL without its user:password, and those decoded (wget's command line is seen by every
+ * user of the host: the credentials go in its config file instead). */
+function withoutUserinfo(url: string): { url: string; username?: string; password?: string } {
+  const u = new URL(url);
+  if (!u.username && !u.password) return { url };
+  const username = decodeURIComponent(u.username);
+  const password = decodeURIComponent(u.password);
+  u.username = '';
+  u.password = '';
+  return { url: u.toString(), username, password };
+}
+
 /** $t: the file get_url writes (dest, or dest/NAME when dest is a directory). */
 const target = (p: GetUrlSh) => `t=${q(p.dest)}; if [ -d "$t" ]; then t="$t/"${q(p.urlName)}; fi\n`;
 
@@ -74,13 +89,23 @@ function curlConfig(p: GetUrlSh): string {
   return lines.join('\n');
 }
 
+/** wget sends the credentials to wherever a redirect points (CVE-2021-31879): with any, it follows none. */
+const wgetHasCredentials = (p: GetUrlSh): boolean =>
+  p.username !== undefined || withoutUserinfo(p.url).username !== undefined || Object.keys(p.headers).some((k) => CREDENTIAL_HEADER.test(k));
+
 function wgetConfig(p: GetUrlSh): string {
-  const lines = [`timeout = ${p.timeout}`, 'tries = 1', 'max_redirect = 10', 'user_agent = ansible-httpget'];
+  const fromUrl = withoutUserinfo(p.url);
+  const username = p.username ?? fromUrl.username;
+  const password = p.username !== undefined ? p.password : fromUrl.password;
+  const lines = [`timeout = ${p.timeout}`, 'tries = 1', `max_redirect = ${wgetHasCredentials(p) ? 0 : 10}`, 'user_agent = ansible-httpget'];
   for (const [k, v] of Object.entries(p.headers)) lines.push(`header = ${k}: ${v}`);
-  if (p.username !== undefined) lines.push(`user = ${p.username}`, `password = ${p.password ?? ''}`);
+  if (username !== undefined) lines.push(`user = ${username}`, `password = ${password ?? ''}`);
   if (!p.validateCerts) lines.push('check_certificate = off');
   return lines.join('\n');
 }
+
+const WGET_NO_REDIRECT =
+  'the server answered with an error or a redirect; with credentials fleet lets wget follow no redirect (it would send them to the other server, CVE-2021-31879): install curl on the host, or give the final URL';
 
 /** The work directory $w (removed on exit) and $tmp beside the target. */
 const scratch = `w=$(mktemp -d) || exit 1
@@ -98,8 +123,9 @@ function download(p: GetUrlSh): string {
     `  sed -n 's/^status=/status=/p' "$w/out"\n` +
     `elif command -v wget >/dev/null 2>&1; then\n` +
     `  umask 077; cat > "$w/wgetrc" <<'FLEET_WGET_CONFIG'\n${wgetConfig(p)}\nFLEET_WGET_CONFIG\n  umask 022\n` +
-    `  wget -q --config="$w/wgetrc" -O "$tmp" -- ${q(p.url)} 2> "$w/err"\n` +
+    `  wget -q --config="$w/wgetrc" -O "$tmp" -- ${q(withoutUserinfo(p.url).url)} 2> "$w/err"\n` +
     `  rc=$?; case $rc in 0) echo fetch=ok;; 4) echo fetch=unreachable;; *) echo fetch=failed;; esac\n` +
+    (wgetHasCredentials(p) ? `  if [ $rc = 8 ]; then echo ${q(WGET_NO_REDIRECT)} >> "$w/err"; fi\n` : '') +
     `else echo fetch=notool; exit 0; fi\n` +
     `echo rc=$rc; printf 'err_b64='; base64 -w0 < "$w/err"; echo\n` +
     `[ $rc = 0 ] || exit 0\n`
