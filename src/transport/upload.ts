@@ -16,9 +16,10 @@ export interface UploadExec {
 // $1 = destination, $2 = octal mode, $3 = expected size in bytes or "-". umask 077 until the
 // chmod: the partial file is never readable by others. A stream cut short (the controller
 // died, the source failed) ends `cat` as if complete, so the size is checked before the
-// atomic rename.
+// atomic rename. mktemp, not a name from the PID: a user who can write the destination's
+// directory could plant a symlink at a guessable name, and `cat >` would write through it.
 const WRITE =
-  `umask 077; d=$1; t=$d.fleet-upload.$$; ` +
+  `umask 077; d=$1; t=$(mktemp "$d.fleet-upload.XXXXXXXX") || exit 1; ` +
   `if cat >"$t" && { [ "$3" = - ] || [ "$(wc -c <"$t")" -eq "$3" ] || { echo "upload: $d: received $(wc -c <"$t") of $3 bytes" >&2; false; }; } && chmod "$2" "$t" && mv -f "$t" "$d"; then exit 0; fi; ` +
   `rm -f "$t"; exit 1`;
 

@@ -1,7 +1,7 @@
 // The streamed upload's remote side, run with the local sh as sshd (and sudo) would run it:
 // the bytes land whole or not at all, with the mode asked for, and never on a command line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, statSync } from 'node:fs';
+import { mkdtempSync, readFileSync, existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -30,6 +30,20 @@ describe('buildUploadExec', () => {
     expect(readFileSync(dest).equals(data)).toBe(true);
     expect((statSync(dest).mode & 0o777).toString(8)).toBe('640');
     expect(readdirSync(d)).toEqual(["it's a file.tar"]);
+  });
+
+  it('writes through no link planted beside the destination (the temporary name is not guessable)', () => {
+    const d = dir();
+    const dest = join(d, 'x.conf');
+    const victim = join(dir(), 'victim');
+    writeFileSync(victim, 'untouched');
+    // The shell's PID is the next few: a name made of it would be one of these.
+    const pid = spawnSync('sh', ['-c', 'echo $$']).stdout.toString().trim();
+    for (let i = 0; i < 200; i++) symlinkSync(victim, `${dest}.fleet-upload.${Number(pid) + i}`);
+    const p = buildUploadExec(dest, { become: false, user: 'root', size: data.length });
+    expect(remote(p.command, data).rc).toBe(0);
+    expect(readFileSync(victim, 'utf8')).toBe('untouched');
+    expect(readFileSync(dest).equals(data)).toBe(true);
   });
 
   it('a stream cut short (fewer bytes than announced) leaves no file behind', () => {
