@@ -2,7 +2,8 @@
 // Its own `docker info` is a probe read with the host's other probes, so a member in the
 // right role costs no round trip of its own. Only a change reaches other hosts: the first
 // manager initialises the swarm when no manager runs one; every other host joins with a
-// token read from a live manager at the moment of joining (never stored, never printed) and
+// token read from a live manager when the first of them joins (kept in this process's memory
+// for the others of the run, never written, never printed) and
 // gets its labels and availability there; a host whose group changed is promoted or demoted
 // from a live manager, never below quorum.
 import { Type } from '@sinclair/typebox';
@@ -49,6 +50,27 @@ function desiredRole(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPort
 function otherManagers(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts, fresh = false): Promise<Probed[]> {
   const others = ports.groupHosts(p.manager_group).filter((h) => h !== ctx.host);
   return Promise.all(others.map((h) => swarmStateOf(ports, h, { fresh })));
+}
+
+/** The other managers read again once `first` got past its swarm task: what its own task read
+ * after its change (verifyJoined), else a fresh read, made once for every host that waited on
+ * `first` (each of them would read the same thing; on a fresh swarm, one round trip on the
+ * manager instead of one per worker). A failed read is read again. */
+function managersAfter(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts, first: string): Promise<Probed[]> {
+  const others = ports.groupHosts(p.manager_group).filter((h) => h !== ctx.host);
+  return Promise.all(
+    others.map(async (h) => {
+      const key = afterKey(first, h);
+      const x = await ports.memo(key, () => swarmStateOf(ports, h, { fresh: true }));
+      if (!x.state) ports.forget(key);
+      return x;
+    }),
+  );
+}
+
+/** Host h's swarm state read after `first`'s swarm task (by that task, or by a host that waited on it). */
+function afterKey(first: string, h: string): string {
+  return `swarm-state-after:${first}:${h}`;
 }
 
 function warnOddManagers(p: SwarmMemberParams, ports: ActionPorts): void {
@@ -100,7 +122,7 @@ async function findLiveManager(p: SwarmMemberParams, ctx: ActionContext, ports: 
   const first = ports.groupHosts(p.manager_group)[0];
   if (first && first !== ctx.host && ports.playHosts().includes(first) && !ctx.check) {
     await ports.waitForHost(first);
-    probed = await otherManagers(p, ctx, ports, true);
+    probed = await managersAfter(p, ctx, ports, first);
     live = probed.find(isLiveManager);
   }
   return { live, probed };
@@ -140,10 +162,14 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
   if (ctx.check) return { status: 'changed', msg: `will ${what}`, diff: membershipDiff(ctx.host, `${role} via ${live.host}`) };
   // The token is read now, from the live manager, and lives only in this process's memory and
   // in the script sent on the join's stdin; it is registered as a secret before any use.
-  const t = await ports.runOn(live.host, `docker swarm join-token -q ${role}\n`);
+  // Read once per manager and role for the run: the hosts joining together share it (it
+  // stays in this process's memory, registered as a secret before any use).
+  const tokenKey = `swarm-join-token:${live.host}:${role}`;
+  const t = await ports.memo(tokenKey, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
   const token = t.stdout.trim();
   if (token) ports.secret(token);
   if (t.rc !== 0 || !/^SWMTKN-\S+$/.test(token)) {
+    ports.forget(tokenKey);
     return failed(`could not read the ${role} join token from ${live.host}`, { cmd: `docker swarm join-token -q ${role}`, rc: t.rc, stderr: t.stderr });
   }
   const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)}`;
@@ -175,6 +201,8 @@ function specUpdate(p: SwarmMemberParams, node: string): string {
 
 async function verifyJoined(ctx: ActionContext, ports: ActionPorts, role: Role, what: string): Promise<ActionResult> {
   const after = await swarmStateOf(ports, ctx.host, { fresh: true });
+  // What the hosts waiting on this one read (managersAfter): its state after its change.
+  if (after.state) void ports.memo(afterKey(ctx.host, ctx.host), () => Promise.resolve(after));
   const st = after.state;
   if (!st || st.state !== 'active' || st.manager !== (role === 'manager')) {
     return failed(`after '${what}', ${ctx.host} is ${st ? `${st.state}${st.manager ? ' manager' : ''}` : `unreadable (${after.unreachable})`}`);

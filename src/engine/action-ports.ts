@@ -25,6 +25,8 @@ export interface ActionPlace {
   playHosts: string[];
   /** Resolves once the host is past this task in the batch (or not in it). */
   waitForHost(host: string): Promise<void>;
+  /** The task, for -v: a round trip an action makes is named like the engine's own. */
+  task?: string;
 }
 
 // sshd allows 10 channels per connection (MaxSessions): when many hosts' actions run scripts
@@ -70,7 +72,17 @@ export async function withHostSession<T>(shared: RunShared, from: string, name: 
 export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): ActionPorts {
   const connectTo = (h: Host, portOverride?: number, knownHostsFile = shared.inventory.knownHostsFile): Promise<HostSession> =>
     connectFresh(shared, h, portOverride, knownHostsFile);
-  const withSession = <T>(name: string, fn: (s: HostSession) => Promise<T>): Promise<T> => withHostSession(shared, host.name, name, fn);
+  const verbose = (shared.opts.verbosity ?? 0) > 0;
+  // -v: each script an action sends is a round trip of the session it uses, named after the task.
+  const withSession = <T>(name: string, fn: (s: HostSession) => Promise<T>, what = 'script'): Promise<T> =>
+    withHostSession(shared, host.name, name, (s) => {
+      if (verbose) {
+        const whose = name === host.name ? '' : ` for ${host.name}`;
+        const where = shared.sessionOf(name) === s ? `round trip ${s.roundTrips + 1}` : 'a connection of its own';
+        shared.emit({ type: 'trace', host: name, msg: `${where}: ${what} of the action '${place.task ?? '?'}'${whose}` });
+      }
+      return fn(s);
+    });
 
   const runChecked = async (s: HostSession, script: string, become: boolean | undefined, what: string): Promise<ExecResult> => {
     const r = await s.run(script, become === undefined ? undefined : { become });
@@ -93,14 +105,14 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
         const { size } = await stat(localFile);
         const r = await s.upload(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size });
         if (r.rc !== 0) throw new Error(`uploading ${localFile} to ${dest}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
-      }),
+      }, 'upload'),
     download: (path, opts: TransferOptions = {}) =>
       withSession(opts.host ?? host.name, async (s) => {
         const r = await runChecked(s, `base64 -w0 < ${q(path)}\n`, opts.become, `reading ${path}`);
         // Only part of a large file came back (the transport keeps a bounded part of any output).
         if (r.dropped?.stdout) throw new Error(`reading ${path}: the file is too large to read back over a script (${r.dropped.stdout} bytes of its base64 were dropped)`);
         return Buffer.from(r.stdout.trim(), 'base64');
-      }),
+      }, 'download'),
     inventoryFile: () => inventoryFileOf(shared.inventory, host.name),
     setInventoryValue(key, value) {
       shared.deps.setHostVar(inventoryFileOf(shared.inventory, host.name), host.name, key, value);

@@ -4,7 +4,7 @@
 // break the script's own order mean the output cannot be attributed: the round trip is refused
 // rather than read wrongly.
 import { CappedOutput, OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../model/capped-output.js';
-import type { Section, SectionResult } from './script.js';
+import { DIVERGED, type Section, type SectionResult } from './script.js';
 
 /** A probe's answer is read whole or not at all: its first 16 MiB, and a longer one is a failure. */
 export const PROBE_OUTPUT_BYTES = 16 * 1024 * 1024;
@@ -45,6 +45,9 @@ export class FrameReader {
   private bytes = 0;
   /** Bytes kept by the sections finished so far. */
   private kept = 0;
+  /** An apply ended with a guard's divergence code: from here on the script runs only its
+   * probes (script.ts), so the applies and queries between two probes print nothing. */
+  private skipping = false;
 
   constructor(
     nonce: string,
@@ -131,8 +134,10 @@ export class FrameReader {
       case 'b': {
         if (s.at === 'after') this.finish(s.i);
         else if (s.at !== 'between') return fail(`the end of step ${s.i}`);
-        if (i !== this.next || (this.kinds && i >= this.kinds.length)) return fail(`step ${this.next} to begin`);
+        if (i !== this.next && !this.skippedTo(i)) return fail(`step ${this.next} to begin`);
+        if (this.kinds && i >= this.kinds.length) return fail(`step ${this.next} to begin`);
         const probe = this.kinds?.[i] === 'probe';
+        if (this.skipping && !probe) return fail(`only probes after a divergence, not step ${i}`);
         this.current = { stdout: probe ? this.capped(PROBE_OUTPUT_BYTES, 0) : this.capped(OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES), rc: 0 };
         this.openField(this.current.stdout);
         this.state = { at: 'stdout', i };
@@ -142,6 +147,7 @@ export class FrameReader {
         if (s.at !== 'stdout' || s.i !== i) return fail(s.at === 'stdout' ? `the end of step ${s.i}` : 'no end marker here');
         if (!this.closeField()) return;
         this.current!.rc = Number(rc);
+        if (this.kinds?.[i] === 'apply' && this.current!.rc === DIVERGED) this.skipping = true;
         this.state = { at: 'after', i };
         return;
       case 'x':
@@ -156,6 +162,13 @@ export class FrameReader {
         this.finish(i);
         return;
     }
+  }
+
+  /** After a divergence, step i may begin after steps that were skipped: applies and queries only. */
+  private skippedTo(i: number): boolean {
+    if (!this.skipping || !this.kinds || i < this.next || i >= this.kinds.length) return false;
+    for (let k = this.next; k < i; k++) if (this.kinds[k] === 'probe') return false;
+    return true;
   }
 
   /** A field's bound, within what is left of the round trip's. */

@@ -365,7 +365,7 @@ export class HostRunner {
       runAction: async (p, probed) => {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
-        const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index) };
+        const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index), task: unit.task.name };
         this.applying = !env.check;
         // It runs on the controller: what the variables read there (files...) may change.
         this.contexts.invalidate();

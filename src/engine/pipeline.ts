@@ -16,11 +16,11 @@ import { appliedVerdict } from './verdicts.js';
 import type { Verdict } from './outcome.js';
 import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
 import type { PlayProgram, Unit } from './program.js';
-import type { Section, SectionResult } from './script.js';
+import { DIVERGED, DIVERGED_FLAG, type Section, type SectionResult } from './script.js';
 import { readsAnyOf, taskReads } from './task-reads.js';
 
-/** Exit code of a guard whose state moved under it. */
-export const DIVERGED = 97;
+/** Exit code of a guard whose state moved under it (script.ts skips the applies after it). */
+export { DIVERGED } from './script.js';
 export const DIVERGED_MARK = '@@fleet-diverged@@';
 
 export function probeDigest(r: SectionResult): string {
@@ -40,7 +40,7 @@ export function guardedSection(probeText: string, planned: SectionResult, applyT
     Buffer.byteLength(seen) <= INLINE_GUARD_BYTES ? `[ "$fleet_o" != ${q(seen)} ]` : `[ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]`;
   const guard = [
     `fleet_o=$( (\n${probeText}\n) 2>/dev/null; printf '\\n@rc=%s' "$?" )`,
-    `if ${differs}; then echo ${DIVERGED_MARK}; exit ${DIVERGED}; fi`,
+    `if ${differs}; then echo ${DIVERGED_MARK}; ${DIVERGED_FLAG}; exit ${DIVERGED}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
 }

@@ -18,6 +18,12 @@ export interface Section {
   inline?: { unset: string[] };
 }
 
+/** Exit code of a pipelined task's guard that found its state moved (pipeline.ts): it leaves
+ * `$T/d` behind, so the script tells it from an apply that failed with the same code. */
+export const DIVERGED = 97;
+/** What a guard runs when it diverges, before `exit DIVERGED` (never fails, even without $T). */
+export const DIVERGED_FLAG = '[ -z "${T:-}" ] || true >"$T/d" 2>/dev/null || true';
+
 export interface SectionResult {
   /** Bounded (frame-reader.ts): a line in the text says where bytes were dropped. */
   stdout: string;
@@ -47,8 +53,15 @@ export function buildScript(sections: Section[]): BuiltScript {
   // known, so not taken, beforehand; mkdir fails on an existing name and creates it 0700), where
   // `$(mktemp -d)` cost a fork and two processes. mktemp is the fallback (TMPDIR unwritable).
   parts.push(`T=\${TMPDIR:-/tmp}/fleet.${nonce}.$$; mkdir -m 700 "$T" 2>/dev/null || { T=$(mktemp -d 2>/dev/null || echo /tmp/fleet.$$); mkdir -p "$T"; }`);
+  // After a guard diverged, the applies and queries left are skipped (their plans or answers
+  // assumed the changes that did not run) and the probes still run: they only read, and the
+  // engine plans the diverged task and what follows afresh from them.
+  const skippable = sections.some((s) => s.kind === 'apply') && sections.some((s) => s.kind === 'probe');
+  if (skippable) parts.push('fleet_skip=');
   sections.forEach((s, i) => {
     const body = s.kind === 'apply' ? `set -e\n${s.text}` : s.text;
+    const skip = skippable && s.kind !== 'probe';
+    if (skip) parts.push('if [ -z "$fleet_skip" ]; then');
     parts.push(`printf '${m}:b:${i}@@\\n'`);
     if (s.inline && s.kind === 'probe') parts.push(`fleet_s() {\n${body}\n}\nfleet_s 2>"$T/e"; rc=$?${s.inline.unset.length ? `; unset ${s.inline.unset.join(' ')}` : ''}`);
     else parts.push(`(\n${body}\n) 2>"$T/e"; rc=$?`);
@@ -57,7 +70,11 @@ export function buildScript(sections: Section[]): BuiltScript {
     // for probes only when they failed.
     const always = s.kind !== 'probe';
     parts.push(`${always ? '' : 'if [ "$rc" -ne 0 ]; then '}printf '${m}:x:${i}@@\\n'; cat "$T/e"; printf '\\n${m}:y:${i}@@\\n'${always ? '' : '; fi'}`);
-    if (s.kind === 'apply') parts.push(`if [ "$rc" -ne 0 ]; then rm -rf "$T"; return 0; fi`);
+    if (s.kind === 'apply') {
+      const stop = 'rm -rf "$T"; return 0';
+      parts.push(`if [ "$rc" -ne 0 ]; then ${skippable ? `if [ "$rc" -eq ${DIVERGED} ] && [ -e "$T/d" ]; then fleet_skip=1; else ${stop}; fi` : stop}; fi`);
+    }
+    if (skip) parts.push('fi');
   });
   parts.push('rm -rf "$T"');
   parts.push('}');

@@ -169,6 +169,26 @@ describe('the engine\'s ports', () => {
     expect(s.roundTrips - before).toBe(1 + 5 + 1);
   });
 
+  it("-v names each round trip an action makes, on the host whose connection it uses, after the task", async () => {
+    const s = new LocalSession();
+    const sh = shared(new Map([['h1', s], ['h2', s]]));
+    const events: unknown[] = [];
+    Object.assign(sh, { emit: (e: unknown) => void events.push(e) });
+    const quiet = actionPorts(sh.inventory.hosts.get('h1')!, sh, { ...PLACE, task: 'join' });
+    await quiet.runOn('h2', 'true');
+    expect(events).toEqual([]);
+    sh.opts.verbosity = 1;
+    const ports = actionPorts(sh.inventory.hosts.get('h1')!, sh, { ...PLACE, task: 'join' });
+    await ports.runOn('h1', 'true');
+    await ports.runOn('h2', 'true');
+    await ports.download(join(dir, 'hosts.yml'));
+    expect(events).toEqual([
+      { type: 'trace', host: 'h1', msg: "round trip 2: script of the action 'join'" },
+      { type: 'trace', host: 'h2', msg: "round trip 3: script of the action 'join' for h1" },
+      { type: 'trace', host: 'h1', msg: "round trip 4: download of the action 'join'" },
+    ]);
+  });
+
   it('a failed transfer leaves no file under the real name', async () => {
     const s = new LocalSession();
     const ports = actionPorts(shared(new Map()).inventory.hosts.get('h1')!, shared(new Map([['h1', s]])), PLACE);

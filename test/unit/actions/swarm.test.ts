@@ -143,6 +143,45 @@ describe('swarm_member', () => {
     expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=b n-w1 >/dev/null\n' });
   });
 
+  it('workers joining a fresh swarm together: the manager state after its init and the join token are read once, for all of them', async () => {
+    const hosts: Record<string, FakeHost> = { m1: { state: 'inactive' }, w1: { state: 'inactive' }, w2: { state: 'inactive' } };
+    const [m, a, b] = ['m1', 'w1', 'w2'].map((h) => fake(h, hosts));
+    // One run: one memo; a worker's wait on m1 ends when m1's swarm task did.
+    let release!: () => void;
+    const m1Done = new Promise<void>((r) => (release = r));
+    for (const f of [a, b]) {
+      f.ports.memo = m.ports.memo;
+      f.ports.forget = m.ports.forget;
+      f.ports.waitForHost = (h) => (h === 'm1' ? m1Done : Promise.resolve());
+    }
+    const results = await Promise.all([runMember(m).finally(release), runMember(a), runMember(b)]);
+    expect(results.map((r) => r.msg)).toEqual([
+      'initialise the swarm, advertising m1-addr:2377',
+      'join the swarm as worker via m1 (m1-addr:2377), advertising w1-addr',
+      'join the swarm as worker via m1 (m1-addr:2377), advertising w2-addr',
+    ]);
+    const onM1 = [m, a, b].flatMap((f) => f.scripts).filter((s) => s.host === 'm1');
+    // m1's own check after its init is what the workers read; one token read for both.
+    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(1);
+    expect(onM1.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
+    for (const f of [a, b]) {
+      expect(f.secrets).toEqual([TOKEN]);
+      expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual([f.self]);
+    }
+  });
+
+  it('a token read that failed is read again by the next host, not remembered', async () => {
+    const hosts: Record<string, FakeHost> = { m1: { state: 'active', manager: true }, w1: { state: 'inactive' }, w2: { state: 'inactive' } };
+    const [a, b] = ['w1', 'w2'].map((h) => fake(h, hosts));
+    b.ports.memo = a.ports.memo;
+    b.ports.forget = a.ports.forget;
+    const runOn = a.ports.runOn;
+    a.ports.runOn = async (h, s) => (s.includes('join-token') ? { rc: 1, stdout: '', stderr: 'not now' } : runOn(h, s));
+    expect(await runMember(a)).toMatchObject({ status: 'failed' });
+    expect(await runMember(b)).toMatchObject({ status: 'changed' });
+    expect(b.scripts.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
+  });
+
   it('check mode says who it would join through, reads no token and changes nothing', async () => {
     const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } }, { check: true });
     const r = await runMember(f);

@@ -4,7 +4,8 @@ import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
 import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
 import { roundTrip } from '../../../src/engine/round-trip.js';
-import { buildScript, type Section } from '../../../src/engine/script.js';
+import { buildScript, DIVERGED, type Section } from '../../../src/engine/script.js';
+import { DIVERGED_MARK, guardedSection } from '../../../src/engine/pipeline.js';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
 import { RUNNER } from '../../../src/transport/become.js';
 import { LocalSession } from './local-session.js';
@@ -124,6 +125,62 @@ describe('FrameReader', () => {
     const kept = [...out.sections.values()].filter((x) => !x.dropped).length;
     expect(kept).toBe(ROUND_TRIP_BYTES / (4 * 1024 * 1024));
     expect(out.sections.get(count - 1)!.dropped).toEqual({ stdout: 4 * 1024 * 1024, stderr: 0 });
+  });
+
+  it('after a guard diverged, the applies and queries left are skipped and the probes still answer', () => {
+    // A guard that diverges (its probe now prints "moved"), an apply and a query after it, probes between.
+    const sections: Section[] = [
+      { kind: 'apply', text: 'echo first' },
+      guardedSection('echo moved', { stdout: 'planned\n', rc: 0, stderr: '' }, 'echo rider ran'),
+      { kind: 'probe', text: 'echo p2' },
+      { kind: 'apply', text: 'echo later apply ran' },
+      { kind: 'query', text: 'echo later query ran' },
+      { kind: 'probe', text: 'echo p5' },
+    ];
+    const b = buildScript(sections);
+    const out = runOnHost(b.script);
+    const r = parseScriptOutput(out, b.nonce, sections.map((s) => s.kind));
+    expect(r.broken).toBeUndefined();
+    expect(r.sections.get(0)).toMatchObject({ stdout: 'first\n', rc: 0 });
+    expect(r.sections.get(1)).toMatchObject({ stdout: `${DIVERGED_MARK}\n`, rc: DIVERGED });
+    expect(r.sections.get(2)).toMatchObject({ stdout: 'p2\n', rc: 0 });
+    expect(r.sections.has(3)).toBe(false);
+    expect(r.sections.has(4)).toBe(false);
+    expect(r.sections.get(5)).toMatchObject({ stdout: 'p5\n', rc: 0 });
+    expect(out.toString()).not.toMatch(/later (apply|query) ran|rider ran/);
+  });
+
+  it("an apply of the operator's that exits with the divergence code still stops the script", () => {
+    const sections: Section[] = [
+      { kind: 'apply', text: `echo mine; exit ${DIVERGED}` },
+      { kind: 'probe', text: 'echo p1' },
+      { kind: 'apply', text: 'echo later apply ran' },
+    ];
+    const b = buildScript(sections);
+    const r = parseScriptOutput(runOnHost(b.script), b.nonce, sections.map((s) => s.kind));
+    expect(r.sections.get(0)).toMatchObject({ stdout: 'mine\n', rc: DIVERGED });
+    expect([...r.sections.keys()]).toEqual([0]);
+  });
+
+  it('steps are skipped only after a divergence, only over applies and queries, and nothing but probes runs after it', () => {
+    const n = 'dddddddddddd';
+    const m = (tag: string) => `@@F${n}:${tag}@@\n`;
+    const kinds: Section['kind'][] = ['apply', 'apply', 'query', 'probe', 'apply', 'probe'];
+    const ok = `${m('b:0')}\n${m(`e:0:${DIVERGED}`)}${m('x:0')}\n${m('y:0')}${m('b:3')}p\n${m('e:3:0')}${m('b:5')}q\n${m('e:5:0')}`;
+    const r = parseScriptOutput(ok, n, kinds);
+    expect(r.broken).toBeUndefined();
+    expect([...r.sections.keys()]).toEqual([0, 3, 5]);
+    expect(r.sections.get(5)!.stdout).toBe('q');
+    const bad = [
+      // No divergence: no skipping.
+      `${m('b:0')}\n${m('e:0:1')}${m('x:0')}\n${m('y:0')}${m('b:3')}p\n${m('e:3:0')}`,
+      // A probe skipped.
+      `${m('b:0')}\n${m(`e:0:${DIVERGED}`)}${m('x:0')}\n${m('y:0')}${m('b:5')}q\n${m('e:5:0')}`,
+      // An apply after the divergence.
+      `${m('b:0')}\n${m(`e:0:${DIVERGED}`)}${m('x:0')}\n${m('y:0')}${m('b:1')}\n${m('e:1:0')}`,
+      `${m('b:0')}\n${m(`e:0:${DIVERGED}`)}${m('x:0')}\n${m('y:0')}${m('b:3')}p\n${m('e:3:0')}${m('b:4')}\n${m('e:4:0')}`,
+    ];
+    for (const c of bad) expect(parseScriptOutput(c, n, kinds).broken, c).toBeDefined();
   });
 
   it('output that ends inside a step is no answer for that step', () => {
