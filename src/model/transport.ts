@@ -20,6 +20,9 @@ export interface ExecOptions {
    * keeps its own bounded view of them (the engine splits a round trip into sections as it
    * streams); the result's stdout is then empty. */
   stdoutSink?: (chunk: Buffer) => void;
+  /** The same for stderr: its bytes go to the sink only, and the result's stderr says only
+   * what the transport adds (the channel killed or closed without an exit status). */
+  stderrSink?: (chunk: Buffer) => void;
 }
 
 export interface UploadOptions {

@@ -2,7 +2,7 @@
 // refused when its markers break the script's order.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
+import { FrameReader, joinStderr, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { buildScript, type Section } from '../../../src/engine/script.js';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
@@ -10,14 +10,20 @@ import { RUNNER } from '../../../src/transport/become.js';
 import { LocalSession } from './local-session.js';
 
 /** The script run the way the transport runs it on a host (read whole, then eval'd). */
-function runOnHost(script: string): Buffer {
-  return spawnSync('sh', ['-c', RUNNER], { input: script, maxBuffer: 1 << 30 }).stdout;
+function runOnHost(script: string): { stdout: Buffer; stderr: Buffer } {
+  const r = spawnSync('sh', ['-c', RUNNER], { input: script, maxBuffer: 1 << 30 });
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
-function split(out: Buffer, nonce: string, kinds: Section['kind'][], chunk: number) {
+/** Both streams read as they stream in, `chunk` bytes at a time, as round-trip.ts reads them. */
+function split(out: { stdout: Buffer; stderr: Buffer }, nonce: string, kinds: Section['kind'][], chunk: number) {
   const r = new FrameReader(nonce, kinds);
-  for (let i = 0; i < out.length; i += chunk) r.push(out.subarray(i, i + chunk));
-  return r.end();
+  const e = new FrameReader(nonce);
+  for (let i = 0; i < Math.max(out.stdout.length, out.stderr.length); i += chunk) {
+    r.push(out.stdout.subarray(i, i + chunk));
+    e.push(out.stderr.subarray(i, i + chunk));
+  }
+  return joinStderr(r.end(), e.end(), kinds);
 }
 
 describe('FrameReader', () => {
@@ -32,9 +38,10 @@ describe('FrameReader', () => {
     const b = buildScript(sections);
     const out = runOnHost(b.script);
     const whole = parseScriptOutput(
-      out,
+      out.stdout,
       b.nonce,
       sections.map((s) => s.kind),
+      out.stderr,
     );
     expect(whole.broken).toBeUndefined();
     expect([...whole.sections.entries()]).toEqual([
@@ -86,7 +93,7 @@ describe('FrameReader', () => {
       { kind: 'query', text: 'echo second' },
     ];
     const b = buildScript(s);
-    const r = parseScriptOutput(runOnHost(b.script), b.nonce, ['query', 'query']);
+    const r = parseScriptOutput(runOnHost(b.script).stdout, b.nonce, ['query', 'query']);
     expect(r.broken).toBeUndefined();
     expect(r.sections.get(0)!.stdout).toContain(`@@F${b.nonce}:b:1@@`);
     expect(r.sections.get(1)).toEqual({ stdout: 'second\n', stderr: '', rc: 0 });
