@@ -4,7 +4,7 @@ import { describe, expect, it } from 'vitest';
 import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { FACTS_PROBE, FACTS_VARS, factsSection, parseFacts } from '../../../src/engine/facts.js';
+import { FACTS_PROBE, factsSection, parseFacts } from '../../../src/engine/facts.js';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { LocalSession } from './local-session.js';
 
@@ -54,9 +54,17 @@ describe('facts', () => {
   });
 
   it("run in the script's own shell, leave none of their variables to later sections", async () => {
-    const look = { kind: 'query' as const, text: `for fleet_x in ${FACTS_VARS.join(' ')}; do eval "[ -z \"\\\${$fleet_x+x}\" ]" || echo "left: $fleet_x"; done; echo "ifs=\${IFS+set} opts=$-"` };
-    const r = await roundTrip(new LocalSession(), [factsSection([]), look], false, 'test', {});
-    expect(parseFacts(r.get(0)!.stdout).osId).not.toBe('');
-    expect(r.get(1)!.stdout).toMatch(/^ifs= opts=[^f]*\n$/);
+    // What a later section sees: the shell's variable names, IFS, globbing; as without facts.
+    const look = { kind: 'query' as const, text: `set | sed -n 's/^\\([A-Za-z_][A-Za-z0-9_]*\\)=.*/\\1/p' | sort -u; echo "ifs=\${IFS+set} opts=$-"` };
+    // IFS unset splits as the default one does (merged probes leave it so too).
+    const names = (out: string) => out.replace(/^IFS\n/m, '').replace('ifs=set', 'ifs=');
+    const bare = names((await roundTrip(new LocalSession(), [{ kind: 'probe', text: 'true' }, look], false, 'test', {})).get(1)!.stdout);
+    for (const facts of [factsSection([]), factsSection([{ batch: { kind: 'dpkg', names: ['fleet-no-such-package'], pinned: false } }])]) {
+      const r = await roundTrip(new LocalSession(), [facts, look], false, 'test', {});
+      expect(parseFacts(r.get(0)!.stdout).osId).not.toBe('');
+      const seen = names(r.get(1)!.stdout).split('\n').filter((l) => !facts.inline?.keep?.includes(l));
+      expect(seen.join('\n')).toBe(bare);
+      expect(bare).toMatch(/\nifs= opts=[^f]*\n$/);
+    }
   });
 });
