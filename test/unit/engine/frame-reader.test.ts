@@ -7,6 +7,7 @@ import { roundTrip } from '../../../src/engine/round-trip.js';
 import { buildScript, type Section } from '../../../src/engine/script.js';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
 import { RUNNER } from '../../../src/transport/become.js';
+import { ControllerSession } from '../../../src/transport/local.js';
 import { LocalSession } from './local-session.js';
 
 /** The script run the way the transport runs it on a host (read whole, then eval'd). */
@@ -85,6 +86,47 @@ describe('FrameReader', () => {
     expect(big.stdout.endsWith('\nLAST\n')).toBe(true);
     expect(big.stdout).toContain(`[fleet: ${big.dropped!.stdout} bytes of output dropped here]`);
     expect(big.stdout.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+  });
+
+  it("a flood on one section's stderr is capped and leaves the others' stderr exact", () => {
+    const flood: Section[] = [
+      { kind: 'query', text: 'echo before >&2' },
+      { kind: 'apply', text: 'echo FIRST >&2; yes 0123456789 | head -c 12000000 >&2; echo LAST >&2' },
+      { kind: 'probe', text: 'echo failed >&2; exit 3' },
+    ];
+    const b = buildScript(flood);
+    const r = split(
+      runOnHost(b.script),
+      b.nonce,
+      flood.map((s) => s.kind),
+      65536,
+    );
+    expect(r.broken).toBeUndefined();
+    expect(r.sections.get(0)).toEqual({ stdout: '', stderr: 'before\n', rc: 0 });
+    expect(r.sections.get(2)).toEqual({ stdout: '', stderr: 'failed\n', rc: 3 });
+    const big = r.sections.get(1)!;
+    expect(big.dropped).toEqual({ stdout: 0, stderr: 'FIRST\n'.length + 12_000_000 + 'LAST\n'.length - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES });
+    expect(big.stderr.startsWith('FIRST\n0123456789')).toBe(true);
+    expect(big.stderr.endsWith('LAST\n')).toBe(true);
+  });
+
+  it('streams stderr through the transport and reads it per section (the controller\'s own shell)', async () => {
+    const r = await roundTrip(
+      new ControllerSession(),
+      [
+        { kind: 'probe', text: 'echo quiet >&2; echo ok' },
+        { kind: 'probe', text: 'echo broke >&2; exit 2' },
+        { kind: 'query', text: 'echo said >&2' },
+      ],
+      false,
+      'test',
+      {},
+    );
+    expect([...r.entries()]).toEqual([
+      [0, { stdout: 'ok\n', stderr: '', rc: 0 }],
+      [1, { stdout: '', stderr: 'broke\n', rc: 2 }],
+      [2, { stdout: '', stderr: 'said\n', rc: 0 }],
+    ]);
   });
 
   it("the script's own text quoted back (`set` prints it) is content, not markers", () => {
@@ -175,6 +217,20 @@ describe('roundTrip over untrusted output', () => {
     await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
       /does not follow fleet's framing \(expected no end marker here, got marker 'e:0:0'\)/,
     );
+  });
+
+  it('refuses a round trip whose stderr markers were forged', async () => {
+    const session = {
+      roundTrips: 0,
+      connectMs: 1,
+      close() {},
+      async run(script: string) {
+        const nonce = /@@F([0-9a-f]{12}):b:0@@/.exec(script)![1];
+        const m = (tag: string) => `@@F${nonce}:${tag}@@\n`;
+        return { rc: 0, stdout: `${m('b:0')}type=file\n${m('e:0:0')}`, stderr: `${m('b:0')}x\n${m('e:0:0')}${m('b:0')}y\n${m('e:0:0')}` };
+      },
+    };
+    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(/does not follow fleet's framing \(on stderr: expected step 1 to begin/);
   });
 
   it('a shell that exits 0 without running the script is an error, not an empty answer', async () => {
