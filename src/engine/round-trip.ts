@@ -31,6 +31,7 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   let errSunk = false;
   const res = await session.run(built.script, {
     become,
+    streamed: true,
     stdoutSink: (d) => reader.push(d),
     stderrSink: (d) => {
       errSunk = true;

@@ -51,7 +51,7 @@ export class SshSession implements HostSession {
   }
 
   run(script: string, opts?: ExecOptions): Promise<ExecResult> {
-    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password });
+    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password, streamed: opts?.streamed });
     return this.exec(plan.command, plan.viaSudo, opts, (ch) => ch.end(plan.stdin));
   }
 
