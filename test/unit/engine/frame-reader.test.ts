@@ -62,11 +62,12 @@ describe('FrameReader', () => {
       ).toEqual(whole);
   });
 
-  it('a flood in one section is capped (head, tail, dropped count) and leaves the others exact', () => {
+  it('a flood in one section, on stdout or on stderr, is capped (head, tail, dropped count) and leaves the others exact', () => {
     const flood: Section[] = [
-      { kind: 'query', text: 'echo before' },
+      { kind: 'query', text: 'echo before; echo said >&2' },
       { kind: 'apply', text: 'echo FIRST; yes 0123456789 | head -c 12000000; echo; echo LAST' },
-      { kind: 'query', text: 'echo after' },
+      { kind: 'apply', text: 'echo FIRST >&2; yes 0123456789 | head -c 12000000 >&2; echo >&2; echo LAST >&2' },
+      { kind: 'probe', text: 'echo after; echo failed >&2; exit 3' },
     ];
     const b = buildScript(flood);
     const r = split(
@@ -76,38 +77,19 @@ describe('FrameReader', () => {
       65536,
     );
     expect(r.broken).toBeUndefined();
-    expect(r.sections.get(0)).toEqual({ stdout: 'before\n', stderr: '', rc: 0 });
-    expect(r.sections.get(2)).toEqual({ stdout: 'after\n', stderr: '', rc: 0 });
-    const big = r.sections.get(1)!;
-    expect(big.rc).toBe(0);
+    expect(r.sections.get(0)).toEqual({ stdout: 'before\n', stderr: 'said\n', rc: 0 });
+    expect(r.sections.get(3)).toEqual({ stdout: 'after\n', stderr: 'failed\n', rc: 3 });
     const total = 'FIRST\n'.length + 12_000_000 + 1 + 'LAST\n'.length;
-    expect(big.dropped).toEqual({ stdout: total - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES, stderr: 0 });
-    expect(big.stdout.startsWith('FIRST\n0123456789\n')).toBe(true);
-    expect(big.stdout.endsWith('\nLAST\n')).toBe(true);
-    expect(big.stdout).toContain(`[fleet: ${big.dropped!.stdout} bytes of output dropped here]`);
-    expect(big.stdout.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
-  });
-
-  it("a flood on one section's stderr is capped and leaves the others' stderr exact", () => {
-    const flood: Section[] = [
-      { kind: 'query', text: 'echo before >&2' },
-      { kind: 'apply', text: 'echo FIRST >&2; yes 0123456789 | head -c 12000000 >&2; echo LAST >&2' },
-      { kind: 'probe', text: 'echo failed >&2; exit 3' },
-    ];
-    const b = buildScript(flood);
-    const r = split(
-      runOnHost(b.script),
-      b.nonce,
-      flood.map((s) => s.kind),
-      65536,
-    );
-    expect(r.broken).toBeUndefined();
-    expect(r.sections.get(0)).toEqual({ stdout: '', stderr: 'before\n', rc: 0 });
-    expect(r.sections.get(2)).toEqual({ stdout: '', stderr: 'failed\n', rc: 3 });
-    const big = r.sections.get(1)!;
-    expect(big.dropped).toEqual({ stdout: 0, stderr: 'FIRST\n'.length + 12_000_000 + 'LAST\n'.length - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES });
-    expect(big.stderr.startsWith('FIRST\n0123456789')).toBe(true);
-    expect(big.stderr.endsWith('LAST\n')).toBe(true);
+    for (const [i, stream] of [[1, 'stdout'], [2, 'stderr']] as const) {
+      const big = r.sections.get(i)!;
+      expect(big.rc).toBe(0);
+      expect(big.dropped).toEqual({ stdout: 0, stderr: 0, [stream]: total - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES });
+      const text = big[stream];
+      expect(text.startsWith('FIRST\n0123456789\n')).toBe(true);
+      expect(text.endsWith('\nLAST\n')).toBe(true);
+      expect(text).toContain(`[fleet: ${big.dropped![stream]} bytes of output dropped here]`);
+      expect(text.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+    }
   });
 
   it('streams stderr through the transport and reads it per section (the controller\'s own shell)', async () => {
@@ -202,35 +184,23 @@ describe('roundTrip over untrusted output', () => {
     expect(r.get(1)).toEqual({ stdout: 'small\n', stderr: '', rc: 0 });
   });
 
-  it('refuses a round trip whose markers were forged, naming what broke', async () => {
+  it('refuses a round trip whose markers were forged, on stdout or on stderr, naming what broke', async () => {
     // A "shell" that answers with fleet's markers, read from the script, in an order the script never prints.
-    const session = {
+    const forged = (answer: (m: (tag: string) => string) => { stdout: string; stderr: string }) => ({
       roundTrips: 0,
       connectMs: 1,
       close() {},
       async run(script: string) {
         const nonce = /@@F([0-9a-f]{12}):b:0@@/.exec(script)![1];
-        const m = (tag: string) => `@@F${nonce}:${tag}@@\n`;
-        return { rc: 0, stdout: `${m('b:0')}type=file\n${m('e:0:0')}${m('e:0:0')}`, stderr: '' };
+        return { rc: 0, ...answer((tag) => `@@F${nonce}:${tag}@@\n`) };
       },
-    };
-    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
+    });
+    const onStdout = forged((m) => ({ stdout: `${m('b:0')}type=file\n${m('e:0:0')}${m('e:0:0')}`, stderr: '' }));
+    await expect(roundTrip(onStdout, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
       /does not follow fleet's framing \(expected no end marker here, got marker 'e:0:0'\)/,
     );
-  });
-
-  it('refuses a round trip whose stderr markers were forged', async () => {
-    const session = {
-      roundTrips: 0,
-      connectMs: 1,
-      close() {},
-      async run(script: string) {
-        const nonce = /@@F([0-9a-f]{12}):b:0@@/.exec(script)![1];
-        const m = (tag: string) => `@@F${nonce}:${tag}@@\n`;
-        return { rc: 0, stdout: `${m('b:0')}type=file\n${m('e:0:0')}`, stderr: `${m('b:0')}x\n${m('e:0:0')}${m('b:0')}y\n${m('e:0:0')}` };
-      },
-    };
-    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(/does not follow fleet's framing \(on stderr: expected step 1 to begin/);
+    const onStderr = forged((m) => ({ stdout: `${m('b:0')}type=file\n${m('e:0:0')}`, stderr: `${m('b:0')}x\n${m('e:0:0')}${m('b:0')}y\n${m('e:0:0')}` }));
+    await expect(roundTrip(onStderr, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(/does not follow fleet's framing \(on stderr: expected step 1 to begin/);
   });
 
   it('a shell that exits 0 without running the script is an error, not an empty answer', async () => {
