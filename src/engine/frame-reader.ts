@@ -221,7 +221,7 @@ export function joinStderr(out: FramedOutput, err: FramedOutput, kinds?: readonl
 }
 
 /** Split a whole output at once (tests, and transports that do not stream); `stderr`, the
- * channel's stderr, holds each section's stderr framed (stderr-frames.ts). */
+ * channel's stderr, holds each section's stderr framed (joinStderr). */
 export function parseScriptOutput(stdout: string | Buffer, nonce: string, kinds?: readonly Section['kind'][], stderr: string | Buffer = ''): FramedOutput {
   const r = new FrameReader(nonce, kinds);
   r.push(typeof stdout === 'string' ? Buffer.from(stdout, 'utf8') : stdout);

@@ -42,7 +42,7 @@ const USES_DIR = /\$\{?T\b/;
 /** Wrap sections into one POSIX sh script. The whole body is a function, so sh parses it all
  * before running anything, and it runs with stdin from /dev/null: a command that reads stdin
  * cannot swallow the rest of the script. Each section's stdout is framed on stdout and its
- * stderr, written straight to the channel's, on stderr (stderr-frames.ts reads it back): no
+ * stderr, written straight to the channel's, on stderr (frame-reader.ts joinStderr): no
  * file to spool it in, so a script whose sections need no directory makes none. */
 export function buildScript(sections: Section[]): BuiltScript {
   const nonce = randomBytes(6).toString('hex');

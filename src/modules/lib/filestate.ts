@@ -195,7 +195,7 @@ export const MEMBER_MARK = '@@path ';
  * The text of every followed file whose whole content is asked (line, block) is read by one
  * `od`, printed next in hex; each such record holds a CONTENT_MARK line
  * where its own probe prints content_b64=, and pathBatchSplit cuts the file's bytes out of the
- * whole by the sizes its stat -L printed (a process per file was most of the probe's cost).
+ * whole by the sizes their records give (a process per file was most of the probe's cost).
  * It runs as a function in the script's own shell (script.ts, Section.inline): it returns,
  * never exits, and sets only the variables pathBatchVars names. */
 export function pathBatchScript(needs: PathBatch[]): string {
@@ -261,8 +261,8 @@ const STATS_MARK = '@@stats ';
 /** Where a path's stat record goes, with its stat's letter (no answer line starts so). */
 const STAT_MARK = '@@stat ';
 
-/** Whose content the merged probe reads in one `cat`: followed paths (their stat -L size is
- * the size of what `cat` reads). */
+/** Whose content the merged probe reads in one `od`: followed paths (the size their record
+ * gives, from `stat -L` for a link, is the size of what `od` reads). */
 const joinsContent = (n: PathBatch): boolean => n.alwaysContent && n.follow;
 
 /** Before the lines of a merged probe that joined contents: every such file's bytes, in `od`'s
