@@ -184,9 +184,9 @@ const optionsOf = (b: PathBatch): PathProbeOptions => ({ follow: b.follow, alway
 /** Marks where one path's answer starts in a merged probe's output (no answer line starts so). */
 export const MEMBER_MARK = '@@path ';
 
-/** Every path's probe in one script, with one `stat` for the paths not followed and one `stat -L`
- * for those followed, instead of one per path. Each path's existence is tested once, before its
- * stat, and decides both whether it is in the stat and whether its record goes where its own
+/** Every path's probe in one script, with one `stat` for the paths (and one `stat -L` for the
+ * followed ones that are links), instead of one per path. Each path's existence is tested once,
+ * before its stat, and decides which stat it is in and whether its record goes where its own
  * probe prints it, so the records cannot fall out of step; a stat that fails fails the whole
  * probe (the path changed under it), as a path's own probe fails. Each stat prints its records
  * straight to the output, first, after a STATS_MARK line; each path's answer holds a STAT_MARK
