@@ -26,6 +26,8 @@ export interface FramedOutput {
   stray: string;
   /** Bytes received in all. */
   bytes: number;
+  /** The channel's stderr outside every section's frame (what sudo or the shell said). */
+  strayStderr?: string;
 }
 
 type State = { at: 'between' } | { at: 'stdout'; i: number } | { at: 'after'; i: number } | { at: 'stderr'; i: number };
@@ -53,6 +55,9 @@ export class FrameReader {
     nonce: string,
     /** Each section's kind, in order; without it, any number of sections of kind 'query'. */
     private readonly kinds?: readonly Section['kind'][],
+    /** Sections may be missing (the stderr frames: the stdout reader, with the kinds, is the
+     * one that checks which sections a divergence may skip). */
+    private readonly gaps = false,
   ) {
     this.token = Buffer.from(`@@F${nonce}:`, 'latin1');
   }
@@ -166,6 +171,7 @@ export class FrameReader {
 
   /** After a divergence, step i may begin after steps that were skipped: applies and queries only. */
   private skippedTo(i: number): boolean {
+    if (this.gaps) return i > this.next;
     if (!this.skipping || !this.kinds || i < this.next || i >= this.kinds.length) return false;
     for (let k = this.next; k < i; k++) if (this.kinds[k] === 'probe') return false;
     return true;
@@ -212,9 +218,32 @@ export class FrameReader {
   }
 }
 
-/** Split a whole output at once (tests, and transports that do not stream). */
-export function parseScriptOutput(stdout: string | Buffer, nonce: string, kinds?: readonly Section['kind'][]): FramedOutput {
+/** The stdout frames with each section's stderr put in, read by a FrameReader of its own from
+ * the channel's stderr, where script.ts frames it with the same markers (no file in the
+ * script's directory to spool it in); made without `kinds`, that reader keeps each section's
+ * stderr as an operator's command output is kept. A probe that succeeded answers with its
+ * stdout alone (its stderr was never shipped before, and nothing reads it). */
+export function joinStderr(out: FramedOutput, err: FramedOutput, kinds?: readonly Section['kind'][]): FramedOutput {
+  const broken = out.broken ?? (err.broken && `on stderr: ${err.broken}`);
+  const sections = new Map<number, SectionResult>();
+  for (const [i, r] of out.sections) {
+    const e = err.sections.get(i);
+    const probeOk = kinds?.[i] === 'probe' && r.rc === 0;
+    const kept = !probeOk && e && !e.cutOff ? e : undefined;
+    const joined: SectionResult = { ...r, stderr: r.cutOff ? r.stderr : (kept?.stdout ?? '') };
+    if (r.dropped || kept?.dropped) joined.dropped = { stdout: r.dropped?.stdout ?? 0, stderr: kept?.dropped?.stdout ?? 0 };
+    sections.set(i, joined);
+  }
+  return { sections, broken: broken || undefined, stray: out.stray, strayStderr: err.stray, bytes: out.bytes + err.bytes };
+}
+
+/** Split a whole output at once (tests, and transports that do not stream); `stderr`, the
+ * channel's stderr, holds each section's stderr framed (joinStderr). */
+export function parseScriptOutput(stdout: string | Buffer, nonce: string, kinds?: readonly Section['kind'][], stderr: string | Buffer = ''): FramedOutput {
   const r = new FrameReader(nonce, kinds);
   r.push(typeof stdout === 'string' ? Buffer.from(stdout, 'utf8') : stdout);
-  return r.end();
+  const out = r.end();
+  const e = new FrameReader(nonce, undefined, true);
+  e.push(typeof stderr === 'string' ? Buffer.from(stderr, 'utf8') : stderr);
+  return joinStderr(out, e.end(), kinds);
 }

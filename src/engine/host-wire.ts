@@ -2,7 +2,7 @@
 // speculated), a probe that missed the cache, and an apply with what rides along (guarded
 // pipelined applies and the re-probes after them). Speculated results fill the probe cache.
 import type { HostSession } from '../model/transport.js';
-import { factsProbe } from './facts.js';
+import { factsSection } from './facts.js';
 import { ProbeCache } from './probe-cache.js';
 import { roundTrip, type RoundTripSinks } from './round-trip.js';
 import type { Section, SectionResult } from './script.js';
@@ -27,7 +27,7 @@ export class HostWire {
    * nothing is read while another run may be writing), facts, and the speculated probes. */
   async prime(speculated: Section[], become: boolean, lock?: Section): Promise<{ facts?: string; lock?: SectionResult }> {
     const head: Section[] = lock ? [lock] : [];
-    const sections = [...head, { kind: 'probe' as const, text: factsProbe(speculated) }, ...speculated];
+    const sections = [...head, factsSection(speculated), ...speculated];
     const results = await this.timings.measureAsync('probeMs', () => this.send(sections, become, lock ? 'run lock, facts and first probes' : 'facts and first probes'));
     const lockResult = lock ? (results.get(0) ?? NO_RESULT('run lock')) : undefined;
     if (lockResult && lockResult.rc !== 0) return { lock: lockResult };

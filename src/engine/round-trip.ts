@@ -1,6 +1,6 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
 import type { HostSession } from '../model/transport.js';
-import { FrameReader, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
+import { FrameReader, joinStderr, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
 import { batchProbes } from './probe-batch.js';
 import { buildScript, type Section, type SectionResult } from './script.js';
 
@@ -24,11 +24,26 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   if (level >= 3) sinks.trace!(`round trip ${n}: script sent${become ? ' (become)' : ''}:\n${indent(elidePayloads(built.script))}`);
   const t0 = performance.now();
   // Split as it streams: the controller keeps a bounded part of each section, never the whole output.
-  const reader = new FrameReader(built.nonce, batched.sent.map((s) => s.kind));
-  const res = await session.run(built.script, { become, stdoutSink: (d) => reader.push(d) });
-  // A transport that does not stream (a test's) hands the whole output back instead.
+  const kinds = batched.sent.map((s) => s.kind);
+  const reader = new FrameReader(built.nonce, kinds);
+  // Each section's stderr is framed on the channel's stderr (script.ts).
+  const errReader = new FrameReader(built.nonce, undefined, true);
+  let errSunk = false;
+  const res = await session.run(built.script, {
+    become,
+    streamed: true,
+    stdoutSink: (d) => reader.push(d),
+    stderrSink: (d) => {
+      errSunk = true;
+      errReader.push(d);
+    },
+  });
+  // A transport that does not stream (a test's) hands the whole output back instead; one that
+  // streams stderr still says in res.stderr what happened to the channel (killed, closed).
   if (res.stdout) reader.push(Buffer.from(res.stdout, 'utf8'));
-  const framed = reader.end();
+  if (!errSunk && res.stderr) errReader.push(Buffer.from(res.stderr, 'utf8'));
+  const framed = joinStderr(reader.end(), errReader.end(), kinds);
+  const channelSaid = [framed.strayStderr ?? '', errSunk ? res.stderr : ''].filter((t) => t.trim()).join('\n');
   if (framed.broken) {
     throw new Error(
       `the host's output does not follow fleet's framing (${framed.broken}): something on the host printed fleet's own step markers; nothing it answered in this round trip is trusted`,
@@ -36,14 +51,14 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   }
   if (framed.sections.size === 0 && sections.length > 0) {
     // The script never started its first step: sudo refused, no sh, or a shell that does not run it.
-    const said = (res.stderr || framed.stray).trim();
+    const said = (channelSaid || framed.stray).trim();
     if (res.rc === 0) throw new Error(`the host's shell exited 0 without running fleet's script${said ? `; it printed: ${said.slice(0, 500)}` : ''}`);
     batched.sent.forEach((_, i) => framed.sections.set(i, { stdout: '', stderr: said || `exit ${res.rc}`, rc: res.rc }));
   }
   const parsed = batched.split(framed.sections);
   for (const [i, r] of parsed) {
     // Started, never finished: an apply cut off here may or may not have made its change.
-    if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${(res.stderr || '').trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });
+    if (r.cutOff) parsed.set(i, { ...r, stderr: `cut off before it finished: ${channelSaid.trim() || `exit ${res.rc}`} (${r.stderr})`, rc: res.rc || 255 });
     // A probe read in part could be read wrongly (a digest cut off, a file half there): it fails.
     else if (sections[i].kind === 'probe' && r.dropped?.stdout) {
       const why = `fleet reads at most ${PROBE_OUTPUT_BYTES} bytes of a probe and ${ROUND_TRIP_BYTES} of a round trip`;

@@ -20,6 +20,12 @@ export interface ExecOptions {
    * keeps its own bounded view of them (the engine splits a round trip into sections as it
    * streams); the result's stdout is then empty. */
   stdoutSink?: (chunk: Buffer) => void;
+  /** The same for stderr: its bytes go to the sink only, and the result's stderr says only
+   * what the transport adds (the channel killed or closed without an exit status). */
+  stderrSink?: (chunk: Buffer) => void;
+  /** The script is engine/script.ts's (one function, then its call with stdin from /dev/null):
+   * the host's shell may read it as it runs it, with no copy of it first. */
+  streamed?: boolean;
 }
 
 export interface UploadOptions {

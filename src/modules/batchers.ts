@@ -24,7 +24,7 @@ const dpkg: ProbeBatcher = {
     const all = needs.map((n) => only('dpkg', n));
     return dpkgProbeSh([...new Set(all.flatMap((n) => n.names))], all.some((n) => n.pinned));
   },
-  vars: () => ['f', 'k', 'n', 'w', 'l', 's'],
+  vars: () => ['d', 'f', 'n', 'w', 'l', 's'],
   split(stdout, need) {
     const own = only('dpkg', need) as DpkgBatch;
     const wanted = new Set(own.names);

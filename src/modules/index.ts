@@ -36,4 +36,4 @@ export function getModule(name: string): AnyModule | undefined {
   return Object.prototype.hasOwnProperty.call(modules, name) ? modules[name] : undefined;
 }
 export { getBatcher } from './batchers.js';
-export { factsDpkgSh } from './package.js';
+export { DPKG_SHARED, factsDpkgSh } from './package.js';

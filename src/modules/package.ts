@@ -45,23 +45,29 @@ export function packageNames(p: PackageParams): string[] {
 const DPKG_FORMAT = "-f='pkg=${Package}\\t${db:Status-Abbrev}\\t${Version}\\n'";
 
 /** One dpkg-query for all names (unknown names print nothing and make it exit 1: a state),
- * its output in `$f`. */
-export function dpkgQuerySh(pkgs: string[], f = '"$T/dq"'): string {
-  return `dpkg-query -W ${DPKG_FORMAT} ${qa(pkgs)} >${f} 2>/dev/null`;
+ * its output in the variable `v` (a command substitution of one command costs the host that
+ * process, no file, no fork more). */
+export function dpkgQuerySh(pkgs: string[], v: string): string {
+  return `${v}=$(dpkg-query -W ${DPKG_FORMAT} ${qa(pkgs)} 2>/dev/null)`;
 }
 
 /** The facts section's own dpkg-query (engine/facts.ts) also answers these names, so the
  * first round trip runs dpkg-query (which parses the whole status database) once: its output
- * goes to $T/dqf, and the names it answers, once it ran well, to $T/dqn. Only the first round
- * trip has a facts section and it changes nothing, so the answer is never stale. */
-export const DPKG_SHARED = { out: '"$T/dqf"', names: '"$T/dqn"' } as const;
+ * is left in the shell variable `out`, and the names it answers, once it ran well, in `names`
+ * (the facts run in the script's own shell: Section.inline, `keep`). Only the first round trip
+ * has a facts section and it changes nothing, so the answer is never stale. */
+export const DPKG_SHARED = { out: 'fleet_dqf', names: 'fleet_dqn' } as const;
+
+/** Each line of the variable `v` as `$l` in a loop with body `body`: builtins only, where a
+ * here-document of more than a pipe's buffer would fork. Globbing and IFS are as before after. */
+const eachLine = (v: string, body: string): string => `set -f; IFS='\n'; for l in $${v}; do unset IFS; ${body}; done; unset IFS; set +f`;
 
 /** The facts' query: openssh-server's version (fact `openssh`) and the names given. */
 export function factsDpkgSh(names: string[]): string {
   const all = [...new Set(['openssh-server', ...names])].sort();
   return (
-    `${dpkgQuerySh(all, DPKG_SHARED.out)}; [ $? -gt 1 ] || printf '%s\\n' ${q(all.join(' '))} >${DPKG_SHARED.names}\n` +
-    `o=; while IFS= read -r l; do case $l in "pkg=openssh-server\t"*|"pkg=openssh-server:"*) o=\${l##*\t};; esac; done <${DPKG_SHARED.out}\n` +
+    `${dpkgQuerySh(all, DPKG_SHARED.out)}; if [ $? -gt 1 ]; then ${DPKG_SHARED.names}=; else ${DPKG_SHARED.names}=${q(all.join(' '))}; fi\n` +
+    `o=; ${eachLine(DPKG_SHARED.out, `case $l in "pkg=openssh-server\t"*|"pkg=openssh-server:"*) o=\${l##*\t};; esac`)}\n` +
     'echo "openssh=$o"\n'
   );
 }
@@ -74,11 +80,11 @@ export function dpkgProbeSh(pkgs: string[], pinned: boolean): string {
   const names = qa(pkgs);
   const words = ` ${[...new Set(pkgs)].join(' ')} `;
   return [
-    `f="$T/dq"; k=; if [ -f ${DPKG_SHARED.names} ]; then read -r k <${DPKG_SHARED.names}; for n in ${names}; do case " $k " in *" $n "*) ;; *) k=; break;; esac; done; fi`,
-    `if [ -n "$k" ]; then f=${DPKG_SHARED.out}; else ${dpkgQuerySh(pkgs, '"$f"')} || :; fi`,
+    `d=; if [ -n "\${${DPKG_SHARED.names}:-}" ]; then d=1; for n in ${names}; do case " $${DPKG_SHARED.names} " in *" $n "*) ;; *) d=; break;; esac; done; fi`,
+    `if [ -n "$d" ]; then d=$${DPKG_SHARED.out}; else ${dpkgQuerySh(pkgs, 'd')} || :; fi`,
     // w: the names not yet seen installed; "!" once a line is not installed.
     `w=${q(words)}`,
-    `while IFS= read -r l; do n=\${l#pkg=}; n=\${n%%\t*}; n=\${n%:*}; case " ${pkgs.join(' ')} " in *" $n "*) ;; *) continue;; esac; printf '%s\\n' "$l"; s=\${l#*\t}; case $s in ?i*) case $w in *" $n "*) w="\${w%%" $n "*} \${w#*" $n "}";; esac;; *) w="$w! ";; esac; done <"$f"`,
+    eachLine('d', `n=\${l#pkg=}; n=\${n%%\t*}; n=\${n%:*}; case " ${pkgs.join(' ')} " in *" $n "*) ;; *) continue;; esac; printf '%s\\n' "$l"; s=\${l#*\t}; case $s in ?i*) case $w in *" $n "*) w="\${w%%" $n "*} \${w#*" $n "}";; esac;; *) w="$w! ";; esac`),
     `${pinned ? '' : 'case $w in *[!\\ ]*) '}${LISTS_AGE_SH.trimEnd()}${pinned ? '' : ';; esac'}`,
   ].join('\n') + '\n';
 }

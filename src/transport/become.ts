@@ -37,23 +37,34 @@ export interface ExecPlan {
  */
 export const RUNNER = `__fleet_script=$(cat; echo .); exec </dev/null; eval "\${__fleet_script%.}"`;
 
+/**
+ * For a script that is engine/script.ts's (one function definition, then its call with stdin
+ * from /dev/null), which no command in it can read past: the shell reads it from stdin as it
+ * runs it, with no copy first (RUNNER's command substitution cost the host a fork and a `cat`,
+ * about what the probe's own `stat` costs). RUNNER where stdin is no pipe (a socket cannot be
+ * opened again by its /dev/stdin name).
+ */
+export const STREAM_RUNNER = `if [ -p /dev/stdin ]; then . /dev/stdin; else ${RUNNER}; fi`;
+
 // The wrapper skips whatever sudo did not consume (the password when the rule is in fact
 // NOPASSWD, the pad lines) up to the OK line, then forgets it: the password never reaches the script.
-const PASSWORD_WRAPPER =
+const PASSWORD_WRAPPER = (runner: string) =>
   `while IFS= read -r l; do [ "$l" = "${SUDO_OK_LINE}" ] && break; done; [ "$l" = "${SUDO_OK_LINE}" ] || exit 97; unset l; ` +
-  `printf "%s\\n" "${BECOME_MARKER}"; ${RUNNER}`;
-const NOPASSWD_WRAPPER = `printf "%s\\n" "${BECOME_MARKER}"; ${RUNNER}`;
+  `printf "%s\\n" "${BECOME_MARKER}"; ${runner}`;
+const NOPASSWD_WRAPPER = (runner: string) => `printf "%s\\n" "${BECOME_MARKER}"; ${runner}`;
 
-export function buildExec(script: string, opts: { become: boolean; user: string; password?: string }): ExecPlan {
+/** `streamed`: the script is engine/script.ts's (STREAM_RUNNER). */
+export function buildExec(script: string, opts: { become: boolean; user: string; password?: string; streamed?: boolean }): ExecPlan {
   const body = Buffer.from(script, 'utf8');
-  if (!opts.become || opts.user === 'root') return { command: `sh -c '${RUNNER}'`, stdin: body, viaSudo: false };
+  const runner = opts.streamed ? STREAM_RUNNER : RUNNER;
+  if (!opts.become || opts.user === 'root') return { command: `sh -c '${runner}'`, stdin: body, viaSudo: false };
   if (opts.password === undefined) {
-    return { command: `sudo -n -H -- sh -c '${NOPASSWD_WRAPPER}'`, stdin: body, viaSudo: true };
+    return { command: `sudo -n -H -- sh -c '${NOPASSWD_WRAPPER(runner)}'`, stdin: body, viaSudo: true };
   }
   const preamble = `${opts.password}\n${SUDO_PAD_LINE}\n${SUDO_PAD_LINE}\n${SUDO_OK_LINE}\n`;
   return {
     // -k: ignore cached credentials so sudo always consumes exactly the password line or nothing.
-    command: `sudo -k -S -p '' -H -- sh -c '${PASSWORD_WRAPPER}'`,
+    command: `sudo -k -S -p '' -H -- sh -c '${PASSWORD_WRAPPER(runner)}'`,
     stdin: Buffer.concat([Buffer.from(preamble, 'utf8'), body]),
     viaSudo: true,
   };

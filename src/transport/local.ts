@@ -15,7 +15,7 @@ export class ControllerSession implements HostSession {
       const out: Buffer[] = [];
       const err: Buffer[] = [];
       p.stdout.on('data', (d: Buffer) => (opts?.stdoutSink ? opts.stdoutSink(d) : out.push(d)));
-      p.stderr.on('data', (d: Buffer) => err.push(d));
+      p.stderr.on('data', (d: Buffer) => (opts?.stderrSink ? opts.stderrSink(d) : err.push(d)));
       p.on('error', reject);
       p.on('close', (rc) => resolve({ rc: rc ?? 255, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
       p.stdin.end(script);

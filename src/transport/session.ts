@@ -51,7 +51,7 @@ export class SshSession implements HostSession {
   }
 
   run(script: string, opts?: ExecOptions): Promise<ExecResult> {
-    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password });
+    const plan = buildExec(script, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password, streamed: opts?.streamed });
     return this.exec(plan.command, plan.viaSudo, opts, (ch) => ch.end(plan.stdin));
   }
 
@@ -73,7 +73,7 @@ export class SshSession implements HostSession {
   private exec(
     command: string,
     viaSudo: boolean,
-    opts: Pick<ExecOptions, 'onOutput' | 'stdoutSink'> | undefined,
+    opts: Pick<ExecOptions, 'onOutput' | 'stdoutSink' | 'stderrSink'> | undefined,
     feed: (ch: ClientChannel, fail: (err: Error) => void) => void,
   ): Promise<ExecResult> {
     if (this.lost) return Promise.reject(this.lost);
@@ -105,7 +105,9 @@ export class SshSession implements HostSession {
           live?.stdout(rest);
         });
         ch.stderr.on('data', (d: Buffer) => {
-          errOut.push(d);
+          // Kept with a sink too, while sudo may still refuse (its message is on stderr).
+          if (!opts?.stderrSink || (gate && !gate.started)) errOut.push(d);
+          opts?.stderrSink?.(d);
           live?.stderr(d);
         });
         ch.on('exit', (code: number | null, sig?: string) => {

@@ -184,31 +184,37 @@ const optionsOf = (b: PathBatch): PathProbeOptions => ({ follow: b.follow, alway
 /** Marks where one path's answer starts in a merged probe's output (no answer line starts so). */
 export const MEMBER_MARK = '@@path ';
 
-/** Every path's probe in one script, with one `stat` for the paths not followed and one `stat -L`
- * for those followed, instead of one per path. Each path's existence is tested once, before its
- * stat, and decides both whether it is in the stat and whether its record goes where its own
+/** Every path's probe in one script, with one `stat` for the paths (and one `stat -L` for the
+ * followed ones that are links), instead of one per path. Each path's existence is tested once,
+ * before its stat, and decides which stat it is in and whether its record goes where its own
  * probe prints it, so the records cannot fall out of step; a stat that fails fails the whole
  * probe (the path changed under it), as a path's own probe fails. Each stat prints its records
  * straight to the output, first, after a STATS_MARK line; each path's answer holds a STAT_MARK
  * line where its own probe prints its record, and pathBatchSplit puts the records back in order
  * (reading them back in the shell, a byte per read(2), was most of a 1000-path probe's cost).
  * The text of every followed file whose whole content is asked (line, block) is read by one
- * `cat` and encoded by one `base64`, printed next; each such record holds a CONTENT_MARK line
+ * `od`, printed next in hex; each such record holds a CONTENT_MARK line
  * where its own probe prints content_b64=, and pathBatchSplit cuts the file's bytes out of the
- * whole by the sizes its stat -L printed (a process per file was most of the probe's cost).
+ * whole by the sizes their records give (a process per file was most of the probe's cost).
  * It runs as a function in the script's own shell (script.ts, Section.inline): it returns,
  * never exits, and sets only the variables pathBatchVars names. */
 export function pathBatchScript(needs: PathBatch[]): string {
   const out: string[] = [];
-  for (const follow of [false, true]) {
-    out.push('set --');
-    needs.forEach((n, i) => {
-      if (n.follow !== follow) return;
-      const p = q(n.path);
-      out.push(`if [ -e ${p} ] || [ -L ${p} ]; then set -- "$@" ${p}; fe_${i}=1; else fe_${i}=; fi`);
-    });
-    out.push(`printf '${STATS_MARK}${follow ? 'L' : 'P'}\\n'; [ $# -eq 0 ] || stat ${follow ? '-L ' : ''}--printf='${STAT_FORMAT('')}' -- "$@" || return 1`);
-  }
+  // fe_i: which stat prints path i's record, "P" or "L", or none (absent). A followed path that
+  // is no link is the same file either way, so it goes with the paths not followed, and `stat -L`
+  // runs only when a followed path is a link.
+  out.push('set --');
+  needs.forEach((n, i) => {
+    const p = q(n.path);
+    const exists = n.follow ? `if [ -L ${p} ]; then fe_${i}=L; elif [ -e ${p} ]` : `if [ -e ${p} ] || [ -L ${p} ]`;
+    out.push(`${exists}; then set -- "$@" ${p}; fe_${i}=P; else fe_${i}=; fi`);
+  });
+  out.push(`printf '${STATS_MARK}P\\n'; [ $# -eq 0 ] || stat --printf='${STAT_FORMAT('')}' -- "$@" || return 1`);
+  out.push('set --');
+  needs.forEach((n, i) => {
+    if (n.follow) out.push(`[ "$fe_${i}" != L ] || set -- "$@" ${q(n.path)}`);
+  });
+  out.push(`printf '${STATS_MARK}L\\n'; [ $# -eq 0 ] || stat -L --printf='${STAT_FORMAT('')}' -- "$@" || return 1`);
   // One sha256sum over the regular files whose digest is asked; it prints one line per file,
   // in order (a name with a newline or backslash is escaped, its line starts with "\\").
   out.push('set --');
@@ -228,14 +234,15 @@ export function pathBatchScript(needs: PathBatch[]): string {
       const p = q(n.path);
       out.push(`if [ -f ${p} ]; then set -- "$@" ${p}; fc_${i}=1; else fc_${i}=; fi`);
     });
-    out.push(`true >"$T/bC" || return 1; [ $# -eq 0 ] || cat -- "$@" >"$T/bC" || return 1`);
-    out.push(`printf '${CONTENTS_MARK}'; [ ! -s "$T/bC" ] || base64 -w0 <"$T/bC" || return 1; echo`);
+    // One `od` prints them all in hex: one process, where a `cat` into a file and a `base64`
+    // of it were two and needed the script's directory.
+    out.push(`printf '${CONTENTS_MARK}\\n'; [ $# -eq 0 ] || od -An -v -tx1 -w${OD_WIDTH} -- "$@" || return 1`);
   }
   out.push(`set -f; IFS='\n'; set -- $h; unset IFS h; set +f`);
   needs.forEach((n, i) => {
     out.push(`printf '${MEMBER_MARK}${i}\\n'`);
     const swap = {
-      stat: `if [ "$fe_${i}" = 1 ]; then echo '${STAT_MARK}${n.follow ? 'L' : 'P'}'; fi`,
+      stat: `if [ -n "$fe_${i}" ]; then echo "${STAT_MARK}$fe_${i}"; fi`,
       sha256: `[ "$fh_${i}" = 1 ]; then [ $# -gt 0 ] || return 1; s=\${1#\\\\}; shift`,
       content: joinsContent(n) ? `if [ "$fc_${i}" = 1 ]; then echo '${CONTENT_MARK}'; fi` : undefined,
     };
@@ -254,12 +261,14 @@ const STATS_MARK = '@@stats ';
 /** Where a path's stat record goes, with its stat's letter (no answer line starts so). */
 const STAT_MARK = '@@stat ';
 
-/** Whose content the merged probe reads in one `cat`: followed paths (their stat -L size is
- * the size of what `cat` reads). */
+/** Whose content the merged probe reads in one `od`: followed paths (the size their record
+ * gives, from `stat -L` for a link, is the size of what `od` reads). */
 const joinsContent = (n: PathBatch): boolean => n.alwaysContent && n.follow;
 
-/** The first line of a merged probe that joined contents: every such file's bytes, as base64. */
-const CONTENTS_MARK = '@@contents ';
+/** Before the lines of a merged probe that joined contents: every such file's bytes, in `od`'s
+ * hex (two digits a byte, spaces between, OD_WIDTH bytes a line). */
+const CONTENTS_MARK = '@@contents';
+const OD_WIDTH = 4096;
 /** Where a record's content_b64= line goes (no answer line starts so). */
 const CONTENT_MARK = '@@content';
 
@@ -270,16 +279,20 @@ function withRecords(stdout: string): string | undefined {
   const lines = stdout.split('\n');
   const records: Record<string, string[]> = { P: [], L: [] };
   let into: string[] | undefined;
-  let all: Buffer | undefined;
+  let hex: string[] | undefined;
   let first = 0;
   for (; first < lines.length && !lines[first].startsWith(MEMBER_MARK); first++) {
     const l = lines[first];
     if (l.startsWith(STATS_MARK)) into = records[l.slice(STATS_MARK.length)];
-    else if (l.startsWith(CONTENTS_MARK)) {
-      all = Buffer.from(l.slice(CONTENTS_MARK.length), 'base64');
-      into = undefined;
-    } else if (into) into.push(l);
+    else if (l === CONTENTS_MARK) into = hex = [];
+    else if (into) into.push(l);
     else if (l !== '') return undefined;
+  }
+  let all: Buffer | undefined;
+  if (hex) {
+    const digits = hex.join('').replace(/ /g, '');
+    if (!/^(?:[0-9a-f]{2})*$/.test(digits)) return undefined;
+    all = Buffer.from(digits, 'hex');
   }
   const taken: Record<string, number> = { P: 0, L: 0 };
   const body: string[] = [];

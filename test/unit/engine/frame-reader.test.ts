@@ -2,23 +2,30 @@
 // refused when its markers break the script's order.
 import { spawnSync } from 'node:child_process';
 import { describe, expect, it } from 'vitest';
-import { FrameReader, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
+import { FrameReader, joinStderr, parseScriptOutput, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from '../../../src/engine/frame-reader.js';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { buildScript, DIVERGED, type Section } from '../../../src/engine/script.js';
 import { DIVERGED_MARK, guardedSection } from '../../../src/engine/pipeline.js';
 import { OUTPUT_HEAD_BYTES, OUTPUT_TAIL_BYTES } from '../../../src/model/capped-output.js';
 import { RUNNER } from '../../../src/transport/become.js';
+import { ControllerSession } from '../../../src/transport/local.js';
 import { LocalSession } from './local-session.js';
 
 /** The script run the way the transport runs it on a host (read whole, then eval'd). */
-function runOnHost(script: string): Buffer {
-  return spawnSync('sh', ['-c', RUNNER], { input: script, maxBuffer: 1 << 30 }).stdout;
+function runOnHost(script: string): { stdout: Buffer; stderr: Buffer } {
+  const r = spawnSync('sh', ['-c', RUNNER], { input: script, maxBuffer: 1 << 30 });
+  return { stdout: r.stdout, stderr: r.stderr };
 }
 
-function split(out: Buffer, nonce: string, kinds: Section['kind'][], chunk: number) {
+/** Both streams read as they stream in, `chunk` bytes at a time, as round-trip.ts reads them. */
+function split(out: { stdout: Buffer; stderr: Buffer }, nonce: string, kinds: Section['kind'][], chunk: number) {
   const r = new FrameReader(nonce, kinds);
-  for (let i = 0; i < out.length; i += chunk) r.push(out.subarray(i, i + chunk));
-  return r.end();
+  const e = new FrameReader(nonce, undefined, true);
+  for (let i = 0; i < Math.max(out.stdout.length, out.stderr.length); i += chunk) {
+    r.push(out.stdout.subarray(i, i + chunk));
+    e.push(out.stderr.subarray(i, i + chunk));
+  }
+  return joinStderr(r.end(), e.end(), kinds);
 }
 
 describe('FrameReader', () => {
@@ -33,9 +40,10 @@ describe('FrameReader', () => {
     const b = buildScript(sections);
     const out = runOnHost(b.script);
     const whole = parseScriptOutput(
-      out,
+      out.stdout,
       b.nonce,
       sections.map((s) => s.kind),
+      out.stderr,
     );
     expect(whole.broken).toBeUndefined();
     expect([...whole.sections.entries()]).toEqual([
@@ -55,11 +63,12 @@ describe('FrameReader', () => {
       ).toEqual(whole);
   });
 
-  it('a flood in one section is capped (head, tail, dropped count) and leaves the others exact', () => {
+  it('a flood in one section, on stdout or on stderr, is capped (head, tail, dropped count) and leaves the others exact', () => {
     const flood: Section[] = [
-      { kind: 'query', text: 'echo before' },
+      { kind: 'query', text: 'echo before; echo said >&2' },
       { kind: 'apply', text: 'echo FIRST; yes 0123456789 | head -c 12000000; echo; echo LAST' },
-      { kind: 'query', text: 'echo after' },
+      { kind: 'apply', text: 'echo FIRST >&2; yes 0123456789 | head -c 12000000 >&2; echo >&2; echo LAST >&2' },
+      { kind: 'probe', text: 'echo after; echo failed >&2; exit 3' },
     ];
     const b = buildScript(flood);
     const r = split(
@@ -69,16 +78,38 @@ describe('FrameReader', () => {
       65536,
     );
     expect(r.broken).toBeUndefined();
-    expect(r.sections.get(0)).toEqual({ stdout: 'before\n', stderr: '', rc: 0 });
-    expect(r.sections.get(2)).toEqual({ stdout: 'after\n', stderr: '', rc: 0 });
-    const big = r.sections.get(1)!;
-    expect(big.rc).toBe(0);
+    expect(r.sections.get(0)).toEqual({ stdout: 'before\n', stderr: 'said\n', rc: 0 });
+    expect(r.sections.get(3)).toEqual({ stdout: 'after\n', stderr: 'failed\n', rc: 3 });
     const total = 'FIRST\n'.length + 12_000_000 + 1 + 'LAST\n'.length;
-    expect(big.dropped).toEqual({ stdout: total - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES, stderr: 0 });
-    expect(big.stdout.startsWith('FIRST\n0123456789\n')).toBe(true);
-    expect(big.stdout.endsWith('\nLAST\n')).toBe(true);
-    expect(big.stdout).toContain(`[fleet: ${big.dropped!.stdout} bytes of output dropped here]`);
-    expect(big.stdout.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+    for (const [i, stream] of [[1, 'stdout'], [2, 'stderr']] as const) {
+      const big = r.sections.get(i)!;
+      expect(big.rc).toBe(0);
+      expect(big.dropped).toEqual({ stdout: 0, stderr: 0, [stream]: total - OUTPUT_HEAD_BYTES - OUTPUT_TAIL_BYTES });
+      const text = big[stream];
+      expect(text.startsWith('FIRST\n0123456789\n')).toBe(true);
+      expect(text.endsWith('\nLAST\n')).toBe(true);
+      expect(text).toContain(`[fleet: ${big.dropped![stream]} bytes of output dropped here]`);
+      expect(text.length).toBeLessThan(OUTPUT_HEAD_BYTES + OUTPUT_TAIL_BYTES + 100);
+    }
+  });
+
+  it('streams stderr through the transport and reads it per section (the controller\'s own shell)', async () => {
+    const r = await roundTrip(
+      new ControllerSession(),
+      [
+        { kind: 'probe', text: 'echo quiet >&2; echo ok' },
+        { kind: 'probe', text: 'echo broke >&2; exit 2' },
+        { kind: 'query', text: 'echo said >&2' },
+      ],
+      false,
+      'test',
+      {},
+    );
+    expect([...r.entries()]).toEqual([
+      [0, { stdout: 'ok\n', stderr: '', rc: 0 }],
+      [1, { stdout: '', stderr: 'broke\n', rc: 2 }],
+      [2, { stdout: '', stderr: 'said\n', rc: 0 }],
+    ]);
   });
 
   it("the script's own text quoted back (`set` prints it) is content, not markers", () => {
@@ -87,7 +118,7 @@ describe('FrameReader', () => {
       { kind: 'query', text: 'echo second' },
     ];
     const b = buildScript(s);
-    const r = parseScriptOutput(runOnHost(b.script), b.nonce, ['query', 'query']);
+    const r = parseScriptOutput(runOnHost(b.script).stdout, b.nonce, ['query', 'query']);
     expect(r.broken).toBeUndefined();
     expect(r.sections.get(0)!.stdout).toContain(`@@F${b.nonce}:b:1@@`);
     expect(r.sections.get(1)).toEqual({ stdout: 'second\n', stderr: '', rc: 0 });
@@ -135,19 +166,20 @@ describe('FrameReader', () => {
       { kind: 'probe', text: 'echo p2' },
       { kind: 'apply', text: 'echo later apply ran' },
       { kind: 'query', text: 'echo later query ran' },
-      { kind: 'probe', text: 'echo p5' },
+      { kind: 'probe', text: 'echo p5; echo p5 says >&2; exit 3' },
     ];
     const b = buildScript(sections);
     const out = runOnHost(b.script);
-    const r = parseScriptOutput(out, b.nonce, sections.map((s) => s.kind));
+    // The stderr frames skip the same sections: joined, each keeps its own.
+    const r = parseScriptOutput(out.stdout, b.nonce, sections.map((s) => s.kind), out.stderr);
     expect(r.broken).toBeUndefined();
     expect(r.sections.get(0)).toMatchObject({ stdout: 'first\n', rc: 0 });
     expect(r.sections.get(1)).toMatchObject({ stdout: `${DIVERGED_MARK}\n`, rc: DIVERGED });
     expect(r.sections.get(2)).toMatchObject({ stdout: 'p2\n', rc: 0 });
     expect(r.sections.has(3)).toBe(false);
     expect(r.sections.has(4)).toBe(false);
-    expect(r.sections.get(5)).toMatchObject({ stdout: 'p5\n', rc: 0 });
-    expect(out.toString()).not.toMatch(/later (apply|query) ran|rider ran/);
+    expect(r.sections.get(5)).toEqual({ stdout: 'p5\n', stderr: 'p5 says\n', rc: 3 });
+    expect(out.stdout.toString()).not.toMatch(/later (apply|query) ran|rider ran/);
   });
 
   it("an apply of the operator's that exits with the divergence code still stops the script", () => {
@@ -157,7 +189,8 @@ describe('FrameReader', () => {
       { kind: 'apply', text: 'echo later apply ran' },
     ];
     const b = buildScript(sections);
-    const r = parseScriptOutput(runOnHost(b.script), b.nonce, sections.map((s) => s.kind));
+    const out = runOnHost(b.script);
+    const r = parseScriptOutput(out.stdout, b.nonce, sections.map((s) => s.kind), out.stderr);
     expect(r.sections.get(0)).toMatchObject({ stdout: 'mine\n', rc: DIVERGED });
     expect([...r.sections.keys()]).toEqual([0]);
   });
@@ -210,21 +243,23 @@ describe('roundTrip over untrusted output', () => {
     expect(r.get(1)).toEqual({ stdout: 'small\n', stderr: '', rc: 0 });
   });
 
-  it('refuses a round trip whose markers were forged, naming what broke', async () => {
+  it('refuses a round trip whose markers were forged, on stdout or on stderr, naming what broke', async () => {
     // A "shell" that answers with fleet's markers, read from the script, in an order the script never prints.
-    const session = {
+    const forged = (answer: (m: (tag: string) => string) => { stdout: string; stderr: string }) => ({
       roundTrips: 0,
       connectMs: 1,
       close() {},
       async run(script: string) {
         const nonce = /@@F([0-9a-f]{12}):b:0@@/.exec(script)![1];
-        const m = (tag: string) => `@@F${nonce}:${tag}@@\n`;
-        return { rc: 0, stdout: `${m('b:0')}type=file\n${m('e:0:0')}${m('e:0:0')}`, stderr: '' };
+        return { rc: 0, ...answer((tag) => `@@F${nonce}:${tag}@@\n`) };
       },
-    };
-    await expect(roundTrip(session, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
+    });
+    const onStdout = forged((m) => ({ stdout: `${m('b:0')}type=file\n${m('e:0:0')}${m('e:0:0')}`, stderr: '' }));
+    await expect(roundTrip(onStdout, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(
       /does not follow fleet's framing \(expected no end marker here, got marker 'e:0:0'\)/,
     );
+    const onStderr = forged((m) => ({ stdout: `${m('b:0')}type=file\n${m('e:0:0')}`, stderr: `${m('b:0')}x\n${m('e:0:0')}${m('b:0')}y\n${m('e:0:0')}` }));
+    await expect(roundTrip(onStderr, [{ kind: 'probe', text: 'true' }], false, 'test', {})).rejects.toThrow(/does not follow fleet's framing \(on stderr: expected step 1 to begin/);
   });
 
   it('a shell that exits 0 without running the script is an error, not an empty answer', async () => {

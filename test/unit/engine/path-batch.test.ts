@@ -3,7 +3,7 @@
 // the answers and plan() decisions of every file-like module are compared.
 import { Ajv } from 'ajv';
 import { execFileSync } from 'node:child_process';
-import { chmodSync, mkdirSync, mkdtempSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -96,10 +96,34 @@ describe('merged path probes', () => {
     expect(sent[0].text.match(/\bstat (-L )?--printf/g)).toEqual(['stat --printf', 'stat -L --printf']);
     // One sha256sum for every digest asked (copy, template), none per task.
     expect(sent[0].text.match(/\bsha256sum\b/g)).toEqual(['sha256sum']);
-    // One cat and one base64 for the text of every line and block file, none per task.
-    expect(sent[0].text.match(/\bcat\b/g)).toEqual(['cat']);
-    expect(sent[0].text.match(/\bbase64 -w0 <"\$T\/bC"/g)?.length).toBe(1);
+    // One od for the text of every line and block file, none per task, and no file to spool it in.
+    expect(sent[0].text.match(/\bod -An\b/g)).toEqual(['od -An']);
+    expect(sent[0].text).not.toMatch(/\bcat\b|\$T\b/);
     expect(sent[0].text).not.toMatch(/content_b64='; base64 -w0 < \S+ \|\| exit 1/);
+  });
+
+  it('start stat -L only when a followed path is a link: the processes the host starts, counted', async () => {
+    const shim = mkdtempSync(join(tmpdir(), 'fleet-shim-'));
+    const log = join(shim, 'log');
+    try {
+      for (const tool of ['stat', 'sha256sum', 'od', 'cat', 'base64']) {
+        const real = execFileSync('sh', ['-c', `command -v ${tool}`], { encoding: 'utf8' }).trim();
+        writeFileSync(join(shim, tool), `#!/bin/sh\necho "${tool} \${1%%=*}" >>'${log}'\nexec ${real} "$@"\n`, { mode: 0o755 });
+      }
+      const started = async (tasks: { m: AnyModule; p: Record<string, unknown> }[]) => {
+        writeFileSync(log, '');
+        const session = new LocalSession({ PATH: `${shim}:${process.env.PATH}` });
+        const r = await roundTrip(session, tasks.map(section), false, 'test', {});
+        expect([...r.values()].every((x) => x.rc === 0)).toBe(true);
+        return readFileSync(log, 'utf8').split('\n').filter(Boolean).sort();
+      };
+      const plain = [task('directory', { path: p('dir') }), task('copy', { dest: p('same'), content: 'hello\n' }), task('line', { path: p('lines'), line: 'a=1' })];
+      expect(await started(plain)).toEqual(['od -An', 'sha256sum --', 'stat --printf']);
+      const linked = [...plain, task('copy', { dest: p('link-to-file'), content: 'hello\n' })];
+      expect((await started(linked)).filter((l) => l.startsWith('stat'))).toHaveLength(2);
+    } finally {
+      rmSync(shim, { recursive: true, force: true });
+    }
   });
 
   it('fail every task whose content it read when a size and the bytes read disagree', async () => {
@@ -114,14 +138,17 @@ describe('merged path probes', () => {
     expect([...good.values()].map((r) => r.rc)).toEqual([0, 0, 0]);
     expect(good.get(0)!.stdout).toContain(`content_b64=${Buffer.from('a=1\nkey=old\n').toString('base64')}\n`);
     // The file grew between its stat and the cat: the bytes read are one more than the sizes.
-    const grown = await run((o) => o.replace(/^@@contents (\S*)/m, (_m, b64: string) => `@@contents ${Buffer.concat([Buffer.from(b64, 'base64'), Buffer.from('x')]).toString('base64')}`));
+    const grown = await run((o) => o.replace('\n@@path 0\n', '\n 78\n@@path 0\n'));
+    // Bytes that are not od's hex are no answer either.
+    const garbled = await run((o) => o.replace('\n@@path 0\n', '\n 7\n@@path 0\n'));
+    expect([...garbled.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
     expect([...grown.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
     expect(grown.get(0)!.stderr).toMatch(/changed while it was probed/);
     // The stat records are put back in order: one record fewer than the answers ask for (or
     // one more) is no answer either.
     const fewer = await run((o) => o.replace(/^mode=.*\n(?:.*\n){5}/m, ''));
     expect([...fewer.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
-    const more = await run((o) => o.replace(/^(@@stats L\n)((?:.*\n){6})/m, '$1$2$2'));
+    const more = await run((o) => o.replace(/^(@@stats P\n)((?:.*\n){6})/m, '$1$2$2'));
     expect([...more.values()].map((r) => r.rc !== 0)).toEqual([true, true, true]);
   });
 
@@ -151,7 +178,7 @@ describe('merged path probes', () => {
     // IFS, globbing.
     const look: Section = { kind: 'query', text: 'echo "vars=${s-}${h-}${fe_0-}${fh_14-}${fc_22-}${f-}${k-}${w-}${n-}${l-} args=$# ifs=${IFS+set} opts=$-"; set -- /*; [ "$1" != "/*" ] && echo globs\n' };
     const r = await roundTrip(session, [...tasks.map(section), look], false, 'test', {});
-    expect(session.scripts[0]).toMatch(/^fleet_s 2>"\$T\/e"; rc=\$\?; unset s h fe_0 fh_0 fc_0 /m);
+    expect(session.scripts[0]).toMatch(/^fleet_s; rc=\$\?; unset s h fe_0 fh_0 fc_0 /m);
     expect(session.scripts[0].match(/^\(\n/gm)?.length ?? 0).toBe(1); // the query alone runs in a subshell
     const seen = r.get(tasks.length)!.stdout;
     expect(seen).toMatch(/^vars= args=0 ifs= opts=[^f]*\nglobs\n$/);

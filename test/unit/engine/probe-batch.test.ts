@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { roundTrip } from '../../../src/engine/round-trip.js';
 import { batchProbes } from '../../../src/engine/probe-batch.js';
 import type { Section } from '../../../src/engine/script.js';
-import { factsProbe, FACTS_PROBE, parseFacts } from '../../../src/engine/facts.js';
+import { factsSection, FACTS_PROBE, parseFacts } from '../../../src/engine/facts.js';
 import { batchPackage, dpkgQuerySh, LISTS_AGE_SH, planPackage, probePackage, type PackageParams } from '../../../src/modules/package.js';
 import { batchRun, planRun, probeRun, type RunParams } from '../../../src/modules/lib/run.js';
 import { LocalSession } from './local-session.js';
@@ -142,7 +142,7 @@ describe('merged package probes', () => {
   it('read the facts\' dpkg-query in the first round trip: one call in all, the same answers and facts', async () => {
     const sections = CORPUS.map(section);
     const before = calls();
-    const merged = await roundTrip(new LocalSession(env), [{ kind: 'probe', text: factsProbe(sections) }, ...sections], false, 'test', {});
+    const merged = await roundTrip(new LocalSession(env), [factsSection(sections), ...sections], false, 'test', {});
     expect(calls() - before).toBe(1);
     const alone = new LocalSession(env);
     for (const [i, s] of sections.entries()) {
@@ -150,7 +150,7 @@ describe('merged package probes', () => {
       expect(merged.get(i + 1)!.stdout).toBe(own.stdout);
     }
     // A task's own probe (not merged) reads the facts' answer too.
-    const single = await roundTrip(new LocalSession(env), [{ kind: 'probe', text: factsProbe([sections[1]]) }, sections[1]], false, 'test', {});
+    const single = await roundTrip(new LocalSession(env), [factsSection([sections[1]]), sections[1]], false, 'test', {});
     const ownBeta = (await roundTrip(alone, [{ kind: 'probe', text: sections[1].text }], false, 'test', {})).get(0)!;
     expect(single.get(1)!.stdout).toBe(ownBeta.stdout);
     // The facts read the same as the facts alone (but the clock, and the addresses: other
@@ -171,7 +171,7 @@ describe('merged package probes', () => {
       const own = (await roundTrip(alone, [{ kind: 'probe', text: probePackage(p) }], false, 'test', {})).get(0)!;
       // The probe as it was before: the age always printed.
       const names = [...new Set((typeof p.name === 'string' ? [p.name] : p.name).map((n) => n.split('=')[0]))];
-      const old = (await roundTrip(withAge, [{ kind: 'probe', text: `${dpkgQuerySh(names)} || :\ncat "$T/dq"\n${LISTS_AGE_SH}` }], false, 'test', {})).get(0)!;
+      const old = (await roundTrip(withAge, [{ kind: 'probe', text: `${dpkgQuerySh(names, 'd')} || :\n[ -z "$d" ] || printf '%s\\n' "$d"\n${LISTS_AGE_SH}` }], false, 'test', {})).get(0)!;
       read.push(own.stdout.includes('lists_mtime='));
       expect(planPackage(p, own.stdout, { now: 4e9 } as never)).toEqual(planPackage(p, old.stdout, { now: 4e9 } as never));
     }

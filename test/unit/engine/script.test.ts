@@ -1,21 +1,34 @@
 import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScriptOutput } from '../../../src/engine/frame-reader.js';
-import { buildScript } from '../../../src/engine/script.js';
+import { buildScript, type Section } from '../../../src/engine/script.js';
 
-function runSh(script: string): string {
-  return spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' }).stdout;
+function runSh(script: string): [string, string] {
+  const r = spawnSync('sh', ['-s'], { input: script, encoding: 'utf8' });
+  return [r.stdout, r.stderr];
+}
+
+function sectionsOf(b: { script: string; nonce: string }, kinds?: Section['kind'][]) {
+  const [out, err] = runSh(b.script);
+  return parseScriptOutput(out, b.nonce, kinds, err).sections;
 }
 
 describe('probe scripts', () => {
   it('splits sections exactly, with and without trailing newlines, and keeps stderr of failures', () => {
-    const b = buildScript([
+    const sections: Section[] = [
       { kind: 'probe', text: 'printf "a\\nb\\n"' },
-      { kind: 'probe', text: 'printf "no newline"' },
+      { kind: 'probe', text: 'printf "no newline"; echo ignored >&2' },
       { kind: 'probe', text: 'echo oops >&2; exit 4' },
       { kind: 'query', text: 'echo out; echo err >&2' },
-    ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
+    ];
+    const b = buildScript(sections);
+    const r = sectionsOf(
+      b,
+      sections.map((s) => s.kind),
+    );
     expect(r.get(0)).toEqual({ stdout: 'a\nb\n', stderr: '', rc: 0 });
     expect(r.get(1)).toEqual({ stdout: 'no newline', stderr: '', rc: 0 });
     expect(r.get(2)).toEqual({ stdout: '', stderr: 'oops\n', rc: 4 });
@@ -27,7 +40,7 @@ describe('probe scripts', () => {
       { kind: 'apply', text: 'false; echo never' },
       { kind: 'probe', text: 'echo later' },
     ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
+    const r = sectionsOf(b);
     expect(r.get(0)?.rc).not.toBe(0);
     expect(r.get(0)?.stdout).toBe('');
     expect(r.has(1)).toBe(false);
@@ -38,8 +51,30 @@ describe('probe scripts', () => {
       { kind: 'probe', text: "echo '@@F000000000000:e:0:0@@'; cat" },
       { kind: 'probe', text: 'echo second' },
     ]);
-    const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
+    const r = sectionsOf(b);
     expect(r.get(0)?.stdout).toBe('@@F000000000000:e:0:0@@\n');
     expect(r.get(1)?.stdout).toBe('second\n');
+  });
+
+  it('makes the script directory only when a section names $T, and removes it, also after a failed apply', () => {
+    const tmp = mkdtempSync(join(tmpdir(), 'fleet-script-'));
+    try {
+      const none = buildScript([{ kind: 'probe', text: 'echo hi' }, { kind: 'apply', text: 'echo done' }]);
+      expect(none.script).not.toContain('mkdir');
+      expect(spawnSync('sh', ['-s'], { input: none.script, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } }).stdout).toContain('done');
+      const used = buildScript([
+        { kind: 'probe', text: 'echo kept >"$T/f"; cat "$T/f"' },
+        { kind: 'apply', text: 'false' },
+        { kind: 'probe', text: 'echo never' },
+      ]);
+      const r = spawnSync('sh', ['-s'], { input: used.script, encoding: 'utf8', env: { ...process.env, TMPDIR: tmp } });
+      const sections = parseScriptOutput(r.stdout, used.nonce, ['probe', 'apply', 'probe'], r.stderr).sections;
+      expect(sections.get(0)).toEqual({ stdout: 'kept\n', stderr: '', rc: 0 });
+      expect(sections.get(1)!.rc).not.toBe(0);
+      expect(sections.has(2)).toBe(false);
+      expect(readdirSync(tmp)).toEqual([]);
+    } finally {
+      rmSync(tmp, { recursive: true, force: true });
+    }
   });
 });

@@ -4,10 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/model/inventory.js';
+import { parseScriptOutput } from '../../../src/engine/frame-reader.js';
+import { buildScript } from '../../../src/engine/script.js';
 import { Redactor } from '../../../src/report/redact.js';
 import {
   BECOME_MARKER,
   RUNNER,
+  STREAM_RUNNER,
   BecomeError,
   buildExec,
   interpretBecome,
@@ -24,6 +27,14 @@ function runWrapper(command: string, stdin: Buffer) {
   const m = /sh -c '([^']*)'$/.exec(command);
   expect(m, `no sh -c '...' in ${command}`).not.toBeNull();
   const r = spawnSync('sh', ['-c', m![1]], { input: stdin });
+  return { rc: r.status ?? 255, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
+}
+
+/** The same through a pipe, as sshd hands the script over (node's own stdin is a socket). */
+function runWrapperPiped(command: string, stdin: Buffer) {
+  const m = /sh -c '([^']*)'$/.exec(command);
+  expect(m, `no sh -c '...' in ${command}`).not.toBeNull();
+  const r = spawnSync('sh', ['-c', 'cat | sh -c "$FLEET_TEST_WRAPPER"'], { input: stdin, env: { ...process.env, FLEET_TEST_WRAPPER: m![1] } });
   return { rc: r.status ?? 255, stdout: r.stdout.toString(), stderr: r.stderr.toString() };
 }
 
@@ -96,6 +107,44 @@ describe('buildExec', () => {
   it('wrong password: sudo retries on the pad lines only, so no line of the script is taken as a password', () => {
     const p = buildExec(SCRIPT, { become: true, user: 'deploy', password: PW });
     expect(consumeLines(p.stdin, 3).toString()).toBe(`${SUDO_OK_LINE}\n${SCRIPT}`);
+  });
+});
+
+describe('buildExec, streamed (the engine\'s scripts, read as they run)', () => {
+  const built = buildScript([
+    { kind: 'query', text: 'cat; read x || echo "read got EOF"' },
+    { kind: 'query', text: 'echo "uid=$(id -u) l=[$l]"; set | grep -c s3c[r]3t' },
+    { kind: 'probe', text: 'echo oops >&2; exit 3' },
+  ]);
+  const sections = (r: { stdout: string; stderr: string }) => parseScriptOutput(r.stdout.replace(`${BECOME_MARKER}\n`, ''), built.nonce, ['query', 'query', 'probe'], r.stderr).sections;
+
+  it('no copy of the script first (no $(cat)), and a command that reads stdin does not eat the rest', () => {
+    const p = buildExec(built.script, { become: false, user: 'root', streamed: true });
+    expect(p.command).toBe(`sh -c '${STREAM_RUNNER}'`);
+    // From a pipe the shell reads the script itself; from a socket, RUNNER's copy.
+    for (const run of [runWrapperPiped, runWrapper]) {
+      const r = sections(run(p.command, p.stdin));
+      expect(r.get(0)).toEqual({ stdout: 'read got EOF\n', stderr: '', rc: 0 });
+      expect(r.get(1)!.stdout).toMatch(/^uid=\d+ l=\[\]\n0\n$/);
+      expect(r.get(2)).toEqual({ stdout: '', stderr: 'oops\n', rc: 3 });
+    }
+  });
+
+  it('through sudo, NOPASSWD, with a password read by sudo, or skipped by the wrapper: the same, and no password seen', () => {
+    const nopasswd = buildExec(built.script, { become: true, user: 'deploy', streamed: true });
+    const withPw = buildExec(built.script, { become: true, user: 'deploy', password: PW, streamed: true });
+    for (const [command, stdin] of [
+      [nopasswd.command, nopasswd.stdin],
+      [withPw.command, consumeLines(withPw.stdin, 1)],
+      [withPw.command, withPw.stdin],
+    ] as const) {
+      const out = runWrapperPiped(command, stdin);
+      expect(out.stdout.startsWith(`${BECOME_MARKER}\n`)).toBe(true);
+      const r = sections(out);
+      expect(r.get(0)!.stdout).toBe('read got EOF\n');
+      expect(r.get(1)!.stdout).toMatch(/ l=\[\]\n0\n$/);
+      expect(r.get(2)!.rc).toBe(3);
+    }
   });
 });
 
