@@ -54,9 +54,10 @@ export function buildScript(sections: Section[]): BuiltScript {
     else parts.push(`(\n${body}\n) 2>"$T/e"; rc=$?`);
     parts.push(`printf '\\n${m}:e:${i}:%s@@\\n' "$rc"`);
     // stderr is shipped for applies and queries always (the recap and `register` need it),
-    // for probes only when they failed.
+    // for probes only when they failed; an empty one is not shipped (the reader reads no
+    // stderr block as empty stderr), which spares a `cat` process per quiet apply.
     const always = s.kind !== 'probe';
-    parts.push(`${always ? '' : 'if [ "$rc" -ne 0 ]; then '}printf '${m}:x:${i}@@\\n'; cat "$T/e"; printf '\\n${m}:y:${i}@@\\n'${always ? '' : '; fi'}`);
+    parts.push(`${always ? 'if [ -s "$T/e" ]; then ' : 'if [ "$rc" -ne 0 ]; then '}printf '${m}:x:${i}@@\\n'; cat "$T/e"; printf '\\n${m}:y:${i}@@\\n'; fi`);
     if (s.kind === 'apply') parts.push(`if [ "$rc" -ne 0 ]; then rm -rf "$T"; return 0; fi`);
   });
   parts.push('rm -rf "$T"');

@@ -1,4 +1,7 @@
 import { spawnSync } from 'node:child_process';
+import { chmodSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { parseScriptOutput } from '../../../src/engine/frame-reader.js';
 import { buildScript } from '../../../src/engine/script.js';
@@ -41,5 +44,32 @@ describe('probe scripts', () => {
     const r = parseScriptOutput(runSh(b.script), b.nonce).sections;
     expect(r.get(0)?.stdout).toBe('@@F000000000000:e:0:0@@\n');
     expect(r.get(1)?.stdout).toBe('second\n');
+  });
+
+  it('ships the stderr of applies and queries that printed any, without a process for the quiet ones', () => {
+    // A `cat` first on PATH that logs each call: the script's shipping is what runs it here.
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-script-'));
+    try {
+      writeFileSync(join(dir, 'cat'), `#!/bin/sh\necho called >> ${dir}/log\nexec /bin/cat "$@"\n`);
+      chmodSync(join(dir, 'cat'), 0o755);
+      writeFileSync(join(dir, 'log'), '');
+      const b = buildScript([
+        { kind: 'apply', text: 'echo quiet' },
+        { kind: 'query', text: 'echo out' },
+        { kind: 'apply', text: 'printf "no newline" >&2' },
+        { kind: 'apply', text: 'echo >&2' },
+        { kind: 'query', text: 'echo err >&2; exit 3' },
+      ]);
+      const out = spawnSync('sh', ['-s'], { input: b.script, encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } }).stdout;
+      const r = parseScriptOutput(out, b.nonce).sections;
+      expect(r.get(0)).toEqual({ stdout: 'quiet\n', stderr: '', rc: 0 });
+      expect(r.get(1)).toEqual({ stdout: 'out\n', stderr: '', rc: 0 });
+      expect(r.get(2)).toEqual({ stdout: '', stderr: 'no newline', rc: 0 });
+      expect(r.get(3)).toEqual({ stdout: '', stderr: '\n', rc: 0 });
+      expect(r.get(4)).toEqual({ stdout: '', stderr: 'err\n', rc: 3 });
+      expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('called\n'.repeat(3));
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
   });
 });
