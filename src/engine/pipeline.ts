@@ -31,15 +31,25 @@ export function probeDigest(r: SectionResult): string {
  * ones by digest, so the script does not carry them back. */
 export const INLINE_GUARD_BYTES = 4096;
 
-/** The guard runs the probe exactly as a probe section does (its own subshell, stderr
- * dropped) and appends the exit code, so the comparison covers what plan() saw. */
+/** A probe that may end its shell with status 0 (`exit` without a non-zero status, `return`,
+ * `exec`): its guard runs it in a subshell of its own, as its probe section did. */
+const ENDS_SHELL = /\bexit\b(?![ \t]+[1-9]\b)|\breturn\b|\bexec\b/;
+
+/** The guard runs the probe as a probe section does (stderr dropped) and appends the exit
+ * code, so the comparison covers what plan() saw. Unless the probe could end its shell with
+ * status 0 (ENDS_SHELL), it runs in the command substitution's own subshell as a `{ }` group,
+ * not in a second subshell (a fork less per guard): a failure that ends the substitution there
+ * (`|| exit 1`, set -e) ends it before the exit code is appended, so the answer can only differ
+ * from the planned one, made from a probe that exited 0 (lookahead plans from no other): the
+ * guard then stops the script, as it did when the subshell appended a non-zero code (`|| :`:
+ * the substitution's own status must not end the apply section, which runs under set -e). */
 export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined): Section {
   const seen = `${planned.stdout}\n@rc=${planned.rc}`;
   // Comparing the text itself costs the host no process; a digest costs a sha256sum and a subshell.
   const differs =
     Buffer.byteLength(seen) <= INLINE_GUARD_BYTES ? `[ "$fleet_o" != ${q(seen)} ]` : `[ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]`;
   const guard = [
-    `fleet_o=$( (\n${probeText}\n) 2>/dev/null; printf '\\n@rc=%s' "$?" )`,
+    `fleet_o=$( ${planned.rc !== 0 || ENDS_SHELL.test(probeText) ? `(\n${probeText}\n)` : `{\n${probeText}\n}`} 2>/dev/null; printf '\\n@rc=%s' "$?" ) || :`,
     `if ${differs}; then echo ${DIVERGED_MARK}; ${DIVERGED_FLAG}; exit ${DIVERGED}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };

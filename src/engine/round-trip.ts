@@ -77,11 +77,13 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   return parsed;
 }
 
-/** File contents going out (here-documents) and read back (`*_b64=` values), and any long
- * base64 run, are left out of verbose output: the redactor masks known secrets in clear text,
- * not encoded ones. */
+/** File contents going out (here-documents, and text written by printf: filewrite.ts
+ * contentSh) and read back (`*_b64=` values), and any long base64 run, are left out of verbose
+ * output: the redactor masks known secrets in clear text, not encoded ones, and a file's
+ * content is never shown where a diff would not be (`secret`). */
 export function elidePayloads(text: string): string {
   return text
+    .replace(/^(printf '%s' )'((?:[^']|'\\'')*)'( >"\$tmp")$/gm, (_m, open: string, body: string, close: string) => `${open}<${Buffer.byteLength(body.split(`'\\''`).join("'"))} bytes of text left out>${close}`)
     .replace(/(<<'(FLEET_B64_[0-9a-f]+)'\n)([\s\S]*?)(\2\n)/g, (_m, open: string, _d: string, body: string, close: string) => `${open}<${body.replace(/\s/g, '').length} base64 characters left out>\n${close}`)
     .replace(/(b64=)([A-Za-z0-9+/=]+)/g, (_m, key: string, v: string) => `${key}<${v.length} base64 characters left out>`)
     .replace(/[A-Za-z0-9+/]{64,}={0,2}/g, (m) => `<${m.length} base64 characters left out>`);

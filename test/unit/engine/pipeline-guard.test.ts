@@ -35,3 +35,30 @@ describe('pipelined guards', () => {
     });
   }
 });
+
+describe('pipelined guards: the probe in the substitution\'s shell', () => {
+  it('runs a probe as a group, not a second subshell, unless it could end its shell with status 0', () => {
+    const planned = { stdout: 'a\n', rc: 0, stderr: '' };
+    expect(guardedSection('echo a', planned, undefined).text).toMatch(/^fleet_o=\$\( \{\n/);
+    expect(guardedSection("[ -e /x ] && stat /x || exit 1", planned, undefined).text).toMatch(/^fleet_o=\$\( \{\n/);
+    for (const p of ['echo a; exit 0', 'echo a; exit', 'exit $x', 'return 0', 'exec echo a', 'echo a; exit 10']) {
+      expect(guardedSection(p, planned, undefined).text, p).toMatch(/^fleet_o=\$\( \(\n/);
+    }
+    // A plan made from a failed probe (not one lookahead makes) keeps the subshell too.
+    expect(guardedSection('echo a', { ...planned, rc: 1 }, undefined).text).toMatch(/^fleet_o=\$\( \(\n/);
+  });
+
+  it('a probe that ends early with status 0 passes as its probe section did; one failing with exit 1 diverges', () => {
+    expect(runGuard('echo a; if true; then exit 0; fi; echo b', { stdout: 'a\n', rc: 0 })).toEqual({ rc: 0, stdout: 'applied\n' });
+    expect(runGuard('echo a; exec echo b', { stdout: 'a\nb\n', rc: 0 })).toEqual({ rc: 0, stdout: 'applied\n' });
+    expect(runGuard('echo a; false || exit 1; echo b', { stdout: 'a\n', rc: 0 })).toEqual({ rc: DIVERGED, stdout: `${DIVERGED_MARK}\n` });
+    expect(runGuard('echo a; false || exit 1; echo b', { stdout: 'a\nb\n', rc: 0 })).toEqual({ rc: DIVERGED, stdout: `${DIVERGED_MARK}\n` });
+    expect(runGuard('set -e; echo a; false; echo b', { stdout: 'a\n', rc: 0 })).toEqual({ rc: DIVERGED, stdout: `${DIVERGED_MARK}\n` });
+  });
+
+  it("leaves nothing of the probe's shell to the apply", () => {
+    const { text } = guardedSection('fleet_x=1; cd /; umask 077; echo a', { stdout: 'a\n', rc: 0, stderr: '' }, 'echo "${fleet_x:-unset} $(umask) $PWD"');
+    const out = execFileSync('sh', ['-c', `set -e\numask 022\ncd /tmp\n${text}`], { encoding: 'utf8' });
+    expect(out).toBe('unset 0022 /tmp\n');
+  });
+});

@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -75,6 +75,33 @@ describe('probe scripts', () => {
       expect(readdirSync(tmp)).toEqual([]);
     } finally {
       rmSync(tmp, { recursive: true, force: true });
+    }
+  });
+
+  it('ships the stderr of applies and queries exactly, with no process for it (framed on the channel)', () => {
+    // A `cat` first on PATH that logs each call: no shipping of stderr may run one.
+    const dir = mkdtempSync(join(tmpdir(), 'fleet-script-'));
+    try {
+      writeFileSync(join(dir, 'cat'), `#!/bin/sh\necho called >> ${dir}/log\nexec /bin/cat "$@"\n`);
+      chmodSync(join(dir, 'cat'), 0o755);
+      writeFileSync(join(dir, 'log'), '');
+      const b = buildScript([
+        { kind: 'apply', text: 'echo quiet' },
+        { kind: 'query', text: 'echo out' },
+        { kind: 'apply', text: 'printf "no newline" >&2' },
+        { kind: 'apply', text: 'echo >&2' },
+        { kind: 'query', text: 'echo err >&2; exit 3' },
+      ]);
+      const run = spawnSync('sh', ['-s'], { input: b.script, encoding: 'utf8', env: { ...process.env, PATH: `${dir}:${process.env.PATH}` } });
+      const r = parseScriptOutput(run.stdout, b.nonce, undefined, run.stderr).sections;
+      expect(r.get(0)).toEqual({ stdout: 'quiet\n', stderr: '', rc: 0 });
+      expect(r.get(1)).toEqual({ stdout: 'out\n', stderr: '', rc: 0 });
+      expect(r.get(2)).toEqual({ stdout: '', stderr: 'no newline', rc: 0 });
+      expect(r.get(3)).toEqual({ stdout: '', stderr: '\n', rc: 0 });
+      expect(r.get(4)).toEqual({ stdout: '', stderr: 'err\n', rc: 3 });
+      expect(readFileSync(join(dir, 'log'), 'utf8')).toBe('');
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
     }
   });
 });
