@@ -25,7 +25,7 @@ const { port, signal, ageUrl, ageSource } = workerData;
 const sig = new Int32Array(signal);
 const agePromise = ageSource === undefined ? import(ageUrl) : Promise.resolve().then(() => {
   const m = { exports: {} };
-  require('node:vm').runInThisContext('(function (module, exports, require) {' + ageSource + '\n})', { filename: 'age-encryption.cjs' })(m, m.exports, require);
+  require('node:vm').runInThisContext('(function (module, exports, require) {' + ageSource + '\\n})', { filename: 'age-encryption.cjs' })(m, m.exports, require);
   return m.exports;
 });
 async function handle(age, req) {
