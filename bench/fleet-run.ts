@@ -49,7 +49,7 @@ export async function runFleet(
   mode: 'apply' | 'check' = 'apply',
   extraEnv: NodeJS.ProcessEnv = {},
 ): Promise<FleetRun> {
-  const cli = join(projectDir, 'dist', 'cli', 'main.js');
+  const cli = join(projectDir, 'dist', 'fleet.cjs');
   const args = [cli, mode, playbook, '-i', inv.file, '--json', '--forks', String(inv.hosts.length)];
   const m = await measure(process.execPath, args, { cwd: projectDir, env: { ...process.env, ...extraEnv } });
   return { m, ...parseNdjson(m.stdout) };

@@ -83,7 +83,7 @@ function row(n: number, tasks: number, phase: LightRow['phase'], m: Measured): L
 }
 
 async function fleetRun(projectDir: string, lab: LightLab, playbook: string, n: number, tasks: number, phase: 'first' | 'no-change', probeFile?: string): Promise<LightRow> {
-  const cli = join(projectDir, 'dist', 'cli', 'main.js');
+  const cli = join(projectDir, 'dist', 'fleet.cjs');
   const env = { ...process.env, ...(probeFile ? { FLEET_DUMP_PROBE: probeFile } : {}) };
   const m = await measure(process.execPath, [...nodeArgs(), cli, 'apply', playbook, '-i', lab.inventoryFile, '--json', '--forks', String(n)], { cwd: projectDir, env });
   const r = row(n, tasks, phase, m);

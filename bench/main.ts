@@ -26,8 +26,8 @@ function machine(): string {
 }
 
 async function main(args: BenchArgs): Promise<number> {
-  if (!existsSync(join(projectDir, 'dist', 'cli', 'main.js'))) {
-    throw new Error('dist/cli/main.js is missing: run `npm run build` first (npm run bench does)');
+  if (!existsSync(join(projectDir, 'dist', 'fleet.cjs'))) {
+    throw new Error('dist/fleet.cjs is missing: run `npm run build` first (npm run bench does)');
   }
   if (args.light) return lightMain(args);
   if (args.workload === 'ansible-roles') return rolesMain(args);

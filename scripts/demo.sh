@@ -9,7 +9,7 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 bash scripts/install-deps.sh
 npm run build --silent
-fleet() { node dist/cli/main.js "$@"; }
+fleet() { node dist/fleet.cjs "$@"; }
 lab=()
 if [ -n "${FLEET_DEMO_LAB_NAME:-}" ]; then lab=(--name "$FLEET_DEMO_LAB_NAME" --subnet "${FLEET_DEMO_LAB_SUBNET:?FLEET_DEMO_LAB_SUBNET is needed with FLEET_DEMO_LAB_NAME}"); fi
 fleet lab up "${FLEET_LAB_HOSTS:-3}" "${lab[@]}"

@@ -9,7 +9,7 @@
 # default lab (a shared machine); FLEET_LAB_NAME/_SUBNET move the tests, as for npm test.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-fleet() { node dist/cli/main.js "$@"; }
+fleet() { node dist/fleet.cjs "$@"; }
 lab=()
 if [ -n "${FLEET_DEMO_LAB_NAME:-}" ]; then lab=(--name "$FLEET_DEMO_LAB_NAME" --subnet "$FLEET_DEMO_LAB_SUBNET"); fi
 first=$(if [ -n "${FLEET_DEMO_LAB_NAME:-}" ]; then echo "${FLEET_DEMO_LAB_NAME}1"; else echo lab1; fi)

@@ -6,4 +6,4 @@ import { versionLine } from './version.js';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') process.stdout.write(`${versionLine()}\n`);
-else await import('./cli.js');
+else void import('./cli.js');

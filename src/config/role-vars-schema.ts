@@ -3,11 +3,25 @@
 // defaults it declares.
 import { Ajv } from 'ajv';
 import type { Vars } from '../model/inventory.js';
+import { KNOWN_KEYWORDS, META_AJV_OPTIONS, VALIDATE_DRAFT07 } from './meta-schema-validator.js';
 import { nodeAt } from './schema-check.js';
 import { entries, errAt, isMap, kindOf, toJS } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
 
-const ajv = new Ajv({ strict: false });
+let runtime: Ajv | undefined;
+const ajv = (): Ajv => (runtime ??= new Ajv({ ...META_AJV_OPTIONS }));
+
+/** ajv.validateSchema, precompiled for a schema without its own $schema (ajv's default, draft-07). */
+function validateSchema(schema: Schema): { valid: boolean; errors: { instancePath: string; message?: string }[] } {
+  if (VALIDATE_DRAFT07 && schema.$schema === undefined) {
+    const valid = VALIDATE_DRAFT07(schema) as boolean;
+    return { valid, errors: VALIDATE_DRAFT07.errors ?? [] };
+  }
+  const valid = ajv().validateSchema(schema) as boolean;
+  return { valid, errors: ajv().errors ?? [] };
+}
+
+const isKeyword = (k: string): boolean => (KNOWN_KEYWORDS ? KNOWN_KEYWORDS.has(k) : Boolean(ajv().getKeyword(k)));
 
 type Schema = Record<string, unknown>;
 /** Keywords whose value is a schema, a list of schemas, or a map of schemas. */
@@ -24,8 +38,9 @@ export function readVarsSchema(yf: YamlFile, node: unknown, role: string): { sch
     const typeNode = entries(yf, node).find((e) => e.key === 'type');
     throw errAt(yf, typeNode?.value ?? node, `role '${role}': 'variables' must have type: object (its properties are the role's variables)`);
   }
-  if (!ajv.validateSchema(schema)) {
-    const e = ajv.errors![0];
+  const checked = validateSchema(schema);
+  if (!checked.valid) {
+    const e = checked.errors[0];
     throw errAt(yf, nodeAt({ yf, node }, e.instancePath), `role '${role}': invalid variables schema at '${e.instancePath || '/'}': ${e.message}`);
   }
   const unknown = unknownKeyword(schema, '');
@@ -43,7 +58,7 @@ export function readVarsSchema(yf: YamlFile, node: unknown, role: string): { sch
 function unknownKeyword(s: unknown, path: string): { path: string; key: string } | undefined {
   if (!s || typeof s !== 'object' || Array.isArray(s)) return undefined;
   for (const [k, v] of Object.entries(s as Schema)) {
-    if (!ANNOTATIONS.has(k) && !ajv.getKeyword(k)) return { path, key: k };
+    if (!ANNOTATIONS.has(k) && !isKeyword(k)) return { path, key: k };
     const here = `${path}/${k}`;
     let found: { path: string; key: string } | undefined;
     if (SUB_SCHEMA.includes(k)) found = Array.isArray(v) ? v.map((x, i) => unknownKeyword(x, `${here}/${i}`)).find(Boolean) : unknownKeyword(v, here);

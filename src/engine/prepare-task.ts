@@ -11,6 +11,7 @@ import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
 import { readFileCached, renderTemplateFile, renderValue } from '../template/index.js';
 import type { Section } from './script.js';
+import { PARAMS_AJV_OPTIONS, PRECOMPILED } from './params-validators.js';
 
 /** A task for the host: its module, final params and the section that probes it. */
 export interface PreparedModuleTask {
@@ -36,13 +37,13 @@ export type PreparedTask = PreparedModuleTask | PreparedActionTask;
 
 export class TaskError extends Error {}
 
-const ajv = new Ajv({ allErrors: true, useDefaults: true, strict: false });
+let ajv: Ajv | undefined;
 const validators = new Map<string, ValidateFunction>();
 
 function validatorFor(m: { name: string; schema: object }): ValidateFunction {
   let v = validators.get(m.name);
   if (!v) {
-    v = ajv.compile(m.schema);
+    v = Object.prototype.hasOwnProperty.call(PRECOMPILED, m.name) ? PRECOMPILED[m.name] : (ajv ??= new Ajv({ ...PARAMS_AJV_OPTIONS })).compile(m.schema);
     validators.set(m.name, v);
   }
   return v;

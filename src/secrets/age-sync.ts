@@ -21,9 +21,13 @@ type Reply = { id: number; ok: true; value: unknown } | { id: number; ok: false;
 /** Runs inside the worker (a CommonJS script: eval workers are). */
 const WORKER_SOURCE = `
 const { workerData } = require('node:worker_threads');
-const { port, signal, ageUrl } = workerData;
+const { port, signal, ageUrl, ageSource } = workerData;
 const sig = new Int32Array(signal);
-const agePromise = import(ageUrl);
+const agePromise = ageSource === undefined ? import(ageUrl) : Promise.resolve().then(() => {
+  const m = { exports: {} };
+  require('node:vm').runInThisContext('(function (module, exports, require) {' + ageSource + '\\n})', { filename: 'age-encryption.cjs' })(m, m.exports, require);
+  return m.exports;
+});
 async function handle(age, req) {
   switch (req.op) {
     case 'encrypt': {
@@ -56,6 +60,10 @@ port.on('message', async (req) => {
 });
 `;
 
+/** The single-file build (scripts/bundle.mjs) has no node_modules to load age-encryption
+ * from: it bakes the library in here, as CommonJS source for the worker to run. */
+declare const __FLEET_AGE_SOURCE__: string | undefined;
+
 /** Generous: the machine may be loaded; a real call takes milliseconds. */
 const CALL_TIMEOUT_MS = 60_000;
 
@@ -76,10 +84,11 @@ class AgeWorker {
   constructor() {
     const { port1, port2 } = new MessageChannel();
     this.port = port1;
-    const ageUrl = pathToFileURL(createRequire(import.meta.url).resolve('age-encryption')).href;
+    const ageSource = typeof __FLEET_AGE_SOURCE__ === 'string' ? __FLEET_AGE_SOURCE__ : undefined;
+    const ageUrl = ageSource === undefined ? pathToFileURL(createRequire(import.meta.url).resolve('age-encryption')).href : undefined;
     this.worker = new Worker(WORKER_SOURCE, {
       eval: true,
-      workerData: { port: port2, signal: this.signal.buffer, ageUrl },
+      workerData: { port: port2, signal: this.signal.buffer, ageUrl, ageSource },
       transferList: [port2],
     });
     // Never keeps the process alive: a command ends when its own work is done.

@@ -1,4 +1,4 @@
-// Run the built CLI (dist/, built before the tests) the way a user does, with --json, and
+// Run the built CLI (dist/fleet.cjs, built before the tests) the way a user does, with --json, and
 // collect its NDJSON events.
 import fs from 'node:fs';
 import path from 'node:path';
@@ -7,7 +7,7 @@ import { fileURLToPath } from 'node:url';
 import type { FleetEvent, RecapEvent } from '../../../src/model/events.js';
 
 export const REPO_ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '../../..');
-export const FLEET_MAIN = path.join(REPO_ROOT, 'dist/cli/main.js');
+export const FLEET_MAIN = path.join(REPO_ROOT, 'dist/fleet.cjs');
 
 export interface FleetRun {
   code: number;

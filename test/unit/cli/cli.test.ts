@@ -5,11 +5,11 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { describe, expect, it } from 'vitest';
 
-const MAIN = resolve('dist/cli/main.js');
+const MAIN = resolve('dist/fleet.cjs');
 const INV = 'test/fixtures/config/yaml-inv';
 
 function fleet(...args: string[]) {
-  if (!existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run npm run build (npm test does)');
+  if (!existsSync(MAIN)) throw new Error('dist/fleet.cjs is missing: run npm run build (npm test does)');
   const r = spawnSync(process.execPath, [MAIN, ...args], { encoding: 'utf8' });
   return { code: r.status, out: r.stdout, err: r.stderr };
 }

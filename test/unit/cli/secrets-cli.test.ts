@@ -5,12 +5,12 @@ import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
-const MAIN = path.resolve('dist/cli/main.js');
+const MAIN = path.resolve('dist/fleet.cjs');
 let dir: string;
 let env: NodeJS.ProcessEnv;
 
 function fleet(args: string[], input = '', extraEnv: NodeJS.ProcessEnv = {}) {
-  if (!fs.existsSync(MAIN)) throw new Error('dist/cli/main.js is missing: run npm run build (npm test does)');
+  if (!fs.existsSync(MAIN)) throw new Error('dist/fleet.cjs is missing: run npm run build (npm test does)');
   const r = spawnSync(process.execPath, [MAIN, ...args, '-i', path.join(dir, 'inventory')], {
     encoding: 'utf8',
     input,

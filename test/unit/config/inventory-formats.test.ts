@@ -54,7 +54,7 @@ describe('inventory file formats', () => {
   });
 
   it('fleet inventory lists each file with its format; -v says why', () => {
-    const main = resolve('dist/cli/main.js');
+    const main = resolve('dist/fleet.cjs');
     const r = spawnSync(process.execPath, [main, 'inventory', '-v', '-i', INI_IN_YML], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^FILES\n  .*ini-in-yml\/hosts\.yml  INI: not YAML \(line \d+:\d+: invalid YAML/m);

@@ -79,7 +79,7 @@ describe('~/.ssh/config under the inventory', () => {
   });
 
   it('fleet vars HOST shows how the host is reached, each setting with its source; fleet vars HOST address names the line', () => {
-    const main = resolve('dist/cli/main.js');
+    const main = resolve('dist/fleet.cjs');
     const r = spawnSync(process.execPath, [main, 'vars', 'matrix', '-i', join(DIR, 'hosts.yml')], { encoding: 'utf8' });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain(`#   address: "matrix.example.org"  (${CFG}:${line('HostName matrix.example.org')} HostName)`);

@@ -1,0 +1,81 @@
+#!/usr/bin/env node
+// fleet's command (package.json `bin`, copied to dist/fleet.cjs by scripts/bundle.mjs): runs
+// dist/fleet-bundle.cjs, all of fleet in one file, through a V8 code cache. Start-up is most
+// of a short run's CPU: reading one file instead of hundreds of modules halves it, and the
+// cache spares compiling the functions that the same command compiled the first time.
+// `fleet --version` is answered here, before any of fleet is read.
+'use strict';
+const fs = require('node:fs');
+const path = require('node:path');
+const vm = require('node:vm');
+const { createRequire } = require('node:module');
+
+/** Stamped by scripts/bundle.mjs: the version line and a hash of the bundle's text. */
+const BUILD = { version: '', id: '' };
+
+const args = process.argv.slice(2);
+if (args.length === 1 && args[0] === '--version') {
+  process.stdout.write(`${BUILD.version}\n`);
+} else {
+  run();
+}
+
+function run() {
+  const file = path.join(__dirname, 'fleet-bundle.cjs');
+  const source = fs.readFileSync(file, 'utf8').replace(/^#!/, '//');
+  // V8 accepts a cache for any source of the same length: the file name names the exact
+  // bundle (its hash, size and time) and the node, and one cache per command word, since a
+  // cache holds only the functions its first run compiled.
+  const st = fs.statSync(file);
+  const word = /^[a-z]{1,16}$/.test(args[0] ?? '') ? args[0] : 'other';
+  const name = `fleet-${BUILD.id}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}-${word}.cache`;
+  const dirs = cacheDirs();
+  let cachedData;
+  for (const dir of dirs) {
+    try {
+      cachedData = fs.readFileSync(path.join(dir, name));
+      break;
+    } catch {
+      // Not cached there (yet).
+    }
+  }
+  const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
+    filename: file,
+    cachedData,
+    importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
+  });
+  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCache(dirs, name, script));
+  const mod = { exports: {}, filename: file, id: file, loaded: false };
+  script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
+}
+
+/** Beside the bundle when that is writable (a checkout), else the user's cache directory (a
+ * read-only install); nowhere, silently, when neither is. */
+function cacheDirs() {
+  const home = process.env.XDG_CACHE_HOME || (process.env.HOME ? path.join(process.env.HOME, '.cache') : undefined);
+  return [path.join(__dirname, '.cache'), ...(home ? [path.join(home, 'fleet')] : [])];
+}
+
+function saveCache(dirs, name, script) {
+  let data;
+  try {
+    data = script.createCachedData();
+  } catch {
+    return; // No cache this time; the run itself is done and unaffected.
+  }
+  for (const dir of dirs) {
+    try {
+      fs.mkdirSync(dir, { recursive: true });
+      // Whole or not at all: another fleet may be reading it right now.
+      const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
+      fs.writeFileSync(tmp, data);
+      fs.renameSync(tmp, path.join(dir, name));
+      // Caches of other builds or nodes are dead weight: this command's old ones go.
+      const word = name.slice(name.lastIndexOf('-'));
+      for (const f of fs.readdirSync(dir)) if (f !== name && f.startsWith('fleet-') && f.endsWith(word)) fs.rmSync(path.join(dir, f), { force: true });
+      return;
+    } catch {
+      // Read-only or full: try the next place.
+    }
+  }
+}
