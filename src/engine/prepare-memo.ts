@@ -9,10 +9,10 @@
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
-import { ANY_VARIABLE, freeVariables, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
+import { ANY_VARIABLE, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
 import { prepareTask, type PreparedTask } from './prepare-task.js';
 import type { Unit } from './program.js';
-import { followVariables, taskReads } from './task-reads.js';
+import { taskReads } from './task-reads.js';
 
 interface Entry {
   /** Each reference's value when it was prepared. */
@@ -102,15 +102,13 @@ function snapshot(refs: readonly VarRef[], ctx: Vars): string[] | undefined {
 
 const readsByTask = new WeakMap<Task, { reads: ReturnType<typeof taskReads>; refs: VarRef[] | undefined }>();
 
-/** What preparing the unit reads: its params, loop and template file (task-reads.ts), and its
- * task-level guards; undefined when that cannot be known (or reaches other hosts). */
+/** What preparing the unit reads: its params, loop, template file and task-level guards
+ * (task-reads.ts); undefined when that cannot be known (or reaches other hosts). */
 export function memoReads(unit: Unit): VarRef[] | undefined {
   const reads = taskReads(unit);
   const hit = readsByTask.get(unit.task);
   if (hit && hit.reads.render === reads.render) return hit.refs;
-  const guards = followVariables([...freeVariables(unit.task.creates, 'value'), ...freeVariables(unit.task.unless, 'value')]);
-  const all = [...reads.render, ...guards];
-  const refs = all.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(all);
+  const refs = reads.render.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(reads.render);
   readsByTask.set(unit.task, { reads, refs });
   return refs;
 }
