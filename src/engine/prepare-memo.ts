@@ -5,12 +5,14 @@
 // result. The memo keeps the first and gives it back only when every input it read is the
 // same: the values of the variables it reads (template/'s snapshot of each reference), the
 // facts its module read, and the files it read (templates, copy sources, by stamp). A task
-// whose reads cannot be known (hostvars, any variable) or compared is prepared afresh.
+// whose reads cannot be known (hostvars, any variable) or compared is prepared afresh. When
+// only the facts differ (none at a first contact without a last run), the params are kept and
+// only the probe, the one part that reads facts, is written again.
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { ANY_VARIABLE, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
-import { prepareTask, type PreparedTask } from './prepare-task.js';
+import { moduleSection, prepareTask, type PreparedTask } from './prepare-task.js';
 import type { Unit } from './program.js';
 import { taskReads } from './task-reads.js';
 
@@ -51,12 +53,26 @@ export class PrepareMemo {
     }
     const byItem = this.entries.get(unit);
     const old = byItem?.get(item);
-    if (old && sameInputs(old, values, facts)) {
+    if (old && sameRender(old, values)) {
+      let prepared = old.prepared;
+      if (!sameFacts(old, facts)) {
+        // Prepared without the facts (a host's first contact, no last run's) or with stale
+        // ones: the params stand (what they read is the same), only the probe is written again.
+        if (prepared.kind !== 'module') return this.fresh(unit, item, ctx, facts, values, take);
+        const read = factReads(facts);
+        prepared = { ...prepared, section: moduleSection(prepared.module, prepared.params, prepared.query, read.facts) };
+        if (!take) byItem!.set(item, { ...old, facts: read.keys, hadFacts: facts !== undefined, prepared });
+      }
       this.stats.reused++;
       memoTotals.reused++;
       if (take) byItem!.delete(item);
-      return old.prepared;
+      return prepared;
     }
+    return this.fresh(unit, item, ctx, facts, values, take);
+  }
+
+  private fresh(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, values: string[], take: boolean): PreparedTask {
+    const byItem = this.entries.get(unit);
     this.stats.prepared++;
     memoTotals.prepared++;
     const read = factReads(facts);
@@ -82,12 +98,18 @@ export class PrepareMemo {
   }
 }
 
-function sameInputs(e: Entry, values: string[], facts: HostFacts | undefined): boolean {
+/** The params would render the same: the variables and files they read are unchanged. */
+function sameRender(e: Entry, values: string[]): boolean {
   if (e.values.length !== values.length || e.values.some((v, i) => v !== values[i])) return false;
+  return readsUnchanged(e.files);
+}
+
+/** The module would write the same probe: the facts it read are the same. */
+function sameFacts(e: Entry, facts: HostFacts | undefined): boolean {
   if (e.hadFacts !== (facts !== undefined)) return false;
   if (e.facts === 'any') return false;
   for (const [k, v] of e.facts) if (json((facts as unknown as Record<string, unknown>)[k]) !== v) return false;
-  return readsUnchanged(e.files);
+  return true;
 }
 
 function snapshot(refs: readonly VarRef[], ctx: Vars): string[] | undefined {

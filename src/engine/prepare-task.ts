@@ -88,8 +88,13 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
       })
     : params;
   const query = isQuery(task, module);
-  const section: Section = query
-    ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
-    : { kind: 'probe', text: module.probe(prepared, facts), batch: module.batchProbe?.(prepared, facts) };
-  return { kind: 'module', module, params: prepared, query, section };
+  return { kind: 'module', module, params: prepared, query, section: moduleSection(module, prepared, query, facts) };
+}
+
+/** The probe (or a query's command) of prepared params: the only part of preparing a task
+ * that reads the host's facts (prepare-memo.ts writes it again when only they differ). */
+export function moduleSection(module: AnyModule, params: Record<string, unknown>, query: boolean, facts: HostFacts | undefined): Section {
+  return query
+    ? { kind: 'query', text: module.apply(params, { kind: 'change', summary: '' }, facts) }
+    : { kind: 'probe', text: module.probe(params, facts), batch: module.batchProbe?.(params, facts) };
 }

@@ -152,8 +152,34 @@ describe('PrepareMemo', () => {
       const ctx = ctxOf(base);
       expectRePrepared(u, { ctx, facts: gathered({ osId: 'debian' }) }, { ctx, facts: gathered({ osId: 'ubuntu' }) });
       expect(specThenRun(u, { ctx, facts: gathered() }, { ctx, facts: gathered({ cpus: 64 }) }).reused).toBe(true);
-      // No facts at speculation (a host's first run) but facts now: prepared again.
+      // No facts at speculation (a host's first run) but facts now: its probe is written again.
       expect(specThenRun(u, { ctx }, { ctx, facts: gathered() }).reused).toBe(false);
+    } finally {
+      delete modules.memo_fact_reader;
+    }
+  });
+
+  it('no facts at speculation (a first contact without a last run), facts now: the params are kept, only the probe is written again', () => {
+    const reader: AnyModule = {
+      ...modules.directory,
+      name: 'memo_fact_reader',
+      probe: (p: unknown, f?: { osId: string }) => `echo ${f?.osId} ${(p as { path: string }).path}`,
+    } as AnyModule;
+    modules.memo_fact_reader = reader;
+    try {
+      const ctx = ctxOf(base);
+      for (const u of [unitOf(task('m', 'memo_fact_reader', { path: '{{ light_root }}/x' })), tmpl]) {
+        const memo = new PrepareMemo();
+        const kept = memo.prepare(u, 0, ctx, undefined, false);
+        const got = memo.prepare(u, 0, ctx, gathered({ osId: 'ubuntu' }), true);
+        // The same params object: not rendered again...
+        expect(got.params).toBe(kept.params);
+        // ...and exactly what a fresh preparation with the facts gives.
+        expect(strip(got)).toEqual(strip(fresh(u, ctx, gathered({ osId: 'ubuntu' }))));
+        expect(memo.stats).toEqual({ reused: 1, prepared: 1 });
+      }
+      const u = unitOf(task('m', 'memo_fact_reader', { path: '/x' }));
+      expect(fresh(u, ctx, gathered({ osId: 'ubuntu' })).section).not.toEqual(fresh(u, ctx, undefined).section);
     } finally {
       delete modules.memo_fact_reader;
     }
