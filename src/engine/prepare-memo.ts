@@ -12,7 +12,8 @@ import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { ANY_VARIABLE, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
-import { moduleSection, prepareTask, type PreparedTask } from './prepare-task.js';
+import { prepareTask, withFacts, type PreparedTask } from './prepare-task.js';
+import { sharedPrepare } from './prepare-share.js';
 import type { Unit } from './program.js';
 import { taskReads } from './task-reads.js';
 
@@ -58,9 +59,8 @@ export class PrepareMemo {
       if (!sameFacts(old, facts)) {
         // Prepared without the facts (a host's first contact, no last run's) or with stale
         // ones: the params stand (what they read is the same), only the probe is written again.
-        if (prepared.kind !== 'module') return this.fresh(unit, item, ctx, facts, values, take);
         const read = factReads(facts);
-        prepared = { ...prepared, section: moduleSection(prepared.module, prepared.params, prepared.query, read.facts) };
+        prepared = withFacts(prepared, read.facts);
         if (!take) byItem!.set(item, { ...old, facts: read.keys, hadFacts: facts !== undefined, prepared });
       }
       this.stats.reused++;
@@ -76,7 +76,7 @@ export class PrepareMemo {
     this.stats.prepared++;
     memoTotals.prepared++;
     const read = factReads(facts);
-    const { value: prepared, log } = logReads(() => prepareTask(unit.task, ctx, read.facts));
+    const { value: prepared, log } = logReads(() => sharedPrepare(unit.task, values, ctx, read.facts));
     if (take) byItem?.delete(item);
     else {
       const entry: Entry = { values, facts: read.keys, hadFacts: facts !== undefined, files: log, prepared };
@@ -126,13 +126,19 @@ const readsByTask = new WeakMap<Task, { reads: ReturnType<typeof taskReads>; ref
 
 /** What preparing the unit reads: its params, loop, template file and task-level guards
  * (task-reads.ts); undefined when that cannot be known (or reaches other hosts). */
-export function memoReads(unit: Unit): VarRef[] | undefined {
+export function memoReads(unit: Pick<Unit, 'task' | 'roleWhen'>): VarRef[] | undefined {
   const reads = taskReads(unit);
   const hit = readsByTask.get(unit.task);
   if (hit && hit.reads.render === reads.render) return hit.refs;
   const refs = reads.render.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(reads.render);
   readsByTask.set(unit.task, { reads, refs });
   return refs;
+}
+
+/** The snapshot of what preparing the task reads in `ctx` (undefined: not comparable). */
+export function readValues(unit: Pick<Unit, 'task' | 'roleWhen'>, ctx: Vars): string[] | undefined {
+  const refs = memoReads(unit);
+  return refs && snapshot(refs, ctx);
 }
 
 function dedupe(refs: VarRef[]): VarRef[] {

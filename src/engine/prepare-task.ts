@@ -61,6 +61,14 @@ function roleFile(task: Task, sub: 'templates' | 'files', file: string): string 
 }
 
 export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
+  return withFacts(prepareParams(task, ctx), facts);
+}
+
+/** A module task's params prepared, its probe not written yet (it alone reads the facts). */
+export type PreparedParams = PreparedActionTask | Omit<PreparedModuleTask, 'section'>;
+
+/** What the task is for these variables: everything but the module's probe. */
+export function prepareParams(task: Task, ctx: Vars): PreparedParams {
   const module = getModule(task.module) ?? getAction(task.module);
   if (!module) throw new TaskError(`unknown module '${task.module}'`);
   const origin = task.source;
@@ -87,8 +95,12 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
         readRoleFile: (file) => readFileCached(roleFile(task, 'files', file)),
       })
     : params;
-  const query = isQuery(task, module);
-  return { kind: 'module', module, params: prepared, query, section: moduleSection(module, prepared, query, facts) };
+  return { kind: 'module', module, params: prepared, query: isQuery(task, module) };
+}
+
+/** The prepared params with the probe the module writes for these facts. */
+export function withFacts(p: PreparedParams, facts: HostFacts | undefined): PreparedTask {
+  return p.kind === 'action' ? p : { ...p, section: moduleSection(p.module, p.params, p.query, facts) };
 }
 
 /** The probe (or a query's command) of prepared params: the only part of preparing a task
