@@ -12,11 +12,9 @@ import { PrepareMemo, readValues } from '../../../src/engine/prepare-memo.js';
 import { shareTotals, sharedPrepare } from '../../../src/engine/prepare-share.js';
 import { prepareTask, type PreparedTask } from '../../../src/engine/prepare-task.js';
 import type { Vars } from '../../../src/model/inventory.js';
-import type { AnyModule } from '../../../src/model/module.js';
 import type { Task } from '../../../src/model/playbook.js';
-import { modules } from '../../../src/modules/index.js';
 import { assignVars } from '../../../src/template/index.js';
-import { task } from './fixtures.js';
+import { task, withFactReader } from './fixtures.js';
 
 const roleDir = mkdtempSync(join(tmpdir(), 'fleet-share-'));
 mkdirSync(join(roleDir, 'templates'));
@@ -88,21 +86,13 @@ describe('sharedPrepare', () => {
   });
 
   it('the probe is written with each host\'s own facts', () => {
-    const reader: AnyModule = {
-      ...modules.directory,
-      name: 'share_fact_reader',
-      probe: (p: unknown, f?: { osId: string }) => `echo ${f?.osId} ${(p as { path: string }).path}`,
-    } as AnyModule;
-    modules.share_fact_reader = reader;
-    try {
-      const t = of(task('m', 'share_fact_reader', { path: '{{ light_root }}/x' }));
+    withFactReader(() => {
+      const t = of(task('m', 'fact_reader', { path: '{{ light_root }}/x' }));
       prep(t, ctxOf('h1'), gathered({ osId: 'debian' }));
       const { shared, second } = twoHosts(t, ctxOf('h1'), ctxOf('h2'), gathered({ osId: 'ubuntu' }));
       expect(shared).toBe(true);
       expect(second.section?.text).toBe('echo ubuntu /srv/x');
-    } finally {
-      delete modules.share_fact_reader;
-    }
+    });
   });
 
   it('never shares what reads the environment or makes a random salt', () => {
