@@ -234,7 +234,7 @@ export class HostRunner {
     this.rt.facts = factsForTemplates(this.facts);
     this.rt.controllerIp = this.facts.controllerIp;
     this.shared.changedValues();
-    saveCachedFacts(this.host.name, this.host.connection, this.facts);
+    saveCachedFacts(this.host.name, this.host.connection, this.facts, this.lastRunFacts);
   }
 
   private trace(msg: string): void {
