@@ -11,9 +11,10 @@
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
-import { ANY_VARIABLE, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
+import { ANY_VARIABLE, logReads, readsUnchanged, type ReadLog, type VarRef } from '../template/index.js';
 import { prepareTask, withFacts, type PreparedTask } from './prepare-task.js';
 import { sharedPrepare } from './prepare-share.js';
+import { snapshotOf } from './shared-results.js';
 import type { Unit } from './program.js';
 import { taskReads } from './task-reads.js';
 
@@ -46,7 +47,7 @@ export class PrepareMemo {
    * kept for a later call. */
   prepare(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, take: boolean): PreparedTask {
     const refs = memoReads(unit);
-    const values = refs && snapshot(refs, ctx);
+    const values = refs && snapshotOf(refs, ctx);
     if (!values) {
       this.stats.prepared++;
       memoTotals.prepared++;
@@ -112,16 +113,6 @@ function sameFacts(e: Entry, facts: HostFacts | undefined): boolean {
   return true;
 }
 
-function snapshot(refs: readonly VarRef[], ctx: Vars): string[] | undefined {
-  const out: string[] = [];
-  for (const r of refs) {
-    const s = valueSnapshot(ctx, r.name, r.path);
-    if (s === undefined) return undefined;
-    out.push(s);
-  }
-  return out;
-}
-
 const readsByTask = new WeakMap<Task, { reads: ReturnType<typeof taskReads>; refs: VarRef[] | undefined }>();
 
 /** What preparing the unit reads: its params, loop, template file and task-level guards
@@ -138,7 +129,7 @@ export function memoReads(unit: Pick<Unit, 'task' | 'roleWhen'>): VarRef[] | und
 /** The snapshot of what preparing the task reads in `ctx` (undefined: not comparable). */
 export function readValues(unit: Pick<Unit, 'task' | 'roleWhen'>, ctx: Vars): string[] | undefined {
   const refs = memoReads(unit);
-  return refs && snapshot(refs, ctx);
+  return refs && snapshotOf(refs, ctx);
 }
 
 function dedupe(refs: VarRef[]): VarRef[] {

@@ -9,7 +9,8 @@ import type { AnyModule, HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
-import { readFileCached, renderTemplateFile, renderValue } from '../template/index.js';
+import { readFileCached, renderValue } from '../template/index.js';
+import { sharedRender } from './render-share.js';
 import type { Section } from './script.js';
 
 /** A task for the host: its module, final params and the section that probes it. */
@@ -91,7 +92,7 @@ export function prepareParams(task: Task, ctx: Vars): PreparedParams {
   const prepared = module.prepare
     ? module.prepare(params, {
         roleDir: task.roleDir,
-        renderTemplate: (file) => renderTemplateFile(roleFile(task, 'templates', file), ctx),
+        renderTemplate: (file) => sharedRender(roleFile(task, 'templates', file), ctx),
         readRoleFile: (file) => readFileCached(roleFile(task, 'files', file)),
       })
     : params;

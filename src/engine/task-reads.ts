@@ -59,6 +59,11 @@ export function setVariableTemplates(inv: Inventory, playbook: Playbook, extraVa
   templatesGeneration++;
 }
 
+/** Changes whenever the variables that are templates do (what followVariables follows). */
+export function variableTemplatesGeneration(): number {
+  return templatesGeneration;
+}
+
 const readsAll = (refs: VarRef[]) => refs.some((r) => r.name === 'hostvars' || r.name === ANY_VARIABLE);
 
 /** References and what the variables they name read when those are templates, to any depth.

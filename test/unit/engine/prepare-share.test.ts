@@ -9,7 +9,8 @@ import { describe, expect, it } from 'vitest';
 import { ansibleFactVars } from '../../../src/engine/ansible-facts.js';
 import { factsForTemplates, type GatheredFacts } from '../../../src/engine/facts.js';
 import { PrepareMemo, readValues } from '../../../src/engine/prepare-memo.js';
-import { shareTotals, sharedPrepare } from '../../../src/engine/prepare-share.js';
+import { sharedPrepare } from '../../../src/engine/prepare-share.js';
+import { shareTotals } from '../../../src/engine/shared-results.js';
 import { prepareTask, type PreparedTask } from '../../../src/engine/prepare-task.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import type { Task } from '../../../src/model/playbook.js';
@@ -45,8 +46,9 @@ function twoHosts(t: Task, c1: Vars, c2: Vars, f2?: GatheredFacts): { shared: bo
   const first = prep(t, c1);
   const before = shareTotals.shared;
   const second = prep(t, c2, f2);
+  const shared = shareTotals.shared > before;
   expect(strip(second)).toEqual(strip(prepareTask(t, c2, f2)));
-  return { shared: shareTotals.shared > before, first, second };
+  return { shared, first, second };
 }
 
 describe('sharedPrepare', () => {
@@ -130,5 +132,33 @@ describe('sharedPrepare', () => {
   it('a task reading a different value on every host stops being kept, and stays right', () => {
     const t = of(task('d', 'directory', { path: '/srv/{{ n }}' }));
     for (let i = 0; i < 40; i++) expect(strip(prep(t, ctxOf('h', { n: String(i) })))).toEqual(strip(prepareTask(t, ctxOf('h', { n: String(i) }), undefined)));
+  });
+});
+
+describe('a template file shared across hosts whose tasks are not', () => {
+  // Each host's destination is under its own root: the task is prepared per host.
+  const dest = '{{ light_root }}/etc/t.conf';
+
+  it('renders once when the values the file reads are the same, and gives each host what prepareTask gives', () => {
+    writeFileSync(join(roleDir, 'templates', 'same.conf.hbs'), 'greeting = {{greeting}}\n');
+    const t = of(task('s', 'template', { src: 'same.conf.hbs', dest }));
+    prep(t, ctxOf('h1', { light_root: '/srv/h1' }));
+    const before = shareTotals.shared;
+    const second = prep(t, ctxOf('h2', { light_root: '/srv/h2' }));
+    expect(shareTotals.shared).toBe(before + 1);
+    expect(strip(second)).toEqual(strip(prepareTask(t, ctxOf('h2', { light_root: '/srv/h2' }), undefined)));
+  });
+
+  it('a value the file reads differs, or it includes another file: rendered for the host', () => {
+    writeFileSync(join(roleDir, 'templates', 'per-host.conf.j2'), 'name = {{ inventory_hostname }}\n');
+    writeFileSync(join(roleDir, 'templates', 'inc.conf.j2'), "{% include 'host.conf.j2' %}\n");
+    for (const src of ['per-host.conf.j2', 'inc.conf.j2']) {
+      const t = of(task('p', 'template', { src, dest }));
+      const first = prep(t, ctxOf('h1', { light_root: '/srv/h1' }));
+      const before = shareTotals.shared;
+      const second = prep(t, ctxOf('h2', { light_root: '/srv/h1' }));
+      expect(shareTotals.shared).toBe(before);
+      expect(strip(second)).not.toEqual(strip(first));
+    }
   });
 });
