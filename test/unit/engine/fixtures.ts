@@ -1,6 +1,7 @@
 // Builders for typed inventories and playbooks, so engine tests need no YAML.
 import type { Host, Inventory, Vars } from '../../../src/model/inventory.js';
 import type { Handler, Play, Playbook, Role, Task } from '../../../src/model/playbook.js';
+import type { GatheredFacts } from '../../../src/engine/facts.js';
 import type { AnyModule } from '../../../src/model/module.js';
 import { modules } from '../../../src/modules/index.js';
 
@@ -58,4 +59,12 @@ export function withFactReader(fn: () => void): void {
   } finally {
     delete modules.fact_reader;
   }
+}
+
+/** Facts as the first round trip gathers them, with `over` in place. */
+export function gathered(over: Partial<GatheredFacts> = {}): GatheredFacts {
+  return {
+    osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h1', init: 'systemd',
+    addresses: ['10.0.0.1'], memoryMb: 1024, cpus: 2, opensshVersion: '9.2', controllerIp: '10.0.0.9', ...over,
+  };
 }

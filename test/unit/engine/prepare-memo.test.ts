@@ -18,7 +18,7 @@ import { setVariableTemplates } from '../../../src/engine/task-reads.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import type { Task } from '../../../src/model/playbook.js';
 import { assignVars } from '../../../src/template/index.js';
-import { inventory, play, playbook, task, withFactReader } from './fixtures.js';
+import { gathered, inventory, play, playbook, task, withFactReader } from './fixtures.js';
 
 const roleDir = mkdtempSync(join(tmpdir(), 'fleet-memo-'));
 mkdirSync(join(roleDir, 'templates'));
@@ -26,13 +26,6 @@ mkdirSync(join(roleDir, 'files'));
 writeFileSync(join(roleDir, 'templates', 't.conf.hbs'), 'greeting = {{greeting}}\nroot = {{light_root}}\n');
 writeFileSync(join(roleDir, 'templates', 'facts.conf.hbs'), 'host = {{ansible_hostname}}\n');
 writeFileSync(join(roleDir, 'files', 'c.txt'), 'copied\n');
-
-function gathered(over: Partial<GatheredFacts> = {}): GatheredFacts {
-  return {
-    osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h1', init: 'systemd',
-    addresses: ['10.0.0.1'], memoryMb: 1024, cpus: 2, opensshVersion: '9.2', controllerIp: '10.0.0.9', ...over,
-  };
-}
 
 /** A task's variables as buildContext lays them out: plain values, templates kept Lazy, facts. */
 function ctxOf(vars: Vars, facts: GatheredFacts = gathered(), registered: Vars = {}): Vars {

@@ -15,20 +15,13 @@ import { prepareTask, type PreparedTask } from '../../../src/engine/prepare-task
 import type { Vars } from '../../../src/model/inventory.js';
 import type { Task } from '../../../src/model/playbook.js';
 import { assignVars } from '../../../src/template/index.js';
-import { task, withFactReader } from './fixtures.js';
+import { gathered, task, withFactReader } from './fixtures.js';
 
 const roleDir = mkdtempSync(join(tmpdir(), 'fleet-share-'));
 mkdirSync(join(roleDir, 'templates'));
 mkdirSync(join(roleDir, 'files'));
 writeFileSync(join(roleDir, 'templates', 't.conf.hbs'), 'greeting = {{greeting}}\n');
 writeFileSync(join(roleDir, 'templates', 'host.conf.j2'), 'host = {{ inventory_hostname }}\n');
-
-function gathered(over: Partial<GatheredFacts> = {}): GatheredFacts {
-  return {
-    osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h1', init: 'systemd',
-    addresses: ['10.0.0.1'], memoryMb: 1024, cpus: 2, opensshVersion: '9.2', controllerIp: '10.0.0.9', ...over,
-  };
-}
 
 /** Host `name`'s variables as buildContext lays them out. */
 function ctxOf(name: string, vars: Vars = {}): Vars {
