@@ -66,6 +66,7 @@ export class HostRunner {
   private facts?: GatheredFacts;
   /** The last run's facts and query results, for speculation: dropped when the host is retired. */
   private lastRunFacts?: GatheredFacts;
+  private templateFacts?: { from: GatheredFacts; view: Record<string, unknown> };
   private queries?: QueryCache;
   /** Round trips of the closed connection, once the host is retired. */
   private roundTrips = 0;
@@ -233,7 +234,7 @@ export class HostRunner {
     this.rt.facts = factsForTemplates(this.facts);
     this.rt.controllerIp = this.facts.controllerIp;
     this.shared.changedValues();
-    saveCachedFacts(this.host.name, this.host.connection, this.facts);
+    saveCachedFacts(this.host.name, this.host.connection, this.facts, this.lastRunFacts);
   }
 
   private trace(msg: string): void {
@@ -448,6 +449,13 @@ export class HostRunner {
     return result;
   }
 
+  /** The last run's facts as templates see them, one object per host (ansibleFactVars keeps
+   * its spellings per object: a new one per speculation built them again). */
+  private lastRunTemplateFacts(facts: GatheredFacts): Record<string, unknown> {
+    if (this.templateFacts?.from !== facts) this.templateFacts = { from: facts, view: factsForTemplates(facts) };
+    return this.templateFacts.view;
+  }
+
   /** The probes of later units that can be rendered now, with guesses for what this run has
    * not registered yet (speculation.ts). */
   private speculate(program: PlayProgram, from: number, become: boolean, max = MAX_SPECULATIVE_SECTIONS, handlers: Unit[] = []): Section[] {
@@ -457,7 +465,7 @@ export class HostRunner {
       const rt: HostRuntime = {
         ...this.rt,
         registered: values,
-        facts: this.rt.facts ?? (facts ? factsForTemplates(facts) : undefined),
+        facts: this.rt.facts ?? (facts ? this.lastRunTemplateFacts(facts) : undefined),
         controllerIp: this.rt.controllerIp || facts?.controllerIp || '',
       };
       const candidates = [
@@ -561,6 +569,7 @@ export class HostRunner {
     this.memo = new PrepareMemo();
     this.contexts = new ContextCache();
     this.lastRunFacts = undefined;
+    this.templateFacts = undefined;
     this.queries = undefined;
   }
 }

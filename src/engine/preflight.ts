@@ -12,7 +12,9 @@ import { addFacts } from './included-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { itemScope, whenFalseWithoutItem } from './execute.js';
-import { prepareTask, type PreparedTask } from './prepare-task.js';
+import { readValues } from './prepare-memo.js';
+import { sharedPrepare } from './prepare-share.js';
+import type { PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import { expandIncludeLoops } from './include-loops.js';
 import type { HostSelector } from './run-shared.js';
@@ -270,12 +272,12 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
         }
       whenFalse ||= itemFalse;
       // A loop item its condition leaves out is never prepared (its item may lack what the task reads).
-      if (!itemFalse) prepared = prepareTask(task, c, undefined);
+      if (!itemFalse) prepared = sharedPrepare(task, readValues({ task }, c), c, undefined);
       else if (task.loop === undefined) {
         // Skipped here: its parameters may be what only a run that takes it gives (an empty
         // package list guarded by `| length > 0`); they are checked when it runs.
         try {
-          prepared = prepareTask(task, c, undefined);
+          prepared = sharedPrepare(task, readValues({ task }, c), c, undefined);
         } catch {
           prepared = undefined;
         }

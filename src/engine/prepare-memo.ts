@@ -5,14 +5,18 @@
 // result. The memo keeps the first and gives it back only when every input it read is the
 // same: the values of the variables it reads (template/'s snapshot of each reference), the
 // facts its module read, and the files it read (templates, copy sources, by stamp). A task
-// whose reads cannot be known (hostvars, any variable) or compared is prepared afresh.
+// whose reads cannot be known (hostvars, any variable) or compared is prepared afresh. When
+// only the facts differ (none at a first contact without a last run), the params are kept and
+// only the probe, the one part that reads facts, is written again.
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
-import { ANY_VARIABLE, freeVariables, logReads, readsUnchanged, valueSnapshot, type ReadLog, type VarRef } from '../template/index.js';
-import { prepareTask, type PreparedTask } from './prepare-task.js';
+import { ANY_VARIABLE, logReads, readsUnchanged, type ReadLog, type VarRef } from '../template/index.js';
+import { prepareTask, withFacts, type PreparedTask } from './prepare-task.js';
+import { sharedPrepare } from './prepare-share.js';
+import { snapshotOf } from './shared-results.js';
 import type { Unit } from './program.js';
-import { followVariables, taskReads } from './task-reads.js';
+import { taskReads } from './task-reads.js';
 
 interface Entry {
   /** Each reference's value when it was prepared. */
@@ -43,7 +47,7 @@ export class PrepareMemo {
    * kept for a later call. */
   prepare(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, take: boolean): PreparedTask {
     const refs = memoReads(unit);
-    const values = refs && snapshot(refs, ctx);
+    const values = refs && snapshotOf(refs, ctx);
     if (!values) {
       this.stats.prepared++;
       memoTotals.prepared++;
@@ -51,16 +55,29 @@ export class PrepareMemo {
     }
     const byItem = this.entries.get(unit);
     const old = byItem?.get(item);
-    if (old && sameInputs(old, values, facts)) {
+    if (old && sameRender(old, values)) {
+      let prepared = old.prepared;
+      if (!sameFacts(old, facts)) {
+        // Prepared without the facts (a host's first contact, no last run's) or with stale
+        // ones: the params stand (what they read is the same), only the probe is written again.
+        const read = factReads(facts);
+        prepared = withFacts(prepared, read.facts);
+        if (!take) byItem!.set(item, { ...old, facts: read.keys, hadFacts: facts !== undefined, prepared });
+      }
       this.stats.reused++;
       memoTotals.reused++;
       if (take) byItem!.delete(item);
-      return old.prepared;
+      return prepared;
     }
+    return this.fresh(unit, item, ctx, facts, values, take);
+  }
+
+  private fresh(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, values: string[], take: boolean): PreparedTask {
+    const byItem = this.entries.get(unit);
     this.stats.prepared++;
     memoTotals.prepared++;
     const read = factReads(facts);
-    const { value: prepared, log } = logReads(() => prepareTask(unit.task, ctx, read.facts));
+    const { value: prepared, log } = logReads(() => sharedPrepare(unit.task, values, ctx, read.facts));
     if (take) byItem?.delete(item);
     else {
       const entry: Entry = { values, facts: read.keys, hadFacts: facts !== undefined, files: log, prepared };
@@ -82,37 +99,37 @@ export class PrepareMemo {
   }
 }
 
-function sameInputs(e: Entry, values: string[], facts: HostFacts | undefined): boolean {
+/** The params would render the same: the variables and files they read are unchanged. */
+function sameRender(e: Entry, values: string[]): boolean {
   if (e.values.length !== values.length || e.values.some((v, i) => v !== values[i])) return false;
-  if (e.hadFacts !== (facts !== undefined)) return false;
-  if (e.facts === 'any') return false;
-  for (const [k, v] of e.facts) if (json((facts as unknown as Record<string, unknown>)[k]) !== v) return false;
   return readsUnchanged(e.files);
 }
 
-function snapshot(refs: readonly VarRef[], ctx: Vars): string[] | undefined {
-  const out: string[] = [];
-  for (const r of refs) {
-    const s = valueSnapshot(ctx, r.name, r.path);
-    if (s === undefined) return undefined;
-    out.push(s);
-  }
-  return out;
+/** The module would write the same probe: the facts it read are the same. */
+function sameFacts(e: Entry, facts: HostFacts | undefined): boolean {
+  if (e.hadFacts !== (facts !== undefined)) return false;
+  if (e.facts === 'any') return false;
+  for (const [k, v] of e.facts) if (json((facts as unknown as Record<string, unknown>)[k]) !== v) return false;
+  return true;
 }
 
 const readsByTask = new WeakMap<Task, { reads: ReturnType<typeof taskReads>; refs: VarRef[] | undefined }>();
 
-/** What preparing the unit reads: its params, loop and template file (task-reads.ts), and its
- * task-level guards; undefined when that cannot be known (or reaches other hosts). */
-export function memoReads(unit: Unit): VarRef[] | undefined {
+/** What preparing the unit reads: its params, loop, template file and task-level guards
+ * (task-reads.ts); undefined when that cannot be known (or reaches other hosts). */
+export function memoReads(unit: Pick<Unit, 'task' | 'roleWhen'>): VarRef[] | undefined {
   const reads = taskReads(unit);
   const hit = readsByTask.get(unit.task);
   if (hit && hit.reads.render === reads.render) return hit.refs;
-  const guards = followVariables([...freeVariables(unit.task.creates, 'value'), ...freeVariables(unit.task.unless, 'value')]);
-  const all = [...reads.render, ...guards];
-  const refs = all.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(all);
+  const refs = reads.render.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : dedupe(reads.render);
   readsByTask.set(unit.task, { reads, refs });
   return refs;
+}
+
+/** The snapshot of what preparing the task reads in `ctx` (undefined: not comparable). */
+export function readValues(unit: Pick<Unit, 'task' | 'roleWhen'>, ctx: Vars): string[] | undefined {
+  const refs = memoReads(unit);
+  return refs && snapshotOf(refs, ctx);
 }
 
 function dedupe(refs: VarRef[]): VarRef[] {

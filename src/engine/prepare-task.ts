@@ -9,7 +9,8 @@ import type { AnyModule, HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
-import { readFileCached, renderTemplateFile, renderValue } from '../template/index.js';
+import { readFileCached, renderValue } from '../template/index.js';
+import { sharedRender } from './render-share.js';
 import type { Section } from './script.js';
 import { PARAMS_AJV_OPTIONS, PRECOMPILED } from './params-validators.js';
 
@@ -62,6 +63,14 @@ function roleFile(task: Task, sub: 'templates' | 'files', file: string): string 
 }
 
 export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
+  return withFacts(prepareParams(task, ctx), facts);
+}
+
+/** A module task's params prepared, its probe not written yet (it alone reads the facts). */
+export type PreparedParams = PreparedActionTask | Omit<PreparedModuleTask, 'section'>;
+
+/** What the task is for these variables: everything but the module's probe. */
+export function prepareParams(task: Task, ctx: Vars): PreparedParams {
   const module = getModule(task.module) ?? getAction(task.module);
   if (!module) throw new TaskError(`unknown module '${task.module}'`);
   const origin = task.source;
@@ -84,13 +93,22 @@ export function prepareTask(task: Task, ctx: Vars, facts: HostFacts | undefined)
   const prepared = module.prepare
     ? module.prepare(params, {
         roleDir: task.roleDir,
-        renderTemplate: (file) => renderTemplateFile(roleFile(task, 'templates', file), ctx),
+        renderTemplate: (file) => sharedRender(roleFile(task, 'templates', file), ctx),
         readRoleFile: (file) => readFileCached(roleFile(task, 'files', file)),
       })
     : params;
-  const query = isQuery(task, module);
-  const section: Section = query
-    ? { kind: 'query', text: module.apply(prepared, { kind: 'change', summary: '' }, facts) }
-    : { kind: 'probe', text: module.probe(prepared, facts), batch: module.batchProbe?.(prepared, facts) };
-  return { kind: 'module', module, params: prepared, query, section };
+  return { kind: 'module', module, params: prepared, query: isQuery(task, module) };
+}
+
+/** The prepared params with the probe the module writes for these facts. */
+export function withFacts(p: PreparedParams, facts: HostFacts | undefined): PreparedTask {
+  return p.kind === 'action' ? p : { ...p, section: moduleSection(p.module, p.params, p.query, facts) };
+}
+
+/** The probe (or a query's command) of prepared params: the only part of preparing a task
+ * that reads the host's facts (prepare-memo.ts writes it again when only they differ). */
+export function moduleSection(module: AnyModule, params: Record<string, unknown>, query: boolean, facts: HostFacts | undefined): Section {
+  return query
+    ? { kind: 'query', text: module.apply(params, { kind: 'change', summary: '' }, facts) }
+    : { kind: 'probe', text: module.probe(params, facts), batch: module.batchProbe?.(params, facts) };
 }

@@ -10,7 +10,7 @@ import { ANY_VARIABLE, freeVariables, freeVariablesInFile, hasTemplate, type Var
 import type { Unit } from './program.js';
 
 export interface TaskReads {
-  /** What rendering its params, loop and template file reads. */
+  /** What rendering its params, loop, template file and `creates`/`unless` guards reads. */
   render: VarRef[];
   /** What its conditions (`when`, and its role's `when`) read. */
   when: VarRef[];
@@ -59,6 +59,11 @@ export function setVariableTemplates(inv: Inventory, playbook: Playbook, extraVa
   templatesGeneration++;
 }
 
+/** Changes whenever the variables that are templates do (what followVariables follows). */
+export function variableTemplatesGeneration(): number {
+  return templatesGeneration;
+}
+
 const readsAll = (refs: VarRef[]) => refs.some((r) => r.name === 'hostvars' || r.name === ANY_VARIABLE);
 
 /** References and what the variables they name read when those are templates, to any depth.
@@ -97,6 +102,10 @@ export function taskReads(unit: Pick<Unit, 'task' | 'roleWhen'>): TaskReads {
     const render = followVariables([
       ...freeVariables(task.params, 'value'),
       ...freeVariables(task.loop, 'value'),
+      // The guards are rendered with the params (prepare-task.ts): a guard reading a result
+      // registered again in this round trip must not be planned from the old value.
+      ...freeVariables(task.creates, 'value'),
+      ...freeVariables(task.unless, 'value'),
       ...renderedFileReads(task),
     ]);
     const when = followVariables(freeVariables(task.when, 'condition'));

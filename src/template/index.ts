@@ -13,4 +13,4 @@ export { templateCacheStats, clearTemplateCache } from './cache-stats.js';
 export { OMIT } from './jinja/runtime.js';
 export { readFileCached, readTextCached } from './file-cache.js';
 export { valueSnapshot } from './snapshot.js';
-export { logReads, readsUnchanged, type ReadLog } from './read-log.js';
+export { fileStamp, logReads, noteFileRead, readsUnchanged, type ReadLog } from './read-log.js';

@@ -11,13 +11,16 @@ export interface ReadLog {
   files: Map<string, { stamp: string; digest?: string }>;
   /** Something was read that has no stamp (the environment, a file search): never reusable. */
   external: boolean;
+  /** A value made anew at each render (password_hash's random salt): the same on a host's two
+   * preparations (prepare-memo.ts), never shared with another host (prepare-share.ts). */
+  random: boolean;
 }
 
 const open: ReadLog[] = [];
 
 /** `fn`'s result and what it read (files, the controller's state). Nested logs each see it. */
 export function logReads<T>(fn: () => T): { value: T; log: ReadLog } {
-  const log: ReadLog = { files: new Map(), external: false };
+  const log: ReadLog = { files: new Map(), external: false, random: false };
   open.push(log);
   try {
     return { value: fn(), log };
@@ -52,6 +55,11 @@ export function logging(): boolean {
 /** A file was read as it was at `stamp` (and with this content digest, when racy). */
 export function noteFileRead(file: string, stamp: string, digest?: string): void {
   for (const log of open) if (!log.files.has(file)) log.files.set(file, { stamp, digest });
+}
+
+/** A value was made at random. */
+export function noteRandom(): void {
+  for (const log of open) log.random = true;
 }
 
 /** Something without a stamp was read. */

@@ -305,6 +305,28 @@ describe('engine', () => {
     expect(readFileSync(join(base, 'other'), 'utf8')).toBe('x\n');
   });
 
+  it("a rider whose creates guard reads a result the opening change registers again is planned from the new value", async () => {
+    const inv = inventory([host('h1')]);
+    writeFileSync(join(base, 'old'), '');
+    writeFileSync(join(base, 'rc'), '0\n');
+    const pb = playbook([
+      play([
+        // A query: known before the tasks after it are probed, so 'guarded' is probed with it.
+        task('first', 'shell', { cmd: 'echo {{base}}/old' }, { register: 'marker', changedWhen: 'false' }),
+        // Probed once marker is known; the probes after it ride along, the guarded task's
+        // made with the first value.
+        task('reads it', 'copy', { dest: '{{base}}/rc', content: '{{ marker.rc }}\n' }),
+        // Opens a round trip and registers marker again: the task after it must not be
+        // planned from the first value (whose file exists, so it would be skipped).
+        task('again', 'shell', { cmd: 'echo {{base}}/new' }, { register: 'marker', ignoreErrors: true }),
+        task('guarded', 'shell', { cmd: 'echo ran > {{base}}/ran' }, { creates: '{{ marker.stdout }}' }),
+      ]),
+    ]);
+    const r = await go(inv, pb);
+    expect(r.recap.hosts.h1).toMatchObject({ ok: 2, changed: 2, failed: 0 });
+    expect(readFileSync(join(base, 'ran'), 'utf8')).toBe('ran\n');
+  });
+
   it('a pipelined apply that fails stops the host there, with the validator\'s message', async () => {
     const inv = inventory([host('h1')]);
     const pb = playbook([

@@ -1,6 +1,9 @@
 // Builders for typed inventories and playbooks, so engine tests need no YAML.
 import type { Host, Inventory, Vars } from '../../../src/model/inventory.js';
 import type { Handler, Play, Playbook, Role, Task } from '../../../src/model/playbook.js';
+import type { GatheredFacts } from '../../../src/engine/facts.js';
+import type { AnyModule } from '../../../src/model/module.js';
+import { modules } from '../../../src/modules/index.js';
 
 export function host(name: string, vars: Vars = {}, groups: string[] = []): Host {
   return {
@@ -41,4 +44,27 @@ export function role(name: string, tasks: Task[], defaults: Vars = {}, handlers:
 
 export function playbook(plays: Play[]): Playbook {
   return { file: 'playbooks/test.yml', plays };
+}
+
+/** While `fn` runs, module `fact_reader`: the directory module whose probe prints the facts'
+ * osId and its path, as a module that reads the host's facts would. */
+export function withFactReader(fn: () => void): void {
+  modules.fact_reader = {
+    ...modules.directory,
+    name: 'fact_reader',
+    probe: (p: unknown, f?: { osId: string }) => `echo ${f?.osId} ${(p as { path: string }).path}`,
+  } as AnyModule;
+  try {
+    fn();
+  } finally {
+    delete modules.fact_reader;
+  }
+}
+
+/** Facts as the first round trip gathers them, with `over` in place. */
+export function gathered(over: Partial<GatheredFacts> = {}): GatheredFacts {
+  return {
+    osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h1', init: 'systemd',
+    addresses: ['10.0.0.1'], memoryMb: 1024, cpus: 2, opensshVersion: '9.2', controllerIp: '10.0.0.9', ...over,
+  };
 }

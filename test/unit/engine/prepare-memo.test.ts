@@ -16,11 +16,9 @@ import type { Unit } from '../../../src/engine/program.js';
 import { STEADY_RESULT } from '../../../src/engine/speculation.js';
 import { setVariableTemplates } from '../../../src/engine/task-reads.js';
 import type { Vars } from '../../../src/model/inventory.js';
-import type { AnyModule } from '../../../src/model/module.js';
 import type { Task } from '../../../src/model/playbook.js';
-import { modules } from '../../../src/modules/index.js';
 import { assignVars } from '../../../src/template/index.js';
-import { inventory, play, playbook, task } from './fixtures.js';
+import { gathered, inventory, play, playbook, task, withFactReader } from './fixtures.js';
 
 const roleDir = mkdtempSync(join(tmpdir(), 'fleet-memo-'));
 mkdirSync(join(roleDir, 'templates'));
@@ -28,13 +26,6 @@ mkdirSync(join(roleDir, 'files'));
 writeFileSync(join(roleDir, 'templates', 't.conf.hbs'), 'greeting = {{greeting}}\nroot = {{light_root}}\n');
 writeFileSync(join(roleDir, 'templates', 'facts.conf.hbs'), 'host = {{ansible_hostname}}\n');
 writeFileSync(join(roleDir, 'files', 'c.txt'), 'copied\n');
-
-function gathered(over: Partial<GatheredFacts> = {}): GatheredFacts {
-  return {
-    osId: 'debian', osVersion: '12', osCodename: 'bookworm', arch: 'x86_64', hostname: 'h1', init: 'systemd',
-    addresses: ['10.0.0.1'], memoryMb: 1024, cpus: 2, opensshVersion: '9.2', controllerIp: '10.0.0.9', ...over,
-  };
-}
 
 /** A task's variables as buildContext lays them out: plain values, templates kept Lazy, facts. */
 function ctxOf(vars: Vars, facts: GatheredFacts = gathered(), registered: Vars = {}): Vars {
@@ -141,22 +132,32 @@ describe('PrepareMemo', () => {
   });
 
   it('a fact the module itself reads: prepared again when it changed, kept when another fact changed', () => {
-    const reader: AnyModule = {
-      ...modules.directory,
-      name: 'memo_fact_reader',
-      probe: (p: unknown, f?: { osId: string }) => `echo ${f?.osId} ${(p as { path: string }).path}`,
-    } as AnyModule;
-    modules.memo_fact_reader = reader;
-    try {
-      const u = unitOf(task('m', 'memo_fact_reader', { path: '/x' }));
+    withFactReader(() => {
+      const u = unitOf(task('m', 'fact_reader', { path: '/x' }));
       const ctx = ctxOf(base);
       expectRePrepared(u, { ctx, facts: gathered({ osId: 'debian' }) }, { ctx, facts: gathered({ osId: 'ubuntu' }) });
       expect(specThenRun(u, { ctx, facts: gathered() }, { ctx, facts: gathered({ cpus: 64 }) }).reused).toBe(true);
-      // No facts at speculation (a host's first run) but facts now: prepared again.
+      // No facts at speculation (a host's first run) but facts now: its probe is written again.
       expect(specThenRun(u, { ctx }, { ctx, facts: gathered() }).reused).toBe(false);
-    } finally {
-      delete modules.memo_fact_reader;
-    }
+    });
+  });
+
+  it('no facts at speculation (a first contact without a last run), facts now: the params are kept, only the probe is written again', () => {
+    withFactReader(() => {
+      const ctx = ctxOf(base);
+      for (const u of [unitOf(task('m', 'fact_reader', { path: '{{ light_root }}/x' })), tmpl]) {
+        const memo = new PrepareMemo();
+        const kept = memo.prepare(u, 0, ctx, undefined, false);
+        const got = memo.prepare(u, 0, ctx, gathered({ osId: 'ubuntu' }), true);
+        // The same params object: not rendered again...
+        expect(got.params).toBe(kept.params);
+        // ...and exactly what a fresh preparation with the facts gives.
+        expect(strip(got)).toEqual(strip(fresh(u, ctx, gathered({ osId: 'ubuntu' }))));
+        expect(memo.stats).toEqual({ reused: 1, prepared: 1 });
+      }
+      const u = unitOf(task('m', 'fact_reader', { path: '/x' }));
+      expect(fresh(u, ctx, gathered({ osId: 'ubuntu' })).section).not.toEqual(fresh(u, ctx, undefined).section);
+    });
   });
 
   it("a loop item is compared too: another item at the same index is prepared again", () => {

@@ -11,6 +11,7 @@ import { bind, type Filter } from './bind.js';
 import { defined } from '../undefined.js';
 import { fail, int, str } from './util.js';
 import { pySplit, pyStrip, shellQuote } from '../../values/strings.js';
+import { noteRandom } from '../../read-log.js';
 
 const ANSIBLE_UUID_NAMESPACE = '361e6d51-faec-444a-9079-341386da8e2e';
 
@@ -77,6 +78,7 @@ function digest(name: string, algo: string, s: string): string {
 const SALT_CHARS = './0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz';
 
 function randomSalt(n: number): string {
+  noteRandom();
   return [...randomBytes(n)].map((b) => SALT_CHARS[b % SALT_CHARS.length]).join('');
 }
 
