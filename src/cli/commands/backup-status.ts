@@ -24,7 +24,8 @@ export interface HostBackupStatus {
 export function parseKeyValues(text: string): Record<string, string> {
   const out: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const m = /^([a-z_]+)=(.*)$/.exec(line);
+    // `s`: a value may hold a carriage return (ssh ends its messages with CR LF); lines are split on LF only.
+    const m = /^([a-z_]+)=(.*)$/s.exec(line);
     if (!m) continue;
     out[m[1]] = unquote(m[2]);
   }

@@ -15,6 +15,11 @@ describe('backup status', () => {
     expect(s).toMatchObject({ configured: true, snapshotId: '3555bf74', snapshotBytes: 2048, snapshotFiles: 3, maxAgeSeconds: 26 * 3600, lastRunMessage: `it's "fine"`, repository: 'sftp:fleet-backups-repository:/repo' });
   });
 
+  it('keeps a message with a carriage return in it (ssh ends its errors with CR LF)', () => {
+    const s = status(`${good}last_run_message='the repository cannot be opened (ssh: connect to host 10.0.0.3 port 22: Connection refused\r )'\n`);
+    expect(s.lastRunMessage).toBe('the repository cannot be opened (ssh: connect to host 10.0.0.3 port 22: Connection refused\r )');
+  });
+
   it('a recent snapshot and a good last run pass; age is by the host clock', () => {
     expect(judge(status(good), {})).toEqual({ ok: true, problems: [], ageSeconds: 3600 });
   });
