@@ -111,6 +111,18 @@ describe('HandshakeWindow', () => {
     expect(w.size).toBe(5);
   });
 
+  it('judges a handshake by its own time, not by its wait for a place in the window', async () => {
+    const w = new HandshakeWindow({ initial: 2, min: 1, max: 2 });
+    const quick = async () => {
+      await new Promise((r) => setTimeout(r, 5));
+      return fakeSession;
+    };
+    // 400 hosts, 2 at a time: the last wait a second or more for a place (over half the
+    // timeout); each handshake itself takes about 5 ms, so none is slow and the window holds.
+    await Promise.all(Array.from({ length: 400 }, () => connectWithRetry(quick, { ...opts(w), timeoutMs: 1000 })));
+    expect(w.size).toBe(2);
+  });
+
   it('does not shrink below its minimum nor grow above its maximum', async () => {
     const w = new HandshakeWindow({ initial: 2, min: 2, max: 3 });
     (await w.acquire())('slow');
