@@ -18,8 +18,7 @@ import { host, inventory, play, playbook, task } from './fixtures.js';
 import { LocalSession } from './local-session.js';
 
 const noWait: RetryPolicy = { retries: 3, baseDelayMs: 1, maxDelayMs: 1, random: () => 0 };
-const fail = (kind: ConnectFailureKind, reason: string) =>
-  new UnreachableError('h', `h: cannot connect to 192.0.2.1:22: ${reason}`, { kind, reason });
+const fail = (kind: ConnectFailureKind, reason: string) => new UnreachableError('h', `h: cannot connect to 192.0.2.1:22: ${reason}`, { kind, reason });
 const fakeSession = { roundTrips: 0, connectMs: 1, run: async () => ({ rc: 0, stdout: '', stderr: '' }), close() {} } as HostSession;
 
 /** A connect that fails with these errors in turn, then succeeds. */
@@ -39,10 +38,7 @@ const opts = (window = new HandshakeWindow()) => ({ window, policy: noWait, time
 
 describe('connectWithRetry', () => {
   it('retries transient failures and says why each try failed', async () => {
-    const s = scripted([
-      fail('transient', 'connected, but no SSH banner within 10 s'),
-      fail('transient', 'connection closed by the server before its SSH banner'),
-    ]);
+    const s = scripted([fail('transient', 'connected, but no SSH banner within 10 s'), fail('transient', 'connection closed by the server before its SSH banner')]);
     const r = await connectWithRetry(s.connect, opts());
     expect(r.session).toBe(fakeSession);
     expect(r.retries).toEqual(['connected, but no SSH banner within 10 s', 'connection closed by the server before its SSH banner']);
@@ -224,9 +220,7 @@ describe('engine: connects that fail at first', () => {
     const recap = await run({
       mode: 'apply',
       inventory: inventory(['fine', 'slow', 'dead', 'gone'].map((n) => host(n))),
-      playbook: playbook([
-        play([task('mark', 'command', { cmd: `touch ${base}/{{ inventory_hostname }}` }, { creates: `${base}/{{ inventory_hostname }}` })]),
-      ]),
+      playbook: playbook([play([task('mark', 'command', { cmd: `touch ${base}/{{ inventory_hostname }}` }, { creates: `${base}/{{ inventory_hostname }}` })])]),
       forks: 10,
       extraVars: {},
       diff: false,
@@ -243,10 +237,7 @@ describe('engine: connects that fail at first', () => {
     expect(tries.get('dead')).toBe(4);
     expect(tries.get('gone')).toBe(1);
     const connects = events.filter((e): e is ConnectEvent => e.type === 'connect');
-    expect(connects.find((e) => e.host === 'slow')?.retries).toEqual([
-      'connected, but no SSH banner within 1 s',
-      'connected, but no SSH banner within 1 s',
-    ]);
+    expect(connects.find((e) => e.host === 'slow')?.retries).toEqual(['connected, but no SSH banner within 1 s', 'connected, but no SSH banner within 1 s']);
     expect(connects.find((e) => e.host === 'fine')).not.toHaveProperty('retries');
     const msgs = recap.failures.map((f) => f.msg).join('\n');
     expect(msgs).toContain('dead: cannot connect to 192.0.2.1:22: no answer to the TCP connect within 1 s (4 tries)');
@@ -255,14 +246,7 @@ describe('engine: connects that fail at first', () => {
 
     const state = new RunState();
     for (const e of events) state.apply(e);
-    const plainStyle = {
-      bold: (s: string) => s,
-      red: (s: string) => s,
-      yellow: (s: string) => s,
-      green: (s: string) => s,
-      dim: (s: string) => s,
-      cyan: (s: string) => s,
-    };
+    const plainStyle = { bold: (s: string) => s, red: (s: string) => s, yellow: (s: string) => s, green: (s: string) => s, dim: (s: string) => s, cyan: (s: string) => s };
     const text = formatRecap(recap, state, plainStyle as never);
     expect(text).toContain('CONNECTED AFTER RETRIES (1)\nslow: connected after 2 retries (connected, but no SSH banner within 1 s)');
   });
