@@ -33,6 +33,12 @@ export function buildConnection(host: string, winners: Map<string, Winner>, sour
       const w = winners.get(alias);
       if (w && (!best || w.rank > best.rank)) best = { ...w, name: alias };
     }
+    // Ansible renders `ansible_user: "{{ admin }}"`; fleet reads connection settings before any
+    // template, so the text itself would be used: logging in as "{{ admin }}", or an address
+    // refused for its spaces. Refused here, where it is written.
+    if (best && typeof best.value === 'string' && /\{\{|\{%/.test(best.value)) {
+      throw bad(best, `'${best.name}' is a template (${JSON.stringify(best.value)}); fleet reads connection settings before any template is rendered. Write the value itself`);
+    }
     return best;
   };
   const bad = (w: Winner, detail: string) =>

@@ -26,6 +26,14 @@ describe('connection settings', () => {
     expect(inv.hosts.get('a')!.connection).toMatchObject({ user: 'admin', port: 2300 });
   });
 
+  it('a template in a connection setting is refused where it is written, before any host is contacted', () => {
+    // Ansible renders these; fleet reads them before any template: "{{ who }}" was the user it
+    // logged in as, and an address was refused for "holding spaces".
+    for (const [k, v] of [['ansible_user', '"{{ who }}"'], ['ansible_host', '"{{ addr }}"'], ['port', '"{{ p }}"'], ['ansible_ssh_private_key_file', '"keys/{{ k }}"'], ['ansible_become', '"{% if x %}true{% endif %}"']]) {
+      expect(() => load(`all:\n  hosts:\n    a:\n      ${k}: ${v}\n`)).toThrow(new RegExp(`inv\\.yml:4:\\d+: host 'a': '${k}' is a template \\(.*\\); fleet reads connection settings before any template is rendered`));
+    }
+  });
+
   it('the become password is referenced by env var name or file, never read', () => {
     const inv = load('all:\n  hosts:\n    a: {user: d, become: yes, become_password_env: SUDO_PW, become_password_file: secrets/pw}\n');
     const c = inv.hosts.get('a')!.connection;
