@@ -15,7 +15,7 @@ export const nodeDoc: CommandDoc = {
     { name: 'group', alias: 'g', type: 'string', arg: 'G', repeatable: true, describe: 'add: a group to put the host in' },
     { name: 'file', type: 'string', arg: 'F', default: 'inventory/hosts.yml', describe: 'add: inventory file to edit' },
     { name: 'inventory', alias: 'i', type: 'string', arg: 'PATH', repeatable: true, describe: 'inventory file or directory' },
-    { name: 'accept-hostkey', type: 'boolean', default: true, describe: 'add: connect once and pin the host key' },
+    { name: 'accept-hostkey', type: 'boolean', default: true, describe: 'add: connect once and pin the host key (`--no-accept-hostkey`: add it without connecting, its key not pinned)' },
     { name: 'keep-inventory', type: 'boolean', default: false, describe: 'remove: stop after the swarm part (the inventory and the others\' firewalls stay)' },
     { name: 'playbook', type: 'string', arg: 'P', default: 'playbooks/site.yml', describe: 'remove: the playbook that converges the other hosts afterwards' },
     { name: 'timeout', type: 'number', arg: 'S', default: 300, describe: 'remove: seconds to wait for its tasks to run elsewhere' },

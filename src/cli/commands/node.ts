@@ -43,7 +43,7 @@ export const nodeCommand: CommandModule<object, Args> = {
       .option('group', { alias: 'g', type: 'string', default: [], coerce: repeatable })
       .option('file', { type: 'string', default: 'inventory/hosts.yml', describe: 'add: inventory file to edit' })
       .option('inventory', { alias: 'i', type: 'string', default: ['inventory'], coerce: repeatable })
-      .option('accept-hostkey', { type: 'boolean', default: true, describe: 'add: connect once and pin the key' })
+      .option('accept-hostkey', { type: 'boolean', default: true, describe: 'add: connect once and pin the host key (`--no-accept-hostkey`: add it without connecting, its key not pinned)' })
       .option('keep-inventory', {
         type: 'boolean',
         default: false,

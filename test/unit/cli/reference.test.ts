@@ -53,6 +53,16 @@ describe('README, help pages and --help agree', { timeout: 120_000 }, () => {
     expect(helpPage('settings')).toMatch(/^ {2}log_max_size +rotate the log file .*FLEET_LOG_MAX_SIZE/m);
   });
 
+  it('a flag that is on by default is documented as --no-NAME, so its meaning says what --no-NAME does', () => {
+    // `--no-accept-hostkey | add: connect once and pin the host key` said the opposite of what
+    // the flag does.
+    for (const c of COMMANDS) {
+      for (const o of c.doc.options.filter((o) => o.type === 'boolean' && o.default === true)) {
+        expect(o.describe, `fleet ${c.doc.name}: ${flagText(o)}`).toContain(`--no-${o.name}`);
+      }
+    }
+  });
+
   it('the man page is valid roff with every command', () => {
     const man = fleet(['help', '--man']).out;
     expect(man).toMatch(/^\.TH FLEET 1 /);
