@@ -30,15 +30,7 @@ function run() {
   const word = /^[a-z]{1,16}$/.test(args[0] ?? '') ? args[0] : 'other';
   const name = `fleet-${BUILD.id}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}-${word}.cache`;
   const dirs = cacheDirs();
-  let cachedData;
-  for (const dir of dirs) {
-    try {
-      cachedData = fs.readFileSync(path.join(dir, name));
-      break;
-    } catch {
-      // Not cached there (yet).
-    }
-  }
+  const cachedData = readCache(dirs, name, st.uid);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
@@ -47,6 +39,27 @@ function run() {
   if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCache(dirs, name, script));
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
+}
+
+/** The first cache of that name that no one but us, root or the bundle's owner can have
+ * written. A code cache is code: V8 checks only the length of the source, so a cache planted
+ * by another local user (XDG_CACHE_HOME on a shared directory, a group-writable checkout)
+ * would run their code as whoever runs fleet. One that fails this is rewritten by ours. */
+function readCache(dirs, name, bundleOwner) {
+  const trusted = new Set([0, bundleOwner, process.getuid ? process.getuid() : 0]);
+  for (const dir of dirs) {
+    let fd;
+    try {
+      fd = fs.openSync(path.join(dir, name), fs.constants.O_RDONLY | fs.constants.O_NOFOLLOW);
+      const st = fs.fstatSync(fd);
+      if (st.isFile() && trusted.has(st.uid) && (st.mode & 0o022) === 0) return fs.readFileSync(fd);
+    } catch {
+      // Not cached there (yet).
+    } finally {
+      if (fd !== undefined) fs.closeSync(fd);
+    }
+  }
+  return undefined;
 }
 
 /** Beside the bundle when that is writable (a checkout), else the user's cache directory (a
@@ -65,10 +78,18 @@ function saveCache(dirs, name, script) {
   }
   for (const dir of dirs) {
     try {
-      fs.mkdirSync(dir, { recursive: true });
-      // Whole or not at all: another fleet may be reading it right now.
-      const tmp = path.join(dir, `${name}.${process.pid}.tmp`);
-      fs.writeFileSync(tmp, data);
+      fs.mkdirSync(dir, { recursive: true, mode: 0o755 });
+      // Whole or not at all: another fleet may be reading it right now. Created afresh (never
+      // through a file or symlink someone left at that name), writable by us alone whatever
+      // the umask, as readCache requires.
+      const tmp = path.join(dir, `${name}.${process.pid}.${Math.random().toString(36).slice(2)}.tmp`);
+      const fd = fs.openSync(tmp, fs.constants.O_WRONLY | fs.constants.O_CREAT | fs.constants.O_EXCL | fs.constants.O_NOFOLLOW, 0o644);
+      try {
+        fs.fchmodSync(fd, 0o644);
+        fs.writeFileSync(fd, data);
+      } finally {
+        fs.closeSync(fd);
+      }
       fs.renameSync(tmp, path.join(dir, name));
       // Caches of other builds or nodes are dead weight: this command's old ones go.
       const word = name.slice(name.lastIndexOf('-'));

@@ -5,6 +5,7 @@ import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import vm from 'node:vm';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 
 const DIST = path.resolve('dist');
@@ -59,6 +60,47 @@ describe('dist/fleet.cjs', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(fs.readdirSync(path.join(beside, '.cache'))).toEqual([expect.stringMatching(/-help\.cache$/)]);
     expect(caches()).toEqual(before);
+  });
+
+  /** What another local user could leave where fleet looks for its cache: V8 checks only the
+   * source's length, so a cache compiled from other code of that length runs that code. */
+  function plant(cacheDir: string, word: string): string {
+    const file = path.join(dir, 'fleet-bundle.cjs');
+    const source = fs.readFileSync(file, 'utf8').replace(/^#!/, '//');
+    const real = `(function (exports, require, module, __filename, __dirname) {${source}\n})`;
+    const marker = path.join(tmp, `planted-code-ran-${word}`);
+    let evil = `(function (exports, require, module, __filename, __dirname) {require('fs').writeFileSync(${JSON.stringify(marker)}, 'ran');\n})`;
+    evil += ' '.repeat(real.length - evil.length);
+    const build = JSON.parse(/const BUILD = (\{.*\});/.exec(fs.readFileSync(path.join(dir, 'fleet.cjs'), 'utf8'))![1]) as { id: string };
+    const st = fs.statSync(file);
+    const name = `fleet-${build.id}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}-${word}.cache`;
+    fs.mkdirSync(cacheDir, { recursive: true });
+    fs.writeFileSync(path.join(cacheDir, name), new vm.Script(evil, { filename: file }).createCachedData());
+    return marker;
+  }
+
+  it('never runs a cache that another user could have written (group or world writable)', () => {
+    const shared = path.join(tmp, 'shared');
+    const marker = plant(path.join(shared, 'fleet'), 'inventory');
+    const f = fs.readdirSync(path.join(shared, 'fleet'))[0];
+    fs.chmodSync(path.join(shared, 'fleet', f), 0o666);
+    const r = spawnSync(process.execPath, [path.join(dir, 'fleet.cjs'), 'inventory', '--help'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: shared } });
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stdout).toContain('fleet inventory');
+    // Replaced by fleet's own, which only its owner can write.
+    expect(fs.statSync(path.join(shared, 'fleet', f)).mode & 0o022).toBe(0);
+  });
+
+  it.runIf(process.getuid?.() === 0)('never runs a cache owned by another user', () => {
+    const shared = path.join(tmp, 'shared2');
+    const marker = plant(path.join(shared, 'fleet'), 'vars');
+    const f = fs.readdirSync(path.join(shared, 'fleet'))[0];
+    fs.chmodSync(path.join(shared, 'fleet', f), 0o644);
+    fs.chownSync(path.join(shared, 'fleet', f), 65534, 65534);
+    const r = spawnSync(process.execPath, [path.join(dir, 'fleet.cjs'), 'vars', '--help'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: shared } });
+    expect(fs.existsSync(marker)).toBe(false);
+    expect(r.stdout).toContain('fleet vars');
   });
 
   it('runs from a corrupt cache, and replaces it', () => {
