@@ -6,6 +6,7 @@
 // rendered values with ajv anyway.
 import { entries, errAt, isMap, isSeq, resolveAlias } from './yaml-source.js';
 import type { YamlFile } from './yaml-source.js';
+import { isSecretName } from '../model/secret-values.js';
 
 type Schema = Record<string, unknown>;
 
@@ -22,6 +23,8 @@ export interface SchemaCheck {
   /** Word for one entry: "parameter" or "variable". */
   noun: string;
   reportRequired: boolean;
+  /** Entries whose values are secrets (a module's secretParams): never shown in an error. */
+  secret?: readonly string[];
 }
 
 export function checkAgainstSchema(c: SchemaCheck): void {
@@ -43,7 +46,10 @@ export function checkAgainstSchema(c: SchemaCheck): void {
   for (const [k, v] of Object.entries(c.data)) {
     const p = props[k];
     if (!p || hasTemplate(v)) continue;
-    const problem = valueProblem(p, v);
+    // Refused before any secret is registered for masking: a secret's value is not shown,
+    // nor the password of a URL's user:password.
+    const hidden = c.secret?.includes(k) || isSecretName(k);
+    const problem = valueProblem(p, v, hidden ? (x) => `${typeof x} (a secret: not shown)` : (x) => withoutUserinfo(describe(x)));
     if (problem) throw errAt(c.yf, valueNode(c, k), `${c.noun} '${k}' ${problem}`);
   }
 }
@@ -61,10 +67,10 @@ function checkAlternatives(c: SchemaCheck, kw: 'oneOf' | 'anyOf'): void {
   if (kw === 'oneOf' && met > 1) throw errAt(c.yf, c.ownerNode, `${c.what} takes only one of the ${c.noun}s ${list}`);
 }
 
-function valueProblem(p: Schema, v: unknown): string | undefined {
+function valueProblem(p: Schema, v: unknown, describe: (v: unknown) => string): string | undefined {
   const alts = (p.anyOf ?? p.oneOf) as Schema[] | undefined;
   if (Array.isArray(alts) && !p.type) {
-    return alts.some((a) => !valueProblem(a, v)) ? undefined : `must be ${alts.map((a) => typeWords(a.type) ?? 'valid').join(' or ')}`;
+    return alts.some((a) => !valueProblem(a, v, describe)) ? undefined : `must be ${alts.map((a) => typeWords(a.type) ?? 'valid').join(' or ')}`;
   }
   if (p.type !== undefined) {
     const types = Array.isArray(p.type) ? (p.type as string[]) : [p.type as string];
@@ -116,6 +122,9 @@ function typeWords(t: unknown): string | undefined {
   const words = (Array.isArray(t) ? t : [t]).map((x) => (x === 'array' ? 'a list' : x === 'object' ? 'a mapping' : String(x)));
   return words.join(' or ');
 }
+
+/** `scheme://user:password@host`: the credentials masked. */
+const withoutUserinfo = (text: string): string => text.replace(/(\/\/)[^/@\s"]*@/g, '$1********@');
 
 function describe(v: unknown): string {
   if (v === null) return 'nothing';

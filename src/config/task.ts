@@ -114,6 +114,7 @@ export function parseTask(yf: YamlFile, node: unknown, owner: TaskOwner, handler
     what: `module '${mod.name}'`,
     noun: 'parameter',
     reportRequired: true,
+    secret: mod.secretParams,
   });
   checkRoleFile(yf, mod.name, params, modE.value, owner.roleDir);
 

@@ -31,6 +31,27 @@ describe('playbook errors', () => {
     expect(e.detail).not.toContain('\n');
   });
 
+  it('a wrong secret parameter or credential URL is refused without showing it', () => {
+    // The error was `parameter 'url_password' must be text matching /^[^\n\r]*$/, got string "S3cret\nx"`:
+    // printed before any secret was registered for masking.
+    const f = project('- hosts: all\n  tasks:\n    - name: g\n      get_url: {url: "http://h/f", dest: /f, url_username: u, url_password: "S3cretPw\\nx"}\n');
+    const e = expectConfigError(() => loadPlaybook(f), f, 4, 77, "parameter 'url_password' must be", 'not shown');
+    expect(e.message).not.toContain('S3cretPw');
+    const g = project('- hosts: all\n  tasks:\n    - name: g\n      get_url: {url: "ftp2://al:UrlS3cret@h/f", dest: /f}\n');
+    const e2 = expectConfigError(() => loadPlaybook(g), g, 4, 22, "parameter 'url' must be");
+    expect(e2.message).not.toContain('UrlS3cret');
+    const roleYml = ROLE_YML.replace('r1_port: {type: integer, default: 1}', 'r1_port: {type: integer, default: 1}\n    r1_db_password: {type: integer, default: 1}');
+    const r = project('- hosts: all\n  roles: [{role: r1, vars: {r1_db_password: "hunter2pw"}}]\n', { 'roles/r1/role.yml': roleYml });
+    let err: unknown;
+    try {
+      loadPlaybook(r);
+    } catch (x) {
+      err = x;
+    }
+    expect(String((err as Error)?.message)).toContain("'r1_db_password' must be integer");
+    expect(String((err as Error)?.message)).not.toContain('hunter2pw');
+  });
+
   it('not a list of plays', () => {
     const f = project('hosts: all\n');
     expectConfigError(() => loadPlaybook(f), f, 1, 1, 'expected a list of plays', 'got a mapping');
