@@ -63,8 +63,9 @@ export function buildScript(sections: Section[]): BuiltScript {
   parts.push('fleet_main() {');
   // The script's own directory, named by its random nonce: one `mkdir` (the name cannot be
   // known, so not taken, beforehand; mkdir fails on an existing name and creates it 0700), where
-  // `$(mktemp -d)` cost a fork and two processes. mktemp is the fallback (TMPDIR unwritable).
-  if (dir) parts.push(`T=\${TMPDIR:-/tmp}/fleet.${nonce}.$$; mkdir -m 700 "$T" 2>/dev/null || { T=$(mktemp -d 2>/dev/null || echo /tmp/fleet.$$); mkdir -p "$T"; }`);
+  // `$(mktemp -d)` cost a fork and two processes. mktemp is the fallback (TMPDIR unwritable),
+  // then /tmp under the nonce again: never `mkdir -p` of a name a local user could make first.
+  if (dir) parts.push(`T=\${TMPDIR:-/tmp}/fleet.${nonce}.$$; mkdir -m 700 "$T" 2>/dev/null || T=$(mktemp -d 2>/dev/null) || { T=/tmp/fleet.${nonce}.$$; mkdir -m 700 "$T"; }`);
   // After a guard diverged, the applies and queries left are skipped (their plans or answers
   // assumed the changes that did not run) and the probes still run: they only read, and the
   // engine plans the diverged task and what follows afresh from them.

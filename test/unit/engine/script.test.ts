@@ -35,6 +35,26 @@ describe('probe scripts', () => {
     expect(r.get(3)).toEqual({ stdout: 'out\n', stderr: 'err\n', rc: 0 });
   });
 
+  it("never works in a directory someone else could have made: the fallback's name is not guessable either", () => {
+    // TMPDIR unusable and mktemp failing: the fallback was `mkdir -p /tmp/fleet.$$`, a name a
+    // local user of the host can make beforehand (a symlink `d` in it, and the divergence flag
+    // `true >"$T/d"`, as root, truncates its target).
+    const bin = mkdtempSync(join(tmpdir(), 'fleet-nomktemp-'));
+    writeFileSync(join(bin, 'mktemp'), '#!/bin/sh\nexit 1\n');
+    chmodSync(join(bin, 'mktemp'), 0o755);
+    const b = buildScript([{ kind: 'query', text: 'echo "$T"' }]);
+    // The shell that runs the script makes /tmp/fleet.$$ first, as another user could.
+    const pre = 'mkdir -p /tmp/fleet.$$; echo "pre=/tmp/fleet.$$" >&2\n';
+    const r = spawnSync('sh', ['-s'], { input: pre + b.script, encoding: 'utf8', env: { ...process.env, TMPDIR: '/nonexistent-fleet', PATH: `${bin}:${process.env.PATH}` } });
+    const planted = /pre=(\S+)/.exec(r.stderr)![1];
+    const t = parseScriptOutput(r.stdout, b.nonce, ['query'], r.stderr.replace(/^pre=.*\n/, '')).sections.get(0)?.stdout.trim();
+    rmSync(planted, { recursive: true, force: true });
+    rmSync(bin, { recursive: true, force: true });
+    expect(t).toBeTruthy();
+    expect(t).not.toBe(planted);
+    expect(t).toContain(b.nonce);
+  });
+
   it('a failed apply stops the script: later probes do not run', () => {
     const b = buildScript([
       { kind: 'apply', text: 'false; echo never' },
