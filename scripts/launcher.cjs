@@ -51,7 +51,7 @@ function run() {
 }
 
 /** The bundle's text, its #! line made a comment. An ASCII file (what scripts/bundle.mjs
- * writes) is read as latin1, the same text at a third of UTF-8's decoding cost, and a one-byte
+ * writes) is read as latin1, the same text at under half UTF-8's decoding cost, and a one-byte
  * string where V8 would otherwise hold two bytes a character; anything else is read as UTF-8. */
 function text(buf) {
   if (buf[0] === 0x23 && buf[1] === 0x21) buf.write('//', 0, 'latin1');
