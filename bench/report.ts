@@ -217,12 +217,17 @@ export function targetLines(rows: Row[], hosts: number[]): string[] {
     const ok = all.every((r) => r.rt.min === 1 && r.rt.max === 1);
     lines.push(`no-change run: exactly 1 round trip per host after connecting (every N): ${mark(ok)}`);
   }
-  if (nc && floor) lines.push(`no-change at N=${n} within 1.5x of the floor: ${ratio(nc.wall.med, floor.wall.med)}, ${mark(nc.wall.med <= 1.5 * floor.wall.med)}`);
+  // Issue 15: a no-change run at N = 1 within 1.2x of the floor, in wall time and in the controller's CPU.
+  if (nc && floor) lines.push(`no-change at N=${n} within 1.2x of the floor's wall: ${ratio(nc.wall.med, floor.wall.med)}, ${mark(nc.wall.med <= 1.2 * floor.wall.med)}`);
+  if (nc && floor) lines.push(`no-change at N=${n} within 1.2x of the floor's controller CPU: ${ratio(nc.cpuS, floor.cpuS)}, ${mark(nc.cpuS <= 1.2 * floor.cpuS)}`);
   if (nc && ansNc) lines.push(`no-change at N=${n} at least 100x faster than ansible-playbook: ${ratio(ansNc.wall.med, nc.wall.med)}, ${mark(ansNc.wall.med >= 100 * nc.wall.med)}`);
   if (first && ansFirst) lines.push(`first run at N=${n} at least 30x faster: ${ratio(ansFirst.wall.med, first.wall.med)}, ${mark(ansFirst.wall.med >= 30 * first.wall.med)}`);
   const peak = Math.max(...rows.filter((r) => r.tool === 'fleet' && r.tasks === 40 && r.n === n).map((r) => r.peakPssMiB));
   if (Number.isFinite(peak)) lines.push(`controller peak memory at N=${n} under 150 MB: ${fmt(peak * 1.048576)} MB PSS, ${mark(peak * 1.048576 < 150)}`);
-  if (nc) lines.push(`host CPU per host for a no-change run of 40 tasks under 50 ms (N=${n}): ${fmt(nc.hostCpuMs)} ms, ${mark(nc.hostCpuMs < 50)}`);
+  // Issue 15: a first run of 40 tasks in at most 3 round trips and 1.2 s of host CPU per host
+  // (the no-change run's host CPU target, without the login, is hostCpuTargetLines').
+  if (first) lines.push(`first run of 40 tasks at N=${n}: at most 3 round trips per host: ${first.rt.max}, ${mark(first.rt.max <= 3)}`);
+  if (first) lines.push(`first run of 40 tasks at N=${n}: host CPU per host at most 1200 ms: ${fmt(first.hostCpuMs)} ms, ${mark(first.hostCpuMs <= 1200)}`);
   const byN = all.sort((a, b) => a.n - b.n);
   if (byN.length > 1) {
     const g = byN[byN.length - 1].wall.med / byN[0].wall.med;

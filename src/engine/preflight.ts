@@ -45,7 +45,11 @@ const PLACEHOLDER_RESULT = {
   msg: '',
 };
 
-const ajv = new Ajv({ allErrors: true, useDefaults: false, strict: false });
+// A role's `variables` schema was checked against the meta-schema when the role was read
+// (config/role-vars-schema.ts, or made by fleet for an Ansible role's defaults): checking it
+// again here would compile ajv's draft-07 meta-schema, most of 50 ms of every run with a role.
+let ajv: Ajv | undefined;
+const roleAjv = (): Ajv => (ajv ??= new Ajv({ allErrors: true, useDefaults: false, strict: false, validateSchema: false }));
 const roleValidators = new Map<string, ValidateFunction>();
 
 export interface PreflightInput {
@@ -161,7 +165,7 @@ function checkRoleVars(ref: RoleRef, ctx: Vars, host: string): void {
   const props = (schema.properties ?? {}) as Record<string, unknown>;
   let v = roleValidators.get(ref.role.dir);
   if (!v) {
-    v = ajv.compile(schema);
+    v = roleAjv().compile(schema);
     roleValidators.set(ref.role.dir, v);
   }
   const values: Vars = {};

@@ -39,7 +39,14 @@ describe('bench report', () => {
     expect(fleetLine).toContain('4.00x'); // fleet/floor 2/0.5
     expect(text.split('\n').some((l) => l.startsWith('ansible') && / 80 /.test(l))).toBe(true);
     expect(comparisonTable(rows, [2], 'md')).toMatch(/^\| tool \| N \|/);
-    expect(targetLines(rows, [2]).join('\n')).toMatch(/within 1.5x of the floor: 4.00x, NOT met/);
+    const targets = targetLines(rows, [2]).join('\n');
+    expect(targets).toMatch(/within 1.2x of the floor's wall: 4.00x, NOT met/);
+    expect(targets).toMatch(/within 1.2x of the floor's controller CPU: 1.00x, met/);
+    const near = targetLines(aggregate([sample({ wallS: 1.25, cpuS: 0.3 }), sample({ tool: 'floor', wallS: 1, cpuS: 0.24 })]), [2]).join('\n');
+    expect(near).toMatch(/floor's wall: 1.25x, NOT met\n.*floor's controller CPU: 1.25x, NOT met/);
+    expect(targets).not.toMatch(/1\.5x|under 50 ms/);
+    const first = aggregate([sample({ phase: 'first', rtPerHost: [3, 4], hostCpuMs: [1100, 1300] })]);
+    expect(targetLines(first, [2]).join('\n')).toMatch(/at most 3 round trips per host: 4, NOT met\n.*host CPU per host at most 1200 ms: 1200 ms, met/);
   });
 
   it('exits non-zero unless every run succeeded with one round trip and no change per host', () => {

@@ -1,6 +1,7 @@
 // dist/fleet.cjs, the command: runs the bundle through a V8 code cache that it keeps beside
 // it, or in the user's cache directory when it cannot write there; a cache that does not fit
 // (another node, a corrupt file) is rejected and written afresh, never trusted.
+import { isAscii } from 'node:buffer';
 import { spawnSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
@@ -101,6 +102,27 @@ describe('dist/fleet.cjs', () => {
     const r = spawnSync(process.execPath, [path.join(dir, 'fleet.cjs'), 'vars', '--help'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: shared } });
     expect(fs.existsSync(marker)).toBe(false);
     expect(r.stdout).toContain('fleet vars');
+  });
+
+  it('reads an ASCII bundle (the build writes one) and a bundle with other characters alike, through its cache', () => {
+    expect(isAscii(fs.readFileSync(path.join(DIST, 'fleet-bundle.cjs')))).toBe(true);
+    const other = path.join(tmp, 'utf8');
+    fs.mkdirSync(other);
+    fs.copyFileSync(path.join(dir, 'fleet.cjs'), path.join(other, 'fleet.cjs'));
+    // Two characters of two bytes each in UTF-8: read as latin1 the text would be two
+    // characters longer, and the cache written for it (V8 checks only the length) misread.
+    fs.writeFileSync(path.join(other, 'fleet-bundle.cjs'), `${fs.readFileSync(path.join(dir, 'fleet-bundle.cjs'), 'utf8')}\nprocess.stdout.write('\u00ab\u00bb\\n');\n`);
+    const runOther = () => spawnSync(process.execPath, [path.join(other, 'fleet.cjs'), 'help', 'check'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: xdg } });
+    const first = runOther();
+    expect(first.status, first.stderr).toBe(0);
+    expect(first.stdout).toContain('\u00ab\u00bb\n');
+    expect(first.stdout).toContain('fleet check');
+    const cache = fs.readdirSync(path.join(other, '.cache'));
+    expect(cache).toHaveLength(1);
+    const before = fs.statSync(path.join(other, '.cache', cache[0])).mtimeMs;
+    expect(runOther().stdout).toBe(first.stdout);
+    // Accepted, so not written again.
+    expect(fs.statSync(path.join(other, '.cache', cache[0])).mtimeMs).toBe(before);
   });
 
   it('runs from a corrupt cache, and replaces it', () => {
