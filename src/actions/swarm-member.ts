@@ -12,8 +12,9 @@ import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '.
 import { q } from '../model/shell.js';
 import { afterPending, failed } from './lib/result.js';
 import {
-  isLiveManager, NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, SWARM_STATE_SCRIPT, swarmStateKey, swarmStateOf, type Probed,
+  isLiveManager, NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, rememberSwarmState, SWARM_STATE_SCRIPT, swarmStateKey, swarmStateOf, thenSwarmState, type Probed,
 } from './lib/swarm.js';
+import type { ExecResult } from '../model/transport.js';
 
 const schema = paramsObject({
   manager_group: Type.String({ minLength: 1 }),
@@ -153,9 +154,10 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     for (const pool of p.default_addr_pool) args.push(`--default-addr-pool ${q(pool)}`);
     if (p.default_addr_pool_mask_length) args.push(`--default-addr-pool-mask-length ${p.default_addr_pool_mask_length}`);
     if (p.data_path_port) args.push(`--data-path-port ${p.data_path_port}`);
-    const r = await ports.runOn(ctx.host, `docker swarm init ${args.join(' ')} >/dev/null\n`);
+    // The init and its check in one script; it is the last here unless the labels follow.
+    const r = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`), { last: !hasSpec(p) });
     if (r.rc !== 0) return failed(`docker swarm init failed on ${ctx.host}`, { cmd: `docker swarm init ${args.join(' ')}`, rc: r.rc, stderr: r.stderr });
-    return withSpec(p, ports, ctx.host, what, await verifyJoined(ctx, ports, 'manager', what));
+    return withSpec(p, ports, ctx.host, what, verifyJoined(ctx, ports, 'manager', what, r));
   }
   const via = hostPort(live.state!.addr || ports.address(live.host), p.port);
   const what = `join the swarm as ${role} via ${live.host} (${via}), advertising ${advertise}`;
@@ -173,12 +175,17 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     return failed(`could not read the ${role} join token from ${live.host}`, { cmd: `docker swarm join-token -q ${role}`, rc: t.rc, stderr: t.stderr });
   }
   const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)}`;
+  // The join and its check in one script: the last here for a worker (its labels go on the
+  // manager, where a worker reads nothing) and for a manager with no labels to get.
   const r = await ports.runOn(
     ctx.host,
-    `FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null\n`,
+    thenSwarmState(
+      `FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null`,
+    ),
+    { last: role === 'worker' || !hasSpec(p) },
   );
   if (r.rc !== 0) return failed(`docker swarm join failed on ${ctx.host}`, { cmd: `${cmd} (token from ${live.host})`, rc: r.rc, stderr: r.stderr });
-  return withSpec(p, ports, live.host, what, await verifyJoined(ctx, ports, role, what));
+  return withSpec(p, ports, live.host, what, verifyJoined(ctx, ports, role, what, r));
 }
 
 /** A node that just became a member gets its labels and availability on `manager`: it arrives
@@ -187,9 +194,15 @@ async function withSpec(p: SwarmMemberParams, ports: ActionPorts, manager: strin
   if (joined.status !== 'changed') return joined;
   const spec = specUpdate(p, String(joined.registered?.node_id ?? ''));
   if (!spec) return joined;
-  const u = await ports.runOn(manager, spec);
+  // The action's last script (on its own host only when it is the manager).
+  const u = await ports.runOn(manager, spec, { last: true });
   if (u.rc !== 0) return failed(`${what}: setting its labels on ${manager} failed`, { cmd: 'docker node update', rc: u.rc, stderr: u.stderr });
   return joined;
+}
+
+/** The node gets labels or an availability when it joins. */
+function hasSpec(p: SwarmMemberParams): boolean {
+  return Object.keys(p.labels).length > 0 || p.availability !== 'active';
 }
 
 /** `docker node update` giving the node its labels and availability ('' when there is nothing to set). */
@@ -199,13 +212,16 @@ function specUpdate(p: SwarmMemberParams, node: string): string {
   return args.length && node ? `docker node update ${args.join(' ')} ${q(node)} >/dev/null\n` : '';
 }
 
-async function verifyJoined(ctx: ActionContext, ports: ActionPorts, role: Role, what: string): Promise<ActionResult> {
-  const after = await swarmStateOf(ports, ctx.host, { fresh: true });
-  // What the hosts waiting on this one read (managersAfter): its state after its change.
-  if (after.state) void ports.memo(afterKey(ctx.host, ctx.host), () => Promise.resolve(after));
-  const st = after.state;
-  if (!st || st.state !== 'active' || st.manager !== (role === 'manager')) {
-    return failed(`after '${what}', ${ctx.host} is ${st ? `${st.state}${st.manager ? ' manager' : ''}` : `unreadable (${after.unreachable})`}`);
+/** The state the change's own script read after it (thenSwarmState). */
+function verifyJoined(ctx: ActionContext, ports: ActionPorts, role: Role, what: string, r: ExecResult): ActionResult {
+  const after: Probed = { host: ctx.host, state: parseSwarmState(r.stdout) };
+  // What other hosts' actions read for this host from now on, and what the hosts waiting on
+  // this one read (managersAfter): its state after its change.
+  rememberSwarmState(ports, after);
+  void ports.memo(afterKey(ctx.host, ctx.host), () => Promise.resolve(after));
+  const st = after.state!;
+  if (st.state !== 'active' || st.manager !== (role === 'manager')) {
+    return failed(`after '${what}', ${ctx.host} is ${st.state}${st.manager ? ' manager' : ''}`);
   }
   return { status: 'changed', msg: what, registered: { changed: true, node_id: st.nodeId } };
 }

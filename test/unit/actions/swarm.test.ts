@@ -58,23 +58,25 @@ function specsOut(hosts: Record<string, FakeHost>): string {
 }
 
 function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boolean; pendingAfter?: string; groups?: Record<string, string[]> } = {}) {
-  const scripts: { host: string; script: string }[] = [];
+  const scripts: { host: string; script: string; last?: boolean }[] = [];
   const secrets: string[] = [];
   const warnings: string[] = [];
   const uploads: string[] = [];
   const groups = opts.groups ?? { managers: ['m1'], workers: ['w1', 'w2'] };
-  const exec = async (name: string, script: string) => {
-    scripts.push({ host: name, script });
+  const exec = async (name: string, script: string, last?: boolean) => {
+    scripts.push({ host: name, script, ...(last ? { last } : {}) });
     const h = hosts[name];
     if (!h || h.unreachable) throw new Error(`${name}: cannot connect`);
     if (script === SWARM_STATE_SCRIPT) return { rc: 0, stdout: stateOut(name, h), stderr: '' };
     if (script === NODE_SPECS_SCRIPT) return { rc: 0, stdout: specsOut(hosts), stderr: '' };
     if (script.includes('join-token')) return { rc: 0, stdout: `${TOKEN}\n`, stderr: '' };
     if (script.includes('docker swarm init') || script.includes('docker swarm join')) {
+      const change = script.endsWith(SWARM_STATE_SCRIPT) ? script.slice(0, -SWARM_STATE_SCRIPT.length) : script;
       h.state = 'active';
-      h.manager = script.includes('init') || script.includes('manager');
+      h.manager = change.includes('init') || change.includes('manager');
       h.nodeId ??= `n-${name}`;
-      return { rc: 0, stdout: '', stderr: '' };
+      // The change's own script reads the state after it.
+      return { rc: 0, stdout: script.endsWith(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '', stderr: '' };
     }
     if (script.includes('docker node ls -q | xargs')) return { rc: 0, stdout: '"m1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n', stderr: '' };
     if (script.includes('docker load')) return { rc: 0, stdout: `${h.imageId}\n`, stderr: '' };
@@ -82,8 +84,12 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
   };
   const ports: ActionPorts = {
     ...stubPorts(),
-    runOn: (h, s) => exec(h, s),
+    runOn: (h, s, o) => exec(h, s, o?.last),
     upload: async (file, dest) => void uploads.push(`${file} -> ${dest}`),
+    uploadAndRun: async (file, dest, s, o) => {
+      uploads.push(`${file} -> ${dest}`);
+      return exec(o?.host ?? self, s, o?.last);
+    },
     groupHosts: (g) => groups[g] ?? [],
     hostVars: (h) => hosts[h]?.vars ?? {},
     address: (h) => `${h}-addr`,
@@ -161,8 +167,8 @@ describe('swarm_member', () => {
       'join the swarm as worker via m1 (m1-addr:2377), advertising w2-addr',
     ]);
     const onM1 = [m, a, b].flatMap((f) => f.scripts).filter((s) => s.host === 'm1');
-    // m1's own check after its init is what the workers read; one token read for both.
-    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(1);
+    // m1's own init script read its state after it: what the workers read; one token read for both.
+    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(0);
     expect(onM1.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
     for (const f of [a, b]) {
       expect(f.secrets).toEqual([TOKEN]);
