@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it } from 'vitest';
-import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
+import { UploadError, type ActionContext, type ActionPorts } from '../../../src/model/action.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import { parseNodeList, parseNodeSpecs, parseSwarmState, SWARM_STATE_SCRIPT, NODE_SPECS_SCRIPT } from '../../../src/actions/lib/swarm.js';
 import { readDockerArchive } from '../../../src/actions/lib/docker-archive.js';
@@ -22,6 +22,7 @@ import { host } from '../engine/fixtures.js';
 import { stubPorts } from './stub-ports.js';
 
 const TOKEN = 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx';
+const MANAGER_TOKEN = `${TOKEN}m`;
 const ajv = new Ajv({ useDefaults: true, strict: false });
 function params<T>(a: { schema: object }, raw: Record<string, unknown>): T {
   const copy = structuredClone(raw);
@@ -69,11 +70,11 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
     if (!h || h.unreachable) throw new Error(`${name}: cannot connect`);
     if (script === SWARM_STATE_SCRIPT) return { rc: 0, stdout: stateOut(name, h), stderr: '' };
     if (script === NODE_SPECS_SCRIPT) return { rc: 0, stdout: specsOut(hosts), stderr: '' };
-    if (script.includes('join-token')) return { rc: 0, stdout: `${TOKEN}\n`, stderr: '' };
+    if (script.includes('join-token')) return { rc: 0, stdout: `${script.includes('manager') ? MANAGER_TOKEN : TOKEN}\n`, stderr: '' };
     if (script.includes('docker swarm init') || script.includes('docker swarm join')) {
       const change = script.endsWith(SWARM_STATE_SCRIPT) ? script.slice(0, -SWARM_STATE_SCRIPT.length) : script;
       h.state = 'active';
-      h.manager = change.includes('init') || change.includes('manager');
+      h.manager = change.includes('init') || change.includes(MANAGER_TOKEN);
       h.nodeId ??= `n-${name}`;
       // The change's own script reads the state after it.
       return { rc: 0, stdout: script.endsWith(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '', stderr: '' };
@@ -186,6 +187,51 @@ describe('swarm_member', () => {
     expect(await runMember(a)).toMatchObject({ status: 'failed' });
     expect(await runMember(b)).toMatchObject({ status: 'changed' });
     expect(b.scripts.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
+  });
+
+  it('the init or join and its check are one script; it carries the host\'s re-probes when nothing follows it there', async () => {
+    const init = fake('m1', { m1: { state: 'inactive' } });
+    expect(await runMember(init, { labels: { zone: 'a' } })).toMatchObject({ status: 'changed' });
+    // The labels follow on m1 itself: they are the last script there, not the init.
+    expect(init.scripts.map((s) => [s.host, s.script.endsWith(SWARM_STATE_SCRIPT) ? 'init+state' : s.script.split(' ').slice(0, 3).join(' '), !!s.last])).toEqual([
+      ['m1', 'init+state', false],
+      ['m1', 'docker node update', true],
+    ]);
+    const bare = fake('m1', { m1: { state: 'inactive' } });
+    expect(await runMember(bare)).toMatchObject({ status: 'changed' });
+    expect(bare.scripts.map((s) => [s.host, !!s.last])).toEqual([['m1', true]]);
+    expect(bare.scripts[0].script).toMatch(/^docker swarm init .* >\/dev\/null \|\| exit \$\?\n/);
+    // A worker's labels go on the manager, where a worker reads nothing: its join is its last script.
+    const w = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    expect(await runMember(w, { labels: { zone: 'b' } })).toMatchObject({ status: 'changed', registered: { node_id: 'n-w1' } });
+    const join = w.scripts.find((s) => s.host === 'w1')!;
+    expect(join.script.endsWith(SWARM_STATE_SCRIPT)).toBe(true);
+    expect(join.last).toBe(true);
+    expect(w.scripts.filter((s) => s.host === 'w1')).toHaveLength(1);
+    // A manager joining with labels: they are set by the live manager, whose view this host shares.
+    const m2 = fake('m2', { m1: { state: 'active', manager: true }, m2: { state: 'inactive' }, m3: { state: 'inactive' } }, { groups: { managers: ['m1', 'm2', 'm3'], workers: [] } });
+    expect(await runMember(m2, { labels: { zone: 'c' } })).toMatchObject({ status: 'changed' });
+    expect(m2.scripts.find((s) => s.host === 'm2')!.last).toBeUndefined();
+    expect(m2.scripts.at(-1)).toMatchObject({ host: 'm1', script: expect.stringContaining('docker node update --label-add zone=c') });
+    const m2bare = fake('m2', { m1: { state: 'active', manager: true }, m2: { state: 'inactive' }, m3: { state: 'inactive' } }, { groups: { managers: ['m1', 'm2', 'm3'], workers: [] } });
+    expect(await runMember(m2bare)).toMatchObject({ status: 'changed' });
+    expect(m2bare.scripts.find((s) => s.host === 'm2')!.last).toBe(true);
+  });
+
+  it('a join that fails: its exit status and message, and no state read after it counts as its check', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    const runOn = f.ports.runOn;
+    f.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? { rc: 1, stdout: '', stderr: 'Error response from daemon: timeout' } : runOn(h, s, o));
+    const r = await runMember(f);
+    expect(r).toMatchObject({ status: 'failed', msg: 'docker swarm join failed on w1', failure: { rc: 1, stderr: 'Error response from daemon: timeout' } });
+  });
+
+  it('after a join the host is not what it should be: refused, from the state its own script read', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    const runOn = f.ports.runOn;
+    f.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? { rc: 0, stdout: 'state=pending\nnode=\nmanager=false\n', stderr: '' } : runOn(h, s, o));
+    expect(await runMember(f)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^after 'join the swarm as worker via m1 .*', w1 is pending$/) });
+    expect(f.scripts.some((s) => s.script.includes('node update'))).toBe(false);
   });
 
   it('check mode says who it would join through, reads no token and changes nothing', async () => {
@@ -356,6 +402,26 @@ describe('docker_image', () => {
     const r = await dockerImage.run(p, other.ctx('id=sha256:0000\n'), other.ports);
     expect(r.status).toBe('changed');
     expect(other.uploads).toEqual([`${file} -> /var/tmp/fleet-image-${id.slice(7, 19)}.tar`]);
+  });
+
+  it('uploads and loads in one call, its last script on the host; a file that did not arrive is an upload failure, a lost connection is not turned into one', async () => {
+    const { file, id } = dockerSave(['app:1']);
+    const p = params<never>(dockerImage, { name: 'app:1', src: file });
+    const f = fake('w1', { w1: { state: 'active', imageId: id } });
+    expect(await dockerImage.run(p, f.ctx('id=none\n'), f.ports)).toMatchObject({ status: 'changed', registered: { id } });
+    expect(f.scripts).toEqual([{ host: 'w1', script: expect.stringMatching(/^docker load -i \/var\/tmp\/fleet-image-/), last: true }]);
+    const cut = fake('w1', { w1: { state: 'active', imageId: id } });
+    cut.ports.uploadAndRun = async () => {
+      throw new UploadError('uploading x to y: upload: y: received 3 of 9 bytes');
+    };
+    expect(await dockerImage.run(p, cut.ctx('id=none\n'), cut.ports)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^uploading .* to w1:\/var\/tmp\/fleet-image-.*\.tar failed: uploading x to y: upload: y: received 3 of 9 bytes$/) });
+    const lost = fake('w1', { w1: { state: 'active', imageId: id } });
+    lost.ports.uploadAndRun = async () => {
+      throw new Error('w1: connection lost');
+    };
+    await expect(dockerImage.run(p, lost.ctx('id=none\n'), lost.ports)).rejects.toThrow('connection lost');
+    const bad = fake('w1', { w1: { state: 'active', imageId: 'sha256:other' } });
+    expect(await dockerImage.run(p, bad.ctx('id=none\n'), bad.ports)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^after docker load, app:1 on w1 is sha256:other, not /) });
   });
 
   it('refuses an archive that does not hold the named image', async () => {
