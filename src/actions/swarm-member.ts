@@ -154,10 +154,17 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     for (const pool of p.default_addr_pool) args.push(`--default-addr-pool ${q(pool)}`);
     if (p.default_addr_pool_mask_length) args.push(`--default-addr-pool-mask-length ${p.default_addr_pool_mask_length}`);
     if (p.data_path_port) args.push(`--data-path-port ${p.data_path_port}`);
-    // The init and its check in one script; it is the last here unless the labels follow.
-    const r = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`), { last: !hasSpec(p) });
+    // The init, its check and the node's own labels in one script: its last here.
+    const spec = specArgs(p);
+    const r = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`) + (spec ? ownSpecAfterState(spec) : ''), { last: true });
     if (r.rc !== 0) return failed(`docker swarm init failed on ${ctx.host}`, { cmd: `docker swarm init ${args.join(' ')}`, rc: r.rc, stderr: r.stderr });
-    return withSpec(p, ports, ctx.host, what, verifyJoined(ctx, ports, 'manager', what, r));
+    const joined = verifyJoined(ctx, ports, 'manager', what, r);
+    const set = /^spec=(\d+)$/m.exec(r.stdout);
+    // The script's own test of the state is verifyJoined's: were they ever to disagree, the
+    // labels go as they went before, in a script of their own.
+    if (!set || joined.status !== 'changed') return withSpec(p, ports, ctx.host, what, joined);
+    if (set[1] !== '0') return failed(`${what}: setting its labels on ${ctx.host} failed`, { cmd: 'docker node update', rc: Number(set[1]), stderr: r.stderr });
+    return joined;
   }
   const via = hostPort(live.state!.addr || ports.address(live.host), p.port);
   const what = `join the swarm as ${role} via ${live.host} (${via}), advertising ${advertise}`;
@@ -205,11 +212,29 @@ function hasSpec(p: SwarmMemberParams): boolean {
   return Object.keys(p.labels).length > 0 || p.availability !== 'active';
 }
 
-/** `docker node update` giving the node its labels and availability ('' when there is nothing to set). */
-function specUpdate(p: SwarmMemberParams, node: string): string {
+/** The arguments of `docker node update` giving the node its labels and availability ('' when there are none). */
+function specArgs(p: SwarmMemberParams): string {
   const args = Object.entries(p.labels).map(([k, v]) => `--label-add ${q(`${k}=${String(v)}`)}`);
   if (p.availability !== 'active') args.push(`--availability ${q(p.availability)}`);
-  return args.length && node ? `docker node update ${args.join(' ')} ${q(node)} >/dev/null\n` : '';
+  return args.join(' ');
+}
+
+/** `docker node update` giving the node its labels and availability ('' when there is nothing to set). */
+function specUpdate(p: SwarmMemberParams, node: string): string {
+  const args = specArgs(p);
+  return args && node ? `docker node update ${args} ${q(node)} >/dev/null\n` : '';
+}
+
+/** After thenSwarmState, on the manager that just initialised the swarm: its own node gets
+ * `args` when the state read shows it an active manager with a node id (what verifyJoined
+ * asks before withSpec); `spec=<status>` says how that went. */
+function ownSpecAfterState(args: string): string {
+  return [
+    'case "$out" in',
+    `  state=active*manager=true*) n=\${out#*node=}; n=\${n%%[!A-Za-z0-9]*}; [ -z "$n" ] || { docker node update ${args} "$n" >/dev/null; echo "spec=$?"; } ;;`,
+    'esac',
+    '',
+  ].join('\n');
 }
 
 /** The state the change's own script read after it (thenSwarmState). */

@@ -2,9 +2,9 @@
 // decides from its own probe alone (no round trip of its own); which host initialises, who
 // joins through whom, what is refused, what a drift diff looks like, and that the join token
 // only ever travels inside the join script and is registered as a secret first.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
@@ -76,8 +76,10 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
       h.state = 'active';
       h.manager = change.includes('init') || change.includes(MANAGER_TOKEN);
       h.nodeId ??= `n-${name}`;
-      // The change's own script reads the state after it.
-      return { rc: 0, stdout: script.endsWith(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '', stderr: '' };
+      // The change's own script reads the state after it (and an init's sets its own labels).
+      if (script.includes('case "$out"')) h.labels = { ...h.labels, zone: 'set-by-init' };
+      const state = script.includes(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '';
+      return { rc: 0, stdout: state + (script.includes('case "$out"') ? 'spec=0\n' : ''), stderr: '' };
     }
     if (script.includes('docker node ls -q | xargs')) return { rc: 0, stdout: '"m1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n', stderr: '' };
     if (script.includes('docker load')) return { rc: 0, stdout: `${h.imageId}\n`, stderr: '' };
@@ -130,7 +132,43 @@ describe('swarm_member', () => {
     const r = await runMember(f, { labels: { zone: 'a' } });
     expect(r).toMatchObject({ status: 'changed', msg: 'initialise the swarm, advertising m1-addr:2377' });
     expect(f.scripts.find((s) => s.script.includes('swarm init'))!.script).toContain('docker swarm init --advertise-addr m1-addr --listen-addr m1-addr:2377');
-    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=a n-m1 >/dev/null\n' });
+    // Its own labels in the same script, once it reads itself an active manager.
+    expect(f.scripts).toHaveLength(1);
+    expect(f.scripts[0]).toMatchObject({ host: 'm1', last: true, script: expect.stringContaining('docker node update --label-add zone=a "$n" >/dev/null; echo "spec=$?"') });
+  });
+
+  it('the first manager\'s init script, run by a shell with a stand-in docker: its labels only once it reads itself an active manager, and their failure told apart', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fleet-swarm-sh-'));
+    const bin = join(d, 'bin');
+    mkdirSync(bin);
+    // docker info prints what $INFO holds; node update logs its arguments and exits $UPDATE_RC.
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/bin/sh\ncase "$1 $2" in\n"swarm init") exit 0 ;;\n"info --format") printf '%b' "$INFO" ;;\n"node update") echo "$*" >> ${d}/log; [ "$UPDATE_RC" = 0 ] || echo "no such node" >&2; exit $UPDATE_RC ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    const f = fake('m1', { m1: { state: 'inactive' } });
+    let script = '';
+    f.ports.runOn = async (_h, s) => {
+      script = s;
+      return { rc: 0, stdout: '', stderr: '' };
+    };
+    await runMember(f, { labels: { zone: 'a', tier: 'edge' } });
+    const run = (info: string, rc = 0) => {
+      rmSync(join(d, 'log'), { force: true });
+      const r = spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, INFO: info, UPDATE_RC: String(rc) } });
+      return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), log: existsSync(join(d, 'log')) ? readFileSync(join(d, 'log'), 'utf8') : '' };
+    };
+    const active = 'state=active\\nnode=abc123xyz\\nmanager=true\\ncluster=c\\naddr=10.0.0.1\\nmanagers=1\\nerror=';
+    expect(run(active)).toMatchObject({ log: 'node update --label-add zone=a --label-add tier=edge abc123xyz\n', stdout: expect.stringMatching(/\nspec=0\n$/) });
+    expect(run(active, 1)).toMatchObject({ stdout: expect.stringMatching(/\nspec=1\n$/), stderr: 'no such node\n' });
+    for (const info of [active.replace('manager=true', 'manager=false'), active.replace('state=active', 'state=pending'), active.replace('node=abc123xyz', 'node=')]) {
+      expect(run(info)).toMatchObject({ log: '', stdout: expect.not.stringContaining('spec=') });
+    }
+    // What the controller makes of it: the labels' failure is the task's, with docker's message.
+    const failing = fake('m1', { m1: { state: 'inactive' } });
+    failing.ports.runOn = async () => ({ rc: 0, stdout: `${run(active, 1).stdout}`, stderr: 'no such node\n' });
+    expect(await runMember(failing, { labels: { zone: 'a' } })).toMatchObject({ status: 'failed', msg: 'initialise the swarm, advertising m1-addr:2377: setting its labels on m1 failed', failure: { rc: 1, stderr: 'no such node\n' } });
   });
 
   it('a worker joins through the live manager with a token read at that moment: registered as a secret, only in the join script', async () => {
@@ -192,11 +230,8 @@ describe('swarm_member', () => {
   it('the init or join and its check are one script; it carries the host\'s re-probes when nothing follows it there', async () => {
     const init = fake('m1', { m1: { state: 'inactive' } });
     expect(await runMember(init, { labels: { zone: 'a' } })).toMatchObject({ status: 'changed' });
-    // The labels follow on m1 itself: they are the last script there, not the init.
-    expect(init.scripts.map((s) => [s.host, s.script.endsWith(SWARM_STATE_SCRIPT) ? 'init+state' : s.script.split(' ').slice(0, 3).join(' '), !!s.last])).toEqual([
-      ['m1', 'init+state', false],
-      ['m1', 'docker node update', true],
-    ]);
+    // Its labels are set in the same script: the last there.
+    expect(init.scripts.map((s) => [s.host, !!s.last])).toEqual([['m1', true]]);
     const bare = fake('m1', { m1: { state: 'inactive' } });
     expect(await runMember(bare)).toMatchObject({ status: 'changed' });
     expect(bare.scripts.map((s) => [s.host, !!s.last])).toEqual([['m1', true]]);
