@@ -15,6 +15,7 @@ import {
   isLiveManager, NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, rememberSwarmState, SWARM_STATE_SCRIPT, swarmStateKey, swarmStateOf, thenSwarmState, type Probed,
 } from './lib/swarm.js';
 import type { ExecResult } from '../model/transport.js';
+import { SpecBatches, type Ticket } from './lib/swarm-spec-batch.js';
 
 const schema = paramsObject({
   manager_group: Type.String({ minLength: 1 }),
@@ -173,6 +174,24 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
   // in the script sent on the join's stdin; it is registered as a secret before any use.
   // Read once per manager and role for the run: the hosts joining together share it (it
   // stays in this process's memory, registered as a secret before any use).
+  // Hosts joining through this manager now share one script there for their labels.
+  const ticket = (await ports.memo(`swarm-spec-batch:${live.host}`, async () => new SpecBatches(live.host))).enter(ctx.host);
+  try {
+    return await joinVia(p, ctx, ports, role, live, { via, what, advertise }, ticket);
+  } finally {
+    ticket.leave(ports);
+  }
+}
+
+async function joinVia(
+  p: SwarmMemberParams,
+  ctx: ActionContext,
+  ports: ActionPorts,
+  role: Role,
+  live: Probed,
+  { via, what, advertise }: { via: string; what: string; advertise: string },
+  ticket: Ticket,
+): Promise<ActionResult> {
   const tokenKey = `swarm-join-token:${live.host}:${role}`;
   const t = await ports.memo(tokenKey, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
   const token = t.stdout.trim();
@@ -192,7 +211,14 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     { last: role === 'worker' || !hasSpec(p) },
   );
   if (r.rc !== 0) return failed(`docker swarm join failed on ${ctx.host}`, { cmd: `${cmd} (token from ${live.host})`, rc: r.rc, stderr: r.stderr });
-  return withSpec(p, ports, live.host, what, verifyJoined(ctx, ports, role, what, r));
+  const joined = verifyJoined(ctx, ports, role, what, r);
+  const args = specArgs(p);
+  const node = String(joined.registered?.node_id ?? '');
+  if (joined.status !== 'changed' || !args || !node) return joined;
+  // Its labels on the manager it joined through, with the others joining now (swarm-spec-batch.ts).
+  const u = await ticket.submit(args, node, ports);
+  if (u.rc !== 0) return failed(`${what}: setting its labels on ${live.host} failed`, { cmd: 'docker node update', rc: u.rc, stderr: u.stderr });
+  return joined;
 }
 
 /** A node that just became a member gets its labels and availability on `manager`: it arrives

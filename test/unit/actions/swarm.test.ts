@@ -8,7 +8,8 @@ import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
+import { describe, expect, it, vi } from 'vitest';
+import { BATCH_WAIT_MS } from '../../../src/actions/lib/swarm-spec-batch.js';
 import { UploadError, type ActionContext, type ActionPorts } from '../../../src/model/action.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import { parseNodeList, parseNodeSpecs, parseSwarmState, SWARM_STATE_SCRIPT, NODE_SPECS_SCRIPT } from '../../../src/actions/lib/swarm.js';
@@ -80,6 +81,18 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
       if (script.includes('case "$out"')) h.labels = { ...h.labels, zone: 'set-by-init' };
       const state = script.includes(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '';
       return { rc: 0, stdout: state + (script.includes('case "$out"') ? 'spec=0\n' : ''), stderr: '' };
+    }
+    if (script.includes('@@fleet-node-specs')) {
+      // A joiners' labels batch (swarm-spec-batch.ts): each update, then the node list.
+      const out = script.split('\n').flatMap((line) => {
+        const m = /^e=\$\(docker node update (.*) '([^']*)' 2>&1 >\/dev\/null\); printf '@@fleet-spec (\d+)/.exec(line);
+        if (!m) return [];
+        const target = Object.values(hosts).find((x) => x.nodeId === m[2]);
+        if (!target || m[1].includes('fail=')) return [`@@fleet-spec ${m[3]} 1`, `@@fleet-spec-err ${m[3]} Error: node ${m[2]} refused`];
+        for (const [, k, v] of m[1].matchAll(/--label-add ([^= ]+)=(\S+)/g)) target.labels = { ...target.labels, [k]: v };
+        return [`@@fleet-spec ${m[3]} 0`];
+      });
+      return { rc: 0, stdout: [...out, '@@fleet-node-specs', specsOut(hosts), ''].join('\n'), stderr: '' };
     }
     if (script.includes('docker node ls -q | xargs')) return { rc: 0, stdout: '"m1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n', stderr: '' };
     if (script.includes('docker load')) return { rc: 0, stdout: `${h.imageId}\n`, stderr: '' };
@@ -185,7 +198,8 @@ describe('swarm_member', () => {
     expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual(['w1']);
     expect(JSON.stringify(r)).not.toContain(TOKEN);
     // Its labels are set on the manager it joined through.
-    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=b n-w1 >/dev/null\n' });
+    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: expect.stringContaining("docker node update --label-add zone=b 'n-w1' 2>&1 >/dev/null") });
+    expect(f.hosts.w1.labels).toEqual({ zone: 'b' });
   });
 
   it('workers joining a fresh swarm together: the manager state after its init and the join token are read once, for all of them', async () => {
@@ -212,6 +226,60 @@ describe('swarm_member', () => {
     for (const f of [a, b]) {
       expect(f.secrets).toEqual([TOKEN]);
       expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual([f.self]);
+    }
+  });
+
+  it('workers joining together get their labels in one script on the manager, each its own result; swarm_nodes then takes the list read after them', async () => {
+    const hosts: Record<string, FakeHost> = { m1: { state: 'active', manager: true, nodeId: 'n-m1' }, w1: { state: 'inactive' }, w2: { state: 'inactive' }, w3: { state: 'inactive' } };
+    const groups = { managers: ['m1'], workers: ['w1', 'w2', 'w3'] };
+    const [m, a, b, c] = ['m1', 'w1', 'w2', 'w3'].map((h) => fake(h, hosts, { groups }));
+    for (const f of [a, b, c]) {
+      f.ports.memo = m.ports.memo;
+      f.ports.forget = m.ports.forget;
+    }
+    // w2's labels are refused; w3 has none: it leaves the batch without holding it.
+    const [ra, rb, rc] = await Promise.all([runMember(a, { labels: { zone: 'b' } }), runMember(b, { labels: { fail: 'x' } }), runMember(c)]);
+    expect(ra).toMatchObject({ status: 'changed' });
+    expect(rb).toMatchObject({ status: 'failed', msg: expect.stringMatching(/: setting its labels on m1 failed$/), failure: { rc: 1, stderr: 'Error: node n-w2 refused\n' } });
+    expect(rc).toMatchObject({ status: 'changed' });
+    const updates = [a, b, c].flatMap((f) => f.scripts).filter((s) => s.script.includes('docker node update'));
+    expect(updates).toHaveLength(1);
+    expect(updates[0].host).toBe('m1');
+    expect(hosts.w1.labels).toEqual({ zone: 'b' });
+    // swarm_nodes on m1, which saw w1..w3 missing at its probe: no read of its own after they joined.
+    const before = m.scripts.length;
+    const nodesRun = swarmNodes.run(nodesParams(), m.ctx(specsOut({ m1: hosts.m1 })), m.ports);
+    expect(await nodesRun).toMatchObject({ status: 'changed' });
+    expect(m.scripts.slice(before).filter((s) => s.script === NODE_SPECS_SCRIPT)).toHaveLength(0);
+    // Read once: a later swarm_nodes reads afresh.
+    await swarmNodes.run(nodesParams(), m.ctx(specsOut({ m1: hosts.m1 })), m.ports);
+    expect(m.scripts.filter((s) => s.script === NODE_SPECS_SCRIPT)).toHaveLength(1);
+  });
+
+  it('a joiner stuck in its join holds the others\' labels for BATCH_WAIT_MS at most', async () => {
+    vi.useFakeTimers();
+    try {
+      const hosts: Record<string, FakeHost> = { m1: { state: 'active', manager: true }, w1: { state: 'inactive' }, w2: { state: 'inactive' } };
+      const [a, b] = ['w1', 'w2'].map((h) => fake(h, hosts));
+      b.ports.memo = a.ports.memo;
+      b.ports.forget = a.ports.forget;
+      const runOn = b.ports.runOn;
+      let unstick!: () => void;
+      b.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? new Promise((r) => (unstick = () => r(runOn(h, s, o)))) : runOn(h, s, o));
+      const stuck = runMember(b, { labels: { zone: 'c' } });
+      let done = false;
+      const first = runMember(a, { labels: { zone: 'b' } }).finally(() => (done = true));
+      await vi.advanceTimersByTimeAsync(BATCH_WAIT_MS - 1000);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await first).toMatchObject({ status: 'changed' });
+      expect(hosts.w1.labels).toEqual({ zone: 'b' });
+      // The late one goes alone.
+      unstick();
+      expect(await stuck).toMatchObject({ status: 'changed' });
+      expect(hosts.w2.labels).toEqual({ zone: 'c' });
+    } finally {
+      vi.useRealTimers();
     }
   });
 
