@@ -9,7 +9,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
 import { describe, expect, it, vi } from 'vitest';
-import { BATCH_WAIT_MS } from '../../../src/actions/lib/swarm-spec-batch.js';
+import { BATCH_WAIT_MS, batchScript, parseBatch } from '../../../src/actions/lib/swarm-spec-batch.js';
 import { UploadError, type ActionContext, type ActionPorts } from '../../../src/model/action.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import { parseNodeList, parseNodeSpecs, parseSwarmState, SWARM_STATE_SCRIPT, NODE_SPECS_SCRIPT } from '../../../src/actions/lib/swarm.js';
@@ -254,6 +254,23 @@ describe('swarm_member', () => {
     // Read once: a later swarm_nodes reads afresh.
     await swarmNodes.run(nodesParams(), m.ctx(specsOut({ m1: hosts.m1 })), m.ports);
     expect(m.scripts.filter((s) => s.script === NODE_SPECS_SCRIPT)).toHaveLength(1);
+  });
+
+  it('the batch script, run by a shell with a stand-in docker: each update\'s status and stderr, then the node list', () => {
+    const d = mkdtempSync(join(tmpdir(), 'fleet-batch-sh-'));
+    writeFileSync(
+      join(d, 'docker'),
+      `#!/bin/sh\ncase "$1 $2" in\n"node update") for a; do last=$a; done; [ "$last" = "it's" ] && { printf 'line one\\nline two\\n' >&2; exit 3; }; echo "$*" >> ${d}/log; printf 'ignored stdout\\n' ;;\n"node ls") echo id1 ;;\n"node inspect") printf '"id1"\\t"m1"\\t{}\\t{}\\tnull\\n' ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    const script = batchScript([{ args: "--label-add 'zone=a'", node: 'n1' }, { args: '--availability drain', node: "it's" }]);
+    const r = spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${d}:${process.env.PATH}` } });
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(d, 'log'), 'utf8')).toBe('node update --label-add zone=a n1\n');
+    expect(parseBatch(r.stdout.toString(), 2)).toEqual({
+      items: [{ rc: 0, stdout: '', stderr: '' }, { rc: 3, stdout: '', stderr: 'line one\nline two\n' }],
+      specs: '"id1"\t"m1"\t{}\t{}\tnull\n',
+    });
   });
 
   it('a joiner stuck in its join holds the others\' labels for BATCH_WAIT_MS at most', async () => {
