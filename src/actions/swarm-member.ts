@@ -170,10 +170,6 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
   const via = hostPort(live.state!.addr || ports.address(live.host), p.port);
   const what = `join the swarm as ${role} via ${live.host} (${via}), advertising ${advertise}`;
   if (ctx.check) return { status: 'changed', msg: `will ${what}`, diff: membershipDiff(ctx.host, `${role} via ${live.host}`) };
-  // The token is read now, from the live manager, and lives only in this process's memory and
-  // in the script sent on the join's stdin; it is registered as a secret before any use.
-  // Read once per manager and role for the run: the hosts joining together share it (it
-  // stays in this process's memory, registered as a secret before any use).
   // Hosts joining through this manager now share one script there for their labels.
   const ticket = (await ports.memo(`swarm-spec-batch:${live.host}`, async () => new SpecBatches(live.host))).enter(ctx.host);
   try {
@@ -192,6 +188,9 @@ async function joinVia(
   { via, what, advertise }: { via: string; what: string; advertise: string },
   ticket: Ticket,
 ): Promise<ActionResult> {
+  // The token is read now, from the live manager, and lives only in this process's memory and
+  // in the script sent on the join's stdin; it is registered as a secret before any use.
+  // Read once per manager and role for the run: the hosts joining together share it.
   const tokenKey = `swarm-join-token:${live.host}:${role}`;
   const t = await ports.memo(tokenKey, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
   const token = t.stdout.trim();
