@@ -4,7 +4,7 @@
 // the same image id under that name costs nothing more.
 import { basename } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import type { Action } from '../model/action.js';
+import { UploadError, type Action } from '../model/action.js';
 import { paramsObject } from '../model/params.js';
 import { q } from '../model/shell.js';
 import { readDockerArchive } from './lib/docker-archive.js';
@@ -76,12 +76,18 @@ export const dockerImage: Action<typeof schema> = {
     }
     if (ctx.check) return { status: 'changed', msg: `will ${what}`, registered: { changed: true } };
     const tmp = `/var/tmp/fleet-image-${short}.tar`;
+    // The file, then its load, in one round trip where the transport can; the load is the
+    // action's last script here, so the probes of what follows ride along with it.
+    let load;
     try {
-      await ports.upload(p.src, tmp, { mode: '0600' });
+      load = await ports.uploadAndRun(p.src, tmp, `docker load -i ${q(tmp)}; rc=$?; rm -f ${q(tmp)}; [ $rc -eq 0 ] || exit $rc\ndocker image inspect --format '{{.Id}}' ${q(name)}\n`, {
+        mode: '0600',
+        last: true,
+      });
     } catch (err) {
-      return failed(`uploading ${p.src} to ${ctx.host}:${tmp} failed: ${err instanceof Error ? err.message : String(err)}`);
+      if (!(err instanceof UploadError)) throw err;
+      return failed(`uploading ${p.src} to ${ctx.host}:${tmp} failed: ${err.message}`);
     }
-    const load = await ports.runOn(ctx.host, `docker load -i ${q(tmp)}; rc=$?; rm -f ${q(tmp)}; [ $rc -eq 0 ] || exit $rc\ndocker image inspect --format '{{.Id}}' ${q(name)}\n`);
     if (load.rc !== 0) return failed(`docker load of ${name} failed on ${ctx.host}`, { cmd: `docker load -i ${tmp}`, rc: load.rc, stderr: load.stderr });
     const got = load.stdout.trim().split('\n').pop();
     if (got !== archive.id) return failed(`after docker load, ${name} on ${ctx.host} is ${got}, not ${archive.id}`, { cmd: `docker load -i ${tmp}` });

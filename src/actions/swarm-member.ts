@@ -12,8 +12,10 @@ import { paramsObject, rawSchema, stringEnum, withDefault, type Params } from '.
 import { q } from '../model/shell.js';
 import { afterPending, failed } from './lib/result.js';
 import {
-  isLiveManager, NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, SWARM_STATE_SCRIPT, swarmStateKey, swarmStateOf, type Probed,
+  isLiveManager, NODE_LIST_SCRIPT, parseNodeList, parseSwarmState, quorum, rememberSwarmState, SWARM_STATE_SCRIPT, swarmStateKey, swarmStateOf, thenSwarmState, type Probed,
 } from './lib/swarm.js';
+import type { ExecResult } from '../model/transport.js';
+import { SpecBatches, type Ticket } from './lib/swarm-spec-batch.js';
 
 const schema = paramsObject({
   manager_group: Type.String({ minLength: 1 }),
@@ -153,17 +155,42 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     for (const pool of p.default_addr_pool) args.push(`--default-addr-pool ${q(pool)}`);
     if (p.default_addr_pool_mask_length) args.push(`--default-addr-pool-mask-length ${p.default_addr_pool_mask_length}`);
     if (p.data_path_port) args.push(`--data-path-port ${p.data_path_port}`);
-    const r = await ports.runOn(ctx.host, `docker swarm init ${args.join(' ')} >/dev/null\n`);
+    // The init, its check and the node's own labels in one script: its last here.
+    const spec = specArgs(p);
+    const r = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`) + (spec ? ownSpecAfterState(spec) : ''), { last: true });
     if (r.rc !== 0) return failed(`docker swarm init failed on ${ctx.host}`, { cmd: `docker swarm init ${args.join(' ')}`, rc: r.rc, stderr: r.stderr });
-    return withSpec(p, ports, ctx.host, what, await verifyJoined(ctx, ports, 'manager', what));
+    const joined = verifyJoined(ctx, ports, 'manager', what, r);
+    const set = /^spec=(\d+)$/m.exec(r.stdout);
+    // The script's own test of the state is verifyJoined's: were they ever to disagree, the
+    // labels go as they went before, in a script of their own.
+    if (!set || joined.status !== 'changed') return withSpec(p, ports, ctx.host, what, joined);
+    if (set[1] !== '0') return failed(`${what}: setting its labels on ${ctx.host} failed`, { cmd: 'docker node update', rc: Number(set[1]), stderr: r.stderr });
+    return joined;
   }
   const via = hostPort(live.state!.addr || ports.address(live.host), p.port);
   const what = `join the swarm as ${role} via ${live.host} (${via}), advertising ${advertise}`;
   if (ctx.check) return { status: 'changed', msg: `will ${what}`, diff: membershipDiff(ctx.host, `${role} via ${live.host}`) };
+  // Hosts joining through this manager now share one script there for their labels.
+  const ticket = (await ports.memo(`swarm-spec-batch:${live.host}`, async () => new SpecBatches(live.host))).enter(ctx.host);
+  try {
+    return await joinVia(p, ctx, ports, role, live, { via, what, advertise }, ticket);
+  } finally {
+    ticket.leave(ports);
+  }
+}
+
+async function joinVia(
+  p: SwarmMemberParams,
+  ctx: ActionContext,
+  ports: ActionPorts,
+  role: Role,
+  live: Probed,
+  { via, what, advertise }: { via: string; what: string; advertise: string },
+  ticket: Ticket,
+): Promise<ActionResult> {
   // The token is read now, from the live manager, and lives only in this process's memory and
   // in the script sent on the join's stdin; it is registered as a secret before any use.
-  // Read once per manager and role for the run: the hosts joining together share it (it
-  // stays in this process's memory, registered as a secret before any use).
+  // Read once per manager and role for the run: the hosts joining together share it.
   const tokenKey = `swarm-join-token:${live.host}:${role}`;
   const t = await ports.memo(tokenKey, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
   const token = t.stdout.trim();
@@ -173,12 +200,24 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     return failed(`could not read the ${role} join token from ${live.host}`, { cmd: `docker swarm join-token -q ${role}`, rc: t.rc, stderr: t.stderr });
   }
   const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)}`;
+  // The join and its check in one script: the last here for a worker (its labels go on the
+  // manager, where a worker reads nothing) and for a manager with no labels to get.
   const r = await ports.runOn(
     ctx.host,
-    `FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null\n`,
+    thenSwarmState(
+      `FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null`,
+    ),
+    { last: role === 'worker' || !hasSpec(p) },
   );
   if (r.rc !== 0) return failed(`docker swarm join failed on ${ctx.host}`, { cmd: `${cmd} (token from ${live.host})`, rc: r.rc, stderr: r.stderr });
-  return withSpec(p, ports, live.host, what, await verifyJoined(ctx, ports, role, what));
+  const joined = verifyJoined(ctx, ports, role, what, r);
+  const args = specArgs(p);
+  const node = String(joined.registered?.node_id ?? '');
+  if (joined.status !== 'changed' || !args || !node) return joined;
+  // Its labels on the manager it joined through, with the others joining now (swarm-spec-batch.ts).
+  const u = await ticket.submit(args, node, ports);
+  if (u.rc !== 0) return failed(`${what}: setting its labels on ${live.host} failed`, { cmd: 'docker node update', rc: u.rc, stderr: u.stderr });
+  return joined;
 }
 
 /** A node that just became a member gets its labels and availability on `manager`: it arrives
@@ -187,25 +226,52 @@ async function withSpec(p: SwarmMemberParams, ports: ActionPorts, manager: strin
   if (joined.status !== 'changed') return joined;
   const spec = specUpdate(p, String(joined.registered?.node_id ?? ''));
   if (!spec) return joined;
-  const u = await ports.runOn(manager, spec);
+  // The action's last script (on its own host only when it is the manager).
+  const u = await ports.runOn(manager, spec, { last: true });
   if (u.rc !== 0) return failed(`${what}: setting its labels on ${manager} failed`, { cmd: 'docker node update', rc: u.rc, stderr: u.stderr });
   return joined;
 }
 
-/** `docker node update` giving the node its labels and availability ('' when there is nothing to set). */
-function specUpdate(p: SwarmMemberParams, node: string): string {
-  const args = Object.entries(p.labels).map(([k, v]) => `--label-add ${q(`${k}=${String(v)}`)}`);
-  if (p.availability !== 'active') args.push(`--availability ${q(p.availability)}`);
-  return args.length && node ? `docker node update ${args.join(' ')} ${q(node)} >/dev/null\n` : '';
+/** The node gets labels or an availability when it joins. */
+function hasSpec(p: SwarmMemberParams): boolean {
+  return Object.keys(p.labels).length > 0 || p.availability !== 'active';
 }
 
-async function verifyJoined(ctx: ActionContext, ports: ActionPorts, role: Role, what: string): Promise<ActionResult> {
-  const after = await swarmStateOf(ports, ctx.host, { fresh: true });
-  // What the hosts waiting on this one read (managersAfter): its state after its change.
-  if (after.state) void ports.memo(afterKey(ctx.host, ctx.host), () => Promise.resolve(after));
-  const st = after.state;
-  if (!st || st.state !== 'active' || st.manager !== (role === 'manager')) {
-    return failed(`after '${what}', ${ctx.host} is ${st ? `${st.state}${st.manager ? ' manager' : ''}` : `unreadable (${after.unreachable})`}`);
+/** The arguments of `docker node update` giving the node its labels and availability ('' when there are none). */
+function specArgs(p: SwarmMemberParams): string {
+  const args = Object.entries(p.labels).map(([k, v]) => `--label-add ${q(`${k}=${String(v)}`)}`);
+  if (p.availability !== 'active') args.push(`--availability ${q(p.availability)}`);
+  return args.join(' ');
+}
+
+/** `docker node update` giving the node its labels and availability ('' when there is nothing to set). */
+function specUpdate(p: SwarmMemberParams, node: string): string {
+  const args = specArgs(p);
+  return args && node ? `docker node update ${args} ${q(node)} >/dev/null\n` : '';
+}
+
+/** After thenSwarmState, on the manager that just initialised the swarm: its own node gets
+ * `args` when the state read shows it an active manager with a node id (what verifyJoined
+ * asks before withSpec); `spec=<status>` says how that went. */
+function ownSpecAfterState(args: string): string {
+  return [
+    'case "$out" in',
+    `  state=active*manager=true*) n=\${out#*node=}; n=\${n%%[!A-Za-z0-9]*}; [ -z "$n" ] || { docker node update ${args} "$n" >/dev/null; echo "spec=$?"; } ;;`,
+    'esac',
+    '',
+  ].join('\n');
+}
+
+/** The state the change's own script read after it (thenSwarmState). */
+function verifyJoined(ctx: ActionContext, ports: ActionPorts, role: Role, what: string, r: ExecResult): ActionResult {
+  const after: Probed = { host: ctx.host, state: parseSwarmState(r.stdout) };
+  // What other hosts' actions read for this host from now on, and what the hosts waiting on
+  // this one read (managersAfter): its state after its change.
+  rememberSwarmState(ports, after);
+  void ports.memo(afterKey(ctx.host, ctx.host), () => Promise.resolve(after));
+  const st = after.state!;
+  if (st.state !== 'active' || st.manager !== (role === 'manager')) {
+    return failed(`after '${what}', ${ctx.host} is ${st.state}${st.manager ? ' manager' : ''}`);
   }
   return { status: 'changed', msg: what, registered: { changed: true, node_id: st.nodeId } };
 }

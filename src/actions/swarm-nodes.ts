@@ -8,6 +8,7 @@ import type { Vars } from '../model/inventory.js';
 import { paramsObject, withDefault, type Params } from '../model/params.js';
 import { q } from '../model/shell.js';
 import { afterPending, failed } from './lib/result.js';
+import { specsReadKey, type SpecsRead } from './lib/swarm-spec-batch.js';
 import { NO_DOCKER, NODE_SPECS_SCRIPT, nodeOf, NOT_MANAGER, parseNodeSpecs, type NodeInfo } from './lib/swarm.js';
 
 const varName = Type.String({ pattern: '^[A-Za-z_][A-Za-z0-9_]*$' });
@@ -138,9 +139,16 @@ export const swarmNodes: Action<typeof schema> = {
     const joining = wants.filter((w) => !nodeOf(nodes, w.address, w.host) && ports.playHosts().includes(w.host));
     if (joining.length && !ctx.check) {
       await Promise.all(joining.map((w) => ports.waitForHost(w.host)));
-      const again = await ports.runOn(ctx.host, NODE_SPECS_SCRIPT);
-      if (again.rc !== 0) return failed(`could not read the swarm's nodes on ${ctx.host}`, { cmd: 'docker node inspect', rc: again.rc, stderr: again.stderr });
-      nodes = parseNodeSpecs(again.stdout);
+      // The joiners' labels script on this manager read the list after them (swarm-spec-batch.ts).
+      const key = specsReadKey(ctx.host);
+      const batched = await ports.memo<SpecsRead | undefined>(key, async () => undefined);
+      ports.forget(key);
+      if (batched && joining.every((w) => batched.covered.has(w.host))) nodes = parseNodeSpecs(batched.stdout);
+      else {
+        const again = await ports.runOn(ctx.host, NODE_SPECS_SCRIPT);
+        if (again.rc !== 0) return failed(`could not read the swarm's nodes on ${ctx.host}`, { cmd: 'docker node inspect', rc: again.rc, stderr: again.stderr });
+        nodes = parseNodeSpecs(again.stdout);
+      }
     }
     return reconcile(ctx, ports, wants, nodes);
   },

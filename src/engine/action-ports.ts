@@ -5,10 +5,10 @@ import { mkdtemp, open, rm, stat, writeFile } from 'node:fs/promises';
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { ActionPorts, ActionSession, ConnectionOverrides, TransferOptions } from '../model/action.js';
+import { UploadError, type ActionPorts, type ActionSession, type ConnectionOverrides, type ScriptOptions, type TransferOptions } from '../model/action.js';
 import { connectionSetting } from '../model/connection-vars.js';
 import type { Connection, Host } from '../model/inventory.js';
-import type { ExecResult, HostSession } from '../model/transport.js';
+import { UPLOAD_FAILED, type ExecOptions, type ExecResult, type HostSession } from '../model/transport.js';
 import { b64Heredoc, q } from '../modules/lib/sh.js';
 import { appendKnownHost, fetchUrl, formatKnownHostsLine, pinnedFor, readKnownHosts } from '../transport/index.js';
 import { inventoryFileOf } from './inventory-file.js';
@@ -27,6 +27,19 @@ export interface ActionPlace {
   waitForHost(host: string): Promise<void>;
   /** The task, for -v: a round trip an action makes is named like the engine's own. */
   task?: string;
+  /** Sends the action's last script on its own host with the re-probes of what follows
+   * (host-runner.ts); none in check mode. */
+  carry?: ActionCarry;
+}
+
+/** An action's last script on its own host (ScriptOptions.last), sent as the apply of a round
+ * trip that re-probes the tasks after it: their answers, read after the script, fill the
+ * probe cache in place of the ones the action's change voided. */
+export interface ActionCarry {
+  /** `exec`: how the script goes (after an upload's data on the same channel). */
+  run(script: string, become: boolean, why: string, exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>): Promise<ExecResult>;
+  /** The action reached its host again after that script: what it carried may be stale. */
+  stale(): void;
 }
 
 // sshd allows 10 channels per connection (MaxSessions): when many hosts' actions run scripts
@@ -90,22 +103,62 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
     return r;
   };
 
+  const own = (name: string) => name === host.name;
+  // The script that carries the re-probes: the last one on this host, when the action says so.
+  const carrying = (name: string, opts?: ScriptOptions) => (opts?.last && own(name) ? place.carry : undefined);
+  const why = (what: string) => `${what} of the action '${place.task ?? '?'}', and the re-probes after it`;
+  const runOn = (name: string, script: string, opts?: ScriptOptions): Promise<ExecResult> => {
+    const carry = carrying(name, opts);
+    if (carry) return carry.run(script, opts?.become ?? host.connection.become, why('script'));
+    if (own(name)) place.carry?.stale();
+    return withSession(name, (s) => s.run(script, opts && { become: opts.become }));
+  };
+  const upload = (localFile: string, dest: string, opts: TransferOptions & { mode?: string } = {}): Promise<void> => {
+    if (own(opts.host ?? host.name)) place.carry?.stale();
+    return withSession(opts.host ?? host.name, async (s) => {
+      if (!s.upload) return uploadFile(localFile, dest, opts.mode, (script, what) => runChecked(s, script, opts.become, what));
+      // Streamed on one channel: one round trip, bounded memory.
+      const { size } = await stat(localFile);
+      const r = await s.upload(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size });
+      if (r.rc !== 0) throw new Error(`uploading ${localFile} to ${dest}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
+    }, 'upload');
+  };
+
   return {
     async connect(o: ConnectionOverrides): Promise<ActionSession> {
+      place.carry?.stale();
       const conn: Connection = { ...host.connection, ...definedOnly(o) };
       if (o.socksProxy) delete conn.proxyJump;
       if (o.address === undefined || o.address === host.connection.address) return connectTo({ ...host, connection: conn }, o.port);
       return connectAsSameHost({ ...host, connection: conn }, host.connection, (h, file) => connectTo(h, o.port, file), shared.inventory.knownHostsFile);
     },
-    runOn: (name, script, opts) => withSession(name, (s) => s.run(script, opts)),
-    upload: (localFile, dest, opts: TransferOptions & { mode?: string } = {}) =>
-      withSession(opts.host ?? host.name, async (s) => {
-        if (!s.upload) return uploadFile(localFile, dest, opts.mode, (script, what) => runChecked(s, script, opts.become, what));
-        // Streamed on one channel: one round trip, bounded memory.
+    runOn,
+    upload,
+    async uploadAndRun(localFile, dest, script, opts = {}) {
+      const name = opts.host ?? host.name;
+      const carry = carrying(name, opts);
+      const live = shared.sessionOf(name);
+      if (carry && live?.uploadThenRun) {
+        // One channel: the file, then the engine's script (the action's, then the re-probes).
         const { size } = await stat(localFile);
-        const r = await s.upload(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size });
-        if (r.rc !== 0) throw new Error(`uploading ${localFile} to ${dest}: ${(r.stderr || r.stdout).trim() || `exit ${r.rc}`}`);
-      }, 'upload'),
+        let rc: number | undefined;
+        const exec = async (text: string, o: ExecOptions) => {
+          const r = await live.uploadThenRun!(createReadStream(localFile), dest, { become: opts.become, mode: opts.mode, size }, text, o);
+          rc = r.rc;
+          return r;
+        };
+        const r = await carry.run(script, opts.become ?? host.connection.become, why('upload and script'), exec);
+        // The engine's script never exits UPLOAD_FAILED: the file did not arrive, nothing ran.
+        if (rc === UPLOAD_FAILED) throw new UploadError(`uploading ${localFile} to ${dest}: ${r.stderr.trim() || `exit ${rc}`}`);
+        return r;
+      }
+      try {
+        await upload(localFile, dest, opts);
+      } catch (err) {
+        throw new UploadError(err instanceof Error ? err.message : String(err));
+      }
+      return runOn(name, script, opts);
+    },
     download: (path, opts: TransferOptions = {}) =>
       withSession(opts.host ?? host.name, async (s) => {
         const r = await runChecked(s, `base64 -w0 < ${q(path)}\n`, opts.become, `reading ${path}`);

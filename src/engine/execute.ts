@@ -27,8 +27,8 @@ export interface TaskEnv {
   /** Apply the change (and what can be pipelined after it) in one round trip; `madeDirs`: the
    * directories it leaves in place, which the tasks pipelined after it may count on. */
   apply(text: string, madeDirs: readonly string[], lastItem?: boolean): Promise<SectionResult>;
-  /** Run the action, with what its own probe printed (when it has one). */
-  runAction(prepared: PreparedActionTask, probed?: SectionResult): Promise<ActionResult>;
+  /** Run the action, with what its own probe printed (when it has one); `lastItem` as for apply. */
+  runAction(prepared: PreparedActionTask, probed?: SectionResult, lastItem?: boolean): Promise<ActionResult>;
   /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
    * afresh: one more round trip each). True when the run was interrupted meanwhile. */
   retryPause(ms: number, why: string): Promise<boolean>;
@@ -59,7 +59,10 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
   const results: Outcome[] = [];
   for (const [i, item] of items.entries()) {
     // The last item's change may carry what follows the loop (the items before it may not).
-    const itemEnv = i === items.length - 1 ? { ...env, apply: (text: string, madeDirs: readonly string[]) => env.apply(text, madeDirs, true) } : env;
+    const itemEnv: TaskEnv =
+      i === items.length - 1
+        ? { ...env, apply: (text, madeDirs) => env.apply(text, madeDirs, true), runAction: (prepared, probed) => env.runAction(prepared, probed, true) }
+        : env;
     const r = await attempts(unit, itemScope(task, base, item, i), itemEnv, i);
     results.push(r);
     if (r.status === 'failed') break;

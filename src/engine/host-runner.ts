@@ -5,9 +5,9 @@
 // execute (one task), outcome (the rules), handlers, last-run (caches), secrets, timings.
 import type { HostCounts, HostEvent } from '../model/events.js';
 import type { Host, Vars } from '../model/inventory.js';
-import type { HostSession } from '../model/transport.js';
+import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
-import { actionPorts } from './action-ports.js';
+import { actionPorts, type ActionCarry } from './action-ports.js';
 import { BlockTracker } from './blocks.js';
 import { addFacts } from './included-vars.js';
 import { delegatedRoundTrip, delegateTarget } from './delegate.js';
@@ -363,18 +363,33 @@ export class HostRunner {
         this.wire?.cache.clear();
         return interrupted;
       },
-      runAction: async (p, probed) => {
+      runAction: async (p, probed, lastItem) => {
         const c = this.host.connection;
         const ctx = { host: this.host.name, connection: c, vars: this.host.vars, check: env.check, pendingAfter: this.ledger.last(), probed };
-        const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index), task: unit.task.name };
+        // The probe cache holds answers read after the action's last script here (carried), or
+        // the action reached the host again since.
+        let carried = false;
+        const carry: ActionCarry | undefined = env.check
+          ? undefined
+          : {
+              run: async (script, b, why, exec) => {
+                carried = false;
+                const r = await this.carried(script, b, why, exec, program, unit, lastItem === true);
+                carried = true;
+                return r;
+              },
+              stale: () => void (carried = false),
+            };
+        const place = { playHosts: this.shared.scope(program).playHosts, waitForHost: (h: string) => batch.progress.waitPast(h, unit.index), task: unit.task.name, carry };
         this.applying = !env.check;
         // It runs on the controller: what the variables read there (files...) may change.
         this.contexts.invalidate();
         const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
         this.contexts.invalidate();
         this.applying = false;
-        // The action changed the host with scripts of its own: what was probed before may be stale.
-        if (!env.check && res.status === 'changed') this.wire?.cache.clear();
+        // The action changed the host with scripts of its own: what was probed before may be
+        // stale, unless the probes were read again after its last script.
+        if (!env.check && res.status === 'changed' && !carried) this.wire?.cache.clear();
         return res;
       },
     };
@@ -447,6 +462,27 @@ export class HostRunner {
       if (verdict) this.decided.set(a.unit, verdict);
     });
     return result;
+  }
+
+  /** An action's last script on this host as the apply of a round trip that re-probes what
+   * follows it (as an apply's would: the next units, the loop's other items before its last,
+   * the handlers notified so far): their answers replace every one read before the action. */
+  private async carried(
+    script: string,
+    become: boolean,
+    why: string,
+    exec: ((script: string, opts: ExecOptions) => Promise<ExecResult>) | undefined,
+    program: PlayProgram,
+    unit: Unit,
+    lastItem: boolean,
+  ): Promise<ExecResult> {
+    const wire = this.wire!;
+    wire.cache.clear();
+    const from = unit.task.loop !== undefined && !lastItem ? unit.index : unit.index + 1;
+    const spec = this.speculate(program, from, become, REPROBE_WINDOW, this.notifications.peek(program, unit.task.notify));
+    // The action's script runs as it would alone: not under the apply section's set -e.
+    const { result } = await wire.apply(`set +e\n${script}`, [], spec, become, why, exec);
+    return { rc: result.rc, stdout: result.stdout, stderr: result.stderr, ...(result.dropped ? { dropped: result.dropped } : {}) };
   }
 
   /** The last run's facts as templates see them, one object per host (ansibleFactVars keeps

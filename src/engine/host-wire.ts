@@ -1,7 +1,7 @@
 // This host's round trips, each one script: the first (facts and every probe that can be
 // speculated), a probe that missed the cache, and an apply with what rides along (guarded
 // pipelined applies and the re-probes after them). Speculated results fill the probe cache.
-import type { HostSession } from '../model/transport.js';
+import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { factsSection } from './facts.js';
 import { ProbeCache } from './probe-cache.js';
 import { roundTrip, type RoundTripSinks } from './round-trip.js';
@@ -19,8 +19,8 @@ export class HostWire {
     private readonly sinks: RoundTripSinks,
   ) {}
 
-  private send(sections: Section[], become: boolean, why: string): Promise<Map<number, SectionResult>> {
-    return roundTrip(this.session, sections, become, why, this.sinks);
+  private send(sections: Section[], become: boolean, why: string, exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>): Promise<Map<number, SectionResult>> {
+    return roundTrip(this.session, sections, become, why, this.sinks, exec);
   }
 
   /** The run lock's section (when given: it stops the script when the lock is not ours, so
@@ -46,10 +46,18 @@ export class HostWire {
   }
 
   /** The apply, then the guarded pipelined applies, then the re-probes. The cache must have been
-   * cleared by the caller once the pipeline was planned from it. */
-  async apply(text: string, guarded: Section[], speculated: Section[], become: boolean, why: string): Promise<{ result: SectionResult; guarded: Map<number, SectionResult> }> {
+   * cleared by the caller once the pipeline was planned from it. `exec`: how the script goes
+   * (an action's upload before it). */
+  async apply(
+    text: string,
+    guarded: Section[],
+    speculated: Section[],
+    become: boolean,
+    why: string,
+    exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>,
+  ): Promise<{ result: SectionResult; guarded: Map<number, SectionResult> }> {
     const sections: Section[] = [{ kind: 'apply', text }, ...guarded, ...speculated];
-    const results = await this.timings.measureAsync('applyMs', () => this.send(sections, become, why));
+    const results = await this.timings.measureAsync('applyMs', () => this.send(sections, become, why, exec));
     this.cache.fill(speculated, results, 1 + guarded.length);
     const ridden = new Map<number, SectionResult>();
     guarded.forEach((_, i) => {

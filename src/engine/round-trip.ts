@@ -1,5 +1,5 @@
 // One round trip: sections -> one script over the host's exec channel -> a result per section.
-import type { HostSession } from '../model/transport.js';
+import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { FrameReader, joinStderr, PROBE_OUTPUT_BYTES, ROUND_TRIP_BYTES } from './frame-reader.js';
 import { batchProbes } from './probe-batch.js';
 import { buildScript, type Section, type SectionResult } from './script.js';
@@ -13,7 +13,15 @@ export interface RoundTripSinks {
   dumpOnce?: (script: string) => void;
 }
 
-export async function roundTrip(session: HostSession, sections: Section[], become: boolean, why: string, sinks: RoundTripSinks): Promise<Map<number, SectionResult>> {
+/** `exec`: how the script reaches the host (default session.run; an action's upload sends it after a file). */
+export async function roundTrip(
+  session: HostSession,
+  sections: Section[],
+  become: boolean,
+  why: string,
+  sinks: RoundTripSinks,
+  exec: (script: string, opts: ExecOptions) => Promise<ExecResult> = (script, opts) => session.run(script, opts),
+): Promise<Map<number, SectionResult>> {
   const level = sinks.trace ? (sinks.verbosity ?? 1) : 0;
   const n = session.roundTrips + 1;
   sinks.trace?.(`round trip ${n}: ${why} (${sections.length} sections)`);
@@ -29,7 +37,7 @@ export async function roundTrip(session: HostSession, sections: Section[], becom
   // Each section's stderr is framed on the channel's stderr (script.ts).
   const errReader = new FrameReader(built.nonce, undefined, true);
   let errSunk = false;
-  const res = await session.run(built.script, {
+  const res = await exec(built.script, {
     become,
     streamed: true,
     stdoutSink: (d) => reader.push(d),

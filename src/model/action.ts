@@ -45,6 +45,22 @@ export interface ConnectionOverrides {
   socksProxy?: string;
 }
 
+export interface ScriptOptions {
+  /** Through sudo (default: the host's own setting). */
+  become?: boolean;
+  /** The action's last script on its own host: nothing it does after this changes what the
+   * host's later tasks read there. The engine then sends their probes in the same round trip,
+   * after the script, and keeps their answers (an action's change otherwise voids every answer
+   * read before it, and the next task's probe costs a round trip of its own). Ignored for
+   * another host's script. */
+  last?: boolean;
+}
+
+/** The file of ActionPorts.uploadAndRun did not arrive whole: its script did not run. */
+export class UploadError extends Error {
+  override name = 'UploadError';
+}
+
 export interface TransferOptions {
   /** Another host of the run instead of this one. */
   host?: string;
@@ -58,10 +74,15 @@ export interface ActionPorts {
   connect(overrides: ConnectionOverrides): Promise<ActionSession>;
   /** Run a script on a host of the run over the run's connection to it (one round trip
    * there): e.g. read a swarm join token from a manager just when a worker needs it. */
-  runOn(host: string, script: string, opts?: { become?: boolean }): Promise<ExecResult>;
+  runOn(host: string, script: string, opts?: ScriptOptions): Promise<ExecResult>;
   /** Stream a controller file to a host (this one unless `opts.host`), in bounded chunks
    * (never whole in memory), into a temporary file renamed to `dest` when complete. */
   upload(localFile: string, dest: string, opts?: TransferOptions & { mode?: string }): Promise<void>;
+  /** upload, then `script` on the same host: one round trip where the transport streams both
+   * on one channel (the script is read after the file's bytes), else two. Rejects with an
+   * UploadError when the file did not arrive whole (the script did not run); any other
+   * rejection is runOn's (the script may have run). */
+  uploadAndRun(localFile: string, dest: string, script: string, opts?: TransferOptions & ScriptOptions & { mode?: string }): Promise<ExecResult>;
   /** A host's file, read to the controller (this host unless `opts.host`). */
   download(path: string, opts?: TransferOptions): Promise<Buffer>;
   /** The inventory file that declares this host: where setInventoryValue writes. */

@@ -36,6 +36,9 @@ export interface UploadOptions {
   size?: number;
 }
 
+/** Exit status of HostSession.uploadThenRun when the file did not arrive whole. */
+export const UPLOAD_FAILED = 90;
+
 export interface HostSession {
   /** Run one POSIX sh script (sent on stdin, never on the command line), as root when
    * become is set. Counts as exactly one round trip. */
@@ -45,6 +48,11 @@ export interface HostSession {
    * root when become is set. One round trip. Optional: a transport without it cannot carry
    * files (docker images) to the host. */
   upload?(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult>;
+  /** upload (`size` bytes, required), then `script` read from the same stdin right after the
+   * data and run as run() runs it: one round trip. When the file did not arrive whole the
+   * script is not read and the channel exits UPLOAD_FAILED (a script of engine/script.ts
+   * never exits with it). Optional. */
+  uploadThenRun?(data: NodeJS.ReadableStream, dest: string, upload: UploadOptions & { size: number }, script: string, opts?: ExecOptions): Promise<ExecResult>;
   /** Exec round trips made so far on this connection. */
   readonly roundTrips: number;
   readonly connectMs: number;

@@ -57,16 +57,30 @@ export class SshSession implements HostSession {
 
   upload(data: NodeJS.ReadableStream, dest: string, opts?: UploadOptions): Promise<ExecResult> {
     const plan = buildUploadExec(dest, { become: opts?.become ?? this.ctx.become, user: this.ctx.target.user, password: this.ctx.password, mode: opts?.mode, size: opts?.size });
-    return this.exec(plan.command, plan.viaSudo, undefined, (ch, fail) => {
-      if (plan.preamble.length) ch.write(plan.preamble);
-      // A read error ends the stream early; the remote side's size check keeps the half file
-      // from being renamed into place (when the size is known).
-      data.on('error', (err) => {
-        fail(new Error(`${this.ctx.target.name}: upload to ${dest}: reading the source failed: ${err.message}`));
-        ch.close();
-      });
-      data.pipe(ch);
+    return this.exec(plan.command, plan.viaSudo, undefined, (ch, fail) => this.feedData(ch, fail, plan.preamble, data, dest));
+  }
+
+  uploadThenRun(data: NodeJS.ReadableStream, dest: string, upload: UploadOptions & { size: number }, script: string, opts?: ExecOptions): Promise<ExecResult> {
+    const become = opts?.become ?? upload.become ?? this.ctx.become;
+    const plan = buildUploadExec(dest, { become, user: this.ctx.target.user, password: this.ctx.password, mode: upload.mode, size: upload.size, then: { streamed: !!opts?.streamed } });
+    return this.exec(plan.command, plan.viaSudo, opts, (ch, fail) => this.feedData(ch, fail, plan.preamble, data, dest, Buffer.from(script, 'utf8')));
+  }
+
+  /** The preamble, the data, then (uploadThenRun) the script, on the channel's stdin. */
+  private feedData(ch: ClientChannel, fail: (err: Error) => void, preamble: Buffer, data: NodeJS.ReadableStream, dest: string, after?: Buffer): void {
+    if (preamble.length) ch.write(preamble);
+    // A read error ends the stream early; the remote side's size check keeps the half file
+    // from being renamed into place (when the size is known), and the script after it unread.
+    data.on('error', (err) => {
+      fail(new Error(`${this.ctx.target.name}: upload to ${dest}: reading the source failed: ${err.message}`));
+      ch.close();
     });
+    if (!after) {
+      data.pipe(ch);
+      return;
+    }
+    data.pipe(ch, { end: false });
+    data.on('end', () => ch.end(after));
   }
 
   /** One exec channel = one round trip; `feed` writes its stdin. */

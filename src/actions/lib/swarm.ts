@@ -74,6 +74,19 @@ export async function swarmStateOf(ports: ActionPorts, host: string, opts: { fre
   return p;
 }
 
+/** A change on the host (its last command's failure ends the script with its status), then
+ * its swarm state read in the same script: one round trip where the change and its check were two. */
+export function thenSwarmState(change: string): string {
+  return `${change.trimEnd()} || exit $?\n${SWARM_STATE_SCRIPT}`;
+}
+
+/** What a host's own script just read of its state: what swarmStateOf gives from now on. */
+export function rememberSwarmState(ports: ActionPorts, p: Probed): void {
+  const key = swarmStateKey(p.host);
+  ports.forget(key);
+  void ports.memo(key, () => Promise.resolve(p));
+}
+
 export function swarmStateKey(host: string): string {
   return `swarm-state:${host}`;
 }

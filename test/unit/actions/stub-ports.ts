@@ -11,6 +11,7 @@ export function stubPorts(): ActionPorts {
     connect: no('connect'),
     runOn: no('runOn'),
     upload: no('upload'),
+    uploadAndRun: no('uploadAndRun'),
     download: no('download'),
     inventoryFile: no('inventoryFile'),
     setInventoryValue: no('setInventoryValue'),

@@ -2,14 +2,15 @@
 // decides from its own probe alone (no round trip of its own); which host initialises, who
 // joins through whom, what is refused, what a drift diff looks like, and that the join token
 // only ever travels inside the join script and is registered as a secret first.
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawnSync } from 'node:child_process';
 import { createHash } from 'node:crypto';
-import { mkdtempSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Ajv } from 'ajv';
-import { describe, expect, it } from 'vitest';
-import type { ActionContext, ActionPorts } from '../../../src/model/action.js';
+import { describe, expect, it, vi } from 'vitest';
+import { BATCH_WAIT_MS, batchScript, parseBatch } from '../../../src/actions/lib/swarm-spec-batch.js';
+import { UploadError, type ActionContext, type ActionPorts } from '../../../src/model/action.js';
 import type { Vars } from '../../../src/model/inventory.js';
 import { parseNodeList, parseNodeSpecs, parseSwarmState, SWARM_STATE_SCRIPT, NODE_SPECS_SCRIPT } from '../../../src/actions/lib/swarm.js';
 import { readDockerArchive } from '../../../src/actions/lib/docker-archive.js';
@@ -22,6 +23,7 @@ import { host } from '../engine/fixtures.js';
 import { stubPorts } from './stub-ports.js';
 
 const TOKEN = 'SWMTKN-1-3pu6hszjas19xyp7ghgosyx9k8atbfcr8p2is99znpy26u2lkl-1awxwuwd3z9j1z3puu7rcgdbx';
+const MANAGER_TOKEN = `${TOKEN}m`;
 const ajv = new Ajv({ useDefaults: true, strict: false });
 function params<T>(a: { schema: object }, raw: Record<string, unknown>): T {
   const copy = structuredClone(raw);
@@ -58,23 +60,39 @@ function specsOut(hosts: Record<string, FakeHost>): string {
 }
 
 function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boolean; pendingAfter?: string; groups?: Record<string, string[]> } = {}) {
-  const scripts: { host: string; script: string }[] = [];
+  const scripts: { host: string; script: string; last?: boolean }[] = [];
   const secrets: string[] = [];
   const warnings: string[] = [];
   const uploads: string[] = [];
   const groups = opts.groups ?? { managers: ['m1'], workers: ['w1', 'w2'] };
-  const exec = async (name: string, script: string) => {
-    scripts.push({ host: name, script });
+  const exec = async (name: string, script: string, last?: boolean) => {
+    scripts.push({ host: name, script, ...(last ? { last } : {}) });
     const h = hosts[name];
     if (!h || h.unreachable) throw new Error(`${name}: cannot connect`);
     if (script === SWARM_STATE_SCRIPT) return { rc: 0, stdout: stateOut(name, h), stderr: '' };
     if (script === NODE_SPECS_SCRIPT) return { rc: 0, stdout: specsOut(hosts), stderr: '' };
-    if (script.includes('join-token')) return { rc: 0, stdout: `${TOKEN}\n`, stderr: '' };
+    if (script.includes('join-token')) return { rc: 0, stdout: `${script.includes('manager') ? MANAGER_TOKEN : TOKEN}\n`, stderr: '' };
     if (script.includes('docker swarm init') || script.includes('docker swarm join')) {
+      const change = script.endsWith(SWARM_STATE_SCRIPT) ? script.slice(0, -SWARM_STATE_SCRIPT.length) : script;
       h.state = 'active';
-      h.manager = script.includes('init') || script.includes('manager');
+      h.manager = change.includes('init') || change.includes(MANAGER_TOKEN);
       h.nodeId ??= `n-${name}`;
-      return { rc: 0, stdout: '', stderr: '' };
+      // The change's own script reads the state after it (and an init's sets its own labels).
+      if (script.includes('case "$out"')) h.labels = { ...h.labels, zone: 'set-by-init' };
+      const state = script.includes(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '';
+      return { rc: 0, stdout: state + (script.includes('case "$out"') ? 'spec=0\n' : ''), stderr: '' };
+    }
+    if (script.includes('@@fleet-node-specs')) {
+      // A joiners' labels batch (swarm-spec-batch.ts): each update, then the node list.
+      const out = script.split('\n').flatMap((line) => {
+        const m = /^e=\$\(docker node update (.*) '([^']*)' 2>&1 >\/dev\/null\); printf '@@fleet-spec (\d+)/.exec(line);
+        if (!m) return [];
+        const target = Object.values(hosts).find((x) => x.nodeId === m[2]);
+        if (!target || m[1].includes('fail=')) return [`@@fleet-spec ${m[3]} 1`, `@@fleet-spec-err ${m[3]} Error: node ${m[2]} refused`];
+        for (const [, k, v] of m[1].matchAll(/--label-add ([^= ]+)=(\S+)/g)) target.labels = { ...target.labels, [k]: v };
+        return [`@@fleet-spec ${m[3]} 0`];
+      });
+      return { rc: 0, stdout: [...out, '@@fleet-node-specs', specsOut(hosts), ''].join('\n'), stderr: '' };
     }
     if (script.includes('docker node ls -q | xargs')) return { rc: 0, stdout: '"m1"\t"m1"\t"manager"\t"active"\t"ready"\t"reachable"L\t"10.0.0.1"\n', stderr: '' };
     if (script.includes('docker load')) return { rc: 0, stdout: `${h.imageId}\n`, stderr: '' };
@@ -82,8 +100,12 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
   };
   const ports: ActionPorts = {
     ...stubPorts(),
-    runOn: (h, s) => exec(h, s),
+    runOn: (h, s, o) => exec(h, s, o?.last),
     upload: async (file, dest) => void uploads.push(`${file} -> ${dest}`),
+    uploadAndRun: async (file, dest, s, o) => {
+      uploads.push(`${file} -> ${dest}`);
+      return exec(o?.host ?? self, s, o?.last);
+    },
     groupHosts: (g) => groups[g] ?? [],
     hostVars: (h) => hosts[h]?.vars ?? {},
     address: (h) => `${h}-addr`,
@@ -123,7 +145,43 @@ describe('swarm_member', () => {
     const r = await runMember(f, { labels: { zone: 'a' } });
     expect(r).toMatchObject({ status: 'changed', msg: 'initialise the swarm, advertising m1-addr:2377' });
     expect(f.scripts.find((s) => s.script.includes('swarm init'))!.script).toContain('docker swarm init --advertise-addr m1-addr --listen-addr m1-addr:2377');
-    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=a n-m1 >/dev/null\n' });
+    // Its own labels in the same script, once it reads itself an active manager.
+    expect(f.scripts).toHaveLength(1);
+    expect(f.scripts[0]).toMatchObject({ host: 'm1', last: true, script: expect.stringContaining('docker node update --label-add zone=a "$n" >/dev/null; echo "spec=$?"') });
+  });
+
+  it('the first manager\'s init script, run by a shell with a stand-in docker: its labels only once it reads itself an active manager, and their failure told apart', async () => {
+    const d = mkdtempSync(join(tmpdir(), 'fleet-swarm-sh-'));
+    const bin = join(d, 'bin');
+    mkdirSync(bin);
+    // docker info prints what $INFO holds; node update logs its arguments and exits $UPDATE_RC.
+    writeFileSync(
+      join(bin, 'docker'),
+      `#!/bin/sh\ncase "$1 $2" in\n"swarm init") exit 0 ;;\n"info --format") printf '%b' "$INFO" ;;\n"node update") echo "$*" >> ${d}/log; [ "$UPDATE_RC" = 0 ] || echo "no such node" >&2; exit $UPDATE_RC ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    const f = fake('m1', { m1: { state: 'inactive' } });
+    let script = '';
+    f.ports.runOn = async (_h, s) => {
+      script = s;
+      return { rc: 0, stdout: '', stderr: '' };
+    };
+    await runMember(f, { labels: { zone: 'a', tier: 'edge' } });
+    const run = (info: string, rc = 0) => {
+      rmSync(join(d, 'log'), { force: true });
+      const r = spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${bin}:${process.env.PATH}`, INFO: info, UPDATE_RC: String(rc) } });
+      return { stdout: r.stdout.toString(), stderr: r.stderr.toString(), log: existsSync(join(d, 'log')) ? readFileSync(join(d, 'log'), 'utf8') : '' };
+    };
+    const active = 'state=active\\nnode=abc123xyz\\nmanager=true\\ncluster=c\\naddr=10.0.0.1\\nmanagers=1\\nerror=';
+    expect(run(active)).toMatchObject({ log: 'node update --label-add zone=a --label-add tier=edge abc123xyz\n', stdout: expect.stringMatching(/\nspec=0\n$/) });
+    expect(run(active, 1)).toMatchObject({ stdout: expect.stringMatching(/\nspec=1\n$/), stderr: 'no such node\n' });
+    for (const info of [active.replace('manager=true', 'manager=false'), active.replace('state=active', 'state=pending'), active.replace('node=abc123xyz', 'node=')]) {
+      expect(run(info)).toMatchObject({ log: '', stdout: expect.not.stringContaining('spec=') });
+    }
+    // What the controller makes of it: the labels' failure is the task's, with docker's message.
+    const failing = fake('m1', { m1: { state: 'inactive' } });
+    failing.ports.runOn = async () => ({ rc: 0, stdout: `${run(active, 1).stdout}`, stderr: 'no such node\n' });
+    expect(await runMember(failing, { labels: { zone: 'a' } })).toMatchObject({ status: 'failed', msg: 'initialise the swarm, advertising m1-addr:2377: setting its labels on m1 failed', failure: { rc: 1, stderr: 'no such node\n' } });
   });
 
   it('a worker joins through the live manager with a token read at that moment: registered as a secret, only in the join script', async () => {
@@ -140,7 +198,8 @@ describe('swarm_member', () => {
     expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual(['w1']);
     expect(JSON.stringify(r)).not.toContain(TOKEN);
     // Its labels are set on the manager it joined through.
-    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: 'docker node update --label-add zone=b n-w1 >/dev/null\n' });
+    expect(f.scripts.find((s) => s.script.includes('docker node update'))).toMatchObject({ host: 'm1', script: expect.stringContaining("docker node update --label-add zone=b 'n-w1' 2>&1 >/dev/null") });
+    expect(f.hosts.w1.labels).toEqual({ zone: 'b' });
   });
 
   it('workers joining a fresh swarm together: the manager state after its init and the join token are read once, for all of them', async () => {
@@ -161,12 +220,83 @@ describe('swarm_member', () => {
       'join the swarm as worker via m1 (m1-addr:2377), advertising w2-addr',
     ]);
     const onM1 = [m, a, b].flatMap((f) => f.scripts).filter((s) => s.host === 'm1');
-    // m1's own check after its init is what the workers read; one token read for both.
-    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(1);
+    // m1's own init script read its state after it: what the workers read; one token read for both.
+    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(0);
     expect(onM1.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
     for (const f of [a, b]) {
       expect(f.secrets).toEqual([TOKEN]);
       expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual([f.self]);
+    }
+  });
+
+  it('workers joining together get their labels in one script on the manager, each its own result; swarm_nodes then takes the list read after them', async () => {
+    const hosts: Record<string, FakeHost> = { m1: { state: 'active', manager: true, nodeId: 'n-m1' }, w1: { state: 'inactive' }, w2: { state: 'inactive' }, w3: { state: 'inactive' } };
+    const groups = { managers: ['m1'], workers: ['w1', 'w2', 'w3'] };
+    const [m, a, b, c] = ['m1', 'w1', 'w2', 'w3'].map((h) => fake(h, hosts, { groups }));
+    for (const f of [a, b, c]) {
+      f.ports.memo = m.ports.memo;
+      f.ports.forget = m.ports.forget;
+    }
+    // w2's labels are refused; w3 has none: it leaves the batch without holding it.
+    const [ra, rb, rc] = await Promise.all([runMember(a, { labels: { zone: 'b' } }), runMember(b, { labels: { fail: 'x' } }), runMember(c)]);
+    expect(ra).toMatchObject({ status: 'changed' });
+    expect(rb).toMatchObject({ status: 'failed', msg: expect.stringMatching(/: setting its labels on m1 failed$/), failure: { rc: 1, stderr: 'Error: node n-w2 refused\n' } });
+    expect(rc).toMatchObject({ status: 'changed' });
+    const updates = [a, b, c].flatMap((f) => f.scripts).filter((s) => s.script.includes('docker node update'));
+    expect(updates).toHaveLength(1);
+    expect(updates[0].host).toBe('m1');
+    expect(hosts.w1.labels).toEqual({ zone: 'b' });
+    // swarm_nodes on m1, which saw w1..w3 missing at its probe: no read of its own after they joined.
+    const before = m.scripts.length;
+    const nodesRun = swarmNodes.run(nodesParams(), m.ctx(specsOut({ m1: hosts.m1 })), m.ports);
+    expect(await nodesRun).toMatchObject({ status: 'changed' });
+    expect(m.scripts.slice(before).filter((s) => s.script === NODE_SPECS_SCRIPT)).toHaveLength(0);
+    // Read once: a later swarm_nodes reads afresh.
+    await swarmNodes.run(nodesParams(), m.ctx(specsOut({ m1: hosts.m1 })), m.ports);
+    expect(m.scripts.filter((s) => s.script === NODE_SPECS_SCRIPT)).toHaveLength(1);
+  });
+
+  it('the batch script, run by a shell with a stand-in docker: each update\'s status and stderr, then the node list', () => {
+    const d = mkdtempSync(join(tmpdir(), 'fleet-batch-sh-'));
+    writeFileSync(
+      join(d, 'docker'),
+      `#!/bin/sh\ncase "$1 $2" in\n"node update") for a; do last=$a; done; [ "$last" = "it's" ] && { printf 'line one\\nline two\\n' >&2; exit 3; }; echo "$*" >> ${d}/log; printf 'ignored stdout\\n' ;;\n"node ls") echo id1 ;;\n"node inspect") printf '"id1"\\t"m1"\\t{}\\t{}\\tnull\\n' ;;\nesac\n`,
+      { mode: 0o755 },
+    );
+    const script = batchScript([{ args: "--label-add 'zone=a'", node: 'n1' }, { args: '--availability drain', node: "it's" }]);
+    const r = spawnSync('sh', ['-c', script], { env: { ...process.env, PATH: `${d}:${process.env.PATH}` } });
+    expect(r.status).toBe(0);
+    expect(readFileSync(join(d, 'log'), 'utf8')).toBe('node update --label-add zone=a n1\n');
+    expect(parseBatch(r.stdout.toString(), 2)).toEqual({
+      items: [{ rc: 0, stdout: '', stderr: '' }, { rc: 3, stdout: '', stderr: 'line one\nline two\n' }],
+      specs: '"id1"\t"m1"\t{}\t{}\tnull\n',
+    });
+  });
+
+  it('a joiner stuck in its join holds the others\' labels for BATCH_WAIT_MS at most', async () => {
+    vi.useFakeTimers();
+    try {
+      const hosts: Record<string, FakeHost> = { m1: { state: 'active', manager: true }, w1: { state: 'inactive' }, w2: { state: 'inactive' } };
+      const [a, b] = ['w1', 'w2'].map((h) => fake(h, hosts));
+      b.ports.memo = a.ports.memo;
+      b.ports.forget = a.ports.forget;
+      const runOn = b.ports.runOn;
+      let unstick!: () => void;
+      b.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? new Promise((r) => (unstick = () => r(runOn(h, s, o)))) : runOn(h, s, o));
+      const stuck = runMember(b, { labels: { zone: 'c' } });
+      let done = false;
+      const first = runMember(a, { labels: { zone: 'b' } }).finally(() => (done = true));
+      await vi.advanceTimersByTimeAsync(BATCH_WAIT_MS - 1000);
+      expect(done).toBe(false);
+      await vi.advanceTimersByTimeAsync(2000);
+      expect(await first).toMatchObject({ status: 'changed' });
+      expect(hosts.w1.labels).toEqual({ zone: 'b' });
+      // The late one goes alone.
+      unstick();
+      expect(await stuck).toMatchObject({ status: 'changed' });
+      expect(hosts.w2.labels).toEqual({ zone: 'c' });
+    } finally {
+      vi.useRealTimers();
     }
   });
 
@@ -180,6 +310,48 @@ describe('swarm_member', () => {
     expect(await runMember(a)).toMatchObject({ status: 'failed' });
     expect(await runMember(b)).toMatchObject({ status: 'changed' });
     expect(b.scripts.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
+  });
+
+  it('the init or join and its check are one script; it carries the host\'s re-probes when nothing follows it there', async () => {
+    const init = fake('m1', { m1: { state: 'inactive' } });
+    expect(await runMember(init, { labels: { zone: 'a' } })).toMatchObject({ status: 'changed' });
+    // Its labels are set in the same script: the last there.
+    expect(init.scripts.map((s) => [s.host, !!s.last])).toEqual([['m1', true]]);
+    const bare = fake('m1', { m1: { state: 'inactive' } });
+    expect(await runMember(bare)).toMatchObject({ status: 'changed' });
+    expect(bare.scripts.map((s) => [s.host, !!s.last])).toEqual([['m1', true]]);
+    expect(bare.scripts[0].script).toMatch(/^docker swarm init .* >\/dev\/null \|\| exit \$\?\n/);
+    // A worker's labels go on the manager, where a worker reads nothing: its join is its last script.
+    const w = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    expect(await runMember(w, { labels: { zone: 'b' } })).toMatchObject({ status: 'changed', registered: { node_id: 'n-w1' } });
+    const join = w.scripts.find((s) => s.host === 'w1')!;
+    expect(join.script.endsWith(SWARM_STATE_SCRIPT)).toBe(true);
+    expect(join.last).toBe(true);
+    expect(w.scripts.filter((s) => s.host === 'w1')).toHaveLength(1);
+    // A manager joining with labels: they are set by the live manager, whose view this host shares.
+    const m2 = fake('m2', { m1: { state: 'active', manager: true }, m2: { state: 'inactive' }, m3: { state: 'inactive' } }, { groups: { managers: ['m1', 'm2', 'm3'], workers: [] } });
+    expect(await runMember(m2, { labels: { zone: 'c' } })).toMatchObject({ status: 'changed' });
+    expect(m2.scripts.find((s) => s.host === 'm2')!.last).toBeUndefined();
+    expect(m2.scripts.at(-1)).toMatchObject({ host: 'm1', script: expect.stringContaining('docker node update --label-add zone=c') });
+    const m2bare = fake('m2', { m1: { state: 'active', manager: true }, m2: { state: 'inactive' }, m3: { state: 'inactive' } }, { groups: { managers: ['m1', 'm2', 'm3'], workers: [] } });
+    expect(await runMember(m2bare)).toMatchObject({ status: 'changed' });
+    expect(m2bare.scripts.find((s) => s.host === 'm2')!.last).toBe(true);
+  });
+
+  it('a join that fails: its exit status and message, and no state read after it counts as its check', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    const runOn = f.ports.runOn;
+    f.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? { rc: 1, stdout: '', stderr: 'Error response from daemon: timeout' } : runOn(h, s, o));
+    const r = await runMember(f);
+    expect(r).toMatchObject({ status: 'failed', msg: 'docker swarm join failed on w1', failure: { rc: 1, stderr: 'Error response from daemon: timeout' } });
+  });
+
+  it('after a join the host is not what it should be: refused, from the state its own script read', async () => {
+    const f = fake('w1', { m1: { state: 'active', manager: true }, w1: { state: 'inactive' } });
+    const runOn = f.ports.runOn;
+    f.ports.runOn = async (h, s, o) => (s.includes('swarm join --token') ? { rc: 0, stdout: 'state=pending\nnode=\nmanager=false\n', stderr: '' } : runOn(h, s, o));
+    expect(await runMember(f)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^after 'join the swarm as worker via m1 .*', w1 is pending$/) });
+    expect(f.scripts.some((s) => s.script.includes('node update'))).toBe(false);
   });
 
   it('check mode says who it would join through, reads no token and changes nothing', async () => {
@@ -350,6 +522,26 @@ describe('docker_image', () => {
     const r = await dockerImage.run(p, other.ctx('id=sha256:0000\n'), other.ports);
     expect(r.status).toBe('changed');
     expect(other.uploads).toEqual([`${file} -> /var/tmp/fleet-image-${id.slice(7, 19)}.tar`]);
+  });
+
+  it('uploads and loads in one call, its last script on the host; a file that did not arrive is an upload failure, a lost connection is not turned into one', async () => {
+    const { file, id } = dockerSave(['app:1']);
+    const p = params<never>(dockerImage, { name: 'app:1', src: file });
+    const f = fake('w1', { w1: { state: 'active', imageId: id } });
+    expect(await dockerImage.run(p, f.ctx('id=none\n'), f.ports)).toMatchObject({ status: 'changed', registered: { id } });
+    expect(f.scripts).toEqual([{ host: 'w1', script: expect.stringMatching(/^docker load -i \/var\/tmp\/fleet-image-/), last: true }]);
+    const cut = fake('w1', { w1: { state: 'active', imageId: id } });
+    cut.ports.uploadAndRun = async () => {
+      throw new UploadError('uploading x to y: upload: y: received 3 of 9 bytes');
+    };
+    expect(await dockerImage.run(p, cut.ctx('id=none\n'), cut.ports)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^uploading .* to w1:\/var\/tmp\/fleet-image-.*\.tar failed: uploading x to y: upload: y: received 3 of 9 bytes$/) });
+    const lost = fake('w1', { w1: { state: 'active', imageId: id } });
+    lost.ports.uploadAndRun = async () => {
+      throw new Error('w1: connection lost');
+    };
+    await expect(dockerImage.run(p, lost.ctx('id=none\n'), lost.ports)).rejects.toThrow('connection lost');
+    const bad = fake('w1', { w1: { state: 'active', imageId: 'sha256:other' } });
+    expect(await dockerImage.run(p, bad.ctx('id=none\n'), bad.ports)).toMatchObject({ status: 'failed', msg: expect.stringMatching(/^after docker load, app:1 on w1 is sha256:other, not /) });
   });
 
   it('refuses an archive that does not hold the named image', async () => {

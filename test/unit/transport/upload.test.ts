@@ -7,6 +7,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildUploadExec } from '../../../src/transport/upload.js';
 import { BECOME_MARKER } from '../../../src/transport/become.js';
+import { UPLOAD_FAILED } from '../../../src/model/transport.js';
 
 const dir = () => mkdtempSync(join(tmpdir(), 'fleet-upload-'));
 
@@ -74,5 +75,53 @@ describe('buildUploadExec', () => {
   it('refuses a relative destination and a bad mode', () => {
     expect(() => buildUploadExec('x.tar', { become: false, user: 'root' })).toThrow(/absolute/);
     expect(() => buildUploadExec('/x', { become: false, user: 'root', mode: 'u+rw' })).toThrow(/octal/);
+  });
+});
+
+describe('buildUploadExec with a script after the data (uploadThenRun)', () => {
+  // Data that reads as a script: if the runner read any of it, it would run.
+  const data = Buffer.concat([Buffer.from('touch "$PWNED"\necho pwned\n'), Buffer.from([0, 255, 10]), Buffer.alloc(70_000, 10), Buffer.from('\ntouch "$PWNED"\n')]);
+  const script = (dest: string) => `echo "ran with $(wc -c < '${dest}') bytes"\nexit 3\n`;
+
+  for (const streamed of [true, false]) {
+    it(`the file lands whole, then the script that follows it on stdin runs, and no byte of the data is read as script (${streamed ? 'streamed' : 'copied'})`, () => {
+      const d = dir();
+      const dest = join(d, 'img.tar');
+      const pwned = join(d, 'pwned');
+      const p = buildUploadExec(dest, { become: false, user: 'root', mode: '0600', size: data.length, then: { streamed } });
+      const r = spawnSync('sh', ['-c', p.command], { input: Buffer.concat([data, Buffer.from(script(dest))]), env: { ...process.env, PWNED: pwned } });
+      expect({ rc: r.status, stdout: r.stdout.toString(), stderr: r.stderr.toString() }).toEqual({ rc: 3, stdout: `ran with ${data.length} bytes\n`, stderr: '' });
+      expect(readFileSync(dest).equals(data)).toBe(true);
+      expect(existsSync(pwned)).toBe(false);
+      // The write's umask 077 stays in its subshell: the script runs with the shell's own.
+      const u = spawnSync('sh', ['-c', buildUploadExec(join(d, 'u'), { become: false, user: 'root', size: 1, then: { streamed } }).command], { input: 'xumask\n' });
+      expect(u.stdout.toString().trim()).toBe(spawnSync('sh', ['-c', 'umask']).stdout.toString().trim());
+    });
+  }
+
+  it(`a file cut short is not renamed into place, the script after it is not run, and the exit status says so (${UPLOAD_FAILED})`, () => {
+    const d = dir();
+    const dest = join(d, 'img.tar');
+    const p = buildUploadExec(dest, { become: false, user: 'root', size: data.length + 100, then: { streamed: true } });
+    const r = spawnSync('sh', ['-c', p.command], { input: Buffer.concat([data, Buffer.from(`touch '${join(d, 'ran')}'\n`)]) });
+    expect(r.status).toBe(UPLOAD_FAILED);
+    expect(r.stderr.toString()).toMatch(/received \d+ of \d+ bytes/);
+    expect(readdirSync(d)).toEqual([]);
+  });
+
+  it('through sudo with a password: the password never reaches the file or the script', () => {
+    const d = dir();
+    const dest = join(d, 'y.tar');
+    const p = buildUploadExec(dest, { become: true, user: 'deploy', password: 's3cret', size: data.length, then: { streamed: true } });
+    expect(p.command).not.toContain('s3cret');
+    const all = Buffer.concat([p.preamble, data, Buffer.from('echo "script: $(cat 2>&1 | wc -c)"\n')]);
+    const r = remote(p.command, all.subarray(p.preamble.indexOf(10) + 1));
+    expect(r.rc).toBe(0);
+    expect(r.stdout).toBe(`${BECOME_MARKER}\nscript: 0\n`);
+    expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it('needs the size', () => {
+    expect(() => buildUploadExec('/x', { become: false, user: 'root', then: { streamed: true } })).toThrow(/size/);
   });
 });
