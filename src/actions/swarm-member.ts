@@ -16,6 +16,7 @@ import {
 } from './lib/swarm.js';
 import type { ExecResult } from '../model/transport.js';
 import { SpecBatches, type Ticket } from './lib/swarm-spec-batch.js';
+import { swarmJoinScript } from './lib/swarm-join.js';
 
 const schema = paramsObject({
   manager_group: Type.String({ minLength: 1 }),
@@ -204,9 +205,7 @@ async function joinVia(
   // manager, where a worker reads nothing) and for a manager with no labels to get.
   const r = await ports.runOn(
     ctx.host,
-    thenSwarmState(
-      `FLEET_SWARM_TOKEN=${q(token)}\ndocker swarm join --token "$FLEET_SWARM_TOKEN" --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)} >/dev/null`,
-    ),
+    thenSwarmState(swarmJoinScript({ token, advertise, listen: hostPort(advertise, p.port), via })),
     { last: role === 'worker' || !hasSpec(p) },
   );
   if (r.rc !== 0) return failed(`docker swarm join failed on ${ctx.host}`, { cmd: `${cmd} (token from ${live.host})`, rc: r.rc, stderr: r.stderr });
