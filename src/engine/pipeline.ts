@@ -231,8 +231,9 @@ function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'fin
   if (!readsAnyOf(refs, unknown)) return 'final';
   const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));
   if (!known) return undefined;
-  // Names only known when it renders: the context's values not known yet throw when read.
-  return refs.some((r) => r.name === ANY_VARIABLE) ? 'dynamic' : 'stand-ins';
+  // Names only known when it renders (any variable, vars[x]): the context's values not known
+  // yet, stand-ins too (an attribute they lack would read as absent), throw when read.
+  return refs.some((r) => r.name === ANY_VARIABLE || (r.name === 'vars' && r.path.length === 0)) ? 'dynamic' : 'stand-ins';
 }
 
 /** What may ride along once its condition holds: a plain module task whose failure the host

@@ -3,7 +3,7 @@
 // guard finds its state moved ends the riding there, the items before it stay done; values a
 // rider reads must be final when the script is built (another host's address, not its results;
 // no result of this round trip read by a name known only when rendering).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
@@ -81,32 +81,37 @@ describe('loop items ride along', () => {
         task('addresses', 'copy', { dest: '{{root}}/{{ inventory_hostname }}.{{ item }}', content: "{% for h in groups.all %}{{ hostvars[h]['ansible_host'] }} {% endfor %}{{ item }}\n" }, { loop: ['a1', 'a2'] }),
         task('colors', 'copy', { dest: '{{root}}/{{ inventory_hostname }}.colors', content: "{% for h in groups.all %}{{ hostvars[h]['color'] }} {% endfor %}\n" }),
         task('results', 'copy', { dest: '{{root}}/{{ inventory_hostname }}.results', content: "{% for h in groups.all %}{{ hostvars[h]['marked'].changed }} {% endfor %}\n" }),
+        // Its probe does not read the mode: planned ahead, it would read no `marked` yet.
+        task('own result', 'file', { path: '{{root}}/{{ inventory_hostname }}.own', state: 'touch', mode: "{{ '0644' if hostvars[inventory_hostname].marked is defined else '0600' }}" }),
       ],
       hosts,
     );
-    expect(r.recap.hosts.h1).toMatchObject({ changed: 4, failed: 0 });
-    expect(r.recap.hosts.h22).toMatchObject({ changed: 4, failed: 0 });
+    expect(r.recap.hosts.h1).toMatchObject({ changed: 5, failed: 0 });
+    expect(r.recap.hosts.h22).toMatchObject({ changed: 5, failed: 0 });
+    expect((statSync(join(root, 'h1.own')).mode & 0o777).toString(8)).toBe('644');
     expect(read('h1.a2')).toBe('192.0.2.2 192.0.2.3 a2\n');
     expect(read('h22.colors')).toBe('red blue \n');
     expect(read('h22.results')).toBe('True True \n');
     // First probes; mark, a1, a2, colors; results, once every host registered `marked` (its
-    // probe, which speculation could not render, then its apply).
-    expect(r.roundTrips).toEqual({ h1: 4, h22: 4 });
+    // probe, which speculation could not render, then its apply); own result (its apply).
+    expect(r.roundTrips).toEqual({ h1: 5, h22: 5 });
   });
 
   it('a result registered in the same script, read by a name known only when rendering, is not guessed: the task waits for it', async () => {
+    // The file's probe does not read the mode: it is in the cache, planned from the first probes.
+    const mode = "{{ '0644' if vars[names[0]].stdout == 'hi' else '0600' }}";
     const r = await apply(
       [
         task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }),
-        task('later', 'copy', { dest: '{{root}}/b', content: 'b\n' }, { register: 'later_r' }),
-        task('reads by name', 'copy', { dest: '{{root}}/{{ item }}', content: "{{ vars[names[0]] | default('not yet') }} {{ vars[names[1]] }}\n" }, { loop: ['j'] }),
+        task('later', 'shell', { cmd: 'echo hi; touch {{root}}/b' }, { creates: '{{root}}/b', register: 'later_r' }),
+        task('reads by name', 'file', { path: '{{root}}/{{ item }}', state: 'touch', mode }, { loop: ['j'] }),
       ],
       [host('h1')],
-      { names: ['later_r', 'root'] },
+      { names: ['later_r'] },
     );
     expect(r.decisions.map((d) => d.split(': ')[1])).toEqual(['changed', 'changed', 'changed']);
-    expect(read('j')).toBe(`{'changed': True, 'failed': False} ${root}\n`);
-    // First probes; a and later; the loop (its probe, its apply).
+    expect((statSync(join(root, 'j')).mode & 0o777).toString(8)).toBe('644');
+    // First probes; a and later; the loop (its probe, speculated with a guess, then its apply).
     expect(r.roundTrips.h1).toBe(4);
   });
 });
