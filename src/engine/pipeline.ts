@@ -228,12 +228,13 @@ function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'fin
   if (t.blocks?.some((f) => f.part === 'rescue')) return undefined;
   const reads = taskReads(u);
   const refs = [...reads.render, ...reads.when];
-  if (!readsAnyOf(refs, unknown)) return 'final';
-  const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));
-  if (!known) return undefined;
   // Names only known when it renders (any variable, vars[x]): the context's values not known
   // yet, stand-ins too (an attribute they lack would read as absent), throw when read.
-  return refs.some((r) => r.name === ANY_VARIABLE || (r.name === 'vars' && r.path.length === 0)) ? 'dynamic' : 'stand-ins';
+  const dynamic = refs.some((r) => r.name === ANY_VARIABLE || (r.name === 'vars' && r.path.length === 0));
+  if (!dynamic && !readsAnyOf(refs, unknown)) return 'final';
+  const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));
+  if (!known) return undefined;
+  return dynamic ? 'dynamic' : 'stand-ins';
 }
 
 /** What may ride along once its condition holds: a plain module task whose failure the host
