@@ -133,6 +133,8 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   if ((t0.loop !== undefined && !ports.lastItem) || t0.failedWhen !== undefined || t0.until !== undefined) return { ahead, skipped };
   // Directories the changes before the task being planned will have made by the time it runs.
   const made = new Set(ports.madeDirs ?? []);
+  // Files the changes riding before it will have written (their "file:" resources).
+  const written = new Set<string>();
   // Names whose value is not final for the task being planned: registered in this run and not
   // yet on this host, or (again) by the change that opens the round trip or a task riding along.
   const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
@@ -165,7 +167,7 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
       }
       if (!runnable(u, ports, commands)) break;
       if (u.task.loop === undefined) {
-        const a = planAhead(u, ctx, 0, ports, made);
+        const a = planAhead(u, ctx, 0, ports, made, written);
         if (!a) break;
         if (a.plan.kind === 'change' && unguardedCommand(u.task)) commands++;
         register(u.task, { changed: a.plan.kind === 'change', failed: false });
@@ -180,7 +182,7 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
       let all = items.length > 0;
       for (const [k, item] of items.entries()) {
         const ictx = itemScope(u.task, ctx, item, k);
-        const a = ports.whenHolds(u, ictx) && ahead.length < MAX_PIPELINED && (!unguardedCommand(u.task) || commands === 0) ? planAhead(u, ictx, k, ports, made) : undefined;
+        const a = ports.whenHolds(u, ictx) && ahead.length < MAX_PIPELINED && (!unguardedCommand(u.task) || commands === 0) ? planAhead(u, ictx, k, ports, made, written) : undefined;
         if (!a) {
           all = false;
           break;
@@ -198,8 +200,9 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
 }
 
 /** The task (or loop item) planned from its cached probe (from what it will print after the
- * changes before it, when they make its directory); undefined when it cannot be planned now. */
-function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made: Set<string>): Ahead | undefined {
+ * changes before it, when they make its directory or write a file it reads); undefined when it
+ * cannot be planned now. */
+function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made: Set<string>, written: Set<string>): Ahead | undefined {
   const prepared = ports.prepare(u, ctx, item);
   if (prepared.kind !== 'module') return undefined;
   const cached = ports.cached(prepared.section);
@@ -207,12 +210,16 @@ function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made
   const { module, params } = prepared;
   // Probed before the changes ahead of it: planned from what it will print after them
   // (its directory made), which its guard then checks.
-  const predicted = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
+  // Likewise from what it will print once files written before it are there.
+  const inDirs = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
+  const afterDirs = inDirs ?? cached.stdout;
+  const predicted = written.size ? (module.predictWritten?.(params, afterDirs, written) ?? inDirs) : inDirs;
   const probed = predicted === undefined ? cached : { ...cached, stdout: predicted };
   const plan = module.plan(params, probed.stdout, ports.facts);
   if (plan.kind === 'blocked') return undefined;
   const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
   if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
+  if (plan.kind === 'change') for (const r of module.resources?.(params) ?? []) if (r.startsWith('file:')) written.add(r.slice('file:'.length));
   return { unit: u, prepared, plan, planned: probed, applyText };
 }
 
