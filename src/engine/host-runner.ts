@@ -48,13 +48,13 @@ class LockError extends Error {}
 /** An apply was cut off after it started: whether it made its change is unknown. */
 class OutcomeUnknownError extends Error {}
 
-/** A failed task inside an Ansible block: what a rescue reads as ansible_failed_task/_result. */
 /** A loop's items applied ahead (pipeline.ts), by position, of how many it has. */
 interface DecidedItems {
   items: Map<number, Verdict>;
   of: number;
 }
 
+/** A failed task inside an Ansible block: what a rescue reads as ansible_failed_task/_result. */
 interface BlockFailure {
   task: { name: string; action: string };
   result: unknown;
