@@ -208,9 +208,8 @@ function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made
   const cached = ports.cached(prepared.section);
   if (!cached || cached.rc !== 0) return undefined;
   const { module, params } = prepared;
-  // Probed before the changes ahead of it: planned from what it will print after them
-  // (its directory made), which its guard then checks.
-  // Likewise from what it will print once files written before it are there.
+  // Probed before the changes ahead of it: planned from what it will print after them (its
+  // directory made, a file it reads written), which its guard then checks.
   const inDirs = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
   const afterDirs = inDirs ?? cached.stdout;
   const predicted = written.size ? (module.predictWritten?.(params, afterDirs, written) ?? inDirs) : inDirs;
