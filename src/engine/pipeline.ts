@@ -19,6 +19,7 @@ import type { PlayProgram, Unit } from './program.js';
 import { DIVERGED, DIVERGED_FLAG, type Section, type SectionResult } from './script.js';
 import { readsAnyOf, taskReads } from './task-reads.js';
 import { itemScope, loopItems } from './execute.js';
+import { strictStandIns } from './rider-context.js';
 
 /** Exit code of a guard whose state moved under it (script.ts skips the applies after it). */
 export { DIVERGED } from './script.js';
@@ -155,9 +156,9 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
     if (reads === undefined) break;
     try {
       // A template reading names it only knows when rendering may reach a stand-in's other
-      // attributes: then the stand-ins are not known either.
-      const notKnown = reads === 'dynamic' ? unknown : new Set([...unknown].filter((n) => !(n in standIns)));
-      const ctx = ports.context(u, standIns, notKnown);
+      // attributes: they throw then (rider-context.ts).
+      const notKnown = new Set([...unknown].filter((n) => !(n in standIns)));
+      const ctx = ports.context(u, reads === 'dynamic' ? strictStandIns(standIns) : standIns, notKnown);
       if (!ports.whenHolds(u, ctx)) {
         // A loop whose condition is false registers each item skipped: it runs on its own.
         if (u.task.loop !== undefined) break;
@@ -225,8 +226,9 @@ function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made
 /** Can the unit's condition and values be read before this round trip returns? undefined: no
  * (a rescue, run_once, a result not known yet); 'stand-ins': only through KNOWN_ATTRIBUTES of
  * results registered in this round trip; 'final': from final values; 'dynamic': it reads names
- * only known when it renders, and the context's values that are not final throw when read
- * (rider-context.ts, which also keeps hostvars to what is known before the script runs). */
+ * only known when it renders, and the context's values that are not final (a stand-in's other
+ * attributes too) throw when read (rider-context.ts, which also keeps hostvars to what is known
+ * before the script runs). */
 function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'final' | 'stand-ins' | 'dynamic' | undefined {
   const t = u.task;
   if (t.runOnce) return undefined;
@@ -235,7 +237,7 @@ function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'fin
   const reads = taskReads(u);
   const refs = [...reads.render, ...reads.when];
   // Names only known when it renders (any variable, vars[x]): the context's values not known
-  // yet, stand-ins too (an attribute they lack would read as absent), throw when read.
+  // yet, and stand-ins' attributes they do not hold (which would read as absent), throw when read.
   const dynamic = refs.some((r) => r.name === ANY_VARIABLE || (r.name === 'vars' && r.path.length === 0));
   if (!dynamic && !readsAnyOf(refs, unknown)) return 'final';
   const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));

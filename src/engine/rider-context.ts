@@ -116,3 +116,26 @@ export function notKnownYet(names: Iterable<string>): Vars {
   }
   return out;
 }
+
+/** Stand-ins (pipeline.ts: what a result registered in this round trip is known to say) for a
+ * task that reads names only known when it renders: an attribute a stand-in does not hold
+ * (stdout, rc), or the list of its attributes, throws instead of reading as absent. */
+export function strictStandIns(standIns: Vars): Vars {
+  const out: Vars = {};
+  for (const [name, value] of Object.entries(standIns)) {
+    const known = value as Vars;
+    const held = (t: Vars, key: string | symbol): boolean => {
+      if (typeof key !== 'string' || Object.hasOwn(t, key)) return true;
+      throw new NotKnownYet(`'${name}.${key}' is registered in this round trip: not known when the script is built`);
+    };
+    out[name] = new Proxy(known, {
+      get: (t, key) => (held(t, key) ? Reflect.get(t, key) : undefined),
+      has: (t, key) => held(t, key) && Reflect.has(t, key),
+      getOwnPropertyDescriptor: (t, key) => (held(t, key) ? Reflect.getOwnPropertyDescriptor(t, key) : undefined),
+      ownKeys: () => {
+        throw new NotKnownYet(`'${name}' is registered in this round trip: its attributes are not known when the script is built`);
+      },
+    });
+  }
+  return out;
+}

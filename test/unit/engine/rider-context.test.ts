@@ -1,7 +1,7 @@
 // What a rider may read (rider-context.ts): of another host, values no task of the run can
 // change; results of this round trip never.
 import { describe, expect, it } from 'vitest';
-import { notKnownYet, NotKnownYet, riderHostvars, writableNames } from '../../../src/engine/rider-context.js';
+import { notKnownYet, NotKnownYet, riderHostvars, strictStandIns, writableNames } from '../../../src/engine/rider-context.js';
 import { groupsMap, type VarsScope } from '../../../src/engine/vars.js';
 import { renderValue } from '../../../src/template/index.js';
 import { host, inventory, play, playbook, task } from './fixtures.js';
@@ -50,5 +50,15 @@ describe('notKnownYet', () => {
     expect(() => renderValue("{{ vars[names[0]] | default('d') }}", ctx, src)).toThrow(/not known/);
     expect(() => renderValue('{{ r is defined }}', ctx, src)).toThrow(/not known/);
     expect(() => JSON.stringify(ctx)).toThrow(/not known/);
+  });
+});
+
+describe('strictStandIns', () => {
+  it('a stand-in read by a name known only when rendering gives what it holds; any other attribute, or its list, throws', () => {
+    const ctx = { ...strictStandIns({ r: { changed: true, failed: false } }), names: ['r'] };
+    expect(renderValue('{{ vars[names[0]].changed }} {{ r.failed }} {{ r is defined }}', ctx, src)).toBe('True False True');
+    expect(() => renderValue("{{ vars[names[0]].stdout | default('d') }}", ctx, src)).toThrow(/not known/);
+    expect(() => renderValue("{{ r.rc is defined }}", ctx, src)).toThrow(/not known/);
+    expect(() => renderValue('{{ r | dict2items | length }}', ctx, src)).toThrow(/not known/);
   });
 });
