@@ -114,4 +114,18 @@ describe('loop items ride along', () => {
     // First probes; a and later; the loop (planned ahead, it would have read a stand-in without stdout).
     expect(r.roundTrips.h1).toBe(3);
   });
+
+  it('the same for a task without a loop (main wrote 0600 here: vars[x] was read as the name vars)', async () => {
+    const mode = "{{ '0644' if (vars[names[0]].stdout | default('')) == 'hi' else '0600' }}";
+    await apply(
+      [
+        task('a', 'copy', { dest: '{{root}}/a', content: 'a\n' }),
+        task('later', 'shell', { cmd: 'echo hi; touch {{root}}/b' }, { creates: '{{root}}/b', register: 'later_r' }),
+        task('reads by name', 'file', { path: '{{root}}/j', state: 'touch', mode }),
+      ],
+      [host('h1')],
+      { names: ['later_r'] },
+    );
+    expect((statSync(join(root, 'j')).mode & 0o777).toString(8)).toBe('644');
+  });
 });
