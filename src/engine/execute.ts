@@ -7,7 +7,7 @@ import type { Task } from '../model/playbook.js';
 import type { SecretRegistry } from '../model/secrets.js';
 import { evalExpression, renderValue, truthy } from '../template/index.js';
 import type { CheckLedger } from './check-ledger.js';
-import { CONDITION_FALSE, combineLoop, errorText, failed, ignoreErrors, judge, registeredOf, unlessPending, willChangeAfter, type Evaluate, type Outcome } from './outcome.js';
+import { CONDITION_FALSE, combineLoop, errorText, failed, ignoreErrors, judge, registeredOf, unlessPending, willChangeAfter, type Evaluate, type Outcome, type Verdict } from './outcome.js';
 import { prepareTask, TaskError, type PreparedActionTask, type PreparedTask } from './prepare-task.js';
 import type { Unit } from './program.js';
 import type { Section, SectionResult } from './script.js';
@@ -35,6 +35,9 @@ export interface TaskEnv {
   /** The loop item's (`item`: its index) params and probe; prepareTask unless given (the host
    * runner's gives back what speculation prepared when nothing it read changed). */
   prepare?(unit: Unit, item: number, ctx: Vars): PreparedTask;
+  /** Loop items already applied behind their guards in an earlier round trip's script
+   * (pipeline.ts), by position: judged from how they ended there, not run again. */
+  decidedItems?: ReadonlyMap<number, Verdict>;
 }
 
 /** Every item of the task's loop (one without a loop), stopping at the first failure. */
@@ -63,7 +66,9 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
       i === items.length - 1
         ? { ...env, apply: (text, madeDirs) => env.apply(text, madeDirs, true), runAction: (prepared, probed) => env.runAction(prepared, probed, true) }
         : env;
-    const r = await attempts(unit, itemScope(task, base, item, i), itemEnv, i);
+    const ctx = itemScope(task, base, item, i);
+    const done = env.decidedItems?.get(i);
+    const r = done ? judge(task, done, evaluator(unit, ctx)) : await attempts(unit, ctx, itemEnv, i);
     results.push(r);
     if (r.status === 'failed') break;
   }

@@ -31,6 +31,7 @@ import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCan
 import { readsOtherHostsResults, taskReads } from './task-reads.js';
 import { Timings } from './timings.js';
 import { ContextCache } from './context-cache.js';
+import { notKnownYet, riderHostvars, writableNames } from './rider-context.js';
 import { buildContext, type HostRuntime } from './vars.js';
 
 /** Probes speculated in one round trip, at most. */
@@ -46,6 +47,12 @@ class LockError extends Error {}
 
 /** An apply was cut off after it started: whether it made its change is unknown. */
 class OutcomeUnknownError extends Error {}
+
+/** A loop's items applied ahead (pipeline.ts), by position, of how many it has. */
+interface DecidedItems {
+  items: Map<number, Verdict>;
+  of: number;
+}
 
 /** A failed task inside an Ansible block: what a rescue reads as ansible_failed_task/_result. */
 interface BlockFailure {
@@ -74,7 +81,7 @@ export class HostRunner {
   private readonly ledger = new CheckLedger();
   private readonly notifications = new Notifications();
   /** Units decided in an earlier round trip: pipelined (a verdict to judge) or skipped. */
-  private readonly decided = new Map<Unit, Outcome | Verdict>();
+  private readonly decided = new Map<Unit, Outcome | Verdict | DecidedItems>();
   /** Tasks prepared by speculation, given back when they run if nothing they read changed. */
   private memo = new PrepareMemo();
   /** Each role's variables while nothing was registered (context-cache.ts). */
@@ -274,6 +281,12 @@ export class HostRunner {
     if (ahead) {
       this.decided.delete(unit);
       if ('status' in ahead) return ahead;
+      // Items applied ahead read only values known then (rider-context.ts): no wait for them.
+      if ('items' in ahead) {
+        // Items left (after a divergence) run as the task would have: after what they may read.
+        if (ahead.items.size < ahead.of && readsOtherHostsResults(taskReads(unit), this.shared.registerNames)) await batch.progress.waitAll(unit.index);
+        return this.executeHere(unit, program, batch, unit.task.become ?? this.becomeOf(program), { decidedItems: ahead.items });
+      }
       return ignoreErrors(unit.task, judge(unit.task, ahead, evaluator(unit, this.context(program, unit))));
     }
     if (unit.task.runOnce && !handler) return runOnce(unit, batch, this.host.name, () => this.execute(unit, program, batch));
@@ -344,7 +357,7 @@ export class HostRunner {
     });
   }
 
-  private executeHere(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean, on: Partial<Pick<TaskEnv, 'probe' | 'apply'>> = {}): Promise<Outcome> {
+  private executeHere(unit: Unit, program: PlayProgram, batch: BatchContext, become: boolean, on: Partial<Pick<TaskEnv, 'probe' | 'apply' | 'decidedItems'>> = {}): Promise<Outcome> {
     const forced = unit.task.checkMode === true && this.shared.opts.mode !== 'check';
     const env: TaskEnv = {
       check: this.shared.opts.mode === 'check' || unit.task.checkMode === true,
@@ -353,6 +366,7 @@ export class HostRunner {
       ledger: forced ? new CheckLedger() : this.ledger,
       timings: this.timings,
       secrets: this.shared.opts.redactor,
+      decidedItems: on.decidedItems,
       probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
       apply: on.apply ?? ((text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem)),
       // The first attempt may take what speculation prepared; a retry prepares again.
@@ -423,10 +437,14 @@ export class HostRunner {
             become,
             registerNames: this.shared.registerNamesOf(this.host.name),
             registered: (name) => name in this.rt.registered,
-            context: (u, standIns) =>
-              buildContext(this.shared.scope(program), { ...this.rt, registered: { ...this.rt.registered, ...standIns } }, program.play, u.roleRef, { withHostvars: false, task: u.task }),
+            context: (u, standIns, notKnown) => {
+              const scope = this.shared.scope(program);
+              const hostvars = riderHostvars(scope, writableNames(this.shared.opts.playbook));
+              const registered = { ...this.rt.registered, ...standIns, ...notKnownYet(notKnown) };
+              return buildContext(scope, { ...this.rt, registered }, program.play, u.roleRef, { withHostvars: false, task: u.task, extra: { hostvars } });
+            },
             whenHolds,
-            prepare: (u, ctx) => this.memo.prepare(u, 0, ctx, this.facts, false),
+            prepare: (u, ctx, item) => this.memo.prepare(u, item, ctx, this.facts, false),
             cached: (s) => wire.cache.get(s),
             facts: this.facts,
             madeDirs,
@@ -436,7 +454,9 @@ export class HostRunner {
     for (const s of skipped) if (!s.predicted) this.decided.set(s.unit, CONDITION_FALSE);
     wire.cache.clear();
     // A loop's other items are probed again after its change (they are the next to run).
-    const last = ahead.length ? ahead[ahead.length - 1].unit.index : unit.task.loop !== undefined && !lastItem ? unit.index - 1 : unit.index;
+    // So are a riding loop's items left (after the last one that could be planned).
+    const end = ahead.at(-1);
+    const last = end ? (end.item && end.item.index < end.item.of - 1 ? end.unit.index - 1 : end.unit.index) : unit.task.loop !== undefined && !lastItem ? unit.index - 1 : unit.index;
     // The handlers these changes notify: their probes ride along, so a handler costs only its apply.
     const notifying = [unit.task, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit.task)];
     const handlers = this.notifications.peek(program, notifying.flatMap((t) => t.notify));
@@ -448,7 +468,7 @@ export class HostRunner {
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
-    this.riders = ahead.map((a) => a.unit.task.name);
+    this.riders = [...new Set(ahead.map((a) => a.unit.task.name))];
     // Left set when the round trip throws: the catch in runPlay reads them.
     const { result, guarded: ridden } = await wire.apply(text, guarded, spec, become, why);
     this.applying = false;
@@ -459,7 +479,13 @@ export class HostRunner {
     ahead.forEach((a, i) => {
       const r = ridden.get(i);
       const verdict = r && pipelinedVerdict(a, r);
-      if (verdict) this.decided.set(a.unit, verdict);
+      if (!verdict) return;
+      if (!a.item) return void this.decided.set(a.unit, verdict);
+      // A loop's items: those that ran before a divergence (or before the items left) are done.
+      const prev = this.decided.get(a.unit);
+      const items = prev && 'items' in prev ? prev.items : new Map<number, Verdict>();
+      items.set(a.item.index, verdict);
+      this.decided.set(a.unit, { items, of: a.item.of });
     });
     return result;
   }

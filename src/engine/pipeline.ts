@@ -18,6 +18,8 @@ import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
 import type { PlayProgram, Unit } from './program.js';
 import { DIVERGED, DIVERGED_FLAG, type Section, type SectionResult } from './script.js';
 import { readsAnyOf, taskReads } from './task-reads.js';
+import { itemScope, loopItems } from './execute.js';
+import { strictStandIns } from './rider-context.js';
 
 /** Exit code of a guard whose state moved under it (script.ts skips the applies after it). */
 export { DIVERGED } from './script.js';
@@ -66,6 +68,9 @@ export interface Ahead {
   /** The probe output the plan was made from. */
   planned: SectionResult;
   applyText?: string;
+  /** A loop's item: its position, and how many items the loop has (the items after the last
+   * one riding, or after a divergence, run on their own). */
+  item?: { index: number; of: number };
 }
 
 export interface LookaheadPorts {
@@ -75,11 +80,13 @@ export interface LookaheadPorts {
   registerNames: ReadonlySet<string>;
   /** ...unless this host has it already (registered by a task before the pipeline). */
   registered(name: string): boolean;
-  /** The unit's variables (without hostvars: a task reading them is not pipelined), with
-   * `standIns` over the registered results (what the script reaching the unit proves). */
-  context(unit: Unit, standIns: Vars): Vars;
+  /** The unit's variables, with `standIns` over the registered results (what the script
+   * reaching the unit proves), and under hostvars only what the controller knows before the
+   * script runs; `notKnown` (results not final here) throw when read (rider-context.ts). */
+  context(unit: Unit, standIns: Vars, notKnown: ReadonlySet<string>): Vars;
   whenHolds(unit: Unit, ctx: Vars): boolean;
-  prepare(unit: Unit, ctx: Vars): PreparedTask;
+  /** `item`: the loop item's position (0 without a loop). */
+  prepare(unit: Unit, ctx: Vars, item: number): PreparedTask;
   cached(s: Section): SectionResult | undefined;
   facts?: HostFacts;
   /** Directories the change that opens the round trip leaves in place. */
@@ -127,6 +134,8 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   if ((t0.loop !== undefined && !ports.lastItem) || t0.failedWhen !== undefined || t0.until !== undefined) return { ahead, skipped };
   // Directories the changes before the task being planned will have made by the time it runs.
   const made = new Set(ports.madeDirs ?? []);
+  // Files the changes riding before it will have written (their "file:" resources).
+  const written = new Set<string>();
   // Names whose value is not final for the task being planned: registered in this run and not
   // yet on this host, or (again) by the change that opens the round trip or a task riding along.
   const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
@@ -146,29 +155,43 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
     const reads = readsKnown(u, unknown, standIns);
     if (reads === undefined) break;
     try {
-      const ctx = ports.context(u, standIns);
+      // A template reading names it only knows when rendering may reach a stand-in's other
+      // attributes: they throw then (rider-context.ts).
+      const notKnown = new Set([...unknown].filter((n) => !(n in standIns)));
+      const ctx = ports.context(u, reads === 'dynamic' ? strictStandIns(standIns) : standIns, notKnown);
       if (!ports.whenHolds(u, ctx)) {
-        skipped.push({ unit: u, predicted: reads === 'stand-ins' });
+        // A loop whose condition is false registers each item skipped: it runs on its own.
+        if (u.task.loop !== undefined) break;
+        skipped.push({ unit: u, predicted: reads !== 'final' });
         register(u.task, { changed: false, skipped: true });
         continue;
       }
       if (!runnable(u, ports, commands)) break;
-      const prepared = ports.prepare(u, ctx);
-      if (prepared.kind !== 'module') break;
-      const cached = ports.cached(prepared.section);
-      if (!cached || cached.rc !== 0) break;
-      const { module, params } = prepared;
-      // Probed before the changes ahead of it: planned from what it will print after them
-      // (its directory made), which its guard then checks.
-      const predicted = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
-      const probed = predicted === undefined ? cached : { ...cached, stdout: predicted };
-      const plan = module.plan(params, probed.stdout, ports.facts);
-      if (plan.kind === 'blocked') break;
-      const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
-      if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
-      if (plan.kind === 'change' && unguardedCommand(u.task)) commands++;
-      register(u.task, { changed: plan.kind === 'change', failed: false });
-      ahead.push({ unit: u, prepared, plan, planned: probed, applyText });
+      if (u.task.loop === undefined) {
+        const a = planAhead(u, ctx, 0, ports, made, written);
+        if (!a) break;
+        if (a.plan.kind === 'change' && unguardedCommand(u.task)) commands++;
+        register(u.task, { changed: a.plan.kind === 'change', failed: false });
+        ahead.push(a);
+        continue;
+      }
+      // A loop rides item by item, each behind its own guard, as its items run on their own:
+      // in order, each with its condition. Its items up to the first that cannot be planned
+      // ride; the rest (and what follows the loop) run on their own.
+      const items = loopItems(u, ctx);
+      register(u.task, undefined);
+      let all = items.length > 0;
+      for (const [k, item] of items.entries()) {
+        const ictx = itemScope(u.task, ctx, item, k);
+        const a = ports.whenHolds(u, ictx) && ahead.length < MAX_PIPELINED && (!unguardedCommand(u.task) || commands === 0) ? planAhead(u, ictx, k, ports, made, written) : undefined;
+        if (!a) {
+          all = false;
+          break;
+        }
+        if (a.plan.kind === 'change' && unguardedCommand(u.task)) commands++;
+        ahead.push({ ...a, item: { index: k, of: items.length } });
+      }
+      if (!all) break;
     } catch {
       // Not plannable from here (it cannot render yet): the pipeline stops, the task runs on its own.
       break;
@@ -177,20 +200,49 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   return { ahead, skipped };
 }
 
+/** The task (or loop item) planned from its cached probe (from what it will print after the
+ * changes before it, when they make its directory or write a file it reads); undefined when it
+ * cannot be planned now. */
+function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made: Set<string>, written: Set<string>): Ahead | undefined {
+  const prepared = ports.prepare(u, ctx, item);
+  if (prepared.kind !== 'module') return undefined;
+  const cached = ports.cached(prepared.section);
+  if (!cached || cached.rc !== 0) return undefined;
+  const { module, params } = prepared;
+  // Probed before the changes ahead of it: planned from what it will print after them (its
+  // directory made, a file it reads written), which its guard then checks.
+  const inDirs = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
+  const afterDirs = inDirs ?? cached.stdout;
+  const predicted = written.size ? (module.predictWritten?.(params, afterDirs, written) ?? inDirs) : inDirs;
+  const probed = predicted === undefined ? cached : { ...cached, stdout: predicted };
+  const plan = module.plan(params, probed.stdout, ports.facts);
+  if (plan.kind === 'blocked') return undefined;
+  const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
+  if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
+  if (plan.kind === 'change') for (const r of module.resources?.(params) ?? []) if (r.startsWith('file:')) written.add(r.slice('file:'.length));
+  return { unit: u, prepared, plan, planned: probed, applyText };
+}
+
 /** Can the unit's condition and values be read before this round trip returns? undefined: no
- * (a rescue, a loop, run_once, hostvars, a result not known yet); 'stand-ins': only through
- * KNOWN_ATTRIBUTES of results registered in this round trip; 'final': from final values. */
-function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'final' | 'stand-ins' | undefined {
+ * (a rescue, run_once, a result not known yet); 'stand-ins': only through KNOWN_ATTRIBUTES of
+ * results registered in this round trip; 'final': from final values; 'dynamic': it reads names
+ * only known when it renders, and the context's values that are not final (a stand-in's other
+ * attributes too) throw when read (rider-context.ts, which also keeps hostvars to what is known
+ * before the script runs). */
+function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'final' | 'stand-ins' | 'dynamic' | undefined {
   const t = u.task;
-  if (t.loop !== undefined || t.runOnce) return undefined;
+  if (t.runOnce) return undefined;
   // A rescue runs only if its block fails, which is known only when the block's tasks are judged.
   if (t.blocks?.some((f) => f.part === 'rescue')) return undefined;
   const reads = taskReads(u);
-  if (reads.hostvars) return undefined;
   const refs = [...reads.render, ...reads.when];
-  if (!readsAnyOf(refs, unknown)) return 'final';
+  // Names only known when it renders (any variable, vars[x]): the context's values not known
+  // yet, and stand-ins' attributes they do not hold (which would read as absent), throw when read.
+  const dynamic = refs.some((r) => r.name === ANY_VARIABLE || (r.name === 'vars' && r.path.length === 0));
+  if (!dynamic && !readsAnyOf(refs, unknown)) return 'final';
   const known = refs.every((r) => !unknown.has(r.name) || (r.name in standIns && r.path.length > 0 && KNOWN_ATTRIBUTES.has(r.path[0])));
-  return known && !refs.some((r) => r.name === ANY_VARIABLE) ? 'stand-ins' : undefined;
+  if (!known) return undefined;
+  return dynamic ? 'dynamic' : 'stand-ins';
 }
 
 /** What may ride along once its condition holds: a plain module task whose failure the host

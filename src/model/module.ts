@@ -135,6 +135,11 @@ export interface Module<S extends TObject = TObject, D = undefined, P = Params<S
    * not `probeOutput` (undefined: no other output expected). A task pipelined after the changes
    * that make them is planned from it, and its guard checks the host prints exactly that. */
   predict?(params: P, probeOutput: string, dirs: ReadonlySet<string>): string | undefined;
+  /** The probe output this task would print once the files in `files` (changed earlier in the
+   * same script: their "file:" resources) are written, when they change it (undefined: no
+   * other output expected). Planned from it, the task's guard checks the host prints exactly
+   * that (service: a unit file written makes systemd load the unit). */
+  predictWritten?(params: P, probeOutput: string, files: ReadonlySet<string>): string | undefined;
   /** Resources this task touches ("file:/etc/x", "pkg:tor", "unit:tor.service"): a later task
    * touching a resource of an earlier pending change is "will change (after: ...)" in check mode. */
   resources?(params: P): string[];

@@ -71,6 +71,21 @@ export function planService(p: ServiceParams, out: string): Plan<ServicePlanData
   return { kind: 'change', summary: why.join(', '), data };
 }
 
+/** What the probe prints for a unit systemd has no file for. */
+const NOT_FOUND = ['LoadState=not-found', 'ActiveState=inactive', 'SubState=dead', 'UnitFileState=', 'NeedDaemonReload=no'];
+
+/** The probe's output once the unit's file is written in /etc/systemd/system by an earlier task
+ * of the same script, for a unit that had none: systemd loads a unit it did not find when its
+ * file appears (systemd 252: `systemctl show` then says loaded, disabled, inactive, without a
+ * daemon-reload). Only the two values change, in place; a unit file without [Install] says
+ * static, not disabled: the guard, which compares the whole output, then stops the script. */
+export function predictServiceWritten(p: ServiceParams, out: string, files: ReadonlySet<string>): string | undefined {
+  if (!files.has(`/etc/systemd/system/${unitName(p.name)}`)) return undefined;
+  const lines = out.split('\n');
+  if (lines.filter((l) => l !== '').length !== NOT_FOUND.length || !NOT_FOUND.every((l) => lines.includes(l))) return undefined;
+  return lines.map((l) => (l === 'LoadState=not-found' ? 'LoadState=loaded' : l === 'UnitFileState=' ? 'UnitFileState=disabled' : l)).join('\n');
+}
+
 export function applyService(p: ServiceParams, { data }: Change<ServicePlanData>): string {
   const unit = q(unitName(p.name));
   let s = '';
@@ -88,5 +103,6 @@ export const service: Module<typeof schema, ServicePlanData> = {
   probe: (p) => probeService(p),
   plan: (p, out) => planService(p, out),
   apply: (p, plan) => applyService(p, plan),
+  predictWritten: (p, out, files) => predictServiceWritten(p, out, files),
   resources: (p) => [`unit:${unitName(p.name)}`],
 };
