@@ -3,7 +3,7 @@
 // fleet's no-change run should cost little more than this.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client, type ParsedKey } from 'ssh2';
+import { Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
 import { loadPrivateKey } from '../src/transport/private-keys.js';
 
 export interface FloorHost {
@@ -117,8 +117,9 @@ function runOne(h: FloorHost, privateKey: ParsedKey, knownHosts: string, script:
       host: h.address,
       port: h.port ?? 22,
       username: 'root',
-      // ssh2 takes a parsed key as it is (its types say text or bytes).
-      privateKey: privateKey as unknown as Buffer,
+      // A parsed key goes through the auth handler, as fleet's does (ssh2's privateKey option
+      // takes only text or bytes, which it parses again for every connection).
+      authHandler: [{ type: 'publickey', username: 'root', key: privateKey } as PublicKeyAuthMethod],
       readyTimeout: 30_000,
       hostVerifier: (key: Buffer) => pinned.some((k) => k.equals(key)),
     });
