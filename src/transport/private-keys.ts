@@ -2,7 +2,7 @@
 // ssh2 parses a key given as text on every connection and signs with its PEM text, which
 // OpenSSL decodes again at every signature (about 0.9 ms of CPU for an ed25519 key, against
 // 0.07 ms from a KeyObject): at 100 hosts, most of the login's signing cost.
-import { createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
+import { createHash, createPrivateKey, sign as cryptoSign, type KeyObject } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import ssh2 from 'ssh2'; // CommonJS: named imports fail under Node's ESM loader
 import type { ParsedKey } from 'ssh2';
@@ -16,9 +16,9 @@ const DEFAULT_HASH: Record<string, string | null> = {
   'ecdsa-sha2-nistp521': 'sha512',
 };
 
-/** Parsed keys by file, with the bytes they were parsed from: a file replaced during the run
- * is parsed again. */
-const parsed = new Map<string, { data: Buffer; key: ParsedKey }>();
+/** Parsed keys by file, with a digest of the bytes they were parsed from (not the bytes: no
+ * second copy of the key kept): a file replaced during the run is parsed again. */
+const parsed = new Map<string, { digest: string; key: ParsedKey }>();
 
 /** The key in `file`, parsed (throws naming the file when it cannot be read or used). */
 export function loadPrivateKey(file: string): ParsedKey {
@@ -28,12 +28,13 @@ export function loadPrivateKey(file: string): ParsedKey {
   } catch (err) {
     throw new Error(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
   }
+  const digest = createHash('sha256').update(data).digest('hex');
   const hit = parsed.get(file);
-  if (hit?.data.equals(data)) return hit.key;
+  if (hit?.digest === digest) return hit.key;
   const key = ssh2.utils.parseKey(data);
   if (key instanceof Error) throw new Error(`cannot use private key ${file}: ${key.message}`);
   const fast = signingFromKeyObject(key);
-  parsed.set(file, { data, key: fast });
+  parsed.set(file, { digest, key: fast });
   return fast;
 }
 
