@@ -3,7 +3,8 @@
 // fleet's no-change run should cost little more than this.
 import { createHmac } from 'node:crypto';
 import { readFileSync } from 'node:fs';
-import { Client } from 'ssh2';
+import { Client, type ParsedKey, type PublicKeyAuthMethod } from 'ssh2';
+import { loadPrivateKey } from '../src/transport/private-keys.js';
 
 export interface FloorHost {
   name: string;
@@ -75,7 +76,7 @@ function exec(c: Client, script: string): Promise<{ rc: number; bytes: number; e
   });
 }
 
-function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: string, extra: { label: string; script: string }[], meter?: CpuMeter): Promise<FloorHostResult> {
+function runOne(h: FloorHost, privateKey: ParsedKey, knownHosts: string, script: string, extra: { label: string; script: string }[], meter?: CpuMeter): Promise<FloorHostResult> {
   const t0 = performance.now();
   const cpu0 = meter?.usec(h.name);
   const pinned = pinnedKeys(knownHosts, h.address, h.port);
@@ -116,7 +117,9 @@ function runOne(h: FloorHost, privateKey: Buffer, knownHosts: string, script: st
       host: h.address,
       port: h.port ?? 22,
       username: 'root',
-      privateKey,
+      // A parsed key goes through the auth handler, as fleet's does (ssh2's privateKey option
+      // takes only text or bytes, which it parses again for every connection).
+      authHandler: [{ type: 'publickey', username: 'root', key: privateKey } as PublicKeyAuthMethod],
       readyTimeout: 30_000,
       hostVerifier: (key: Buffer) => pinned.some((k) => k.equals(key)),
     });
@@ -133,7 +136,9 @@ export async function runFloor(
   meter?: CpuMeter,
   limit = hosts.length,
 ): Promise<FloorHostResult[]> {
-  const privateKey = readFileSync(keyFile);
+  // Parsed once and signing from one KeyObject, as fleet does (src/transport/private-keys.ts):
+  // the floor stays the least an SSH client can do.
+  const privateKey = loadPrivateKey(keyFile);
   const knownHosts = readFileSync(knownHostsFile, 'utf8');
   const results: FloorHostResult[] = new Array(hosts.length);
   let next = 0;

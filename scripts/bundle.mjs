@@ -10,6 +10,7 @@ import { join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { buildInfo } from './build-info.mjs';
 import { lazySegmenter } from './bundle-lazy-segmenter.mjs';
+import { nativeCrypto } from './bundle-native-crypto.mjs';
 import { precompiledValidators } from './bundle-validators.mjs';
 
 const root = fileURLToPath(new URL('..', import.meta.url));
@@ -37,7 +38,7 @@ const result = await build({
   },
   // ssh2's optional native helpers: it falls back to pure JS when they are absent.
   external: ['cpu-features', '*.node'],
-  plugins: [await precompiledValidators(root), lazySegmenter],
+  plugins: [await precompiledValidators(root), lazySegmenter, nativeCrypto],
 });
 chmodSync(outfile, 0o755);
 

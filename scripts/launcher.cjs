@@ -7,12 +7,21 @@
 'use strict';
 const fs = require('node:fs');
 const path = require('node:path');
+const v8 = require('node:v8');
 const vm = require('node:vm');
 const { createRequire } = require('node:module');
 const { isAscii } = require('node:buffer');
 
 /** Stamped by scripts/bundle.mjs: the version line and a hash of the bundle's text. */
 const BUILD = { version: '', id: '' };
+
+/** V8 hands a function to TurboFan once it has used up its interrupt budget (67584 by default).
+ * A run of a few seconds optimized hundreds of functions it then hardly ran again: at 100 light
+ * hosts a fifth of the controller's CPU was TurboFan compiling on V8's background threads. With
+ * a budget 4.4 times as large only what stays hot (ssh2's packet loop, the probe parser) is
+ * optimized: 11% less controller CPU there (bench/README.md, issue 15, scale9). Set before the
+ * bundle is compiled; the code cache is made and read under the same flags. */
+const V8_FLAGS = '--interrupt-budget=300000';
 
 const args = process.argv.slice(2);
 if (args.length === 1 && args[0] === '--version') {
@@ -22,6 +31,7 @@ if (args.length === 1 && args[0] === '--version') {
 }
 
 function run() {
+  v8.setFlagsFromString(V8_FLAGS);
   const file = path.join(__dirname, 'fleet-bundle.cjs');
   const source = text(fs.readFileSync(file));
   // V8 accepts a cache for any source of the same length: the file name names the exact

@@ -18,7 +18,8 @@ import type { PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import { expandIncludeLoops } from './include-loops.js';
 import type { HostSelector } from './run-shared.js';
-import { buildContext, groupsMap, type HostRuntime, type VarsScope } from './vars.js';
+import { ContextCache } from './context-cache.js';
+import { groupsMap, type HostRuntime, type VarsScope } from './vars.js';
 
 const PLACEHOLDER_FACTS = {
   os_id: 'debian',
@@ -88,7 +89,11 @@ export function validateBeforeContact(input: PreflightInput): void {
         sshPort: host.connection.port,
         controllerIp: '192.0.2.254',
       };
-      for (const ref of play.roles) checkRoleVars(ref, buildContext(scope, rt, play, ref, { withHostvars: false }), name);
+      // Each role's variables built once while nothing is set (context-cache.ts, as in the run):
+      // every write to rt.registered below is followed by invalidate().
+      const contexts = new ContextCache();
+      const context = (ref: RoleRef | undefined, task?: Task) => contexts.get(scope, rt, play, ref, task);
+      for (const ref of play.roles) checkRoleVars(ref, context(ref), name);
       const units = [
         ...program.units.map((u) => ({ task: u.task, ref: u.roleRef })),
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
@@ -101,40 +106,48 @@ export function validateBeforeContact(input: PreflightInput): void {
         if (task.blocks?.some((f) => f.part !== 'block')) {
           rt.registered.ansible_failed_task ??= { name: '', action: '' };
           rt.registered.ansible_failed_result ??= { ...PLACEHOLDER_RESULT, failed: true, msg: '' };
+          contexts.invalidate();
         }
         if (task.refused !== undefined) {
           const r = task.refused;
-          if (mayRun(task, buildContext(scope, rt, play, ref, { withHostvars: false, task })))
+          if (mayRun(task, context(ref, task)))
             throw new ConfigError(r.source.file, r.source.line, r.source.column, `${r.msg} (for host ${name}, where its condition may hold)`);
           continue;
         }
-        const { items, prepared, whenFalse } = checkTask(task, buildContext(scope, rt, play, ref, { withHostvars: false, task }), hostvarsNames);
+        const { items, prepared, whenFalse } = checkTask(task, context(ref, task), hostvarsNames);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
         const one = { ...PLACEHOLDER_RESULT, ...shape, ...(task.until !== undefined ? { attempts: 1 } : {}) };
         // A loop registers one result per item, in order.
-        if (task.register)
+        if (task.register) {
           rt.registered[task.register] = task.loop === undefined ? one : { ...PLACEHOLDER_RESULT, results: items.map(() => one) };
+          contexts.invalidate();
+        }
         // set_fact / include_vars: later tasks read these names (placeholder facts choose the file).
         // One whose condition fails with the stand-in facts (another OS's vars file) gives only
         // the names not known yet: later tasks still know them, without another OS's values.
         // A set_fact from a registered result is known only on the way: its names stand in empty.
-        if (!prepared && task.module === 'set_fact')
+        if (!prepared && task.module === 'set_fact') {
           for (const k of Object.keys(task.params)) {
             rt.registered[k] ??= '';
             hostvarsNames.standIns.add(k);
           }
+          contexts.invalidate();
+        }
         // An include_vars whose condition reads such a stand-in gives its names the same way.
         const unknownWhen = !prepared && task.module === 'include_vars' && typeof task.params.file === 'string' && !task.params.file.includes('{');
         // getent's entries are known only on the host: what reads them is checked when it runs.
         if (prepared?.kind === 'action' && prepared.action.name === 'getent') {
           rt.registered[`getent_${String(prepared.params.database)}`] ??= {};
+          contexts.invalidate();
           hostvarsNames.standIns.add('ansible_facts');
           hostvarsNames.standIns.add(`getent_${String(prepared.params.database)}`);
         }
         if (prepared?.kind === 'action' || unknownWhen) {
           const facts = prepared?.kind === 'action' ? factsOf(task, prepared.action.name, prepared.params) : factsOf(task, 'include_vars', task.params);
-          addFacts(rt.registered, whenFalse || unknownWhen ? Object.fromEntries(Object.entries(facts).filter(([k]) => !(k in rt.registered))) : facts, task);
+          const added = whenFalse || unknownWhen ? Object.fromEntries(Object.entries(facts).filter(([k]) => !(k in rt.registered))) : facts;
+          addFacts(rt.registered, added, task);
+          if (Object.keys(added).length > 0) contexts.invalidate();
         }
       }
     }

@@ -1,10 +1,10 @@
 // Which credentials to offer: the host's key file, else ssh-agent, else the usual ~/.ssh keys.
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { homedir } from 'node:os';
 import { join } from 'node:path';
-import ssh2 from 'ssh2'; // CommonJS: named imports fail under Node's ESM loader
 import type { AgentAuthMethod, PublicKeyAuthMethod } from 'ssh2';
 import type { Connection } from '../model/inventory.js';
+import { loadPrivateKey } from './private-keys.js';
 
 export interface AuthPlan {
   /** ssh2 authHandler list, tried in order. */
@@ -15,22 +15,10 @@ export interface AuthPlan {
 
 const DEFAULT_KEYS = ['id_ed25519', 'id_ecdsa', 'id_rsa'];
 
-function loadKey(file: string): Buffer {
-  let data: Buffer;
-  try {
-    data = readFileSync(file);
-  } catch (err) {
-    throw new Error(`cannot read private key ${file}: ${(err as NodeJS.ErrnoException).code ?? (err as Error).message}`, { cause: err });
-  }
-  const parsed = ssh2.utils.parseKey(data);
-  if (parsed instanceof Error) throw new Error(`cannot use private key ${file}: ${parsed.message}`);
-  return data;
-}
-
 export function planAuth(conn: Connection, env: NodeJS.ProcessEnv = process.env, home = homedir()): AuthPlan {
   const username = conn.user;
   if (conn.privateKeyFile) {
-    return { methods: [{ type: 'publickey', username, key: loadKey(conn.privateKeyFile) }], tried: [`key ${conn.privateKeyFile}`] };
+    return { methods: [{ type: 'publickey', username, key: loadPrivateKey(conn.privateKeyFile) }], tried: [`key ${conn.privateKeyFile}`] };
   }
   const plan: AuthPlan = { methods: [], tried: [] };
   if (env.SSH_AUTH_SOCK) {
@@ -41,7 +29,7 @@ export function planAuth(conn: Connection, env: NodeJS.ProcessEnv = process.env,
     const file = join(home, '.ssh', name);
     if (!existsSync(file)) continue;
     try {
-      plan.methods.push({ type: 'publickey', username, key: loadKey(file) });
+      plan.methods.push({ type: 'publickey', username, key: loadPrivateKey(file) });
       plan.tried.push(`key ${file}`);
     } catch {
       // An unusable default key (encrypted, odd format) is skipped, as ssh does.

@@ -38,6 +38,22 @@ describe('dist/fleet.cjs', () => {
     expect(caches()).toEqual([]);
   });
 
+  it("raises V8's interrupt budget before the bundle is compiled (TurboFan only for what stays hot)", () => {
+    // Seen from outside: v8.setFlagsFromString called with the budget, before the bundle's own
+    // code runs (its first require of node:fs comes later than the call).
+    const hook = path.join(tmp, 'flags-hook.cjs');
+    fs.writeFileSync(
+      hook,
+      "const v8 = require('node:v8'); const set = v8.setFlagsFromString; v8.setFlagsFromString = (f) => { process.stderr.write('flags ' + f + '\\n'); return set(f); };\n",
+    );
+    const r = spawnSync(process.execPath, ['-r', hook, path.join(dir, 'fleet.cjs'), 'help', 'apply'], { encoding: 'utf8', env: { ...process.env, XDG_CACHE_HOME: xdg } });
+    expect(r.status, r.stderr).toBe(0);
+    expect(r.stderr.split('\n').filter((l) => l.startsWith('flags '))).toEqual(['flags --interrupt-budget=300000']);
+    // --version is answered before: no flags, nothing of the bundle read.
+    const v = spawnSync(process.execPath, ['-r', hook, path.join(dir, 'fleet.cjs'), '--version'], { encoding: 'utf8' });
+    expect(v.stderr).toBe('');
+  });
+
   it('writes one cache per command word in the user cache directory, and reads it back', () => {
     const first = run(['help', 'apply']);
     expect(first.status, first.stderr).toBe(0);

@@ -77,6 +77,29 @@ describe('validateBeforeContact', () => {
     expect(() => validateBeforeContact({ inventory: inv, playbook: playbook([play(tasks)]), extraVars: {}, selectHosts })).not.toThrow();
   });
 
+  it('what a task registers or sets is seen by the tasks after it: their parameters are still checked', () => {
+    // Each task's variables are built once per host while nothing is set (context-cache.ts):
+    // a context kept from before the register would not hold the value, and the task would be
+    // left to the run as one that reads a result not known yet (its bad parameter found only
+    // on the host).
+    writeFileSync(join(dir, 'v.yml'), 'from_file: 1\n');
+    const use = (cond: string) => task(`use ${cond}`, 'sysctl', { name: 'net.core.somaxconn', value: '1', state: `{{ 'maybe' if ${cond} else 'present' }}` });
+    const out = task('q', 'command', { cmd: 'true' }, { register: 'out', changedWhen: false });
+    const cases = [
+      [out, use('out.rc == 0')],
+      [task('set', 'set_fact', { fixed: 'x' }), use("fixed == 'x'")],
+      [out, task('set from out', 'set_fact', { ver: '{{ out.stdout.split()[2] }}' }), use("ver == ''")],
+      [task('vars', 'include_vars', { file: 'v.yml', search: [dir], names: ['from_file'] }), use('from_file == 1')],
+      [task('users', 'getent', { database: 'passwd' }), use('getent_passwd is defined')],
+      [{ ...use('ansible_failed_result.failed'), blocks: [{ id: 'b1', part: 'rescue' as const, hasRescue: true, hasAlways: false }] }],
+    ];
+    for (const tasks of cases) {
+      const pb = playbook([play([task('first', 'command', { cmd: 'true' }), ...tasks])]);
+      const e = errorOf(() => validateBeforeContact({ inventory: inv, playbook: pb, extraVars: {}, selectHosts }));
+      expect(e.message).toMatch(/invalid parameters for module sysctl: state/);
+    }
+  });
+
   it('a role variable of the wrong type is refused, naming the role and the host', () => {
     const r = role('web', [task('noop', 'shell', { cmd: 'true' })], { web_port: 80 });
     r.varsSchema = { type: 'object', properties: { web_port: { type: 'integer', default: 80 } } };

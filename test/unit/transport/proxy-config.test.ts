@@ -3,7 +3,8 @@ import { execFileSync } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import type { Client } from 'ssh2';
+import ssh2 from 'ssh2';
+import type { Client, ParsedKey } from 'ssh2';
 import { describe, expect, it } from 'vitest';
 import type { Connection } from '../../../src/model/inventory.js';
 import { planAuth } from '../../../src/transport/auth.js';
@@ -101,7 +102,9 @@ describe('planAuth', () => {
     const f = join(home, '.ssh', 'id_ed25519');
     const p = planAuth({ ...conn, privateKeyFile: f }, { SSH_AUTH_SOCK: '/tmp/agent' }, home);
     expect(p.tried).toEqual([`key ${f}`]);
-    expect(p.methods).toEqual([{ type: 'publickey', username: 'deploy', key: readFileSync(f) }]);
+    expect(p.methods).toEqual([{ type: 'publickey', username: 'deploy', key: expect.anything() }]);
+    const loaded = (p.methods[0] as { key: ParsedKey }).key;
+    expect(loaded.getPublicSSH()).toEqual((ssh2.utils.parseKey(readFileSync(f)) as ParsedKey).getPublicSSH());
   });
 
   it('else the agent, then ~/.ssh/id_ed25519, id_ecdsa, id_rsa that exist', () => {
