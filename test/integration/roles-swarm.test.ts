@@ -126,6 +126,9 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
   it('apply on 3 fresh hosts makes a swarm: all three Ready with the inventory labels; a second apply changes nothing', async () => {
     const run = await fleet(['apply', 'playbooks/site.yml', '--diff'], 'first apply');
     expect(run.code, explain(run)).toBe(0);
+    // Issue 15's figure (bench/README.md): round trips of a first apply, manager then workers.
+    const trips = hosts.slice(0, 3).map((h) => run.events.find((e) => e.type === 'host' && e.host === h.name));
+    console.log(`[swarm test] first apply round trips: ${JSON.stringify(trips.map((e) => (e?.type === 'host' ? e.roundTrips : undefined)))}`);
     // daemon.json was in place before the package started docker: no restart needed.
     for (const h of hosts.slice(0, 3)) expect(taskEvents(run, h.name).find((e) => e.task === 'restart docker')?.status).toBe('ok');
     const nodes = await nodeLabels();
