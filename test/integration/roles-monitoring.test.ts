@@ -199,9 +199,18 @@ describeLab('role monitoring', () => {
     for (const port of [9090, 9093, 9115]) expect(ss.stdout).toMatch(new RegExp(`127\\.0\\.0\\.1:${port}\\b`));
     expect(ss.stdout).not.toMatch(/:9094\b/);
 
+    // The uploaders keep trying while the monitoring host does not answer (they may start first).
+    for (const h of [web, other]) {
+      const up = await sshRun(h.name, 'systemctl show -p Restart systemd-journal-upload');
+      expect(up.stdout.trim(), h.name).toBe('Restart=on-failure');
+    }
+
     const again = await fleet('apply');
     expect(again.code, explain(again)).toBe(0);
-    for (const h of [web, other, monitor]) expect(changed(again, h.name), h.name).toBe(0);
+    for (const h of [web, other, monitor]) {
+      const tasks = again.events.flatMap((e) => (e.type === 'task' && e.host === h.name && e.status === 'changed' ? [`${e.task}: ${e.msg ?? ''}`] : []));
+      expect(changed(again, h.name), `${h.name}: ${JSON.stringify(tasks)}`).toBe(0);
+    }
   }, 900_000);
 
   it('node exporter answers the monitoring host and refuses every other host', async () => {
