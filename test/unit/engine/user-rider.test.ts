@@ -15,6 +15,7 @@ import { writtenBy } from '../../../src/engine/written-by.js';
 import { OPEN } from '../../../src/model/module.js';
 import { applyAuthorizedKey, planAuthorizedKey, predictAuthorizedKeyWritten, probeAuthorizedKey, type AuthorizedKeyParams } from '../../../src/modules/authorized_key.js';
 import { play, task } from './fixtures.js';
+import { shWithBin } from './path-shell.js';
 
 // A user whose /home/USER does not exist on the machine running the tests: its ~/.ssh is absent.
 const USER = 'fleetnouser9';
@@ -34,15 +35,7 @@ function getent(line: string | undefined): void {
   writeFileSync(join(tmp, 'bin/getent'), `#!/bin/sh\n${body}\n`);
   chmodSync(join(tmp, 'bin/getent'), 0o755);
 }
-function sh(text: string): { rc: number; stdout: string } {
-  const env = { ...process.env, PATH: `${join(tmp, 'bin')}:${process.env.PATH}` };
-  try {
-    return { rc: 0, stdout: execFileSync('sh', ['-c', text], { encoding: 'utf8', env }) };
-  } catch (err) {
-    const e = err as { status: number; stdout: string };
-    return { rc: e.status, stdout: e.stdout };
-  }
-}
+const sh = (text: string) => shWithBin(join(tmp, 'bin'), text);
 const written = new Set([`user:${USER}`]);
 
 describe('authorized_key riding after its user is created', () => {
