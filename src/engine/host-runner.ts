@@ -466,7 +466,7 @@ export class HostRunner {
     // planned afresh from that answer, not from a round trip of its own.
     const install = [unit, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit)].find((u) => u.task.module === 'package');
     const spec = this.speculate(program, install && install.index < last ? install.index + 1 : last + 1, become, REPROBE_WINDOW, handlers);
-    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
+    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText, a.withOpen));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
     this.riders = [...new Set(ahead.map((a) => a.unit.task.name))];

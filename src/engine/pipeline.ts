@@ -46,12 +46,13 @@ const ENDS_SHELL = /\bexit\b(?![ \t]+[1-9]\b)|\breturn\b|\bexec\b/;
  * from the planned one, made from a probe that exited 0 (lookahead plans from no other): the
  * guard then stops the script, as it did when the subshell appended a non-zero code (`|| :`:
  * the substitution's own status must not end the apply section, which runs under set -e). */
-export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined): Section {
+export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined, withOpen = false): Section {
   const seen = `${planned.stdout}\n@rc=${planned.rc}`;
   // Comparing the text itself costs the host no process; a digest costs a sha256sum and a subshell.
   const diverge = `echo ${DIVERGED_MARK}; ${DIVERGED_FLAG}; exit ${DIVERGED}`;
-  // Values left open by a prediction (OPEN) match any text: a case pattern, the rest literal.
-  const open = seen.split(OPEN);
+  // Values left open by a prediction (OPEN; `withOpen`, never from a host's answer) match any
+  // text: a case pattern, the rest literal.
+  const open = withOpen ? seen.split(OPEN) : [seen];
   if (open.length > 1 && Buffer.byteLength(seen) > INLINE_GUARD_BYTES) throw new Error('a predicted probe output with open values is too large for its guard');
   const differs =
     Buffer.byteLength(seen) <= INLINE_GUARD_BYTES ? `[ "$fleet_o" != ${q(seen)} ]` : `[ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]`;
@@ -72,6 +73,8 @@ export interface Ahead {
   plan: Plan<unknown>;
   /** The probe output the plan was made from. */
   planned: SectionResult;
+  /** `planned` was predicted with values left open (OPEN): its guard matches any text there. */
+  withOpen?: boolean;
   applyText?: string;
   /** A loop's item: its position, and how many items the loop has (the items after the last
    * one riding, or after a divergence, run on their own). */
@@ -230,7 +233,7 @@ function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made
   const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
   if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
   if (plan.kind === 'change') for (const w of writtenBy(module.name, module.resources?.(params) ?? [])) written.add(w);
-  return { unit: u, prepared, plan, planned: probed, applyText };
+  return { unit: u, prepared, plan, planned: probed, applyText, ...(predicted?.includes(OPEN) ? { withOpen: true } : {}) };
 }
 
 /** Can the unit's condition and values be read before this round trip returns? undefined: no

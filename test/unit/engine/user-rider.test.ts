@@ -72,7 +72,7 @@ describe('authorized_key riding after its user is created', () => {
       getent(undefined);
       const predicted = predictAuthorizedKeyWritten(params, sh(probeAuthorizedKey(params)).stdout, written)!;
       getent(line);
-      const guard = guardedSection(probeAuthorizedKey(params), { stdout: predicted, rc: 0, stderr: '' }, 'echo applied').text;
+      const guard = guardedSection(probeAuthorizedKey(params), { stdout: predicted, rc: 0, stderr: '' }, 'echo applied', true).text;
       const r = sh(`set -e\nT=${tmp}\n${guard}`);
       if (applies) {
         expect(r).toEqual({ rc: 0, stdout: 'applied\n' });
@@ -90,8 +90,14 @@ describe('authorized_key riding after its user is created', () => {
     // The answer with ~/.ssh there: the literal text after the open shell differs.
     const moved = predicted.replace('dir_type=absent', 'dir_type=directory');
     getent(`${USER}:x:1001:1001::/home/${USER}:/bin/sh`);
-    const guard = guardedSection(probeAuthorizedKey(params), { stdout: moved, rc: 0, stderr: '' }, 'echo applied').text;
+    const guard = guardedSection(probeAuthorizedKey(params), { stdout: moved, rc: 0, stderr: '' }, 'echo applied', true).text;
     expect(sh(`set -e\nT=${tmp}\n${guard}`)).toEqual({ rc: DIVERGED, stdout: `${DIVERGED_MARK}\n` });
+  });
+
+  it('a NUL in an answer not predicted with open values is compared as it is (no wildcard)', () => {
+    const text = guardedSection('printf x', { stdout: `a${OPEN}b`, rc: 0, stderr: '' }, 'echo applied').text;
+    expect(text).not.toContain('case ');
+    expect(guardedSection('printf x', { stdout: `a${OPEN}b`, rc: 0, stderr: '' }, 'echo applied', true).text).toContain('case ');
   });
 
   it('refuses to plan from an open owner when ~/.ssh is there (it would compare it)', () => {
@@ -138,6 +144,7 @@ describe('authorized_key riding after its user is created', () => {
     const ahead = lookahead(program, program.units[0], ports(made)).ahead;
     expect(ahead.map((a) => a.unit.task.name)).toEqual(['authorize the admin keys']);
     expect(ahead[0].planned.stdout).toBe(predictAuthorizedKeyWritten(params, absent.stdout, written));
+    expect(ahead[0].withOpen).toBe(true);
     // Another module's resource of the same name makes no user: the keys wait for their own probe.
     expect(writtenBy('authorized_key', [`user:${USER}`])).toEqual([]);
     expect(lookahead(program, program.units[0], ports([])).ahead).toEqual([]);
