@@ -30,11 +30,11 @@ export interface PrepareContext {
   readRoleFile(file: string): Buffer;
 }
 
-/** A change plan() found, with what apply() needs to make it (typed per module). */
-/** In a predicted probe output (Module.predictWritten), a value left open: the guard takes
- * any text there. NUL: no probe output (a shell variable) can hold it. */
+/** In a predicted probe output (Module.predictWritten), a value left open: its guard takes any
+ * text there. NUL: a guard's answer, read into a shell variable, never holds one. */
 export const OPEN = '\u0000';
 
+/** A change plan() found, with what apply() needs to make it (typed per module). */
 export type Change<D = undefined> = {
   kind: 'change';
   /** One line a person reads: "create /etc/foo (0644 root:root)". */
