@@ -135,8 +135,9 @@ export function applyAuthorizedKey(user: string, { data }: Change<AuthorizedKeyP
   const path = `${data.home}/.ssh/authorized_keys`;
   // uid and gid left open: `chown USER:` gives the user and its login group (the passwd gid),
   // as the host resolves them when the apply runs (after useradd, in the same script).
-  const [o, g] = data.uid !== undefined && data.gid !== undefined ? [data.uid, data.gid] : [user, ''];
-  const owner = data.uid !== undefined ? `${o}:${g}` : q(`${o}:`);
+  const known = data.uid !== undefined && data.gid !== undefined;
+  const [o, g] = known ? [data.uid!, data.gid!] : [user, ''];
+  const owner = known ? `${o}:${g}` : q(`${o}:`);
   let s = `mkdir -p -- ${dir}\nchown ${owner} ${dir}\nchmod 0700 ${dir}\n`;
   if (data.content !== undefined) s += writeFileSh({ path, data: Buffer.from(data.content), owner: o, group: g, mode: '0600' });
   else s += `chown ${owner} ${q(path)}\nchmod 0600 ${q(path)}\n`;
