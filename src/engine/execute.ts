@@ -1,5 +1,6 @@
 // One task on one host: its loop items, each rendered, probed, planned and applied (or, for
 // an action, run on the controller), each result judged by the task's rules (outcome.ts).
+import { writtenBy } from './written-by.js';
 import type { ActionResult } from '../model/action.js';
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
@@ -25,8 +26,9 @@ export interface TaskEnv {
   /** The probe's result: from the cache, or a round trip (that also speculates). */
   probe(section: Section): Promise<SectionResult>;
   /** Apply the change (and what can be pipelined after it) in one round trip; `madeDirs`: the
-   * directories it leaves in place, which the tasks pipelined after it may count on. */
-  apply(text: string, madeDirs: readonly string[], lastItem?: boolean): Promise<SectionResult>;
+   * directories it leaves in place, which the tasks pipelined after it may count on; `written`:
+   * what else it leaves for them to predict from (pipeline.ts writtenBy). */
+  apply(text: string, madeDirs: readonly string[], lastItem?: boolean, written?: readonly string[]): Promise<SectionResult>;
   /** Run the action, with what its own probe printed (when it has one); `lastItem` as for apply. */
   runAction(prepared: PreparedActionTask, probed?: SectionResult, lastItem?: boolean): Promise<ActionResult>;
   /** until/retries: wait `ms`, then forget what was probed (the next attempt reads the host
@@ -64,7 +66,7 @@ export async function executeTask(unit: Unit, context: () => Vars, env: TaskEnv)
     // The last item's change may carry what follows the loop (the items before it may not).
     const itemEnv: TaskEnv =
       i === items.length - 1
-        ? { ...env, apply: (text, madeDirs) => env.apply(text, madeDirs, true), runAction: (prepared, probed) => env.runAction(prepared, probed, true) }
+        ? { ...env, apply: (text, madeDirs, _last, written) => env.apply(text, madeDirs, true, written), runAction: (prepared, probed) => env.runAction(prepared, probed, true) }
         : env;
     const ctx = itemScope(task, base, item, i);
     const done = env.decidedItems?.get(i);
@@ -200,7 +202,7 @@ async function executeItem(unit: Unit, ctx: Vars, env: TaskEnv, item: number): P
     if (module.traits?.guards) return { status: 'changed', msg: plan.summary, registered: { changed: true, failed: false } };
     return judge(task, planVerdict(plan), evaluate);
   }
-  const out = await env.apply(module.apply(params, plan, env.facts), module.madeDirs?.(params, plan) ?? []);
+  const out = await env.apply(module.apply(params, plan, env.facts), module.madeDirs?.(params, plan) ?? [], undefined, writtenBy(module.name, module.resources?.(params) ?? []));
   return judge(task, appliedVerdict(prepared, plan.summary, plan.diff, out), evaluate);
 }
 

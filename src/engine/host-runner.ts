@@ -368,7 +368,7 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       decidedItems: on.decidedItems,
       probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
-      apply: on.apply ?? ((text, madeDirs, lastItem) => this.apply(text, madeDirs, program, unit, become, lastItem)),
+      apply: on.apply ?? ((text, madeDirs, lastItem, written) => this.apply(text, madeDirs, program, unit, become, lastItem, written)),
       // The first attempt may take what speculation prepared; a retry prepares again.
       prepare: (u, item, ctx) => this.memo.prepare(u, item, ctx, this.facts, true),
       retryPause: async (ms, why) => {
@@ -427,7 +427,7 @@ export class HostRunner {
   }
 
   /** One change, the pipelined changes after it, and the re-probe of what follows: one round trip. */
-  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean, lastItem = false): Promise<SectionResult> {
+  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean, lastItem = false, written: readonly string[] = []): Promise<SectionResult> {
     const wire = this.wire!;
     // A handler's change carries no riders: the tasks after a flush run after every handler.
     const { ahead, skipped } =
@@ -448,6 +448,7 @@ export class HostRunner {
             cached: (s) => wire.cache.get(s),
             facts: this.facts,
             madeDirs,
+            written,
             lastItem,
           });
     // A skip read from stand-ins is decided again, from the real results, when the unit is reached.
@@ -465,7 +466,7 @@ export class HostRunner {
     // planned afresh from that answer, not from a round trip of its own.
     const install = [unit, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit)].find((u) => u.task.module === 'package');
     const spec = this.speculate(program, install && install.index < last ? install.index + 1 : last + 1, become, REPROBE_WINDOW, handlers);
-    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
+    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText, a.withOpen));
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
     this.riders = [...new Set(ahead.map((a) => a.unit.task.name))];

@@ -8,7 +8,7 @@
 // its probe will print then (Module.predict), and its guard checks exactly that.
 import { createHash } from 'node:crypto';
 import type { Vars } from '../model/inventory.js';
-import type { HostFacts, Plan } from '../model/module.js';
+import { OPEN, type HostFacts, type Plan } from '../model/module.js';
 import { getModule } from '../modules/index.js';
 import { q } from '../modules/lib/sh.js';
 import { ANY_VARIABLE } from '../template/index.js';
@@ -20,6 +20,7 @@ import { DIVERGED, DIVERGED_FLAG, type Section, type SectionResult } from './scr
 import { readsAnyOf, taskReads } from './task-reads.js';
 import { itemScope, loopItems } from './execute.js';
 import { strictStandIns } from './rider-context.js';
+import { writtenBy } from './written-by.js';
 
 /** Exit code of a guard whose state moved under it (script.ts skips the applies after it). */
 export { DIVERGED } from './script.js';
@@ -45,14 +46,19 @@ const ENDS_SHELL = /\bexit\b(?![ \t]+[1-9]\b)|\breturn\b|\bexec\b/;
  * from the planned one, made from a probe that exited 0 (lookahead plans from no other): the
  * guard then stops the script, as it did when the subshell appended a non-zero code (`|| :`:
  * the substitution's own status must not end the apply section, which runs under set -e). */
-export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined): Section {
+export function guardedSection(probeText: string, planned: SectionResult, applyText: string | undefined, withOpen = false): Section {
   const seen = `${planned.stdout}\n@rc=${planned.rc}`;
   // Comparing the text itself costs the host no process; a digest costs a sha256sum and a subshell.
+  const diverge = `echo ${DIVERGED_MARK}; ${DIVERGED_FLAG}; exit ${DIVERGED}`;
+  // Values left open by a prediction (OPEN; `withOpen`, never from a host's answer) match any
+  // text: a case pattern, the rest literal.
+  const open = withOpen ? seen.split(OPEN) : [seen];
+  if (open.length > 1 && Buffer.byteLength(seen) > INLINE_GUARD_BYTES) throw new Error('a predicted probe output with open values is too large for its guard');
   const differs =
     Buffer.byteLength(seen) <= INLINE_GUARD_BYTES ? `[ "$fleet_o" != ${q(seen)} ]` : `[ "$(printf '%s' "$fleet_o" | sha256sum)" != "${probeDigest(planned)}  -" ]`;
   const guard = [
     `fleet_o=$( ${planned.rc !== 0 || ENDS_SHELL.test(probeText) ? `(\n${probeText}\n)` : `{\n${probeText}\n}`} 2>/dev/null; printf '\\n@rc=%s' "$?" ) || :`,
-    `if ${differs}; then echo ${DIVERGED_MARK}; ${DIVERGED_FLAG}; exit ${DIVERGED}; fi`,
+    open.length > 1 ? `case "$fleet_o" in ${open.map((part) => q(part)).join('*')}) ;; *) ${diverge};; esac` : `if ${differs}; then ${diverge}; fi`,
   ].join('\n');
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
 }
@@ -67,6 +73,8 @@ export interface Ahead {
   plan: Plan<unknown>;
   /** The probe output the plan was made from. */
   planned: SectionResult;
+  /** `planned` was predicted with values left open (OPEN): its guard matches any text there. */
+  withOpen?: boolean;
   applyText?: string;
   /** A loop's item: its position, and how many items the loop has (the items after the last
    * one riding, or after a divergence, run on their own). */
@@ -91,6 +99,8 @@ export interface LookaheadPorts {
   facts?: HostFacts;
   /** Directories the change that opens the round trip leaves in place. */
   madeDirs?: readonly string[];
+  /** What it writes (writtenBy). */
+  written?: readonly string[];
   /** The change is its loop's last item: what follows the loop may ride along. */
   lastItem?: boolean;
 }
@@ -134,8 +144,9 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   if ((t0.loop !== undefined && !ports.lastItem) || t0.failedWhen !== undefined || t0.until !== undefined) return { ahead, skipped };
   // Directories the changes before the task being planned will have made by the time it runs.
   const made = new Set(ports.madeDirs ?? []);
-  // Files the changes riding before it will have written (their "file:" resources).
-  const written = new Set<string>();
+  // Files the change that opens the round trip and those riding before it will have written
+  // (their "file:" resources), and users they made (writtenBy).
+  const written = new Set<string>(ports.written ?? []);
   // Names whose value is not final for the task being planned: registered in this run and not
   // yet on this host, or (again) by the change that opens the round trip or a task riding along.
   const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
@@ -214,13 +225,15 @@ function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made
   const inDirs = made.size ? module.predict?.(params, cached.stdout, made) : undefined;
   const afterDirs = inDirs ?? cached.stdout;
   const predicted = written.size ? (module.predictWritten?.(params, afterDirs, written) ?? inDirs) : inDirs;
+  // Open values need the guard's text comparison (guardedSection).
+  if (predicted?.includes(OPEN) && Buffer.byteLength(`${predicted}\n@rc=${cached.rc}`) > INLINE_GUARD_BYTES) return undefined;
   const probed = predicted === undefined ? cached : { ...cached, stdout: predicted };
   const plan = module.plan(params, probed.stdout, ports.facts);
   if (plan.kind === 'blocked') return undefined;
   const applyText = plan.kind === 'change' ? module.apply(params, plan, ports.facts) : undefined;
   if (plan.kind === 'change') for (const d of module.madeDirs?.(params, plan) ?? []) made.add(d);
-  if (plan.kind === 'change') for (const r of module.resources?.(params) ?? []) if (r.startsWith('file:')) written.add(r.slice('file:'.length));
-  return { unit: u, prepared, plan, planned: probed, applyText };
+  if (plan.kind === 'change') for (const w of writtenBy(module.name, module.resources?.(params) ?? [])) written.add(w);
+  return { unit: u, prepared, plan, planned: probed, applyText, ...(predicted?.includes(OPEN) ? { withOpen: true } : {}) };
 }
 
 /** Can the unit's condition and values be read before this round trip returns? undefined: no

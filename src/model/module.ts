@@ -30,6 +30,10 @@ export interface PrepareContext {
   readRoleFile(file: string): Buffer;
 }
 
+/** In a predicted probe output (Module.predictWritten), a value left open: its guard takes any
+ * text there. NUL: a guard's answer, read into a shell variable, never holds one. */
+export const OPEN = '\u0000';
+
 /** A change plan() found, with what apply() needs to make it (typed per module). */
 export type Change<D = undefined> = {
   kind: 'change';
@@ -136,9 +140,11 @@ export interface Module<S extends TObject = TObject, D = undefined, P = Params<S
    * that make them is planned from it, and its guard checks the host prints exactly that. */
   predict?(params: P, probeOutput: string, dirs: ReadonlySet<string>): string | undefined;
   /** The probe output this task would print once the files in `files` (changed earlier in the
-   * same script: their "file:" resources) are written, when they change it (undefined: no
-   * other output expected). Planned from it, the task's guard checks the host prints exactly
-   * that (service: a unit file written makes systemd load the unit). */
+   * same script: their "file:" resources, as paths) are written and the users in it
+   * (`user:NAME`, a user task's change) are made, when they change it (undefined: no other
+   * output expected). Planned from it, the task's guard checks the host prints exactly that
+   * (service: a unit file written makes systemd load the unit), except where it holds OPEN:
+   * a value the host picks (a new user's uid), which the plan must not print or compare. */
   predictWritten?(params: P, probeOutput: string, files: ReadonlySet<string>): string | undefined;
   /** Resources this task touches ("file:/etc/x", "pkg:tor", "unit:tor.service"): a later task
    * touching a resource of an earlier pending change is "will change (after: ...)" in check mode. */

@@ -1,6 +1,6 @@
 // authorized_key: public keys in ~USER/.ssh/authorized_keys (0700 dir, 0600 file, user-owned).
 import { Type } from '@sinclair/typebox';
-import type { Change, Module, Plan } from '../model/module.js';
+import { OPEN, type Change, type Module, type Plan } from '../model/module.js';
 import { paramsObject, rawSchema, withDefault, type Params } from '../model/params.js';
 import { q } from './lib/sh.js';
 import { parseProbe } from './lib/kv.js';
@@ -26,8 +26,10 @@ export type AuthorizedKeyParams = Params<typeof schema>;
 
 export interface AuthorizedKeyPlanData {
   home: string;
-  uid: string;
-  gid: string;
+  /** undefined: left open by the prediction (the user is created earlier in the same script):
+   * the apply gives the files to the user and its login group by name, resolved on the host. */
+  uid?: string;
+  gid?: string;
   /** New file content, or undefined when only the directory/file attributes are wrong. */
   content?: string;
 }
@@ -61,12 +63,29 @@ export function probeAuthorizedKey(p: AuthorizedKeyParams): string {
   );
 }
 
+/** What the probe prints once a user task earlier in the same script created the user
+ * (`user:NAME` in `written`), when it printed user=absent before: the user with the home
+ * useradd gives by default, no ~/.ssh. uid, gid, gecos and shell are left open (useradd picks
+ * them; the plan does not need them); the guard checks the rest, home included, so a user
+ * created elsewhere (another home, a skeleton with .ssh) stops the script there. */
+export function predictAuthorizedKeyWritten(p: AuthorizedKeyParams, out: string, written: ReadonlySet<string>): string | undefined {
+  if (!written.has(`user:${p.user}`) || out.replace(/\n$/, '') !== 'user=absent') return undefined;
+  const passwd = `${p.user}:x:${OPEN}:${OPEN}:${OPEN}:/home/${p.user}:${OPEN}`;
+  return `user=present\npasswd=${passwd}\ndir_type=absent\nfile_type=absent${out.slice('user=absent'.length)}`;
+}
+
 export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan<AuthorizedKeyPlanData> {
   const d = parseProbe(out);
   if (d.need('user') === 'absent') return { kind: 'blocked', reason: `user ${p.user} does not exist` };
-  const [, , uid, gid, , home] = d.need('passwd').split(':');
+  const [, , uidField, gidField, , home] = d.need('passwd').split(':');
+  // Left open by a prediction: only a new ~/.ssh is planned from it (no attributes to compare).
+  const open = (v: string): string | undefined => (v.includes(OPEN) ? undefined : v);
+  const [uid, gid] = [open(uidField), open(gidField)];
   const dir = parsePath(d, 'dir_');
   const file = parsePath(d, 'file_');
+  if (home.includes(OPEN) || ((uid === undefined || gid === undefined) && (dir.type !== 'absent' || file.type !== 'absent'))) {
+    throw new Error(`authorized_key for ${p.user}: cannot plan from an answer that leaves the home or an existing file's owner open`);
+  }
   const old = file.type === 'file' ? (file.content ?? Buffer.alloc(0)).toString('utf8') : '';
   const want = keysOf(p);
   const bad = want.find((k) => keyIdentity(k) === undefined);
@@ -111,12 +130,16 @@ export function planAuthorizedKey(p: AuthorizedKeyParams, out: string): Plan<Aut
   };
 }
 
-export function applyAuthorizedKey({ data }: Change<AuthorizedKeyPlanData>): string {
+export function applyAuthorizedKey(user: string, { data }: Change<AuthorizedKeyPlanData>): string {
   const dir = q(`${data.home}/.ssh`);
   const path = `${data.home}/.ssh/authorized_keys`;
-  const owner = `${data.uid}:${data.gid}`;
+  // uid and gid left open: `chown USER:` gives the user and its login group (the passwd gid),
+  // as the host resolves them when the apply runs (after useradd, in the same script).
+  const known = data.uid !== undefined && data.gid !== undefined;
+  const [o, g] = known ? [data.uid!, data.gid!] : [user, ''];
+  const owner = known ? `${o}:${g}` : q(`${o}:`);
   let s = `mkdir -p -- ${dir}\nchown ${owner} ${dir}\nchmod 0700 ${dir}\n`;
-  if (data.content !== undefined) s += writeFileSh({ path, data: Buffer.from(data.content), owner: data.uid, group: data.gid, mode: '0600' });
+  if (data.content !== undefined) s += writeFileSh({ path, data: Buffer.from(data.content), owner: o, group: g, mode: '0600' });
   else s += `chown ${owner} ${q(path)}\nchmod 0600 ${q(path)}\n`;
   return s;
 }
@@ -126,6 +149,7 @@ export const authorizedKey: Module<typeof schema, AuthorizedKeyPlanData> = {
   schema,
   probe: (p) => probeAuthorizedKey(p),
   plan: (p, out) => planAuthorizedKey(p, out),
-  apply: (_p, plan) => applyAuthorizedKey(plan),
+  apply: (p, plan) => applyAuthorizedKey(p.user, plan),
+  predictWritten: (p, out, written) => predictAuthorizedKeyWritten(p, out, written),
   resources: (p) => [`user:${p.user}`, `authorized_keys:${p.user}`],
 };

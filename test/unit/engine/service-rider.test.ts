@@ -3,7 +3,6 @@
 // guard, run in a real shell against a fake systemctl that answers as systemd 252 did on the lab
 // (a unit file written after a not-found answer loads on the next `systemctl show`), applies
 // only when systemd says exactly that.
-import { execFileSync } from 'node:child_process';
 import { chmodSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,6 +13,7 @@ import type { PlayProgram } from '../../../src/engine/program.js';
 import type { SectionResult } from '../../../src/engine/script.js';
 import { applyService, planService, predictServiceWritten, probeService, type ServiceParams } from '../../../src/modules/service.js';
 import { play, task } from './fixtures.js';
+import { shWithBin } from './path-shell.js';
 
 const UNIT = '/etc/systemd/system/fleet-firewall.service';
 const params: ServiceParams = { name: 'fleet-firewall', enabled: true, daemon_reload: true };
@@ -44,15 +44,7 @@ afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
 /** The probe as the host runs it, with the fake systemd's directories. */
 const probeText = () => probeService(params).replace('/run/systemd/system', join(tmp, 'run'));
-function sh(text: string): { rc: number; stdout: string } {
-  const env = { ...process.env, PATH: `${join(tmp, 'bin')}:${process.env.PATH}` };
-  try {
-    return { rc: 0, stdout: execFileSync('sh', ['-c', text], { encoding: 'utf8', env }) };
-  } catch (err) {
-    const e = err as { status: number; stdout: string };
-    return { rc: e.status, stdout: e.stdout };
-  }
-}
+const sh = (text: string) => shWithBin(join(tmp, 'bin'), text);
 /** What the first probes read: no unit file yet. */
 const notFound = (): SectionResult => ({ ...sh(probeText()), stderr: '' });
 
