@@ -527,8 +527,10 @@ export class HostRunner {
     const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
     this.riders = ahead.map((a) => a.unit.task.name);
     // The action's script runs as it would alone: not under the apply section's set -e.
-    const { result, guarded: ridden } = await wire.apply(`set +e\n${script}`, guarded, spec, become, `${why}${ahead.length ? ` and ${ahead.length} handler(s)` : ''}`, exec);
-    if ([...ridden.values()].some((r) => r.cutOff)) throw new OutcomeUnknownError(`the handlers' script was cut off before it reported`);
+    const named = ahead.map((a) => `'${a.unit.task.name}'`).join(', ');
+    const { result, guarded: ridden } = await wire.apply(`set +e\n${script}`, guarded, spec, become, named ? `${why}, with the handler(s) ${named}` : why, exec);
+    const cut = [...ridden.values()].find((r) => r.cutOff);
+    if (cut) throw new OutcomeUnknownError(`the script of the handler(s) ${named} was cut off before it reported (${cut.stderr.trim()})`);
     this.riders = [];
     ahead.forEach((a, i) => {
       const r = ridden.get(i);
