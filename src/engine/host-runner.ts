@@ -518,7 +518,10 @@ export class HostRunner {
     conclusive: boolean,
   ): Promise<ExecResult> {
     const wire = this.wire!;
-    const ahead: Ahead[] = conclusive && handlersNext(program, unit, lastItem) ? handlersAhead(this.notifications.peek(program), unit, this.riderPorts(program, become, [], true)) : [];
+    const ahead: Ahead[] =
+      conclusive && handlersNext(program, unit, lastItem)
+        ? handlersAhead(this.notifications.peek(program), unit, this.riderPorts(program, become, [], true), (h) => readsOtherHostsResults(taskReads(h), this.shared.registerNames))
+        : [];
     wire.cache.clear();
     const from = unit.task.loop !== undefined && !lastItem ? unit.index : unit.index + 1;
     const riding = new Set(ahead.map((a) => a.unit.task));

@@ -206,8 +206,9 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
  * on their own, at the end of the play as before). The action's own result is not known when
  * they are planned: one reading a result registered in this run and not yet on this host (the
  * action's included) runs on its own. One command with no guard of its own rides at most (its
- * changed_when, judged from its output afterwards, guards nothing on the host). */
-export function handlersAhead(handlers: readonly Unit[], opening: Unit, ports: LookaheadPorts): Ahead[] {
+ * changed_when, judged from its output afterwards, guards nothing on the host). `alone`: it
+ * must run on its own (it waits for the other hosts' results). */
+export function handlersAhead(handlers: readonly Unit[], opening: Unit, ports: LookaheadPorts, alone: (u: Unit) => boolean): Ahead[] {
   const ahead: Ahead[] = [];
   const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
   if (opening.task.register) unknown.add(opening.task.register);
@@ -216,7 +217,7 @@ export function handlersAhead(handlers: readonly Unit[], opening: Unit, ports: L
   for (const u of handlers) {
     const t = u.task;
     const everyTime = !!getModule(t.module)?.traits?.guards && t.creates === undefined && t.unless === undefined;
-    if (ahead.length >= MAX_PIPELINED || t.loop !== undefined || (everyTime && commands > 0)) break;
+    if (ahead.length >= MAX_PIPELINED || t.loop !== undefined || (everyTime && commands > 0) || alone(u)) break;
     if (readsKnown(u, unknown, {}) !== 'final' || !runnable(u, ports, 0, true)) break;
     try {
       const ctx = ports.context(u, {}, unknown);

@@ -12,6 +12,7 @@ import { actions } from '../../../src/actions/index.js';
 import type { AnyAction } from '../../../src/model/action.js';
 import { paramsObject } from '../../../src/model/params.js';
 import type { Handler, Task } from '../../../src/model/playbook.js';
+import { DIVERGED_MARK } from '../../../src/engine/pipeline.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { runLocal } from './run-local.js';
 
@@ -25,7 +26,7 @@ afterEach(() => rmSync(base, { recursive: true, force: true }));
 /** Writes `text` into `path` with one last script (exit `rc`), conclusive unless told. */
 const writer: AnyAction = {
   name: 'test_hride_writer',
-  schema: paramsObject({ path: Type.String(), text: Type.String(), rc: Type.Optional(Type.Number()), loose: Type.Optional(Type.Boolean()) }),
+  schema: paramsObject({ path: Type.String(), text: Type.String(), rc: Type.Optional(Type.Union([Type.Number(), Type.String()])), loose: Type.Optional(Type.Boolean()) }),
   probe: (p) => `cat ${String(p.path)} 2>/dev/null || echo absent\n`,
   async run(p, ctx, ports) {
     if (ctx.probed?.stdout === `${String(p.text)}\n`) return { status: 'ok' };
@@ -70,6 +71,23 @@ describe('handlers ride after the conclusive last script of the play\'s last act
   it('the script exits non-zero: the handler never runs, the host fails where it did', async () => {
     const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({ rc: 4 })]), base));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=failed']);
+    expect(existsSync(join(base, 'h'))).toBe(false);
+  });
+
+  it('a loop: only its last item carries the handler, and only when no item before it failed', async () => {
+    const loop = (rcs: number[]) => action({ text: '{{ item.t }}', rc: '{{ item.rc }}' }, { loop: rcs.map((rc, i) => ({ t: `t${i}`, rc })) });
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([0, 0])]), base));
+    expect(statuses(r)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
+    // facts; the trigger; the first item; the last item with the handler.
+    expect(r.sessions.get('h1')!.roundTrips).toBe(4);
+    expect(r.sessions.get('h1')!.scripts[3]).toContain("printf '%s\\n' 't1'");
+    // The handler's guard is in the last item's script only.
+    expect(r.sessions.get('h1')!.scripts[2]).not.toContain(DIVERGED_MARK);
+    expect(r.sessions.get('h1')!.scripts[3]).toContain(DIVERGED_MARK);
+    expect(readFileSync(join(base, 'h'), 'utf8')).toBe('h\n');
+    clean();
+    const f = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([4, 0])]), base));
+    expect(statuses(f)).toEqual(['trigger=changed', 'write by action=failed']);
     expect(existsSync(join(base, 'h'))).toBe(false);
   });
 
