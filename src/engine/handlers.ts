@@ -32,11 +32,11 @@ export class Notifications {
 }
 
 /** The handlers may ride after `unit`'s last script (host-runner.ts carried): they run next
- * whenever that script's action succeeds. It ends its play (its loop's last item), on this
- * host, outside any block (none of which could fail the host at the play's end) and any
- * any_errors_fatal wait, with no rule over its output that could fail it after the script (a loop's last item runs only
- * when no item before it failed),
- * and it notifies nothing (a handler it notifies may run before those already notified). */
+ * whenever that script's action succeeds. It ends its play (as its loop's last item, which
+ * runs only when no item before it failed), on this host, outside any block (none of which
+ * could fail the host at the play's end) and any any_errors_fatal wait, with no rule over its
+ * output that could fail it after the script, and it notifies nothing (a handler it notifies
+ * may have to run before those already notified). */
 export function handlersNext(program: PlayProgram, unit: Unit, lastItem: boolean): boolean {
   const t = unit.task;
   if (unit.index !== program.units.length - 1 || (t.loop !== undefined && !lastItem) || 'listen' in t) return false;
