@@ -37,7 +37,8 @@ export interface ActionPlace {
  * probe cache in place of the ones the action's change voided. */
 export interface ActionCarry {
   /** `exec`: how the script goes (after an upload's data on the same channel). */
-  run(script: string, become: boolean, why: string, exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>): Promise<ExecResult>;
+  /** `conclusive`: ScriptOptions.conclusive (the notified handlers may ride after it). */
+  run(script: string, become: boolean, why: string, exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>, conclusive?: boolean): Promise<ExecResult>;
   /** The action reached its host again after that script: what it carried may be stale. */
   stale(): void;
 }
@@ -109,7 +110,7 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
   const why = (what: string) => `${what} of the action '${place.task ?? '?'}', and the re-probes after it`;
   const runOn = (name: string, script: string, opts?: ScriptOptions): Promise<ExecResult> => {
     const carry = carrying(name, opts);
-    if (carry) return carry.run(script, opts?.become ?? host.connection.become, why('script'));
+    if (carry) return carry.run(script, opts?.become ?? host.connection.become, why('script'), undefined, opts?.conclusive);
     if (own(name)) place.carry?.stale();
     return withSession(name, (s) => s.run(script, opts && { become: opts.become }));
   };
@@ -147,7 +148,7 @@ export function actionPorts(host: Host, shared: RunShared, place: ActionPlace): 
           rc = r.rc;
           return r;
         };
-        const r = await carry.run(script, opts.become ?? host.connection.become, why('upload and script'), exec);
+        const r = await carry.run(script, opts.become ?? host.connection.become, why('upload and script'), exec, opts.conclusive);
         // The engine's script never exits UPLOAD_FAILED: the file did not arrive, nothing ran.
         if (rc === UPLOAD_FAILED) throw new UploadError(`uploading ${localFile} to ${dest}: ${r.stderr.trim() || `exit ${rc}`}`);
         return r;

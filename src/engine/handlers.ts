@@ -31,6 +31,20 @@ export class Notifications {
   }
 }
 
+/** The handlers may ride after `unit`'s last script (host-runner.ts carried): they run next
+ * whenever that script's action succeeds. It ends its play (as its loop's last item, which
+ * runs only when no item before it failed), on this host, outside any block (none of which
+ * could fail the host at the play's end) and any any_errors_fatal wait, with no rule over its
+ * output that could fail it after the script, and it notifies nothing (a handler it notifies
+ * may have to run before those already notified). */
+export function handlersNext(program: PlayProgram, unit: Unit, lastItem: boolean): boolean {
+  const t = unit.task;
+  if (unit.index !== program.units.length - 1 || (t.loop !== undefined && !lastItem) || 'listen' in t) return false;
+  if (unit.fatal || t.blocks?.length || t.notify.length || t.runOnce || t.delegateTo !== undefined) return false;
+  // changed_when too: an expression that cannot be evaluated fails the task.
+  return t.failedWhen === undefined && t.until === undefined && t.changedWhen === undefined;
+}
+
 /** run_once: wait until every host of the batch got here; the first runs it, the others get
  * its registered result (skipped when it failed there). */
 export async function runOnce(unit: Unit, batch: BatchContext, host: string, execute: () => Promise<Outcome>): Promise<Outcome> {

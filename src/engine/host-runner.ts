@@ -5,6 +5,7 @@
 // execute (one task), outcome (the rules), handlers, last-run (caches), secrets, timings.
 import type { HostCounts, HostEvent } from '../model/events.js';
 import type { Host, Vars } from '../model/inventory.js';
+import type { Task } from '../model/playbook.js';
 import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { actionPorts, type ActionCarry } from './action-ports.js';
@@ -15,12 +16,12 @@ import { CheckLedger } from './check-ledger.js';
 import { connectHost } from './connect-host.js';
 import { evaluator, executeTask, itemScope, loopItems, whenHolds, type TaskEnv } from './execute.js';
 import { factsForTemplates, parseFacts, type GatheredFacts } from './facts.js';
-import { Notifications, runOnce } from './handlers.js';
+import { handlersNext, Notifications, runOnce } from './handlers.js';
 import { HostWire } from './host-wire.js';
 import { loadCachedFacts, QueryCache, saveCachedFacts } from './last-run.js';
 import { CONDITION_FALSE, errorText, ignoreErrors, judge, registeredOf, type Outcome, type Verdict } from './outcome.js';
 import { lockSection, parseLockResult, type LockState } from './host-lock.js';
-import { guardedSection, lookahead, pipelinedVerdict } from './pipeline.js';
+import { guardedSection, handlersAhead, lookahead, pipelinedVerdict, type Ahead, type LookaheadPorts } from './pipeline.js';
 import { PrepareMemo } from './prepare-memo.js';
 import { FLUSH_HANDLERS, type PlayProgram, type Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
@@ -82,6 +83,8 @@ export class HostRunner {
   private readonly notifications = new Notifications();
   /** Units decided in an earlier round trip: pipelined (a verdict to judge) or skipped. */
   private readonly decided = new Map<Unit, Outcome | Verdict | DecidedItems>();
+  /** Handlers that rode after the play's last action script (carried), by task. */
+  private readonly handlersDone = new Map<Task, Verdict>();
   /** Tasks prepared by speculation, given back when they run if nothing they read changed. */
   private memo = new PrepareMemo();
   /** Each role's variables while nothing was registered (context-cache.ts). */
@@ -132,6 +135,7 @@ export class HostRunner {
   async runPlay(program: PlayProgram, batch: BatchContext): Promise<void> {
     this.halted = false;
     this.pendingFatal = undefined;
+    this.handlersDone.clear();
     try {
       if (!this.done) await this.prime(program);
       const blocks = new BlockTracker<BlockFailure>();
@@ -197,9 +201,11 @@ export class HostRunner {
 
   /** The notified handlers, now (at the end of the play, or at a meta: flush_handlers). */
   private async flushHandlers(program: PlayProgram, batch: BatchContext, at: number): Promise<void> {
-    const handlers = this.done || this.shared.aborted() ? [] : this.notifications.take(program, at);
+    // Aborted: those that already rode along with the action before them are still reported.
+    const stopped = (h: Unit) => this.done || (this.shared.aborted() && !this.handlersDone.has(h.task));
+    const handlers = this.done ? [] : this.notifications.take(program, at).filter((h) => !stopped(h));
     for (const handler of handlers) {
-      if (this.done || this.shared.aborted()) break;
+      if (stopped(handler)) break;
       await this.runUnit(handler, program, batch, true);
     }
     // Mid-play, what was probed or decided ahead predates what the handlers did.
@@ -277,9 +283,10 @@ export class HostRunner {
   }
 
   private async outcomeOf(unit: Unit, program: PlayProgram, batch: BatchContext, handler: boolean): Promise<Outcome> {
-    const ahead = handler ? undefined : this.decided.get(unit);
+    const ahead = handler ? this.handlersDone.get(unit.task) : this.decided.get(unit);
     if (ahead) {
       this.decided.delete(unit);
+      this.handlersDone.delete(unit.task);
       if ('status' in ahead) return ahead;
       // Items applied ahead read only values known then (rider-context.ts): no wait for them.
       if ('items' in ahead) {
@@ -386,9 +393,9 @@ export class HostRunner {
         const carry: ActionCarry | undefined = env.check
           ? undefined
           : {
-              run: async (script, b, why, exec) => {
+              run: async (script, b, why, exec, conclusive) => {
                 carried = false;
-                const r = await this.carried(script, b, why, exec, program, unit, lastItem === true);
+                const r = await this.carried(script, b, why, exec, program, unit, lastItem === true, conclusive === true);
                 carried = true;
                 return r;
               },
@@ -433,24 +440,7 @@ export class HostRunner {
     const { ahead, skipped } =
       this.shared.opts.mode === 'check' || 'listen' in unit.task
         ? { ahead: [], skipped: [] }
-        : lookahead(program, unit, {
-            become,
-            registerNames: this.shared.registerNamesOf(this.host.name),
-            registered: (name) => name in this.rt.registered,
-            context: (u, standIns, notKnown) => {
-              const scope = this.shared.scope(program);
-              const hostvars = riderHostvars(scope, writableNames(this.shared.opts.playbook));
-              const registered = { ...this.rt.registered, ...standIns, ...notKnownYet(notKnown) };
-              return buildContext(scope, { ...this.rt, registered }, program.play, u.roleRef, { withHostvars: false, task: u.task, extra: { hostvars } });
-            },
-            whenHolds,
-            prepare: (u, ctx, item) => this.memo.prepare(u, item, ctx, this.facts, false),
-            cached: (s) => wire.cache.get(s),
-            facts: this.facts,
-            madeDirs,
-            written,
-            lastItem,
-          });
+        : lookahead(program, unit, { ...this.riderPorts(program, become, madeDirs, lastItem), written });
     // A skip read from stand-ins is decided again, from the real results, when the unit is reached.
     for (const s of skipped) if (!s.predicted) this.decided.set(s.unit, CONDITION_FALSE);
     wire.cache.clear();
@@ -491,9 +481,32 @@ export class HostRunner {
     return result;
   }
 
+  /** What the pipeline plans riders with (pipeline.ts). */
+  private riderPorts(program: PlayProgram, become: boolean, madeDirs: readonly string[], lastItem: boolean): LookaheadPorts {
+    return {
+      become,
+      registerNames: this.shared.registerNamesOf(this.host.name),
+      registered: (name) => name in this.rt.registered,
+      context: (u, standIns, notKnown) => {
+        const scope = this.shared.scope(program);
+        const hostvars = riderHostvars(scope, writableNames(this.shared.opts.playbook));
+        const registered = { ...this.rt.registered, ...standIns, ...notKnownYet(notKnown) };
+        return buildContext(scope, { ...this.rt, registered }, program.play, u.roleRef, { withHostvars: false, task: u.task, extra: { hostvars } });
+      },
+      whenHolds,
+      prepare: (u, ctx, item) => this.memo.prepare(u, item, ctx, this.facts, false),
+      cached: (s) => this.wire!.cache.get(s),
+      facts: this.facts,
+      madeDirs,
+      lastItem,
+    };
+  }
+
   /** An action's last script on this host as the apply of a round trip that re-probes what
    * follows it (as an apply's would: the next units, the loop's other items before its last,
-   * the handlers notified so far): their answers replace every one read before the action. */
+   * the handlers notified so far): their answers replace every one read before the action.
+   * `conclusive` (ScriptOptions), when the task ends its play: the handlers notified so far
+   * ride after the script, behind guards, and run only if it exited 0 (handlersNext). */
   private async carried(
     script: string,
     become: boolean,
@@ -502,13 +515,31 @@ export class HostRunner {
     program: PlayProgram,
     unit: Unit,
     lastItem: boolean,
+    conclusive: boolean,
   ): Promise<ExecResult> {
     const wire = this.wire!;
+    const ahead: Ahead[] =
+      conclusive && handlersNext(program, unit, lastItem)
+        ? handlersAhead(this.notifications.peek(program), unit, this.riderPorts(program, become, [], true), (h) => readsOtherHostsResults(taskReads(h), this.shared.registerNames))
+        : [];
     wire.cache.clear();
     const from = unit.task.loop !== undefined && !lastItem ? unit.index : unit.index + 1;
-    const spec = this.speculate(program, from, become, REPROBE_WINDOW, this.notifications.peek(program, unit.task.notify));
+    const riding = new Set(ahead.map((a) => a.unit.task));
+    const handlers = this.notifications.peek(program, unit.task.notify).filter((h) => !riding.has(h.task));
+    const spec = this.speculate(program, from, become, REPROBE_WINDOW, handlers);
+    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
+    this.riders = ahead.map((a) => a.unit.task.name);
     // The action's script runs as it would alone: not under the apply section's set -e.
-    const { result } = await wire.apply(`set +e\n${script}`, [], spec, become, why, exec);
+    const named = ahead.map((a) => `'${a.unit.task.name}'`).join(', ');
+    const { result, guarded: ridden } = await wire.apply(`set +e\n${script}`, guarded, spec, become, named ? `${why}, with the handler(s) ${named}` : why, exec);
+    const cut = [...ridden.values()].find((r) => r.cutOff);
+    if (cut) throw new OutcomeUnknownError(`the script of the handler(s) ${named} was cut off before it reported (${cut.stderr.trim()})`);
+    this.riders = [];
+    ahead.forEach((a, i) => {
+      const r = ridden.get(i);
+      const verdict = r && pipelinedVerdict(a, r);
+      if (verdict) this.handlersDone.set(a.unit.task, verdict);
+    });
     return { rc: result.rc, stdout: result.stdout, stderr: result.stderr, ...(result.dropped ? { dropped: result.dropped } : {}) };
   }
 

@@ -211,6 +211,41 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   return { ahead, skipped };
 }
 
+/** The handlers notified before an action's last script that ends its play, planned to ride
+ * after that script (host-runner.ts carried) behind guards, as tasks ride after a change: in
+ * the order they would run; the first that cannot ride stops them (it and those after it run
+ * on their own, at the end of the play as before). The action's own result is not known when
+ * they are planned: one reading a result registered in this run and not yet on this host (the
+ * action's included) runs on its own. One command with no guard of its own rides at most (its
+ * changed_when, judged from its output afterwards, guards nothing on the host). `alone`: it
+ * must run on its own (it waits for the other hosts' results). */
+export function handlersAhead(handlers: readonly Unit[], opening: Unit, ports: LookaheadPorts, alone: (u: Unit) => boolean): Ahead[] {
+  const ahead: Ahead[] = [];
+  const unknown = new Set([...ports.registerNames].filter((n) => !ports.registered(n)));
+  if (opening.task.register) unknown.add(opening.task.register);
+  const written = new Set<string>();
+  let commands = 0;
+  for (const u of handlers) {
+    const t = u.task;
+    const everyTime = !!getModule(t.module)?.traits?.guards && t.creates === undefined && t.unless === undefined;
+    if (ahead.length >= MAX_PIPELINED || t.loop !== undefined || (everyTime && commands > 0) || alone(u)) break;
+    if (readsKnown(u, unknown, {}) !== 'final' || !runnable(u, ports, 0, true)) break;
+    try {
+      const ctx = ports.context(u, {}, unknown);
+      if (!ports.whenHolds(u, ctx)) break;
+      const a = planAhead(u, ctx, 0, ports, new Set(ports.madeDirs ?? []), written);
+      if (!a) break;
+      if (a.plan.kind === 'change' && everyTime) commands++;
+      // Its result is known only once the round trip returns: a later handler reading it runs on its own.
+      if (t.register) unknown.add(t.register);
+      ahead.push(a);
+    } catch {
+      break;
+    }
+  }
+  return ahead;
+}
+
 /** The task (or loop item) planned from its cached probe (from what it will print after the
  * changes before it, when they make its directory or write a file it reads); undefined when it
  * cannot be planned now. */
@@ -263,11 +298,12 @@ function readsKnown(u: Unit, unknown: ReadonlySet<string>, standIns: Vars): 'fin
  * KNOWN_ATTRIBUTES go). A command's apply is the operator's own code: a guarded one rides
  * along, and one unguarded one per round trip (so Ctrl-C between long commands stops before
  * the next one). */
-function runnable(u: Unit, ports: LookaheadPorts, commands: number): boolean {
+function runnable(u: Unit, ports: LookaheadPorts, commands: number, judgedLast = false): boolean {
   const t = u.task;
   const module = getModule(t.module);
   if (!module) return false;
-  if (module.traits?.guards && t.changedWhen !== undefined) return false;
+  // `judgedLast`: nothing after it in the script reads its result (handlersAhead).
+  if (module.traits?.guards && t.changedWhen !== undefined && !judgedLast) return false;
   if (unguardedCommand(t) && commands > 0) return false;
   // failed_when could fail a task whose successors already ran on the host.
   if (t.failedWhen !== undefined || t.until !== undefined) return false;

@@ -54,6 +54,10 @@ export interface ScriptOptions {
    * read before it, and the next task's probe costs a round trip of its own). Ignored for
    * another host's script. */
   last?: boolean;
+  /** With `last`: the script exits 0 only when the action succeeds (nothing the action reads
+   * after it can fail it). When the task ends its play, the handlers already notified then
+   * ride after it in the same round trip, run on the host only if it exited 0. */
+  conclusive?: boolean;
 }
 
 /** The file of ActionPorts.uploadAndRun did not arrive whole: its script did not run. */
