@@ -2,28 +2,28 @@
 // follows: the next task's probe and a notified handler's are answered from what that script
 // read after the change, with no round trip of their own; a script of the action after it
 // makes them stale again (the cache is cleared as before); check mode sends nothing.
-import { existsSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actions } from '../../../src/actions/index.js';
 import { UploadError, type AnyAction } from '../../../src/model/action.js';
 import { paramsObject } from '../../../src/model/params.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { runLocal } from './run-local.js';
+import { tempCacheDir } from './temp-cache.js';
 
-let base: string;
-beforeEach(() => {
-  base = mkdtempSync(join(tmpdir(), 'fleet-carry-'));
-  process.env.XDG_CACHE_HOME = join(base, 'cache');
-});
-afterEach(() => rmSync(base, { recursive: true, force: true }));
+const tmp = tempCacheDir('fleet-carry-');
 
 /** Writes `text` into `path` with its last script; `after`: one more script after it (not last). */
 const writer: AnyAction = {
   name: 'test_carry_writer',
-  schema: paramsObject({ path: Type.String(), text: Type.String(), after: Type.Optional(Type.String()), src: Type.Optional(Type.String()) }),
+  schema: paramsObject({
+    path: Type.String(),
+    text: Type.String(),
+    after: Type.Optional(Type.String()),
+    src: Type.Optional(Type.String()),
+  }),
   probe: (p) => `cat ${String(p.path)} 2>/dev/null || echo absent\n`,
   async run(p, ctx, ports) {
     if (ctx.probed?.stdout === `${String(p.text)}\n`) return { status: 'ok' };
@@ -32,7 +32,9 @@ const writer: AnyAction = {
     if (p.src) {
       try {
         const r = await ports.uploadAndRun(String(p.src), `${String(p.path)}.up`, write, { last: true });
-        return r.rc === 0 && r.stdout === 'wrote\n' ? { status: 'changed' } : { status: 'failed', msg: `rc ${r.rc}: ${r.stdout}${r.stderr}` };
+        return r.rc === 0 && r.stdout === 'wrote\n'
+          ? { status: 'changed' }
+          : { status: 'failed', msg: `rc ${r.rc}: ${r.stdout}${r.stderr}` };
       } catch (err) {
         return { status: 'failed', msg: err instanceof UploadError ? `upload: ${err.message}` : String(err) };
       }
@@ -55,7 +57,7 @@ async function withWriter<T>(fn: () => Promise<T>): Promise<T> {
   }
 }
 
-const file = () => join(base, 'f');
+const file = () => join(tmp(), 'f');
 const pb = (params: Record<string, unknown>) =>
   playbook([
     play(
@@ -69,9 +71,9 @@ const pb = (params: Record<string, unknown>) =>
     ),
   ]);
 
-describe('an action\'s last script carries the re-probes of what follows', () => {
+describe("an action's last script carries the re-probes of what follows", () => {
   it('the next task and the notified handler are answered from what it read after the change: no probe round trip', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({}), base));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({}), tmp()));
     const status = Object.fromEntries(r.tasks.map((t) => [t.task, t.status]));
     expect(status).toEqual({ trigger: 'changed', 'write by action': 'changed', 'same file': 'ok', 'after write': 'changed' });
     expect(readFileSync(file(), 'utf8')).toBe('made\n');
@@ -81,31 +83,36 @@ describe('an action\'s last script carries the re-probes of what follows', () =>
     expect(carried).toContain("printf '%s\\n' 'made'");
     // The probes of the next task and of the handler, after the action's script.
     const after = carried.slice(carried.indexOf('echo wrote'));
-    expect(after).toContain(`[ -e ${base}/f ]`);
-    expect(after).toContain(`[ -e ${base}/h ]`);
+    expect(after).toContain(`[ -e ${tmp()}/f ]`);
+    expect(after).toContain(`[ -e ${tmp()}/h ]`);
   });
 
   it('a script of the action after its last one: the carried answers are not used (the next task sees the real state)', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({ after: 'moved' }), base));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({ after: 'moved' }), tmp()));
     expect(r.tasks.find((t) => t.task === 'same file')?.status).toBe('changed');
     expect(readFileSync(file(), 'utf8')).toBe('made\n');
   });
 
   it('uploadAndRun without a transport that streams both: the upload, then the script with the re-probes', async () => {
-    const src = join(base, 'src.bin');
+    const src = join(tmp(), 'src.bin');
     writeFileSync(src, Buffer.from([1, 2, 3, 10]));
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({ src }), base));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({ src }), tmp()));
     expect(r.tasks.find((t) => t.task === 'write by action')?.status).toBe('changed');
     expect(readFileSync(`${file()}.up`).equals(Buffer.from([1, 2, 3, 10]))).toBe(true);
     expect(r.tasks.find((t) => t.task === 'same file')?.status).toBe('ok');
-    const missing = await withWriter(() => runLocal(inventory([host('h1')]), pb({ src: join(base, 'nope'), text: 'other' }), base));
+    const missing = await withWriter(() => runLocal(inventory([host('h1')]), pb({ src: join(tmp(), 'nope'), text: 'other' }), tmp()));
     expect(missing.tasks.find((t) => t.task === 'write by action')).toMatchObject({ status: 'failed' });
     expect(JSON.stringify(missing.tasks.find((t) => t.task === 'write by action'))).toContain('upload:');
   });
 
   it('check mode: nothing is sent, the decisions are as before', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({}), base, { mode: 'check' }));
-    expect(Object.fromEntries(r.tasks.map((t) => [t.task, t.status]))).toEqual({ trigger: 'changed', 'write by action': 'changed', 'same file': 'changed', 'after write': 'changed' });
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb({}), tmp(), { mode: 'check' }));
+    expect(Object.fromEntries(r.tasks.map((t) => [t.task, t.status]))).toEqual({
+      trigger: 'changed',
+      'write by action': 'changed',
+      'same file': 'changed',
+      'after write': 'changed',
+    });
     expect(existsSync(file())).toBe(false);
     expect(r.sessions.get('h1')!.scripts.some((x) => x.includes('echo wrote'))).toBe(false);
   });

@@ -3,11 +3,10 @@
 // the host only when the script exited 0, reported at the end of the play as before. Anything
 // else (a script that is not conclusive, a task after the action, an action that notifies,
 // check mode) keeps the handler's own round trip.
-import { existsSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Type } from '@sinclair/typebox';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { describe, expect, it } from 'vitest';
 import { actions } from '../../../src/actions/index.js';
 import type { AnyAction } from '../../../src/model/action.js';
 import { paramsObject } from '../../../src/model/params.js';
@@ -15,23 +14,27 @@ import type { Handler, Task } from '../../../src/model/playbook.js';
 import { DIVERGED_MARK } from '../../../src/engine/pipeline.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { runLocal } from './run-local.js';
+import { tempCacheDir } from './temp-cache.js';
 
-let base: string;
-beforeEach(() => {
-  base = mkdtempSync(join(tmpdir(), 'fleet-hride-'));
-  process.env.XDG_CACHE_HOME = join(base, 'cache');
-});
-afterEach(() => rmSync(base, { recursive: true, force: true }));
+const tmp = tempCacheDir('fleet-hride-');
 
 /** Writes `text` into `path` with one last script (exit `rc`), conclusive unless told. */
 const writer: AnyAction = {
   name: 'test_hride_writer',
-  schema: paramsObject({ path: Type.String(), text: Type.String(), rc: Type.Optional(Type.Union([Type.Number(), Type.String()])), loose: Type.Optional(Type.Boolean()) }),
+  schema: paramsObject({
+    path: Type.String(),
+    text: Type.String(),
+    rc: Type.Optional(Type.Union([Type.Number(), Type.String()])),
+    loose: Type.Optional(Type.Boolean()),
+  }),
   probe: (p) => `cat ${String(p.path)} 2>/dev/null || echo absent\n`,
   async run(p, ctx, ports) {
     if (ctx.probed?.stdout === `${String(p.text)}\n`) return { status: 'ok' };
     if (ctx.check) return { status: 'changed', msg: 'will write' };
-    const r = await ports.runOn(ctx.host, `printf '%s\\n' '${String(p.text)}' > ${String(p.path)}\nexit ${Number(p.rc ?? 0)}\n`, { last: true, conclusive: !p.loose });
+    const r = await ports.runOn(ctx.host, `printf '%s\\n' '${String(p.text)}' > ${String(p.path)}\nexit ${Number(p.rc ?? 0)}\n`, {
+      last: true,
+      conclusive: !p.loose,
+    });
     return r.rc === 0 ? { status: 'changed' } : { status: 'failed', msg: `rc ${r.rc}` };
   },
 };
@@ -52,31 +55,32 @@ const action = (params: Record<string, unknown> = {}, extra: Partial<Task> = {})
 const copyHandler = (): Handler => handler('after write', 'copy', { dest: '{{base}}/h', content: 'h\n' });
 const pb = (tasks: Task[], handlers: Handler[] = [copyHandler()]) => playbook([play(tasks, { handlers })]);
 /** A fresh host: the files the tasks write and the last run's caches gone. */
-const clean = () => ['t', 'f', 'h', 'l', 'c', 'cache'].forEach((n) => rmSync(join(base, n), { recursive: true, force: true }));
+const clean = () => ['t', 'f', 'h', 'l', 'c', 'cache'].forEach((n) => rmSync(join(tmp(), n), { recursive: true, force: true }));
 const statuses = (r: Awaited<ReturnType<typeof runLocal>>) => r.tasks.map((t) => `${t.task}=${t.status}`);
 
-describe('handlers ride after the conclusive last script of the play\'s last action', () => {
-  it('the notified handler runs in the action\'s round trip, after its script, and is reported last', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()]), base));
+describe("handlers ride after the conclusive last script of the play's last action", () => {
+  it("the notified handler runs in the action's round trip, after its script, and is reported last", async () => {
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()]), tmp()));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
-    expect(readFileSync(join(base, 'h'), 'utf8')).toBe('h\n');
+    expect(readFileSync(join(tmp(), 'h'), 'utf8')).toBe('h\n');
     // facts and probes; the trigger's apply; the action's script with the handler: no fourth.
     const s = r.sessions.get('h1')!;
     expect(s.roundTrips).toBe(3);
     const carried = s.scripts[2];
     expect(carried.indexOf("printf '%s\\n' 'made'")).toBeGreaterThan(-1);
-    expect(carried.indexOf(`${base}/h`)).toBeGreaterThan(carried.indexOf("printf '%s\\n' 'made'"));
+    expect(carried.indexOf(`${tmp()}/h`)).toBeGreaterThan(carried.indexOf("printf '%s\\n' 'made'"));
   });
 
   it('the script exits non-zero: the handler never runs, the host fails where it did', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({ rc: 4 })]), base));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({ rc: 4 })]), tmp()));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=failed']);
-    expect(existsSync(join(base, 'h'))).toBe(false);
+    expect(existsSync(join(tmp(), 'h'))).toBe(false);
   });
 
   it('a loop: only its last item carries the handler, and only when no item before it failed', async () => {
-    const loop = (rcs: number[]) => action({ text: '{{ item.t }}', rc: '{{ item.rc }}' }, { loop: rcs.map((rc, i) => ({ t: `t${i}`, rc })) });
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([0, 0])]), base));
+    const loop = (rcs: number[]) =>
+      action({ text: '{{ item.t }}', rc: '{{ item.rc }}' }, { loop: rcs.map((rc, i) => ({ t: `t${i}`, rc })) });
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([0, 0])]), tmp()));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
     // facts; the trigger; the first item; the last item with the handler.
     expect(r.sessions.get('h1')!.roundTrips).toBe(4);
@@ -84,46 +88,53 @@ describe('handlers ride after the conclusive last script of the play\'s last act
     // The handler's guard is in the last item's script only.
     expect(r.sessions.get('h1')!.scripts[2]).not.toContain(DIVERGED_MARK);
     expect(r.sessions.get('h1')!.scripts[3]).toContain(DIVERGED_MARK);
-    expect(readFileSync(join(base, 'h'), 'utf8')).toBe('h\n');
+    expect(readFileSync(join(tmp(), 'h'), 'utf8')).toBe('h\n');
     clean();
-    const f = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([4, 0])]), base));
+    const f = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), loop([4, 0])]), tmp()));
     expect(statuses(f)).toEqual(['trigger=changed', 'write by action=failed']);
-    expect(existsSync(join(base, 'h'))).toBe(false);
+    expect(existsSync(join(tmp(), 'h'))).toBe(false);
   });
 
   it('a command handler with changed_when rides, judged from its output', async () => {
-    const cmd: Handler = { ...handler('after write', 'command', { cmd: `sh -c 'echo restarted > ${base}/c; echo restarted'` }), changedWhen: "'restarted' in stdout" };
+    const cmd: Handler = {
+      ...handler('after write', 'command', { cmd: `sh -c 'echo restarted > ${tmp()}/c; echo restarted'` }),
+      changedWhen: "'restarted' in stdout",
+    };
     const quiet: Handler = { ...handler('after write', 'command', { cmd: 'echo nothing' }), changedWhen: "'restarted' in stdout" };
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()], [cmd]), base));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()], [cmd]), tmp()));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
     expect(r.sessions.get('h1')!.roundTrips).toBe(3);
-    expect(readFileSync(join(base, 'c'), 'utf8')).toBe('restarted\n');
+    expect(readFileSync(join(tmp(), 'c'), 'utf8')).toBe('restarted\n');
     clean();
-    const q = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()], [quiet]), base));
+    const q = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()], [quiet]), tmp()));
     expect(statuses(q)).toEqual(['trigger=changed', 'write by action=changed', 'after write=ok']);
     expect(q.sessions.get('h1')!.roundTrips).toBe(3);
   });
 
   it('not conclusive, not the last task, or the action notifies: the handler keeps its own round trip', async () => {
-    const loose = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({ loose: true })]), base));
+    const loose = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({ loose: true })]), tmp()));
     expect(statuses(loose)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
     expect(loose.sessions.get('h1')!.roundTrips).toBe(4);
     clean();
-    const after = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action(), task('later', 'copy', { dest: '{{base}}/l', content: 'l\n' })]), base));
+    const after = await withWriter(() =>
+      runLocal(inventory([host('h1')]), pb([trigger(), action(), task('later', 'copy', { dest: '{{base}}/l', content: 'l\n' })]), tmp()),
+    );
     expect(statuses(after)).toEqual(['trigger=changed', 'write by action=changed', 'later=changed', 'after write=changed']);
     // The later task rides nowhere (an action opens no pipeline); the handler's apply is its own.
-    expect(after.sessions.get('h1')!.scripts.at(-1)).toContain(`${base}/h`);
-    expect(after.sessions.get('h1')!.scripts.at(-1)).not.toContain(`${base}/l`);
+    expect(after.sessions.get('h1')!.scripts.at(-1)).toContain(`${tmp()}/h`);
+    expect(after.sessions.get('h1')!.scripts.at(-1)).not.toContain(`${tmp()}/l`);
     clean();
-    const notifies = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action({}, { notify: ['after write'] })]), base));
+    const notifies = await withWriter(() =>
+      runLocal(inventory([host('h1')]), pb([trigger(), action({}, { notify: ['after write'] })]), tmp()),
+    );
     expect(notifies.sessions.get('h1')!.roundTrips).toBe(4);
-    expect(readFileSync(join(base, 'h'), 'utf8')).toBe('h\n');
+    expect(readFileSync(join(tmp(), 'h'), 'utf8')).toBe('h\n');
   });
 
   it('check mode: the same decisions, nothing applied', async () => {
-    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()]), base, { mode: 'check' }));
+    const r = await withWriter(() => runLocal(inventory([host('h1')]), pb([trigger(), action()]), tmp(), { mode: 'check' }));
     expect(statuses(r)).toEqual(['trigger=changed', 'write by action=changed', 'after write=changed']);
-    expect(existsSync(join(base, 'h'))).toBe(false);
-    expect(existsSync(join(base, 'f'))).toBe(false);
+    expect(existsSync(join(tmp(), 'h'))).toBe(false);
+    expect(existsSync(join(tmp(), 'f'))).toBe(false);
   });
 });

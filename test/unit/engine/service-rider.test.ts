@@ -13,6 +13,7 @@ import type { PlayProgram } from '../../../src/engine/program.js';
 import type { SectionResult } from '../../../src/engine/script.js';
 import { applyService, planService, predictServiceWritten, probeService, type ServiceParams } from '../../../src/modules/service.js';
 import { play, task } from './fixtures.js';
+import { lookaheadPorts } from './lookahead-ports.js';
 import { shWithBin } from './path-shell.js';
 
 const UNIT = '/etc/systemd/system/fleet-firewall.service';
@@ -60,7 +61,9 @@ describe('a service riding after its unit file', () => {
     expect(planService(params, predicted)).toMatchObject({ kind: 'change', data: { enable: true } });
     // Anything but the not-found answer is not predicted (the unit is there already, masked...).
     expect(predictServiceWritten(params, predicted, new Set([UNIT]))).toBeUndefined();
-    expect(predictServiceWritten(params, before.stdout.replace('NeedDaemonReload=no', 'NeedDaemonReload=yes'), new Set([UNIT]))).toBeUndefined();
+    expect(
+      predictServiceWritten(params, before.stdout.replace('NeedDaemonReload=no', 'NeedDaemonReload=yes'), new Set([UNIT])),
+    ).toBeUndefined();
   });
 
   for (const [name, content, applies] of [
@@ -89,17 +92,17 @@ describe('a service riding after its unit file', () => {
     const copy = task('install fleet-firewall.service', 'copy', { dest: UNIT, content: '[Install]\n' });
     const service = task('restore the confirmed rules at boot', 'service', { ...params });
     const before = notFound();
-    const ports = (fileProbe: string): LookaheadPorts => ({
-      become: true,
-      registerNames: new Set(),
-      registered: () => false,
-      context: () => ({}),
-      whenHolds: () => true,
-      prepare: (u, ctx) => prepareTask(u.task, ctx, undefined),
-      cached: (s) => (s.text === prepareTask(service, {}, undefined).section?.text ? before : { stdout: fileProbe, stderr: '', rc: 0 }),
-    });
+    const ports = (fileProbe: string): LookaheadPorts =>
+      lookaheadPorts({
+        cached: (s) => (s.text === prepareTask(service, {}, undefined).section?.text ? before : { stdout: fileProbe, stderr: '', rc: 0 }),
+      });
     const opening = task('a change', 'copy', { dest: '/etc/a', content: 'a' });
-    const program: PlayProgram = { play: play([opening, copy, service]), playIndex: 0, units: [opening, copy, service].map((t, index) => ({ task: t, index })), handlers: [] };
+    const program: PlayProgram = {
+      play: play([opening, copy, service]),
+      playIndex: 0,
+      units: [opening, copy, service].map((t, index) => ({ task: t, index })),
+      handlers: [],
+    };
     // The unit file is written: the service rides, planned from the prediction.
     const written = lookahead(program, program.units[0], ports('type=absent\nparent=1'));
     expect(written.ahead.map((a) => a.unit.task.name)).toEqual(['install fleet-firewall.service', 'restore the confirmed rules at boot']);

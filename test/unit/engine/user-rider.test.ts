@@ -9,12 +9,18 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { DIVERGED, DIVERGED_MARK, guardedSection, lookahead, type LookaheadPorts } from '../../../src/engine/pipeline.js';
-import { prepareTask } from '../../../src/engine/prepare-task.js';
 import type { PlayProgram } from '../../../src/engine/program.js';
 import { writtenBy } from '../../../src/engine/written-by.js';
 import { OPEN } from '../../../src/model/module.js';
-import { applyAuthorizedKey, planAuthorizedKey, predictAuthorizedKeyWritten, probeAuthorizedKey, type AuthorizedKeyParams } from '../../../src/modules/authorized_key.js';
+import {
+  applyAuthorizedKey,
+  planAuthorizedKey,
+  predictAuthorizedKeyWritten,
+  probeAuthorizedKey,
+  type AuthorizedKeyParams,
+} from '../../../src/modules/authorized_key.js';
 import { play, task } from './fixtures.js';
+import { lookaheadPorts } from './lookahead-ports.js';
 import { shWithBin } from './path-shell.js';
 
 // A user whose /home/USER does not exist on the machine running the tests: its ~/.ssh is absent.
@@ -107,7 +113,10 @@ describe('authorized_key riding after its user is created', () => {
   });
 
   it('its apply gives ~/.ssh to the user and its login group, resolved on the host', () => {
-    const plan = planAuthorizedKey(params, `user=present\npasswd=${USER}:x:${OPEN}:${OPEN}:${OPEN}:${tmp}/home:${OPEN}\ndir_type=absent\nfile_type=absent\n`);
+    const plan = planAuthorizedKey(
+      params,
+      `user=present\npasswd=${USER}:x:${OPEN}:${OPEN}:${OPEN}:${tmp}/home:${OPEN}\ndir_type=absent\nfile_type=absent\n`,
+    );
     if (plan.kind !== 'change') throw new Error('expected a change');
     mkdirSync(join(tmp, 'home'));
     // nobody and its login group (nogroup) stand for the new user.
@@ -128,18 +137,18 @@ describe('authorized_key riding after its user is created', () => {
     getent(undefined);
     const absent = { stdout: sh(probeAuthorizedKey(params)).stdout, stderr: '', rc: 0 };
     const keys = task('authorize the admin keys', 'authorized_key', { user: USER, key: [KEY], exclusive: true });
-    const ports = (w: readonly string[]): LookaheadPorts => ({
-      become: true,
-      registerNames: new Set(),
-      registered: () => false,
-      context: () => ({}),
-      whenHolds: () => true,
-      prepare: (u, ctx) => prepareTask(u.task, ctx, undefined),
-      cached: () => absent,
-      written: w,
-    });
+    const ports = (w: readonly string[]): LookaheadPorts =>
+      lookaheadPorts({
+        cached: () => absent,
+        written: w,
+      });
     const create = task('create the admin user', 'user', { name: USER, state: 'present' });
-    const program: PlayProgram = { play: play([create, keys]), playIndex: 0, units: [create, keys].map((t, index) => ({ task: t, index })), handlers: [] };
+    const program: PlayProgram = {
+      play: play([create, keys]),
+      playIndex: 0,
+      units: [create, keys].map((t, index) => ({ task: t, index })),
+      handlers: [],
+    };
     const made = writtenBy('user', [`user:${USER}`]);
     const ahead = lookahead(program, program.units[0], ports(made)).ahead;
     expect(ahead.map((a) => a.unit.task.name)).toEqual(['authorize the admin keys']);
