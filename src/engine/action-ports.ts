@@ -36,8 +36,8 @@ export interface ActionPlace {
  * trip that re-probes the tasks after it: their answers, read after the script, fill the
  * probe cache in place of the ones the action's change voided. */
 export interface ActionCarry {
-  /** `exec`: how the script goes (after an upload's data on the same channel). */
-  /** `conclusive`: ScriptOptions.conclusive (the notified handlers may ride after it). */
+  /** `exec`: how the script goes (after an upload's data on the same channel); `conclusive`:
+   * ScriptOptions.conclusive (the notified handlers may ride after it). */
   run(script: string, become: boolean, why: string, exec?: (script: string, opts: ExecOptions) => Promise<ExecResult>, conclusive?: boolean): Promise<ExecResult>;
   /** The action reached its host again after that script: what it carried may be stale. */
   stale(): void;

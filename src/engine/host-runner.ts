@@ -440,7 +440,7 @@ export class HostRunner {
     const { ahead, skipped } =
       this.shared.opts.mode === 'check' || 'listen' in unit.task
         ? { ahead: [], skipped: [] }
-        : lookahead(program, unit, { ...this.riderPorts(program, become, madeDirs, lastItem), written });
+        : lookahead(program, unit, this.riderPorts(program, become, madeDirs, lastItem, written));
     // A skip read from stand-ins is decided again, from the real results, when the unit is reached.
     for (const s of skipped) if (!s.predicted) this.decided.set(s.unit, CONDITION_FALSE);
     wire.cache.clear();
@@ -482,7 +482,7 @@ export class HostRunner {
   }
 
   /** What the pipeline plans riders with (pipeline.ts). */
-  private riderPorts(program: PlayProgram, become: boolean, madeDirs: readonly string[], lastItem: boolean): LookaheadPorts {
+  private riderPorts(program: PlayProgram, become: boolean, madeDirs: readonly string[], lastItem: boolean, written: readonly string[] = []): LookaheadPorts {
     return {
       become,
       registerNames: this.shared.registerNamesOf(this.host.name),
@@ -498,6 +498,7 @@ export class HostRunner {
       cached: (s) => this.wire!.cache.get(s),
       facts: this.facts,
       madeDirs,
+      written,
       lastItem,
     };
   }
