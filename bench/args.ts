@@ -23,8 +23,9 @@ export interface BenchArgs {
   lightLab: { name: string; net2: number };
   /** --light: converge host 1 only and copy its root to the others (light.ts). */
   lightClone: boolean;
-  /** 'default': the 40-task workload; 'ansible-roles': bench/ansible-roles/site.yml, the vendored public roles, for both tools. */
-  workload: 'default' | 'ansible-roles';
+  /** 'default': the 40-task workload; 'ansible-roles': bench/ansible-roles/site.yml, the vendored public roles, for both tools;
+   * 'site': fleet's own playbooks/site.yml on 3 fresh lab hosts (first apply's round trips). */
+  workload: 'default' | 'ansible-roles' | 'site';
 }
 
 function labSpec(v: unknown): BenchArgs['lab'] {
@@ -64,7 +65,7 @@ export function parseArgs(argv = hideBin(process.argv)): BenchArgs {
     .option('lab', { type: 'string', describe: 'use a separate lab instance NAME:A.B.C.0/24 instead of the shared lab' })
     .option('light', { type: 'boolean', default: false, describe: 'with --scale: light hosts (one sshd each on a loopback address) instead of lab hosts; fleet and the floor only' })
     .option('light-clone', { type: 'boolean', default: false, describe: 'with --light: the first run on host 1 only, its root copied to the other hosts (the no-change run still checks every host)' })
-    .option('workload', { type: 'string', choices: ['default', 'ansible-roles'], default: 'default', describe: 'ansible-roles: both tools run bench/ansible-roles/site.yml (vendored public roles) instead of the 40-task workload; comparison only' })
+    .option('workload', { type: 'string', choices: ['default', 'ansible-roles', 'site'], default: 'default', describe: 'ansible-roles: both tools run bench/ansible-roles/site.yml (vendored public roles) instead of the 40-task workload; comparison only. site: fleet alone applies playbooks/site.yml to 3 fresh lab hosts (1 manager, 2 workers), first and no-change apply per run' })
     .option('light-lab', { type: 'string', default: 'bench:79', describe: 'with --light: the light lab NAME:NET2 (hosts on 127.NET2.x.y)' })
     .strict()
     .help()

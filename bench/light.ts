@@ -183,9 +183,25 @@ export function lightTable(rows: LightRow[]): string {
     const fl = rows.find((r) => r.n === n && r.phase === 'floor');
     if (nc && fl) lines.push('', `N=${n}: no-change wall ${nc.wallS.toFixed(1)} s = ${(nc.wallS / fl.wallS).toFixed(2)}x the floor's ${fl.wallS.toFixed(1)} s`);
   }
+  lines.push(...lightTargetLines(rows));
   const problems = rows.filter((r) => r.problems.length);
   for (const r of problems) lines.push(`problems N=${r.n} ${r.phase}: ${r.problems.join('; ')}`);
   return lines.join('\n');
+}
+
+/** Issue 15's controller targets at N = 100 (no-change run): under 150 MB and under 0.5 ms of
+ * controller CPU per host-task; reported with how far off and what the floor alone costs. */
+export function lightTargetLines(rows: LightRow[]): string[] {
+  const nc = rows.find((r) => r.n === 100 && r.phase === 'no-change');
+  if (!nc) return [];
+  const fl = rows.find((r) => r.n === 100 && r.phase === 'floor');
+  const mb = nc.peakPssMiB * 1.048576;
+  const ms = nc.cpuMsPerHostTask;
+  const off = (v: number, limit: number) => (v < limit ? 'met' : `NOT met (${(v / limit).toFixed(2)}x the target)`);
+  return [
+    `N=100 no-change: controller peak memory under 150 MB: ${mb.toFixed(0)} MB PSS, ${off(mb, 150)}`,
+    `N=100 no-change: controller CPU under 0.5 ms per host-task: ${ms.toFixed(3)} ms, ${off(ms, 0.5)}${fl ? ` (the floor alone: ${fl.cpuMsPerHostTask.toFixed(3)} ms)` : ''}`,
+  ];
 }
 
 export function lightMachine(): string {

@@ -14,6 +14,7 @@ import { aggregate, benchExitCode, comparisonTable, growthLines, hostCpuTable, h
 import { ansiblePair, compareStates, fleetPair, type Context, type Sample } from './runner.js';
 import { writeFleetVariant } from './variants.js';
 import { lightMachine, lightScale, lightTable } from './light.js';
+import { siteBench, siteTable } from './site.js';
 
 const projectDir = resolve(fileURLToPath(new URL('../..', import.meta.url)));
 const log = (m: string): void => {
@@ -31,6 +32,7 @@ async function main(args: BenchArgs): Promise<number> {
   }
   if (args.light) return lightMain(args);
   if (args.workload === 'ansible-roles') return rolesMain(args);
+  if (args.workload === 'site') return siteMain(args);
   const machineAtStart = machine();
   ensureGnuTime();
   const ansibleBin = args.skipAnsible ? undefined : ensureAnsible(log);
@@ -176,6 +178,30 @@ async function rolesMain(args: BenchArgs): Promise<number> {
 }
 /** The task count the rows of the roles workload carry (not a count: a key of its own). */
 const ROLES_TASKS = 0;
+
+/** --workload site: playbooks/site.yml on 3 fresh lab hosts, per run (bench/site.ts). */
+async function siteMain(args: BenchArgs): Promise<number> {
+  const machineAtStart = machine();
+  ensureGnuTime();
+  const workDir = mkdtempSync(join(tmpdir(), 'fleet-bench-'));
+  const labOpts: LabOptions = args.lab ? { instance: args.lab } : {};
+  const cgroupName = labInstance(labOpts.instance).cgroupName;
+  const lab = await labUp(3, { ...labOpts, onProgress: log });
+  const rows = await siteBench({ projectDir, workDir, log, lab: labOpts, cgroupName }, lab, args.runs);
+  const text = [
+    `fleet benchmark, workload site: ${new Date().toISOString()}`,
+    `machine: ${machineAtStart}; all hosts on this machine (systemd-nspawn lab hosts)`,
+    `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
+    'workload: playbooks/site.yml on 3 fresh lab hosts (1 manager, 2 workers) with the swarm tests\' settings; round trips after connecting, per host',
+    '',
+    siteTable(rows),
+  ].join('\n');
+  process.stdout.write(text + '\n');
+  if (args.markdown) writeFileSync(args.markdown, text + '\n');
+  if (args.json) writeFileSync(args.json, JSON.stringify({ args, rows }, null, 2) + '\n');
+  rmSync(workDir, { recursive: true, force: true });
+  return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+}
 
 /** --scale N --light: fleet and the floor on light hosts (bench/light.ts). */
 async function lightMain(args: BenchArgs): Promise<number> {

@@ -10,7 +10,7 @@ import { runFleet, type FleetRun } from './fleet.js';
 import { labHosts, labInfo } from './lab.js';
 import type { LabHostInfo as LabHost } from '../../../src/lab/index.js';
 import { makeSiteProject, type Project } from './project.js';
-import { testImageArchive, TEST_IMAGE } from './test-image.js';
+import { testImageArchive, TEST_IMAGE } from '../../../src/lab/busybox-image.js';
 
 export interface SwarmProject {
   project: Project;

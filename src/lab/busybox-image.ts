@@ -1,13 +1,14 @@
-// A tiny image for swarm tests, built without docker, registry or internet: Debian's
-// busybox-static package (from this machine's own package source) as a one-layer image in
-// `docker save` format, tags fleet-lab/busybox:test. Cached under /var/cache/fleet-lab/images/,
-// keyed by the package's version and this builder's version, so CI builds it once.
+// A tiny image for the swarm tests and the site benchmark, built without docker, registry or
+// internet: Debian's busybox-static package (from this machine's own package source) as a
+// one-layer image in `docker save` format, tags fleet-lab/busybox:test. Cached under
+// /var/cache/fleet-lab/images/, keyed by the package's version and this builder's version, so
+// CI builds it once.
 import { createHash } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import fs from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { writeImageArchive } from '../../../src/lab/deb-image.js';
+import { writeImageArchive } from './deb-image.js';
 
 export const TEST_IMAGE = 'fleet-lab/busybox:test';
 const CACHE = '/var/cache/fleet-lab/images';

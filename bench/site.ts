@@ -1,0 +1,129 @@
+// --workload site: the project's own playbooks/site.yml (hardening, firewall, fail2ban,
+// docker, swarm, backups) on three fresh lab hosts, one manager and two workers, with the
+// swarm tests' settings (test/integration/helpers/swarm.ts: admin key, labels, an overlay
+// network, a firewall rule for a published port, an image carried from the controller). A
+// first apply from pristine hosts, then a no-change apply; issue 15's target is at most 8
+// round trips per host for the first.
+import { copyFileSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import YAML from 'yaml';
+import { testImageArchive, TEST_IMAGE } from '../src/lab/busybox-image.js';
+import type { LabInfo } from '../src/lab/types.js';
+import { runFleet } from './fleet-run.js';
+import type { BenchInventory } from './inventory.js';
+import { resetHosts, type Context } from './runner.js';
+
+/** The issue's limit on a first apply of site.yml, per host. */
+export const SITE_ROUND_TRIP_TARGET = 8;
+
+export interface SiteRow {
+  run: number;
+  phase: 'first' | 'no-change';
+  wallS: number;
+  cpuS: number;
+  /** Per host, manager first. */
+  roundTrips: number[];
+  changed: number[];
+  problems: string[];
+}
+
+/** The labels each host gets, by its place (as in the swarm tests). */
+const LABELS: Record<string, string>[] = [{ zone: 'a' }, { zone: 'b' }, { zone: 'b', tier: 'edge' }];
+
+/** An inventory directory for the lab's first three hosts: lab1 manages, the others work. */
+export function writeSiteInventory(dir: string, lab: LabInfo): BenchInventory {
+  if (lab.hosts.length < 3) throw new Error(`the site workload needs 3 lab hosts, the lab has ${lab.hosts.length}`);
+  const hosts = lab.hosts.slice(0, 3).map((h) => ({ name: h.name, address: h.address }));
+  const hv = (h: { address: string }) => ({ ansible_host: h.address, ansible_user: 'root' });
+  const group = (list: typeof hosts) => ({ hosts: Object.fromEntries(list.map((h) => [h.name, hv(h)])) });
+  mkdirSync(join(dir, 'group_vars'), { recursive: true });
+  mkdirSync(join(dir, 'host_vars'), { recursive: true });
+  const file = join(dir, 'hosts.yml');
+  writeFileSync(file, YAML.stringify({ all: { children: { managers: group(hosts.slice(0, 1)), workers: group(hosts.slice(1)) } } }));
+  writeFileSync(
+    join(dir, 'group_vars', 'all.yml'),
+    YAML.stringify({
+      admin_keys: [readFileSync(`${lab.keyFile}.pub`, 'utf8').trim()],
+      // Root keeps its key login, so that the lab can reset and inspect the hosts.
+      ssh_permit_root_login: 'prohibit-password',
+      ansible_ssh_private_key_file: lab.keyFile,
+      docker_images: [{ name: TEST_IMAGE, src: testImageArchive() }],
+      firewall_docker_allow: [{ port: 8080, from: [hosts[1].address], comment: 'test web' }],
+      // Not encrypted: the lab's kernel has no IPsec ESP (see the swarm tests).
+      swarm_networks: [{ name: 'fleet-bench', attachable: true }],
+    }),
+  );
+  hosts.forEach((h, i) => writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), YAML.stringify({ swarm_labels: LABELS[i] })));
+  const knownHosts = join(dir, 'known_hosts');
+  copyFileSync(lab.knownHostsFile, knownHosts);
+  return { dir, file: dir, knownHosts, keyFile: lab.keyFile, hosts };
+}
+
+async function siteRun(ctx: Context, cacheDir: string, run: number, phase: SiteRow['phase']): Promise<SiteRow> {
+  const names = ctx.inv.hosts.map((h) => h.name);
+  // No host CPU column: dockerd and the swarm's own work on the hosts drown what fleet costs them.
+  const r = await runFleet(ctx.projectDir, ctx.inv, join(ctx.projectDir, 'playbooks', 'site.yml'), 'apply', { XDG_CACHE_HOME: cacheDir });
+  const row: SiteRow = { run, phase, wallS: r.m.wallS, cpuS: r.m.cpuS, roundTrips: [], changed: [], problems: [] };
+  if (r.m.rc !== 0) row.problems.push(`fleet exited ${r.m.rc}: ${(r.m.stderr || r.m.stdout).trim().split('\n').slice(-3).join(' / ')}`);
+  for (const f of r.recap?.failures ?? []) row.problems.push(`${f.host}: ${f.task}: ${f.msg}`);
+  for (const name of names) {
+    const h = r.hosts.find((e) => e.host === name);
+    if (!h) row.problems.push(`${name}: no host event`);
+    row.roundTrips.push(h?.roundTrips ?? NaN);
+    row.changed.push(r.recap?.hosts[name]?.changed ?? NaN);
+  }
+  if (phase === 'first' && row.changed.some((c) => !(c > 0))) row.problems.push('a host changed nothing in the first apply: were the hosts pristine?');
+  if (phase === 'no-change' && row.changed.some((c) => c !== 0)) row.problems.push('a host changed something in the no-change apply');
+  return row;
+}
+
+/** Per run: pristine hosts, the first apply, then a no-change apply. */
+export async function siteBench(ctx: Omit<Context, 'inv' | 'tasks'>, lab: LabInfo, runs: number): Promise<SiteRow[]> {
+  const inv = writeSiteInventory(join(ctx.workDir, 'site-inventory'), lab);
+  const c: Context = { ...ctx, inv, tasks: 0 };
+  const rows: SiteRow[] = [];
+  for (let run = 1; run <= runs; run++) {
+    ctx.log(`bench site: run ${run}: resetting ${inv.hosts.length} hosts`);
+    await resetHosts(inv.hosts.map((h) => h.name), ctx.lab);
+    // A fresh cache too: a first apply on fresh hosts, as a newcomer's.
+    const cacheDir = mkdtempSync(join(ctx.workDir, 'site-cache-'));
+    try {
+      for (const phase of ['first', 'no-change'] as const) {
+        ctx.log(`bench site: run ${run}: ${phase} apply`);
+        const row = await siteRun(c, cacheDir, run, phase);
+        ctx.log(`  ${siteRowLine(row)}`);
+        rows.push(row);
+      }
+    } finally {
+      rmSync(cacheDir, { recursive: true, force: true });
+    }
+  }
+  return rows;
+}
+
+function siteRowLine(r: SiteRow): string {
+  return `run ${r.run} ${r.phase}: wall ${r.wallS.toFixed(1)} s, controller CPU ${r.cpuS.toFixed(2)} s, round trips ${r.roundTrips.join('/')}, changed ${r.changed.join('/')}${r.problems.length ? `; problems: ${r.problems.join('; ')}` : ''}`;
+}
+
+export function siteTable(rows: SiteRow[]): string {
+  const head = ['run', 'apply', 'wall s', 'ctl CPU s', 'round trips (manager / workers)', 'changed'];
+  const body = rows.map((r) => [String(r.run), r.phase, r.wallS.toFixed(1), r.cpuS.toFixed(2), r.roundTrips.join(' / '), r.changed.join(' / ')]);
+  return [`| ${head.join(' | ')} |`, `| ${head.map(() => '---').join(' | ')} |`, ...body.map((b) => `| ${b.join(' | ')} |`), '', ...siteTargetLines(rows)].join('\n');
+}
+
+/** Issue 15: a first apply in at most 8 round trips per host (the worst run of each host);
+ * the no-change apply in one. */
+export function siteTargetLines(rows: SiteRow[]): string[] {
+  const lines: string[] = [];
+  const first = rows.filter((r) => r.phase === 'first' && r.problems.length === 0);
+  if (first.length) {
+    const worst = first[0].roundTrips.map((_, i) => Math.max(...first.map((r) => r.roundTrips[i])));
+    const over = worst.filter((v) => !(v <= SITE_ROUND_TRIP_TARGET));
+    const verdict = over.length === 0 ? 'met' : `NOT met (worst ${Math.max(...over)}, ${(Math.max(...over) / SITE_ROUND_TRIP_TARGET).toFixed(2)}x the target)`;
+    lines.push(`site.yml first apply on fresh hosts, at most ${SITE_ROUND_TRIP_TARGET} round trips per host: manager ${worst[0]}, workers ${worst.slice(1).join(', ')}: ${verdict}`);
+  }
+  const nc = rows.filter((r) => r.phase === 'no-change' && r.problems.length === 0);
+  if (nc.length) lines.push(`site.yml no-change apply: 1 round trip per host: ${nc.every((r) => r.roundTrips.every((v) => v === 1)) ? 'met' : 'NOT met'}`);
+  for (const r of rows.filter((x) => x.problems.length)) lines.push(`problems run ${r.run} ${r.phase}: ${r.problems.join('; ')}`);
+  return lines;
+}
