@@ -6,17 +6,19 @@ import type { Pair } from 'yaml';
 import { CONNECTION_ALIASES, connectionSetting, spellingsOf } from '../model/connection-vars.js';
 import { mapGet } from './yaml-text-edit.js';
 
-/** setting -> the key to write it under: the spelling the file's host entries and group vars use
- * most for that setting; for a setting the file never spells, Ansible's documented name when
- * most of the file's connection keys are Ansible's, else fleet's. */
-export function connectionSpelling(root: unknown): (setting: string) => string {
+/** setting -> the key to write it under: the spelling the file's host entries and group vars
+ * (and `others`, the variable names the inventory's other files give their hosts) use most for
+ * that setting; for a setting never spelled, Ansible's documented name when most of the
+ * connection keys are Ansible's, else fleet's. */
+export function connectionSpelling(root: unknown, others: Iterable<string> = []): (setting: string) => string {
   const counts = new Map<string, number>();
+  const add = (key: string) => {
+    if (connectionSetting(key) !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
+  };
+  for (const key of others) add(key);
   const count = (vars: unknown) => {
     if (!isMap(vars)) return;
-    for (const p of vars.items as Pair[]) {
-      const key = isScalar(p.key) ? String(p.key.value) : undefined;
-      if (key !== undefined && connectionSetting(key) !== undefined) counts.set(key, (counts.get(key) ?? 0) + 1);
-    }
+    for (const p of vars.items as Pair[]) if (isScalar(p.key)) add(String(p.key.value));
   };
   const visit = (groups: unknown) => {
     if (!isMap(groups)) return;

@@ -17,6 +17,9 @@ export interface HostSpec {
   user?: string;
   groups: string[];
   vars?: Record<string, unknown>;
+  /** The variable names the inventory's hosts have (once per host), so that a file with no host
+   * yet gets the spelling the other files use (connectionSpelling). */
+  inventoryKeys?: Iterable<string>;
 }
 
 /** Set one variable of a host. Written where it will win: in host_vars/HOST.yml when that
@@ -75,7 +78,7 @@ export function addHost(inventoryFile: string, spec: HostSpec): void {
     throw new ConfigError(inventoryFile, pos.line, pos.column, `host '${spec.name}' already exists in this inventory`);
   }
   // Written as the file's other hosts are (`ansible_host` in an Ansible-born inventory).
-  const spell = connectionSpelling(yt.yf.doc.contents);
+  const spell = connectionSpelling(yt.yf.doc.contents, spec.inventoryKeys);
   const vars: Record<string, unknown> = { [spell('address')]: spec.address };
   if (spec.port !== undefined) vars[spell('port')] = spec.port;
   if (spec.user !== undefined) vars[spell('user')] = spec.user;
