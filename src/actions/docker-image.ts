@@ -2,6 +2,7 @@
 // `docker load`s it there, for hosts that cannot pull (censored networks, offline sites, no
 // registry). The host's image id is a probe read with its other probes, so a host that has
 // the same image id under that name costs nothing more.
+import { randomBytes } from 'node:crypto';
 import { basename } from 'node:path';
 import { Type } from '@sinclair/typebox';
 import { UploadError, type Action } from '../model/action.js';
@@ -78,7 +79,9 @@ export const dockerImage: Action<typeof schema> = {
       return failed(state.docker === 'missing' ? `docker is not installed on ${ctx.host}` : `the docker daemon on ${ctx.host} does not answer`);
     }
     if (ctx.check) return { status: 'changed', msg: `will ${what}`, registered: { changed: true } };
-    const tmp = `/var/tmp/fleet-image-${short}.tar`;
+    // Random: /var/tmp is every local user's, and one who made this name first (a directory)
+    // would fail every load of this image.
+    const tmp = `/var/tmp/fleet-image-${short}.${randomBytes(8).toString('hex')}.tar`;
     // The file, then its load, in one round trip where the transport can; the load is the
     // action's last script here, so the probes of what follows ride along with it. It exits 0
     // only when the image loaded is the archive's (conclusive: the handlers notified before

@@ -6,6 +6,7 @@ import { isMap, isPair, isScalar } from 'yaml';
 import type { Pair, YAMLMap } from 'yaml';
 import { ConfigError } from '../model/errors.js';
 import { isIni } from './inventory.js';
+import { connectionSpelling } from './inventory-spelling.js';
 import { Chain, YamlText, mapGet } from './yaml-text-edit.js';
 import { errAt, isNullNode, kindOf, posOf } from './yaml-source.js';
 
@@ -16,6 +17,9 @@ export interface HostSpec {
   user?: string;
   groups: string[];
   vars?: Record<string, unknown>;
+  /** The variable names the inventory's hosts have (once per host), so that a file with no host
+   * yet gets the spelling the other files use (connectionSpelling). */
+  inventoryKeys?: Iterable<string>;
 }
 
 /** Set one variable of a host. Written where it will win: in host_vars/HOST.yml when that
@@ -73,9 +77,11 @@ export function addHost(inventoryFile: string, spec: HostSpec): void {
     const pos = posOf(yt.yf, dup.pair.key);
     throw new ConfigError(inventoryFile, pos.line, pos.column, `host '${spec.name}' already exists in this inventory`);
   }
-  const vars: Record<string, unknown> = { address: spec.address };
-  if (spec.port !== undefined) vars.port = spec.port;
-  if (spec.user !== undefined) vars.user = spec.user;
+  // Written as the file's other hosts are (`ansible_host` in an Ansible-born inventory).
+  const spell = connectionSpelling(yt.yf.doc.contents, spec.inventoryKeys);
+  const vars: Record<string, unknown> = { [spell('address')]: spec.address };
+  if (spec.port !== undefined) vars[spell('port')] = spec.port;
+  if (spec.user !== undefined) vars[spell('user')] = spec.user;
   Object.assign(vars, spec.vars ?? {});
 
   const groups = spec.groups.length ? [...new Set(spec.groups)] : ['all'];

@@ -239,7 +239,10 @@ function hostAddressOf(inst: LabInstance, host: string): string {
   const i = hostIndex(inst, host);
   if (i === undefined || !listHosts(inst).includes(host)) {
     const known = listHosts(inst);
-    throw new Error(`lab: no host "${host}" in the lab (hosts: ${known.length ? known.join(', ') : 'none; run fleet lab up'})`);
+    const which = inst.name === DEFAULT_INSTANCE.name ? 'the lab' : `lab ${inst.name}`;
+    // Not even named like this lab's hosts: most likely a host of a lab brought up with --name.
+    const other = i === undefined ? `; the hosts of a lab brought up with --name NAME are NAME1, NAME2...: give its --name and --subnet` : '';
+    throw new Error(`lab: no host "${host}" in ${which} (hosts: ${known.length ? known.join(', ') : 'none; run fleet lab up'})${other}`);
   }
   return hostAddress(inst, i);
 }

@@ -19,9 +19,11 @@ export interface UploadExec {
 // died, the source failed) ends `cat` as if complete, so the size is checked before the
 // atomic rename. mktemp, not a name from the PID: a user who can write the destination's
 // directory could plant a symlink at a guessable name, and `cat >` would write through it.
+// `mv -T`: a directory at the destination (one such a user made first, or a link to one) fails
+// the upload; plain `mv` moved the file into it and the upload was reported written.
 const WRITE =
   `umask 077; d=$1; t=$(mktemp "$d.fleet-upload.XXXXXXXX") || exit 1; ` +
-  `if cat >"$t" && { [ "$3" = - ] || [ "$(wc -c <"$t")" -eq "$3" ] || { echo "upload: $d: received $(wc -c <"$t") of $3 bytes" >&2; false; }; } && chmod "$2" "$t" && mv -f "$t" "$d"; then exit 0; fi; ` +
+  `if cat >"$t" && { [ "$3" = - ] || [ "$(wc -c <"$t")" -eq "$3" ] || { echo "upload: $d: received $(wc -c <"$t") of $3 bytes" >&2; false; }; } && chmod "$2" "$t" && mv -fT "$t" "$d"; then exit 0; fi; ` +
   `rm -f "$t"; exit 1`;
 
 // Then a script on the same stdin (uploadThenRun): `head -c` reads exactly the file's bytes
@@ -30,7 +32,7 @@ const WRITE =
 // script. A file that did not arrive whole leaves the script unread: exit UPLOAD_FAILED.
 const WRITE_THEN = (runner: string) =>
   `( umask 077; d=$1; t=$(mktemp "$d.fleet-upload.XXXXXXXX") || exit 1; ` +
-  `if head -c "$3" >"$t" && { [ "$(wc -c <"$t")" -eq "$3" ] || { echo "upload: $d: received $(wc -c <"$t") of $3 bytes" >&2; false; }; } && chmod "$2" "$t" && mv -f "$t" "$d"; then exit 0; fi; ` +
+  `if head -c "$3" >"$t" && { [ "$(wc -c <"$t")" -eq "$3" ] || { echo "upload: $d: received $(wc -c <"$t") of $3 bytes" >&2; false; }; } && chmod "$2" "$t" && mv -fT "$t" "$d"; then exit 0; fi; ` +
   `rm -f "$t"; exit 1 ) || exit ${UPLOAD_FAILED}; ${runner}`;
 
 /** `then`: a script follows the data on stdin (`streamed`: engine/script.ts's, as run() reads it). */

@@ -5,7 +5,7 @@ export const nodeDoc: CommandDoc = {
   name: 'node',
   usage: 'fleet node add NAME --address A [--port P] [--user U] [--group G]... [--file F] \\| remove NAME [--keep-inventory] [--playbook P] [--timeout S] [--json]',
   summary:
-    'add: add a host to an inventory file (default `inventory/hosts.yml`; comments and layout kept) and pin its key; when no key can be pinned (nothing answers) the inventory is left as it was (`--no-accept-hostkey`: added without connecting, key not pinned). remove: take a node out of the swarm ' +
+    'add: add a host to an inventory file (default `inventory/hosts.yml`; comments and layout kept; its address, port and user spelled as the file spells them, `ansible_host` or `address`...) and pin its key; when no key can be pinned (nothing answers) the inventory is left as it was (`--no-accept-hostkey`: added without connecting, key not pinned). remove: take a node out of the swarm ' +
     '(drain it, wait until its tasks run elsewhere, demote a manager, refused for the last manager or when the rest would lose quorum, make it leave, ' +
     '`docker node rm` it on a manager), then remove it from the inventory (comments kept) and apply the playbook to the others, whose firewalls stop admitting it',
   options: [

@@ -74,7 +74,8 @@ export const nodeCommand: CommandModule<object, Args> = {
  * left to do. */
 async function add(args: Args): Promise<number> {
   const before = existsSync(args.file) ? readFileSync(args.file, 'utf8') : undefined;
-  addHost(args.file, { name: args.name, address: args.address!, port: args.port, user: args.user, groups: args.group });
+  const spec = { name: args.name, address: args.address!, port: args.port, user: args.user, groups: args.group };
+  addHost(args.file, { ...spec, inventoryKeys: inventoryKeys(args.inventory) });
   const where = `${args.file}${args.group.length ? ` in ${args.group.join(', ')}` : ''}`;
   if (!args['accept-hostkey']) {
     process.stdout.write(
@@ -94,6 +95,16 @@ async function add(args: Args): Promise<number> {
     const why = err instanceof Error ? err.message : String(err);
     process.stderr.write(`fleet: node add ${args.name}: could not pin its host key (${why}); the inventory is unchanged\n`);
     return EXIT.failed;
+  }
+}
+
+/** The variable names of the inventory's hosts, for the new host's spelling (`ansible_host` or
+ * `address`...); none when it cannot be read yet (a first host), which addHost reports itself. */
+function inventoryKeys(paths: string[]): string[] {
+  try {
+    return [...loadInventory(paths).hosts.values()].flatMap((h) => Object.keys(h.vars));
+  } catch {
+    return [];
   }
 }
 

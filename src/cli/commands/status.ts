@@ -6,7 +6,7 @@ import { setMaxListeners } from 'node:events';
 import type { Argv, CommandModule } from 'yargs';
 import { loadInventory, selectHosts } from '../../config/index.js';
 import { ConfigError } from '../../model/errors.js';
-import type { Inventory } from '../../model/inventory.js';
+import type { Inventory, Source } from '../../model/inventory.js';
 import { terminalSafe } from '../../report/index.js';
 import { effectiveSettings, type SettingFlags } from '../context.js';
 import { EXIT } from '../exit-codes.js';
@@ -39,26 +39,41 @@ interface Args extends SettingFlags {
   json: boolean;
 }
 
-const usage = (msg: string): ConfigError => new ConfigError('command line', undefined, undefined, msg);
+const fromFlag = (msg: string): ConfigError => new ConfigError('command line (--monitoring-host)', undefined, undefined, msg);
+/** An error whose cause is the inventory, not the command line: named by its file:line where a
+ * variable set it, else by the files it was read from. */
+const fromInventory = (inv: Inventory, msg: string, at?: Source): ConfigError =>
+  new ConfigError(at?.file ?? (inv.sources.length ? inv.sources.join(', ') : 'inventory'), at?.line, at?.column, msg);
 
 const plainString = (v: unknown): string | undefined => (typeof v === 'string' && v !== '' && !v.includes('{{') ? v : undefined);
 
 /** As the monitoring role computes it: monitoring_server when the inventory sets it, else the
  * first host of monitoring_group (default monitoring), else of swarm_manager_group (managers). */
 export function monitoringHostOf(inv: Inventory, flag?: string): string {
-  const chosen = flag ?? [...inv.hosts.values()].map((h) => plainString(h.vars.monitoring_server)).find((v) => v !== undefined);
-  if (chosen !== undefined) {
-    if (!inv.hosts.has(chosen)) throw usage(`the monitoring host '${chosen}' is not in the inventory`);
+  if (flag !== undefined) {
+    if (!inv.hosts.has(flag)) throw fromFlag(`the monitoring host '${flag}' is not in the inventory`);
+    return flag;
+  }
+  const setter = [...inv.hosts.values()].find((h) => plainString(h.vars.monitoring_server) !== undefined);
+  if (setter) {
+    const chosen = setter.vars.monitoring_server as string;
+    if (!inv.hosts.has(chosen))
+      throw fromInventory(
+        inv,
+        `monitoring_server names '${chosen}', which is not in the inventory (give --monitoring-host HOST)`,
+        setter.varSources?.monitoring_server?.source,
+      );
     return chosen;
   }
   const anyVar = (name: string, fallback: string): string =>
     [...inv.hosts.values()].map((h) => plainString(h.vars[name])).find((v) => v !== undefined) ?? fallback;
-  for (const group of [anyVar('monitoring_group', 'monitoring'), anyVar('swarm_manager_group', 'managers')]) {
+  const groups = [anyVar('monitoring_group', 'monitoring'), anyVar('swarm_manager_group', 'managers')];
+  for (const group of groups) {
     if (!inv.groups.has(group)) continue;
     const members = selectHosts(inv, group, { file: 'inventory' });
     if (members.length) return members[0];
   }
-  throw usage('no monitoring host: the inventory has no host in group monitoring or managers (give --monitoring-host HOST)');
+  throw fromInventory(inv, `no monitoring host: the inventory has no host in group ${groups.join(' or ')} (give --monitoring-host HOST)`);
 }
 
 async function status(args: Args): Promise<number> {

@@ -50,4 +50,13 @@ describe('fleet node add', () => {
     expect(r.out).toContain('fleet hostkeys accept relay9');
     expect(readFileSync(join(dir, 'inventory/hosts.yml'), 'utf8')).toContain('relay9');
   });
+
+  it("writes the host as the inventory spells its hosts: ansible_host when another file of it does (the repository's empty hosts.yml beside a lab's)", () => {
+    const dir = project('# example\nall:\n  children:\n    managers: {}\n    workers: {}\n');
+    writeFileSync(join(dir, 'inventory/lab.yml'), 'all:\n  children:\n    lab:\n      hosts:\n        lab1: {ansible_host: 10.0.0.11, ansible_user: admin}\n');
+    const r = add(dir, ['--no-accept-hostkey']);
+    expect(r.code, r.err).toBe(0);
+    const text = readFileSync(join(dir, 'inventory/hosts.yml'), 'utf8');
+    expect(text).toContain('relay9: {ansible_host: 127.0.0.1, ansible_port: 1}');
+  });
 });

@@ -115,9 +115,17 @@ describe('fleet status: the monitoring host', () => {
       hosts: new Map(
         names.map((n) => [
           n,
-          { name: n, groups: ['all', ...Object.keys(groups).filter((g) => groups[g].includes(n))], vars: vars[n] ?? {} },
+          {
+            name: n,
+            groups: ['all', ...Object.keys(groups).filter((g) => groups[g].includes(n))],
+            vars: vars[n] ?? {},
+            varSources: Object.fromEntries(
+              Object.keys(vars[n] ?? {}).map((k) => [k, { source: { file: 'inventory/hosts.yml', line: 7, column: 9 }, shadowed: [] }]),
+            ),
+          },
         ]),
       ),
+      sources: ['inventory/hosts.yml'],
       groups: new Map([
         ['all', { name: 'all', hosts: names, children: [], vars: {} }],
         ...Object.entries(groups).map(([g, hs]) => [g, { name: g, hosts: hs, children: [], vars: {} }] as const),
@@ -135,5 +143,16 @@ describe('fleet status: the monitoring host', () => {
   it('none, or one outside the inventory, is refused naming what to do', () => {
     expect(() => monitoringHostOf(inv({ workers: ['w'] }))).toThrow(/no monitoring host.*--monitoring-host/);
     expect(() => monitoringHostOf(inv({ workers: ['w'] }), 'x')).toThrow(/'x' is not in the inventory/);
+  });
+
+  it('blames the inventory, not the command line, when the inventory is what lacks it', () => {
+    // review9: "command line: no monitoring host..." though nothing on the command line was wrong.
+    const none = () => monitoringHostOf(inv({ workers: ['w'] }));
+    expect(none).toThrow(/^inventory\/hosts\.yml: no monitoring host: the inventory has no host in group monitoring or managers/);
+    const grouped = () => monitoringHostOf(inv({ workers: ['w'] }, { w: { monitoring_group: 'mon', swarm_manager_group: 'mgr' } }));
+    expect(grouped).toThrow(/no host in group mon or mgr /);
+    const named = () => monitoringHostOf(inv({ workers: ['w'] }, { w: { monitoring_server: 'gone' } }));
+    expect(named).toThrow(/^inventory\/hosts\.yml:7:9: monitoring_server names 'gone', which is not in the inventory/);
+    expect(() => monitoringHostOf(inv({ workers: ['w'] }), 'x')).toThrow(/^command line \(--monitoring-host\): /);
   });
 });

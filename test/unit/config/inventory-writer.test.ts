@@ -131,6 +131,20 @@ describe('addHost', () => {
     expect(loadInventory([f]).hosts.get('n1')!.groups).toEqual(['all', 'lab']);
   });
 
+  it("writes the connection settings in the file's own spelling: ansible_host where the hosts use it (review9)", () => {
+    const ansible =
+      '# lab\nall:\n  vars:\n    ansible_user: root\n  children:\n    workers:\n      hosts:\n        lab1:\n          ansible_host: 10.0.0.11\n          mail: {address: x, port: 25}\n';
+    const f = join(tree({ 'hosts.yml': ansible }), 'hosts.yml');
+    addHost(f, { name: 'relay3', address: '203.0.113.7', port: 2222, user: 'admin', groups: ['workers'] });
+    expect(readFileSync(f, 'utf8')).toBe(ansible + '        relay3: {ansible_host: 203.0.113.7, ansible_port: 2222, ansible_user: admin}\n');
+    expect(loadInventory([f]).hosts.get('relay3')!.connection).toMatchObject({ address: '203.0.113.7', port: 2222, user: 'admin' });
+    // Each setting as the file spells it most; one it never spells in the style most of its keys use.
+    const mixed = 'all:\n  hosts:\n    a: {address: 10.0.0.1, ansible_ssh_port: 22}\n    b: {address: 10.0.0.2, ansible_ssh_port: 22}\n';
+    const g = join(tree({ 'hosts.yml': mixed }), 'hosts.yml');
+    addHost(g, { name: 'c', address: '10.0.0.3', port: 2200, user: 'u', groups: [] });
+    expect(readFileSync(g, 'utf8')).toBe(mixed + '    c: {address: 10.0.0.3, ansible_ssh_port: 2200, user: u}\n');
+  });
+
   it('refuses a host that exists, naming where', () => {
     const f = inv();
     expectConfigError(() => addHost(f, { name: 'w2', address: 'x', groups: [] }), f, 12, 9, "host 'w2' already exists");

@@ -41,3 +41,15 @@ describe('lab instance', () => {
     expect(hostIndex(i, 'lab244')).toBe(244);
   });
 });
+
+describe('lab ssh/exec on a host the lab does not have', () => {
+  it("names the lab, and for a name not of its kind how to reach a named lab's hosts (review11: a moved demo's review111)", async () => {
+    const { labExec } = await import('../../../src/lab/index.js');
+    const instance = { name: 'r11none', subnet: '10.231.251.0/24' };
+    await expect(labExec('review111', 'true', { instance })).rejects.toThrow(
+      /^lab: no host "review111" in lab r11none \(hosts: none; run fleet lab up\); the hosts of a lab brought up with --name NAME are NAME1, NAME2\.\.\.: give its --name and --subnet$/,
+    );
+    // One of its own names that is not up: no hint about other labs.
+    await expect(labExec('r11none1', 'true', { instance })).rejects.toThrow(/^lab: no host "r11none1" in lab r11none \(hosts: none; run fleet lab up\)$/);
+  });
+});

@@ -1,7 +1,7 @@
 // The streamed upload's remote side, run with the local sh as sshd (and sudo) would run it:
 // the bytes land whole or not at all, with the mode asked for, and never on a command line.
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, readFileSync, existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, existsSync, readdirSync, statSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
@@ -119,6 +119,28 @@ describe('buildUploadExec with a script after the data (uploadThenRun)', () => {
     expect(r.rc).toBe(0);
     expect(r.stdout).toBe(`${BECOME_MARKER}\nscript: 0\n`);
     expect(readFileSync(dest).equals(data)).toBe(true);
+  });
+
+  it('a directory (or a link to one) at the destination fails the upload: the file is never moved into it and reported written (review11)', () => {
+    for (const then of [undefined, { streamed: false }]) {
+      const d = dir();
+      const dest = join(d, 'image.tar');
+      // A local user of the host who made the name first, in a world-writable directory.
+      mkdirSync(dest);
+      const p = buildUploadExec(dest, { become: false, user: 'root', size: data.length, then });
+      const r = remote(p.command, Buffer.concat([data, Buffer.from('echo ran\n')]));
+      expect(r.rc, r.stderr).toBe(then ? UPLOAD_FAILED : 1);
+      expect(r.stdout).not.toContain('ran');
+      expect(readdirSync(dest)).toEqual([]);
+      expect(readdirSync(d)).toEqual(['image.tar']);
+      const elsewhere = dir();
+      const link = join(d, 'linked.tar');
+      symlinkSync(elsewhere, link);
+      const viaLink = buildUploadExec(link, { become: false, user: 'root', size: data.length, then });
+      remote(viaLink.command, Buffer.concat([data, Buffer.from('echo ran\n')]));
+      // The link itself is replaced by the file (rename does not follow it); nothing lands in its target.
+      expect(readdirSync(elsewhere)).toEqual([]);
+    }
   });
 
   it('needs the size', () => {
