@@ -156,11 +156,18 @@ async function join(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts
     for (const pool of p.default_addr_pool) args.push(`--default-addr-pool ${q(pool)}`);
     if (p.default_addr_pool_mask_length) args.push(`--default-addr-pool-mask-length ${p.default_addr_pool_mask_length}`);
     if (p.data_path_port) args.push(`--data-path-port ${p.data_path_port}`);
-    // The init, its check and the node's own labels in one script: its last here.
+    // The init, its check, the node's own labels and the join tokens the hosts joining
+    // through it will ask for, in one script: its last here.
     const spec = specArgs(p);
-    const r = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`) + (spec ? ownSpecAfterState(spec) : ''), { last: true });
+    const roles = rolesJoiningVia(p, ctx, ports);
+    const sent = await ports.runOn(ctx.host, thenSwarmState(`docker swarm init ${args.join(' ')} >/dev/null`) + (spec ? ownSpecAfterState(spec) : '') + tokensAfterState(roles), { last: true });
+    // Registered before anything else reads the output; the rest is read without them.
+    const { tokens, rest } = takeTokens(sent.stdout, ports);
+    const r = { ...sent, stdout: rest };
     if (r.rc !== 0) return failed(`docker swarm init failed on ${ctx.host}`, { cmd: `docker swarm init ${args.join(' ')}`, rc: r.rc, stderr: r.stderr });
     const joined = verifyJoined(ctx, ports, 'manager', what, r);
+    // The joiners' token read (joinVia) finds them here: no round trip of its own on this host.
+    if (joined.status === 'changed') for (const [role, token] of tokens) void ports.memo(tokenKey(ctx.host, role), () => Promise.resolve({ rc: 0, stdout: `${token}\n`, stderr: '' }));
     const set = /^spec=(\d+)$/m.exec(r.stdout);
     // The script's own test of the state is verifyJoined's: were they ever to disagree, the
     // labels go as they went before, in a script of their own.
@@ -192,12 +199,13 @@ async function joinVia(
   // The token is read now, from the live manager, and lives only in this process's memory and
   // in the script sent on the join's stdin; it is registered as a secret before any use.
   // Read once per manager and role for the run: the hosts joining together share it.
-  const tokenKey = `swarm-join-token:${live.host}:${role}`;
-  const t = await ports.memo(tokenKey, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
+  // (A manager that initialised the swarm in this run read them in its init script.)
+  const key = tokenKey(live.host, role);
+  const t = await ports.memo(key, () => ports.runOn(live.host, `docker swarm join-token -q ${role}\n`));
   const token = t.stdout.trim();
   if (token) ports.secret(token);
-  if (t.rc !== 0 || !/^SWMTKN-\S+$/.test(token)) {
-    ports.forget(tokenKey);
+  if (t.rc !== 0 || !TOKEN.test(token)) {
+    ports.forget(key);
     return failed(`could not read the ${role} join token from ${live.host}`, { cmd: `docker swarm join-token -q ${role}`, rc: t.rc, stderr: t.stderr });
   }
   const cmd = `docker swarm join --advertise-addr ${q(advertise)} --listen-addr ${q(hostPort(advertise, p.port))} ${q(via)}`;
@@ -247,6 +255,56 @@ function specArgs(p: SwarmMemberParams): string {
 function specUpdate(p: SwarmMemberParams, node: string): string {
   const args = specArgs(p);
   return args && node ? `docker node update ${args} ${q(node)} >/dev/null\n` : '';
+}
+
+/** A join token as docker prints it. */
+const TOKEN = /^SWMTKN-\S+$/;
+
+/** Where a run keeps the join token of `role` read from `manager`. */
+function tokenKey(manager: string, role: Role): string {
+  return `swarm-join-token:${manager}:${role}`;
+}
+
+/** The roles other hosts of the play join a new swarm in: they join through the manager that
+ * initialises it (the only live one), which reads their tokens in its init script. */
+function rolesJoiningVia(p: SwarmMemberParams, ctx: ActionContext, ports: ActionPorts): Role[] {
+  const others = ports.playHosts().filter((h) => h !== ctx.host);
+  const managers = ports.groupHosts(p.manager_group);
+  const roles: Role[] = [];
+  if (others.some((h) => managers.includes(h))) roles.push('manager');
+  if (ports.groupHosts(p.worker_group).some((h) => others.includes(h) && !managers.includes(h))) roles.push('worker');
+  return roles;
+}
+
+/** After thenSwarmState, on a manager that just initialised the swarm: the join tokens of
+ * `roles`, each on a line `token_<role>_b64=<base64>`. Base64 because the round trip's output
+ * is printed at -vv before the action can register the token as a secret, and verbose output
+ * leaves `b64=` values out (round-trip.ts elidePayloads); nothing else prints an action's
+ * output. A failed read prints no line: the joiners read the token themselves, as before. */
+export function tokensAfterState(roles: readonly Role[]): string {
+  if (!roles.length) return '';
+  // An `if` without `else`: a failed read leaves the script's status alone.
+  const reads = roles.map((r) => `  if fleet_t=$(docker swarm join-token -q ${r} 2>/dev/null); then printf 'token_${r}_b64=%s\\n' "$(printf %s "$fleet_t" | base64 | tr -d '\\n')"; fi`);
+  return ['case "$out" in', '  state=active*manager=true*)', ...reads, '  ;;', 'esac', ''].join('\n');
+}
+
+/** The tokens tokensAfterState printed, registered as secrets (clear and base64) before
+ * anything else reads the output, and the output without their lines. */
+function takeTokens(stdout: string, ports: ActionPorts): { tokens: Map<Role, string>; rest: string } {
+  const tokens = new Map<Role, string>();
+  const rest: string[] = [];
+  for (const line of stdout.split('\n')) {
+    const m = /^token_(manager|worker)_b64=(.*)$/.exec(line);
+    if (!m) {
+      rest.push(line);
+      continue;
+    }
+    ports.secret(m[2]);
+    const token = Buffer.from(m[2], 'base64').toString('utf8').trim();
+    if (token) ports.secret(token);
+    if (TOKEN.test(token)) tokens.set(m[1] as Role, token);
+  }
+  return { tokens, rest: rest.join('\n') };
 }
 
 /** After thenSwarmState, on the manager that just initialised the swarm: its own node gets

@@ -124,7 +124,9 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
   }, STEP_TIMEOUT_MS);
 
   it('apply on 3 fresh hosts makes a swarm: all three Ready with the inventory labels; a second apply changes nothing', async () => {
-    const run = await fleet(['apply', 'playbooks/site.yml', '--diff'], 'first apply');
+    // -vv: each round trip's output on stderr, the manager's init script's (which reads the
+    // join tokens) among them; the last test searches it for the tokens.
+    const run = await fleet(['apply', 'playbooks/site.yml', '--diff', '-vv'], 'first apply');
     expect(run.code, explain(run)).toBe(0);
     // Issue 15's figure (bench/README.md): round trips of a first apply, manager then workers.
     const trips = hosts.slice(0, 3).map((h) => run.events.find((e) => e.type === 'host' && e.host === h.name));
@@ -328,10 +330,14 @@ describeLab('roles docker and swarm, fleet node add and remove', () => {
     };
     walk(cacheDir);
     expect(cached.length).toBeGreaterThan(0);
+    // The first apply's -vv traces show the init script's token line, its value left out.
+    expect(haystack).toMatch(/token_worker_b64=<\d+ base64 characters left out>/);
     for (const t of tokens) {
-      // The secret part of the token (after the cluster's CA digest) must be nowhere.
+      // The secret part of the token (after the cluster's CA digest) must be nowhere, nor the
+      // token in base64 (as the init script reads it).
       const secret = t.split('-').pop()!;
       expect(haystack.includes(secret)).toBe(false);
+      expect(haystack.includes(Buffer.from(t).toString('base64').slice(0, 60))).toBe(false);
       expect(cached.some((c) => c.includes(secret))).toBe(false);
       for (const h of hosts.slice(0, 3)) {
         const r = await sshRun(h.name, `grep -rl -F ${secret} /etc /root /tmp /var/tmp /var/lib/fleet /home 2>/dev/null; echo end`);

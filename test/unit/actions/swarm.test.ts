@@ -71,16 +71,20 @@ function fake(self: string, hosts: Record<string, FakeHost>, opts: { check?: boo
     if (!h || h.unreachable) throw new Error(`${name}: cannot connect`);
     if (script === SWARM_STATE_SCRIPT) return { rc: 0, stdout: stateOut(name, h), stderr: '' };
     if (script === NODE_SPECS_SCRIPT) return { rc: 0, stdout: specsOut(hosts), stderr: '' };
-    if (script.includes('join-token')) return { rc: 0, stdout: `${script.includes('manager') ? MANAGER_TOKEN : TOKEN}\n`, stderr: '' };
+    if (script.startsWith('docker swarm join-token')) return { rc: 0, stdout: `${script.includes('manager') ? MANAGER_TOKEN : TOKEN}\n`, stderr: '' };
     if (script.includes('docker swarm init') || script.includes('docker swarm join')) {
       const change = script.endsWith(SWARM_STATE_SCRIPT) ? script.slice(0, -SWARM_STATE_SCRIPT.length) : script;
       h.state = 'active';
       h.manager = change.includes('init') || change.includes(MANAGER_TOKEN);
       h.nodeId ??= `n-${name}`;
       // The change's own script reads the state after it (and an init's sets its own labels).
-      if (script.includes('case "$out"')) h.labels = { ...h.labels, zone: 'set-by-init' };
+      if (script.includes('docker node update')) h.labels = { ...h.labels, zone: 'set-by-init' };
       const state = script.includes(SWARM_STATE_SCRIPT) ? stateOut(name, h) : '';
-      return { rc: 0, stdout: state + (script.includes('case "$out"') ? 'spec=0\n' : ''), stderr: '' };
+      // An init's script reads the join tokens last (tokensAfterState), base64 on their own lines.
+      const tokens = (['manager', 'worker'] as const)
+        .filter((r) => script.includes(`join-token -q ${r}`))
+        .map((r) => `token_${r}_b64=${Buffer.from(r === 'manager' ? MANAGER_TOKEN : TOKEN).toString('base64')}\n`);
+      return { rc: 0, stdout: state + (script.includes('docker node update') ? 'spec=0\n' : '') + tokens.join(''), stderr: '' };
     }
     if (script.includes('@@fleet-node-specs')) {
       // A joiners' labels batch (swarm-spec-batch.ts): each update, then the node list.
@@ -220,9 +224,12 @@ describe('swarm_member', () => {
       'join the swarm as worker via m1 (m1-addr:2377), advertising w2-addr',
     ]);
     const onM1 = [m, a, b].flatMap((f) => f.scripts).filter((s) => s.host === 'm1');
-    // m1's own init script read its state after it: what the workers read; one token read for both.
-    expect(onM1.filter((s) => s.script === SWARM_STATE_SCRIPT)).toHaveLength(0);
-    expect(onM1.filter((s) => s.script.includes('join-token'))).toHaveLength(1);
+    // m1's own init script read its state after it (what the workers read) and the workers'
+    // token (one read for both, registered as a secret there): nothing else is sent to m1.
+    expect(onM1).toEqual([{ host: 'm1', last: true, script: expect.stringContaining('docker swarm init') }]);
+    expect(onM1[0].script).toContain('join-token -q worker');
+    expect(onM1[0].script).not.toContain('join-token -q manager');
+    expect(m.secrets).toEqual([Buffer.from(TOKEN).toString('base64'), TOKEN]);
     for (const f of [a, b]) {
       expect(f.secrets).toEqual([TOKEN]);
       expect(f.scripts.filter((s) => s.script.includes(TOKEN)).map((s) => s.host)).toEqual([f.self]);
