@@ -39,15 +39,26 @@ function run() {
   // cache holds only the functions its first run compiled.
   const st = fs.statSync(file);
   const word = /^[a-z]{1,16}$/.test(args[0] ?? '') ? args[0] : 'other';
-  const name = `fleet-${BUILD.id}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}-${word}.cache`;
+  const base = `fleet-${BUILD.id}-${st.size}-${Math.trunc(st.mtimeMs)}-${process.version}-${process.arch}-${word}`;
   const dirs = cacheDirs();
-  const cachedData = readCache(dirs, name, st.uid);
+  // A cache holds what its run compiled: one written by a run that stopped early (a YAML error,
+  // an unreachable host) lacks most of what the next run needs, and an accepted cache was
+  // never written again. Such a run's cache is kept as partial, and replaced by the first run
+  // of that command that gets to its end.
+  const full = readCache(dirs, `${base}.cache`, st.uid);
+  const cachedData = full ?? readCache(dirs, `${base}.partial.cache`, st.uid);
   const script = new vm.Script(`(function (exports, require, module, __filename, __dirname) {${source}\n})`, {
     filename: file,
     cachedData,
     importModuleDynamically: vm.constants.USE_MAIN_CONTEXT_DEFAULT_LOADER,
   });
-  if (cachedData === undefined || script.cachedDataRejected) process.once('exit', () => saveCache(dirs, name, script));
+  const stale = cachedData === undefined || script.cachedDataRejected;
+  if (stale || full === undefined) {
+    process.once('exit', (code) => {
+      const complete = code === 0 || code === 2; // apply done, or check done with changes to make
+      if (stale || complete) saveCache(dirs, complete ? `${base}.cache` : `${base}.partial.cache`, word, script);
+    });
+  }
   const mod = { exports: {}, filename: file, id: file, loaded: false };
   script.runInThisContext()(mod.exports, createRequire(file), mod, file, __dirname);
 }
@@ -88,7 +99,7 @@ function cacheDirs() {
   return [path.join(__dirname, '.cache'), ...(home ? [path.join(home, 'fleet')] : [])];
 }
 
-function saveCache(dirs, name, script) {
+function saveCache(dirs, name, word, script) {
   let data;
   try {
     data = script.createCachedData();
@@ -110,9 +121,10 @@ function saveCache(dirs, name, script) {
         fs.closeSync(fd);
       }
       fs.renameSync(tmp, path.join(dir, name));
-      // Caches of other builds or nodes are dead weight: this command's old ones go.
-      const word = name.slice(name.lastIndexOf('-'));
-      for (const f of fs.readdirSync(dir)) if (f !== name && f.startsWith('fleet-') && f.endsWith(word)) fs.rmSync(path.join(dir, f), { force: true });
+      // Caches of other builds or nodes are dead weight, and so is a partial one once a whole
+      // one is written: this command's others go.
+      const mine = (f) => f.endsWith(`-${word}.cache`) || f.endsWith(`-${word}.partial.cache`);
+      for (const f of fs.readdirSync(dir)) if (f !== name && f.startsWith('fleet-') && mine(f)) fs.rmSync(path.join(dir, f), { force: true });
       return;
     } catch {
       // Read-only or full: try the next place.

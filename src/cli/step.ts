@@ -2,7 +2,7 @@
 // (c)ontinue runs it and every task after it without asking. fleet converges a host in one
 // pass, so the questions come before the run, in the order the tasks would run; a task
 // answered no is left out for every host (its handlers stay, as with --start-at-task).
-import { createInterface } from 'node:readline';
+import { createRequire } from 'node:module';
 import { buildProgram } from '../engine/program.js';
 import type { Playbook, Task } from '../model/playbook.js';
 
@@ -12,6 +12,8 @@ export interface StepIO {
 }
 
 export function terminalIO(input: NodeJS.ReadableStream, output: NodeJS.WritableStream): StepIO & { close(): void } {
+  // Loaded here: only --step reads answers, and loading node:readline was every run's cost.
+  const { createInterface } = createRequire(import.meta.url)('node:readline') as typeof import('node:readline');
   const rl = createInterface({ input, terminal: false });
   const lines: string[] = [];
   const waiting: ((s: string | undefined) => void)[] = [];

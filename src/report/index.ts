@@ -2,7 +2,7 @@
 // the redactor before any renderer sees it, and, for the human views, through terminalSafe
 // (text from hosts may hold escape sequences meant for the operator's terminal).
 import type { FleetEvent } from '../model/events.js';
-import { LiveRenderer } from './live.js';
+import { deferredSink, type Sink } from './deferred-sink.js';
 import { ndjsonLine } from './ndjson.js';
 import { PlainRenderer } from './plain.js';
 import { Redactor } from './redact.js';
@@ -34,11 +34,6 @@ export interface ReporterOptions {
   out: NodeJS.WritableStream;
   err: NodeJS.WritableStream;
   redactor: Redactor;
-}
-
-interface Sink {
-  onEvent(e: FleetEvent): void;
-  close(): Promise<void>;
 }
 
 export function createReporter(opts: ReporterOptions): Reporter {
@@ -77,7 +72,7 @@ function createSink(opts: ReporterOptions): Sink {
     };
   }
   const style = createStyle(opts.color ?? useColor(opts.tty));
-  if (opts.tty) return new LiveRenderer(opts.out, opts.err, style, opts.diff);
+  if (opts.tty) return deferredSink(async () => import('./live.js').then((m) => new m.LiveRenderer(opts.out, opts.err, style, opts.diff)));
   const plain = new PlainRenderer(write, style, opts.diff);
   return { onEvent: (e) => plain.onEvent(e), close: async () => undefined };
 }

@@ -8,7 +8,7 @@
 // crosses between threads in memory only.
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
-import { MessageChannel, Worker, receiveMessageOnPort, type MessagePort } from 'node:worker_threads';
+import type { MessagePort, Worker } from 'node:worker_threads';
 
 type Request =
   | { op: 'encrypt'; recipients: string[]; plaintext: Uint8Array }
@@ -75,18 +75,23 @@ export class AgeError extends Error {
   }
 }
 
+/** node:worker_threads, loaded with the first age call: most runs hold no age secret, and
+ * loading it was part of every run's start-up. */
+const threads = (): typeof import('node:worker_threads') => createRequire(import.meta.url)('node:worker_threads') as typeof import('node:worker_threads');
+
 class AgeWorker {
+  private readonly threads = threads();
   private readonly port: MessagePort;
   private readonly signal = new Int32Array(new SharedArrayBuffer(4));
   private readonly worker: Worker;
   private nextId = 1;
 
   constructor() {
-    const { port1, port2 } = new MessageChannel();
+    const { port1, port2 } = new this.threads.MessageChannel();
     this.port = port1;
     const ageSource = typeof __FLEET_AGE_SOURCE__ === 'string' ? __FLEET_AGE_SOURCE__ : undefined;
     const ageUrl = ageSource === undefined ? pathToFileURL(createRequire(import.meta.url).resolve('age-encryption')).href : undefined;
-    this.worker = new Worker(WORKER_SOURCE, {
+    this.worker = new this.threads.Worker(WORKER_SOURCE, {
       eval: true,
       workerData: { port: port2, signal: this.signal.buffer, ageUrl, ageSource },
       transferList: [port2],
@@ -101,7 +106,7 @@ class AgeWorker {
     const deadline = Date.now() + CALL_TIMEOUT_MS;
     for (;;) {
       const seen = Atomics.load(this.signal, 0);
-      const got = receiveMessageOnPort(this.port);
+      const got = this.threads.receiveMessageOnPort(this.port);
       if (got) {
         const reply = got.message as Reply;
         if (reply.id !== id) continue; // an answer to a call that timed out earlier

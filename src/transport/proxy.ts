@@ -3,7 +3,6 @@
 // 50 hosts behind one bastion make one connection to it, not 50 (sshd's MaxStartups would drop them).
 import type { Duplex } from 'node:stream';
 import type { Client } from 'ssh2';
-import { SocksClient } from 'socks';
 
 export interface HostPort {
   host: string;
@@ -33,6 +32,8 @@ export function parseProxyJump(spec: string, defaultUser: string): HostPort & { 
 
 /** A TCP stream to dest through a SOCKS5 proxy; the proxy resolves names (.onion works). */
 export async function socksStream(proxy: HostPort, dest: HostPort, timeoutMs: number): Promise<Duplex> {
+  // Loaded here, not at start-up: only a host behind a SOCKS proxy needs it.
+  const { SocksClient } = await import('socks');
   const { socket } = await SocksClient.createConnection({
     proxy: { host: proxy.host, port: proxy.port, type: 5 },
     command: 'connect',

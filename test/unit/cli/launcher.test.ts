@@ -141,14 +141,41 @@ describe('dist/fleet.cjs', () => {
     expect(fs.statSync(path.join(other, '.cache', cache[0])).mtimeMs).toBe(before);
   });
 
+  it('keeps the cache of a run that stopped early as partial, and replaces it with the first whole run', () => {
+    // A cache holds what its run compiled: one from a run that failed on its first file
+    // would otherwise serve every later run of that command with most of fleet uncached.
+    const missing = path.join(tmp, 'missing.yml');
+    const failed = run(['apply', missing]);
+    expect(failed.status).toBe(3);
+    const partial = caches().filter((f) => f.includes('-apply.'));
+    expect(partial).toEqual([expect.stringMatching(/-apply\.partial\.cache$/)]);
+    const file = path.join(xdg, 'fleet', partial[0]);
+    const before = fs.statSync(file).mtimeMs;
+    // Another early stop: the partial one serves it and stays as it is.
+    expect(run(['apply', missing]).status).toBe(3);
+    expect(fs.statSync(file).mtimeMs).toBe(before);
+    // A run to its end (exit 0) writes the whole cache; the partial one goes.
+    const whole = run(['apply', '--help']);
+    expect(whole.status, whole.stderr).toBe(0);
+    const now = caches().filter((f) => f.includes('-apply.'));
+    expect(now).toEqual([partial[0].replace(/\.partial\.cache$/, '.cache')]);
+    const wholeFile = path.join(xdg, 'fleet', now[0]);
+    const written = fs.statSync(wholeFile).mtimeMs;
+    // And an early stop after it leaves the whole one alone.
+    expect(run(['apply', missing]).status).toBe(3);
+    expect(caches().filter((f) => f.includes('-apply.'))).toEqual(now);
+    expect(fs.statSync(wholeFile).mtimeMs).toBe(written);
+  });
+
   it('runs from a corrupt cache, and replaces it', () => {
-    const [name] = caches();
+    const help = () => caches().filter((f) => f.endsWith('-help.cache'));
+    const [name] = help();
     const file = path.join(xdg, 'fleet', name);
     fs.writeFileSync(file, 'not a code cache');
     const r = run(['help', 'apply']);
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toContain('fleet apply');
     expect(fs.statSync(file).size).toBeGreaterThan(1000);
-    expect(caches()).toEqual([name]);
+    expect(help()).toEqual([name]);
   });
 });

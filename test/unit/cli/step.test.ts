@@ -1,7 +1,7 @@
 // --step's questions and the playbook it leaves: answers are read in task order, per play.
 import { PassThrough } from 'node:stream';
 import { describe, expect, it } from 'vitest';
-import { stepThrough, type StepIO } from '../../../src/cli/step.js';
+import { stepThrough, terminalIO, type StepIO } from '../../../src/cli/step.js';
 import { play, playbook, role, task } from '../engine/fixtures.js';
 
 function scripted(answers: string[]): StepIO & { asked: string[] } {
@@ -43,5 +43,20 @@ describe('--step', () => {
     expect(io.asked).toHaveLength(2);
     expect(names(out)).toEqual([['motd'], []]);
     expect(String(err.read())).toContain('end of input');
+  });
+
+  it('reads the answers a line each from its input, the question on its output, then nothing at the end', async () => {
+    const input = new PassThrough();
+    const output = new PassThrough();
+    const io = terminalIO(input, output);
+    input.write('y\nn\n');
+    expect(await io.ask('first? ')).toBe('y');
+    expect(await io.ask('second? ')).toBe('n');
+    const third = io.ask('third? ');
+    input.end('c\n');
+    expect(await third).toBe('c');
+    expect(await io.ask('fourth? ')).toBeUndefined();
+    expect(String(output.read())).toBe('first? second? third? fourth? ');
+    io.close();
   });
 });
