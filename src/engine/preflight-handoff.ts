@@ -27,7 +27,12 @@ export interface Seed {
 export class HostSeeds {
   private readonly byTask = new Map<Task, Map<number, Seed>>();
 
+  /** `budget`: how many more seeds the whole handoff may hold (shared by its hosts). */
+  constructor(private readonly budget: { left: number } = { left: Infinity }) {}
+
   put(task: Task, item: number, seed: Seed): void {
+    if (this.budget.left <= 0) return;
+    this.budget.left--;
     let m = this.byTask.get(task);
     if (!m) this.byTask.set(task, (m = new Map()));
     m.set(item, seed);
@@ -48,13 +53,23 @@ export class HostSeeds {
   }
 }
 
+/** Seeds held at most (about 1.1 KB each on the bench's workload): they wait for each host's
+ * first round trip, and at N = 1000 the hosts at the back of the handshake window wait long.
+ * Hosts past it prepare in their first round trip, as without a handoff. */
+export const MAX_SEEDS = 10_000;
+
 /** Every host's seeds, from the checks before contact to the run (each host's taken once). */
 export class PreflightHandoff {
   private readonly byHost = new Map<string, HostSeeds>();
+  private readonly budget: { left: number };
+
+  constructor(maxSeeds = MAX_SEEDS) {
+    this.budget = { left: maxSeeds };
+  }
 
   forHost(host: string): HostSeeds {
     let s = this.byHost.get(host);
-    if (!s) this.byHost.set(host, (s = new HostSeeds()));
+    if (!s) this.byHost.set(host, (s = new HostSeeds(this.budget)));
     return s;
   }
 

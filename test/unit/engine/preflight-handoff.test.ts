@@ -142,8 +142,8 @@ describe('validateBeforeContact with a handoff, then the run', () => {
       ];
       const inv = inventory([host('h1', { port: 1 }), host('h2', { port: 2 })]);
       const pb = playbook([play(tasks)]);
-      const applyIn = async (root: string, handoff: boolean) => {
-        const preflight = handoff ? new PreflightHandoff() : undefined;
+      const applyIn = async (root: string, handoff: boolean, maxSeeds?: number) => {
+        const preflight = handoff ? new PreflightHandoff(maxSeeds) : undefined;
         validateBeforeContact({ inventory: inv, playbook: pb, extraVars: { base: root }, selectHosts, handoff: preflight });
         const before = { ...memoTotals };
         const { recap } = await runLocal(inv, pb, root, { preflight });
@@ -159,9 +159,14 @@ describe('validateBeforeContact with a handoff, then the run', () => {
       expect(read(join(tmp, 'with'))).toEqual(['name=h1 port=1\n', 'name=h2 port=2\n', 'a\n', 'b\n']);
       // Nothing is left held for the hosts once they ran.
       expect(withIt.preflight!.take('h1')).toBeUndefined();
+      // At most maxSeeds are held (the first host's); the rest are prepared in the run, the same.
+      const bounded = await applyIn(join(tmp, 'bounded'), true, 5);
+      expect(bounded.seeded).toBe(5);
+      expect(bounded.recap.hosts).toEqual(without.recap.hosts);
+      expect(read(join(tmp, 'bounded'))).toEqual(read(join(tmp, 'with')));
     } finally {
       process.env.XDG_CACHE_HOME = prev;
       rmSync(tmp, { recursive: true, force: true });
     }
-  });
+  }, 30_000);
 });
