@@ -86,7 +86,7 @@ export class HostRunner {
   /** Handlers that rode after the play's last action script (carried), by task. */
   private readonly handlersDone = new Map<Task, Verdict>();
   /** Tasks prepared by speculation, given back when they run if nothing they read changed. */
-  private memo = new PrepareMemo();
+  private memo: PrepareMemo;
   /** Each role's variables while nothing was registered (context-cache.ts). */
   private contexts = new ContextCache();
   /** The task running now, to name it when the connection fails under it. */
@@ -105,6 +105,8 @@ export class HostRunner {
     private readonly shared: RunShared,
   ) {
     this.rt = { host, registered: {}, sshPort: host.connection.port, controllerIp: '' };
+    // What the checks before contact prepared for this host (preflight-handoff.ts).
+    this.memo = new PrepareMemo(shared.opts.preflight?.take(host.name));
     this.lastRunFacts = loadCachedFacts(host.name, host.connection);
     this.queries = new QueryCache(host.name, host.connection);
   }

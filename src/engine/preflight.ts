@@ -12,8 +12,8 @@ import { addFacts } from './included-vars.js';
 import { setVariableTemplates, taskReads } from './task-reads.js';
 import { checkHostvarsReads, runtimeNames } from './hostvars-check.js';
 import { itemScope, whenFalseWithoutItem } from './execute.js';
-import { readValues } from './prepare-memo.js';
-import { sharedPrepare } from './prepare-share.js';
+import { memoReads } from './prepare-memo.js';
+import { prepareAndSeed, type HostSeeds, type PreflightHandoff } from './preflight-handoff.js';
 import type { PreparedTask } from './prepare-task.js';
 import { buildProgram } from './program.js';
 import { expandIncludeLoops } from './include-loops.js';
@@ -59,6 +59,8 @@ export interface PreflightInput {
   extraVars: Vars;
   limit?: string;
   selectHosts: HostSelector;
+  /** Receives each host's prepared params for the run (preflight-handoff.ts). */
+  handoff?: PreflightHandoff;
 }
 
 export function validateBeforeContact(input: PreflightInput): void {
@@ -94,6 +96,7 @@ export function validateBeforeContact(input: PreflightInput): void {
       const contexts = new ContextCache();
       const context = (ref: RoleRef | undefined, task?: Task) => contexts.get(scope, rt, play, ref, task);
       for (const ref of play.roles) checkRoleVars(ref, context(ref), name);
+      const seeds = input.handoff?.forHost(name);
       const units = [
         ...program.units.map((u) => ({ task: u.task, ref: u.roleRef })),
         ...program.handlers.map((h) => ({ task: h.handler as Task, ref: h.roleRef })),
@@ -114,7 +117,7 @@ export function validateBeforeContact(input: PreflightInput): void {
             throw new ConfigError(r.source.file, r.source.line, r.source.column, `${r.msg} (for host ${name}, where its condition may hold)`);
           continue;
         }
-        const { items, prepared, whenFalse } = checkTask(task, context(ref, task), hostvarsNames);
+        const { items, prepared, whenFalse } = checkTask(task, context(ref, task), hostvarsNames, seeds);
         // An action may declare the shape of what it registers (the tor role's addresses).
         const shape = prepared?.kind === 'action' ? prepared.action.registers?.(prepared.params) : undefined;
         const one = { ...PLACEHOLDER_RESULT, ...shape, ...(task.until !== undefined ? { attempts: 1 } : {}) };
@@ -216,9 +219,9 @@ const SKIP = Symbol('not checkable before contact');
 
 /** Check one task for one host: the loop items it has (as far as known before contact) and the
  * task as prepared for the last of them. */
-function checkTask(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
+function checkTask(task: Task, ctx: Vars, names: HostvarsNames, seeds: HostSeeds | undefined): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
   try {
-    return checkTaskItems(task, ctx, names);
+    return checkTaskItems(task, ctx, names, seeds);
   } catch (e) {
     if (e !== SKIP) throw e;
     return { items: [] };
@@ -238,7 +241,7 @@ interface HostvarsNames {
   standIns: Set<string>;
 }
 
-function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
+function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames, seeds: HostSeeds | undefined): { items: unknown[]; prepared?: PreparedTask; whenFalse?: boolean } {
   // Other hosts' values are only known on the way: such a task is rendered when it runs; only
   // the names it reads of them are checked here.
   const reads = taskReads({ task });
@@ -289,12 +292,12 @@ function checkTaskItems(task: Task, ctx: Vars, names: HostvarsNames): { items: u
         }
       whenFalse ||= itemFalse;
       // A loop item its condition leaves out is never prepared (its item may lack what the task reads).
-      if (!itemFalse) prepared = sharedPrepare(task, readValues({ task }, c), c, undefined);
+      if (!itemFalse) prepared = prepareAndSeed(seeds, task, i, memoReads({ task }), c);
       else if (task.loop === undefined) {
         // Skipped here: its parameters may be what only a run that takes it gives (an empty
         // package list guarded by `| length > 0`); they are checked when it runs.
         try {
-          prepared = sharedPrepare(task, readValues({ task }, c), c, undefined);
+          prepared = prepareAndSeed(seeds, task, i, memoReads({ task }), c);
         } catch {
           prepared = undefined;
         }

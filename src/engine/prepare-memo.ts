@@ -8,11 +8,14 @@
 // whose reads cannot be known (hostvars, any variable) or compared is prepared afresh. When
 // only the facts differ (none at a first contact without a last run), the params are kept and
 // only the probe, the one part that reads facts, is written again.
+// The checks before contact hand over what they prepared (preflight-handoff.ts): the first
+// preparation of a task takes those params when everything they read is the same.
 import type { Vars } from '../model/inventory.js';
 import type { HostFacts } from '../model/module.js';
 import type { Task } from '../model/playbook.js';
 import { ANY_VARIABLE, logReads, readsUnchanged, type ReadLog, type VarRef } from '../template/index.js';
 import { prepareTask, withFacts, type PreparedTask } from './prepare-task.js';
+import { refsText, type HostSeeds } from './preflight-handoff.js';
 import { sharedPrepare } from './prepare-share.js';
 import { snapshotOf } from './shared-results.js';
 import type { Unit } from './program.js';
@@ -32,14 +35,19 @@ interface Entry {
 export interface MemoStats {
   reused: number;
   prepared: number;
+  /** Params taken from the checks before contact (counted in neither of the above). */
+  seeded: number;
 }
 
 /** Over every memo of the process (tests of whole runs read it). */
-export const memoTotals: MemoStats = { reused: 0, prepared: 0 };
+export const memoTotals: MemoStats = { reused: 0, prepared: 0, seeded: 0 };
 
 export class PrepareMemo {
   private readonly entries = new Map<Unit, Map<number, Entry>>();
-  readonly stats: MemoStats = { reused: 0, prepared: 0 };
+  readonly stats: MemoStats = { reused: 0, prepared: 0, seeded: 0 };
+
+  /** `seeds`: the host's params prepared before contact, each taken at most once. */
+  constructor(private readonly seeds?: HostSeeds) {}
 
   /** The unit's item (`item`: its index, 0 without a loop) prepared in `ctx` with `facts`:
    * what an earlier call prepared, if nothing it read differs now, else a new one. `take`:
@@ -69,15 +77,26 @@ export class PrepareMemo {
       if (take) byItem!.delete(item);
       return prepared;
     }
-    return this.fresh(unit, item, ctx, facts, values, take);
+    return this.fresh(unit, item, ctx, facts, refs, values, take);
   }
 
-  private fresh(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, values: string[], take: boolean): PreparedTask {
+  private fresh(unit: Unit, item: number, ctx: Vars, facts: HostFacts | undefined, refs: VarRef[], values: string[], take: boolean): PreparedTask {
     const byItem = this.entries.get(unit);
-    this.stats.prepared++;
-    memoTotals.prepared++;
     const read = factReads(facts);
-    const { value: prepared, log } = logReads(() => sharedPrepare(unit.task, values, ctx, read.facts));
+    const seed = this.seeds?.take(unit.task, item);
+    let prepared: PreparedTask;
+    let log: ReadLog;
+    if (seed && seed.refs === refsText(refs) && sameRender({ values: seed.values, files: seed.files }, values)) {
+      // Prepared before contact from the same values and files: only the probe is written.
+      this.stats.seeded++;
+      memoTotals.seeded++;
+      prepared = withFacts(seed.params, read.facts);
+      log = seed.files;
+    } else {
+      this.stats.prepared++;
+      memoTotals.prepared++;
+      ({ value: prepared, log } = logReads(() => sharedPrepare(unit.task, values, ctx, read.facts)));
+    }
     if (take) byItem?.delete(item);
     else {
       const entry: Entry = { values, facts: read.keys, hadFacts: facts !== undefined, files: log, prepared };
@@ -100,7 +119,7 @@ export class PrepareMemo {
 }
 
 /** The params would render the same: the variables and files they read are unchanged. */
-function sameRender(e: Entry, values: string[]): boolean {
+function sameRender(e: Pick<Entry, 'values' | 'files'>, values: string[]): boolean {
   if (e.values.length !== values.length || e.values.some((v, i) => v !== values[i])) return false;
   return readsUnchanged(e.files);
 }

@@ -14,5 +14,10 @@ const tasks = new SharedResults<Task, PreparedParams>(new WeakMap());
  * (undefined: not comparable, prepared here). The params returned may be another host's: they
  * are never modified (as with the memo's). */
 export function sharedPrepare(task: Task, values: readonly string[] | undefined, ctx: Vars, facts: HostFacts | undefined): PreparedTask {
-  return withFacts(tasks.get(task, values, () => prepareParams(task, ctx)), facts);
+  return withFacts(sharedParams(task, values, ctx), facts);
+}
+
+/** The task's params for `ctx` (its probe not written), or another host's for the same values. */
+export function sharedParams(task: Task, values: readonly string[] | undefined, ctx: Vars): PreparedParams {
+  return tasks.get(task, values, () => prepareParams(task, ctx));
 }

@@ -11,6 +11,7 @@ import { getAction } from '../actions/index.js';
 import { getModule } from '../modules/index.js';
 import { readFileCached, renderValue } from '../template/index.js';
 import { sharedRender } from './render-share.js';
+import { plainCopy } from './plain-copy.js';
 import type { Section } from './script.js';
 import { PARAMS_AJV_OPTIONS, PRECOMPILED } from './params-validators.js';
 
@@ -78,7 +79,8 @@ export function prepareParams(task: Task, ctx: Vars): PreparedParams {
   // Task-level guards become the module's own params (the loader allows them only there).
   if (task.creates !== undefined) raw.creates = task.creates;
   if (task.unless !== undefined) raw.unless = task.unless;
-  const params = structuredClone(renderValue(raw, ctx, origin)) as Record<string, unknown>;
+  // A copy: ajv writes defaults into it, and a whole-value template gives a variable's own value.
+  const params = plainCopy(renderValue(raw, ctx, origin)) as Record<string, unknown>;
   const validate = validatorFor(module);
   if (!validate(params)) {
     const detail = (validate.errors ?? [])

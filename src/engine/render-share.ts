@@ -15,26 +15,29 @@ const texts = new SharedResults<string, string>(new Map());
  * when that cannot be known (an include, hostvars, any variable). */
 const readsOf = new Map<string, { stamp: string; generation: number; refs: VarRef[] | undefined }>();
 
-function fileReads(file: string): VarRef[] | undefined {
+/** The file's stamp now and what it reads (refs undefined: not known, or no stamp). */
+function fileReads(file: string): { stamp?: string; refs: VarRef[] | undefined } {
   let stamp: string;
   try {
     stamp = fileStamp(statSync(file));
   } catch {
-    return undefined;
+    return { refs: undefined };
   }
   const hit = readsOf.get(file);
   const generation = variableTemplatesGeneration();
-  if (hit && hit.stamp === stamp && hit.generation === generation) return hit.refs;
+  if (hit && hit.stamp === stamp && hit.generation === generation) return { stamp, refs: hit.refs };
   const all = followVariables(freeVariablesInFile(file));
   const refs = all.some((r) => r.name === ANY_VARIABLE || r.name === 'hostvars') ? undefined : all;
   readsOf.set(file, { stamp, generation, refs });
-  return refs;
+  return { stamp, refs };
 }
 
 /** The template file rendered with `ctx` (as renderTemplateFile), or the text another host got
  * for the same values. */
 export function sharedRender(file: string, ctx: Vars): string {
-  const refs = isAbsolute(file) ? fileReads(file) : undefined;
+  const { stamp, refs } = isAbsolute(file) ? fileReads(file) : { stamp: undefined, refs: undefined };
   // Kept per run's variable templates too: the same values of other references are another text.
-  return texts.get(`${variableTemplatesGeneration()}:${file}`, refs && snapshotOf(refs, ctx), () => renderTemplateFile(file, ctx));
+  // The file was stamped just now: the kept text's check does not stat it again.
+  const known = stamp === undefined ? undefined : { file, stamp };
+  return texts.get(`${variableTemplatesGeneration()}:${file}`, refs && snapshotOf(refs, ctx), () => renderTemplateFile(file, ctx), known);
 }

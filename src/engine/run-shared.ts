@@ -12,6 +12,7 @@ import type { HandshakeWindow } from './handshake-window.js';
 import type { RetryPolicy } from './connect-retry.js';
 import type { LockOptions } from './host-lock.js';
 import type { Outcome } from './outcome.js';
+import type { PreflightHandoff } from './preflight-handoff.js';
 
 /** config/'s host patterns: `all`, globs, `a:&b`, `a:!b`... in inventory order. */
 export type HostSelector = (inv: Inventory, pattern: string, source?: Source) => string[];
@@ -53,6 +54,9 @@ export interface RunOptions {
   /** Trace events on stderr (-v/-vv/-vvv, or FLEET_TRACE=N): 1 why each round trip
    * happened; 2 also each section's exit status and output; 3 also the script sent and timings. */
   verbosity?: number;
+  /** What the checks before contact prepared (validateBeforeContact's handoff): each host's
+   * first round trip takes the params whose reads are unchanged instead of preparing them again. */
+  preflight?: PreflightHandoff;
   deps: EngineDeps;
 }
 

@@ -24,8 +24,9 @@ export const shareTotals = { shared: 0, made: 0 };
 export class SharedResults<K, V> {
   constructor(private readonly byKey: { get(k: K): Slot<V> | undefined; set(k: K, v: Slot<V>): unknown }) {}
 
-  /** `make()`'s value, or the one kept for `key` and these `values` (undefined: not comparable). */
-  get(key: K, values: readonly string[] | undefined, make: () => V): V {
+  /** `make()`'s value, or the one kept for `key` and these `values` (undefined: not comparable).
+   * `stamped`: a file the caller stamped just now (readsUnchanged's). */
+  get(key: K, values: readonly string[] | undefined, make: () => V, stamped?: { file: string; stamp: string }): V {
     const known = this.byKey.get(key);
     if (!values || known === 'per-host') {
       shareTotals.made++;
@@ -34,7 +35,7 @@ export class SharedResults<K, V> {
     // Each value with its length: no two lists of values give the same text.
     const text = values.map((v) => `${v.length}:${v}`).join('');
     const hit = known?.get(text);
-    if (hit && readsUnchanged(hit.log)) {
+    if (hit && readsUnchanged(hit.log, stamped)) {
       for (const [file, read] of hit.log.files) noteFileRead(file, read.stamp, read.digest);
       shareTotals.shared++;
       return hit.value;

@@ -68,12 +68,14 @@ export function noteExternalRead(): void {
 }
 
 /** Every file of the log still has the stamp it was read with, and the content when the stamp
- * was racy (and nothing external was read). */
-export function readsUnchanged(log: ReadLog): boolean {
+ * was racy (and nothing external was read). `known`: a file the caller has just stamped (its
+ * stamp is not taken twice). */
+export function readsUnchanged(log: ReadLog, known?: { file: string; stamp: string }): boolean {
   if (log.external) return false;
   for (const [file, read] of log.files) {
     try {
-      if (fileStamp(statSync(file)) !== read.stamp) return false;
+      const stamp = known?.file === file ? known.stamp : fileStamp(statSync(file));
+      if (stamp !== read.stamp) return false;
       // The stamp was taken too close to the file's last write to prove anything: its content does.
       if (read.digest !== undefined && digestOf(readFileSync(file)) !== read.digest) return false;
     } catch {

@@ -8,6 +8,7 @@ import { loadInventory, loadPlaybook, selectHosts, setHostVar } from '../../conf
 import { expandIncludeLoops, ownerDescription, run } from '../../engine/index.js';
 import { ConfigError } from '../../model/errors.js';
 import { validateBeforeContact } from '../../engine/preflight.js';
+import { PreflightHandoff } from '../../engine/preflight-handoff.js';
 import type { Inventory } from '../../model/inventory.js';
 import type { Playbook } from '../../model/playbook.js';
 import { createReporter, Redactor } from '../../report/index.js';
@@ -114,8 +115,10 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
     process.stdout.write(text);
     return EXIT.ok;
   }
-  // Everything that can be checked without a host is checked before any host is contacted.
-  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts });
+  // Everything that can be checked without a host is checked before any host is contacted;
+  // what that prepared is handed to each host's first round trip (not needed for a syntax check).
+  const preflight = args['syntax-check'] ? undefined : new PreflightHandoff();
+  validateBeforeContact({ inventory, playbook, extraVars, limit: args.limit, selectHosts, handoff: preflight });
   if (args['syntax-check']) {
     const tasks = playbook.plays.reduce((n, p) => n + p.tasks.length + (p.preTasks?.length ?? 0) + p.roles.reduce((m, r) => m + r.role.tasks.length, 0), 0);
     process.stdout.write(`playbook: ${playbook.file}: OK (${playbook.plays.length} plays, ${tasks} tasks, ${inventory.hosts.size} hosts in the inventory)\n`);
@@ -181,6 +184,7 @@ export async function converge(mode: 'apply' | 'check', args: ConvergeArgs): Pro
       dumpProbe: dump ? (script) => dumpProbe(dump, script) : undefined,
       // -v/-vv/-vvv (or FLEET_TRACE=N): on stderr; report/ renders the events.
       verbosity,
+      preflight,
       deps: { selectHosts, setHostVar },
     });
     if (recap.interrupted) return EXIT.interrupted;

@@ -69,7 +69,7 @@ describe('PrepareMemo', () => {
       { ctx: ctxOf({ ...base, unrelated: 2 }, gathered({ cpus: 8, hostname: 'other' }), { reg: { changed: true } }), facts: gathered({ cpus: 8 }) },
     );
     expect(reused).toBe(true);
-    expect(stats).toEqual({ reused: 1, prepared: 1 });
+    expect(stats).toEqual({ reused: 1, prepared: 1, seeded: 0 });
     expect(strip(got)).toEqual(strip(fresh(tmpl, ctxOf(base))));
   });
 
@@ -153,7 +153,7 @@ describe('PrepareMemo', () => {
         expect(got.params).toBe(kept.params);
         // ...and exactly what a fresh preparation with the facts gives.
         expect(strip(got)).toEqual(strip(fresh(u, ctx, gathered({ osId: 'ubuntu' }))));
-        expect(memo.stats).toEqual({ reused: 1, prepared: 1 });
+        expect(memo.stats).toEqual({ reused: 1, prepared: 1, seeded: 0 });
       }
       const u = unitOf(task('m', 'fact_reader', { path: '/x' }));
       expect(fresh(u, ctx, gathered({ osId: 'ubuntu' })).section).not.toEqual(fresh(u, ctx, undefined).section);

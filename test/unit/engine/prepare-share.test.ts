@@ -142,6 +142,18 @@ describe('a template file shared across hosts whose tasks are not', () => {
     expect(strip(second)).toEqual(strip(prepareTask(t, ctxOf('h2', { light_root: '/srv/h2' }), undefined)));
   });
 
+  it('the file changed on disk between two hosts: rendered again (its one stamp per host is taken now)', () => {
+    const file = join(roleDir, 'templates', 'edit-shared.conf.hbs');
+    writeFileSync(file, 'a = {{greeting}}\n');
+    const t = of(task('es', 'template', { src: 'edit-shared.conf.hbs', dest }));
+    const first = prep(t, ctxOf('h1', { light_root: '/srv/h1' }));
+    writeFileSync(file, 'b = {{greeting}}\n');
+    utimesSync(file, new Date(), new Date(Date.now() + 5000));
+    const second = prep(t, ctxOf('h2', { light_root: '/srv/h2' }));
+    expect(strip(second)).toEqual(strip(prepareTask(t, ctxOf('h2', { light_root: '/srv/h2' }), undefined)));
+    expect((second.params as { content: string }).content).not.toBe((first.params as { content: string }).content);
+  });
+
   it('a value the file reads differs, or it includes another file: rendered for the host', () => {
     writeFileSync(join(roleDir, 'templates', 'per-host.conf.j2'), 'name = {{ inventory_hostname }}\n');
     writeFileSync(join(roleDir, 'templates', 'inc.conf.j2'), "{% include 'host.conf.j2' %}\n");
