@@ -7,6 +7,7 @@ import { cpus, loadavg, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { lightUp, lightHost, type LightLab } from '../src/lab/light.js';
 import type { ConnectEvent, HostEvent, RecapEvent } from '../src/model/events.js';
+import { RACY_MS } from '../src/template/read-log.js';
 import { measure, type Measured } from './measure.js';
 import { fleetTasksYaml } from './workload.js';
 
@@ -129,6 +130,7 @@ export async function lightScale(projectDir: string, workDir: string, ns: number
   log(`bench: bringing up ${maxN} light hosts`);
   const lab = await lightUp(maxN, { ...labId, onProgress: log });
   const playbook = writeLightVariant(projectDir, join(workDir, 'light'));
+  const written = Date.now();
   const tasks = (lightTasksYaml().match(/^- name: /gm) ?? []).length;
   const allInventory = readFileSync(lab.inventoryFile, 'utf8');
   for (const n of ns) {
@@ -152,6 +154,15 @@ export async function lightScale(projectDir: string, workDir: string, ns: number
       log(`  light N=${n}: first run`);
       writeInventory(lab, allInventory, keep);
       push(await fleetRun(projectDir, lab, playbook, n, tasks, 'first'));
+    }
+    // A file changed within RACY_MS of a run cannot be proven unchanged by its stamp, so fleet
+    // reads and hashes it again at every use (src/template/read-log.ts). The workload's files
+    // were just written; an operator's no-change run finds files edited long before: wait out
+    // the window (it cannot be backdated: setting mtime sets ctime to now).
+    const racy = written + RACY_MS + 500 - Date.now();
+    if (racy > 0) {
+      log(`  light N=${n}: waiting ${(racy / 1000).toFixed(1)} s until the workload's files are older than fleet's ${RACY_MS / 1000} s window`);
+      await new Promise((r) => setTimeout(r, racy));
     }
     log(`  light N=${n}: no-change run`);
     const probe = join(workDir, `light-probe-${n}.sh`);
