@@ -4,24 +4,21 @@
 // and stops the script when it fails; past the play's end the riders go on into the next play
 // only where nothing happens between the two plays (no handlers to run, no other host's
 // failure or batch that could stop or order the run there).
-import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterEach, beforeEach, describe, expect, it } from 'vitest';
+import { beforeEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/inventory.js';
 import type { Play } from '../../../src/model/playbook.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { runLocal } from './run-local.js';
+import { tempCacheDir } from './temp-cache.js';
 
-let tmp: string;
+const dir = tempCacheDir('fleet-query-play-riders-');
 let root: string;
 beforeEach(() => {
-  tmp = mkdtempSync(join(tmpdir(), 'fleet-query-play-riders-'));
-  process.env.XDG_CACHE_HOME = join(tmp, 'cache');
-  root = join(tmp, 'r');
+  root = join(dir(), 'r');
   mkdirSync(root);
 });
-afterEach(() => rmSync(tmp, { recursive: true, force: true }));
 
 async function apply(plays: Play[], hosts: Host[] = [host('h1')]) {
   const { recap, events, tasks, sessions } = await runLocal(inventory(hosts), playbook(plays), root, { forks: 10, extraVars: { root } });
