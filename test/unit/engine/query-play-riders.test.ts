@@ -103,6 +103,16 @@ describe('the riders go on into the next play', () => {
     });
   }
 
+  it("not the next play's commands: the other hosts may still be in the play before", async () => {
+    const r = await apply([
+      play([copy('a', 'a')], { name: 'one' }),
+      play([copy('b', 'b'), task('c', 'shell', { cmd: 'touch {{root}}/h1-c' }, { creates: '{{root}}/h1-c' }), copy('d', 'd')], { name: 'two' }),
+    ]);
+    expect(r.decisions).toEqual(['h1 one / a: changed', 'h1 two / b: changed', 'h1 two / c: changed', 'h1 two / d: changed']);
+    // First probes; a and b; c and d.
+    expect(r.roundTrips.h1).toBe(3);
+  });
+
   it('not into a play this host is not in, nor past it', async () => {
     const r = await apply(
       [play([copy('a', 'a')], { name: 'one' }), play([copy('x', 'x')], { name: 'two', hosts: 'h2' }), play([copy('b', 'b')], { name: 'three' })],
