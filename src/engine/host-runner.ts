@@ -21,14 +21,14 @@ import { HostWire } from './host-wire.js';
 import { loadCachedFacts, QueryCache, saveCachedFacts } from './last-run.js';
 import { CONDITION_FALSE, errorText, ignoreErrors, judge, registeredOf, type Outcome, type Verdict } from './outcome.js';
 import { lockSection, parseLockResult, type LockState } from './host-lock.js';
-import { guardedSection, handlersAhead, lookahead, pipelinedVerdict, type Ahead, type LookaheadPorts } from './pipeline.js';
+import { handlersAhead, lookahead, pipelinedVerdict, riderSection, type Ahead, type LookaheadPorts, type NextPlay } from './pipeline.js';
 import { PrepareMemo } from './prepare-memo.js';
 import { FLUSH_HANDLERS, type PlayProgram, type Unit } from './program.js';
 import type { BatchContext, RunShared } from './run-shared.js';
 import type { Section, SectionResult } from './script.js';
 import { registerResultSecrets } from './secrets.js';
 import { stoppedEvent, taskEvent } from './task-event.js';
-import { candidatesFrom, guessRegistered, speculate, STEADY_RESULT, type SpecCandidate } from './speculation.js';
+import { candidatesFrom, guessRegistered, isQueryTask, speculate, STEADY_RESULT, type SpecCandidate } from './speculation.js';
 import { readsOtherHostsResults, taskReads } from './task-reads.js';
 import { Timings } from './timings.js';
 import { ContextCache } from './context-cache.js';
@@ -296,7 +296,9 @@ export class HostRunner {
         if (ahead.items.size < ahead.of && readsOtherHostsResults(taskReads(unit), this.shared.registerNames)) await batch.progress.waitAll(unit.index);
         return this.executeHere(unit, program, batch, unit.task.become ?? this.becomeOf(program), { decidedItems: ahead.items });
       }
-      return ignoreErrors(unit.task, judge(unit.task, ahead, evaluator(unit, this.context(program, unit))));
+      const judged = judge(unit.task, ahead, evaluator(unit, this.context(program, unit)));
+      // A query that rode along is a query's outcome, as when it runs with the probes.
+      return ignoreErrors(unit.task, isQueryTask(unit.task) ? { ...judged, query: true } : judged);
     }
     if (unit.task.runOnce && !handler) return runOnce(unit, batch, this.host.name, () => this.execute(unit, program, batch));
     if (readsOtherHostsResults(taskReads(unit), this.shared.registerNames)) await batch.progress.waitAll(unit.index);
@@ -449,16 +451,21 @@ export class HostRunner {
     // A loop's other items are probed again after its change (they are the next to run).
     // So are a riding loop's items left (after the last one that could be planned).
     const end = ahead.at(-1);
+    // The riders may end in the next play (pipeline.ts NextPlay): what follows them is there.
+    const endProgram = end?.program ?? program;
     const last = end ? (end.item && end.item.index < end.item.of - 1 ? end.unit.index - 1 : end.unit.index) : unit.task.loop !== undefined && !lastItem ? unit.index - 1 : unit.index;
     // The handlers these changes notify: their probes ride along, so a handler costs only its apply.
-    const notifying = [unit.task, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit.task)];
-    const handlers = this.notifications.peek(program, notifying.flatMap((t) => t.notify));
+    const changes = ahead.filter((a) => a.plan.kind === 'change');
+    const notifying = [...(endProgram === program ? [unit.task] : []), ...changes.filter((a) => (a.program ?? program) === endProgram).map((a) => a.unit.task)];
     // A package install changes files no plan foresaw (its own configuration, logs): the riders
     // after it are probed again at the end too, so one whose guard finds its state moved is
     // planned afresh from that answer, not from a round trip of its own.
-    const install = [unit, ...ahead.filter((a) => a.plan.kind === 'change').map((a) => a.unit)].find((u) => u.task.module === 'package');
-    const spec = this.speculate(program, install && install.index < last ? install.index + 1 : last + 1, become, REPROBE_WINDOW, handlers);
-    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText, a.withOpen));
+    const installs = [{ unit, program }, ...changes.map((a) => ({ unit: a.unit, program: a.program ?? program }))];
+    const install = installs.find((c) => c.unit.task.module === 'package');
+    const from = install && (install.program !== endProgram || install.unit.index < last) ? { program: install.program, index: install.unit.index + 1 } : { program: endProgram, index: last + 1 };
+    const handlers = from.program === endProgram ? this.notifications.peek(endProgram, notifying.flatMap((t) => t.notify)) : [];
+    const spec = this.speculate(from.program, from.index, become, REPROBE_WINDOW, handlers);
+    const guarded = ahead.map(riderSection);
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
     this.riders = [...new Set(ahead.map((a) => a.unit.task.name))];
@@ -502,7 +509,22 @@ export class HostRunner {
       madeDirs,
       written,
       lastItem,
+      next: (notified) => this.nextPlay(program, become, notified),
     };
+  }
+
+  /** The next play, when the riders of a round trip may go on into it (pipeline.ts NextPlay):
+   * nothing happens between the two plays for this host but the play event. Not when
+   * handlers are to run at this play's end; not when another host's failure can stop the run
+   * there (any_errors_fatal, max_fail_percentage) or batches order the hosts (serial); not
+   * past a play this host is not in; not when the next play's become differs. */
+  private nextPlay(program: PlayProgram, become: boolean, notified: readonly string[]): NextPlay | undefined {
+    if (this.notifications.peek(program, notified).length > 0) return undefined;
+    const play = program.play;
+    if (play.serial !== undefined || play.maxFailPercentage !== undefined || program.units.some((u) => u.fatal || u.barrier)) return undefined;
+    const next = this.shared.laterPrograms(this.host.name, program.playIndex)[0];
+    if (!next || next.playIndex !== program.playIndex + 1 || next.play.serial !== undefined || this.becomeOf(next) !== become) return undefined;
+    return { program: next, ports: this.riderPorts(next, become, [], true) };
   }
 
   /** An action's last script on this host as the apply of a round trip that re-probes what
@@ -530,7 +552,7 @@ export class HostRunner {
     const riding = new Set(ahead.map((a) => a.unit.task));
     const handlers = this.notifications.peek(program, unit.task.notify).filter((h) => !riding.has(h.task));
     const spec = this.speculate(program, from, become, REPROBE_WINDOW, handlers);
-    const guarded = ahead.map((a) => guardedSection(a.prepared.section.text, a.planned, a.applyText));
+    const guarded = ahead.map(riderSection);
     this.riders = ahead.map((a) => a.unit.task.name);
     // The action's script runs as it would alone: not under the apply section's set -e.
     const named = ahead.map((a) => `'${a.unit.task.name}'`).join(', ');

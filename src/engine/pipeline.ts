@@ -12,9 +12,9 @@ import { OPEN, type HostFacts, type Plan } from '../model/module.js';
 import { getModule } from '../modules/index.js';
 import { q } from '../modules/lib/sh.js';
 import { ANY_VARIABLE } from '../template/index.js';
-import { appliedVerdict } from './verdicts.js';
+import { appliedVerdict, queryVerdict } from './verdicts.js';
 import type { Verdict } from './outcome.js';
-import type { PreparedModuleTask, PreparedTask } from './prepare-task.js';
+import { isQuery, type PreparedModuleTask, type PreparedTask } from './prepare-task.js';
 import type { PlayProgram, Unit } from './program.js';
 import { DIVERGED, DIVERGED_FLAG, type Section, type SectionResult } from './script.js';
 import { readsAnyOf, taskReads } from './task-reads.js';
@@ -63,6 +63,14 @@ export function guardedSection(probeText: string, planned: SectionResult, applyT
   return { kind: 'apply', text: applyText ? `${guard}\n${applyText}` : guard };
 }
 
+/** What a query rider was planned from: no probe. */
+const NOTHING_PROBED: SectionResult = { stdout: '', stderr: '', rc: 0 };
+
+/** The section a rider sends: its guard and apply, or a query's command as it is. */
+export function riderSection(a: Ahead): Section {
+  return a.query ? { kind: 'apply', text: a.applyText ?? '' } : guardedSection(a.prepared.section.text, a.planned, a.applyText, a.withOpen);
+}
+
 /** At most this many tasks ride along with one change. */
 export const MAX_PIPELINED = 64;
 
@@ -79,6 +87,18 @@ export interface Ahead {
   /** A loop's item: its position, and how many items the loop has (the items after the last
    * one riding, or after a divergence, run on their own). */
   item?: { index: number; of: number };
+  /** A query (changed_when: false on a command): its command runs in its place, unguarded
+   * (it promises to change nothing), and its result is its verdict. */
+  query?: true;
+  /** The play it belongs to, when not the opening change's (it rode past the play's end). */
+  program?: PlayProgram;
+}
+
+/** Where the pipeline may go on past the end of the opening change's play: the next play's
+ * units, planned with `ports` (its variables; the round trip's become). */
+export interface NextPlay {
+  program: PlayProgram;
+  ports: LookaheadPorts;
 }
 
 export interface LookaheadPorts {
@@ -103,6 +123,10 @@ export interface LookaheadPorts {
   written?: readonly string[];
   /** The change is its loop's last item: what follows the loop may ride along. */
   lastItem?: boolean;
+  /** Past the play's last unit: the next play, if this host's riders may go on into it with
+   * the handlers named in `notified` (notified by the changes riding) pending; undefined: they
+   * stop at the play's end (host-runner.ts decides: the play's end is no sync point here). */
+  next?(notified: readonly string[]): NextPlay | undefined;
 }
 
 /** A unit whose condition is false. `predicted`: decided from stand-ins for results of this
@@ -161,29 +185,46 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
   };
   register(unit.task, { changed: true, failed: false });
   let commands = unguardedCommand(unit.task) ? 1 : 0;
-  for (let i = unit.index + 1; i < program.units.length && ahead.length < MAX_PIPELINED; i++) {
-    const u = program.units[i];
+  // The handlers the changes riding notify (with the opening change's): the play's end runs them.
+  const notified = [...unit.task.notify];
+  let play: { program: PlayProgram; ports: LookaheadPorts; crossed: boolean } = { program, ports, crossed: false };
+  for (let i = unit.index + 1; ahead.length < MAX_PIPELINED; i++) {
+    if (i >= play.program.units.length) {
+      // The play's end: on into the next play only where nothing happens between the two.
+      const next = play.ports.next?.(notified);
+      if (!next) break;
+      play = { ...next, crossed: true };
+      i = -1;
+      continue;
+    }
+    const u = play.program.units[i];
+    const p = play.ports;
+    const of = play.crossed ? { program: play.program } : {};
     const reads = readsKnown(u, unknown, standIns);
     if (reads === undefined) break;
     try {
       // A template reading names it only knows when rendering may reach a stand-in's other
       // attributes: they throw then (rider-context.ts).
       const notKnown = new Set([...unknown].filter((n) => !(n in standIns)));
-      const ctx = ports.context(u, reads === 'dynamic' ? strictStandIns(standIns) : standIns, notKnown);
-      if (!ports.whenHolds(u, ctx)) {
+      const ctx = p.context(u, reads === 'dynamic' ? strictStandIns(standIns) : standIns, notKnown);
+      if (!p.whenHolds(u, ctx)) {
         // A loop whose condition is false registers each item skipped: it runs on its own.
         if (u.task.loop !== undefined) break;
         skipped.push({ unit: u, predicted: reads !== 'final' });
         register(u.task, { changed: false, skipped: true });
         continue;
       }
-      if (!runnable(u, ports, commands)) break;
+      if (!runnable(u, p, commands)) break;
+      // Past the play's end the other hosts may still be in the play before: the operator's own
+      // commands (which may reach them) wait for the next play's round trip.
+      if (play.crossed && getModule(u.task.module)?.traits?.guards) break;
       if (u.task.loop === undefined) {
-        const a = planAhead(u, ctx, 0, ports, made, written);
+        const a = planAhead(u, ctx, 0, p, made, written);
         if (!a) break;
         if (a.plan.kind === 'change' && unguardedCommand(u.task)) commands++;
+        if (a.plan.kind === 'change') notified.push(...u.task.notify);
         register(u.task, { changed: a.plan.kind === 'change', failed: false });
-        ahead.push(a);
+        ahead.push({ ...a, ...of });
         continue;
       }
       // A loop rides item by item, each behind its own guard, as its items run on their own:
@@ -194,13 +235,14 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
       let all = items.length > 0;
       for (const [k, item] of items.entries()) {
         const ictx = itemScope(u.task, ctx, item, k);
-        const a = ports.whenHolds(u, ictx) && ahead.length < MAX_PIPELINED && (!unguardedCommand(u.task) || commands === 0) ? planAhead(u, ictx, k, ports, made, written) : undefined;
-        if (!a) {
+        const a = p.whenHolds(u, ictx) && ahead.length < MAX_PIPELINED && (!unguardedCommand(u.task) || commands === 0) ? planAhead(u, ictx, k, p, made, written) : undefined;
+        if (!a || a.query) {
           all = false;
           break;
         }
         if (a.plan.kind === 'change' && unguardedCommand(u.task)) commands++;
-        ahead.push({ ...a, item: { index: k, of: items.length } });
+        if (a.plan.kind === 'change') notified.push(...u.task.notify);
+        ahead.push({ ...a, ...of, item: { index: k, of: items.length } });
       }
       if (!all) break;
     } catch {
@@ -252,6 +294,9 @@ export function handlersAhead(handlers: readonly Unit[], opening: Unit, ports: L
 function planAhead(u: Unit, ctx: Vars, item: number, ports: LookaheadPorts, made: Set<string>, written: Set<string>): Ahead | undefined {
   const prepared = ports.prepare(u, ctx, item);
   if (prepared.kind !== 'module') return undefined;
+  // A query has no probe to guard: it runs in its place, as its query section would have
+  // (not under the apply section's set -e), and stops the script when it fails.
+  if (prepared.query) return { unit: u, prepared, plan: { kind: 'ok' }, planned: NOTHING_PROBED, applyText: `set +e\n${prepared.section.text}`, query: true };
   const cached = ports.cached(prepared.section);
   if (!cached || cached.rc !== 0) return undefined;
   const { module, params } = prepared;
@@ -302,8 +347,12 @@ function runnable(u: Unit, ports: LookaheadPorts, commands: number, judgedLast =
   const t = u.task;
   const module = getModule(t.module);
   if (!module) return false;
-  // `judgedLast`: nothing after it in the script reads its result (handlersAhead).
-  if (module.traits?.guards && t.changedWhen !== undefined && !judgedLast) return false;
+  // `judgedLast`: nothing after it in the script reads its result (handlersAhead). A query
+  // (changed_when: false) is never changed: its stand-in says so before it runs.
+  const query = isQuery(t, module);
+  if (module.traits?.guards && t.changedWhen !== undefined && !judgedLast && !query) return false;
+  // A query's failure ignored would stop the script with the task going on.
+  if (query && t.ignoreErrors) return false;
   if (unguardedCommand(t) && commands > 0) return false;
   // failed_when could fail a task whose successors already ran on the host.
   if (t.failedWhen !== undefined || t.until !== undefined) return false;
@@ -320,6 +369,7 @@ function runnable(u: Unit, ports: LookaheadPorts, commands: number, judgedLast =
  * state moved (it is then planned afresh). */
 export function pipelinedVerdict(a: Ahead, r: SectionResult): Verdict | undefined {
   if (r.rc === DIVERGED && r.stdout.includes(DIVERGED_MARK)) return undefined;
+  if (a.query) return queryVerdict(a.prepared, r);
   if (a.plan.kind === 'ok') return { changed: false, failed: false, msg: a.plan.note };
   if (a.plan.kind !== 'change') return undefined;
   return appliedVerdict(a.prepared, a.plan.summary, a.plan.diff, r);

@@ -89,7 +89,8 @@ export function speculate(input: SpeculationInput, ports: SpeculationPorts): Sec
   return out;
 }
 
-function isQueryTask(task: Task): boolean {
+/** A query task (prepare-task.ts isQuery), from its module name. */
+export function isQueryTask(task: Task): boolean {
   const module = getModule(task.module);
   return module !== undefined && isQuery(task, module);
 }
