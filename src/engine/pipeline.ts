@@ -215,11 +215,9 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
         continue;
       }
       if (!runnable(u, p, commands)) break;
-      // Past the play's end the other hosts may still be in the play before: only a task that
-      // touches nothing but this host rides there (ModuleTraits.hostLocal); a package install,
-      // a service, a mount or the operator's own command (which may reach those hosts) waits
-      // for the next play's round trip, after every host has ended the play before.
-      if (play.crossed && !getModule(u.task.module)?.traits?.hostLocal) break;
+      // Past the play's end the other hosts may still be in the play before: the operator's own
+      // commands (which may reach them) wait for the next play's round trip.
+      if (play.crossed && getModule(u.task.module)?.traits?.guards) break;
       if (u.task.loop === undefined) {
         const a = planAhead(u, ctx, 0, p, made, written);
         if (!a) break;

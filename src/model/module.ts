@@ -83,12 +83,6 @@ export interface ModuleTraits {
   /** This parameter names a role template file that prepare() renders: what the file reads,
    * the task reads. */
   rendersFile?: string;
-  /** Its apply reads and writes only the host's own files, accounts and settings: no network,
-   * no service started, no operator's command. Only such a task rides past a play's end
-   * (pipeline.ts): the play's end is where every host has finished the play before, and a
-   * task that may reach another host (a package from a mirror that host sets up, a mount, a
-   * service that needs it) must find that play done there, as Ansible's plays promise. */
-  hostLocal?: boolean;
 }
 
 /** What a probe asks, in a form the engine can merge with the same kind of question from other

@@ -146,7 +146,6 @@ export function applyAuthorizedKey(user: string, { data }: Change<AuthorizedKeyP
 
 export const authorizedKey: Module<typeof schema, AuthorizedKeyPlanData> = {
   name: 'authorized_key',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeAuthorizedKey(p),
   plan: (p, out) => planAuthorizedKey(p, out),

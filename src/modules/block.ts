@@ -28,7 +28,6 @@ const schema = paramsObject(
 
 export const block: Module<typeof schema, TextPlanData> = {
   name: 'block',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeTextFile(p),
   batchProbe: (p) => batchTextFile(p),

@@ -26,7 +26,6 @@ function base64(data: Buffer): string {
 
 export const copy: Module<typeof schema, ContentPlanData, ContentParams> = {
   name: 'copy',
-  traits: { hostLocal: true },
   schema,
   prepare(p, ctx) {
     if (p.src === undefined) return p;

@@ -76,7 +76,6 @@ function label(p: CronParams): string {
 
 export const cron: Module<typeof schema, CronData> = {
   name: 'cron',
-  traits: { hostLocal: true },
   schema,
   probe(p) {
     const file = cronFilePath(p);

@@ -14,7 +14,6 @@ function asFile(p: DirectoryParams): FileParams {
 
 export const directory: Module<typeof schema, FilePlanData> = {
   name: 'directory',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeFile(asFile(p)),
   batchProbe: (p) => batchFile(asFile(p)),

@@ -139,7 +139,6 @@ export function fileResources(p: FileParams): string[] {
 
 export const file: Module<typeof schema, FilePlanData> = {
   name: 'file',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeFile(p),
   batchProbe: (p) => batchFile(p),

@@ -45,7 +45,6 @@ export function applyGroup(p: GroupParams, plan: Change<GroupPlanData>): string 
 
 export const group: Module<typeof schema, GroupPlanData> = {
   name: 'group',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeGroup(p),
   plan: (p, out) => planGroup(p, out),

@@ -26,7 +26,6 @@ const schema = paramsObject(
 
 export const line: Module<typeof schema, TextPlanData> = {
   name: 'line',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeTextFile(p),
   batchProbe: (p) => batchTextFile(p),

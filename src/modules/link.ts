@@ -14,7 +14,6 @@ function asFile(p: LinkParams): FileParams {
 
 export const link: Module<typeof schema, FilePlanData> = {
   name: 'link',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeFile(asFile(p)),
   batchProbe: (p) => batchFile(asFile(p)),

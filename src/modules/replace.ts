@@ -53,7 +53,6 @@ export function replaceText(text: string, p: ReplaceEdit): { text: string; count
 
 export const replace: Module<typeof schema, TextPlanData> = {
   name: 'replace',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeTextFile({ ...p, create: false }),
   batchProbe: (p) => batchTextFile({ ...p, create: false }),

@@ -115,7 +115,6 @@ export function applySysctl(p: SysctlParams, { data }: Change<SysctlPlanData>): 
 
 export const sysctl: Module<typeof schema, SysctlPlanData> = {
   name: 'sysctl',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeSysctl(p),
   plan: (p, out) => planSysctl(p, out),

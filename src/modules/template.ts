@@ -10,7 +10,7 @@ const schema = paramsObject({ ...contentProps, src: Type.String({ minLength: 1, 
 export const template: Module<typeof schema, ContentPlanData, ContentParams> = {
   name: 'template',
   schema,
-  traits: { rendersFile: 'src', hostLocal: true },
+  traits: { rendersFile: 'src' },
   // The rendered text is kept in `content` (not a user-facing param): probe, plan and apply
   // all work from it.
   prepare: (p, ctx) => ({ ...p, content: ctx.renderTemplate(p.src) }),

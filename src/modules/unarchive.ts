@@ -84,7 +84,6 @@ function registered(p: UnarchiveParams, files: string[]) {
 
 export const unarchive: Module<typeof schema, UnarchiveData, UnarchiveParams> = {
   name: 'unarchive',
-  traits: { hostLocal: true },
   schema,
   prepare(p, ctx) {
     if (p.remote_src) return p;

@@ -154,7 +154,6 @@ export function applyUser(p: UserParams, { data }: Change<UserPlanData>): string
 
 export const user: Module<typeof schema, UserPlanData> = {
   name: 'user',
-  traits: { hostLocal: true },
   schema,
   probe: (p) => probeUser(p),
   plan: (p, out) => planUser(p, out),

@@ -8,7 +8,6 @@ import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/inventory.js';
-import { getModule } from '../../../src/modules/index.js';
 import type { Play } from '../../../src/model/playbook.js';
 import { handler, host, inventory, play, playbook, task } from './fixtures.js';
 import { runLocal } from './run-local.js';
@@ -112,24 +111,6 @@ describe('the riders go on into the next play', () => {
     expect(r.decisions).toEqual(['h1 one / a: changed', 'h1 two / b: changed', 'h1 two / c: changed', 'h1 two / d: changed']);
     // First probes; a and b; c and d.
     expect(r.roundTrips.h1).toBe(3);
-  });
-
-  it("only what touches nothing but this host: a check that may reach other hosts waits (ModuleTraits.hostLocal)", async () => {
-    const r = await apply([
-      play([copy('a', 'a')], { name: 'one' }),
-      play([task('no drift', 'drift', { cmd: 'true' }), copy('c', 'c')], { name: 'two' }),
-    ]);
-    expect(r.decisions).toEqual(['h1 one / a: changed', 'h1 two / no drift: ok', 'h1 two / c: changed']);
-    // First probes; a (the drift check is read with its re-probes); c.
-    expect(r.roundTrips.h1).toBe(3);
-  });
-
-  it('the modules that ride past a play are exactly those that touch only the host', () => {
-    const local = ['file', 'directory', 'copy', 'template', 'line', 'replace', 'link', 'block', 'user', 'group', 'authorized_key', 'sysctl', 'cron', 'unarchive'];
-    const others = ['package', 'service', 'mount', 'apt_repository', 'docker_networks', 'docker_stack', 'command', 'shell', 'drift'];
-    for (const m of local) expect(getModule(m)?.traits?.hostLocal, m).toBe(true);
-    for (const m of others) expect(getModule(m), m).toBeDefined();
-    for (const m of others) expect(getModule(m)?.traits?.hostLocal, m).toBeUndefined();
   });
 
   it('not into a play this host is not in, nor past it', async () => {
