@@ -98,7 +98,7 @@ export class HostRunner {
   private applying = false;
   /** The tasks riding along in the apply round trip in flight: cut off, their outcome is as
    * unknown as the current task's. */
-  private riders: string[] = [];
+  private riders: { task: string; play: string }[] = [];
 
   constructor(
     readonly host: Host,
@@ -172,7 +172,7 @@ export class HostRunner {
       if (unknown) {
         this.stopUnknown(this.current, program.play.name, unknown);
         // Each task that rode in the same round trip is as unknown: none may vanish from the recap.
-        for (const t of this.riders) this.stopUnknown(t, program.play.name, `rode along with '${this.current}': ${unknown}`);
+        for (const r of this.riders) this.stopUnknown(r.task, r.play, `rode along with '${this.current}': ${unknown}`);
       }
       else this.stop(err instanceof UnreachableError ? 'unreachable' : 'failed', err instanceof LockError ? 'run lock' : this.current, program.play.name, err);
     } finally {
@@ -379,7 +379,7 @@ export class HostRunner {
       secrets: this.shared.opts.redactor,
       decidedItems: on.decidedItems,
       probe: on.probe ?? ((section) => this.probe(section, program, unit.index, become)),
-      apply: on.apply ?? ((text, madeDirs, lastItem, written) => this.apply(text, madeDirs, program, unit, become, lastItem, written)),
+      apply: on.apply ?? ((text, madeDirs, lastItem, written) => this.apply(text, madeDirs, program, unit, become, lastItem, written, batch)),
       // The first attempt may take what speculation prepared; a retry prepares again.
       prepare: (u, item, ctx) => this.memo.prepare(u, item, ctx, this.facts, true),
       retryPause: async (ms, why) => {
@@ -438,13 +438,13 @@ export class HostRunner {
   }
 
   /** One change, the pipelined changes after it, and the re-probe of what follows: one round trip. */
-  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean, lastItem = false, written: readonly string[] = []): Promise<SectionResult> {
+  private async apply(text: string, madeDirs: readonly string[], program: PlayProgram, unit: Unit, become: boolean, lastItem = false, written: readonly string[] = [], batch?: BatchContext): Promise<SectionResult> {
     const wire = this.wire!;
     // A handler's change carries no riders: the tasks after a flush run after every handler.
     const { ahead, skipped } =
       this.shared.opts.mode === 'check' || 'listen' in unit.task
         ? { ahead: [], skipped: [] }
-        : lookahead(program, unit, this.riderPorts(program, become, madeDirs, lastItem, written));
+        : lookahead(program, unit, this.riderPorts(program, become, madeDirs, lastItem, written, batch));
     // A skip read from stand-ins is decided again, from the real results, when the unit is reached.
     for (const s of skipped) if (!s.predicted) this.decided.set(s.unit, CONDITION_FALSE);
     wire.cache.clear();
@@ -468,7 +468,8 @@ export class HostRunner {
     const guarded = ahead.map(riderSection);
     const why = `apply '${this.current}'${ahead.length ? ` and ${ahead.length} pipelined` : ''}`;
     this.applying = true;
-    this.riders = [...new Set(ahead.map((a) => a.unit.task.name))];
+    // Each once (a loop's items share it), named in its own play (riders may be in the next).
+    this.riders = [...new Map(ahead.map((a) => [`${a.program?.playIndex ?? program.playIndex}\0${a.unit.task.name}`, { task: a.unit.task.name, play: (a.program ?? program).play.name }])).values()];
     // Left set when the round trip throws: the catch in runPlay reads them.
     const { result, guarded: ridden } = await wire.apply(text, guarded, spec, become, why);
     this.applying = false;
@@ -491,7 +492,7 @@ export class HostRunner {
   }
 
   /** What the pipeline plans riders with (pipeline.ts). */
-  private riderPorts(program: PlayProgram, become: boolean, madeDirs: readonly string[], lastItem: boolean, written: readonly string[] = []): LookaheadPorts {
+  private riderPorts(program: PlayProgram, become: boolean, madeDirs: readonly string[], lastItem: boolean, written: readonly string[] = [], batch?: BatchContext): LookaheadPorts {
     return {
       become,
       registerNames: this.shared.registerNamesOf(this.host.name),
@@ -509,7 +510,8 @@ export class HostRunner {
       madeDirs,
       written,
       lastItem,
-      next: (notified) => this.nextPlay(program, become, notified),
+      // Only from the play the batch runs now (its other hosts' progress is known there).
+      next: batch ? (notified) => this.nextPlay(program, become, notified, batch) : undefined,
     };
   }
 
@@ -518,8 +520,11 @@ export class HostRunner {
    * handlers are to run at this play's end; not when another host's failure can stop the run
    * there (any_errors_fatal, max_fail_percentage) or batches order the hosts (serial); not
    * past a play this host is not in; not when the next play's become differs. */
-  private nextPlay(program: PlayProgram, become: boolean, notified: readonly string[]): NextPlay | undefined {
+  private nextPlay(program: PlayProgram, become: boolean, notified: readonly string[], batch: BatchContext): NextPlay | undefined {
     if (this.notifications.peek(program, notified).length > 0) return undefined;
+    // Every host ends a play before any host starts the next (Ansible's plays are barriers):
+    // another host of the batch still in this play may do what the next play relies on.
+    if (!batch.progress.othersDone(this.host.name)) return undefined;
     const play = program.play;
     if (play.serial !== undefined || play.maxFailPercentage !== undefined || program.units.some((u) => u.fatal || u.barrier)) return undefined;
     const next = this.shared.laterPrograms(this.host.name, program.playIndex)[0];
@@ -553,7 +558,7 @@ export class HostRunner {
     const handlers = this.notifications.peek(program, unit.task.notify).filter((h) => !riding.has(h.task));
     const spec = this.speculate(program, from, become, REPROBE_WINDOW, handlers);
     const guarded = ahead.map(riderSection);
-    this.riders = ahead.map((a) => a.unit.task.name);
+    this.riders = ahead.map((a) => ({ task: a.unit.task.name, play: program.play.name }));
     // The action's script runs as it would alone: not under the apply section's set -e.
     const named = ahead.map((a) => `'${a.unit.task.name}'`).join(', ');
     const { result, guarded: ridden } = await wire.apply(`set +e\n${script}`, guarded, spec, become, named ? `${why}, with the handler(s) ${named}` : why, exec);

@@ -22,6 +22,12 @@ export class BatchProgress {
     this.reach(host, Number.POSITIVE_INFINITY);
   }
 
+  /** Every host of the batch but `host` is done with the play. */
+  othersDone(host: string): boolean {
+    for (const [h, v] of this.at) if (h !== host && v !== Number.POSITIVE_INFINITY) return false;
+    return true;
+  }
+
   /** Resolves once every host has reached at least `index`. */
   waitAll(index: number): Promise<void> {
     if (this.min() >= index) return Promise.resolve();
