@@ -40,6 +40,16 @@ export class BlockTracker<F> {
     return { run: hostFails === undefined && this.runs(frames), caught, hostFails };
   }
 
+  /** The open blocks, outermost first, down to the innermost one holding a failure (only its
+   * always part runs; once it ends, the failure goes outward: a rescue, or the host fails). */
+  held(): BlockFrame[] | undefined {
+    for (let k = this.open.length - 1; k >= 0; k--) {
+      const s = this.states.get(this.open[k].id);
+      if (s && s.kind !== 'rescuing') return this.open.slice(0, k + 1);
+    }
+    return undefined;
+  }
+
   /** The end of the play: every open block ends. */
   finish(): { caught: Caught<F>[]; hostFails?: F } {
     return this.enter([]);

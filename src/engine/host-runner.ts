@@ -5,7 +5,7 @@
 // execute (one task), outcome (the rules), handlers, last-run (caches), secrets, timings.
 import type { HostCounts, HostEvent } from '../model/events.js';
 import type { Host, Vars } from '../model/inventory.js';
-import type { Task } from '../model/playbook.js';
+import type { BlockFrame, Task } from '../model/playbook.js';
 import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
 import { actionPorts, type ActionCarry } from './action-ports.js';
@@ -99,6 +99,8 @@ export class HostRunner {
   /** The tasks riding along in the apply round trip in flight: cut off, their outcome is as
    * unknown as the current task's. */
   private riders: { task: string; play: string }[] = [];
+  /** The blocks holding a failure around the unit running now (blocks.ts held). */
+  private heldBlocks?: BlockFrame[];
 
   constructor(
     readonly host: Host,
@@ -156,7 +158,9 @@ export class HostRunner {
           this.decided.delete(unit);
           continue;
         }
+        this.heldBlocks = blocks.held();
         await this.runUnit(unit, program, batch, false, blocks);
+        this.heldBlocks = undefined;
         this.noteFatal(batch);
         if (unit.task.module === FLUSH_HANDLERS && !this.done) await this.flushHandlers(program, batch, unit.index);
       }
@@ -512,6 +516,7 @@ export class HostRunner {
       lastItem,
       // Only from the play the batch runs now (its other hosts' progress is known there).
       next: batch ? (notified) => this.nextPlay(program, become, notified, batch) : undefined,
+      within: this.heldBlocks,
     };
   }
 

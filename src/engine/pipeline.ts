@@ -8,6 +8,7 @@
 // its probe will print then (Module.predict), and its guard checks exactly that.
 import { createHash } from 'node:crypto';
 import type { Vars } from '../model/inventory.js';
+import type { BlockFrame } from '../model/playbook.js';
 import { OPEN, type HostFacts, type Plan } from '../model/module.js';
 import { getModule } from '../modules/index.js';
 import { q } from '../modules/lib/sh.js';
@@ -127,6 +128,9 @@ export interface LookaheadPorts {
    * the handlers named in `notified` (notified by the changes riding) pending; undefined: they
    * stop at the play's end (host-runner.ts decides: the play's end is no sync point here). */
   next?(notified: readonly string[]): NextPlay | undefined;
+  /** A failure is held by these blocks (blocks.ts held): the riders stay inside them, since
+   * what follows their end runs only if a rescue takes the failure (and then not in order). */
+  within?: readonly BlockFrame[];
 }
 
 /** A unit whose condition is false. `predicted`: decided from stand-ins for results of this
@@ -200,6 +204,8 @@ export function lookahead(program: PlayProgram, unit: Unit, ports: LookaheadPort
     const u = play.program.units[i];
     const p = play.ports;
     const of = play.crossed ? { program: play.program } : {};
+    // A held failure's blocks end at the latest with the play: nothing past them rides.
+    if (ports.within && (play.crossed || !ports.within.every((f, k) => u.task.blocks?.[k]?.id === f.id))) break;
     const reads = readsKnown(u, unknown, standIns);
     if (reads === undefined) break;
     try {

@@ -195,3 +195,41 @@ describe('a query riding in its place', () => {
     expect(fail(riding)).toEqual(fail(alone));
   });
 });
+
+describe('a block whose failure is held until its always part ran', () => {
+  const frame = (part: 'block' | 'always') => [{ id: 'b1', part, hasRescue: false, hasAlways: true }];
+  // On main: the task after the block rode along with the always part's change (and ran,
+  // unreported, on a host that failed); on f2b11 the next play's tasks too.
+  it('what follows the block never runs: the host fails at the block\'s end (nor the next play\'s tasks)', async () => {
+    const r = await apply([
+      play(
+        [
+          task('fails', 'shell', { cmd: 'exit 1' }, { blocks: frame('block') }),
+          copy('always a', 'a', { blocks: frame('always') }),
+          copy('after the block', 'b'),
+        ],
+        { name: 'one' },
+      ),
+      play([copy('c', 'c')], { name: 'two' }),
+    ]);
+    expect(r.decisions).toEqual(['h1 one / fails: failed', 'h1 one / always a: changed']);
+    expect(read('h1-a')).toBe('a\n');
+    expect(() => read('h1-b')).toThrow();
+    expect(() => read('h1-c')).toThrow();
+  });
+
+  it('an outer block\'s rescue takes the failure: the outer block\'s tasks after the inner block never run', async () => {
+    const outer = (part: 'block' | 'rescue') => ({ id: 'o', part, hasRescue: true, hasAlways: false });
+    const inner = (part: 'block' | 'always') => ({ id: 'i', part, hasRescue: false, hasAlways: true });
+    const r = await apply([
+      play([
+        task('fails', 'shell', { cmd: 'exit 1' }, { blocks: [outer('block'), inner('block')] }),
+        copy('inner always', 'a', { blocks: [outer('block'), inner('always')] }),
+        copy('outer block, after the inner one', 'b', { blocks: [outer('block')] }),
+        copy('outer rescue', 'r', { blocks: [outer('rescue')] }),
+      ]),
+    ]);
+    expect(r.decisions).toEqual(['h1 test play / fails: failed', 'h1 test play / inner always: changed', 'h1 test play / outer rescue: changed']);
+    expect(() => read('h1-b')).toThrow();
+  });
+});
