@@ -145,7 +145,9 @@ export class HostRunner {
       const blocks = new BlockTracker<BlockFailure>();
       for (const unit of program.units) {
         batch.progress.reach(this.host.name, unit.index);
-        if (this.done || this.shared.aborted()) break;
+        // After a first Ctrl-C nothing more runs, but what already ran along in the round trip
+        // in flight is reported: a change made on the host never vanishes from the recap.
+        if (this.done || (this.shared.aborted() && !this.ranAhead(unit))) break;
         // A failure held until its block ended is known here, before the any_errors_fatal wait.
         const gate = blocks.enter(unit.task.blocks ?? []);
         this.blockEnds(gate);
@@ -182,6 +184,18 @@ export class HostRunner {
     } finally {
       batch.progress.done(this.host.name);
     }
+  }
+
+  /** A unit a round trip already ran on the host (it rode along): reporting it sends nothing.
+   * A loop's items are left out: the items not yet run would run. */
+  private ranAhead(unit: Unit): boolean {
+    const d = this.decided.get(unit);
+    return d !== undefined && !('items' in d);
+  }
+
+  /** Whether this play has units that already ran here (riders that went on into it). */
+  ranAheadIn(program: PlayProgram): boolean {
+    return program.units.some((u) => this.ranAhead(u));
   }
 
   /** any_errors_fatal: waits until every host of the batch finished the fatal task before

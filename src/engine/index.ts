@@ -169,11 +169,14 @@ export async function run(input: RunOptions): Promise<RecapEvent> {
 
   async function runPlays(): Promise<void> {
     for (const program of programs) {
-      if (stopRun || shared.aborted()) break;
-      const hosts = playHosts[program.playIndex].filter((h) => !runners.get(h)!.done);
+      if (stopRun) break;
+      // After a first Ctrl-C only the hosts whose riders already ran into this play go on, to
+      // report those tasks (runPlay runs nothing else).
+      const hosts = playHosts[program.playIndex].filter((h) => !runners.get(h)!.done && (!shared.aborted() || runners.get(h)!.ranAheadIn(program)));
+      if (shared.aborted() && hosts.length === 0) break;
       const batches = batchesOf(hosts, program.play.serial);
       for (const [bi, batch] of batches.entries()) {
-        if (shared.aborted()) break;
+        if (shared.aborted() && !batch.some((h) => runners.get(h)!.ranAheadIn(program))) break;
         emit({ type: 'play', play: program.play.name, hosts: batch, ...(batches.length > 1 ? { batch: bi + 1 } : {}) });
         const progress = new BatchProgress(batch);
         const ctx: BatchContext = { progress, runOnce: new Map() };
@@ -181,7 +184,7 @@ export async function run(input: RunOptions): Promise<RecapEvent> {
           batch.map((h) =>
             limiter.run(async () => {
               const r = runners.get(h)!;
-              if (shared.aborted()) return progress.done(h);
+              if (shared.aborted() && !r.ranAheadIn(program)) return progress.done(h);
               if (!(await r.connect())) return progress.done(h);
               await r.runPlay(program, ctx);
               // A host that is done with its last play settles now, not at the end of the run.
