@@ -4,7 +4,7 @@
 // and stops the script when it fails; past the play's end the riders go on into the next play
 // only where nothing happens between the two plays (no handlers to run, no other host's
 // failure or batch that could stop or order the run there).
-import { mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeEach, describe, expect, it } from 'vitest';
 import type { Host } from '../../../src/model/inventory.js';
@@ -137,12 +137,14 @@ describe('the riders go on into the next play', () => {
           ],
           { name: 'one' },
         ),
-        play([task('two', 'shell', { cmd: 'echo {{ inventory_hostname }}-two >> {{root}}/log', creates: '{{root}}/never' })], { name: 'two' }),
+        // A copy, not a command: the next play's commands never ride.
+        play([copy('two', 'two')], { name: 'two' }),
       ],
       [host('h1'), host('h2')],
     );
-    // h1's play two waits for h2 to end play one: a round trip of its own.
-    expect(read('log')).toMatch(/^h2-one\n/);
+    // h1's play two waits for h2 to end play one: a round trip of its own, after h2's write.
+    expect(read('log')).toBe('h2-one\n');
+    expect(statSync(join(root, 'h1-two')).mtimeMs).toBeGreaterThanOrEqual(statSync(join(root, 'log')).mtimeMs);
     expect(r.roundTrips.h1).toBe(4);
     // h2's last round trip of play one (h1 has ended it) carries play two's task.
     expect(r.roundTrips.h2).toBe(3);
