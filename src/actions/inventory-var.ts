@@ -34,6 +34,7 @@ function same(current: unknown, value: unknown): boolean {
 export const inventoryVar: Action<typeof schema> = {
   name: 'inventory_var',
   schema,
+  controllerOnly: true,
   async run(p, ctx, ports) {
     const keys = keysToWrite(p.key, ctx.vars).filter((k) => !same(ctx.vars[k], p.value));
     if (!keys.length) return { status: 'ok' };

@@ -8,6 +8,7 @@ import type { Host, Vars } from '../model/inventory.js';
 import type { BlockFrame, Task } from '../model/playbook.js';
 import type { ExecOptions, ExecResult, HostSession } from '../model/transport.js';
 import { UnreachableError } from '../model/transport.js';
+import { probesRunAs, probesSurvive } from './action-cache.js';
 import { actionPorts, type ActionCarry } from './action-ports.js';
 import { BlockTracker } from './blocks.js';
 import { addFacts } from './included-vars.js';
@@ -79,6 +80,8 @@ export class HostRunner {
   /** Round trips of the closed connection, once the host is retired. */
   private roundTrips = 0;
   private retired = false;
+  /** The user this run's connection logged in as (an inventory_var user change applies to later fresh connections only). */
+  private loginUser?: string;
   private readonly ledger = new CheckLedger();
   private readonly notifications = new Notifications();
   /** Units decided in an earlier round trip: pipelined (a verdict to judge) or skipped. */
@@ -128,6 +131,7 @@ export class HostRunner {
       this.stop('unreachable', 'connect', '', err);
       return false;
     }
+    this.loginUser = this.host.connection.user;
     this.timings.connectMs = Math.round(this.session.connectMs || performance.now() - t0);
     const verbosity = this.shared.opts.verbosity ?? 0;
     const trace = verbosity > 0 ? (msg: string) => this.shared.emit({ type: 'trace', host: this.host.name, msg }) : undefined;
@@ -427,12 +431,13 @@ export class HostRunner {
         this.applying = !env.check;
         // It runs on the controller: what the variables read there (files...) may change.
         this.contexts.invalidate();
+        const runAs = probesRunAs(this.becomeOf(program), this.loginUser);
         const res = await p.action.run(p.params, ctx, actionPorts(this.host, this.shared, place));
         this.contexts.invalidate();
         this.applying = false;
         // The action changed the host with scripts of its own: what was probed before may be
-        // stale, unless the probes were read again after its last script.
-        if (!env.check && res.status === 'changed' && !carried) this.wire?.cache.clear();
+        // stale, unless the probes were read again after its last script, or it wrote only on the controller.
+        if (!env.check && res.status === 'changed' && !carried && !probesSurvive(p.action, runAs, probesRunAs(this.becomeOf(program), this.loginUser))) this.wire?.cache.clear();
         return res;
       },
     };

@@ -184,6 +184,9 @@ export interface Action<S extends TObject = TObject> {
    * other probes in its batched round trip; `run` finds the output in `ctx.probed`. */
   probe?(params: Params<S>): string;
   run(params: Params<S>, ctx: ActionContext, ports: ActionPorts): Promise<ActionResult>;
+  /** It writes only on the controller (the inventory file), never on a host: what the host's
+   * probes read before it is still true after its change (no probe round trip of its own). */
+  controllerOnly?: true;
   /** The variables it sets, from its params alone (set_fact, include_vars): the engine uses
    * them to render later tasks' probes before it runs (a guess: probes are matched by text). */
   factsOf?(params: Params<S>): Vars;
