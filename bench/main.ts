@@ -179,6 +179,16 @@ async function rolesMain(args: BenchArgs): Promise<number> {
 /** The task count the rows of the roles workload carry (not a count: a key of its own). */
 const ROLES_TASKS = 0;
 
+/** Prints a report and keeps it as --markdown/--json ask; removes the work directory. Exit 0
+ * only when every row succeeded. */
+function finishReport(args: BenchArgs, workDir: string, text: string, rows: { problems: string[] }[]): number {
+  process.stdout.write(text + '\n');
+  if (args.markdown) writeFileSync(args.markdown, text + '\n');
+  if (args.json) writeFileSync(args.json, JSON.stringify({ args, rows }, null, 2) + '\n');
+  rmSync(workDir, { recursive: true, force: true });
+  return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+}
+
 /** --workload site: playbooks/site.yml on 3 fresh lab hosts, per run (bench/site.ts). */
 async function siteMain(args: BenchArgs): Promise<number> {
   const machineAtStart = machine();
@@ -192,15 +202,11 @@ async function siteMain(args: BenchArgs): Promise<number> {
     `fleet benchmark, workload site: ${new Date().toISOString()}`,
     `machine: ${machineAtStart}; all hosts on this machine (systemd-nspawn lab hosts)`,
     `load average at the end: ${loadavg().map((l) => l.toFixed(2)).join(' ')} (other work on the machine skews every figure)`,
-    'workload: playbooks/site.yml on 3 fresh lab hosts (1 manager, 2 workers) with the swarm tests\' settings; round trips after connecting, per host',
+    "workload: playbooks/site.yml on 3 fresh lab hosts (1 manager, 2 workers), with the demo's inventory and with the swarm tests' settings; round trips after connecting, per host",
     '',
     siteTable(rows),
   ].join('\n');
-  process.stdout.write(text + '\n');
-  if (args.markdown) writeFileSync(args.markdown, text + '\n');
-  if (args.json) writeFileSync(args.json, JSON.stringify({ args, rows }, null, 2) + '\n');
-  rmSync(workDir, { recursive: true, force: true });
-  return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+  return finishReport(args, workDir, text, rows);
 }
 
 /** --scale N --light: fleet and the floor on light hosts (bench/light.ts). */
@@ -217,11 +223,7 @@ async function lightMain(args: BenchArgs): Promise<number> {
     '',
     lightTable(rows),
   ].join('\n');
-  process.stdout.write(text + '\n');
-  if (args.markdown) writeFileSync(args.markdown, text + '\n');
-  if (args.json) writeFileSync(args.json, JSON.stringify({ args, rows }, null, 2) + '\n');
-  rmSync(workDir, { recursive: true, force: true });
-  return rows.every((r) => r.problems.length === 0) ? 0 : 1;
+  return finishReport(args, workDir, text, rows);
 }
 
 let args: BenchArgs;
