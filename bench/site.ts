@@ -74,7 +74,7 @@ export function writeSwarmInventory(dir: string, lab: LabInfo): BenchInventory {
     join(dir, 'group_vars', 'all.yml'),
     YAML.stringify({
       admin_keys: [readFileSync(`${lab.keyFile}.pub`, 'utf8').trim()],
-      // Root keeps its key login, so that the lab can reset and inspect the hosts.
+      // As in the swarm tests: root keeps its key login (the demo's settings turn it off).
       ssh_permit_root_login: 'prohibit-password',
       ansible_ssh_private_key_file: lab.keyFile,
       docker_images: [{ name: TEST_IMAGE, src: testImageArchive() }],
