@@ -9,7 +9,24 @@ import { hostDir, type LabInstance } from './instance.js';
 
 export const HOST_KEY_TYPES = ['ed25519', 'ecdsa', 'rsa'] as const;
 
-export async function ensureRootKey(inst: LabInstance): Promise<string> {
+/** Work in flight per file: hosts boot side by side, and each asks for the instance's root key
+ * and deploy password. Without this, a second host found no key while the first's ssh-keygen
+ * was writing it, and its own ssh-keygen then refused to overwrite it (seen in CI). */
+const inFlight = new Map<string, Promise<unknown>>();
+function once<T>(file: string, make: () => Promise<T>): Promise<T> {
+  let p = inFlight.get(file) as Promise<T> | undefined;
+  if (!p) {
+    p = make().finally(() => inFlight.delete(file));
+    inFlight.set(file, p);
+  }
+  return p;
+}
+
+export function ensureRootKey(inst: LabInstance): Promise<string> {
+  return once(inst.keyFile, () => makeRootKey(inst));
+}
+
+async function makeRootKey(inst: LabInstance): Promise<string> {
   fs.mkdirSync(inst.stateDir, { recursive: true, mode: 0o700 });
   if (!fs.existsSync(inst.keyFile) || !fs.existsSync(`${inst.keyFile}.pub`)) {
     fs.rmSync(inst.keyFile, { force: true });
@@ -49,7 +66,11 @@ export function hostPublicKeys(inst: LabInstance, name: string): string[] {
 }
 
 /** deploypw's sudo password (generated once, mode 0600) and its crypt(3) SHA-512 hash. */
-export async function ensureDeployPassword(inst: LabInstance): Promise<{ hash: string }> {
+export function ensureDeployPassword(inst: LabInstance): Promise<{ hash: string }> {
+  return once(inst.deployPasswordFile, () => makeDeployPassword(inst));
+}
+
+async function makeDeployPassword(inst: LabInstance): Promise<{ hash: string }> {
   const f = inst.deployPasswordFile;
   if (!fs.existsSync(f)) {
     fs.writeFileSync(f, crypto.randomBytes(18).toString('base64url') + '\n', { mode: 0o600 });
