@@ -1,17 +1,17 @@
 // --workload site: the project's own playbooks/site.yml (hardening, firewall, fail2ban,
 // docker, swarm, backups) on three fresh lab hosts, one manager and two workers, with two
 // settings: the demo's (the project's inventory/ as `fleet lab up` completes it: root login
-// turned off, fleet goes on as the admin user) and the swarm tests' (test/integration/helpers/
-// swarm.ts: root keeps its key login; labels, an overlay network, a firewall rule for a
-// published port, an image carried from the controller). Per settings: a first apply from
+// turned off, fleet goes on as the admin user) and the swarm tests' (src/lab/swarm-settings.ts,
+// shared with test/integration/helpers/swarm.ts: root keeps its key login; labels, an overlay
+// network, a firewall rule for a published port, an image carried from the controller). Per settings: a first apply from
 // pristine hosts, then a no-change apply; issue 15's target is at most 8 round trips per host
 // for the first.
-import { copyFileSync, cpSync, mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
-import { testImageArchive, TEST_IMAGE } from '../src/lab/busybox-image.js';
 import { labInstance, type LabOptions } from '../src/lab/index.js';
 import { renderInventory } from '../src/lab/inventory.js';
+import { SWARM_LABELS, swarmGroupVars } from '../src/lab/swarm-settings.js';
 import type { LabInfo } from '../src/lab/types.js';
 import { runFleet } from './fleet-run.js';
 import type { BenchInventory } from './inventory.js';
@@ -35,9 +35,6 @@ export interface SiteRow {
   changed: number[];
   problems: string[];
 }
-
-/** The labels each host gets, by its place (as in the swarm tests). */
-const LABELS: Record<string, string>[] = [{ zone: 'a' }, { zone: 'b' }, { zone: 'b', tier: 'edge' }];
 
 function siteHosts(lab: LabInfo): LabInfo['hosts'] {
   if (lab.hosts.length < 3) throw new Error(`the site workload needs 3 lab hosts, the lab has ${lab.hosts.length}`);
@@ -70,20 +67,8 @@ export function writeSwarmInventory(dir: string, lab: LabInfo): BenchInventory {
   mkdirSync(join(dir, 'host_vars'), { recursive: true });
   const file = join(dir, 'hosts.yml');
   writeFileSync(file, YAML.stringify({ all: { children: { managers: group(hosts.slice(0, 1)), workers: group(hosts.slice(1)) } } }));
-  writeFileSync(
-    join(dir, 'group_vars', 'all.yml'),
-    YAML.stringify({
-      admin_keys: [readFileSync(`${lab.keyFile}.pub`, 'utf8').trim()],
-      // As in the swarm tests: root keeps its key login (the demo's settings turn it off).
-      ssh_permit_root_login: 'prohibit-password',
-      ansible_ssh_private_key_file: lab.keyFile,
-      docker_images: [{ name: TEST_IMAGE, src: testImageArchive() }],
-      firewall_docker_allow: [{ port: 8080, from: [hosts[1].address], comment: 'test web' }],
-      // Not encrypted: the lab's kernel has no IPsec ESP (see the swarm tests).
-      swarm_networks: [{ name: 'fleet-bench', attachable: true }],
-    }),
-  );
-  hosts.forEach((h, i) => writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), YAML.stringify({ swarm_labels: LABELS[i] })));
+  writeFileSync(join(dir, 'group_vars', 'all.yml'), YAML.stringify(swarmGroupVars({ keyFile: lab.keyFile, webFrom: hosts[1].address, network: 'fleet-bench' })));
+  hosts.forEach((h, i) => writeFileSync(join(dir, 'host_vars', `${h.name}.yml`), YAML.stringify({ swarm_labels: SWARM_LABELS[i] })));
   return benchInventory(dir, lab);
 }
 

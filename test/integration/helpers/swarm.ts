@@ -10,7 +10,7 @@ import { runFleet, type FleetRun } from './fleet.js';
 import { labHosts, labInfo } from './lab.js';
 import type { LabHostInfo as LabHost } from '../../../src/lab/index.js';
 import { makeSiteProject, type Project } from './project.js';
-import { testImageArchive, TEST_IMAGE } from '../../../src/lab/busybox-image.js';
+import { SWARM_LABELS, swarmGroupVars } from '../../../src/lab/swarm-settings.js';
 
 export interface SwarmProject {
   project: Project;
@@ -24,10 +24,6 @@ export interface SwarmProject {
   cleanup(): void;
 }
 
-/** The labels each lab host gets in the swarm, by its place in the lab (a fourth host for the
- * node lifecycle). */
-export const SWARM_LABELS: Record<string, string>[] = [{ zone: 'a' }, { zone: 'b' }, { zone: 'b', tier: 'edge' }, { zone: 'c' }];
-
 /** The site project for a 1-manager, 2-worker swarm: the test image carried from the controller,
  * port 8080 published only to the second host, an attachable overlay network. */
 export function makeSwarmProject(): SwarmProject {
@@ -36,23 +32,9 @@ export function makeSwarmProject(): SwarmProject {
   const hosts = all.slice(0, 3);
   const cacheDir = fs.mkdtempSync(path.join(os.tmpdir(), 'fleet-swarm-cache-'));
   const project = makeSiteProject({ hosts: hosts.map((h) => h.name), containers: true });
-  const pub = fs.readFileSync(`${labInfo().keyFile}.pub`, 'utf8').trim();
   fs.writeFileSync(
     path.join(project.inventoryDir, 'group_vars', 'all.yml'),
-    YAML.stringify({
-      admin_keys: [pub],
-      // Root stays allowed (with a key) so tests can use the lab's root access.
-      ssh_permit_root_login: 'prohibit-password',
-      // fleet node add writes only the address: the lab key comes from here.
-      ansible_ssh_private_key_file: labInfo().keyFile,
-      docker_images: [{ name: TEST_IMAGE, src: testImageArchive() }],
-      // The test service's port: only the second host may reach it.
-      firewall_docker_allow: [{ port: 8080, from: [hosts[1].address], comment: 'test web' }],
-      // Not encrypted: the lab's kernel has no IPsec ESP (CONFIG_INET_ESP unset), so docker
-      // cannot make an encrypted overlay's SAs and its xfrm policy drops all traffic between
-      // nodes; docker_networks refuses encrypted: true there (stack.test.ts proves it).
-      swarm_networks: [{ name: 'fleet-test', attachable: true }],
-    }),
+    YAML.stringify(swarmGroupVars({ keyFile: labInfo().keyFile, webFrom: hosts[1].address, network: 'fleet-test' })),
   );
   fs.mkdirSync(path.join(project.inventoryDir, 'host_vars'), { recursive: true });
   all.slice(0, SWARM_LABELS.length).forEach((h, i) => {
