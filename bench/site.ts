@@ -3,9 +3,9 @@
 // settings: the demo's (the project's inventory/ as `fleet lab up` completes it: root login
 // turned off, fleet goes on as the admin user) and the swarm tests' (src/lab/swarm-settings.ts,
 // shared with test/integration/helpers/swarm.ts: root keeps its key login; labels, an overlay
-// network, a firewall rule for a published port, an image carried from the controller). Per settings: a first apply from
-// pristine hosts, then a no-change apply; issue 15's target is at most 8 round trips per host
-// for the first.
+// network, a firewall rule for a published port, an image carried from the controller). Per
+// settings: a first apply from pristine hosts, then a no-change apply; issue 15's target is at
+// most 8 round trips per host for the first.
 import { copyFileSync, cpSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import YAML from 'yaml';
